@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine: `make report` and `make test`.
+# Every target creates .venv when missing and installs the locked dependencies into it.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+LOCK    := requirements.lock
+OUT     ?= report
+
+.PHONY: setup test test-fast test-slow report lab bench bench-quick lock clean
+
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Every test: unit, R parity, property-based, CLI end-to-end, and nbval over the notebooks.
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" tests notebooks --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+## Unit tests only (no notebooks), for quick iteration.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -x -q tests
+
+## Monte Carlo coverage studies (minutes); results are recorded under benchmarks/.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow tests
+
+## Build the publishable report from the embedded demo survey into $(OUT)/.
+report: $(STAMP)
+	$(BIN)/surveydata report --out $(OUT)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --rows 200000 1000000
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run --rows 200000
+
+## Refresh the lock file (exact versions and hashes) from pyproject.toml.
+lock:
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+		--no-header --output-file $(LOCK) -q
+
+clean:
+	rm -rf $(VENV) $(OUT)

@@ -1,0 +1,1 @@
+"""surveydata package."""
