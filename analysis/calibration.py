@@ -1,0 +1,844 @@
+"""Weight calibration as pure numpy: post-stratification, raking (IPF), GREG calibration, trimming.
+
+Every function takes the current weights either as a vector ``(n,)`` (one design) or as a matrix
+``(n, R)`` (one column per replicate) and calibrates column by column. Functions given a vector
+also return a :class:`Calibration` record: the object the variance engine uses to replace the
+influence values ``U`` by their calibration residuals, exactly as R survey's ``svyrecvar`` does:
+
+* post-stratification: ``U - w_ps * mean_oldw(U / w_ps | cell)`` (mean weighted by the weights
+  before post-stratification, as R's ``postStratify`` record);
+* raking: 10 backfitting sweeps ``U <- U - w_m * ave(U / w_m | margin m)`` over the margins,
+  where ``w_m`` are the weights after margin ``m`` in the last IPF sweep (R's ``rake``);
+* GREG calibration (linear, raking, logit distances): ``w * qr.resid(X sqrt(w0), U / w)`` with
+  ``w = g sqrt(w0)``, ``w0`` the weights before calibration (R's ``calibrate``).
+
+Population information is given as pandas objects and turned into integer cell codes and target
+totals by :func:`cell_codes`, which refuses levels that appear in only one of sample and
+population (naming them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+import scipy.sparse
+
+__all__ = [
+    "Calibration",
+    "CalibrationError",
+    "GregCalibration",
+    "PostStratification",
+    "Raking",
+    "Trimming",
+    "calibrate_weights",
+    "calibration_matrix",
+    "cell_codes",
+    "poststratify_weights",
+    "rake_weights",
+    "trim_weights",
+]
+
+
+class CalibrationError(ValueError):
+    """Calibration could not be carried out (bad margins, no convergence, empty cells)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+# ----------------------------------------------------------------------------------------------
+def _as_2d(w: np.ndarray) -> tuple[np.ndarray, bool]:
+    """View weights as (n, m); remember whether the caller gave a vector."""
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim == 1:
+        return w[:, None], True
+    if w.ndim != 2:
+        raise ValueError(f"weights must be a vector (n,) or a matrix (n, R); got shape {w.shape}")
+    return w, False
+
+
+def _indicator(codes: np.ndarray, n_cells: int) -> scipy.sparse.csr_matrix:
+    """Sparse (cells x n) indicator: ``_indicator(c, G) @ W`` are the cell totals of every column."""
+    n = codes.shape[0]
+    return scipy.sparse.csr_matrix(
+        (np.ones(n), (codes, np.arange(n))), shape=(n_cells, n), dtype=np.float64
+    )
+
+
+def _cell_sums(codes: np.ndarray, n_cells: int, x: np.ndarray) -> np.ndarray:
+    """Totals of ``x`` ((n,) or (n, m)) within cells; (G,) or (G, m)."""
+    if x.ndim == 1:
+        return np.bincount(codes, weights=x, minlength=n_cells)
+    if x.shape[1] == 1:
+        return np.bincount(codes, weights=x[:, 0], minlength=n_cells)[:, None]
+    return np.asarray(_indicator(codes, n_cells) @ x)
+
+
+def _label(value) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# population margins -> integer codes and targets
+# ----------------------------------------------------------------------------------------------
+def _population_series(population, cols: Sequence[str]) -> pd.Series:
+    """Normalise the accepted population forms to a Series of totals indexed by cell."""
+    if isinstance(population, pd.DataFrame):
+        missing = [c for c in cols if c not in population.columns]
+        if missing:
+            raise CalibrationError(
+                f"population frame lacks the column(s) {missing}; it has {list(population.columns)}"
+            )
+        rest = [c for c in population.columns if c not in cols]
+        if len(rest) != 1:
+            raise CalibrationError(
+                "population frame must hold the cell columns "
+                f"{list(cols)} plus exactly one column of totals; extra columns: {rest}"
+            )
+        s = population.set_index(list(cols))[rest[0]]
+    elif isinstance(population, pd.Series):
+        s = population
+    elif isinstance(population, Mapping):
+        s = pd.Series(population)
+    else:
+        raise CalibrationError(
+            f"population totals must be a pandas Series, a DataFrame or a dict; got {type(population)}"
+        )
+    if len(cols) > 1 and s.index.nlevels != len(cols):
+        raise CalibrationError(
+            f"population totals for the cells {list(cols)} need a {len(cols)}-level index; "
+            f"got {s.index.nlevels} level(s)"
+        )
+    if s.index.has_duplicates:
+        dup = s.index[s.index.duplicated()].unique().tolist()
+        raise CalibrationError(f"population totals for {list(cols)} list cell(s) {dup} twice")
+    values = pd.to_numeric(s, errors="coerce")
+    bad = values.isna() | (values < 0)
+    if bad.any():
+        raise CalibrationError(
+            f"population totals for {list(cols)} must be non-negative numbers; "
+            f"bad cell(s): {s[bad].to_dict()}"
+        )
+    return values.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Sample rows mapped to population cells.
+
+    ``codes[i]`` is the cell of row ``i`` (0..G-1), ``targets[g]`` the population total of cell
+    ``g`` and ``labels[g]`` its name (a tuple of levels for several columns).
+    """
+
+    columns: tuple[str, ...]
+    codes: np.ndarray
+    targets: np.ndarray
+    labels: tuple
+
+    @property
+    def n_cells(self) -> int:
+        return self.targets.shape[0]
+
+
+def cell_codes(
+    data: pd.DataFrame,
+    cols: str | Sequence[str],
+    population,
+    *,
+    weights: np.ndarray | None = None,
+    partial: bool = False,
+) -> Cells:
+    """Map the rows of ``data`` to the cells of ``population`` and check that both agree.
+
+    ``population``: a Series of totals indexed by the levels of ``cols`` (a MultiIndex for several
+    columns), a dict level -> total, or a frame with the ``cols`` plus one column of totals.
+    Raises :class:`CalibrationError` naming the level when a sample level is not in the population,
+    or a populated cell (total > 0) has no sample rows (unless ``partial=True``, then it is dropped
+    with a warning, as R's ``partial=TRUE``). Cells with total 0 and no sample rows are dropped.
+
+    >>> df = pd.DataFrame({"sex": ["f", "m", "f"]})
+    >>> c = cell_codes(df, "sex", pd.Series({"f": 60.0, "m": 40.0}))
+    >>> c.codes.tolist(), c.targets.tolist()
+    ([0, 1, 0], [60.0, 40.0])
+    """
+    cols = (cols,) if isinstance(cols, str) else tuple(cols)
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise CalibrationError(f"data has no column(s) {missing} to calibrate on")
+    pop = _population_series(population, cols)
+    sub = data[list(cols)]
+    na_rows = sub.isna().any(axis=1).to_numpy()
+    if na_rows.any():
+        rows = data.index[na_rows][:10].tolist()
+        raise CalibrationError(
+            f"missing values in calibration column(s) {list(cols)} at row(s) {rows}"
+            f"{' ...' if na_rows.sum() > 10 else ''}: every row needs a cell"
+        )
+    if len(cols) == 1:
+        sample_index = pd.Index(sub[cols[0]])
+        pop_index = pop.index if pop.index.nlevels == 1 else pop.index.get_level_values(0)
+        pop = pd.Series(pop.to_numpy(), index=pd.Index(pop_index))
+    else:
+        sample_index = pd.MultiIndex.from_frame(sub)
+    codes = pop.index.get_indexer(sample_index)
+    if (codes < 0).any():
+        unknown = pd.unique(np.asarray(sample_index[codes < 0], dtype=object))
+        first_rows = data.index[codes < 0][:5].tolist()
+        raise CalibrationError(
+            f"sample level(s) {[_label(u) for u in unknown]} of {list(cols)} (first rows "
+            f"{first_rows}) are not in the population totals, whose levels are "
+            f"{[_label(v) for v in pop.index.tolist()]}"
+        )
+    targets = pop.to_numpy()
+    n_rows = np.bincount(codes, minlength=len(pop))
+    if weights is not None:
+        w2, _ = _as_2d(weights)
+        wsum = _cell_sums(codes, len(pop), w2[:, 0])
+        empty = wsum <= 0
+    else:
+        empty = n_rows == 0
+    absent = empty & (targets > 0)
+    if absent.any():
+        names = [_label(v) for v in pop.index[absent].tolist()]
+        if not partial:
+            raise CalibrationError(
+                f"population cell(s) {names} of {list(cols)} have a positive total but no sample "
+                "rows with positive weight: collapse cells, or pass partial=True to ignore them"
+            )
+        warnings.warn(
+            f"population cell(s) {names} of {list(cols)} are absent from the sample and ignored "
+            "(partial=True): the calibrated total will fall short of the population total",
+            stacklevel=2,
+        )
+    zero_pop_in_sample = (targets == 0) & (n_rows > 0)
+    if zero_pop_in_sample.any():
+        names = [_label(v) for v in pop.index[zero_pop_in_sample].tolist()]
+        raise CalibrationError(
+            f"sample rows fall in cell(s) {names} of {list(cols)} whose population total is 0"
+        )
+    keep = ~(empty & ((targets == 0) | absent))
+    remap = np.cumsum(keep) - 1
+    return Cells(
+        columns=cols,
+        codes=remap[codes].astype(np.intp),
+        targets=targets[keep],
+        labels=tuple(pop.index[keep].tolist()),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# calibration records (what the variance engine needs)
+# ----------------------------------------------------------------------------------------------
+class Calibration:
+    """A calibration step applied to a design: how to residualise influence values, and targets.
+
+    Subclasses implement :meth:`residualize` (R's svyrecvar treatment) and :meth:`achieved`.
+    """
+
+    kind: str = "calibration"
+
+    def residualize(self, U: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def achieved(self, weights: np.ndarray) -> pd.DataFrame:
+        """Target against achieved totals under ``weights``: columns target, achieved, difference."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+def _margin_frame(step: str, variable: str, labels, targets, achieved) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "step": step,
+            "variable": variable,
+            "level": [_label(lv) for lv in labels],
+            "target": np.asarray(targets, dtype=np.float64),
+            "achieved": np.asarray(achieved, dtype=np.float64),
+        }
+    ).assign(difference=lambda f: f["achieved"] - f["target"])
+
+
+@dataclass(frozen=True, eq=False)
+class PostStratification(Calibration):
+    """Record of ``poststratify``: cells, post-stratified and previous weights.
+
+    ``residualize`` follows R: the mean of ``U / w_ps`` within each cell, weighted by the old
+    weights, times ``w_ps`` is subtracted.
+    """
+
+    cells: Cells
+    weights: np.ndarray
+    old_weights: np.ndarray
+    kind: str = "poststratify"
+
+    def residualize(self, U: np.ndarray) -> np.ndarray:
+        U = np.asarray(U, dtype=np.float64)
+        x = U if U.ndim == 2 else U[:, None]
+        psw = self.weights.copy()
+        oldw = self.old_weights
+        psw[(psw == 0) & (oldw == 0)] = 1.0  # as R: rows with zero weight before and after
+        G = self.cells.n_cells
+        codes = self.cells.codes
+        num = _cell_sums(codes, G, x * (oldw / psw)[:, None])
+        den = np.bincount(codes, weights=oldw, minlength=G)
+        means = num / den[:, None]
+        out = x - means[codes] * psw[:, None]
+        return out if U.ndim == 2 else out[:, 0]
+
+    def achieved(self, weights: np.ndarray) -> pd.DataFrame:
+        got = np.bincount(self.cells.codes, weights=weights, minlength=self.cells.n_cells)
+        return _margin_frame(
+            self.kind, "*".join(self.cells.columns), self.cells.labels, self.cells.targets, got
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Raking(Calibration):
+    """Record of ``rake``: the margins and, per margin, the weights after its last IPF step.
+
+    ``residualize`` does R's 10 backfitting sweeps ``U <- U - w_m * ave(U / w_m | margin m)``
+    (``ave`` the unweighted cell mean, as R's svyrecvar).
+    """
+
+    margins: tuple[Cells, ...]
+    margin_weights: tuple[np.ndarray, ...]
+    iterations: int
+    converged: bool
+    kind: str = "rake"
+    sweeps: int = 10
+
+    def residualize(self, U: np.ndarray) -> np.ndarray:
+        U = np.asarray(U, dtype=np.float64)
+        x = (U if U.ndim == 2 else U[:, None]).copy()
+        counts = [np.bincount(m.codes, minlength=m.n_cells) for m in self.margins]
+        for _ in range(self.sweeps):
+            for m, psw, cnt in zip(self.margins, self.margin_weights, counts):
+                means = _cell_sums(m.codes, m.n_cells, x / psw[:, None]) / cnt[:, None]
+                x -= psw[:, None] * means[m.codes]
+        return x if U.ndim == 2 else x[:, 0]
+
+    def achieved(self, weights: np.ndarray) -> pd.DataFrame:
+        frames = [
+            _margin_frame(
+                self.kind,
+                "*".join(m.columns),
+                m.labels,
+                m.targets,
+                np.bincount(m.codes, weights=weights, minlength=m.n_cells),
+            )
+            for m in self.margins
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True, eq=False)
+class GregCalibration(Calibration):
+    """Record of ``calibrate`` (any distance): orthonormal basis of ``X sqrt(w0)`` and ``g sqrt(w0)``.
+
+    ``residualize(U) = w * (r - Q Q' r)`` with ``r = U / w``, ``w = g sqrt(w0)``: R's
+    ``qr.resid(qr(X * sqrt(w0)), U / w) * w``.
+    """
+
+    Q: np.ndarray
+    w: np.ndarray
+    X: np.ndarray
+    targets: np.ndarray
+    names: tuple[str, ...]
+    method: str
+    iterations: int
+    kind: str = "calibrate"
+
+    def residualize(self, U: np.ndarray) -> np.ndarray:
+        U = np.asarray(U, dtype=np.float64)
+        x = U if U.ndim == 2 else U[:, None]
+        w = self.w[:, None]
+        r = np.divide(x, w, out=np.zeros_like(x), where=w != 0)
+        out = (r - self.Q @ (self.Q.T @ r)) * w
+        return out if U.ndim == 2 else out[:, 0]
+
+    def achieved(self, weights: np.ndarray) -> pd.DataFrame:
+        got = self.X.T @ weights
+        return _margin_frame(f"{self.kind} ({self.method})", "model", self.names, self.targets, got)
+
+
+@dataclass(frozen=True, eq=False)
+class Trimming(Calibration):
+    """Record of ``trim``: R's trimWeights leaves the variance as it is (identity residualisation)."""
+
+    lower: float
+    upper: float
+    n_trimmed: int
+    kind: str = "trim"
+
+    def residualize(self, U: np.ndarray) -> np.ndarray:
+        return np.asarray(U, dtype=np.float64)
+
+    def achieved(self, weights: np.ndarray) -> pd.DataFrame:
+        return _margin_frame(self.kind, "weights", [], [], [])
+
+
+# ----------------------------------------------------------------------------------------------
+# post-stratification
+# ----------------------------------------------------------------------------------------------
+def poststratify_weights(weights: np.ndarray, cells: Cells):
+    """Post-stratify: multiply the weights of each cell by ``target / (sample total)``.
+
+    Works column-wise for a weight matrix (n, R); a vector also yields a :class:`PostStratification`
+    record (``None`` for a matrix).
+
+    >>> c = Cells(("g",), np.array([0, 0, 1]), np.array([10.0, 30.0]), ("a", "b"))
+    >>> w, rec = poststratify_weights(np.array([1.0, 3.0, 2.0]), c)
+    >>> w.tolist()
+    [2.5, 7.5, 30.0]
+    """
+    W, is_vec = _as_2d(weights)
+    sums = _cell_sums(cells.codes, cells.n_cells, W)
+    sums = sums if sums.ndim == 2 else sums[:, None]
+    _check_cell_sums(sums, cells)
+    factor = cells.targets[:, None] / sums
+    new = W * factor[cells.codes]
+    if not is_vec:
+        return new, None
+    new = new[:, 0]
+    return new, PostStratification(cells=cells, weights=new, old_weights=W[:, 0].copy())
+
+
+def _check_cell_sums(sums: np.ndarray, cells: Cells) -> None:
+    bad = (sums <= 0) & (cells.targets[:, None] > 0)
+    if bad.any():
+        g, r = np.argwhere(bad)[0]
+        where = "" if sums.shape[1] == 1 else f" in replicate {r + 1}"
+        raise CalibrationError(
+            f"cell {_label(cells.labels[g])} of {list(cells.columns)} has no weight{where}: "
+            "it cannot be scaled to its population total (collapse cells)"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# raking (iterative proportional fitting)
+# ----------------------------------------------------------------------------------------------
+def rake_weights(
+    weights: np.ndarray,
+    margins: Sequence[Cells],
+    *,
+    epsilon: float = 1e-10,
+    maxit: int = 100,
+    warn: bool = True,
+):
+    """Rake by iterative proportional fitting: post-stratify on each margin in turn.
+
+    Stopping rule as R's ``rake``: after each full sweep the weighted table over the joint cells of
+    all margin variables is compared with the previous one; stop when the largest absolute change
+    is below ``epsilon * sum(weights)`` for ``epsilon < 1`` and below ``epsilon`` for
+    ``epsilon >= 1`` (R's ``control=list(epsilon=1, maxit=10)`` defaults stop early). A weight
+    matrix (n, R) is raked column by column (all columns sweep together until every column meets
+    the rule). Not converging after ``maxit`` sweeps warns (``warn=True``), as R does.
+
+    Returns the raked weights and, for a vector, a :class:`Raking` record.
+
+    >>> a = Cells(("a",), np.array([0, 0, 1, 1]), np.array([50.0, 50.0]), ("x", "y"))
+    >>> b = Cells(("b",), np.array([0, 1, 0, 1]), np.array([30.0, 70.0]), ("u", "v"))
+    >>> w, rec = rake_weights(np.ones(4), [a, b])
+    >>> np.round(w, 6).tolist()
+    [15.0, 35.0, 15.0, 35.0]
+    """
+    if not margins:
+        raise CalibrationError("rake needs at least one margin")
+    W, is_vec = _as_2d(weights)
+    W = W.copy()
+    n = W.shape[0]
+    for m in margins:
+        if m.codes.shape[0] != n:
+            raise CalibrationError(
+                f"margin {list(m.columns)} has {m.codes.shape[0]} rows, weights {n}"
+            )
+    # joint cells of all margin variables (R compares svytable(~a+b+...) between sweeps)
+    joint = np.zeros(n, dtype=np.int64)
+    for m in margins:
+        joint = joint * m.n_cells + m.codes
+    _, joint = np.unique(joint, return_inverse=True)
+    n_joint = int(joint.max()) + 1
+    threshold = epsilon * W.sum(axis=0) if epsilon < 1 else np.full(W.shape[1], float(epsilon))
+    old_table = _cell_sums(joint, n_joint, W)
+    old_table = old_table if old_table.ndim == 2 else old_table[:, None]
+    margin_weights: list[np.ndarray] = []
+    converged = False
+    iterations = 0
+    while iterations < maxit:
+        margin_weights = []
+        for m in margins:
+            sums = _cell_sums(m.codes, m.n_cells, W)
+            sums = sums if sums.ndim == 2 else sums[:, None]
+            _check_cell_sums(sums, m)
+            W *= (m.targets[:, None] / sums)[m.codes]
+            if is_vec:
+                margin_weights.append(W[:, 0].copy())
+        table = _cell_sums(joint, n_joint, W)
+        table = table if table.ndim == 2 else table[:, None]
+        delta = np.abs(table - old_table).max(axis=0)
+        if np.all(delta < threshold):
+            converged = True
+            break
+        old_table = table
+        iterations += 1
+    if not converged and warn:
+        warnings.warn(
+            f"raking did not converge after {iterations} sweeps (largest change in a cell total "
+            f"{delta.max():.3g}, tolerance {threshold.max():.3g})",
+            stacklevel=2,
+        )
+    if not is_vec:
+        return W, None
+    w = W[:, 0]
+    return w, Raking(
+        margins=tuple(margins),
+        margin_weights=tuple(margin_weights),
+        iterations=iterations + (1 if converged else 0),
+        converged=converged,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# GREG calibration (linear, raking, logit distances; bounds)
+# ----------------------------------------------------------------------------------------------
+def calibration_matrix(data: pd.DataFrame, totals: Mapping, *, levels: Mapping | None = None):
+    """Model matrix and population totals from ``totals``: column -> total or Series of level totals.
+
+    A number calibrates the column's total (a numeric column). A Series calibrates a categorical
+    column: one indicator per level. The key ``"(Intercept)"`` adds a column of ones (population
+    size). As in R's ``model.matrix``, with an intercept (or from the second categorical on) the
+    first level's indicator is dropped; its total must then agree with the population size implied
+    by the other totals (checked to 1e-9 relative), so the column space is the same as R's.
+
+    Returns ``(X (n, p), targets (p,), names)``; names follow R (``"stypeH"``, ``"api99"``).
+
+    >>> df = pd.DataFrame({"g": ["a", "b", "b"], "x": [1.0, 2.0, 3.0]})
+    >>> X, t, names = calibration_matrix(df, {"g": pd.Series({"a": 5.0, "b": 7.0}), "x": 20.0})
+    >>> names, t.tolist()
+    (('ga', 'gb', 'x'), [5.0, 7.0, 20.0])
+    """
+    if not totals:
+        raise CalibrationError("calibrate needs at least one population total")
+    n = len(data)
+    cols: list[np.ndarray] = []
+    targets: list[float] = []
+    names: list[str] = []
+    size: float | None = None
+    size_from: str | None = None
+    if "(Intercept)" in totals:
+        size = float(totals["(Intercept)"])
+        size_from = "(Intercept)"
+        cols.append(np.ones(n))
+        targets.append(size)
+        names.append("(Intercept)")
+    for key, total in totals.items():
+        if key == "(Intercept)":
+            continue
+        if key not in data.columns:
+            raise CalibrationError(f"calibration total for {key!r} but data has no such column")
+        if isinstance(total, (pd.Series, Mapping)):
+            cells = cell_codes(data, key, total)
+            dummies = np.zeros((n, cells.n_cells))
+            dummies[np.arange(n), cells.codes] = 1.0
+            level_sum = float(cells.targets.sum())
+            first = 0
+            if size is None:
+                size, size_from = level_sum, key
+            else:
+                if abs(level_sum - size) > 1e-9 * max(abs(size), 1.0):
+                    raise CalibrationError(
+                        f"the level totals of {key!r} sum to {level_sum:.10g} but {size_from!r} "
+                        f"implies a population size of {size:.10g}"
+                    )
+                first = 1
+            for g in range(first, cells.n_cells):
+                cols.append(dummies[:, g])
+                targets.append(float(cells.targets[g]))
+                names.append(f"{key}{cells.labels[g]}")
+        else:
+            x = pd.to_numeric(data[key], errors="coerce").to_numpy(dtype=np.float64)
+            bad = ~np.isfinite(x)
+            if bad.any():
+                rows = data.index[bad][:10].tolist()
+                raise CalibrationError(
+                    f"calibration column {key!r} has missing or non-numeric values at row(s) {rows}"
+                )
+            cols.append(x)
+            targets.append(float(total))
+            names.append(str(key))
+    return np.column_stack(cols), np.asarray(targets), tuple(names)
+
+
+def _distance(method: str, lower, upper):
+    """(F^{-1}(u) - 1 [the g - 1 of R's calfun$Fm1], its derivative) for R's calfuns."""
+    if method == "linear":
+
+        def fm1(u):
+            return np.minimum(np.maximum(u + 1.0, lower), upper) - 1.0
+
+        def dF(u):
+            return ((u < upper - 1.0) & (u > lower - 1.0)).astype(np.float64)
+
+    elif method == "raking":
+
+        def fm1(u):
+            return np.minimum(np.maximum(np.exp(u), lower), upper) - 1.0
+
+        def dF(u):
+            return np.where((u < upper - 1.0) & (u > lower - 1.0), np.exp(u), 0.0)
+
+    elif method == "logit":
+        if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+            raise CalibrationError("logit calibration needs finite bounds=(L, U) with L < 1 < U")
+        if np.any(np.asarray(lower) >= 1) or np.any(np.asarray(upper) <= 1):
+            raise CalibrationError("logit calibration needs bounds L < 1 < U")
+        L, U = lower, upper
+        A = (U - L) / ((U - 1.0) * (1.0 - L))
+
+        def fm1(u):
+            e = np.exp(A * u)
+            return (L * (U - 1.0) + U * (1.0 - L) * e) / (U - 1.0 + (1.0 - L) * e) - 1.0
+
+        def dF(u):
+            e = np.exp(A * u)
+            den = U - 1.0 + (1.0 - L) * e
+            return (
+                U * (1.0 - L) * e * A / den
+                - (L * (U - 1.0) + U * (1.0 - L) * e) * ((1.0 - L) * e * A) / den**2
+            )
+
+    else:
+        raise CalibrationError(f"method must be 'linear', 'raking' or 'logit'; got {method!r}")
+    return fm1, dF
+
+
+def _crossprod_w(X: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Stack of X' diag(W[:, r]) X over columns r: (m, p, p), without an (n, p, p) temporary."""
+    p = X.shape[1]
+    out = np.empty((W.shape[1], p, p))
+    for a in range(p):  # loop over model columns (few), never over rows
+        XaW = X[:, a][:, None] * W
+        block = X[:, a:].T @ XaW  # (p - a, m)
+        out[:, a, a:] = block.T
+        out[:, a:, a] = block.T
+    return out
+
+
+def calibrate_weights(
+    weights: np.ndarray,
+    X: np.ndarray,
+    targets: np.ndarray,
+    *,
+    method: str = "linear",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    epsilon: float = 1e-10,
+    maxit: int = 50,
+    force: bool = False,
+    names: Sequence[str] | None = None,
+):
+    """Calibrate weights so that ``X' w_new = targets`` (R's ``calibrate``).
+
+    ``method``: ``"linear"`` (GREG; closed form when unbounded, as R's regcalibrate; truncated
+    linear with bounds), ``"raking"`` (exponential distance) or ``"logit"`` (bounded, needs
+    finite bounds ``L < 1 < U``). ``bounds`` bound the g-weights ``w_new / w``. Bounded or
+    non-linear distances use R's ``grake`` Newton iterations (generalised inverse, step halving,
+    stop when ``|misfit| / (1 + |target|) < epsilon`` for every total; R's default epsilon is
+    1e-7, ours 1e-10). A matrix (n, R) is calibrated column by column. Failure to converge
+    raises :class:`CalibrationError` unless ``force=True`` (then it warns).
+
+    Returns ``(new_weights, record)``; the record is a :class:`GregCalibration` for a vector.
+
+    >>> X = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 4.0]])
+    >>> w, rec = calibrate_weights(np.ones(4), X, np.array([8.0, 24.0]))
+    >>> np.round(X.T @ w, 10).tolist()
+    [8.0, 24.0]
+    """
+    W0, is_vec = _as_2d(weights)
+    X = np.asarray(X, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] != W0.shape[0] or X.shape[1] != targets.shape[0]:
+        raise CalibrationError(
+            f"calibration matrix {X.shape}, weights {W0.shape} and totals {targets.shape} disagree"
+        )
+    lower, upper = (float(bounds[0]), float(bounds[1])) if np.isscalar(bounds[0]) else bounds
+    unbounded = np.all(np.isneginf(lower)) and np.all(np.isposinf(upper))
+    sample_total = X.T @ W0  # (p, m)
+    if method == "linear" and unbounded:
+        T = _crossprod_w(X, W0)
+        try:
+            lam = np.linalg.solve(T, (targets[:, None] - sample_total).T[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError as exc:
+            raise CalibrationError(
+                "calibration matrix X'WX is singular: the calibration variables are collinear "
+                f"or a level has no sample weight ({names or 'columns'})"
+            ) from exc
+        G = 1.0 + X @ lam.T
+        iterations = 0
+    else:
+        G, iterations = _grake(
+            W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force
+        )
+    new = W0 * G
+    if not is_vec:
+        return new, None
+    w0 = W0[:, 0]
+    whalf = np.sqrt(w0)
+    Q = _orthonormal_basis(X * whalf[:, None])
+    record = GregCalibration(
+        Q=Q,
+        w=G[:, 0] * whalf,
+        X=X,
+        targets=targets,
+        names=tuple(names) if names is not None else tuple(f"x{j}" for j in range(X.shape[1])),
+        method=method,
+        iterations=iterations,
+    )
+    return new[:, 0], record
+
+
+def _orthonormal_basis(A: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of A (pivoted QR, rank as R's qr tol 1e-7)."""
+    Q, R, _ = scipy.linalg.qr(A, mode="economic", pivoting=True)
+    d = np.abs(np.diag(R))
+    rank = int(np.sum(d > 1e-7 * d[0])) if d.size and d[0] > 0 else 0
+    return np.ascontiguousarray(Q[:, :rank])
+
+
+def _grake(W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force):
+    """R's grake, vectorised over the weight columns; columns stop as they converge."""
+    fm1, dF = _distance(method, lower, upper)
+    m = W0.shape[1]
+    # R rescales the weights when every total is more than 20 times the sample total
+    scales = targets[:, None] / sample_total
+    rescale = np.where(np.min(scales, axis=0) > 20, np.mean(scales, axis=0), 1.0)
+    if np.any(rescale != 1.0) and not unbounded_bounds(lower, upper):
+        warnings.warn(
+            "bounds apply after R's rescaling of weights by "
+            f"{np.unique(np.round(rescale, 3)).tolist()} (totals > 20x the sample totals)",
+            stacklevel=3,
+        )
+    W = W0 * rescale
+    st = sample_total * rescale
+    # exp() may overflow on a too-long Newton step; R's grake then halves the step, as we do below,
+    # so the floating-point warnings are expected and handled, not hidden failures
+    with np.errstate(over="ignore", invalid="ignore"):
+        G, iterations, failed = _newton(W, X, targets, st, fm1, dF, epsilon, maxit)
+    G *= rescale
+    if failed:
+        cols = sorted(failed)
+        msg = (
+            f"{method} calibration did not converge in {maxit} iterations"
+            + ("" if m == 1 else f" for weight column(s) {[c + 1 for c in cols][:10]}")
+            + f": largest relative misfit {max(failed.values()):.3g} (epsilon {epsilon:g}); "
+            "loosen bounds, raise maxit, or pass force=True to keep the unconverged weights"
+        )
+        if not force:
+            raise CalibrationError(msg)
+        warnings.warn(msg, stacklevel=3)
+    return G, iterations
+
+
+def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
+    """Newton iterations of grake for every column of W; converged columns are frozen."""
+    n, m = W.shape
+    p = X.shape[1]
+    eta = np.zeros((p, m))
+    G = np.ones((n, m))
+    active = np.arange(m)
+    iterations = np.ones(m, dtype=int)
+    failed: dict[int, float] = {}
+    while active.size:
+        Wa = W[:, active]
+        xeta = X @ eta[:, active]
+        T = _crossprod_w(X, Wa * dF(xeta))
+        misfit = targets[:, None] - st[:, active] - X.T @ (Wa * fm1(xeta))
+        deta = np.einsum("rij,jr->ir", np.linalg.pinv(T, rcond=256 * np.finfo(float).eps), misfit)
+        eta_a = eta[:, active] + deta
+        xeta = X @ eta_a
+        g = 1.0 + fm1(xeta)
+        d = dF(xeta)
+        # step halving for columns whose g (or derivative) left the finite range
+        bad = ~(np.isfinite(g).all(axis=0) & np.isfinite(d).all(axis=0))
+        while bad.any():
+            can = bad & (iterations[active] < maxit)
+            if not can.any():
+                break
+            iterations[active[can]] += 1
+            deta[:, can] /= 2.0
+            eta_a[:, can] -= deta[:, can]
+            xeta[:, can] = X @ eta_a[:, can]
+            g[:, can] = 1.0 + fm1(xeta[:, can])
+            d[:, can] = dF(xeta[:, can])
+            bad = ~(np.isfinite(g).all(axis=0) & np.isfinite(d).all(axis=0))
+        eta[:, active] = eta_a
+        G[:, active] = g
+        misfit = targets[:, None] - st[:, active] - X.T @ (Wa * (g - 1.0))
+        rel = np.abs(misfit) / (1.0 + np.abs(targets))[:, None]
+        done = np.all(rel < epsilon, axis=0)
+        iterations[active[~done]] += 1
+        over = ~done & (iterations[active] > maxit)
+        for j in np.flatnonzero(over):
+            failed[int(active[j])] = float(np.nanmax(rel[:, j]))
+        active = active[~done & ~over]
+    return G, int(iterations.max()), failed
+
+
+def unbounded_bounds(lower, upper) -> bool:
+    return bool(np.all(np.isneginf(lower)) and np.all(np.isposinf(upper)))
+
+
+# ----------------------------------------------------------------------------------------------
+# trimming
+# ----------------------------------------------------------------------------------------------
+def trim_weights(
+    weights: np.ndarray,
+    *,
+    lower: float = -np.inf,
+    upper: float = np.inf,
+    strict: bool = False,
+    maxit: int = 100,
+):
+    """Trim weights to ``[lower, upper]`` and share the trimmed amount equally (R's trimWeights).
+
+    Weights outside the bounds are set to the bound; the total removed (or added) is spread in
+    equal parts over the other weights, so the sum of weights is kept. That may push a weight past
+    a bound again; ``strict=True`` repeats until none is outside (as R's ``strict=TRUE``).
+    Zero weights (rows deleted in a replicate) are left at zero and receive no share: a deviation
+    from R, which would lift them to ``lower``. Columns of a matrix are trimmed separately.
+
+    >>> w, rec = trim_weights(np.array([1.0, 2.0, 3.0, 10.0]), upper=6.0)
+    >>> w.tolist(), rec.n_trimmed
+    ([2.3333333333333335, 3.3333333333333335, 4.333333333333333, 6.0], 1)
+    """
+    if not lower < upper:
+        raise CalibrationError(f"trim needs lower < upper; got lower={lower}, upper={upper}")
+    W, is_vec = _as_2d(weights)
+    W = W.copy()
+    live = W != 0
+    n_trimmed = 0
+    for _ in range(maxit if strict else 1):
+        outside = live & ((W < lower) | (W > upper))
+        if not outside.any():
+            break
+        n_trimmed = max(n_trimmed, int(outside.sum()))
+        clipped = np.where(outside, np.clip(W, lower, upper), W)
+        trimmings = (W - clipped).sum(axis=0)
+        receivers = live & ~outside
+        n_recv = receivers.sum(axis=0)
+        if np.any((n_recv == 0) & (trimmings != 0)):
+            raise CalibrationError(
+                f"trim bounds [{lower}, {upper}] leave no weight inside to receive the trimmed amount"
+            )
+        share = np.divide(trimmings, n_recv, out=np.zeros_like(trimmings), where=n_recv > 0)
+        W = clipped + receivers * share
+    else:
+        if strict and (live & ((W < lower) | (W > upper))).any():
+            raise CalibrationError(
+                f"strict trimming to [{lower}, {upper}] did not settle in {maxit} rounds: "
+                "the bounds cannot hold with this total weight"
+            )
+    rec = Trimming(lower=float(lower), upper=float(upper), n_trimmed=n_trimmed)
+    return (W[:, 0], rec) if is_vec else (W, None)

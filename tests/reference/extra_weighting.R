@@ -1,0 +1,75 @@
+## Extra R survey numbers for weighting and replicate designs (beyond reference.json f and g).
+## Run from tests/reference:  Rscript extra_weighting.R   -> extra_weighting.json
+## Same data and conventions as reference.R (R 4.2.2, survey 4.1-1, mse=FALSE, lonely.psu fail).
+suppressPackageStartupMessages(library(survey))
+source("json_helpers.R")
+options(survey.lonely.psu = "fail")
+options(survey.replicates.mse = FALSE)
+data(api)
+
+OUT <- list(meta = list(R_version = R.version.string,
+                        survey_version = as.character(packageVersion("survey")),
+                        note = "weights are listed in apiclus1 row order (or apistrat for dstrat)"))
+res <- function(x) list(estimate = as.numeric(coef(x)), se = as.numeric(SE(x)))
+wts <- function(d) unname(as.numeric(weights(d, "sampling")))
+num_out <- function(d) list(mean_api00 = res(svymean(~api00, d)),
+                            total_enroll = res(svytotal(~enroll, d)),
+                            weights = I(wts(d)))
+
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+pop.awards <- as.data.frame(table(awards = apipop$awards), responseName = "Freq")
+pop.totals <- c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, api99 = 3914069)
+pop.cross <- as.data.frame(table(stype = apipop$stype, sch.wide = apipop$sch.wide), responseName = "Freq")
+tight <- list(maxit = 100, epsilon = 1e-10)
+
+## ---- Taylor designs: further distances, bounds, cells, trimming, domains
+T <- list()
+T$calibrate_logit_0.5_2.5 <- num_out(calibrate(dclus1, ~stype + api99, pop.totals, calfun = "logit", bounds = c(0.5, 2.5)))
+T$calibrate_linear_bounded_0.6_1.6 <- num_out(calibrate(dclus1, ~stype + api99, pop.totals, calfun = "linear", bounds = c(0.6, 1.6)))
+T$calibrate_raking_bounded_0.6_1.9 <- num_out(calibrate(dclus1, ~stype + api99, pop.totals, calfun = "raking", bounds = c(0.6, 1.9)))
+T$poststratify_stype_x_schwide <- num_out(postStratify(dclus1, ~stype + sch.wide, pop.cross))
+dps <- postStratify(dclus1, ~stype, pop.types)
+T$trim_ps_32_50 <- num_out(trimWeights(dps, lower = 32, upper = 50))
+dcal <- calibrate(dclus1, ~stype + api99, pop.totals)
+## trimming a calibrated design: R keeps the calibration record (with its weights) for the variance
+T$trim_cal_20_45 <- num_out(trimWeights(dcal, lower = 20, upper = 45))
+T$trim_cal_20_45_strict <- num_out(trimWeights(dcal, lower = 20, upper = 45, strict = TRUE))
+draked3 <- rake(dstrat, list(~stype, ~sch.wide, ~awards), list(pop.types, pop.schwide, pop.awards), control = tight)
+T$dstrat_rake3_tight <- num_out(draked3)
+T$dstrat_poststratify_schwide <- num_out(postStratify(dstrat, ~sch.wide, pop.schwide))
+T$dstrat_calibrate_linear <- num_out(calibrate(dstrat, ~stype + api99, pop.totals))
+## two calibration steps in a row: post-stratify then rake (records applied in order)
+T$ps_then_rake <- num_out(rake(dps, list(~sch.wide, ~awards), list(pop.schwide, pop.awards), control = tight))
+## domain estimates after calibration
+by <- svyby(~api00, ~awards, dcal, svymean)
+T$calibrate_linear_by_awards <- list(levels = I(as.character(by$awards)), estimate = unname(coef(by)), se = unname(SE(by)))
+OUT$taylor <- T
+OUT$population <- list(awards = setNames(pop.awards$Freq, as.character(pop.awards$awards)),
+                       stype_x_schwide = list(stype = I(as.character(pop.cross$stype)),
+                                              sch.wide = I(as.character(pop.cross$sch.wide)),
+                                              Freq = I(pop.cross$Freq)))
+
+## ---- replicate designs: weighting applied to every replicate
+rep_out <- function(d) list(mean_api00 = res(svymean(~api00, d)),
+                            total_enroll = res(svytotal(~enroll, d)),
+                            weights = I(wts(d)),
+                            repweights_col1 = I(unname(as.numeric(weights(d, "analysis")[, 1]))),
+                            repweights_col7 = I(unname(as.numeric(weights(d, "analysis")[, 7]))))
+jk1 <- as.svrepdesign(dclus1, type = "JK1")
+R <- list()
+R$JK1_poststratify_stype <- rep_out(postStratify(jk1, ~stype, pop.types))
+R$JK1_rake_tight <- rep_out(rake(jk1, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = tight))
+R$JK1_calibrate_linear <- rep_out(calibrate(jk1, ~stype + api99, pop.totals))
+R$JK1_calibrate_raking <- rep_out(calibrate(jk1, ~stype + api99, pop.totals, calfun = "raking"))
+R$JK1_mse_mean_api00 <- res(svymean(~api00, as.svrepdesign(dclus1, type = "JK1", mse = TRUE)))
+## JKn on the stratified design with fpc (rscales (n_h - 1)/n_h * (1 - f_h))
+jkn <- as.svrepdesign(dstrat, type = "JKn")
+R$JKn_dstrat <- list(mean_api00 = res(svymean(~api00, jkn)), scale = jkn$scale,
+                     rscales_unique = I(sort(unique(jkn$rscales))), n_replicates = ncol(jkn$repweights$weights))
+R$note <- "weights(d,'analysis') columns 1 and 7 listed to compare replicate calibration column by column"
+OUT$replicate <- R
+
+writeLines(to_json(OUT), "extra_weighting.json")
