@@ -7,7 +7,7 @@ value each suppressed cell can take. A cell is disclosed when the two coincide.
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -49,8 +49,9 @@ def attacker_bounds(full: pd.DataFrame, mask: pd.DataFrame):
         c[i] = 1.0
         lo = linprog(c, A_eq=np.array(A), b_eq=np.array(b), bounds=(0, None), method="highs")
         hi = linprog(-c, A_eq=np.array(A), b_eq=np.array(b), bounds=(0, None), method="highs")
-        assert lo.status == 0 and hi.status == 0
-        bounds.append((lo.fun, -hi.fun))
+        assert lo.status == 0, lo.message
+        assert hi.status in (0, 3), hi.message  # 3: unbounded above (all totals hidden)
+        bounds.append((lo.fun, -hi.fun if hi.status == 0 else np.inf))
     return {tuple(cell): bd for cell, bd in zip(unknown, bounds)}
 
 
@@ -144,8 +145,9 @@ tables = st.integers(2, 4).flatmap(
                            min_size=r, max_size=r)))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(tables)
+@example([[0, 0], [0, 1]])  # every total below k: nothing bounds the cells from above
 def test_no_suppressed_cell_can_be_pinned_by_an_lp_attacker(rows):
     counts = pd.DataFrame(rows)
     mask = dc.suppression_mask(counts, k=5)
