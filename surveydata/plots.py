@@ -1,0 +1,225 @@
+"""Matplotlib figures for the notebooks and the report: bars with confidence intervals, forest
+plots, weight distributions and sample-vs-population composition, labelled in German or English.
+
+Every function takes numbers that the analysis produced (estimator frames with ``estimate``,
+``ci_low``, ``ci_high``) and only draws them: no statistic is computed here. Each returns the
+``Figure``; in a notebook end the line with ``;`` so that only the image is shown.
+A row whose estimate is missing (a suppressed cell) is drawn as the disclosure marker, not a bar.
+
+Example
+-------
+>>> import pandas as pd
+>>> est = pd.DataFrame({"estimate": [0.3, 0.1], "ci_low": [0.25, 0.07], "ci_high": [0.35, 0.13]},
+...                    index=["Guideline fully implemented", "Incident ever"])
+>>> fig = bar_ci(est, lang="en", reference=pd.Series([0.33, 0.10], index=est.index))
+>>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+['Guideline fully implemented', 'Incident ever']
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+
+from surveydata.disclosure import MARKER
+from surveydata.i18n import check_lang, t
+
+#: Colour-blind safe palette (Okabe-Ito), in the order series are drawn.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+_ROW_INCH = 0.32
+_WIDTH = 7.5
+_DPI = 96
+_CI_COLUMNS = ("estimate", "ci_low", "ci_high")
+
+
+def _require(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    missing = [c for c in _CI_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} needs columns {list(_CI_COLUMNS)}; missing {missing} "
+                         f"(have {list(frame.columns)})")
+    return frame.loc[:, list(_CI_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+
+
+def _labels(index: pd.Index, labels) -> list[str]:
+    if labels is None:
+        return [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in index]
+    if isinstance(labels, Mapping):
+        return [str(labels.get(i, i)) for i in index]
+    labels = [str(x) for x in labels]
+    if len(labels) != len(index):
+        raise ValueError(f"{len(labels)} labels for {len(index)} rows")
+    return labels
+
+
+def _figure(n_rows: int, ax, min_height: float = 2.2):
+    if ax is not None:
+        return ax.figure, ax
+    height = max(min_height, 0.9 + _ROW_INCH * n_rows)
+    fig, ax = plt.subplots(figsize=(_WIDTH, height), dpi=_DPI, layout="constrained")
+    return fig, ax
+
+
+def bar_ci(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax=None,
+           lang: str = "en", percent: bool = True, title: str | None = None,
+           xlabel: str | None = None, reference: pd.Series | None = None,
+           reference_label: str | None = None):
+    """Horizontal bars with 95% confidence intervals, first row on top.
+
+    ``estimates`` is one estimator frame, or a mapping ``series name -> frame`` (same index) for
+    side-by-side bars (e.g. weighted vs unweighted, or one series per practice type).
+    ``reference`` (same index) marks published figures as black ticks.
+
+    >>> est = pd.DataFrame({"estimate": [0.2], "ci_low": [0.1], "ci_high": [0.3]}, index=["x"])
+    >>> bar_ci(est).axes[0].get_xlabel()
+    'Share (%)'
+    """
+    check_lang(lang)
+    series = dict(estimates) if isinstance(estimates, Mapping) else {None: estimates}
+    frames = {name: _require(f, "bar_ci") for name, f in series.items()}
+    index = next(iter(frames.values())).index
+    for name, f in frames.items():
+        if not f.index.equals(index):
+            raise ValueError(f"series {name!r} has other rows than the first series")
+    scale = 100.0 if percent else 1.0
+    n, k = len(index), len(frames)
+    fig, ax = _figure(n * max(1, k * 0.7), ax)
+    height = 0.8 / k
+    y = np.arange(n)[::-1].astype(float)  # first row on top
+    for s, (name, f) in enumerate(frames.items()):
+        pos = y + 0.4 - height * (s + 0.5)
+        est = f["estimate"].to_numpy() * scale
+        lo, hi = f["ci_low"].to_numpy() * scale, f["ci_high"].to_numpy() * scale
+        ok = ~np.isnan(est)
+        color = PALETTE[s % len(PALETTE)]
+        ax.barh(pos[ok], est[ok], height=height * 0.9, color=color, alpha=0.85,
+                label=None if name is None else str(name))
+        has_ci = ok & ~np.isnan(lo) & ~np.isnan(hi)
+        ax.errorbar(est[has_ci], pos[has_ci], xerr=[est[has_ci] - lo[has_ci], hi[has_ci] - est[has_ci]],
+                    fmt="none", ecolor="#333333", elinewidth=1, capsize=2)
+        for p in pos[~ok]:
+            ax.text(0, p, f" {MARKER}", va="center", ha="left", color="#555555")
+    if reference is not None:
+        ref = reference.reindex(index).to_numpy(dtype=float) * scale
+        has = ~np.isnan(ref)
+        ax.scatter(ref[has], y[has], marker="|", s=400, color="black", zorder=5,
+                   label=reference_label or t("published_figure", lang))
+    ax.set_yticks(y, _labels(index, labels))
+    ax.set_xlabel(xlabel or (t("share_pct", lang) if percent else t("estimate", lang)))
+    if percent:
+        ax.set_xlim(0, 100)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title)
+    if k > 1 or reference is not None:
+        ax.legend(loc="best", fontsize="small", frameon=False)
+    return fig
+
+
+def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax=None,
+                lang: str = "en", exponentiate: bool = True, null: float = 1.0,
+                title: str | None = None, xlabel: str | None = None):
+    """Forest plot of odds ratios (or any ratios) with 95% CIs on a log axis.
+
+    ``coefficients`` is a frame of model coefficients on the link scale (``estimate``,
+    ``ci_low``, ``ci_high``; ``exponentiate=True`` turns them into odds ratios), or a mapping
+    ``series name -> frame`` (e.g. weighted and unweighted fits) drawn with a small offset.
+    Rows are drawn in the order of the first frame; a term missing from a series is skipped.
+
+    >>> coef = pd.DataFrame({"estimate": [0.5, -0.2], "ci_low": [0.1, -0.6], "ci_high": [0.9, 0.2]},
+    ...                     index=["training", "size"])
+    >>> forest_plot(coef).axes[0].get_xscale()
+    'log'
+    """
+    check_lang(lang)
+    series = dict(coefficients) if isinstance(coefficients, Mapping) else {None: coefficients}
+    frames = {name: _require(f, "forest_plot") for name, f in series.items()}
+    index = next(iter(frames.values())).index
+    n, k = len(index), len(frames)
+    fig, ax = _figure(n, ax)
+    y = np.arange(n)[::-1].astype(float)
+    offsets = (np.arange(k) - (k - 1) / 2) * (0.6 / max(k, 1)) if k > 1 else np.zeros(1)
+    for s, (name, f) in enumerate(frames.items()):
+        f = f.reindex(index)
+        vals = f.to_numpy(dtype=float)
+        if exponentiate:
+            vals = np.exp(vals)
+        est, lo, hi = vals[:, 0], vals[:, 1], vals[:, 2]
+        ok = ~np.isnan(est) & ~np.isnan(lo) & ~np.isnan(hi)
+        pos = y - offsets[s]
+        ax.errorbar(est[ok], pos[ok], xerr=[est[ok] - lo[ok], hi[ok] - est[ok]], fmt="o",
+                    color=PALETTE[s % len(PALETTE)], ms=4, elinewidth=1.2, capsize=2,
+                    label=None if name is None else str(name))
+    ax.axvline(null, color="#444444", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    # Plain numbers at powers of two read better than 10^x for odds ratios.
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=2))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks(y, _labels(index, labels))
+    ax.set_xlabel(xlabel or t("odds_ratio", lang))
+    ax.grid(axis="x", alpha=0.3, which="both")
+    if title:
+        ax.set_title(title)
+    if k > 1:
+        ax.legend(loc="best", fontsize="small", frameon=False)
+    return fig
+
+
+def weight_distribution(weights, ax=None, lang: str = "en", bins: int = 40,
+                        bounds: tuple[float, float] | None = None, title: str | None = None,
+                        compare: Mapping[str, np.ndarray] | None = None):
+    """Histogram of survey weights, with trimming ``bounds`` as dashed lines.
+
+    ``compare`` adds further weight vectors (e.g. ``{"trimmed": w_trim}``) as outlined histograms
+    over the same bins.
+
+    >>> weight_distribution([1.0, 2.0, 2.0, 5.0], bins=4).axes[0].get_xlabel()
+    'Weight'
+    """
+    check_lang(lang)
+    w = np.asarray(weights, dtype=float)
+    if np.isnan(w).any() or (w <= 0).any():
+        raise ValueError("weights must be positive numbers without missing values")
+    others = {str(k): np.asarray(v, dtype=float) for k, v in (compare or {}).items()}
+    lo = min([w.min()] + [v.min() for v in others.values()])
+    hi = max([w.max()] + [v.max() for v in others.values()])
+    edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, hi + 0.5])
+    fig, ax = _figure(6, ax, min_height=3.0)
+    ax.hist(w, bins=edges, color=PALETTE[0], alpha=0.75, label=t("weight", lang) if others else None)
+    for s, (name, v) in enumerate(others.items(), start=1):
+        ax.hist(v, bins=edges, histtype="step", lw=1.5, color=PALETTE[s % len(PALETTE)], label=name)
+    if bounds is not None:
+        for b in bounds:
+            ax.axvline(b, color="black", ls="--", lw=1)
+        ax.plot([], [], color="black", ls="--", lw=1, label=t("trim_bounds", lang))
+    ax.set_xlabel(t("weight", lang))
+    ax.set_ylabel(t("respondents", lang))
+    if title:
+        ax.set_title(title)
+    if others or bounds is not None:
+        ax.legend(loc="best", fontsize="small", frameon=False)
+    return fig
+
+
+def composition(shares: pd.DataFrame, labels=None, ax=None, lang: str = "en",
+                title: str | None = None):
+    """Side-by-side shares of categories, e.g. sample, population and weighted sample.
+
+    ``shares`` has one row per category and one column per series, as proportions (0-1);
+    the standard column names ``sample``, ``population`` and ``weighted`` get translated legends.
+
+    >>> s = pd.DataFrame({"sample": [0.6, 0.4], "population": [0.5, 0.5]}, index=["GP", "PT"])
+    >>> [x.get_text() for x in composition(s, lang="de").axes[0].get_legend().get_texts()]
+    ['Stichprobe', 'Grundgesamtheit']
+    """
+    check_lang(lang)
+    names = {"sample": t("sample", lang), "population": t("population", lang),
+             "weighted": t("sample_weighted", lang)}
+    frames = {names.get(str(c), str(c)): pd.DataFrame({"estimate": shares[c], "ci_low": np.nan,
+                                                      "ci_high": np.nan}, index=shares.index)
+              for c in shares.columns}
+    return bar_ci(frames, labels=labels, ax=ax, lang=lang, percent=True, title=title)
