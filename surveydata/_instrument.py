@@ -166,14 +166,15 @@ def asked_mask_from_text(inst, raw: pd.DataFrame) -> dict[str, np.ndarray]:
         else:
             values = text.where(text != "", None)
         cond = conds.get(col.item)
+        asked = np.ones(len(raw), dtype=bool)
         if cond is not None and all(v in coded.columns for v in cond.variables):
             if col.item not in out:
                 out[col.item] = cond.evaluate(coded).to_numpy(dtype=bool)
             asked = out[col.item]
-            if col.kind == INT_CODE:
-                values = values.mask(~asked & values.isna(), -7)
-                if col.item_type == "multi":
-                    # an unticked option of an asked question is 0 for later conditions
-                    values = values.mask(asked & values.isna(), 0)
+        if col.kind == INT_CODE:
+            values = values.mask(~asked & values.isna(), -7)
+            if col.item_type == "multi":
+                # an empty option of an asked question is unticked (0) for later conditions
+                values = values.mask(asked & values.isna(), 0)
         coded[col.name] = values
     return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["neutralise", "neutralise_frame", "write_csv"]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +42,7 @@ import pandas as pd
 
 from surveydata import _instrument as ins
 
-__all__ = ["ExportError", "read_export", "FORMATS"]
+__all__ = ["FORMATS", "ExportError", "read_export"]
 
 FORMATS = ("csv", "limesurvey", "spss", "stata")
 SEPARATORS = (",", ";", "\t")
@@ -239,8 +238,9 @@ def _limesurvey(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, dict[str, str]]:
     * ``id`` -> ``response_id``, ``submitdate`` -> ``submitted_at`` (``YYYY-MM-DD HH:MM:SS``
       becomes ISO ``YYYY-MM-DDTHH:MM:SS``; an empty submitdate is an incomplete response, which
       stays empty and is quarantined), ``interviewtime`` (timings export) -> ``duration_s``.
-    * multi-choice ``Y`` -> ``1``, ``N`` -> ``0``; an empty cell -> ``0`` when the question was
-      asked (its ``ask_if`` is true for the row), ``-7`` when it was not asked.
+    * multi-choice ``Y`` -> ``1``, ``N`` -> ``0``; an empty cell -> ``-7`` when the question was
+      not asked (its ``ask_if`` is false for the row); when it was asked, ``0`` if another option
+      of the question is ticked and ``-9`` (no answer, in every option) if none is.
     * any other empty cell of a question -> ``-7`` when not asked, ``-9`` (no answer) when asked.
       Free-text items stay as they are (empty text is not a code).
     * answer codes of single-choice items are taken as they are: the LimeSurvey survey must use
@@ -260,11 +260,16 @@ def _limesurvey(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, dict[str, str]]:
         if not cols:
             continue
         was_asked = asked.get(var, np.ones(len(raw), dtype=bool))
+        stripped = {c: raw[c].str.strip().fillna("").to_numpy(dtype=object) for c in cols}
+        ticked = np.zeros(len(raw), dtype=bool)
+        for v in stripped.values():
+            ticked |= (v == "Y") | (v == "1")
         for c in cols:
-            v = raw[c].str.strip()
+            v = stripped[c]
             out = np.where(v == "Y", "1", np.where(v == "N", "0", raw[c].to_numpy(dtype=object)))
-            empty = (v == "").to_numpy()
-            out = np.where(empty & was_asked, "0", out)
+            empty = v == ""
+            out = np.where(empty & was_asked & ticked, "0", out)
+            out = np.where(empty & was_asked & ~ticked, "-9", out)
             out = np.where(empty & ~was_asked, "-7", out)
             raw[c] = pd.array(out.tolist(), dtype="str")
     for var in ins.coded_single_columns(inst):
@@ -287,7 +292,7 @@ def _read_stat(path: Path, kind: str) -> pd.DataFrame:
     reader = pyreadstat.read_dta if kind == "stata" else pyreadstat.read_sav
     try:
         df, _meta = reader(str(path), apply_value_formats=False, user_missing=True)
-    except Exception as err:  # pyreadstat raises its own ReadstatError / PyreadstatError types
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as err:
         raise ExportError(path, f"cannot read as {kind}: {err}") from None
     data = {LINE_COLUMN: np.arange(2, len(df) + 2, dtype=np.int64)}
     for name in df.columns:

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 
-
 def _codes(item) -> list:
     if item.type == "multi":
         return [o.code for o in item.options]

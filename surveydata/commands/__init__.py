@@ -1,0 +1,1 @@
+"""Subcommands of the ``surveydata`` command line, one module each (see `surveydata.cli`)."""

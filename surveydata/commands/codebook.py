@@ -1,0 +1,35 @@
+"""``surveydata codebook --out FILE``: the codebook of the instrument, Markdown or HTML by extension."""
+from __future__ import annotations
+
+from pathlib import Path
+
+HELP = "write the codebook of the instrument (Markdown or HTML by the file's extension)"
+FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("codebook", help=HELP, description=HELP)
+    p.add_argument("--instrument", metavar="PATH", default=None,
+                   help="instrument YAML (default: the packaged practice_security)")
+    p.add_argument("--lang", choices=("de", "en"), default="de", help="language of the texts")
+    p.add_argument("--out", metavar="FILE", required=True, help="output file (.md or .html)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import schemas
+    from surveydata.cli import UserError
+    from surveydata.commands.validate import load_instrument_or_fail
+
+    out = Path(args.out)
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UserError(f"{out}: unknown extension {out.suffix!r}; use .md or .html")
+    inst = load_instrument_or_fail(args.instrument)
+    text = schemas.codebook(inst, lang=args.lang, format=fmt)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"{out}: cannot write ({err.strerror})") from None
+    print(f"codebook ({fmt}, {args.lang}) of {inst.name} {inst.version} written to {out}")
+    return 0

@@ -1,0 +1,431 @@
+"""Validate a raw export against the instrument: every row ends valid or quarantined, with reasons.
+
+The steps, each producing failures as data (one row per failed cell or rule, never an exception):
+
+1. **malformed records** (more or fewer fields than the header, found by `read_export`);
+2. **parsing** the text of each column into the coded frame: integer codes must be whole numbers
+   (``"3,5"``, ``"abc"``, ``"2.0"`` are not), numbers accept a decimal point or a decimal comma,
+   date-times must be ISO 8601; stray whitespace around a value is ignored; free text is kept
+   verbatim;
+3. **duplicates**: an exact copy (every cell's text identical) of an earlier record is quarantined
+   as ``duplicate_row`` and the first copy kept; records sharing a ``response_id`` but differing
+   anywhere are all quarantined as ``duplicate_response_id``;
+4. **the instrument's pandera schema** (`schemas.response_schema`), validated lazily, so that
+   every failing check of every row is reported; its ``failure_cases`` are mapped back to rows.
+
+A row with at least one failure goes to `ValidationResult.quarantine`, every other row to
+`ValidationResult.valid` (typed, with derived variables); soft rules and data-quality screens
+(`surveydata.quality`) only flag valid rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from surveydata import _instrument as ins
+from surveydata.io import LINE_COLUMN, ROW_ERROR_COLUMN
+
+__all__ = ["FAILURE_COLUMNS", "QUARANTINE_COLUMNS", "ValidationResult", "validate"]
+
+FAILURE_COLUMNS = ["response_id", "line", "column", "value", "rule", "message"]
+QUARANTINE_COLUMNS = ["response_id", "line", "reasons"]
+
+
+@dataclass
+class ValidationResult:
+    """What `validate` found.
+
+    valid       typed frame of accepted rows (categoricals with labels, nullable integers, the
+                missing codes -7/-8/-9 kept), derived variables, ``line`` and any extra columns
+    quarantine  one row per rejected raw row: response_id, line, reasons ('; '-joined), n_reasons
+    failures    every failure as data: response_id, line, column, value, rule, message
+    flags       soft warnings and quality screens on valid rows: response_id, line, flag, kind,
+                columns, message
+    report      counts and provenance (JSON-serialisable)
+    """
+
+    valid: pd.DataFrame
+    quarantine: pd.DataFrame
+    failures: pd.DataFrame
+    flags: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """A few lines for a terminal."""
+        r = self.report
+        lines = [(
+            f"{r['instrument']['name']} {r['instrument']['version']}: {r['n_raw']} rows read, "
+            f"{r['n_valid']} valid, {r['n_quarantined']} quarantined, "
+            f"{r['n_flagged_rows']} valid rows flagged"
+        )]
+        top = sorted(r["failures_by_rule"].items(), key=lambda kv: -kv[1])[:5]
+        if top:
+            lines.append("most frequent reasons: " + ", ".join(f"{k} ({v})" for k, v in top))
+        if r.get("extra_columns"):
+            lines.append(f"extra columns kept: {', '.join(r['extra_columns'])}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. parsing text into the coded frame
+
+_INT = r"[+-]?\d{1,15}"
+_NUMBER = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)"
+
+
+def _failures(rows, column, values, rule, message) -> pd.DataFrame:
+    rows = np.asarray(rows, dtype=np.int64)
+    return pd.DataFrame({"row": rows, "column": column,
+                         "value": pd.array(values, dtype="str"),
+                         "rule": rule, "message": message})
+
+
+def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Text -> coded frame (Int64 codes, Float64 numbers, str text); failures as data."""
+    sp = ins.spec(inst)
+    coded = {}
+    fails = []
+    for col in sp.columns:
+        text = raw[col.name]
+        if col.kind == ins.TEXT:
+            coded[col.name] = text.fillna("")
+            continue
+        s = text.str.strip()
+        empty = (s == "") | s.isna()
+        if col.kind in (ins.ID, ins.STR_CODE):
+            coded[col.name] = s.where(~empty, None)
+            continue
+        if col.kind == ins.INT_CODE:
+            ok = s.str.fullmatch(_INT).fillna(False)
+            bad = ~ok & ~empty
+            vals = pd.to_numeric(s.where(ok, None), errors="coerce").astype("Int64")
+            coded[col.name] = vals
+            if bad.any():
+                idx = np.flatnonzero(bad.to_numpy())
+                fails.append(_failures(idx, col.name, text.iloc[idx], "not_an_integer",
+                                       "expected a whole number (a code or a count)"))
+            continue
+        if col.kind == ins.NUMBER:
+            ok = s.str.fullmatch(_NUMBER).fillna(False)
+            bad = ~ok & ~empty
+            vals = pd.to_numeric(s.where(ok, None).str.replace(",", ".", regex=False),
+                                 errors="coerce").astype("Float64")
+            coded[col.name] = vals
+            if bad.any():
+                idx = np.flatnonzero(bad.to_numpy())
+                fails.append(_failures(idx, col.name, text.iloc[idx], "not_a_number",
+                                       "expected a number (decimal point or comma)"))
+            continue
+        if col.kind == ins.DATETIME:
+            stamps = pd.to_datetime(s.where(~empty, None), format="ISO8601", errors="coerce")
+            bad = stamps.isna() & ~empty
+            coded[col.name] = s.where(~empty, None)
+            if bad.any():
+                idx = np.flatnonzero(bad.to_numpy())
+                fails.append(_failures(idx, col.name, text.iloc[idx], "not_a_datetime",
+                                       "expected an ISO 8601 date-time, e.g. 2026-03-01T10:15:00"))
+            continue
+        raise AssertionError(f"unknown column kind {col.kind!r}")  # pragma: no cover
+    return pd.DataFrame(coded, index=raw.index), fails
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. duplicates
+
+
+def _duplicates(raw: pd.DataFrame, data_cols: list[str], ids: pd.Series,
+                lines: np.ndarray) -> list[pd.DataFrame]:
+    fails = []
+    if len(raw) == 0:
+        return fails
+    # Exact copies: hash every record's cells, then confirm candidate pairs cell by cell, so a
+    # hash collision can never quarantine a row.
+    h = pd.util.hash_pandas_object(raw[data_cols], index=False).to_numpy()
+    cand = pd.Series(h).duplicated(keep="first").to_numpy()
+    copy_of = np.full(len(raw), -1, dtype=np.int64)
+    if cand.any():
+        first = pd.Series(np.arange(len(raw))).groupby(h).transform("first").to_numpy()
+        for i in np.flatnonzero(cand):  # few rows: duplicates are rare
+            j = first[i]
+            a = raw.iloc[i][data_cols].to_numpy(dtype=object)
+            b = raw.iloc[j][data_cols].to_numpy(dtype=object)
+            if all((x == y) or (pd.isna(x) and pd.isna(y)) for x, y in zip(a, b)):
+                copy_of[i] = j
+    exact = copy_of >= 0
+    if exact.any():
+        idx = np.flatnonzero(exact)
+        fails.append(pd.DataFrame({
+            "row": idx, "column": "(row)", "value": pd.array([""] * idx.size, dtype="str"),
+            "rule": "duplicate_row",
+            "message": [f"exact copy of line {lines[copy_of[i]]}" for i in idx]}))
+    # Same response_id, different content: among rows that are not exact copies.
+    key = ids.str.strip()
+    keep = ~exact & key.notna().to_numpy() & (key != "").to_numpy()
+    k = key[keep]
+    shared = k.duplicated(keep=False)
+    if shared.any():
+        rows = np.flatnonzero(keep)[shared.to_numpy()]
+        groups = pd.Series(lines[rows]).groupby(k[shared].to_numpy()).agg(list)
+        fails.append(pd.DataFrame({
+            "row": rows, "column": "response_id",
+            "value": pd.array(ids.iloc[rows].to_numpy(dtype=object), dtype="str"),
+            "rule": "duplicate_response_id",
+            "message": [("response_id shared by records that differ, lines "
+                         + ", ".join(map(str, groups[key.iloc[r]]))) for r in rows]}))
+    return fails
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. the pandera schema
+
+
+def _schema_failures(coded: pd.DataFrame, inst, raw: pd.DataFrame) -> list[pd.DataFrame]:
+    """Run the instrument's schema lazily and turn its failure cases into per-row failures."""
+    import pandera.errors as pe
+
+    from schemas import response_schema
+
+    schema = _cached_schema(inst, response_schema)
+    try:
+        schema.validate(coded, lazy=True)
+        return []
+    except pe.SchemaErrors as err:  # lazy validation: every failure case
+        cases = err.failure_cases
+    except pe.SchemaError as err:  # a single error that stopped validation early
+        cases = pd.DataFrame([{
+            "schema_context": getattr(err.schema, "__class__", type(err)).__name__,
+            "column": getattr(err.schema, "name", None),
+            "check": str(err.check) if err.check is not None else "schema",
+            "check_number": None, "failure_case": err.failure_cases, "index": None}])
+    return _map_cases(cases, schema, inst, raw)
+
+
+_SCHEMAS: dict[int, tuple[object, object]] = {}
+
+
+def _cached_schema(inst, factory):
+    hit = _SCHEMAS.get(id(inst))
+    if hit is None or hit[0] is not inst:
+        hit = (inst, factory(inst))
+        _SCHEMAS.clear()
+        _SCHEMAS[id(inst)] = hit
+    return hit[1]
+
+
+def _check_info(schema) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """check name -> (description, the columns a dataframe-level check reads)."""
+    info = {}
+    for col_name, col in schema.columns.items():
+        for chk in col.checks:
+            info.setdefault(chk.name, (getattr(chk, "description", None) or chk.error or "",
+                                       (col_name,)))
+    for chk in schema.checks:
+        cols = tuple((chk.statistics or {}).get("columns", ()) or ())
+        info[chk.name] = (getattr(chk, "description", None) or chk.error or "", cols)
+    return info
+
+
+def _map_cases(cases: pd.DataFrame, schema, inst, raw: pd.DataFrame) -> list[pd.DataFrame]:
+    info = _check_info(schema)
+    cases = cases.copy()
+    cases["check"] = cases["check"].astype(str)
+    out = []
+    rule_vars = {r.id: r.variables for r in getattr(inst, "rules", ())}
+    has_index = cases["index"].notna()
+    # schema-level problems without a row (a missing column, a wrong dtype) apply to no single
+    # row; they mean the coded frame is not what the schema expects, which is a bug here.
+    if (~has_index).any():
+        bad = cases[~has_index]
+        raise RuntimeError("schema failed without row index (coded frame does not match the "
+                           f"schema): {bad[['column', 'check', 'failure_case']].to_dict('records')}")
+    col_level = cases["schema_context"] == "Column"
+    c = cases[col_level]
+    if len(c):
+        rows = c["index"].to_numpy(dtype=np.int64)
+        cols = c["column"].astype(str).to_numpy()
+        values = _raw_values(raw, rows, cols)
+        out.append(pd.DataFrame({
+            "row": rows, "column": cols, "value": pd.array(values, dtype="str"),
+            "rule": c["check"].to_numpy(),
+            "message": [info.get(k, ("", ()))[0] for k in c["check"]]}))
+    d = cases[~col_level].drop_duplicates(["check", "index"])
+    for check, g in d.groupby("check", sort=False):
+        rows = g["index"].to_numpy(dtype=np.int64)
+        desc, cols = info.get(check, ("", ()))
+        cols = cols or rule_vars.get(check, ())
+        cols = tuple(x for x in cols if x in raw.columns)
+        value = (_joined_values(raw, rows, cols) if cols else [""] * rows.size)
+        out.append(pd.DataFrame({
+            "row": rows, "column": ",".join(cols) or "(row)",
+            "value": pd.array(value, dtype="str"), "rule": check, "message": desc}))
+    return out
+
+
+def _raw_values(raw: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    values = np.empty(rows.size, dtype=object)
+    for col in np.unique(cols):
+        m = cols == col
+        values[m] = raw[col].to_numpy(dtype=object)[rows[m]]
+    return values
+
+
+def _joined_values(raw: pd.DataFrame, rows: np.ndarray, cols) -> list[str]:
+    parts = [raw[c].to_numpy(dtype=object)[rows].astype(str) for c in cols]
+    out = np.char.add(f"{cols[0]}=", parts[0].astype(str))
+    for c, p in zip(cols[1:], parts[1:]):
+        out = np.char.add(np.char.add(out, f", {c}="), p.astype(str))
+    return out.tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def validate(raw: pd.DataFrame, inst) -> ValidationResult:
+    """Validate a raw export (from `read_export`) against ``inst``.
+
+    >>> raw = read_export("tests/data/example_export.csv", inst)   # doctest: +SKIP
+    >>> res = validate(raw, inst)                                   # doctest: +SKIP
+    >>> res.report["n_raw"] == res.report["n_valid"] + res.report["n_quarantined"]  # doctest: +SKIP
+    True
+    """
+    from surveydata import quality
+
+    sp = ins.spec(inst)
+    raw = raw.reset_index(drop=True)
+    n = len(raw)
+    expected = [c.name for c in sp.columns]
+    missing = [c for c in expected if c not in raw.columns]
+    if missing:
+        from surveydata.io import ExportError
+
+        src = raw.attrs.get("export", {}).get("path", "<frame>")
+        raise ExportError(src, f"missing required column(s): {', '.join(missing)}", line=1,
+                          column=missing[0])
+    lines = (raw[LINE_COLUMN].to_numpy(dtype=np.int64) if LINE_COLUMN in raw.columns
+             else np.arange(2, n + 2, dtype=np.int64))
+    extra = [c for c in raw.columns if c not in set(expected) | {LINE_COLUMN, ROW_ERROR_COLUMN}]
+
+    fails: list[pd.DataFrame] = []
+    if ROW_ERROR_COLUMN in raw.columns:
+        err = raw[ROW_ERROR_COLUMN].fillna("")
+        bad = np.flatnonzero((err != "").to_numpy())
+        if bad.size:
+            fails.append(pd.DataFrame({"row": bad, "column": "(row)",
+                                       "value": pd.array([""] * bad.size, dtype="str"),
+                                       "rule": "malformed_record",
+                                       "message": err.iloc[bad].to_numpy(dtype=object)}))
+    coded, parse_fails = _parse(raw, inst)
+    fails += parse_fails
+    fails += _duplicates(raw, expected + extra, raw["response_id"], lines)
+    schema_fails = _schema_failures(coded, inst, raw)
+    # A cell that did not parse is NA in the coded frame; the schema's complaint about that NA
+    # would only repeat the parse failure, so it is dropped. Likewise its uniqueness check on
+    # response_id repeats step 3, which says more (first copy kept, lines of the others).
+    unparsed = set()
+    for f in parse_fails:
+        unparsed.update(zip(f["row"].tolist(), f["column"].tolist()))
+    for f in schema_fails:
+        keep = np.ones(len(f), dtype=bool)
+        if unparsed:
+            keep &= np.array([(r, c) not in unparsed for r, c in zip(f["row"], f["column"])],
+                             dtype=bool)
+        keep &= ~((f["column"] == "response_id") & f["rule"].str.contains("unique")).to_numpy()
+        if keep.any():
+            fails.append(f[keep])
+
+    failures = _assemble(fails, raw, lines)
+    bad_rows = np.zeros(n, dtype=bool)
+    bad_rows[failures["row"].to_numpy(dtype=np.int64)] = True
+    quarantine = _quarantine(failures, raw, lines, bad_rows)
+    valid_idx = np.flatnonzero(~bad_rows)
+    assert len(valid_idx) + len(quarantine) == n, "every raw row must be valid or quarantined"
+    assert not set(quarantine.index) & set(valid_idx)
+
+    valid = _typed(coded.iloc[valid_idx], inst)
+    valid.insert(0, LINE_COLUMN, lines[valid_idx])
+    for c in extra:
+        valid[c] = raw[c].iloc[valid_idx].to_numpy(dtype=object)
+    valid = valid.reset_index(drop=True)
+    flags = quality.flags(coded.iloc[valid_idx].reset_index(drop=True), inst,
+                          lines[valid_idx])
+    report = _report(raw, inst, failures, quarantine, valid, flags, extra)
+    return ValidationResult(valid=valid, quarantine=quarantine.reset_index(drop=True),
+                            failures=failures.drop(columns="row"), flags=flags, report=report)
+
+
+def _assemble(fails, raw, lines) -> pd.DataFrame:
+    if fails:
+        f = pd.concat(fails, ignore_index=True)
+    else:
+        f = pd.DataFrame({"row": pd.Series(dtype=np.int64), "column": pd.Series(dtype="str"),
+                          "value": pd.Series(dtype="str"), "rule": pd.Series(dtype="str"),
+                          "message": pd.Series(dtype="str")})
+    f = f.sort_values(["row"], kind="stable").reset_index(drop=True)
+    rows = f["row"].to_numpy(dtype=np.int64)
+    f.insert(0, "line", lines[rows])
+    f.insert(0, "response_id", pd.array(raw["response_id"].to_numpy(dtype=object)[rows],
+                                        dtype="str"))
+    for c in ("column", "value", "rule", "message"):
+        f[c] = f[c].astype("str")
+    return f[["row", *FAILURE_COLUMNS]]
+
+
+def reason_text(failures: pd.DataFrame) -> pd.Series:
+    """One line per failure: ``column='value': rule (message)``."""
+    value = failures["value"].fillna("")
+    text = (failures["column"] + "=" + "'" + value + "'" + ": " + failures["rule"])
+    msg = failures["message"].fillna("")
+    return text.where(msg == "", text + " (" + msg + ")")
+
+
+def _quarantine(failures, raw, lines, bad_rows) -> pd.DataFrame:
+    if len(failures) == 0:
+        return pd.DataFrame({"response_id": pd.Series(dtype="str"),
+                             "line": pd.Series(dtype=np.int64),
+                             "reasons": pd.Series(dtype="str"),
+                             "n_reasons": pd.Series(dtype=np.int64)})
+    reasons = reason_text(failures)
+    grouped = reasons.groupby(failures["row"].to_numpy(), sort=True)
+    joined = grouped.agg("; ".join)
+    counts = grouped.size()
+    rows = joined.index.to_numpy(dtype=np.int64)
+    q = pd.DataFrame({"response_id": pd.array(raw["response_id"].to_numpy(dtype=object)[rows],
+                                              dtype="str"),
+                      "line": lines[rows], "reasons": joined.to_numpy(dtype=object),
+                      "n_reasons": counts.to_numpy()}, index=rows)
+    q["reasons"] = q["reasons"].astype("str")
+    return q
+
+
+def _typed(coded_valid: pd.DataFrame, inst) -> pd.DataFrame:
+    """A1's typed conversion plus derived variables."""
+    import schemas
+
+    typed = schemas.to_typed(coded_valid, inst)
+    return schemas.derive(typed, inst)
+
+
+def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:
+    src = raw.attrs.get("export", {})
+    by_rule = failures.groupby("rule").size().sort_index()
+    rows_by_rule = failures.drop_duplicates(["row", "rule"]).groupby("rule").size()
+    return {
+        "instrument": {"name": ins.spec(inst).name, "version": ins.spec(inst).version},
+        "input": {k: src.get(k) for k in ("path", "format", "encoding", "separator")},
+        "input_sha256": src.get("sha256"),
+        "n_raw": len(raw),
+        "n_valid": len(valid),
+        "n_quarantined": len(quarantine),
+        "n_failures": len(failures),
+        "failures_by_rule": {k: int(v) for k, v in by_rule.items()},
+        "quarantined_rows_by_rule": {k: int(v) for k, v in rows_by_rule.sort_index().items()},
+        "failures_by_column": {k: int(v) for k, v in
+                               failures.groupby("column").size().sort_index().items()},
+        "n_flags": len(flags),
+        "n_flagged_rows": int(flags["line"].nunique()) if len(flags) else 0,
+        "flags_by_rule": {k: int(v) for k, v in flags.groupby("flag").size().sort_index().items()},
+        "extra_columns": list(extra),
+        "renamed_columns": dict(src.get("renamed_columns", {})),
+    }
