@@ -1,0 +1,673 @@
+"""Survey design objects: Taylor-linearisation designs and replicate-weight designs.
+
+``SurveyDesign`` mirrors R's ``svydesign`` (weights or probabilities, strata, one or more stages of
+clusters, fpc per stage, ``nest``, lonely-PSU rule); ``ReplicateDesign`` mirrors ``svrepdesign``.
+Both share ``_Design``: the same estimator methods (mean, total, proportion, ratio, quantile),
+domains (``by``, ``subset``), tables (``crosstab``), and one variance entry point ``_vcov``.
+Designs are immutable: every transformation returns a new design.
+
+Example
+-------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "h": ["a", "a", "b", "b"], "w": [2.0, 2, 3, 3]})
+>>> d = SurveyDesign(df, weights="w", strata="h")
+>>> d.degf
+2
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+
+from analysis.domains import DomainMixin
+from analysis.estimators import EstimatorMixin
+from analysis.tables import TablesMixin
+from analysis.variance import LONELY_PSU_RULES, build_stages, stagewise_vcov
+
+__all__ = ["DesignError", "ReplicateDesign", "SurveyDesign"]
+
+
+class DesignError(ValueError):
+    """A design specification that cannot be used (unknown column, missing value, bad fpc)."""
+
+
+# --------------------------------------------------------------------------- helpers
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [x]
+    return list(x)
+
+
+def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if name not in data.columns:
+        raise DesignError(
+            f"{role} column {name!r} not found in the data; available columns: "
+            f"{', '.join(map(str, data.columns))}"
+        )
+    col = data[name]
+    missing = col.isna().to_numpy()
+    if missing.any():
+        rows = data.index[missing]
+        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+        raise DesignError(
+            f"{role} column {name!r} has {int(missing.sum())} missing value(s) in rows {shown}; "
+            f"design variables must be complete"
+        )
+    return col
+
+
+def _numeric_column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    col = _column(data, name, role)
+    try:
+        values = col.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DesignError(f"{role} column {name!r} must be numeric, got dtype {col.dtype}") from exc
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = data.index[bad]
+        raise DesignError(
+            f"{role} column {name!r} has non-finite values in rows "
+            f"{', '.join(map(str, rows[:10]))}: {values[bad][:10].tolist()}"
+        )
+    return values
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted factor codes (R factor order) and the level values."""
+    codes, uniques = pd.factorize(col, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes of the pairs (a, b), numbered in lexicographic order."""
+    key = a.astype(np.int64) * (int(b.max()) + 1) + b
+    _, inverse = np.unique(key, return_inverse=True)
+    return inverse.astype(np.int64)
+
+
+def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    first = np.full(n_codes, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(codes.shape[0])[::-1]
+    return first
+
+
+def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
+    """Rank as R's qr(x, tol) (LINPACK dqrdc2): a column counts while its norm after projecting
+    out the earlier ones stays above tol times its original norm."""
+    if a.size == 0:
+        return 0
+    norms = np.linalg.norm(a, axis=0)
+    _, r, piv = scipy.linalg.qr(a, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    orig = norms[piv[: diag.shape[0]]]
+    return int(np.sum(diag > tol * np.where(orig > 0, orig, np.inf)))
+
+
+# --------------------------------------------------------------------------- base class
+class _Design(EstimatorMixin, DomainMixin, TablesMixin):
+    """What every estimator and model may rely on (see notes/analysis_contract.md)."""
+
+    _data: pd.DataFrame
+    _weights: np.ndarray
+    _domain: np.ndarray
+    _calibrations: tuple
+
+    # immutability: attributes are set once through object.__setattr__
+    def __setattr__(self, name, value):
+        raise AttributeError(
+            f"{type(self).__name__} is immutable: methods return new designs "
+            f"(tried to set {name!r})"
+        )
+
+    def _set_fields(self, **fields) -> None:
+        for key, value in fields.items():
+            object.__setattr__(self, key, value)
+
+    def _replace(self, **changes) -> _Design:
+        new = copy.copy(self)
+        for key, value in changes.items():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            object.__setattr__(new, key, value)
+        return new
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The design's data (never mutated; under pandas copy-on-write edits do not leak in)."""
+        return self._data
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(n,) current analysis weights; 0 for rows outside a subset (domain)."""
+        return self._weights
+
+    @property
+    def calibrations(self) -> tuple:
+        """Calibration records applied so far (each has ``residualize(U) -> U``)."""
+        return self._calibrations
+
+    @property
+    def n(self) -> int:
+        """Number of rows in the design (in the domain, for a subset; as R's nrow(design))."""
+        return int(self._domain.sum())
+
+    @property
+    def domain(self) -> np.ndarray:
+        """(n,) boolean: rows belonging to this (sub)design."""
+        return self._domain
+
+    def _restrict(self, mask: np.ndarray) -> _Design:
+        """The design restricted to rows with mask True; every row (and PSU) is kept for the
+        variance, rows outside get weight 0 and no influence (R's subset of a design)."""
+        mask = np.asarray(mask, dtype=bool)
+        return self._replace(_weights=self._weights * mask, _domain=self._domain & mask)
+
+    def _with_weights(self, new_weights, calibration_record=None) -> _Design:
+        """A new design with other analysis weights (and one more calibration record)."""
+        w = np.asarray(new_weights, dtype=np.float64).copy()
+        if w.shape != self._weights.shape:
+            raise DesignError(f"new weights have shape {w.shape}, expected {self._weights.shape}")
+        if not np.all(np.isfinite(w)):
+            raise DesignError("new weights contain non-finite values")
+        cals = self._calibrations
+        if calibration_record is not None:
+            cals = cals + (calibration_record,)
+        return self._replace(_weights=w * self._domain, _calibrations=cals)
+
+    def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- Taylor design
+class SurveyDesign(_Design):
+    """A probability sample design with Taylor-linearisation variances (R: svydesign).
+
+    Parameters
+    ----------
+    data : DataFrame
+    weights, probs : column of sampling weights or of selection probabilities (not both); when
+        neither is given, weights follow from the fpc (population sizes / sample sizes per stage),
+        else all weights are 1 (with a warning, as R).
+    strata : column of first-stage strata, or None.
+    psu : column or list of columns, one per stage of cluster sampling; None = each row is a PSU.
+    fpc : column or list of columns, one per stage: population sizes (number of units in the
+        stratum) or sampling fractions; as R, all values > 1 somewhere means population sizes.
+        All values equal to 1 are read as sampling fraction 1 (a census), where R would refuse.
+    nest : cluster ids repeat across strata (ids are only unique within a stratum).
+    lonely_psu : "fail" (default), "remove", "certainty", "adjust" or "average" (R's
+        survey.lonely.psu); applied when a variance is computed.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6], "c": [1, 1, 2, 2, 3, 3]})
+    >>> d = SurveyDesign(df, weights=None, psu="c", fpc=None, probs=None) # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weights: str | None = None,
+        probs: str | None = None,
+        strata: str | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | Sequence[str] | None = None,
+        nest: bool = False,
+        lonely_psu: str = "fail",
+    ):
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
+        if weights is not None and probs is not None:
+            raise DesignError("give either weights or probs, not both")
+        n = len(data)
+        data = data.copy(deep=False)  # copy-on-write: the caller's later edits do not leak in
+        psu_cols = _as_list(psu)
+        fpc_cols = _as_list(fpc)
+        n_stages = max(len(psu_cols), 1)
+        if len(fpc_cols) > n_stages:
+            raise DesignError(
+                f"{len(fpc_cols)} fpc columns {fpc_cols} given for {n_stages} stage(s) of sampling"
+            )
+
+        # ---- strata and clusters of every stage (R: ids nested by interaction with earlier ones)
+        if strata is not None:
+            h_codes, h_levels = _codes(_column(data, strata, "strata"))
+        else:
+            h_codes, h_levels = np.zeros(n, dtype=np.int64), np.array(["1"], dtype=object)
+        stage_strata, stage_psu, stage_labels = [], [], []
+        prev_psu = None
+        prev_psu_labels = None
+        for s in range(n_stages):
+            if s == 0:
+                s_codes, s_labels = h_codes, np.array([str(v) for v in h_levels], dtype=object)
+                if psu_cols:
+                    col = _column(data, psu_cols[0], "psu")
+                    c_codes, c_levels = _codes(col)
+                    if strata is not None and nest:
+                        p_codes = _combine(h_codes, c_codes)
+                    else:
+                        p_codes = c_codes
+                        if strata is not None:
+                            first = _first_rows(p_codes, int(p_codes.max()) + 1)
+                            crossing = h_codes != h_codes[first[p_codes]]
+                            if crossing.any():
+                                row = int(np.flatnonzero(crossing)[0])
+                                raise DesignError(
+                                    f"Clusters not nested in strata at top level: psu "
+                                    f"{psu_cols[0]}={col.iloc[row]!r} occurs in several strata "
+                                    f"(row {data.index[row]!r}); you may want nest=True."
+                                )
+                    raw = c_levels[c_codes]
+                else:
+                    p_codes = np.arange(n, dtype=np.int64)
+                    raw = np.arange(1, n + 1)
+            else:
+                s_codes = prev_psu
+                s_labels = prev_psu_labels
+                col = _column(data, psu_cols[s], "psu")
+                c_codes, c_levels = _codes(col)
+                p_codes = _combine(prev_psu, c_codes)
+                raw = c_levels[c_codes]
+            n_p = int(p_codes.max()) + 1
+            first = _first_rows(p_codes, n_p)
+            stratum_lab = s_labels[s_codes[first]]
+            psu_labels = np.array(
+                [f"{a}.{b}" for a, b in zip(stratum_lab, raw[first])], dtype=object
+            )
+            stage_strata.append(s_codes)
+            stage_psu.append(p_codes)
+            stage_labels.append(s_labels)
+            prev_psu, prev_psu_labels = p_codes, psu_labels
+
+        if int(stage_psu[0].max()) + 1 == 1 and not (nest and strata is not None):
+            raise DesignError("Design has only one primary sampling unit")
+
+        # ---- fpc: population sizes or sampling fractions, decided over all stages as R does
+        popsize = None
+        if fpc_cols:
+            raw_fpc = [_numeric_column(data, c, "fpc") for c in fpc_cols]
+            allv = np.concatenate(raw_fpc)
+            if np.any(allv < 0):
+                s = next(i for i, v in enumerate(raw_fpc) if np.any(v < 0))
+                row = int(np.flatnonzero(raw_fpc[s] < 0)[0])
+                raise DesignError(
+                    f"fpc column {fpc_cols[s]!r} row {data.index[row]!r}: negative value "
+                    f"{raw_fpc[s][row]}; expected a population size or a sampling fraction"
+                )
+            is_popsize = bool(np.any(allv > 1))
+            if is_popsize and np.any(allv < 1):
+                s = next(i for i, v in enumerate(raw_fpc) if np.any(v < 1))
+                row = int(np.flatnonzero(raw_fpc[s] < 1)[0])
+                raise DesignError(
+                    f"fpc column {fpc_cols[s]!r} row {data.index[row]!r} has {raw_fpc[s][row]} "
+                    f"while other fpc values exceed 1: all fpc values must be population sizes "
+                    f"(>= 1) or all sampling fractions (<= 1)"
+                )
+            popsize = []
+            for s in range(n_stages):
+                h = stage_strata[s]
+                n_h = np.bincount(
+                    stage_strata[s][_first_rows(stage_psu[s], int(stage_psu[s].max()) + 1)],
+                    minlength=int(h.max()) + 1,
+                ).astype(np.float64)
+                if s >= len(fpc_cols):
+                    popsize.append(np.full(n, np.inf))
+                    continue
+                v = raw_fpc[s]
+                first = _first_rows(h, int(h.max()) + 1)
+                varies = v != v[first[h]]
+                if varies.any():
+                    row = int(np.flatnonzero(varies)[0])
+                    raise DesignError(
+                        f"fpc column {fpc_cols[s]!r} varies within stratum "
+                        f"{stage_labels[s][h[row]]} at stage {s + 1} (row {data.index[row]!r}: "
+                        f"{v[row]} vs {v[first[h[row]]]}); it must be constant within strata"
+                    )
+                with np.errstate(divide="ignore"):
+                    N = v if is_popsize else n_h[h] / v
+                too_small = N < n_h[h]
+                if too_small.any():
+                    row = int(np.flatnonzero(too_small)[0])
+                    raise DesignError(
+                        f"fpc column {fpc_cols[s]!r} row {data.index[row]!r} implies a population "
+                        f"of {N[row]} units in stratum {stage_labels[s][h[row]]} at stage {s + 1} "
+                        f"but {int(n_h[h[row]])} were sampled (>100% sampling)"
+                    )
+                popsize.append(N.astype(np.float64))
+
+        # ---- weights
+        if weights is not None:
+            w = _numeric_column(data, weights, "weights")
+        elif probs is not None:
+            p = _numeric_column(data, probs, "probs")
+            if np.any(p <= 0):
+                row = int(np.flatnonzero(p <= 0)[0])
+                raise DesignError(
+                    f"probs column {probs!r} row {data.index[row]!r}: selection probability "
+                    f"{p[row]} must be > 0"
+                )
+            w = 1.0 / p
+        elif popsize is not None:
+            w = np.ones(n)
+            for s in range(n_stages):
+                h = stage_strata[s]
+                n_h = np.bincount(
+                    h[_first_rows(stage_psu[s], int(stage_psu[s].max()) + 1)],
+                    minlength=int(h.max()) + 1,
+                )
+                w = w * popsize[s] / n_h[h]
+            if not np.all(np.isfinite(w)):
+                raise DesignError("weights implied by the fpc are infinite: give weights=")
+        else:
+            warnings.warn(
+                "No weights or probabilities supplied, assuming equal probability", stacklevel=2
+            )
+            w = np.ones(n)
+
+        stages = build_stages(stage_strata, stage_psu, popsize, stage_labels)
+        w = np.asarray(w, dtype=np.float64).copy()
+        w.setflags(write=False)
+        domain = np.ones(n, dtype=bool)
+        domain.setflags(write=False)
+        self._set_fields(
+            _data=data,
+            _weights=w,
+            _domain=domain,
+            _calibrations=(),
+            _stages=stages,
+            _lonely_psu=lonely_psu,
+            _spec={"weights": weights, "probs": probs, "strata": strata, "psu": psu_cols,
+                   "fpc": fpc_cols, "nest": nest},
+            _has_fpc=popsize is not None,
+        )
+
+    # ------------------------------------------------------------------ design facts
+    @property
+    def lonely_psu(self) -> str:
+        return self._lonely_psu
+
+    @property
+    def stages(self):
+        """Per-stage sampling structure (analysis.variance.Stage)."""
+        return self._stages
+
+    @property
+    def has_strata(self) -> bool:
+        return self._spec["strata"] is not None
+
+    @property
+    def degf(self) -> int:
+        """Design degrees of freedom as R's degf(): #PSU - #strata (stage 1), counting only
+        rows with non-zero weight (a subset has fewer)."""
+        st = self._stages[0]
+        inset = self._weights != 0
+        psus = np.unique(st.psu[inset])
+        strata = np.unique(st.psu_stratum[psus])
+        return int(psus.shape[0] - strata.shape[0])
+
+    def with_lonely_psu(self, rule: str) -> SurveyDesign:
+        """The same design with another lonely-PSU rule.
+
+        >>> d2 = d.with_lonely_psu("adjust")  # doctest: +SKIP
+        """
+        if rule not in LONELY_PSU_RULES:
+            raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {rule!r}")
+        return self._replace(_lonely_psu=rule)
+
+    # ------------------------------------------------------------------ variance
+    def vcov_influence(self, U: np.ndarray) -> np.ndarray:
+        """(k, k) design covariance of the column sums of weighted influence values U (n, k).
+
+        Applies every calibration record's ``residualize`` in order, then the stage-wise engine.
+
+        >>> d.vcov_influence(d.weights[:, None] * y[:, None])  # variance of a total # doctest: +SKIP
+        """
+        U = np.asarray(U, dtype=np.float64)
+        if U.ndim == 1:
+            U = U[:, None]
+        if U.shape[0] != self._weights.shape[0]:
+            raise ValueError(f"influence matrix has {U.shape[0]} rows, design has "
+                             f"{self._weights.shape[0]}")
+        for record in self._calibrations:
+            U = np.asarray(record.residualize(U), dtype=np.float64)
+        present = None if self._domain.all() else self._domain
+        return stagewise_vcov(U, self._stages, self._lonely_psu, present)
+
+    def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
+        """Generic variance entry point (Taylor: the influence values)."""
+        return self.vcov_influence(influence_fn())
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self) -> str:
+        st = self._stages[0]
+        strat = "Stratified " if self.has_strata else ""
+        wr = "" if self._has_fpc else " (with replacement)"
+        n_rows = self._weights.shape[0]
+        if st.n_psu == n_rows:
+            kind = f"{strat}Independent Sampling design{wr}"
+            clusters = ""
+        else:
+            kind = f"{strat}{len(self._stages)} - level Cluster Sampling design{wr}"
+            clusters = "\nWith (" + ", ".join(str(s.n_psu) for s in self._stages) + ") clusters."
+        spec = self._spec
+        parts = []
+        for key in ("weights", "probs", "strata"):
+            if spec[key] is not None:
+                parts.append(f"{key}={spec[key]!r}")
+        if spec["psu"]:
+            parts.append(f"psu={spec['psu']!r}")
+        if spec["fpc"]:
+            parts.append(f"fpc={spec['fpc']!r}")
+        if spec["nest"]:
+            parts.append("nest=True")
+        if self._lonely_psu != "fail":
+            parts.append(f"lonely_psu={self._lonely_psu!r}")
+        sub = "" if self._domain.all() else f"\nSubset: {self.n} of {n_rows} rows"
+        cal = f"\nCalibrated: {len(self._calibrations)} step(s)" if self._calibrations else ""
+        return (
+            f"{kind}{clusters}\nSurveyDesign({', '.join(parts)})\n"
+            f"n = {self.n}, strata = {st.n_strata}, PSUs = {st.n_psu}, degf = {self.degf}"
+            f"{sub}{cal}"
+        )
+
+
+# --------------------------------------------------------------------------- replicate design
+#: default variance scale per replicate type as R's svrepdesign (R = number of replicates)
+_REPLICATE_TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
+
+
+class ReplicateDesign(_Design):
+    """A design with replicate weights (R: svrepdesign).
+
+    Variance: scale * sum_r rscales_r (theta_r - c)(theta_r - c)^T, c = full-sample estimate if
+    ``mse`` else the mean of the replicate estimates.
+
+    Parameters
+    ----------
+    data : DataFrame
+    repweights : list of columns, a regular expression matching column names, or an (n, R) array
+    weights : column of full-sample weights (None: all 1, with a warning as R)
+    type : "JK1", "JKn", "BRR", "Fay", "bootstrap" or "other"; sets R's default scale/rscales
+    scale, rscales : override the defaults (JKn requires rscales, as R)
+    rho : Fay's rho (type "Fay")
+    mse : centre at the full-sample estimate
+    combined_weights : repweights already include the full-sample weight (R default True)
+    degf : design degrees of freedom; default as R: rank of the replicate weights - 1
+
+    Example
+    -------
+    >>> rd = ReplicateDesign(df, repweights="^rep", weights="w", type="JK1",
+    ...                      scale=14/15)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        repweights,
+        weights: str | None = None,
+        type: str = "other",
+        scale: float | None = None,
+        rscales=None,
+        rho: float | None = None,
+        mse: bool = False,
+        combined_weights: bool = True,
+        degf: int | None = None,
+    ):
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if type not in _REPLICATE_TYPES:
+            raise DesignError(f"type must be one of {_REPLICATE_TYPES}, got {type!r}")
+        n = len(data)
+        data = data.copy(deep=False)
+        if isinstance(repweights, str):
+            cols = [c for c in data.columns if pd.Series([str(c)]).str.contains(repweights).iloc[0]]
+            if not cols:
+                raise DesignError(f"no column name matches the repweights pattern {repweights!r}")
+            rw = np.column_stack([_numeric_column(data, c, "repweights") for c in cols])
+        elif isinstance(repweights, (list, tuple)) and all(isinstance(c, str) for c in repweights):
+            rw = np.column_stack([_numeric_column(data, c, "repweights") for c in repweights])
+        else:
+            rw = np.asarray(repweights, dtype=np.float64)
+            if rw.ndim != 2 or rw.shape[0] != n:
+                raise DesignError(f"repweights must be (n={n}, R), got shape {rw.shape}")
+            if not np.all(np.isfinite(rw)):
+                bad = np.flatnonzero(~np.all(np.isfinite(rw), axis=1))
+                raise DesignError(
+                    f"repweights have missing/non-finite values in rows "
+                    f"{', '.join(map(str, data.index[bad][:10]))}"
+                )
+        n_rep = rw.shape[1]
+        if weights is None:
+            warnings.warn("No sampling weights provided: equal probability assumed", stacklevel=2)
+            w = np.ones(n)
+        else:
+            w = _numeric_column(data, weights, "weights")
+        if not combined_weights:
+            rw = rw * w[:, None]
+        if rscales is not None:
+            rscales = np.broadcast_to(np.asarray(rscales, dtype=np.float64), (n_rep,)).copy()
+        if type == "BRR":
+            scale = 1.0 / n_rep
+        elif type == "Fay":
+            if rho is None:
+                raise DesignError("With type='Fay' you must supply rho")
+            scale = 1.0 / (n_rep * (1.0 - rho) ** 2)
+        elif type == "bootstrap":
+            scale = 1.0 / (n_rep - 1) if scale is None else scale
+        elif type == "JK1" and scale is None:
+            warnings.warn("scale (n-1)/n not provided: guessing n = number of replicates",
+                          stacklevel=2)
+            scale = (n_rep - 1) / n_rep
+        elif type == "JKn" and rscales is None:
+            raise DesignError("Must provide rscales for combined JKn weights")
+        if rscales is None:
+            rscales = np.ones(n_rep)
+        if scale is None:
+            scale = 1.0
+        if degf is None:
+            degf = _r_qr_rank(rw) - 1
+        w = w.copy()
+        rw = np.ascontiguousarray(rw)
+        for arr in (w, rw, rscales):
+            arr.setflags(write=False)
+        domain = np.ones(n, dtype=bool)
+        domain.setflags(write=False)
+        self._set_fields(
+            _data=data, _weights=w, _domain=domain, _calibrations=(), _repweights=rw,
+            _scale=float(scale), _rscales=rscales, _mse=bool(mse), _type=type, _rho=rho,
+            _degf=int(degf),
+        )
+
+    @property
+    def repweights(self) -> np.ndarray:
+        """(n, R) replicate analysis weights (full-sample weight included)."""
+        return self._repweights
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    @property
+    def rscales(self) -> np.ndarray:
+        return self._rscales
+
+    @property
+    def mse(self) -> bool:
+        return self._mse
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def degf(self) -> int:
+        return self._degf
+
+    def _restrict(self, mask: np.ndarray) -> ReplicateDesign:
+        mask = np.asarray(mask, dtype=bool)
+        return self._replace(
+            _weights=self._weights * mask,
+            _domain=self._domain & mask,
+            _repweights=self._repweights * mask[:, None],
+        )
+
+    def _with_weights(self, new_weights, calibration_record=None, repweights=None):
+        """New full-sample (and optionally replicate) weights, e.g. after calibration."""
+        new = super()._with_weights(new_weights, calibration_record)
+        if repweights is not None:
+            rw = np.asarray(repweights, dtype=np.float64).copy()
+            if rw.shape != self._repweights.shape:
+                raise DesignError(
+                    f"new repweights have shape {rw.shape}, expected {self._repweights.shape}"
+                )
+            new = new._replace(_repweights=rw * self._domain[:, None])
+        return new
+
+    def vcov_replicates(self, theta_full, theta_reps) -> np.ndarray:
+        """scale * sum_r rscales_r (theta_r - c)(theta_r - c)^T (R's svrVar).
+
+        >>> rd.vcov_replicates(np.array([1.0]), np.array([[0.9], [1.1]]))  # doctest: +SKIP
+        """
+        theta_full = np.atleast_1d(np.asarray(theta_full, dtype=np.float64))
+        reps = np.asarray(theta_reps, dtype=np.float64)
+        if reps.ndim == 1:
+            reps = reps[:, None]
+        bad = ~np.all(np.isfinite(reps), axis=1)
+        rscales = self._rscales
+        if bad.any():
+            if bad.all():
+                raise ValueError("All replicates gave non-finite estimates")
+            warnings.warn(f"{int(bad.sum())} replicates gave NA results and were discarded.",
+                          stacklevel=2)
+            reps, rscales = reps[~bad], rscales[~bad]
+        if self._mse:
+            centre = theta_full
+        else:
+            centre = reps[rscales > 0].mean(axis=0)
+        D = (reps - centre) * np.sqrt(rscales)[:, None]
+        return self._scale * (D.T @ D)
+
+    def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
+        """Generic variance entry point (replicates: re-estimate with every replicate weight)."""
+        theta = np.asarray(point_fn(self._weights[:, None]), dtype=np.float64)[0]
+        reps = np.asarray(point_fn(self._repweights), dtype=np.float64)
+        return self.vcov_replicates(theta, reps)
+
+    def __repr__(self) -> str:
+        sub = "" if self._domain.all() else f"\nSubset: {self.n} of {self._weights.shape[0]} rows"
+        cal = f"\nCalibrated: {len(self._calibrations)} step(s)" if self._calibrations else ""
+        return (
+            f"Call: ReplicateDesign(type={self._type!r})\n"
+            f"Survey bootstrap/jackknife/BRR design with {self._repweights.shape[1]} replicates"
+            f"{' and MSE variances' if self._mse else ''}.\n"
+            f"n = {self.n}, scale = {self._scale:.6g}, degf = {self.degf}{sub}{cal}"
+        )

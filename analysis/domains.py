@@ -1,0 +1,329 @@
+"""Domain (subpopulation) estimation: ``design.subset(mask)`` and ``design.by(columns)``.
+
+A domain never filters rows: rows outside get weight 0 and zero influence, so every PSU and
+stratum stays in the variance (R's subset of a survey design).  ``by`` estimates all domains at
+once and returns their joint covariance (R: svyby(..., covmat=TRUE)), so contrasts between
+domains have correct standard errors (``contrast``).
+
+Example
+-------
+>>> res = dclus1.by("stype").mean("api00")          # doctest: +SKIP
+>>> contrast(res, {"E": 1, "H": -1})                # E minus H, with its SE  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.results import SurveyEstimate, make_estimate
+
+
+def _mask_from(design, mask) -> np.ndarray:
+    data = design.data
+    if callable(mask):
+        mask = mask(data)
+    if isinstance(mask, str):
+        if mask not in data.columns:
+            raise KeyError(f"subset column {mask!r} not found in the design's data")
+        mask = data[mask]
+    if isinstance(mask, pd.Series):
+        if not mask.index.equals(data.index):
+            raise ValueError("subset mask Series must have the same index as the design's data")
+        if mask.isna().any():
+            rows = data.index[mask.isna().to_numpy()]
+            raise ValueError(
+                f"subset mask has missing values in rows {', '.join(map(str, rows[:10]))}"
+            )
+        mask = mask.to_numpy()
+    mask = np.asarray(mask)
+    if mask.shape != (len(data),):
+        raise ValueError(f"subset mask has shape {mask.shape}, expected ({len(data)},)")
+    if mask.dtype != bool:
+        raise TypeError(f"subset mask must be boolean, got dtype {mask.dtype}")
+    return mask
+
+
+class DomainMixin:
+    """subset() and by() for every design."""
+
+    def subset(self, mask):
+        """The design restricted to a domain: a boolean array/Series (aligned to the data), a
+        boolean column name, or a function of the data.  All PSUs stay for the variance.
+
+        >>> d.subset(d.data["stype"] == "E").mean("api00")  # doctest: +SKIP
+        """
+        return self._restrict(_mask_from(self, mask))
+
+    def by(self, columns: str | Sequence[str]) -> DomainEstimates:
+        """Estimates for every domain defined by one or more columns, with their joint
+        covariance.  Domains are ordered as R's svyby (first column varies fastest).
+
+        >>> d.by(["stype", "sch.wide"]).total("enroll")  # doctest: +SKIP
+        """
+        return DomainEstimates(self, columns)
+
+
+class DomainEstimates:
+    """Estimators over the domains of ``design.by(columns)``."""
+
+    def __init__(self, design, columns):
+        self.design = design
+        self.columns = [columns] if isinstance(columns, str) else list(columns)
+        data = design.data
+        codes_list, levels_list = [], []
+        for c in self.columns:
+            if c not in data.columns:
+                raise KeyError(f"by column {c!r} not found in the design's data")
+            col = data[c]
+            missing = col.isna().to_numpy() & design.domain
+            if missing.any():
+                rows = data.index[missing]
+                raise ValueError(
+                    f"by column {c!r} has {int(missing.sum())} missing value(s) in rows "
+                    f"{', '.join(map(str, rows[:10]))}; subset them out explicitly first"
+                )
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                levels = list(col.cat.categories)
+                codes = col.cat.codes.to_numpy().astype(np.int64)
+            else:
+                codes, levels = pd.factorize(col, sort=True)
+                levels = list(levels)
+            codes_list.append(codes)
+            levels_list.append(levels)
+        # R's interaction(): the first factor varies fastest
+        key = np.zeros(len(data), dtype=np.int64)
+        for codes, levels in reversed(list(zip(codes_list, levels_list))):
+            key = key * len(levels) + np.maximum(codes, 0)
+        inset = design.weights != 0  # R drops domains without sampled (weighted) rows
+        present = np.unique(key[inset])
+        self._key = key
+        self._groups = present
+        labels = []
+        for g in present:
+            rest, parts = int(g), []
+            for levels in levels_list:
+                parts.append(levels[rest % len(levels)])
+                rest //= len(levels)
+            labels.append(tuple(parts))
+        self._labels = labels
+
+    @property
+    def domains(self) -> list[tuple]:
+        return list(self._labels)
+
+    def _masks(self):
+        for g in self._groups:
+            yield self._key == g
+
+    def _index(self, stat_labels: list, stat_names: list[str]) -> pd.MultiIndex:
+        tuples = [dl + sl for dl in self._labels for sl in stat_labels]
+        return pd.MultiIndex.from_tuples(tuples, names=self.columns + stat_names)
+
+    # ------------------------------------------------------------------ linear statistics
+    def _linear(self, kind, variables, na_rm, deff, df, level, ratio_den=None):
+        from analysis import estimators as E
+
+        E._check_deff(deff)
+        d0 = self.design
+        if kind == "ratio":
+            nums = [variables] if isinstance(variables, str) else list(variables)
+            dens = [ratio_den] if isinstance(ratio_den, str) else list(ratio_den)
+            cols = E._variables(d0.data, nums + dens)
+        else:
+            cols = E._variables(d0.data, variables)
+        design, Y = E._handle_missing(d0, cols.Y, cols.labels, na_rm, d0.data)
+        if kind == "ratio":
+            k = len(nums)
+            pairs = [(i, j) for i in range(k) for j in range(len(dens))]
+            num = Y[:, [i for i, _ in pairs]]
+            den = Y[:, [k + j for _, j in pairs]]
+            stat_labels = [(f"{nums[i]}/{dens[j]}",) for i, j in pairs]
+            stat_names = ["ratio"]
+        elif cols.categorical:
+            stat_labels = [tuple(lab) for lab in cols.labels]
+            stat_names = ["variable", "level"]
+        else:
+            stat_labels = [(v,) for v, _ in cols.labels]
+            stat_names = ["variable"]
+        parts, designs, Ys = [], [], []
+        for mask in self._masks():
+            dg = design._restrict(mask)
+            if kind == "ratio":
+                s = E._ratio_stat(dg, num * mask[:, None], den * mask[:, None])
+                Ys.append((num * mask[:, None], den * mask[:, None]))
+            else:
+                Yg = Y * mask[:, None]
+                s = (E._mean_stat if kind == "mean" else E._total_stat)(dg, Yg)
+                Ys.append(Yg)
+            parts.append((s, mask))
+            designs.append(dg)
+
+        def point_fn(W):
+            return np.hstack([s.point_fn(W * m[:, None]) for s, m in parts])
+
+        def influence_fn():
+            return np.hstack([s.influence_fn() for s, _ in parts])
+
+        est = np.concatenate([s.estimate for s, _ in parts])
+        V = design._vcov(point_fn, influence_fn)
+        d = None
+        if deff is not False:
+            k = parts[0][0].estimate.shape[0]
+            d = []
+            for g, (dg, Yg) in enumerate(zip(designs, Ys)):
+                block = V[g * k:(g + 1) * k, g * k:(g + 1) * k]
+                if kind == "ratio":
+                    num_g, den_g = Yg
+                    est_g = parts[g][0].estimate
+                    r = (num_g - est_g * den_g) / (dg.weights @ den_g)
+                    d.append(E._deff(dg, r, block, "total", deff))
+                else:
+                    d.append(E._deff(dg, Yg, block, kind, deff))
+            d = np.concatenate(d)
+        return make_estimate(
+            self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),
+            kind, level, deff=d,
+        )
+
+    def mean(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
+             covmat: bool = True) -> SurveyEstimate:
+        """Domain means with their joint covariance (``.vcov``; R's svyby covmat=TRUE).
+
+        >>> d.by("stype").mean("api00")  # doctest: +SKIP
+        """
+        return self._linear("mean", variables, na_rm, deff, df, level)
+
+    def total(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
+              covmat: bool = True) -> SurveyEstimate:
+        """Domain totals with their joint covariance.
+
+        >>> d.by("stype").total("enroll")  # doctest: +SKIP
+        """
+        return self._linear("total", variables, na_rm, deff, df, level)
+
+    def ratio(self, numerator, denominator, na_rm: bool = False, deff=False, df=None,
+              level: float = 0.95, covmat: bool = True) -> SurveyEstimate:
+        """Domain ratios with their joint covariance.
+
+        >>> d.by("stype").ratio("api.stu", "enroll")  # doctest: +SKIP
+        """
+        return self._linear("ratio", numerator, na_rm, deff, df, level, ratio_den=denominator)
+
+    def _per_domain(self, fn: Callable[[object], SurveyEstimate]) -> SurveyEstimate:
+        """Run an estimator on each domain separately (non-smooth statistics); the covariance
+        across domains is not estimated (NaN off the diagonal blocks)."""
+        results = [fn(self.design._restrict(m)) for m in self._masks()]
+        first = results[0]
+        stat_labels = [t if isinstance(t, tuple) else (t,) for t in first.index]
+        stat_names = [n if n is not None else "statistic" for n in first.index.names]
+        index = self._index(stat_labels, stat_names)
+        k = len(first)
+        V = np.full((k * len(results), k * len(results)), np.nan)
+        for g, r in enumerate(results):
+            V[g * k:(g + 1) * k, g * k:(g + 1) * k] = r.attrs["vcov"].to_numpy()
+        frame = pd.concat([pd.DataFrame(r) for r in results], ignore_index=True)
+        out = make_estimate(
+            index, frame["estimate"].to_numpy(), V, self.design.degf,
+            first.attrs["ci_df"], first.attrs["statistic"], first.attrs["level"],
+            ci=(frame["ci_low"].to_numpy(), frame["ci_high"].to_numpy()),
+            se=frame["se"].to_numpy(), note=first.attrs.get("note"),
+        )
+        out.attrs["domain_df"] = [r.attrs["df"] for r in results]
+        return out
+
+    def proportion(self, variable: str, level=None, ci_method: str = "logit",
+                   na_rm: bool = False, df=None, conf_level: float = 0.95) -> SurveyEstimate:
+        """Domain proportions with svyciprop intervals; each domain's CI uses that domain's
+        design df (as R's svyby(..., svyciprop)).
+
+        >>> d.by("stype").proportion("sch.wide", level="Yes")  # doctest: +SKIP
+        """
+        out = self._per_domain(
+            lambda dg: dg.proportion(variable, level=level, ci_method=ci_method, na_rm=na_rm,
+                                     df=df, conf_level=conf_level)
+        )
+        # proportions are means: their joint covariance is available
+        joint = self.mean_indicator_vcov(variable, level, na_rm)
+        if joint is not None and joint.shape == out.attrs["vcov"].shape:
+            out.attrs["vcov"] = pd.DataFrame(joint, index=out.index, columns=out.index)
+        return out
+
+    def mean_indicator_vcov(self, variable, level, na_rm):
+        """Joint covariance of the domain proportions (as domain means of the indicators)."""
+        from analysis import estimators as E
+
+        cols = E._variables(self.design.data, variable)
+        if cols.categorical and level is not None:
+            keep = [j for j, (_, lev) in enumerate(cols.labels) if lev == str(level)]
+            Y = cols.Y[:, keep]
+        elif not cols.categorical and level is not None:
+            y = cols.Y[:, 0]
+            Y = np.where(np.isnan(y), np.nan, (y == float(level)).astype(np.float64))[:, None]
+        else:
+            Y = cols.Y
+        labels = [(variable, "")] * Y.shape[1]
+        design, Y = E._handle_missing(self.design, Y, labels, na_rm, self.design.data)
+        parts = []
+        for mask in self._masks():
+            parts.append((E._mean_stat(design._restrict(mask), Y * mask[:, None]), mask))
+        return design._vcov(
+            lambda W: np.hstack([s.point_fn(W * m[:, None]) for s, m in parts]),
+            lambda: np.hstack([s.influence_fn() for s, _ in parts]),
+        )
+
+    def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",
+                 na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
+        """Domain quantiles (Woodruff intervals with each domain's design df).
+
+        >>> d.by("stype").quantile("api00", 0.5)  # doctest: +SKIP
+        """
+        return self._per_domain(
+            lambda dg: dg.quantile(variables, q, qrule=qrule, interval=interval, na_rm=na_rm,
+                                   df=df, level=level)
+        )
+
+
+def contrast(estimates: SurveyEstimate, coefficients, level: float = 0.95,
+             df=None) -> SurveyEstimate:
+    """Linear contrast(s) of estimates with their SE from the attached covariance (R:
+    svycontrast).  coefficients: a vector over the rows, a dict {row label: coefficient}
+    (labels may be partial, e.g. the domain level only), or a dict of such dicts (several
+    contrasts).  CI normal unless df is given.
+
+    >>> contrast(d.by("stype").mean("api00"), {"E": 1, "M": -1})  # doctest: +SKIP
+    """
+    index = estimates.index
+
+    def vector(c) -> np.ndarray:
+        if isinstance(c, dict):
+            v = np.zeros(len(index))
+            for label, coef in c.items():
+                hits = [
+                    i for i, lab in enumerate(index)
+                    if lab == label or (isinstance(lab, tuple) and (
+                        lab[: len(label)] == label if isinstance(label, tuple) else lab[0] == label
+                    ))
+                ]
+                if len(hits) != 1:
+                    raise KeyError(
+                        f"contrast label {label!r} matches {len(hits)} rows of the estimates; "
+                        f"rows are {list(index)}"
+                    )
+                v[hits[0]] = coef
+            return v
+        v = np.asarray(c, dtype=np.float64)
+        if v.shape != (len(index),):
+            raise ValueError(f"contrast has {v.shape} coefficients, estimates have {len(index)}")
+        return v
+
+    if isinstance(coefficients, dict) and all(isinstance(v, dict) for v in coefficients.values()):
+        names, L = list(coefficients), np.vstack([vector(c) for c in coefficients.values()])
+    else:
+        names, L = ["contrast"], vector(coefficients)[None, :]
+    est = L @ estimates["estimate"].to_numpy()
+    V = L @ estimates.attrs["vcov"].to_numpy() @ L.T
+    ci_df = np.inf if df is None else float(df)
+    return make_estimate(pd.Index(names, name="contrast"), est, V, estimates.attrs.get("df"),
+                         ci_df, "contrast", level)

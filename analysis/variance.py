@@ -1,0 +1,226 @@
+"""The one Taylor-linearisation variance engine (R survey's svyrecvar / multistage / onestage).
+
+Every estimator and model hands this module a matrix ``U`` (n x k) of weighted influence values
+(the per-row contributions whose column sums are the linearised estimator).  The variance is
+
+    V = sum over stages s, strata h of stage s:
+            c_h * scale_h * sum_{PSU i in h} (z_i - zbar_h)(z_i - zbar_h)^T
+
+where z_i is the PSU total of U, zbar_h = sum_i z_i / n_h, scale_h = (1 - f_h) n_h / (n_h - 1)
+(f_h = n_h / N_h, the sampling fraction; 1 - f_h = 1 without an fpc) and c_h the product of the
+sampling fractions n/N of all earlier stages (R recurses into later stages only when an fpc is
+given).  Lonely PSUs (strata with a single PSU) follow R's ``survey.lonely.psu`` rules.
+
+Everything is vectorised: PSU totals come from one sparse indicator product per stage; the only
+Python loop is over stages.
+
+Example
+-------
+>>> import numpy as np
+>>> st = build_stages(strata=[np.array([0, 0, 1, 1])], psu=[np.arange(4)], popsize=None,
+...                   strata_labels=[np.array(["a", "b"])])
+>>> float(stagewise_vcov(np.array([[1.0], [3.0], [2.0], [2.0]]), st, "fail")[0, 0])
+2.0
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
+
+#: R's onestrat treats a stratum whose finite population correction is below this as a census.
+CENSUS_TOLERANCE = 1e-7
+
+
+class LonelyPSUError(ValueError):
+    """A stratum has a single PSU and the design's lonely_psu rule is "fail"."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Sampling structure of one stage, precomputed once per design.
+
+    psu:              (n,) int codes 0..P-1 of this stage's sampling units (nested: unique overall)
+    psu_stratum:      (P,) stratum code 0..H-1 of each unit
+    stratum_n:        (H,) number of units sampled in the stratum (R's fpc$sampsize)
+    stratum_popsize:  (H,) population number of units (np.inf = unknown/with replacement), or None
+    stratum_group:    (H,) code of the unit of the previous stage that contains the stratum (R's
+                      recursion calls onestage once per such unit; stage 1: all 0)
+    stratum_multiplier: (H,) product of sampling fractions n/N of the containing earlier units
+    stratum_labels:   (H,) labels used in error messages (R's stratum names)
+    indicator:        (P, n) sparse 0/1 matrix: PSU totals are ``indicator @ U``
+    stratum_indicator:(H, P) sparse 0/1 matrix: stratum sums of PSU totals
+    """
+
+    psu: np.ndarray
+    psu_stratum: np.ndarray
+    stratum_n: np.ndarray
+    stratum_popsize: np.ndarray | None
+    stratum_group: np.ndarray
+    stratum_multiplier: np.ndarray
+    stratum_labels: np.ndarray
+    indicator: sp.csr_matrix
+    stratum_indicator: sp.csr_matrix
+
+    @property
+    def n_psu(self) -> int:
+        return int(self.psu_stratum.shape[0])
+
+    @property
+    def n_strata(self) -> int:
+        return int(self.stratum_n.shape[0])
+
+    @property
+    def fpc_factor(self) -> np.ndarray:
+        """(H,) 1 - f_h as R's onestrat: (N - n)/N, 1 when N is infinite or unknown."""
+        if self.stratum_popsize is None:
+            return np.ones(self.n_strata)
+        N = self.stratum_popsize
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = (N - self.stratum_n) / N
+        return np.where(np.isinf(N), 1.0, f)
+
+
+def _indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    n = codes.shape[0]
+    return sp.csr_matrix(
+        (np.ones(n), (codes, np.arange(n))), shape=(n_groups, n), dtype=np.float64
+    )
+
+
+def build_stages(
+    strata: list[np.ndarray],
+    psu: list[np.ndarray],
+    popsize: list[np.ndarray] | None,
+    strata_labels: list[np.ndarray],
+) -> tuple[Stage, ...]:
+    """Precompute the per-stage structure from per-row codes.
+
+    strata[s], psu[s]: (n,) int codes 0..H_s-1 and 0..P_s-1, with psu[s] nested in strata[s] and
+    strata[s] (s >= 1) nested in psu[s-1]; popsize[s]: (n,) population sizes N per row (constant
+    within stratum) or None when no fpc was given; strata_labels[s]: (H_s,) labels.
+
+    Example: see the module docstring.
+    """
+    stages = []
+    multiplier_prev = None
+    prev = None
+    for s, (h_codes, p_codes) in enumerate(zip(strata, psu)):
+        n_psu = int(p_codes.max()) + 1
+        n_strata = int(h_codes.max()) + 1
+        first_row_of_psu = np.full(n_psu, -1, dtype=np.int64)
+        # first row of each PSU: reverse assignment keeps the smallest row index
+        first_row_of_psu[p_codes[::-1]] = np.arange(p_codes.shape[0])[::-1]
+        psu_stratum = h_codes[first_row_of_psu]
+        stratum_n = np.bincount(psu_stratum, minlength=n_strata).astype(np.float64)
+        first_row_of_stratum = np.full(n_strata, -1, dtype=np.int64)
+        first_row_of_stratum[h_codes[::-1]] = np.arange(h_codes.shape[0])[::-1]
+        N = None if popsize is None else popsize[s][first_row_of_stratum].astype(np.float64)
+        if prev is None:
+            group = np.zeros(n_strata, dtype=np.int64)
+            multiplier = np.ones(n_strata)
+        else:
+            # the stratum lies inside one unit of the previous stage
+            group = prev.psu[first_row_of_stratum]
+            parent_stratum = prev.psu_stratum[group]
+            if prev.stratum_popsize is None:
+                frac = np.zeros(prev.n_strata)
+            else:
+                frac = prev.stratum_n / prev.stratum_popsize  # n/inf = 0: no later-stage term
+            multiplier = multiplier_prev[parent_stratum] * frac[parent_stratum]
+        stage = Stage(
+            psu=p_codes,
+            psu_stratum=psu_stratum,
+            stratum_n=stratum_n,
+            stratum_popsize=N,
+            stratum_group=group,
+            stratum_multiplier=multiplier,
+            stratum_labels=np.asarray(strata_labels[s], dtype=object),
+            indicator=_indicator(p_codes, n_psu),
+            stratum_indicator=_indicator(psu_stratum, n_strata),
+        )
+        stages.append(stage)
+        prev = stage
+        multiplier_prev = multiplier
+    return tuple(stages)
+
+
+def _stage_vcov(
+    U: np.ndarray, st: Stage, lonely_psu: str, present_rows: np.ndarray | None, stage_no: int
+) -> np.ndarray:
+    """One stage of R's onestage/onestrat for all strata (and all parent units) at once."""
+    k = U.shape[1]
+    Z = np.asarray(st.indicator @ U)  # (P, k) PSU totals
+    n_h = st.stratum_n
+    if present_rows is None:
+        present = np.ones(st.n_strata, dtype=bool)
+    else:
+        present = np.zeros(st.n_strata, dtype=bool)
+        present[st.psu_stratum[st.psu[present_rows]]] = True
+    fpc = st.fpc_factor
+    census = fpc < CENSUS_TOLERANCE
+    lonely = (n_h == 1) & present & ~census
+    if lonely.any() and lonely_psu == "fail":
+        first = int(np.flatnonzero(lonely)[0])
+        raise LonelyPSUError(
+            f"Stratum ({st.stratum_labels[first]}) has only one PSU at stage {stage_no}"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(n_h > 1, fpc * n_h / np.maximum(n_h - 1, 1), fpc)
+    centred = np.ones(st.n_strata, dtype=bool)
+    use = present & ~census
+    if lonely_psu == "adjust":
+        # R: a lonely PSU is not centred at its (own) stratum mean, so it contributes f * z z'
+        centred = ~lonely
+    elif lonely_psu == "average":
+        use = use & ~lonely
+    # (certainty/remove: a centred single PSU is exactly zero, as in R)
+    weight = np.where(use, scale * st.stratum_multiplier, 0.0)
+    if lonely_psu == "average":
+        # R multiplies each onestage() call by #strata / #strata-with-a-variance
+        n_group = int(st.stratum_group.max()) + 1
+        n_strat = np.bincount(st.stratum_group, weights=present, minlength=n_group)
+        n_ok = np.bincount(st.stratum_group, weights=present & ~(lonely), minlength=n_group)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = n_strat / n_ok
+        if np.any((n_ok == 0) & (n_strat > 0)):
+            return np.full((k, k), np.nan)  # R: 0 * Inf = NaN when every stratum is lonely
+        factor = np.where(n_strat > 0, factor, 0.0)
+        weight = weight * factor[st.stratum_group]
+    zsum = np.asarray(st.stratum_indicator @ Z)  # (H, k)
+    zbar = np.where(centred[:, None], zsum / n_h[:, None], 0.0)
+    D = Z - zbar[st.psu_stratum]
+    D *= np.sqrt(weight)[st.psu_stratum][:, None]
+    return D.T @ D
+
+
+def stagewise_vcov(
+    U: np.ndarray,
+    stages: tuple[Stage, ...],
+    lonely_psu: str = "fail",
+    present_rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Covariance (k x k) of the column sums of U under the multistage design.
+
+    present_rows: boolean (n,) rows that belong to the (sub)design, as R's subset keeps them; a
+    stratum without such rows is skipped (no lonely-PSU check), like R which never sees it.
+    Later stages are added only when the design has an fpc (R's multistage rule).
+
+    Example: see the module docstring.
+    """
+    if lonely_psu not in LONELY_PSU_RULES:
+        raise ValueError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
+    U = np.asarray(U, dtype=np.float64)
+    if U.ndim == 1:
+        U = U[:, None]
+    V = np.zeros((U.shape[1], U.shape[1]))
+    for s, st in enumerate(stages):
+        if s > 0 and stages[0].stratum_popsize is None:
+            break
+        if s > 0 and not np.any(st.stratum_multiplier > 0):
+            break
+        V += _stage_vcov(U, st, lonely_psu, present_rows, s + 1)
+    return V
