@@ -11,8 +11,9 @@ Screens (each a documented, deliberately simple rule):
     `STRAIGHTLINING_MIN_ITEMS` such answers. The Likert items mix polarities (e.g.
     ``own_risk_high`` vs ``too_small_target``), so identical answers are inconsistent.
 soft rules
-    each ``severity: soft`` rule of the instrument (implausible combinations such as a
-    psychotherapy practice with networked medical devices), flagged where violated.
+    each soft check of the instrument (`schemas.response.soft_rules`: implausible combinations
+    such as a psychotherapy practice with networked medical devices, an answered multi-choice
+    question with nothing ticked), flagged where violated.
 """
 from __future__ import annotations
 
@@ -80,13 +81,14 @@ def flags(coded: pd.DataFrame, inst, lines) -> pd.DataFrame:
     if likert:
         add(straightlining(coded[likert]), "straightlining", "screen", ",".join(likert),
             f"the same answer to all answered Likert items (at least {STRAIGHTLINING_MIN_ITEMS})")
-    for rule in getattr(inst, "rules", ()):
-        if rule.severity != "soft" or rule.require is None:
+    from schemas.response import soft_rules
+
+    for spec in soft_rules(inst):
+        if not all(v in coded.columns for v in spec.columns):
             continue
-        if not all(v in coded.columns for v in rule.variables):
-            continue
-        add(rule.violations(coded).to_numpy(dtype=bool), rule.id, "soft_rule",
-            ",".join(rule.variables), rule.message.get("en"))
+        passes = spec.passes(coded[spec.columns[0]] if spec.level == "column" else coded)
+        add(~passes.fillna(True).to_numpy(dtype=bool), spec.name, "soft_rule",
+            ",".join(dict.fromkeys(spec.columns)), spec.description)
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "line" else "str")
                              for c in FLAG_COLUMNS})

@@ -83,7 +83,12 @@ def _failures(rows, column, values, rule, message) -> pd.DataFrame:
 
 
 def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Text -> coded frame (Int64 codes, Float64 numbers, str text); failures as data."""
+    """Text -> the raw coded frame of `schemas.response.raw_dtypes` (Int64 codes and counts,
+    float64 duration, str for string codes, ids, date-times and free text); failures as data.
+
+    Stricter and friendlier than a plain ``to_numeric``: ``"4.0"`` is not a whole number,
+    a decimal comma is read as a decimal point in numbers (``"812,5"``), never in codes.
+    """
     sp = ins.spec(inst)
     coded = {}
     fails = []
@@ -104,28 +109,22 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
             coded[col.name] = vals
             if bad.any():
                 idx = np.flatnonzero(bad.to_numpy())
-                fails.append(_failures(idx, col.name, text.iloc[idx], "not_an_integer",
-                                       "expected a whole number (a code or a count)"))
+                fails.append(_failures(idx, col.name, text.iloc[idx], f"dtype:{col.name}",
+                                       f"{col.name} must be a whole number (a code or a count)"))
             continue
         if col.kind == ins.NUMBER:
             ok = s.str.fullmatch(_NUMBER).fillna(False)
             bad = ~ok & ~empty
             vals = pd.to_numeric(s.where(ok, None).str.replace(",", ".", regex=False),
-                                 errors="coerce").astype("Float64")
+                                 errors="coerce").astype("float64")
             coded[col.name] = vals
             if bad.any():
                 idx = np.flatnonzero(bad.to_numpy())
-                fails.append(_failures(idx, col.name, text.iloc[idx], "not_a_number",
-                                       "expected a number (decimal point or comma)"))
+                fails.append(_failures(idx, col.name, text.iloc[idx], f"dtype:{col.name}",
+                                       f"{col.name} must be a number (decimal point or comma)"))
             continue
-        if col.kind == ins.DATETIME:
-            stamps = pd.to_datetime(s.where(~empty, None), format="ISO8601", errors="coerce")
-            bad = stamps.isna() & ~empty
+        if col.kind == ins.DATETIME:  # the schema's datetime check judges the text
             coded[col.name] = s.where(~empty, None)
-            if bad.any():
-                idx = np.flatnonzero(bad.to_numpy())
-                fails.append(_failures(idx, col.name, text.iloc[idx], "not_a_datetime",
-                                       "expected an ISO 8601 date-time, e.g. 2026-03-01T10:15:00"))
             continue
         raise AssertionError(f"unknown column kind {col.kind!r}")  # pragma: no cover
     return pd.DataFrame(coded, index=raw.index), fails
@@ -214,52 +213,51 @@ def _cached_schema(inst, factory):
     return hit[1]
 
 
-def _check_info(schema) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """check name -> (description, the columns a dataframe-level check reads)."""
-    info = {}
-    for col_name, col in schema.columns.items():
-        for chk in col.checks:
-            info.setdefault(chk.name, (getattr(chk, "description", None) or chk.error or "",
-                                       (col_name,)))
-    for chk in schema.checks:
-        cols = tuple((chk.statistics or {}).get("columns", ()) or ())
-        info[chk.name] = (getattr(chk, "description", None) or chk.error or "", cols)
-    return info
+# pandera's own checks, which carry no description of ours
+_PANDERA_MESSAGES = {
+    "not_nullable": "empty cell (an unanswered question is coded -9, a skipped one -7)",
+    "field_uniqueness": "response_id occurs more than once",
+}
 
 
 def _map_cases(cases: pd.DataFrame, schema, inst, raw: pd.DataFrame) -> list[pd.DataFrame]:
-    info = _check_info(schema)
+    from schemas.response import check_specs, split_check
+
+    specs = {sp.name: sp for sp in check_specs(inst)}
+    multi_cols = {c for _, opts in ins.multi_items(inst) for c in
+                  [f"{_}__{o}" for o in opts]}
     cases = cases.copy()
-    cases["check"] = cases["check"].astype(str)
-    out = []
-    rule_vars = {r.id: r.variables for r in getattr(inst, "rules", ())}
     has_index = cases["index"].notna()
-    # schema-level problems without a row (a missing column, a wrong dtype) apply to no single
-    # row; they mean the coded frame is not what the schema expects, which is a bug here.
+    # schema-level problems without a row (a missing column, a wrong dtype) mean the coded
+    # frame is not what the schema expects: a bug here, not a data problem, so it is raised.
     if (~has_index).any():
         bad = cases[~has_index]
         raise RuntimeError("schema failed without row index (coded frame does not match the "
                            f"schema): {bad[['column', 'check', 'failure_case']].to_dict('records')}")
-    col_level = cases["schema_context"] == "Column"
+    split = [split_check(c) for c in cases["check"].astype(str)]
+    cases["rule"] = [n for n, _ in split]
+    cases["message"] = [d or _PANDERA_MESSAGES.get(n, "") for n, d in split]
+    out = []
+    col_level = (cases["schema_context"] == "Column").to_numpy()
     c = cases[col_level]
     if len(c):
         rows = c["index"].to_numpy(dtype=np.int64)
         cols = c["column"].astype(str).to_numpy()
-        values = _raw_values(raw, rows, cols)
         out.append(pd.DataFrame({
-            "row": rows, "column": cols, "value": pd.array(values, dtype="str"),
-            "rule": c["check"].to_numpy(),
-            "message": [info.get(k, ("", ()))[0] for k in c["check"]]}))
-    d = cases[~col_level].drop_duplicates(["check", "index"])
-    for check, g in d.groupby("check", sort=False):
+            "row": rows, "column": cols,
+            "value": pd.array(_raw_values(raw, rows, cols), dtype="str"),
+            "rule": c["rule"].to_numpy(dtype=object),
+            "message": c["message"].to_numpy(dtype=object)}))
+    # frame-level failures are melted into one case per column: one failure per (check, row)
+    d = cases[~col_level].drop_duplicates(["rule", "index"])
+    for rule, g in d.groupby("rule", sort=False):
         rows = g["index"].to_numpy(dtype=np.int64)
-        desc, cols = info.get(check, ("", ()))
-        cols = cols or rule_vars.get(check, ())
-        cols = tuple(x for x in cols if x in raw.columns)
-        value = (_joined_values(raw, rows, cols) if cols else [""] * rows.size)
+        sp = specs.get(rule)
+        cols = tuple(dict.fromkeys(x for x in (sp.columns if sp else ()) if x in raw.columns))
         out.append(pd.DataFrame({
-            "row": rows, "column": ",".join(cols) or "(row)",
-            "value": pd.array(value, dtype="str"), "rule": check, "message": desc}))
+            "row": rows, "column": cols[0] if cols else "(row)",
+            "value": pd.array(_joined_values(raw, rows, cols, multi_cols), dtype="str"),
+            "rule": rule, "message": g["message"].iloc[0]}))
     return out
 
 
@@ -271,12 +269,32 @@ def _raw_values(raw: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> np.nda
     return values
 
 
-def _joined_values(raw: pd.DataFrame, rows: np.ndarray, cols) -> list[str]:
-    parts = [raw[c].to_numpy(dtype=object)[rows].astype(str) for c in cols]
-    out = np.char.add(f"{cols[0]}=", parts[0].astype(str))
-    for c, p in zip(cols[1:], parts[1:]):
-        out = np.char.add(np.char.add(out, f", {c}="), p.astype(str))
-    return out.tolist()
+def _joined_values(raw: pd.DataFrame, rows: np.ndarray, cols, multi_cols) -> list[str]:
+    """``a=1, b=2`` for each row. Options of a multi-choice item that all hold the same value are
+    written once as ``item__*=value``; otherwise unticked (0) options are left out."""
+    if not cols:
+        return [""] * rows.size
+    groups: dict[str, list[str]] = {}
+    for c in cols:
+        key = c.split("__", 1)[0] + "__*" if c in multi_cols else c
+        groups.setdefault(key, []).append(c)
+    parts = []
+    for key, members in groups.items():
+        v = np.column_stack([raw[c].to_numpy(dtype=object)[rows] for c in members])
+        if len(members) == 1:
+            parts.append(np.array([f"{key}={x}" for x in v[:, 0]], dtype=object))
+            continue
+        same = (v == v[:, :1]).all(axis=1)
+        text = np.empty(rows.size, dtype=object)
+        for i in range(rows.size):  # failing rows only
+            if same[i]:
+                text[i] = f"{key}={v[i, 0]}"
+            else:
+                text[i] = ", ".join(f"{c}={x}" for c, x in zip(members, v[i])
+                                    if str(x).strip() != "0")
+        parts.append(text)
+    stacked = np.column_stack(parts)
+    return [", ".join(p for p in row if p) for row in stacked]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,7 +349,7 @@ def validate(raw: pd.DataFrame, inst) -> ValidationResult:
         if unparsed:
             keep &= np.array([(r, c) not in unparsed for r, c in zip(f["row"], f["column"])],
                              dtype=bool)
-        keep &= ~((f["column"] == "response_id") & f["rule"].str.contains("unique")).to_numpy()
+        keep &= ~((f["column"] == "response_id") & (f["rule"] == "field_uniqueness")).to_numpy()
         if keep.any():
             fails.append(f[keep])
 
@@ -373,9 +391,15 @@ def _assemble(fails, raw, lines) -> pd.DataFrame:
 
 
 def reason_text(failures: pd.DataFrame) -> pd.Series:
-    """One line per failure: ``column='value': rule (message)``."""
+    """One line per failure: ``column='value': rule (message)``; a cross-column check names its
+    values itself: ``large_devices=1, practice_type=1: skip_not_asked:large_devices (...)``."""
     value = failures["value"].fillna("")
-    text = (failures["column"] + "=" + "'" + value + "'" + ": " + failures["rule"])
+    single = failures["column"] + "=" + "'" + value + "'"
+    multi = [v.startswith(c.split("__", 1)[0]) and "=" in v
+             for c, v in zip(failures["column"], value)]
+    text = single.where(~np.asarray(multi, dtype=bool), value)
+    text = text.where(failures["column"] != "(row)", "record")  # duplicates, malformed records
+    text = text + ": " + failures["rule"]
     msg = failures["message"].fillna("")
     return text.where(msg == "", text + " (" + msg + ")")
 
@@ -400,10 +424,12 @@ def _quarantine(failures, raw, lines, bad_rows) -> pd.DataFrame:
 
 
 def _typed(coded_valid: pd.DataFrame, inst) -> pd.DataFrame:
-    """A1's typed conversion plus derived variables."""
+    """The schemas package's typed conversion plus derived variables."""
     import schemas
 
-    typed = schemas.to_typed(coded_valid, inst)
+    if not hasattr(schemas, "typed"):  # TODO(integration): until schemas provides it
+        return coded_valid.copy()
+    typed = schemas.typed(coded_valid, inst)
     return schemas.derive(typed, inst)
 
 
