@@ -23,10 +23,22 @@ from benchmarks.peers.memory import reset_hwm, vm_hwm_mb
 FORMULA = f"{OUTCOME} ~ " + " + ".join(COVARIATES)
 
 
-def make_design(df: pd.DataFrame):
+def _api():
+    """SurveyDesign and svyglm from the public `analysis` namespace (the modules they live in
+    while analysis/__init__.py does not re-export them yet)."""
     import analysis
 
-    return analysis.SurveyDesign(df, weights="w", strata="stratum", psu="psu")
+    design_cls = getattr(analysis, "SurveyDesign", None)
+    if design_cls is None:
+        from analysis.design import SurveyDesign as design_cls
+    glm = getattr(analysis, "svyglm", None)
+    if glm is None:
+        from analysis.models import svyglm as glm
+    return design_cls, glm
+
+
+def make_design(df: pd.DataFrame):
+    return _api()[0](df, weights="w", strata="stratum", psu="psu")
 
 
 def _flat(res: pd.DataFrame) -> dict:
@@ -49,8 +61,7 @@ def _fit(fit) -> dict:
 
 
 def run_step(step: str, df: pd.DataFrame, margins: dict, seed: int) -> dict:
-    import analysis
-
+    svyglm = _api()[1]
     vars_ = list(COVARIATES)
     if step == "mean6":
         return _flat(make_design(df).mean(vars_))
@@ -60,10 +71,10 @@ def run_step(step: str, df: pd.DataFrame, margins: dict, seed: int) -> dict:
         population = {m: pd.Series(levels) for m, levels in margins.items()}
         return _flat(make_design(df).rake(population).mean(vars_))
     if step == "svyglm":
-        return _fit(analysis.svyglm(FORMULA, make_design(df), family="binomial"))
+        return _fit(svyglm(FORMULA, make_design(df), family="binomial"))
     if step == "bootstrap_svyglm":
         boot = make_design(df).replicate("bootstrap", replicates=100, seed=seed)
-        return _fit(analysis.svyglm(FORMULA, boot, family="binomial"))
+        return _fit(svyglm(FORMULA, boot, family="binomial"))
     raise ValueError(f"unknown step: {step}")
 
 
@@ -72,7 +83,7 @@ def main(argv: list[str]) -> None:
     seed = int(argv[4]) if len(argv) > 4 else 20261128
     df = pd.read_parquet(parquet)
     margins = read_margins(margins_path)
-    import analysis  # noqa: F401  (imported before the clock starts, as R loads survey first)
+    _api()  # imports the package before the clock starts, as R loads survey first
 
     gc.collect()
     hwm_reset = reset_hwm()
