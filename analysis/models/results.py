@@ -1,0 +1,226 @@
+"""Result objects of survey models: coefficients with design-based covariance, t tests with the
+model's residual df, confidence intervals, exponentiated effects, Wald tests, predictions, a tidy
+frame and a plain-text summary (no timestamps, so notebook outputs stay reproducible)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .formula import new_design_matrix
+from .wald import WaldTest, term_indices, wald
+
+
+class SummaryText(str):
+    """A summary that prints as plain text in a console and in Jupyter."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _fmt_p(p: float) -> str:
+    if not np.isfinite(p):
+        return "NaN"
+    return "<1e-16" if p < 1e-16 else f"{p:.4g}"
+
+
+class SurveyModelResults:
+    """Coefficients, design covariance and residual df of a survey model.
+
+    Standard errors come from the design (linearisation or replicates); t tests and confidence
+    intervals use the t distribution with ``df_resid`` degrees of freedom, as R's summary.svyglm and
+    confint.svyglm do.
+    """
+
+    model_name = "survey model"
+
+    def __init__(self, *, params: pd.Series, cov: np.ndarray, df_resid: float, design_degf: float,
+                 nobs: int, formula: str, design, design_text: list[str], terms: dict[str, list[str]],
+                 replicate: bool):
+        self.params = params
+        self._cov = np.asarray(cov, dtype=float)
+        self.df_resid = df_resid
+        self.design_degf = design_degf
+        self.nobs = nobs
+        self.formula = formula
+        self.design = design
+        self._design_text = design_text
+        self._terms = terms
+        self.replicate = replicate
+
+    # ---- coefficient table ------------------------------------------------------------------
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._cov)), index=self.params.index, name="se")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return (self.params / self.bse).rename("t")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        t = self.tvalues.to_numpy()
+        p = 2 * stats.t.sf(np.abs(t), self.df_resid) if self.df_resid > 0 else np.full(t.shape, np.nan)
+        return pd.Series(p, index=self.params.index, name="p")
+
+    def cov_params(self) -> pd.DataFrame:
+        """Design-based covariance of the coefficients."""
+        names = self.params.index
+        return pd.DataFrame(self._cov, index=names, columns=names)
+
+    def _tq(self, alpha: float) -> float:
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+        return float(stats.t.ppf(1 - alpha / 2, self.df_resid)) if self.df_resid > 0 else float("nan")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals b -/+ t(1 - alpha/2, df_resid) * se (R's confint.svyglm default)."""
+        q = self._tq(alpha)
+        return pd.DataFrame({"lower": self.params - q * self.bse, "upper": self.params + q * self.bse})
+
+    def tidy(self, alpha: float = 0.05, exponentiate: bool = False) -> pd.DataFrame:
+        """One row per coefficient: estimate, se, t, p, ci_low, ci_high (exp'd when asked)."""
+        ci = self.conf_int(alpha)
+        out = pd.DataFrame({"estimate": self.params, "se": self.bse, "t": self.tvalues,
+                            "p": self.pvalues, "ci_low": ci["lower"], "ci_high": ci["upper"]})
+        out.index.name = "term"
+        if exponentiate:
+            out = out.assign(estimate=np.exp(out.estimate), ci_low=np.exp(out.ci_low),
+                             ci_high=np.exp(out.ci_high)).drop(columns="se")
+        out.attrs["df"] = self.df_resid
+        return out
+
+    # ---- tests -------------------------------------------------------------------------------
+    def wald_test(self, terms, null=None, method: str = "F", df: float | None = None) -> WaldTest:
+        """Joint Wald test that all coefficients of ``terms`` are zero (R's regTermTest, Wald).
+
+        terms: "x", "x + C(g)", "~ x + C(g)" or a list; interaction terms match in any factor
+        order; a single coefficient name is accepted too. method "F": F = chisq/q on (q, df) df
+        with df the model's residual df (or ``df``); "chisq": chi-square on q df (R's df=Inf).
+        """
+        names = list(self.params.index)
+        wanted, idx = term_indices(terms, self._terms, names)
+        ddf = self.df_resid if df is None else df
+        stat, chisq, p = wald(self.params.to_numpy(), self._cov, idx, ddf, null, method)
+        return WaldTest(terms=tuple(wanted), coefficients=tuple(names[i] for i in idx), statistic=stat,
+                        chisq=chisq, df=len(idx), ddf=float(ddf) if method == "F" else float("inf"),
+                        p_value=p, method=method, model=f"{self.model_name}({self.formula})")
+
+    # ---- printing ----------------------------------------------------------------------------
+    def _header(self) -> list[str]:
+        return [f"{self.model_name}: {self.formula}"]
+
+    def _coef_table(self, alpha: float = 0.05) -> str:
+        t = self.tidy(alpha)
+        lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        table = pd.DataFrame({
+            "coef": t.estimate.map(lambda v: f"{v:.6g}"), "std err": t.se.map(lambda v: f"{v:.4g}"),
+            "t": t.t.map(lambda v: f"{v:.3f}"), "P>|t|": t.p.map(_fmt_p),
+            lo: t.ci_low.map(lambda v: f"{v:.5g}"), hi: t.ci_high.map(lambda v: f"{v:.5g}")})
+        table.index.name = None
+        return table.to_string()
+
+    def summary(self, alpha: float = 0.05) -> SummaryText:
+        """Readable text: model, design (strata, PSUs, degf), fit facts and the coefficient table."""
+        lines = self._header() + ["Design:"] + ["  " + s for s in self._design_text]
+        lines += self._fit_lines()
+        lines += ["", self._coef_table(alpha), "",
+                  "Standard errors: design-based ("
+                  + ("replicate weights" if self.replicate else "Taylor linearisation")
+                  + f"); t tests and intervals with {self.df_resid:g} df."]
+        return SummaryText("\n".join(lines))
+
+    def _fit_lines(self) -> list[str]:
+        return [f"Observations: {self.nobs}   residual df: {self.df_resid:g}"]
+
+    def __repr__(self) -> str:
+        return "\n".join(self._header() + self._fit_lines() + [self._coef_table()])
+
+
+class SvyGLMResults(SurveyModelResults):
+    """Result of :func:`analysis.svyglm`."""
+
+    model_name = "svyglm"
+
+    def __init__(self, *, family, family_name: str, link_name: str, deviance: float,
+                 null_deviance: float, dispersion: float, model_frame, used: np.ndarray, offset,
+                 offset_values, fitted: pd.Series, **kw):
+        super().__init__(terms=model_frame.terms, **kw)
+        self.family = family
+        self.family_name = family_name
+        self.link_name = link_name
+        self.deviance = deviance
+        self.null_deviance = null_deviance
+        self.dispersion = dispersion
+        self.model_frame = model_frame
+        self.used = used
+        self._offset_spec = offset
+        self._offset_values = offset_values
+        self.fittedvalues = fitted
+
+    @property
+    def deviance_explained(self) -> float:
+        """1 - deviance/null deviance with the design weights (weighted McFadden R2 for 0/1 data)."""
+        return 1.0 - self.deviance / self.null_deviance
+
+    def _header(self) -> list[str]:
+        return [f"Survey-weighted GLM (svyglm): {self.formula}",
+                f"Family: {self.family_name} (link: {self.link_name})"]
+
+    def _fit_lines(self) -> list[str]:
+        used = (f"Observations used: {self.nobs}   residual df: {self.df_resid:g}   "
+                f"dispersion: {self.dispersion:.6g}")
+        deviance = (f"Weighted deviance: {self.deviance:.6g}   null deviance: "
+                    f"{self.null_deviance:.6g}   (weights scaled to mean 1)")
+        return [used, deviance]
+
+    # ---- effects on the exp scale ------------------------------------------------------------
+    def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
+        """exp(coef) with exp'd t intervals: odds ratios (logit link) or rate/mean ratios (log link)."""
+        if self.link_name not in ("logit", "log"):
+            raise ValueError(f"exp(coef) is an odds or rate ratio only for a logit or log link; "
+                             f"this model has link {self.link_name!r}")
+        ci = self.conf_int(alpha)
+        label = "odds_ratio" if self.link_name == "logit" else "ratio"
+        return pd.DataFrame({label: np.exp(self.params), "ci_low": np.exp(ci["lower"]),
+                             "ci_high": np.exp(ci["upper"])})
+
+    def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Odds ratios (logit link) or rate ratios (log link) with t-based intervals."""
+        return self.exp_params(alpha)
+
+    # ---- prediction --------------------------------------------------------------------------
+    def predict(self, newdata: pd.DataFrame | None = None, type: str = "link", offset=None) -> pd.DataFrame:
+        """Predictions with design-based SEs (R's predict.svyglm with se.fit).
+
+        type "link": eta = x'b, se = sqrt(x'Vx); "response": mu = g^-1(eta), se by the delta method
+        |dmu/deta| * se(eta). Default "link" as in R. Unlike R (which ignores offsets in
+        predict.svyglm) the model's offset is added: taken from ``newdata`` when the offset was a
+        column name, else from ``offset`` (required for new data with an array offset).
+        """
+        if type not in ("link", "response"):
+            raise ValueError(f"type must be 'link' or 'response', got {type!r}")
+        if newdata is None:
+            X = self.model_frame.X[self.used[self.model_frame.complete]]
+            off = self._offset_values[self.used] if self._offset_values is not None else 0.0
+            index = self.design.data.index[self.used]
+        else:
+            X = new_design_matrix(self.model_frame, newdata)
+            index = newdata.index
+            off = self._new_offset(newdata, offset)
+        beta = self.params.to_numpy()
+        eta = X @ beta + off
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._cov, X))
+        if type == "response":
+            d = self.family.link.inverse_deriv(eta)
+            eta, se = self.family.link.inverse(eta), np.abs(d) * se
+        return pd.DataFrame({"estimate": eta, "se": se}, index=index)
+
+    def _new_offset(self, newdata, offset):
+        if offset is not None:
+            return np.asarray(offset, dtype=float)
+        if self._offset_spec is None:
+            return 0.0
+        if isinstance(self._offset_spec, str):
+            return newdata[self._offset_spec].to_numpy(dtype=float)
+        raise ValueError("the model has an offset given as an array: pass offset= for the new data")
