@@ -248,6 +248,10 @@ class Calibration:
         """Target against achieved totals under ``weights``: columns target, achieved, difference."""
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def replay(self, W: np.ndarray) -> np.ndarray:
+        """The same weighting step applied to another weight matrix (n, R), e.g. replicates."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
 
 def _margin_frame(step: str, variable: str, labels, targets, achieved) -> pd.DataFrame:
     return pd.DataFrame(
@@ -294,6 +298,9 @@ class PostStratification(Calibration):
             self.kind, "*".join(self.cells.columns), self.cells.labels, self.cells.targets, got
         )
 
+    def replay(self, W: np.ndarray) -> np.ndarray:
+        return poststratify_weights(W, self.cells)[0]
+
 
 @dataclass(frozen=True, eq=False)
 class Raking(Calibration):
@@ -307,7 +314,10 @@ class Raking(Calibration):
     margin_weights: tuple[np.ndarray, ...]
     iterations: int
     converged: bool
+    epsilon: float = 1e-10
+    maxit: int = 100
     kind: str = "rake"
+    old_weights: np.ndarray | None = None  # the weights before this step
     sweeps: int = 10
 
     def residualize(self, U: np.ndarray) -> np.ndarray:
@@ -316,9 +326,15 @@ class Raking(Calibration):
         counts = [np.bincount(m.codes, minlength=m.n_cells) for m in self.margins]
         for _ in range(self.sweeps):
             for m, psw, cnt in zip(self.margins, self.margin_weights, counts):
-                means = _cell_sums(m.codes, m.n_cells, x / psw[:, None]) / cnt[:, None]
-                x -= psw[:, None] * means[m.codes]
+                psw = psw[:, None]
+                # rows with zero weight (outside a subset) carry no influence: 0, not 0/0
+                ratio = np.divide(x, psw, out=np.zeros_like(x), where=psw != 0)
+                means = _cell_sums(m.codes, m.n_cells, ratio) / cnt[:, None]
+                x -= psw * means[m.codes]
         return x if U.ndim == 2 else x[:, 0]
+
+    def replay(self, W: np.ndarray) -> np.ndarray:
+        return rake_weights(W, self.margins, epsilon=self.epsilon, maxit=self.maxit)[0]
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
         frames = [
@@ -349,7 +365,11 @@ class GregCalibration(Calibration):
     names: tuple[str, ...]
     method: str
     iterations: int
+    bounds: tuple = (-np.inf, np.inf)
+    epsilon: float = 1e-10
+    maxit: int = 50
     kind: str = "calibrate"
+    old_weights: np.ndarray | None = None  # the weights before this step
 
     def residualize(self, U: np.ndarray) -> np.ndarray:
         U = np.asarray(U, dtype=np.float64)
@@ -363,6 +383,19 @@ class GregCalibration(Calibration):
         got = self.X.T @ weights
         return _margin_frame(f"{self.kind} ({self.method})", "model", self.names, self.targets, got)
 
+    def replay(self, W: np.ndarray) -> np.ndarray:
+        # as R's calibrate.svyrep.design: a replicate that does not converge only warns
+        return calibrate_weights(
+            W,
+            self.X,
+            self.targets,
+            method=self.method,
+            bounds=self.bounds,
+            epsilon=self.epsilon,
+            maxit=self.maxit,
+            force=True,
+        )[0]
+
 
 @dataclass(frozen=True, eq=False)
 class Trimming(Calibration):
@@ -371,13 +404,18 @@ class Trimming(Calibration):
     lower: float
     upper: float
     n_trimmed: int
+    strict: bool = False
     kind: str = "trim"
+    old_weights: np.ndarray | None = None  # the weights before this step
 
     def residualize(self, U: np.ndarray) -> np.ndarray:
         return np.asarray(U, dtype=np.float64)
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
         return _margin_frame(self.kind, "weights", [], [], [])
+
+    def replay(self, W: np.ndarray) -> np.ndarray:
+        return trim_weights(W, lower=self.lower, upper=self.upper, strict=self.strict)[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -494,17 +532,20 @@ def rake_weights(
         return W, None
     w = W[:, 0]
     return w, Raking(
+        old_weights=np.asarray(weights, dtype=np.float64).copy(),
         margins=tuple(margins),
         margin_weights=tuple(margin_weights),
         iterations=iterations + (1 if converged else 0),
         converged=converged,
+        epsilon=epsilon,
+        maxit=maxit,
     )
 
 
 # ----------------------------------------------------------------------------------------------
 # GREG calibration (linear, raking, logit distances; bounds)
 # ----------------------------------------------------------------------------------------------
-def calibration_matrix(data: pd.DataFrame, totals: Mapping, *, levels: Mapping | None = None):
+def calibration_matrix(data: pd.DataFrame, totals: Mapping):
     """Model matrix and population totals from ``totals``: column -> total or Series of level totals.
 
     A number calibrates the column's total (a numeric column). A Series calibrates a categorical
@@ -695,6 +736,10 @@ def calibrate_weights(
         names=tuple(names) if names is not None else tuple(f"x{j}" for j in range(X.shape[1])),
         method=method,
         iterations=iterations,
+        bounds=(lower, upper),
+        epsilon=epsilon,
+        maxit=maxit,
+        old_weights=W0[:, 0].copy(),
     )
     return new[:, 0], record
 
@@ -840,5 +885,11 @@ def trim_weights(
                 f"strict trimming to [{lower}, {upper}] did not settle in {maxit} rounds: "
                 "the bounds cannot hold with this total weight"
             )
-    rec = Trimming(lower=float(lower), upper=float(upper), n_trimmed=n_trimmed)
+    rec = Trimming(
+        lower=float(lower),
+        upper=float(upper),
+        n_trimmed=n_trimmed,
+        strict=strict,
+        old_weights=np.asarray(weights, dtype=np.float64).copy() if is_vec else None,
+    )
     return (W[:, 0], rec) if is_vec else (W, None)

@@ -1,0 +1,143 @@
+"""Weight diagnostics: how variable the weights are, and whether calibration met its targets.
+
+Kish's formulas (weights w_i > 0, n of them):
+
+* effective sample size  n_eff = (sum w)^2 / sum w^2
+* design effect due to weighting  deff_w = n / n_eff = 1 + cv^2, cv^2 = var(w) / mean(w)^2 with
+  the population variance (divisor n)
+
+Rows with weight 0 (outside a subset, deleted replicate units) are not counted.
+
+Example
+-------
+>>> d = weight_diagnostics(np.array([1.0, 1.0, 2.0, 4.0]))
+>>> round(float(d.summary["n_eff"]), 4), float(d.summary["deff_w"])
+(2.9091, 1.375)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["WeightDiagnostics", "kish_deff", "kish_n_eff", "weight_diagnostics"]
+
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+
+
+def kish_n_eff(weights: np.ndarray) -> float:
+    """Kish's effective sample size (sum w)^2 / sum w^2 over the positive weights.
+
+    >>> kish_n_eff(np.array([2.0, 2.0, 2.0]))
+    3.0
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    w = w[w != 0]
+    return float(w.sum() ** 2 / np.dot(w, w))
+
+
+def kish_deff(weights: np.ndarray) -> float:
+    """Kish's design effect due to unequal weighting, 1 + cv^2 = n / n_eff.
+
+    >>> kish_deff(np.array([1.0, 3.0]))
+    1.25
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    w = w[w != 0]
+    return float(w.shape[0] * np.dot(w, w) / w.sum() ** 2)
+
+
+@dataclass(frozen=True)
+class WeightDiagnostics:
+    """``summary``: Series (n, sum, mean, min, max, ratio max/min, cv, n_eff, deff_w, quantiles);
+    ``margins``: one row per calibration target (step, variable, level, target, achieved,
+    difference, relative difference), empty when the design was never calibrated;
+    ``replicates``: min/max/ratio of every replicate weight column (replicate designs) or None.
+    """
+
+    summary: pd.Series
+    margins: pd.DataFrame
+    replicates: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        s = self.summary
+        lines = [
+            (
+                f"Weights: n = {int(s['n'])}, sum = {s['sum']:.6g}, min = {s['min']:.6g}, "
+                f"max = {s['max']:.6g}, max/min = {s['ratio']:.4g}"
+            ),
+            f"Kish: effective n = {s['n_eff']:.1f}, design effect 1 + cv^2 = {s['deff_w']:.4f}",
+        ]
+        if len(self.margins):
+            worst = self.margins["rel_difference"].abs().max()
+            lines.append(
+                f"Calibration: {len(self.margins)} targets, largest relative miss {worst:.2e}"
+            )
+        return "\n".join(lines)
+
+
+def weight_diagnostics(
+    weights: np.ndarray,
+    calibrations: Sequence = (),
+    repweights: np.ndarray | None = None,
+    quantiles: Sequence[float] = QUANTILES,
+) -> WeightDiagnostics:
+    """Summaries of the weights and, per calibration step, achieved against target totals.
+
+    ``calibrations`` are records from :mod:`analysis.calibration` (each with ``achieved``); the
+    achieved totals are computed with ``weights`` (the design's current weights), so a later step
+    that undoes an earlier margin shows up here.
+
+    >>> float(weight_diagnostics(np.array([1.0, 3.0])).summary["ratio"])
+    3.0
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    pos = w[w != 0]
+    if pos.size == 0:
+        raise ValueError("all weights are zero: nothing to diagnose")
+    mean = pos.mean()
+    cv = pos.std() / mean  # population sd (divisor n), as Kish's 1 + cv^2
+    values = {
+        "n": float(pos.size),
+        "sum": float(pos.sum()),
+        "mean": float(mean),
+        "min": float(pos.min()),
+        "max": float(pos.max()),
+        "ratio": float(pos.max() / pos.min()),
+        "cv": float(cv),
+        "n_eff": kish_n_eff(pos),
+        "deff_w": kish_deff(pos),
+        "n_negative": float((pos < 0).sum()),
+    }
+    qs = np.quantile(pos, list(quantiles))
+    values.update({f"q{100 * q:g}": float(v) for q, v in zip(quantiles, qs)})
+    frames = [rec.achieved(w) for rec in calibrations]
+    frames = [f for f in frames if len(f)]
+    if frames:
+        margins = pd.concat(frames, ignore_index=True)
+    else:
+        margins = pd.DataFrame(
+            columns=["step", "variable", "level", "target", "achieved", "difference"]
+        )
+    margins["rel_difference"] = margins["difference"] / margins["target"].where(
+        margins["target"] != 0
+    )
+    reps = None
+    if repweights is not None:
+        R = np.asarray(repweights, dtype=np.float64)
+        masked = np.where(R != 0, R, np.nan)
+        reps = pd.DataFrame(
+            {
+                "sum": R.sum(axis=0),
+                "min_positive": np.nanmin(masked, axis=0),
+                "max": R.max(axis=0),
+                "n_zero": (R == 0).sum(axis=0),
+            },
+            index=pd.RangeIndex(1, R.shape[1] + 1, name="replicate"),
+        )
+    return WeightDiagnostics(
+        summary=pd.Series(values, name="weights"), margins=margins, replicates=reps
+    )

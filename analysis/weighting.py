@@ -1,0 +1,368 @@
+"""Weighting methods of a design: poststratify, rake, calibrate, trim, replicate, diagnostics.
+
+``WeightingMixin`` is inherited by the design base class. Each method returns a new design: the
+full-sample weights are replaced through ``design._with_weights(new_weights, record)``, where
+``record`` (from :mod:`analysis.calibration`) tells the variance engine how to residualise
+influence values (R's svyrecvar). On a replicate design every replicate column is weighted the
+same way (R's ``postStratify``/``rake``/``calibrate`` methods for svyrep designs), so replicate
+variances include the weighting.
+
+Example
+-------
+>>> pop = pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})
+>>> d.poststratify("stype", pop).mean("api00")          # doctest: +SKIP
+>>> d.rake({"stype": pop, "sch.wide": pd.Series({"No": 1072.0, "Yes": 5122.0})})  # doctest: +SKIP
+>>> d.calibrate({"stype": pop, "api99": 3914069.0})     # doctest: +SKIP
+>>> d.replicate("jk1").mean("api00")                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis import calibration as cal
+from analysis import replicates as rep
+from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
+
+__all__ = ["WeightingMixin", "model_matrix"]
+
+#: R's ``rake`` control defaults (stop when no cell total moves by 1 or more; at most 10 sweeps)
+R_RAKE_CONTROL = {"epsilon": 1.0, "maxit": 10}
+
+_TYPES = {
+    "jk1": "JK1",
+    "jkn": "JKn",
+    "brr": "BRR",
+    "fay": "Fay",
+    "bootstrap": "bootstrap",
+    "rao-wu": "bootstrap",
+}
+
+
+def _levels(col: pd.Series) -> list:
+    """Level order as R's factor(): the categories of a Categorical, else sorted values."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return list(col.cat.categories)
+    return sorted(col.dropna().unique().tolist())
+
+
+def _is_categorical(col: pd.Series) -> bool:
+    return (
+        isinstance(col.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_string_dtype(col.dtype)
+        or pd.api.types.is_bool_dtype(col.dtype)
+        or col.dtype == object
+    )
+
+
+def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
+    """R's ``model.matrix`` for an additive formula: intercept + treatment-coded factors.
+
+    ``formula``: ``"~ stype + api99"`` (``- 1`` or ``+ 0`` drops the intercept) or a list of
+    columns. Categorical, string and boolean columns become indicators of every level but the
+    first (all levels for the first factor without an intercept); names follow R (``stypeH``,
+    ``sch.wideYes``, ``flagTRUE``). Interactions are not supported. Returns ``(X, names)``.
+
+    >>> df = pd.DataFrame({"g": ["a", "b", "c"], "x": [1.0, 2.0, 4.0]})
+    >>> model_matrix(df, "~ g + x")[1]
+    ('(Intercept)', 'gb', 'gc', 'x')
+    """
+    if isinstance(formula, str):
+        rhs = formula.split("~", 1)[-1]
+        if any(op in rhs for op in (":", "*", "^", "(", "|")):
+            raise cal.CalibrationError(
+                f"calibration formula {formula!r}: only additive main effects are supported"
+            )
+        terms = [t.strip() for t in rhs.replace("-", "+-").split("+") if t.strip()]
+    else:
+        terms = list(formula)
+    intercept = True
+    cols: list[str] = []
+    for t in terms:
+        if t in ("-1", "- 1", "0", "-0"):
+            intercept = False
+        elif t == "1":
+            intercept = True
+        else:
+            cols.append(t)
+    n = len(data)
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    if intercept:
+        blocks.append(np.ones((n, 1)))
+        names.append("(Intercept)")
+    full_rank_done = intercept
+    for c in cols:
+        if c not in data.columns:
+            raise cal.CalibrationError(f"calibration formula names {c!r}, not a column of the data")
+        col = data[c]
+        if col.isna().any():
+            rows = data.index[col.isna().to_numpy()][:10].tolist()
+            raise cal.CalibrationError(
+                f"calibration variable {c!r} has missing values at row(s) {rows}"
+            )
+        if _is_categorical(col):
+            levels = _levels(col)
+            codes = pd.Index(levels).get_indexer(col.to_numpy(dtype=object))
+            keep = levels if not full_rank_done else levels[1:]
+            start = 0 if not full_rank_done else 1
+            D = np.zeros((n, len(levels)))
+            D[np.arange(n), codes] = 1.0
+            blocks.append(D[:, start:])
+            names += [
+                f"{c}{'TRUE' if lv is True else 'FALSE' if lv is False else lv}" for lv in keep
+            ]
+            full_rank_done = True
+        else:
+            blocks.append(pd.to_numeric(col).to_numpy(dtype=np.float64)[:, None])
+            names.append(c)
+    return np.hstack(blocks), tuple(names)
+
+
+class WeightingMixin:
+    """Weighting methods shared by SurveyDesign and ReplicateDesign (needs ``data``,
+    ``weights``, ``calibrations`` and ``_with_weights``; replicate designs also ``repweights``)."""
+
+    # ------------------------------------------------------------------ plumbing
+    def _is_replicate(self) -> bool:
+        return getattr(self, "repweights", None) is not None
+
+    def _apply(self, new_weights: np.ndarray, record, replay_on_replicates):
+        """New design with the weights (and each replicate column weighted the same way)."""
+        if self._is_replicate():
+            new_rw = replay_on_replicates(self.repweights)
+            return self._with_weights(new_weights, record, repweights=new_rw)
+        return self._with_weights(new_weights, record)
+
+    # ------------------------------------------------------------------ post-stratification
+    def poststratify(self, cols: str | Sequence[str], population, *, partial: bool = False):
+        """Post-stratify to population cell counts (R: postStratify).
+
+        ``cols``: a column or list of columns defining the cells; ``population``: Series of
+        totals indexed by the cells (MultiIndex for several columns), a dict, or a frame with
+        the cell columns and one column of totals. A level present in only one of sample and
+        population is an error naming it (``partial=True`` ignores populated cells missing from
+        the sample, with a warning).
+
+        >>> d2 = d.poststratify("stype", pd.Series({"E": 4421, "H": 755, "M": 1018}))  # doctest: +SKIP
+        """
+        cells = cal.cell_codes(self.data, cols, population, weights=self.weights, partial=partial)
+        w, record = cal.poststratify_weights(self.weights, cells)
+        return self._apply(w, record, lambda W: cal.poststratify_weights(W, cells)[0])
+
+    # ------------------------------------------------------------------ raking
+    def rake(
+        self,
+        margins: Mapping,
+        *,
+        epsilon: float = 1e-10,
+        maxit: int = 100,
+        control: Mapping | str | None = None,
+        partial: bool = False,
+    ):
+        """Rake to population margins by iterative proportional fitting (R: rake).
+
+        ``margins``: dict column -> Series of population totals by level (a tuple of columns ->
+        Series with a MultiIndex for a joint margin). Iterates until no cell total of the joint
+        table moves by more than ``epsilon * sum(weights)`` (``epsilon < 1``; an absolute amount
+        for ``epsilon >= 1``), at most ``maxit`` sweeps. ``control="R"`` (or R's
+        ``{"epsilon": 1, "maxit": 10}``) reproduces R's defaults, which stop early.
+
+        >>> d.rake({"stype": pop_types, "sch.wide": pop_schwide})  # doctest: +SKIP
+        """
+        if control is not None:
+            ctrl = dict(R_RAKE_CONTROL) if isinstance(control, str) else dict(control)
+            if isinstance(control, str) and control.upper() != "R":
+                raise ValueError(f"control must be 'R' or a dict; got {control!r}")
+            unknown = set(ctrl) - {"epsilon", "maxit", "verbose"}
+            if unknown:
+                raise ValueError(f"unknown rake control setting(s) {sorted(unknown)}")
+            epsilon = ctrl.get("epsilon", R_RAKE_CONTROL["epsilon"])
+            maxit = ctrl.get("maxit", R_RAKE_CONTROL["maxit"])
+        if not isinstance(margins, Mapping) or not margins:
+            raise ValueError("margins must be a non-empty dict: column -> population totals")
+        cells = [
+            cal.cell_codes(self.data, key, pop, weights=self.weights, partial=partial)
+            for key, pop in margins.items()
+        ]
+        w, record = cal.rake_weights(self.weights, cells, epsilon=epsilon, maxit=maxit)
+        return self._apply(
+            w, record, lambda W: cal.rake_weights(W, cells, epsilon=epsilon, maxit=maxit)[0]
+        )
+
+    # ------------------------------------------------------------------ GREG calibration
+    def calibrate(
+        self,
+        totals,
+        formula: str | Sequence[str] | None = None,
+        *,
+        method: str = "linear",
+        bounds: tuple[float, float] = (-np.inf, np.inf),
+        epsilon: float = 1e-10,
+        maxit: int = 50,
+        force: bool = False,
+    ):
+        """Calibrate to population totals (R: calibrate), linear (GREG), raking or logit distance.
+
+        Two ways to give the totals:
+
+        * ``totals`` a dict column -> number (total of a numeric column) or Series of level
+          totals (a categorical column); ``"(Intercept)"`` -> population size is allowed;
+        * R's way: ``formula="~ stype + api99"`` and ``totals`` keyed by R's model-matrix
+          names (``{"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069}``).
+
+        ``bounds=(L, U)`` bound the ratios new/old weight (needed for ``"logit"``). R's epsilon
+        is 1e-7; ours is tighter. Not converging raises unless ``force=True``.
+
+        >>> d.calibrate({"stype": pop_types, "api99": 3914069.0})  # doctest: +SKIP
+        >>> d.calibrate(pop_totals, "~stype+api99", method="raking")  # doctest: +SKIP
+        """
+        if formula is None:
+            X, t, names = cal.calibration_matrix(self.data, totals)
+        else:
+            X, names = model_matrix(self.data, formula)
+            given = pd.Series(totals, dtype=np.float64)
+            missing = [nm for nm in names if nm not in given.index]
+            extra = [nm for nm in given.index if nm not in names]
+            if missing or extra:
+                raise cal.CalibrationError(
+                    f"population totals do not match the model matrix of {formula!r}: "
+                    f"missing {missing}, not in the model {extra}; model columns are {list(names)}"
+                )
+            t = given.loc[list(names)].to_numpy()
+        kw = {"method": method, "bounds": bounds, "epsilon": epsilon, "maxit": maxit}
+        w, record = cal.calibrate_weights(self.weights, X, t, force=force, names=names, **kw)
+        # replicates that do not converge only warn, as R's calibrate for svyrep designs
+        return self._apply(w, record, lambda W: cal.calibrate_weights(W, X, t, force=True, **kw)[0])
+
+    # ------------------------------------------------------------------ trimming
+    def trim(self, lower: float = -np.inf, upper: float = np.inf, *, strict: bool = False):
+        """Trim weights to [lower, upper], sharing the excess equally (R: trimWeights).
+
+        The total weight is kept; ``strict=True`` repeats until no weight is outside. As R, the
+        variance treats the trimmed weights as given (earlier calibration records stay).
+
+        >>> d.trim(upper=60)  # doctest: +SKIP
+        """
+        w, record = cal.trim_weights(self.weights, lower=lower, upper=upper, strict=strict)
+        return self._apply(
+            w,
+            record,
+            lambda W: cal.trim_weights(W, lower=lower, upper=upper, strict=strict)[0],
+        )
+
+    # ------------------------------------------------------------------ replicate designs
+    def replicate(
+        self,
+        type: str = "jk1",
+        replicates: int = 50,
+        *,
+        seed=None,
+        fay_rho: float = 0.5,
+        mse: bool = False,
+        hadamard_matrix=None,
+    ):
+        """Replicate-weight version of this design (R: as.svrepdesign).
+
+        ``type``: ``"jk1"`` (unstratified), ``"jkn"`` (stratified), ``"brr"`` / ``"fay"``
+        (2 PSUs per stratum; ``fay_rho``), ``"bootstrap"`` (Canty-Davison as R, ``replicates``
+        draws, seeded by ``seed``) or ``"rao-wu"`` (rescaled bootstrap). Replicates are formed
+        from the first-stage PSUs and strata; the first-stage fpc enters JK1/JKn/bootstrap as in
+        R (dropped with a warning for BRR/Fay). If the design was calibrated, every weighting
+        step is re-done on every replicate (R's as.svrepdesign would not).
+
+        >>> r = d.replicate("jk1"); r.mean("api00")  # doctest: +SKIP
+        """
+        from analysis.design import ReplicateDesign  # the design module imports this one
+
+        if self._is_replicate():
+            raise ValueError("this is already a replicate design")
+        key = type.lower()
+        if key not in _TYPES:
+            raise ValueError(f"type must be one of {sorted(_TYPES)}; got {type!r}")
+        stage = self.stages[0]
+        psu = stage.psu
+        strata = stage.psu_stratum[psu]
+        popsize = None
+        if stage.stratum_popsize is not None:
+            popsize = stage.stratum_popsize[strata]
+            if len(self.stages) > 1 and any(s.stratum_popsize is not None for s in self.stages[1:]):
+                warnings.warn(
+                    "finite population corrections after the first stage are dropped in the "
+                    "replicate design (as R's as.svrepdesign)",
+                    stacklevel=2,
+                )
+        if key == "jk1":
+            if self.has_strata:
+                raise rep.ReplicateError("JK1 is for unstratified designs: use 'jkn'")
+            rw = rep.jk1_weights(psu, popsize=popsize)
+        elif key == "jkn":
+            if not self.has_strata:
+                raise rep.ReplicateError("JKn needs strata: use 'jk1' or 'bootstrap'")
+            rw = rep.jkn_weights(strata, psu, popsize=popsize, lonely_psu=self.lonely_psu)
+        elif key in ("brr", "fay"):
+            if not self.has_strata:
+                raise rep.ReplicateError("BRR/Fay need strata with 2 PSUs each")
+            if popsize is not None:
+                warnings.warn(
+                    "finite population correction dropped in the conversion to BRR/Fay "
+                    "replicates (as R)",
+                    stacklevel=2,
+                )
+            rho = 0.0 if key == "brr" else fay_rho
+            rw = rep.brr_weights(strata, psu, fay_rho=rho, hadamard_matrix=hadamard_matrix)
+        else:
+            method = "rao-wu" if key == "rao-wu" else "canty-davison"
+            rw = rep.bootstrap_weights(
+                strata, psu, replicates, seed=seed, popsize=popsize, method=method
+            )
+        # degrees of freedom as R: rank of the replicate weights - 1; multipliers are constant
+        # within PSUs, so the rank of the (PSU x R) table is the rank of the (n x R) matrix
+        live = self.weights != 0
+        first = np.unique(psu[live], return_index=True)[1]
+        degf = int(np.linalg.matrix_rank(rw.multipliers[np.flatnonzero(live)[first]])) - 1
+        # one (n, R) matrix: multipliers turned into analysis weights in place
+        W = rw.multipliers
+        cals = tuple(self.calibrations)
+        base = cals[0].old_weights if cals else self.weights
+        if base is None:
+            raise ValueError("cannot replicate: a calibration step lacks its starting weights")
+        np.multiply(W, base[:, None], out=W)
+        for record in cals:  # redo every weighting step on every replicate
+            W = record.replay(W)
+        with warnings.catch_warnings():
+            # the constructor warns that no weight column was named; the full-sample weights
+            # are set right below from this design
+            warnings.filterwarnings("ignore", message="No sampling weights provided")
+            rd = ReplicateDesign(
+                self.data,
+                repweights=W,
+                weights=None,
+                type=_TYPES[key],
+                scale=rw.scale,
+                rscales=rw.rscales,
+                rho=rw.rho if rw.type == "Fay" else None,
+                mse=mse,
+                degf=degf,
+            )
+        rd = rd._with_weights(self.weights)
+        for record in cals:
+            rd = rd._with_weights(rd.weights, record)
+        return rd
+
+    # ------------------------------------------------------------------ diagnostics
+    def weight_diagnostics(self) -> WeightDiagnostics:
+        """Kish effective n and design effect, min/max/ratio, quantiles of the weights, and
+        achieved against target totals of every calibration step.
+
+        >>> d.rake(margins).weight_diagnostics().margins  # doctest: +SKIP
+        """
+        return weight_diagnostics(
+            self.weights,
+            self.calibrations,
+            repweights=self.repweights if self._is_replicate() else None,
+        )
