@@ -282,7 +282,7 @@ def _joined_values(raw: pd.DataFrame, rows: np.ndarray, cols, multi_cols) -> lis
     for key, members in groups.items():
         v = np.column_stack([raw[c].to_numpy(dtype=object)[rows] for c in members])
         if len(members) == 1:
-            parts.append(np.array([f"{key}={x}" for x in v[:, 0]], dtype=object))
+            parts.append(np.array([f"{members[0]}={x}" for x in v[:, 0]], dtype=object))
             continue
         same = (v == v[:, :1]).all(axis=1)
         text = np.empty(rows.size, dtype=object)
