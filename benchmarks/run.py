@@ -127,6 +127,7 @@ def project_side() -> Side:
 class Run:
     side: str
     seconds: float | None = None
+    cpu_seconds: float | None = None
     step_peak_mb: float | None = None
     process_peak_mb: float | None = None
     result: dict | None = None
@@ -159,6 +160,7 @@ def run_child(argv: list[str], out_json: Path, side: str, env: dict | None = Non
         return run
     res = json.loads(out_json.read_text())
     run.seconds = float(res["seconds"])
+    run.cpu_seconds = float(res["cpu_seconds"]) if res.get("cpu_seconds") is not None else None
     run.step_peak_mb = float(res["step_peak_mb"]) if res.get("hwm_reset") else run.process_peak_mb
     run.result = res
     return run
@@ -246,6 +248,8 @@ def summarise(sr: StepResult, sides: dict[str, Side], load: float, notes: list[s
     for k, runs in (("project", p), ("r", r), ("svy", s)):
         entry[f"{k}_process_peak_mb"] = peak(runs, "process_peak_mb")
         entry[f"{k}_runs_s"] = [x.seconds for x in runs]
+        cpu = [x.cpu_seconds for x in runs if x.cpu_seconds is not None]
+        entry[f"{k}_cpu_s"] = statistics.median(cpu) if cpu and len(cpu) == len(runs) else None
     missing = {k: side_note(sides[k], sr.runs.get(k, [])) for k in SIDES}
     entry["missing"] = {k: v for k, v in missing.items() if v}
     if sr.step in MONTE_CARLO_SE_STEPS:

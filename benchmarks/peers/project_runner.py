@@ -87,12 +87,12 @@ def main(argv: list[str]) -> None:
 
     gc.collect()
     hwm_reset = reset_hwm()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = run_step(step, df, margins, seed)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     peak = vm_hwm_mb()
     out = {"side": "project", "step": step, "rows": len(df), "seconds": seconds,
-           "step_peak_mb": peak, "hwm_reset": hwm_reset,
+           "cpu_seconds": cpu_seconds, "step_peak_mb": peak, "hwm_reset": hwm_reset,
            "version": f"praxis-survey {version('praxis-survey')}, pandas {pd.__version__}", **res}
     with open(out_path, "w") as f:
         json.dump(out, f)

@@ -87,16 +87,19 @@ run_step <- function() {
 
 invisible(gc())
 hwm_reset <- reset_hwm()
-t0 <- proc.time()[["elapsed"]]
+t0 <- proc.time()
 res <- run_step()
-seconds <- proc.time()[["elapsed"]] - t0
+t1 <- proc.time()
+seconds <- t1[["elapsed"]] - t0[["elapsed"]]
+cpu_seconds <- (t1[["user.self"]] + t1[["sys.self"]]) - (t0[["user.self"]] + t0[["sys.self"]])
 peak <- vm_hwm_mb()
 
 res$names <- sub("^\\(Intercept\\)$", "Intercept", res$names)
 # jsonlite keeps 15 significant digits at most: write 17 as strings, which read back bit-identical.
 res$estimate <- sprintf("%.17g", res$estimate)
 res$se <- sprintf("%.17g", res$se)
-out <- c(list(side = "r", step = step, rows = nrow(df), seconds = seconds, step_peak_mb = peak,
+out <- c(list(side = "r", step = step, rows = nrow(df), seconds = seconds, cpu_seconds = cpu_seconds,
+              step_peak_mb = peak,
               hwm_reset = hwm_reset,
               version = paste0("R ", getRversion(), ", survey ", packageVersion("survey"))),
          res)

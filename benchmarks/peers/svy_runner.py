@@ -94,12 +94,12 @@ def main(argv: list[str]) -> None:
         margins = json.load(f)
     gc.collect()
     hwm_reset = reset_hwm()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = run_step(step, df, margins, seed)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     peak = vm_hwm_mb()
     out = {"side": "svy", "step": step, "rows": df.height, "seconds": seconds,
-           "step_peak_mb": peak, "hwm_reset": hwm_reset,
+           "cpu_seconds": cpu_seconds, "step_peak_mb": peak, "hwm_reset": hwm_reset,
            "version": f"svy {version('svy')}, polars {version('polars')}", **res}
     with open(out_path, "w") as f:
         json.dump(out, f)
