@@ -314,7 +314,9 @@ class WeightingMixin:
                     stacklevel=2,
                 )
             rho = 0.0 if key == "brr" else fay_rho
-            rw = rep.brr_weights(strata, psu, fay_rho=rho, hadamard_matrix=hadamard_matrix)
+            # R numbers the strata by their labels sorted as text: pass the labels
+            labels = np.asarray(stage.stratum_labels, dtype=str)[strata]
+            rw = rep.brr_weights(labels, psu, fay_rho=rho, hadamard_matrix=hadamard_matrix)
         else:
             method = "rao-wu" if key == "rao-wu" else "canty-davison"
             rw = rep.bootstrap_weights(
