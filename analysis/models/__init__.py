@@ -7,7 +7,8 @@ predictive_margins  average predicted outcome per factor level with design-based
 """
 from .glm import svyglm
 from .modelwarnings import SurveyModelWarning
+from .olr import SvyOLRResults, svyolr
 from .results import SurveyModelResults, SvyGLMResults
 from .wald import WaldTest
 
-__all__ = ["SurveyModelResults", "SurveyModelWarning", "SvyGLMResults", "WaldTest", "svyglm"]
+__all__ = ["SurveyModelResults", "SurveyModelWarning", "SvyGLMResults", "SvyOLRResults", "WaldTest", "svyglm", "svyolr"]

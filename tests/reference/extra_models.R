@@ -185,6 +185,10 @@ O$dclus1_tight <- olr_out(svyolr(api_cat ~ ell + meals, design = dclus1_olr, con
 O$dclus1_stype_tight <- olr_out(svyolr(api_cat ~ ell + meals + stype, design = dclus1_olr,
                                        control = list(reltol = 1e-15, maxit = 10000, ndeps = rep(1e-5, 6))),
                                 "svyolr(api_cat ~ ell + meals + stype, design=dclus1_olr, control=list(reltol=1e-15, ndeps=1e-5))")
+apistrat_cut3 <- apistrat; apistrat_cut3$api_cut3 <- cut(apistrat$api00, 3)
+dstrat_cut3 <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat_cut3, fpc = ~fpc)
+O$cut3_tight <- olr_out(svyolr(api_cut3 ~ ell + meals, design = dstrat_cut3, control = tight_olr),
+                        "svyolr(cut(api00, 3) ~ ell + meals, design=dstrat, control=list(reltol=1e-15, ndeps=1e-5))")
 jk1_olr <- as.svrepdesign(dclus1_olr, type = "JK1")
 O$jk1_dclus1 <- olr_out(svyolr(api_cat ~ ell + meals, design = jk1_olr),
                         "svyolr(api_cat ~ ell + meals, design=as.svrepdesign(dclus1_olr, 'JK1'))  # replicate fits by MASS::polr (BFGS, reltol 1e-8)")
