@@ -1,16 +1,38 @@
 """schemas: the questionnaire as code, and everything derived from it.
 
+Imports nothing else of this project. The instrument YAML is the single source: the pandera
+schema, the checks, the typed frame, the derived variables and the codebook are generated from it.
+
 API
 ---
-load_instrument(path=None) -> Instrument
-    Load and validate an instrument YAML (or a packaged one by name; default practice_security).
-    Raises InstrumentError naming the file, item and problem.
-parse_instrument(text, source="<string>") -> Instrument
-    The same from YAML text.
-parse_condition(text) -> Condition
-    The safe condition grammar of ask_if and rules; Condition.variables, Condition.evaluate(frame).
-Instrument: .name, .version, .items, .rules, .derived, .metadata, .columns, .item(var),
-    .likert_items, .multi_columns(var), .column_item(column), .rule(id)
+Instrument
+    load_instrument(path=None) -> Instrument
+        Load and validate an instrument YAML file, or a packaged one by name (default
+        "practice_security", found with importlib.resources). A broken instrument raises
+        InstrumentError naming the file, the item and the problem.
+    parse_instrument(text, source="<string>") -> Instrument
+    Instrument: .name .version .title .items .rules .derived .metadata .missing_codes .sections
+        .columns (raw export columns in order, multi-choice as <var>__<option>), .variables,
+        .item(var), .likert_items, .multi_columns(var), .column_item(column), .rule(id),
+        .derived_variable(var)
+    Item: .var .section .type (single|multi|integer|likert5|text) .text (Label) .codes
+        {code: Label(de, en)} .missing (allowed -8/-9) .ask_if (Condition|None) .required
+        .ordered .options (multi) .min .max .max_length .max_select .prior .basis .source
+        .columns .substantive_codes .string_codes .label(code, lang)
+    Rule: .id .severity (hard|soft) .when .require (Condition) .builtin .message (Label)
+        .violations(frame) -> bool Series
+
+Conditions (skip logic and rules; a safe grammar, never eval)
+    parse_condition(text) -> Condition; Condition.variables, Condition.evaluate(frame)
+
+Checks on the RAW coded frame (Int64 codes, str state codes/text, -7/-8/-9 as codes)
+    raw_dtypes(inst) -> {column: dtype}
+    coerce_raw(frame, inst) -> (coerced frame, problems frame)   # text export -> raw dtypes
+    response_schema(inst) -> pandera DataFrameSchema             # hard checks only
+    check_specs(inst) -> tuple[CheckSpec]                        # every check, hard and soft
+    soft_rules(inst) -> tuple[CheckSpec]                         # flags, never rejections
+    check_masks(frame, inst) -> {name: bool Series}              # the same checks as pandas masks
+    split_check(failure_cases_check) -> (name, description)
 """
 
 from .conditions import Condition, ConditionError, parse_condition
@@ -31,11 +53,22 @@ from .instrument import (
     load_instrument,
     parse_instrument,
 )
+from .response import (
+    CheckSpec,
+    check_masks,
+    check_specs,
+    coerce_raw,
+    raw_dtypes,
+    response_schema,
+    soft_rules,
+    split_check,
+)
 
 __all__ = [
     "DONT_KNOW",
     "NOT_APPLICABLE",
     "NO_ANSWER",
+    "CheckSpec",
     "Condition",
     "ConditionError",
     "Derived",
@@ -48,7 +81,14 @@ __all__ = [
     "Option",
     "Rule",
     "Section",
+    "check_masks",
+    "check_specs",
+    "coerce_raw",
     "load_instrument",
     "parse_condition",
     "parse_instrument",
+    "raw_dtypes",
+    "response_schema",
+    "soft_rules",
+    "split_check",
 ]

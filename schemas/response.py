@@ -1,0 +1,570 @@
+"""Checks on raw coded responses, derived from the instrument, and the pandera schema built from them.
+
+Every rule a response must satisfy is generated once from the `Instrument` as a `CheckSpec`
+(stable machine `name`, human `description`, the columns it reads, and a vectorised function that
+returns True for the rows that pass). `response_schema` wraps the hard ones into a pandera
+`DataFrameSchema`; `soft_rules` hands out the soft ones for flagging; `check_masks` evaluates the
+same functions as plain pandas masks (the speed baseline, and a cross-check of pandera).
+
+The frame these checks read is the RAW coded frame: one column per `inst.columns`, integer codes
+as nullable `Int64` (multi-choice option columns too), string codes (federal_state) and free text
+as `str`, `submitted_at` as ISO 8601 text, `duration_s` as float. `coerce_raw` brings an export
+read as text into that shape and lists every value it cannot convert.
+
+Check names (`<kind>:<target>`), each pandera failure carries `"<name>: <description>"` in the
+`check` column of `SchemaErrors.failure_cases`; split it with `split_check`:
+
+=====================  ======  =============================================================
+name                   level   fails where
+=====================  ======  =============================================================
+codes:<var>            column  a single-choice value is not a code, permitted missing code, or
+                               -7 (only for items with ask_if)
+likert:<var>           column  a Likert value is not 1..5 or a permitted missing code
+range:<var>            column  an integer is outside [min, max] and not a permitted missing code
+binary:<var>__<opt>    column  a multi-choice column is not 0/1 (-9, and -7 with ask_if)
+max_length:<var>       column  a free text is longer than max_length characters
+min:<meta>             column  duration_s below 0
+datetime:<meta>        column  submitted_at is not an ISO 8601 date-time
+skip_not_asked:<var>   frame   ask_if is false but the item holds an answer (expected -7)
+skip_asked:<var>       frame   ask_if is true but the item holds -7
+multi_no_answer:<var>  frame   some but not all option columns hold -9
+exclusive:<var>        frame   an exclusive option is ticked together with another option
+max_select:<var>       frame   more options ticked than max_select
+rule:<id>              frame   a hard cross-item rule of the instrument is violated
+multi_empty:<var>      frame   (soft) asked, answered, but no option ticked at all
+rule:<id> (soft)       frame   a soft cross-item rule is violated
+=====================  ======  =============================================================
+
+pandera adds its own: `not_nullable` (an empty cell in a coded column or metadata),
+`field_uniqueness` (a repeated response_id), `dtype('Int64')`, `column_in_dataframe`.
+A frame-level failure appears in failure_cases once per column of the row (pandera melts the
+row); `CheckSpec.columns[0]` is the column to blame.
+
+Example:
+    >>> import schemas
+    >>> inst = schemas.load_instrument()
+    >>> schema = response_schema(inst)
+    >>> "skip_not_asked:large_devices" in {c.name for c in schema.checks}
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .instrument import NO_ANSWER, NOT_APPLICABLE, Instrument, Item, Rule
+
+__all__ = [
+    "CheckSpec",
+    "check_masks",
+    "check_specs",
+    "coerce_raw",
+    "raw_dtypes",
+    "response_schema",
+    "soft_rules",
+    "split_check",
+]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One generated check.
+
+    `fn` takes the column (level "column") or the whole frame (level "frame") and returns a
+    boolean Series that is True where the row passes. Column-level functions never see missing
+    cells (pandera drops them; `check_masks` does the same): emptiness is `not_nullable`'s job.
+    """
+
+    name: str
+    kind: str
+    level: str  # column | frame
+    columns: tuple[str, ...]
+    description: str
+    fn: Callable = field(repr=False, compare=False)
+    severity: str = "hard"
+    rule: Rule | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def error(self) -> str:
+        """The text pandera reports in failure_cases["check"]: "<name>: <description>"."""
+        return f"{self.name}: {self.description}"
+
+    def passes(self, data) -> pd.Series:
+        """Evaluate on a column or frame as a plain pandas mask (missing cells pass).
+
+        Example:
+            >>> import pandas as pd, schemas
+            >>> spec = {s.name: s for s in check_specs(schemas.load_instrument())}["codes:practice_form"]
+            >>> spec.passes(pd.Series([1, 7, None], dtype="Int64")).tolist()
+            [True, False, True]
+        """
+        if self.level == "column":
+            return self.fn(data) | data.isna()
+        return self.fn(data)
+
+
+def split_check(check: str) -> tuple[str, str]:
+    """Split a failure_cases "check" entry into (name, description).
+
+    pandera's own checks have no description: ("not_nullable", "").
+
+    Example:
+        >>> split_check("codes:practice_type: practice_type must be one of 1, 2, 3, 4, 5")
+        ('codes:practice_type', 'practice_type must be one of 1, 2, 3, 4, 5')
+    """
+    name, sep, description = str(check).partition(": ")
+    return (name, description) if sep else (str(check), "")
+
+
+# --------------------------------------------------------------------------- dtypes
+
+_INT = "Int64"
+
+
+def raw_dtypes(inst: Instrument) -> dict[str, str]:
+    """The dtype of every raw export column: Int64 for codes and counts, str for string codes,
+    free text, response_id and submitted_at, float64 for duration_s.
+
+    Example:
+        >>> import schemas
+        >>> d = raw_dtypes(schemas.load_instrument())
+        >>> d["federal_state"], d["n_physicians"], d["info_needs__none"], d["duration_s"]
+        ('str', 'Int64', 'Int64', 'float64')
+    """
+    out: dict[str, str] = {}
+    for m in inst.metadata:
+        out[m.var] = "float64" if m.type == "number" else "str"
+    for item in inst.items:
+        kind = "str" if item.type == "text" or item.string_codes else _INT
+        for col in item.columns:
+            out[col] = kind
+    return out
+
+
+def coerce_raw(frame: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Convert an export read as text into the raw dtypes; list what cannot be converted.
+
+    Returns (coerced, problems). `coerced` has the instrument's columns (plus any extra columns,
+    unchanged) in their raw dtypes; a value that is not a whole number in an Int64 column, or
+    not a number in duration_s, becomes missing there and gets one row in `problems` with
+    columns index, column, value, check ("dtype:<column>"), description. The same cell then
+    also fails pandera's not_nullable: report the dtype problem and drop that duplicate.
+    Columns the frame lacks are left out (pandera reports them as column_in_dataframe).
+
+    Example:
+        >>> import pandas as pd, schemas
+        >>> inst = schemas.load_instrument()
+        >>> raw = pd.DataFrame({"n_physicians": ["2", " 3 ", "x", "1.5", "4.0", None]})
+        >>> coerced, problems = coerce_raw(raw, inst)
+        >>> coerced["n_physicians"].tolist()
+        [2, 3, <NA>, <NA>, 4, <NA>]
+        >>> problems[["index", "value", "check"]].values.tolist()
+        [[2, 'x', 'dtype:n_physicians'], [3, '1.5', 'dtype:n_physicians']]
+    """
+    dtypes = raw_dtypes(inst)
+    out = frame.copy()
+    problems = []
+    for col, dtype in dtypes.items():
+        if col not in frame.columns:
+            continue
+        s = frame[col]
+        if dtype == "str":
+            if s.dtype != "str":
+                # keep missing cells missing; everything else becomes its text
+                out[col] = s.astype("str").where(s.notna())
+            continue
+        if dtype == _INT and s.dtype == _INT:
+            continue
+        values = s.str.strip() if s.dtype == "str" or s.dtype == object else s
+        if values.dtype == object:
+            values = values.astype("str")
+        number = pd.to_numeric(values, errors="coerce")
+        bad = number.isna() & s.notna() & (values != "")
+        if dtype == _INT:
+            whole = number.notna() & (np.floor(number) == number)
+            bad |= number.notna() & ~whole
+            number = number.where(whole)
+            out[col] = number.astype("Float64").astype(_INT)
+        else:
+            out[col] = number.astype("float64")
+        if bad.any():
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "index": frame.index[bad.to_numpy()],
+                        "column": col,
+                        "value": s[bad].astype("str").to_numpy(),
+                        "check": f"dtype:{col}",
+                        "description": f"{col} must be "
+                        + ("a whole number" if dtype == _INT else "a number"),
+                    }
+                )
+            )
+    columns = ["index", "column", "value", "check", "description"]
+    problems_frame = (
+        pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=columns)
+    )
+    return out, problems_frame
+
+
+# --------------------------------------------------------------------------- check generation
+
+
+def _fmt(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _column_checks(item: Item) -> list[CheckSpec]:
+    """Value checks that read one column."""
+    missing = list(item.missing) + ([NOT_APPLICABLE] if item.ask_if is not None else [])
+    specs = []
+    if item.type in ("single", "likert5"):
+        if item.string_codes:
+            allowed = list(item.substantive_codes) + [str(m) for m in missing]
+        else:
+            allowed = list(item.substantive_codes) + missing
+        kind = "likert" if item.type == "likert5" else "codes"
+        text = f"{item.var} must be one of {_fmt(allowed)}"
+        specs.append(
+            CheckSpec(
+                f"{kind}:{item.var}",
+                kind,
+                "column",
+                (item.var,),
+                text,
+                lambda s, a=allowed: s.isin(a),
+            )
+        )
+    elif item.type == "integer":
+        lo, hi = item.min, item.max
+        text = f"{item.var} must be a whole number from {lo} to {hi}" + (
+            f" or one of {_fmt(missing)}" if missing else ""
+        )
+
+        def _chk_range(s, lo=lo, hi=hi, missing=missing):
+            return s.between(lo, hi) | s.isin(missing)
+
+        specs.append(
+            CheckSpec(f"range:{item.var}", "range", "column", (item.var,), text, _chk_range)
+        )
+    elif item.type == "multi":
+        allowed = [0, 1, *missing]
+        for col in item.columns:
+            text = f"{col} must be one of {_fmt(allowed)} (1 ticked, 0 not ticked)"
+            specs.append(
+                CheckSpec(
+                    f"binary:{col}",
+                    "binary",
+                    "column",
+                    (col,),
+                    text,
+                    lambda s, a=allowed: s.isin(a),
+                )
+            )
+    elif item.type == "text":
+        n = item.max_length
+        text = f"{item.var} must have at most {n} characters"
+        specs.append(
+            CheckSpec(
+                f"max_length:{item.var}",
+                "max_length",
+                "column",
+                (item.var,),
+                text,
+                lambda s, n=n: s.str.len() <= n,
+            )
+        )
+    return specs
+
+
+_NA_CODE = -(2**31)  # stands for an empty cell inside the code matrices below
+
+
+def _matrix(frame: pd.DataFrame, columns) -> np.ndarray:
+    """Integer codes of `columns` as an (n, k) numpy array, empty cells as _NA_CODE.
+
+    Row-wise work on a frame of nullable extension columns is slow in pandas; on one numpy
+    block it is a single vectorised pass.
+    """
+    return np.column_stack([frame[c].to_numpy(dtype="int64", na_value=_NA_CODE) for c in columns])
+
+
+def _answered(frame: pd.DataFrame, item: Item) -> np.ndarray:
+    """Rows where the item holds anything but -7 (empty cells do not count)."""
+    if item.type == "text":
+        return frame[item.var].notna().to_numpy()
+    m = _matrix(frame, item.columns)
+    return ((m != NOT_APPLICABLE) & (m != _NA_CODE)).any(axis=1)
+
+
+def _coded_not_applicable(frame: pd.DataFrame, item: Item) -> np.ndarray:
+    return (_matrix(frame, item.columns) == NOT_APPLICABLE).any(axis=1)
+
+
+def _skip_checks(item: Item) -> list[CheckSpec]:
+    cond = item.ask_if
+    cols = (*item.columns, *cond.variables)
+    specs = [
+        CheckSpec(
+            f"skip_not_asked:{item.var}",
+            "skip_not_asked",
+            "frame",
+            cols,
+            f"{item.var} was not asked (ask_if '{cond.text}' is false) but holds an answer; "
+            "expected -7 (not applicable)",
+            lambda f, i=item, c=cond: ~(~c.evaluate(f) & _answered(f, i)),
+        )
+    ]
+    if item.type != "text":
+        specs.append(
+            CheckSpec(
+                f"skip_asked:{item.var}",
+                "skip_asked",
+                "frame",
+                cols,
+                f"{item.var} was asked (ask_if '{cond.text}' is true) but holds -7 (not applicable)",
+                lambda f, i=item, c=cond: ~(c.evaluate(f) & _coded_not_applicable(f, i)),
+            )
+        )
+    return specs
+
+
+def _multi_checks(item: Item) -> list[CheckSpec]:
+    cols = item.columns
+    specs = []
+
+    def as_series(f, values):
+        return pd.Series(values, index=f.index)
+
+    if NO_ANSWER in item.missing:
+
+        def _chk_all_or_none(f, cols=cols):
+            n = (_matrix(f, cols) == NO_ANSWER).sum(axis=1)
+            return as_series(f, (n == 0) | (n == len(cols)))
+
+        specs.append(
+            CheckSpec(
+                f"multi_no_answer:{item.var}",
+                "multi_no_answer",
+                "frame",
+                cols,
+                f"{item.var}: -9 (no answer) must be in all option columns or in none",
+                _chk_all_or_none,
+            )
+        )
+    for opt in item.exclusive_options:
+        col = f"{item.var}__{opt}"
+        others = [c for c in cols if c != col]
+
+        def _chk_exclusive(f, col=col, others=others):
+            m = _matrix(f, [col, *others]) == 1
+            return as_series(f, ~(m[:, 0] & m[:, 1:].any(axis=1)))
+
+        specs.append(
+            CheckSpec(
+                f"exclusive:{item.var}",
+                "exclusive",
+                "frame",
+                (col, *others),
+                f"{item.var}: the exclusive option '{opt}' cannot be ticked together with other options",
+                _chk_exclusive,
+            )
+        )
+    if item.max_select is not None:
+        k = item.max_select
+
+        def _chk_max_select(f, cols=cols, k=k):
+            return as_series(f, (_matrix(f, cols) == 1).sum(axis=1) <= k)
+
+        specs.append(
+            CheckSpec(
+                f"max_select:{item.var}",
+                "max_select",
+                "frame",
+                cols,
+                f"{item.var}: at most {k} options may be ticked",
+                _chk_max_select,
+            )
+        )
+    if item.exclusive_options:
+        # An answered multi-choice item with an explicit 'none' option should tick something.
+        def _chk_something_ticked(f, cols=cols):
+            m = _matrix(f, cols)
+            answered = ((m == 0) | (m == 1)).all(axis=1)
+            return as_series(f, ~answered | (m == 1).any(axis=1))
+
+        specs.append(
+            CheckSpec(
+                f"multi_empty:{item.var}",
+                "multi_empty",
+                "frame",
+                cols,
+                f"{item.var}: answered, but no option ticked (not even "
+                f"'{item.exclusive_options[0]}')",
+                _chk_something_ticked,
+                severity="soft",
+            )
+        )
+    return specs
+
+
+def _rule_check(rule: Rule) -> CheckSpec:
+    # the required side names the column to blame first (incident_ever, not incident_12m)
+    columns = dict.fromkeys(rule.require.variables)
+    if rule.when is not None:
+        columns.update(dict.fromkeys(rule.when.variables))
+    return CheckSpec(
+        f"rule:{rule.id}",
+        "rule",
+        "frame",
+        tuple(columns),
+        f"rule {rule.id}: {rule.message.en}",
+        lambda f, r=rule: ~r.violations(f),
+        severity=rule.severity,
+        rule=rule,
+    )
+
+
+def check_specs(inst: Instrument) -> tuple[CheckSpec, ...]:
+    """Every check of the instrument, hard and soft, in questionnaire order.
+
+    Example:
+        >>> import schemas
+        >>> specs = check_specs(schemas.load_instrument())
+        >>> [s.name for s in specs if s.columns[0] == "info_needs__none"]
+        ['binary:info_needs__none', 'exclusive:info_needs']
+    """
+    specs: list[CheckSpec] = []
+    for m in inst.metadata:
+        if m.type == "datetime":
+            specs.append(
+                CheckSpec(
+                    f"datetime:{m.var}",
+                    "datetime",
+                    "column",
+                    (m.var,),
+                    f"{m.var} must be an ISO 8601 date-time (e.g. 2026-03-01T09:30:00)",
+                    lambda s: pd.to_datetime(
+                        s, format="ISO8601", errors="coerce", utc=True
+                    ).notna(),
+                )
+            )
+        if m.type == "number" and m.min is not None:
+            specs.append(
+                CheckSpec(
+                    f"min:{m.var}",
+                    "min",
+                    "column",
+                    (m.var,),
+                    f"{m.var} must be at least {m.min:g}",
+                    lambda s, lo=m.min: s >= lo,
+                )
+            )
+    for item in inst.items:
+        specs.extend(_column_checks(item))
+    for item in inst.items:
+        if item.ask_if is not None:
+            specs.extend(_skip_checks(item))
+        if item.type == "multi":
+            specs.extend(_multi_checks(item))
+    for rule in inst.rules:
+        if rule.builtin is None:
+            specs.append(_rule_check(rule))
+    return tuple(specs)
+
+
+def soft_rules(inst: Instrument) -> tuple[CheckSpec, ...]:
+    """The soft checks: they flag a row, never reject it.
+
+    `spec.passes(frame)` is False in the rows to flag; `spec.rule` is the instrument's Rule
+    (with German and English messages) for cross-item rules, None for generated screens.
+
+    Example:
+        >>> import schemas
+        >>> [s.name for s in soft_rules(schemas.load_instrument())][:2]
+        ['multi_empty:internet_services', 'multi_empty:info_sources']
+    """
+    return tuple(s for s in check_specs(inst) if s.severity == "soft")
+
+
+def response_schema(inst: Instrument) -> pa.DataFrameSchema:
+    """The pandera schema of a valid RAW coded response frame (hard checks only).
+
+    Validate lazily to get every failure at once:
+    `response_schema(inst).validate(frame, lazy=True)` raises `pa.errors.SchemaErrors` whose
+    `failure_cases` rows name column, value (failure_case), index and check
+    ("<name>: <description>", see `split_check`).
+
+    Example:
+        >>> import schemas
+        >>> schema = response_schema(schemas.load_instrument())
+        >>> schema.columns["n_physicians"].dtype, schema.columns["n_physicians"].nullable
+        (DataType(Int64), False)
+    """
+    dtypes = raw_dtypes(inst)
+    specs = [s for s in check_specs(inst) if s.severity == "hard"]
+    by_column: dict[str, list[pa.Check]] = {c: [] for c in inst.columns}
+    frame_checks = []
+    for spec in specs:
+        check = pa.Check(
+            spec.fn,
+            name=spec.name,
+            error=spec.error,
+            element_wise=False,
+            ignore_na=spec.level == "column",
+        )
+        if spec.level == "column":
+            by_column[spec.columns[0]].append(check)
+        else:
+            frame_checks.append(check)
+    text_vars = {i.var for i in inst.items if i.type == "text"}
+    columns = {}
+    for col in inst.columns:
+        columns[col] = pa.Column(
+            dtypes[col],
+            checks=by_column[col],
+            nullable=col in text_vars,
+            unique=col == "response_id",
+            coerce=dtypes[col] != "str",
+            required=True,
+        )
+    return pa.DataFrameSchema(
+        columns,
+        checks=frame_checks,
+        name=f"{inst.name} {inst.version} raw responses",
+        strict=False,
+        ordered=False,
+    )
+
+
+def check_masks(
+    frame: pd.DataFrame, inst: Instrument, severity: str = "hard"
+) -> dict[str, pd.Series]:
+    """The same checks as plain pandas masks: {check name: boolean Series, True = passes}.
+
+    Also includes `not_nullable:<column>` for every coded and metadata column. This is the
+    baseline of the speed comparison and lets tests cross-check pandera's verdicts.
+
+    Example:
+        >>> import pandas as pd, schemas
+        >>> inst = schemas.load_instrument()
+        >>> frame = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in raw_dtypes(inst).items()})
+        >>> len(check_masks(frame, inst)) > 100
+        True
+    """
+    text_vars = {i.var for i in inst.items if i.type == "text"}
+    out = {}
+    for col in inst.columns:
+        if col not in text_vars:
+            out[f"not_nullable:{col}"] = frame[col].notna()
+    for spec in check_specs(inst):
+        if spec.severity != severity:
+            continue
+        data = frame[spec.columns[0]] if spec.level == "column" else frame
+        out[spec.name] = spec.passes(data)
+    return out
