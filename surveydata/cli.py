@@ -15,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("validate", "codebook")
+COMMANDS = ("validate", "codebook", "report")
 
 EXIT_OK = 0
 EXIT_USAGE = 2
