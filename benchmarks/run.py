@@ -313,14 +313,18 @@ def run_validation(rows: int, reps: int, workdir: Path, log) -> dict:
     entry["pandas_peak_mb"] = peak(runs["pandas"], "step_peak_mb")
     entry["pandas_ratio"] = ratio(entry["pandas_s"], entry["project_s"])
     for name, rs in runs.items():
+        entry[f"{name}_runs_s"] = [x.seconds for x in rs]
+        cpu = [x.cpu_seconds for x in rs if x.cpu_seconds is not None]
+        entry[f"{name}_cpu_s"] = statistics.median(cpu) if cpu and len(cpu) == len(rs) else None
+    for name, rs in runs.items():
         note = side_note(Side(name, ["x"]), rs)
         if note:
             entry["missing"][name] = note
-    res = [r.result for r in runs["project"] + runs["pandas"] if r.result]
-    if res and all("n_bad_rows" in x for x in res):
-        counts = {x["n_bad_rows"] for x in res}
-        entry["same_rows_flagged"] = len(counts) == 1
-        entry["n_bad_rows"] = sorted(counts)
+    # Both sides must flag the same number of rows (bench_validation.py checks the rows match).
+    flagged = {name: sorted({r.result["n_bad_rows"] for r in rs if r.result}) for name, rs in runs.items()}
+    entry["rows_flagged"] = flagged
+    entry["same_count_flagged"] = (len(flagged["project"]) == 1
+                                   and flagged["project"] == flagged["pandas"])
     return entry
 
 
@@ -349,6 +353,37 @@ def table(entries: list[dict]) -> str:
     if notes:
         lines.append("")
         lines += [f"note: {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def markdown_table(entries: list[dict]) -> str:
+    """The table for benchmarks/README.md: medians of 3, peak MB while the step runs."""
+    def t(v, spec):
+        return "--" if v is None else format(v, spec)
+
+    lines = [("| step | rows | project s | R survey s | svy s | R / project | svy / project "
+              "| project MB | R MB | svy MB | max rel. diff vs R |"),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for e in entries:
+        label = STEP_LABELS[e["step"]]
+        r_s, svy_s = e["r_s"], e["svy_s"]
+        if e["step"] == "validation":
+            label += " (vs plain pandas masks: " + (
+                f"{e['pandas_s']:.2f} s, pandas/project {e['pandas_ratio']:.2f})"
+                if e.get("pandas_s") is not None and e.get("pandas_ratio") is not None
+                else "missing)")
+            r_s_txt = svy_s_txt = "n/a"
+        else:
+            r_s_txt, svy_s_txt = t(r_s, ".2f"), t(svy_s, ".2f")
+        lines.append(
+            f"| {label} | {e['rows']:,} | {t(e['project_s'], '.3f')} | {r_s_txt} | {svy_s_txt} "
+            f"| {t(e['ratio'], '.1f')} | {t(e['svy_ratio'], '.1f')} "
+            f"| {t(e['project_peak_mb'], '.0f')} | {t(e['r_peak_mb'], '.0f')} "
+            f"| {t(e['svy_peak_mb'], '.0f')} | {t(e['max_rel_diff'], '.1e')} |")
+    notes = sorted({f"{side}: {msg}" for e in entries for side, msg in e["missing"].items()})
+    if notes:
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
     return "\n".join(lines)
 
 
@@ -387,7 +422,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--no-merge", action="store_true", help="overwrite --out instead of merging")
     ap.add_argument("--note", action="append", default=[],
                     help="a note stored with every entry (e.g. that the machine was busy)")
+    ap.add_argument("--show", action="store_true",
+                    help="run nothing: print the tables (terminal and markdown) of --out")
     args = ap.parse_args(argv)
+    if args.show:
+        entries = json.loads(args.out.read_text())
+        print(table(entries) + "\n\n" + markdown_table(entries))
+        return entries
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
