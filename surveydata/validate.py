@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from surveydata import _instrument as ins
 from surveydata.io import LINE_COLUMN, ROW_ERROR_COLUMN
@@ -82,12 +84,35 @@ def _failures(rows, column, values, rule, message) -> pd.DataFrame:
                          "rule": rule, "message": message})
 
 
+def _arrow_text(s: pd.Series) -> pa.Array:
+    """The column as an arrow string array (zero-copy for pandas' arrow-backed ``str``)."""
+    if s.dtype != "str":
+        s = s.astype("str")
+    arr = s.array
+    a = pa.array(arr) if hasattr(arr, "__arrow_array__") else pa.array(
+        s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+
+
+def _nullable(values: pa.Array, dtype: str):
+    """arrow numbers with nulls -> pandas Int64 array / float64 with NaN."""
+    missing = values.is_null().to_numpy(zero_copy_only=False)
+    if dtype == "Int64":
+        filled = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        return pd.arrays.IntegerArray(filled, missing)
+    out = pc.fill_null(values, 0.0).to_numpy(zero_copy_only=False).astype(np.float64)
+    out[missing] = np.nan
+    return out
+
+
 def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Text -> the raw coded frame of `schemas.response.raw_dtypes` (Int64 codes and counts,
     float64 duration, str for string codes, ids, date-times and free text); failures as data.
 
     Stricter and friendlier than a plain ``to_numeric``: ``"4.0"`` is not a whole number,
     a decimal comma is read as a decimal point in numbers (``"812,5"``), never in codes.
+    Whitespace around a value is ignored; an empty cell is missing (NA), which the schema's
+    not-null check judges. Vectorised with pyarrow compute (strings never become Python objects).
     """
     sp = ins.spec(inst)
     coded = {}
@@ -95,38 +120,30 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     for col in sp.columns:
         text = raw[col.name]
         if col.kind == ins.TEXT:
-            coded[col.name] = text.fillna("")
+            coded[col.name] = text.fillna("").astype("str")
             continue
-        s = text.str.strip()
-        empty = (s == "") | s.isna()
-        if col.kind in (ins.ID, ins.STR_CODE):
-            coded[col.name] = s.where(~empty, None)
+        a = _arrow_text(text)
+        s = pc.utf8_trim_whitespace(a)
+        empty = pc.fill_null(pc.equal(s, ""), True)
+        if col.kind in (ins.ID, ins.STR_CODE, ins.DATETIME):  # the schema judges the text
+            s = pc.if_else(empty, pa.scalar(None, pa.string()), s)
+            coded[col.name] = pd.Series(pd.arrays.ArrowStringArray(s), index=raw.index)
             continue
+        pattern, dtype, what = ((_INT, "Int64", "a whole number (a code or a count)")
+                                if col.kind == ins.INT_CODE else
+                                (_NUMBER, "float64", "a number (decimal point or comma)"))
+        ok = pc.fill_null(pc.match_substring_regex(s, f"^(?:{pattern})$"), False)
+        good = pc.if_else(ok, s, pa.scalar(None, pa.string()))
         if col.kind == ins.INT_CODE:
-            ok = s.str.fullmatch(_INT).fillna(False)
-            bad = ~ok & ~empty
-            vals = pd.to_numeric(s.where(ok, None), errors="coerce").astype("Int64")
-            coded[col.name] = vals
-            if bad.any():
-                idx = np.flatnonzero(bad.to_numpy())
-                fails.append(_failures(idx, col.name, text.iloc[idx], f"dtype:{col.name}",
-                                       f"{col.name} must be a whole number (a code or a count)"))
-            continue
-        if col.kind == ins.NUMBER:
-            ok = s.str.fullmatch(_NUMBER).fillna(False)
-            bad = ~ok & ~empty
-            vals = pd.to_numeric(s.where(ok, None).str.replace(",", ".", regex=False),
-                                 errors="coerce").astype("float64")
-            coded[col.name] = vals
-            if bad.any():
-                idx = np.flatnonzero(bad.to_numpy())
-                fails.append(_failures(idx, col.name, text.iloc[idx], f"dtype:{col.name}",
-                                       f"{col.name} must be a number (decimal point or comma)"))
-            continue
-        if col.kind == ins.DATETIME:  # the schema's datetime check judges the text
-            coded[col.name] = s.where(~empty, None)
-            continue
-        raise AssertionError(f"unknown column kind {col.kind!r}")  # pragma: no cover
+            values = pc.cast(good, pa.int64())
+        else:
+            values = pc.cast(pc.replace_substring(good, ",", "."), pa.float64())
+        coded[col.name] = pd.Series(_nullable(values, dtype), index=raw.index)
+        bad = pc.and_(pc.invert(ok), pc.invert(empty)).to_numpy(zero_copy_only=False)
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            fails.append(_failures(idx, col.name, text.to_numpy(dtype=object)[idx],
+                                   f"dtype:{col.name}", f"{col.name} must be {what}"))
     return pd.DataFrame(coded, index=raw.index), fails
 
 
