@@ -873,7 +873,8 @@ def trim_weights(
         trimmings = (W - clipped).sum(axis=0)
         receivers = live & ~outside
         n_recv = receivers.sum(axis=0)
-        if np.any((n_recv == 0) & (trimmings != 0)):
+        stuck = (n_recv == 0) & (np.abs(trimmings) > 1e-12 * np.abs(W).sum(axis=0))
+        if np.any(stuck):
             raise CalibrationError(
                 f"trim bounds [{lower}, {upper}] leave no weight inside to receive the trimmed amount"
             )
