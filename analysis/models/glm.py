@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import patsy
 import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import DomainWarning
+from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarning
 
 from ._design import describe_design, is_replicate, restrict
 from .formula import ModelFrame, model_frame
-from .irls import irls
+from .irls import irls, mean_and_derivative
 from .modelwarnings import SurveyModelWarning, relay_statsmodels_warnings
 from .results import SvyGLMResults
 
@@ -122,9 +122,7 @@ class _Fit:
     def scores_and_information(self, beta, w):
         """Per-row scores s_i (weighted) and the expected information A = X' diag(w d^2/V) X."""
         eta = self.linear_predictor(beta)
-        link = self.family.link
-        mu = link.inverse(eta)
-        d = link.inverse_deriv(eta)
+        mu, d = mean_and_derivative(self.family.link, eta)
         v = self.family.variance(mu)
         S = self.X * (w * (self.y - mu) * d / v)[:, None]
         A = (self.X * (w * d * d / v)[:, None]).T @ self.X
@@ -186,6 +184,11 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     # the inverse link of R's default Gamma() makes statsmodels warn (DomainWarning) that it does
     # not keep mu > 0; positivity of the fitted means is checked below instead
     handled = (DomainWarning,) if isinstance(fam.link, sm.families.links.InversePower) else ()
+    if binary:
+        # separation makes statsmodels warn once per IRLS step (PerfectSeparationWarning, and
+        # exp overflow in the logistic, whose limit 0/1 is the right value); one warning of ours
+        # below reports it instead
+        handled += (PerfectSeparationWarning, RuntimeWarning)
     with relay_statsmodels_warnings(what, ignore=handled):
         sm_model = sm.GLM(fit.y, fit.X, family=fam, var_weights=w / w_scale, offset=fit.offset)
         sm_fit = sm_model.fit(maxiter=100, tol_criterion="params", atol=1e-12, rtol=1e-10)
@@ -193,7 +196,12 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
         warnings.warn(f"{what}: IRLS did not converge in 100 iterations; estimates are unreliable",
                       SurveyModelWarning, stacklevel=3)
     beta = np.asarray(sm_fit.params, dtype=float)
-    mu = fam.link.inverse(fit.linear_predictor(beta))
+    mu, _ = mean_and_derivative(fam.link, fit.linear_predictor(beta))
+    if binary and np.any((np.minimum(mu, 1 - mu) < 1e-10) & (w > 0) & (fit.y != mu)):
+        # R: "glm.fit: fitted probabilities numerically 0 or 1 occurred"
+        warnings.warn(f"{what}: fitted probabilities numerically 0 or 1 occurred (complete or "
+                      "quasi-complete separation?); coefficients and SEs of the separating terms "
+                      "are not reliable", SurveyModelWarning, stacklevel=3)
     if isinstance(fam, (sm.families.Gamma, sm.families.Poisson)) and np.any(mu[w > 0] <= 0):
         bad = np.flatnonzero(used)[np.flatnonzero((mu <= 0) & (w > 0))[0]]
         raise ValueError(f"{what}: fitted mean {mu[(mu <= 0) & (w > 0)][0]:.4g} <= 0 at data row "
@@ -261,6 +269,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
         design=design, design_text=describe_design(design), model_frame=pt.mf, used=used,
         offset=offset, offset_values=pt.offset_values,
         fitted=pd.Series(pt.mu, index=design.data.index[used]), replicate=is_replicate(design),
+        point=pt, influence_used=S @ A_inv, refit=refit, model_design=model_design,
     )
 
 

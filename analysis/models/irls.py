@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import statsmodels.api as sm
 
 from .modelwarnings import SurveyModelWarning
 
@@ -24,6 +25,20 @@ _BLOCK_ELEMENTS = 4_000_000   # rows * columns held at once per working array
 def _cross_index(p: int):
     j, k = np.triu_indices(p)
     return j, k
+
+
+def mean_and_derivative(link, eta):
+    """mu = g^-1(eta) and dmu/deta, overflow-safe for the logit link.
+
+    exp() overflowing inside the logistic gives its correct limit (0 or 1), so that floating-point
+    warning is silenced; statsmodels' logit inverse_deriv would give inf/inf = nan there, so the
+    logit derivative is taken as mu (1 - mu). Separation itself is reported by the caller.
+    """
+    with np.errstate(over="ignore"):
+        mu = link.inverse(eta)
+        if isinstance(link, sm.families.links.Logit):
+            return mu, mu * (1 - mu)
+        return mu, link.inverse_deriv(eta)
 
 
 def irls(X: np.ndarray, y: np.ndarray, offset: np.ndarray, W: np.ndarray, family,
@@ -54,8 +69,7 @@ def irls(X: np.ndarray, y: np.ndarray, offset: np.ndarray, W: np.ndarray, family
         for lo in range(0, n, block):
             Xb = X[lo:lo + block]
             eta = Xb @ B[cols].T + offset[lo:lo + block, None]
-            mu = link.inverse(eta)
-            d = link.inverse_deriv(eta)
+            mu, d = mean_and_derivative(link, eta)
             wk = W[lo:lo + block][:, cols] * (d * d / family.variance(mu))
             z = eta - offset[lo:lo + block, None] + (y[lo:lo + block, None] - mu) / d
             XtWX += wk.T @ (Xb[:, jj] * Xb[:, kk])

@@ -29,9 +29,13 @@ def relay_statsmodels_warnings(what: str, ignore: tuple = ()):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
+    seen = set()
     for w in caught:
         if ignore and issubclass(w.category, ignore):
             continue
+        if (w.category, str(w.message)) in seen:     # IRLS repeats a warning once per iteration
+            continue
+        seen.add((w.category, str(w.message)))
         if issubclass(w.category, ValueWarning):
             raise TypeError(f"{what}: statsmodels would ignore an argument: {w.message}")
         warnings.warn(f"{what}: {w.category.__name__}: {w.message}", SurveyModelWarning, stacklevel=4)

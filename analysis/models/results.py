@@ -8,6 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from .formula import new_design_matrix
+from .irls import mean_and_derivative
 from .wald import WaldTest, term_indices, wald
 
 
@@ -144,7 +145,8 @@ class SvyGLMResults(SurveyModelResults):
 
     def __init__(self, *, family, family_name: str, link_name: str, deviance: float,
                  null_deviance: float, dispersion: float, model_frame, used: np.ndarray, offset,
-                 offset_values, fitted: pd.Series, **kw):
+                 offset_values, fitted: pd.Series, point, influence_used: np.ndarray, refit,
+                 model_design, **kw):
         super().__init__(terms=model_frame.terms, **kw)
         self.family = family
         self.family_name = family_name
@@ -157,6 +159,12 @@ class SvyGLMResults(SurveyModelResults):
         self._offset_spec = offset
         self._offset_values = offset_values
         self.fittedvalues = fitted
+        # for predictive margins and block comparisons: the point fit, the influence values of the
+        # coefficients on the rows used, the replicate refit, and the design restricted to the rows used
+        self._point = point
+        self._influence_used = influence_used
+        self._refit = refit
+        self._model_design = model_design
 
     @property
     def deviance_explained(self) -> float:
@@ -212,8 +220,8 @@ class SvyGLMResults(SurveyModelResults):
         eta = X @ beta + off
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._cov, X))
         if type == "response":
-            d = self.family.link.inverse_deriv(eta)
-            eta, se = self.family.link.inverse(eta), np.abs(d) * se
+            mu, d = mean_and_derivative(self.family.link, eta)
+            eta, se = mu, np.abs(d) * se
         return pd.DataFrame({"estimate": eta, "se": se}, index=index)
 
     def _new_offset(self, newdata, offset):

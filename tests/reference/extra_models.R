@@ -161,6 +161,28 @@ M$qbin_jk1_stype <- list(call = "withReplicates(as.svrepdesign(dclus1,'JK1'), ma
                          se = named(SE(jk_margins), levels(apiclus1$stype)))
 OUT$margins <- M
 
+## ------------------------------------------------------------ block comparison
+## blocks "demog" = ell + meals, "school" = mobility + stype, control api99; dclus1, quasibinomial
+B <- list()
+m_full <- svyglm(sch.wide ~ api99 + ell + meals + mobility + stype, design = dclus1, family = quasibinomial(), control = ctl)
+m_full <- tight(m_full, dclus1)
+m_no_demog <- tight(svyglm(sch.wide ~ api99 + mobility + stype, design = dclus1, family = quasibinomial(), control = ctl), dclus1)
+m_no_school <- tight(svyglm(sch.wide ~ api99 + ell + meals, design = dclus1, family = quasibinomial(), control = ctl), dclus1)
+w1 <- weights(dclus1)
+wsd <- function(x) sqrt(sum(w1 * (x - weighted.mean(x, w1))^2) / sum(w1))
+X <- model.matrix(m_full)[, -1]
+sdx <- apply(X, 2, wsd)
+B$full <- glm_out(m_full, "svyglm(sch.wide ~ api99 + ell + meals + mobility + stype, design=dclus1, family=quasibinomial()) [tight]")
+B$wald_demog <- rtt_out(regTermTest(m_full, ~ell + meals))
+B$wald_school <- rtt_out(regTermTest(m_full, ~mobility + stype))
+B$d2_full <- 1 - m_full$deviance / m_full$null.deviance
+B$d2_without_demog <- 1 - m_no_demog$deviance / m_no_demog$null.deviance
+B$d2_without_school <- 1 - m_no_school$deviance / m_no_school$null.deviance
+B$sd_x <- named(sdx, colnames(X))
+B$std_effect <- named(coef(m_full)[-1] * sdx, colnames(X))
+B$note <- "sd_x: sqrt(sum w (x - weighted.mean(x, w))^2 / sum w) of each model-matrix column; D2 = 1 - deviance/null.deviance"
+OUT$blocks <- B
+
 ## ------------------------------------------------------------ svyolr
 apistrat_olr <- apistrat
 apistrat_olr$api_cat <- cut(apistrat$api00, breaks = c(-Inf, 600, 750, Inf), labels = c("low", "mid", "high"), ordered_result = TRUE)
