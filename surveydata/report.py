@@ -580,3 +580,33 @@ def build_report(out, data=None, instrument=None, lang: str = "en", k: int = dis
     _log(progress, f"report written to {out}/index.html ({len(pages)} pages) in "
                    f"{time.perf_counter() - started:.0f} s")
     return out / "index.html"
+
+
+def execute_in_place(path, timeout: int = 600) -> Path:
+    """Execute a notebook and store its outputs in the file itself (for committing).
+
+    Runs with the notebook's default parameters in the notebook's own directory, records no
+    execution timings (no timestamps in the file), and fails naming the cell that raised. This is
+    how the committed notebooks get the outputs that nbval compares.
+
+    >>> execute_in_place("notebooks/03_prevalence.ipynb")   # doctest: +SKIP
+    PosixPath('notebooks/03_prevalence.ipynb')
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        raise ReportError(f"{path}: a cell failed: {err}") from err
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+    nbformat.write(nb, path)
+    return path
