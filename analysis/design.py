@@ -28,6 +28,7 @@ from analysis.domains import DomainMixin
 from analysis.estimators import EstimatorMixin
 from analysis.tables import TablesMixin
 from analysis.variance import LONELY_PSU_RULES, build_stages, stagewise_vcov
+from analysis.weighting import WeightingMixin
 
 __all__ = ["DesignError", "ReplicateDesign", "SurveyDesign"]
 
@@ -111,7 +112,7 @@ def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
 
 
 # --------------------------------------------------------------------------- base class
-class _Design(EstimatorMixin, DomainMixin, TablesMixin):
+class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
     """What every estimator and model may rely on (see notes/analysis_contract.md)."""
 
     _data: pd.DataFrame
