@@ -317,8 +317,10 @@ def _joined_values(raw: pd.DataFrame, rows: np.ndarray, cols, multi_cols) -> lis
 # ---------------------------------------------------------------------------------------------
 
 
-def validate(raw: pd.DataFrame, inst) -> ValidationResult:
+def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
     """Validate a raw export (from `read_export`) against ``inst``.
+
+    ``lang`` is the language of the category labels of the typed valid frame.
 
     >>> raw = read_export("tests/data/example_export.csv", inst)   # doctest: +SKIP
     >>> res = validate(raw, inst)                                   # doctest: +SKIP
@@ -376,9 +378,9 @@ def validate(raw: pd.DataFrame, inst) -> ValidationResult:
     quarantine = _quarantine(failures, raw, lines, bad_rows)
     valid_idx = np.flatnonzero(~bad_rows)
     assert len(valid_idx) + len(quarantine) == n, "every raw row must be valid or quarantined"
-    assert not set(quarantine.index) & set(valid_idx)
+    assert bad_rows[quarantine.index.to_numpy()].all() and not bad_rows[valid_idx].any()
 
-    valid = _typed(coded.iloc[valid_idx], inst)
+    valid = _typed(coded.iloc[valid_idx], inst, lang)
     valid.insert(0, LINE_COLUMN, lines[valid_idx])
     for c in extra:
         valid[c] = raw[c].iloc[valid_idx].to_numpy(dtype=object)
@@ -440,14 +442,14 @@ def _quarantine(failures, raw, lines, bad_rows) -> pd.DataFrame:
     return q
 
 
-def _typed(coded_valid: pd.DataFrame, inst) -> pd.DataFrame:
-    """The schemas package's typed conversion plus derived variables."""
+def _typed(coded_valid: pd.DataFrame, inst, lang: str) -> pd.DataFrame:
+    """`schemas.to_typed` (labelled categoricals, Int64, boolean options, and a ``<var>__missing``
+    column keeping not_applicable / dont_know / no_answer apart) plus `schemas.derive`."""
     import schemas
 
-    if not hasattr(schemas, "typed"):  # TODO(integration): until schemas provides it
-        return coded_valid.copy()
-    typed = schemas.typed(coded_valid, inst)
-    return schemas.derive(typed, inst)
+    typed = schemas.to_typed(coded_valid, inst, lang=lang)
+    derived = schemas.derive(coded_valid, inst, lang=lang)
+    return pd.concat([typed, derived], axis=1)
 
 
 def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:

@@ -227,5 +227,13 @@ def test_valid_keeps_line_and_missing_code_distinction(inst, base):
     res = _run(inst, text)
     v = res.valid.set_index("response_id")
     assert v["line"].tolist() == list(range(2, 14))
-    got = v["municipality_size"].astype(str).tolist()
-    assert got[1] != got[2]  # don't know and no answer stay different
+    assert v["municipality_size"].iloc[1:3].isna().all()  # no answer value in the value column
+    # ... but don't know and no answer stay apart, and -7 is kept as not applicable
+    assert v["municipality_size__missing"].iloc[1:3].tolist() == ["dont_know", "no_answer"]
+    assert v["large_devices__missing"].iloc[0] is np.nan or pd.isna(v["large_devices__missing"].iloc[0])
+    skipped = v["practice_type"].isin(["Hausärztlich", "Psychotherapeutisch",
+                                       "Zahnärztlich / kieferorthopädisch"])
+    assert (v.loc[skipped, "large_devices__missing"] == "not_applicable").all()
+    assert isinstance(v["practice_type"].dtype, pd.CategoricalDtype)
+    assert str(v["n_physicians"].dtype) == "Int64"
+    assert {"kbv_size_class", "tech_index", "risk_gap", "east_west"} <= set(v.columns)
