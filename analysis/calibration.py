@@ -69,13 +69,16 @@ def _indicator(codes: np.ndarray, n_cells: int) -> scipy.sparse.csr_matrix:
     )
 
 
-def _cell_sums(codes: np.ndarray, n_cells: int, x: np.ndarray) -> np.ndarray:
-    """Totals of ``x`` ((n,) or (n, m)) within cells; (G,) or (G, m)."""
+def _cell_sums(codes: np.ndarray, n_cells: int, x: np.ndarray, indicator=None) -> np.ndarray:
+    """Totals of ``x`` ((n,) or (n, m)) within cells; (G,) or (G, m). ``indicator``: a cached
+    ``_indicator(codes, n_cells)`` for repeated sums of matrices."""
     if x.ndim == 1:
         return np.bincount(codes, weights=x, minlength=n_cells)
     if x.shape[1] == 1:
         return np.bincount(codes, weights=x[:, 0], minlength=n_cells)[:, None]
-    return np.asarray(_indicator(codes, n_cells) @ x)
+    if indicator is None:
+        indicator = _indicator(codes, n_cells)
+    return np.asarray(indicator @ x)
 
 
 def _label(value) -> str:
@@ -323,13 +326,16 @@ class Raking(Calibration):
     def residualize(self, U: np.ndarray) -> np.ndarray:
         U = np.asarray(U, dtype=np.float64)
         x = (U if U.ndim == 2 else U[:, None]).copy()
-        counts = [np.bincount(m.codes, minlength=m.n_cells) for m in self.margins]
+        steps = []
+        for m, psw in zip(self.margins, self.margin_weights):
+            # rows with zero weight (outside a subset) carry no influence: 0, not 0/0
+            inv = np.divide(1.0, psw, out=np.zeros_like(psw), where=psw != 0)
+            count = np.bincount(m.codes, minlength=m.n_cells)
+            ind = _indicator(m.codes, m.n_cells) if x.shape[1] > 1 else None
+            steps.append((m, psw[:, None], inv[:, None], count[:, None], ind))
         for _ in range(self.sweeps):
-            for m, psw, cnt in zip(self.margins, self.margin_weights, counts):
-                psw = psw[:, None]
-                # rows with zero weight (outside a subset) carry no influence: 0, not 0/0
-                ratio = np.divide(x, psw, out=np.zeros_like(x), where=psw != 0)
-                means = _cell_sums(m.codes, m.n_cells, ratio) / cnt[:, None]
+            for m, psw, inv, count, ind in steps:
+                means = _cell_sums(m.codes, m.n_cells, x * inv, ind) / count
                 x -= psw * means[m.codes]
         return x if U.ndim == 2 else x[:, 0]
 
@@ -500,21 +506,28 @@ def rake_weights(
     _, joint = np.unique(joint, return_inverse=True)
     n_joint = int(joint.max()) + 1
     threshold = epsilon * W.sum(axis=0) if epsilon < 1 else np.full(W.shape[1], float(epsilon))
-    old_table = _cell_sums(joint, n_joint, W)
+    many = W.shape[1] > 1  # a matrix: build the sparse cell indicators once
+    ind = [_indicator(m.codes, m.n_cells) if many else None for m in margins]
+    joint_ind = _indicator(joint, n_joint) if many else None
+    old_table = _cell_sums(joint, n_joint, W, joint_ind)
     old_table = old_table if old_table.ndim == 2 else old_table[:, None]
     margin_weights: list[np.ndarray] = []
     converged = False
     iterations = 0
     while iterations < maxit:
         margin_weights = []
-        for m in margins:
-            sums = _cell_sums(m.codes, m.n_cells, W)
+        for m, m_ind in zip(margins, ind):
+            sums = _cell_sums(m.codes, m.n_cells, W, m_ind)
             sums = sums if sums.ndim == 2 else sums[:, None]
             _check_cell_sums(sums, m)
-            W *= (m.targets[:, None] / sums)[m.codes]
+            factor = m.targets[:, None] / sums
+            if many:
+                W *= factor[m.codes]
+            else:
+                W[:, 0] *= factor[m.codes, 0]
             if is_vec:
                 margin_weights.append(W[:, 0].copy())
-        table = _cell_sums(joint, n_joint, W)
+        table = _cell_sums(joint, n_joint, W, joint_ind)
         table = table if table.ndim == 2 else table[:, None]
         delta = np.abs(table - old_table).max(axis=0)
         if np.all(delta < threshold):
@@ -528,6 +541,8 @@ def rake_weights(
             f"{delta.max():.3g}, tolerance {threshold.max():.3g})",
             stacklevel=2,
         )
+    if converged:
+        _check_margins_met(W, margins, ind, threshold, is_vec)
     if not is_vec:
         return W, None
     w = W[:, 0]
@@ -540,6 +555,34 @@ def rake_weights(
         epsilon=epsilon,
         maxit=maxit,
     )
+
+
+def _check_margins_met(W, margins, ind, threshold, is_vec) -> None:
+    """R's rule stops when the weights stop changing, which also happens when the margins cannot
+    all be met (empty combinations of cells): then say so instead of returning such weights."""
+    allowed = np.maximum(10 * threshold, 1e-6 * W.sum(axis=0))
+    for m, m_ind in zip(margins, ind):
+        got = _cell_sums(m.codes, m.n_cells, W, m_ind)
+        got = got if got.ndim == 2 else got[:, None]
+        miss = np.abs(got - m.targets[:, None])
+        bad = (miss > allowed).any(axis=0)
+        if not bad.any():
+            continue
+        g = int(np.argmax(miss.max(axis=1)))
+        msg = (
+            f"raking stopped changing the weights but margin {list(m.columns)} level "
+            f"{_label(m.labels[g])} has {got[g].min():.6g} instead of {m.targets[g]:.6g}"
+            + (
+                ""
+                if is_vec
+                else f" in replicate column(s) {(np.flatnonzero(bad) + 1)[:10].tolist()}"
+            )
+            + ": the margins are inconsistent or some combinations of their levels have no "
+            "sample rows (collapse levels)"
+        )
+        if is_vec:
+            raise CalibrationError(msg)
+        warnings.warn(msg, stacklevel=3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -659,10 +702,15 @@ def _distance(method: str, lower, upper):
 def _crossprod_w(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Stack of X' diag(W[:, r]) X over columns r: (m, p, p), without an (n, p, p) temporary."""
     p = X.shape[1]
-    out = np.empty((W.shape[1], p, p))
+    m = W.shape[1]
+    out = np.empty((m, p, p))
+    if m <= p:  # few weight columns: one matrix product per column
+        for r in range(m):
+            out[r] = (X * W[:, r : r + 1]).T @ X
+        return out
+    Xf = np.asfortranarray(X)  # contiguous model columns for the products below
     for a in range(p):  # loop over model columns (few), never over rows
-        XaW = X[:, a][:, None] * W
-        block = X[:, a:].T @ XaW  # (p - a, m)
+        block = Xf[:, a:].T @ (Xf[:, a : a + 1] * W)  # (p - a, m)
         out[:, a, a:] = block.T
         out[:, a:, a] = block.T
     return out

@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_calibration_api import POP, POP_SCHWIDE, POP_TYPES, classes  # noqa: F401
 
-from analysis.calibration import Cells, calibrate_weights, calibration_matrix, rake_weights
+from analysis.calibration import (
+    CalibrationError,
+    Cells,
+    calibrate_weights,
+    calibration_matrix,
+    rake_weights,
+)
 
 
 @st.composite
@@ -16,8 +22,9 @@ def raking_problems(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     ka, kb = draw(st.integers(2, 4)), draw(st.integers(2, 3))
-    a = np.concatenate([np.arange(ka), rng.integers(0, ka, n - ka)])  # every level present
-    b = np.concatenate([np.arange(kb), rng.integers(0, kb, n - kb)])
+    # every combination of levels present, so that both margins can be met
+    a = np.concatenate([np.repeat(np.arange(ka), kb), rng.integers(0, ka, n - ka * kb)])
+    b = np.concatenate([np.tile(np.arange(kb), ka), rng.integers(0, kb, n - ka * kb)])
     w = rng.uniform(0.5, 5.0, n)
     N = w.sum() * rng.uniform(0.8, 1.5)
     ta = rng.dirichlet(np.full(ka, 5.0)) * N
@@ -61,6 +68,18 @@ def test_raking_is_calibration_with_the_raking_distance(apiclus1):
     X, t, _ = calibration_matrix(apiclus1, {"stype": POP_TYPES, "sch.wide": POP_SCHWIDE})
     newton, _ = calibrate_weights(w, X, t, method="raking", epsilon=1e-13)
     np.testing.assert_allclose(ipf, newton, rtol=1e-9)
+
+
+def test_inconsistent_margins_are_an_error_not_wrong_weights():
+    # levels (a=1, b=0) never occur together: b's first level can only come from a's first
+    a = np.array([0, 0, 1, 1])
+    b = np.array([0, 1, 1, 1])
+    ma = Cells(("a",), a, np.array([10.0, 90.0]), ("x", "y"))
+    mb = Cells(("b",), b, np.array([50.0, 50.0]), ("u", "v"))
+    with pytest.raises(CalibrationError, match=r"margin \['a'\] .*no sample rows"):
+        rake_weights(np.ones(4), [ma, mb], maxit=1000)
+    with pytest.warns(UserWarning, match=r"replicate column\(s\) \[1, 2\]"):
+        rake_weights(np.ones((4, 2)), [ma, mb], maxit=1000)
 
 
 def test_raking_raked_weights_changes_nothing(classes, apiclus1):  # noqa: F811
