@@ -272,21 +272,36 @@ class SurveyDesign(_Design):
                     p_codes = np.arange(n, dtype=np.int64)
                     raw = np.arange(1, n + 1)
             else:
+                # R: stage-s strata = interaction(first-stage strata, stage s-1 cluster ids)
                 s_codes = prev_psu
-                s_labels = prev_psu_labels
+                first_prev = _first_rows(prev_psu, int(prev_psu.max()) + 1)
+                h_lab = stage_labels[0][h_codes[first_prev]]
+                s_labels = np.array(
+                    [f"{a}.{b}" for a, b in zip(h_lab, prev_psu_labels)], dtype=object
+                )
                 col = _column(data, psu_cols[s], "psu")
                 c_codes, c_levels = _codes(col)
                 p_codes = _combine(prev_psu, c_codes)
                 raw = c_levels[c_codes]
-            n_p = int(p_codes.max()) + 1
-            first = _first_rows(p_codes, n_p)
-            stratum_lab = s_labels[s_codes[first]]
-            psu_labels = np.array(
-                [f"{a}.{b}" for a, b in zip(stratum_lab, raw[first])], dtype=object
-            )
             stage_strata.append(s_codes)
             stage_psu.append(p_codes)
             stage_labels.append(s_labels)
+            if s + 1 < n_stages:
+                # R's cluster ids: interaction of the ids of all stages so far (with the
+                # stratum in front when nest=True); only needed to name later-stage strata
+                first = _first_rows(p_codes, int(p_codes.max()) + 1)
+                if s == 0:
+                    prefix = (
+                        [f"{v}." for v in stage_labels[0][h_codes[first]]]
+                        if (nest and strata is not None) else [""] * first.shape[0]
+                    )
+                else:
+                    prefix = [f"{v}." for v in prev_psu_labels[prev_psu[first]]]
+                psu_labels = np.array(
+                    [f"{a}{b}" for a, b in zip(prefix, raw[first])], dtype=object
+                )
+            else:
+                psu_labels = None
             prev_psu, prev_psu_labels = p_codes, psu_labels
 
         if int(stage_psu[0].max()) + 1 == 1 and not (nest and strata is not None):

@@ -1,0 +1,132 @@
+"""Multistage, domain and table cases beyond reference.json, against R survey 4.1-1
+(tests/reference/extra_design.R -> extra_design.json).  Tolerance 1e-8 relative."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import REFERENCE_DIR, assert_close
+
+from analysis.design import SurveyDesign
+from analysis.variance import LonelyPSUError
+
+X = json.loads((REFERENCE_DIR / "extra_design.json").read_text())
+
+
+def _check(res, ref, names=None):
+    names = names or list(ref["estimate"])
+    assert_close(res["estimate"], [ref["estimate"][n] for n in names], what="estimate")
+    assert_close(res["se"], [ref["se"][n] for n in names], what="se")
+    if "vcov" in ref:
+        assert_close(res.vcov.to_numpy(), ref["vcov"]["rows"], what="vcov")
+    if "deff" in ref:
+        assert_close(res["deff"], [ref["deff"][n] for n in names], what="deff")
+
+
+def _strat2(apiclus2, rule):
+    return SurveyDesign(apiclus2, strata="stype", psu=["dnum", "snum"], fpc=["fpc1", "fpc2"],
+                        nest=True, lonely_psu=rule)
+
+
+@pytest.mark.parametrize("rule", ["adjust", "certainty", "remove"])
+def test_stratified_two_stage_lonely_second_stage_units(apiclus2, rule):
+    ref = X["strat_two_stage"][rule]
+    d = _strat2(apiclus2, rule)
+    assert d.degf == ref["svymean_api00"]["degf"]
+    _check(d.mean("api00"), ref["svymean_api00"])
+    _check(d.total("enroll", na_rm=True), ref["svytotal_enroll"])
+
+
+def test_stratified_two_stage_average_is_undefined_as_in_r(apiclus2):
+    # R: a district whose only stage-2 stratum is lonely gives 0 * Inf = NaN (NA) under "average"
+    assert X["strat_two_stage"]["average"]["svymean_api00"]["se"]["api00"] is None
+    assert np.isnan(_strat2(apiclus2, "average").mean("api00")["se"].iloc[0])
+
+
+def test_stratified_two_stage_fail_names_the_stage_two_stratum(apiclus2):
+    with pytest.raises(LonelyPSUError) as err:
+        _strat2(apiclus2, "fail").mean("api00")
+    assert str(err.value) == X["strat_two_stage"]["fail"]["error"]
+
+
+def test_two_stage_sampling_fractions(apiclus2):
+    data = apiclus2.assign(
+        f1=40 / apiclus2["fpc1"],
+        f2=apiclus2.groupby("dnum")["snum"].transform("size") / apiclus2["fpc2"],
+    )
+    d = SurveyDesign(data, psu=["dnum", "snum"], fpc=["f1", "f2"])
+    ref = X["fractions_two_stage"]
+    _check(d.mean("api00"), ref["svymean_api00"])
+    _check(d.mean(["api00", "ell", "meals"]), ref["svymean_api00_ell_meals"])
+
+
+@pytest.mark.parametrize("key,method,args", [
+    ("svyby_mean_api00_stype", "mean", ("api00",)),
+    ("svyby_total_ell_stype", "total", ("ell",)),
+    ("svyby_ratio_api00_api99_stype", "ratio", ("api00", "api99")),
+])
+def test_two_stage_svyby_with_covmat(dclus2, key, method, args):
+    ref = X["dclus2_domains"][key]
+    res = getattr(dclus2.by("stype"), method)(*args)
+    assert [lab[0] for lab in res.index] == ref["groups"]
+    assert_close(res["estimate"], list(ref["estimate"].values()))
+    assert_close(res["se"], list(ref["se"].values()))
+    assert_close(res.vcov.to_numpy(), ref["vcov"]["rows"], atol=1e-12)
+
+
+def test_two_stage_subset_with_deff(dclus2, apiclus2):
+    ref = X["dclus2_domains"]["subset_H"]
+    sub = dclus2.subset(apiclus2["stype"] == "H")
+    assert sub.degf == ref["degf"] and sub.n == ref["n"]
+    _check(sub.mean("api00", deff=True), ref)
+
+
+def test_quantile_with_na_rm_uses_the_reduced_design_df(dclus2):
+    ref = X["dclus2_domains"]["svyquantile_enroll_narm"]
+    res = dclus2.quantile("enroll", [0.1, 0.5, 0.9], na_rm=True)
+    assert_close(res["estimate"], ref["quantile"])
+    assert_close(res["ci_low"], ref["ci_lower"])
+    assert_close(res["ci_high"], ref["ci_upper"])
+    assert_close(res["se"], ref["se"])
+
+
+def test_beta_interval_in_a_domain(dclus2, apiclus2):
+    ref = X["dclus2_domains"]["svyciprop_beta_subsetE"]
+    sub = dclus2.subset(apiclus2["stype"] == "E")
+    assert sub.degf == ref["df"] and sub.n == ref["n"]
+    res = sub.proportion("sch.wide", level="Yes", ci_method="beta")
+    assert_close(res["estimate"], [ref["estimate"]])
+    assert_close(res["se"], [ref["se"]])
+    assert_close(res[["ci_low", "ci_high"]].to_numpy()[0], ref["ci"])
+
+
+def test_ratio_design_effects(dstrat, dclus1):
+    ref = X["misc"]["svyratio_dstrat_deff"]
+    res = dstrat.ratio("api.stu", "enroll", deff=True)
+    assert_close(res[["estimate", "se", "deff"]].to_numpy()[0],
+                 [ref["estimate"], ref["se"], ref["deff"]])
+    ref = X["misc"]["svyratio_dclus1_deff_replace"]
+    res = dclus1.ratio("api.stu", "enroll", deff="replace")
+    assert_close(res[["estimate", "se", "deff"]].to_numpy()[0],
+                 [ref["estimate"], ref["se"], ref["deff"]])
+
+
+@pytest.mark.parametrize("key,fixture,row,col,test", [
+    ("svychisq_dstrat_schwide_awards_F", "dstrat", "sch.wide", "awards", "F"),
+    ("svychisq_dstrat_stype_awards_F", "dstrat", "stype", "awards", "F"),
+    ("svychisq_dclus2_stype_awards_F", "dclus2", "stype", "awards", "F"),
+    ("svychisq_dclus2_stype_awards_Wald", "dclus2", "stype", "awards", "Wald"),
+])
+def test_more_svychisq(request, key, fixture, row, col, test):
+    ref = X["misc"][key]
+    t = request.getfixturevalue(fixture).crosstab(row, col).tests[test]
+    assert_close([t.statistic, t.ndf, t.ddf, t.p],
+                 [ref["statistic"], *ref["parameter"], ref["p_value"]])
+
+
+def test_categorical_mean_and_total_with_deff(dclus2):
+    ref = X["misc"]["svymean_stype_dclus2"]
+    _check(dclus2.mean("stype"), ref, names=list(ref["estimate"]))
+    ref = X["misc"]["svytotal_stype_dclus2_deff"]
+    _check(dclus2.total("stype", deff=True), ref, names=list(ref["estimate"]))
