@@ -43,8 +43,12 @@ def controlled_round(x: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarr
     r = np.floor(s + 0.5)
     y = (r[1:, 1:] - r[:-1, 1:] - r[1:, :-1] + r[:-1, :-1]).astype(np.int64)
     if (y < 0).any():
-        raise PopulationMarginsError("controlled rounding produced a negative cell; table too sparse")
-    if not (np.array_equal(y.sum(axis=1), row_totals) and np.array_equal(y.sum(axis=0), col_totals)):
+        raise PopulationMarginsError(
+            "controlled rounding produced a negative cell; table too sparse"
+        )
+    if not (
+        np.array_equal(y.sum(axis=1), row_totals) and np.array_equal(y.sum(axis=0), col_totals)
+    ):
         raise PopulationMarginsError(
             f"controlled rounding lost the margins: rows {y.sum(axis=1)} vs {row_totals}, "
             f"columns {y.sum(axis=0)} vs {col_totals}"
@@ -102,9 +106,11 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     cells = pd.DataFrame(spec["practice_type_x_form"]["cells"])
     tf = cells.set_index(["practice_type", "practice_form"])["n"].astype("int64").rename("N")
     if int(tf.sum()) != total:
-        raise PopulationMarginsError(f"{file}: practice_type_x_form sums to {int(tf.sum())}, total says {total}")
+        raise PopulationMarginsError(
+            f"{file}: practice_type_x_form sums to {int(tf.sum())}, total says {total}"
+        )
     sources = sorted(set(cells["source"]))
-    years = sorted(set(int(y) for y in cells["year"]))
+    years = sorted({int(y) for y in cells["year"]})
     tf = _with_attrs(tf, source="; ".join(sources), year=years, basis="published", file=str(file))
 
     margins = {"practice_type_x_form": tf}
@@ -118,8 +124,11 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
             )
         entries = spec[var]["published_totals"].values()
         margins[var] = _with_attrs(
-            m, source="; ".join(sorted({e["source"] for e in entries})),
-            year=sorted({int(e["year"]) for e in entries}), basis="published", file=str(file),
+            m,
+            source="; ".join(sorted({e["source"] for e in entries})),
+            year=sorted({int(e["year"]) for e in entries}),
+            basis="published",
+            file=str(file),
             labels={int(k): v["label"] for k, v in spec[var]["published_totals"].items()},
         )
     margins["practice_form"].attrs["collapse_for_raking"] = {
@@ -130,23 +139,41 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     states = list(fs["shares_percent"])
     shares = np.array([fs["shares_percent"][s] for s in states], dtype=float)
     if abs(shares.sum() - 100.0) > 1e-9:
-        raise PopulationMarginsError(f"{file}: federal_state shares sum to {shares.sum()}, expected 100")
-    n_state = pd.Series(largest_remainder(total, shares), index=pd.Index(states, name="federal_state"), name="N")
+        raise PopulationMarginsError(
+            f"{file}: federal_state shares sum to {shares.sum()}, expected 100"
+        )
+    n_state = pd.Series(
+        largest_remainder(total, shares), index=pd.Index(states, name="federal_state"), name="N"
+    )
     margins["federal_state"] = _with_attrs(
-        n_state, source=fs["source"], year=int(fs["year"]), basis="proxy", file=str(file),
-        shares_percent=dict(fs["shares_percent"]), note=fs["description"],
+        n_state,
+        source=fs["source"],
+        year=int(fs["year"]),
+        basis="proxy",
+        file=str(file),
+        shares_percent=dict(fs["shares_percent"]),
+        note=fs["description"],
     )
 
     # Strata counts: type x state by controlled rounding of N_t * N_s / N.
     n_type = margins["practice_type"]
-    tx = controlled_round(np.outer(n_type.to_numpy(), n_state.to_numpy()) / total,
-                          n_type.to_numpy(), n_state.to_numpy())
-    ts_index = pd.MultiIndex.from_product([n_type.index, states], names=["practice_type", "federal_state"])
+    tx = controlled_round(
+        np.outer(n_type.to_numpy(), n_state.to_numpy()) / total,
+        n_type.to_numpy(),
+        n_state.to_numpy(),
+    )
+    ts_index = pd.MultiIndex.from_product(
+        [n_type.index, states], names=["practice_type", "federal_state"]
+    )
     ts = pd.Series(tx.ravel(), index=ts_index, name="N")
     method = spec["allocation"]["method"]
     margins["practice_type_x_federal_state"] = _with_attrs(
-        ts, source=f"allocation of {file.name} practice_type over federal_state", year=None,
-        basis="allocation", method=method, file=str(file),
+        ts,
+        source=f"allocation of {file.name} practice_type over federal_state",
+        year=None,
+        basis="allocation",
+        method=method,
+        file=str(file),
     )
 
     # Three-way: within each type, its forms spread over the states (controlled rounding again).
@@ -156,12 +183,17 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
         row_tot = forms.to_numpy()
         col_tot = tx[n_type.index.get_loc(t)]
         cell = controlled_round(np.outer(row_tot, col_tot) / n_type[t], row_tot, col_tot)
-        idx = pd.MultiIndex.from_product([[t], forms.index, states],
-                                         names=["practice_type", "practice_form", "federal_state"])
+        idx = pd.MultiIndex.from_product(
+            [[t], forms.index, states], names=["practice_type", "practice_form", "federal_state"]
+        )
         pieces.append(pd.Series(cell.ravel(), index=idx, name="N"))
     tfs = pd.concat(pieces)
     margins["practice_type_x_form_x_federal_state"] = _with_attrs(
-        tfs, source=f"allocation of {file.name} practice_type_x_form over federal_state", year=None,
-        basis="allocation", method=method, file=str(file),
+        tfs,
+        source=f"allocation of {file.name} practice_type_x_form over federal_state",
+        year=None,
+        basis="allocation",
+        method=method,
+        file=str(file),
     )
     return margins

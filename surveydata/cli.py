@@ -15,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("validate", "codebook", "report")
+COMMANDS = ("validate", "codebook", "report", "simulate")
 
 EXIT_OK = 0
 EXIT_USAGE = 2

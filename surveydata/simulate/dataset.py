@@ -1,0 +1,195 @@
+"""One simulated survey end to end: population -> sample -> export, with its truth, as files.
+
+``simulate_dataset(seed, ...)`` runs the three stages with seeds spawned from one master seed
+(``numpy.random.SeedSequence(seed).spawn(3)``) and computes the truth; ``write_dataset`` writes
+
+- ``export.csv``: the platform export (semicolon, Windows-1252, decimal comma, planted errors);
+- ``strata.csv``: stratum, N_h, n_invited, n_responded (UTF-8, comma);
+- ``truth.json``: population values, census model coefficients, sample facts (unweighted and
+  base-weighted estimates and their expected bias), the generating parameters, and
+  ``planted_errors`` (response_id -> what was planted);
+- ``README.md``: what the run is and how it was made.
+
+No timestamps and no absolute paths go into the files: the same arguments give byte-identical files.
+
+>>> ds = simulate_dataset(seed=5, n_invited=2000, response_rate=0.2, error_rate=0.05)
+>>> sorted(ds.files)
+['README.md', 'export.csv', 'strata.csv', 'truth.json']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from schemas import load_instrument
+
+from .export import ERROR_SHARES, make_export
+from .population import TrueModel, simulate_population
+from .sample import draw_sample
+from .truth import analysis_variables, census_models, population_truth, round_floats
+
+BIAS_DIRECTION = {"incident_12m_yes": "up", "guideline_implementation_fully": "up"}
+
+
+@dataclass
+class Dataset:
+    """The four files of a simulated survey (name -> bytes) and the objects they came from."""
+
+    files: dict
+    truth: dict
+    export: object
+    sample: object
+
+
+def stage_seeds(seed: int) -> dict:
+    """Independent seeds for the three stages, spawned from the master seed.
+
+    >>> stage_seeds(1) == stage_seeds(1)
+    True
+    """
+    children = np.random.SeedSequence(int(seed)).spawn(3)
+    return {name: int(c.generate_state(1, dtype=np.uint32)[0])
+            for name, c in zip(("population", "sample", "export"), children)}
+
+
+def _respondent_values(d: pd.DataFrame, weights=None) -> dict:
+    """Estimates from respondents (item nonresponse -9 excluded from each denominator)."""
+    w = np.ones(len(d)) if weights is None else np.asarray(weights, dtype=float)
+
+    def share(col, code):
+        ok = (d[col] != -7) & (d[col] != -9)
+        return float(np.sum(w * ok * (d[col] == code)) / np.sum(w * ok))
+
+    return {"incident_12m_yes": share("incident_12m", 1),
+            "guideline_implementation_fully": share("guideline_implementation", 1),
+            "guideline_awareness_well": share("guideline_awareness", 1),
+            "tech_index_mean": float(np.sum(w * d["tech_index"]) / np.sum(w))}
+
+
+def simulate_dataset(seed: int, n_invited: int = 8000, response_rate: float = 0.2, error_rate: float = 0.05,
+                     params: TrueModel | None = None, instrument=None) -> Dataset:
+    """Run population, sample and export for one master seed and compute the truth.
+
+    >>> ds = simulate_dataset(seed=5, n_invited=2000)
+    >>> ds.truth["sample"]["n_invited"]
+    2000
+    """
+    inst = instrument or load_instrument()
+    seeds = stage_seeds(seed)
+    pop = simulate_population(seeds["population"], params, instrument=inst)
+    sample = draw_sample(pop, seeds["sample"], n_invited=n_invited, response_rate=response_rate, instrument=inst)
+    export = make_export(sample, seeds["export"], error_rate=error_rate, instrument=inst)
+
+    pop_truth = population_truth(pop, inst)
+    models = census_models(pop)
+    resp = analysis_variables(sample.respondents)
+    invited = sample.invited.merge(analysis_variables(pop)[["practice_id", "incident_12m", "guideline_implementation",
+                                                             "guideline_awareness", "tech_index"]],
+                                   on="practice_id", how="left", validate="one_to_one")
+    key = ("incident_12m_yes", "guideline_implementation_fully", "guideline_awareness_well", "tech_index_mean")
+    truth = {
+        "about": "Known truth of a simulated survey of German practices (surveydata.simulate). "
+                 "Population shares are among practices asked the item, don't know in the denominator.",
+        "seed": int(seed),
+        "stage_seeds": seeds,
+        "instrument": {"name": inst.name, "version": inst.version},
+        "population": pop_truth,
+        "models": models,
+        "sample": {
+            "n_invited": int(sample.strata["n_invited"].sum()),
+            "n_responded": len(sample.respondents),
+            "response_rate": len(sample.respondents) / int(sample.strata["n_invited"].sum()),
+            "n_strata": len(sample.strata),
+            "truth": {k: pop_truth["prevalence"][k] for k in key},
+            "unweighted": _respondent_values(resp),
+            "base_weighted": _respondent_values(resp, resp["w"]),
+            "expected_unweighted": _respondent_values(invited, sample.invited["p_response"]),
+            "bias_direction": BIAS_DIRECTION,
+            "settings": sample.settings,
+        },
+        "export": {"n_rows": len(export.frame), "error_rate": float(error_rate),
+                   "planted_by_kind": {k: sum(v["kind"] == k for v in export.planted.values()) for k in ERROR_SHARES},
+                   "format": "semicolon-separated, Windows-1252, CRLF, decimal comma in duration_s"},
+        "generating_model": {"population": pop.attrs["params"], "levels": pop.attrs["levels"]},
+        "planted_errors": export.planted,
+    }
+    truth = round_floats(truth)
+    files = {
+        "export.csv": export.to_bytes(),
+        "strata.csv": sample.strata.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        "truth.json": (json.dumps(truth, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8"),
+        "README.md": _readme(truth).encode("utf-8"),
+    }
+    return Dataset(files=files, truth=truth, export=export, sample=sample)
+
+
+def write_dataset(dataset: Dataset, out_dir) -> list[Path]:
+    """Write the dataset's files into ``out_dir`` (created if needed); returns the paths.
+
+    >>> import tempfile
+    >>> paths = write_dataset(simulate_dataset(5, n_invited=2000), tempfile.mkdtemp())
+    >>> [p.name for p in paths]
+    ['README.md', 'export.csv', 'strata.csv', 'truth.json']
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in sorted(dataset.files):
+        path = out / name
+        path.write_bytes(dataset.files[name])
+        paths.append(path)
+    return paths
+
+
+def _readme(t: dict) -> str:
+    s = t["sample"]
+    rows = "\n".join(
+        f"| {k} | {s['truth'][k]:.4f} | {s['unweighted'][k]:.4f} | {s['base_weighted'][k]:.4f} | "
+        f"{s['expected_unweighted'][k]:.4f} |" for k in s["truth"])
+    kinds = "\n".join(f"| {k} | {v} |" for k, v in t["export"]["planted_by_kind"].items())
+    return f"""# Simulated survey: IT security in German practices (seed {t['seed']})
+
+Made by `surveydata simulate --seed {t['seed']} --n-invited {s['n_invited']} --response-rate \
+{s['settings']['response_rate']} --error-rate {t['export']['error_rate']}` (instrument \
+{t['instrument']['name']} {t['instrument']['version']}). The same arguments give byte-identical files.
+
+Stage seeds (spawned from the master seed): population {t['stage_seeds']['population']}, \
+sample {t['stage_seeds']['sample']}, export {t['stage_seeds']['export']}.
+
+## Files
+
+- `export.csv`: what a survey platform exports: {t['export']['format']}; {t['export']['n_rows']} rows.
+- `strata.csv`: the design: stratum (practice_type-federal_state), N_h, n_invited, n_responded.
+- `truth.json`: population values (`population`), census model coefficients (`models`), sample
+  facts (`sample`), the generating parameters (`generating_model`) and `planted_errors`
+  (response_id -> kind, column, value written, original value, expected validator outcome).
+
+## Design
+
+Stratified random sample of {s['n_invited']} practices in {s['n_strata']} strata (practice type x
+federal state, power allocation n_h ~ N_h^{s['settings']['allocation_power']}, at least \
+{s['settings']['min_invited']} per stratum), {s['n_responded']} responded \
+({100 * s['response_rate']:.1f} %). Base weight w = N_h / n_responded_h.
+
+Unit nonresponse depends on security awareness, size, practice type and having had an incident,
+so unweighted estimates are biased upwards for incidents and guideline implementation; the base
+weights remove the part due to the disproportionate allocation only.
+
+| quantity | population truth | unweighted | base-weighted | expected unweighted |
+|---|---:|---:|---:|---:|
+{rows}
+
+## Planted errors
+
+| kind | rows |
+|---|---:|
+{kinds}
+
+`speeder` rows must be flagged (not quarantined); every other kind must be quarantined. A
+`duplicate_row` is an exact copy: the validator keeps one copy and quarantines the other.
+"""
