@@ -443,7 +443,8 @@ def poststratify_weights(weights: np.ndarray, cells: Cells):
     sums = sums if sums.ndim == 2 else sums[:, None]
     _check_cell_sums(sums, cells)
     factor = cells.targets[:, None] / sums
-    new = W * factor[cells.codes]
+    new = factor[cells.codes]  # (n, m), turned into the new weights in place
+    new *= W
     if not is_vec:
         return new, None
     new = new[:, 0]
@@ -764,15 +765,16 @@ def calibrate_weights(
                 "calibration matrix X'WX is singular: the calibration variables are collinear "
                 f"or a level has no sample weight ({names or 'columns'})"
             ) from exc
-        G = 1.0 + X @ lam.T
+        G = X @ lam.T
+        G += 1.0
         iterations = 0
     else:
         G, iterations = _grake(
             W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force
         )
+    if not is_vec:  # a replicate matrix: the g-weights become the new weights in place
+        return np.multiply(G, W0, out=G), None
     new = W0 * G
-    if not is_vec:
-        return new, None
     w0 = W0[:, 0]
     whalf = np.sqrt(w0)
     Q = _orthonormal_basis(X * whalf[:, None])

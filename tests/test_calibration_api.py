@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analysis.design as design_module
 from analysis.calibration import CalibrationError
+from analysis.design import ReplicateDesign, SurveyDesign
 from analysis.weighting import WeightingMixin
 
 REF = Path(__file__).parent / "reference"
@@ -26,23 +26,11 @@ POP_SCHWIDE = pd.Series(POP["pop.schwide"], dtype=float)
 POP_AWARDS = pd.Series(EXTRA["population"]["awards"], dtype=float)
 
 
-def weighting_classes():
-    """The design classes with the weighting methods (a local subclass until the design base
-    class inherits WeightingMixin; then the classes themselves)."""
-    S, R = design_module.SurveyDesign, design_module.ReplicateDesign
-    if issubclass(S, WeightingMixin) and issubclass(R, WeightingMixin):
-        return S, R
-    return (
-        type("SurveyDesign", (WeightingMixin, S), {}),
-        type("ReplicateDesign", (WeightingMixin, R), {}),
-    )
-
-
 @pytest.fixture
-def classes(monkeypatch):
-    S, R = weighting_classes()
-    monkeypatch.setattr(design_module, "ReplicateDesign", R)  # what .replicate() builds
-    return S, R
+def classes():
+    """The public design classes (they carry the weighting methods of WeightingMixin)."""
+    assert issubclass(SurveyDesign, WeightingMixin) and issubclass(ReplicateDesign, WeightingMixin)
+    return SurveyDesign, ReplicateDesign
 
 
 @pytest.fixture

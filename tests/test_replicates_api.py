@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_calibration_api import POP, POP_SCHWIDE, POP_TYPES, classes, weighting_classes  # noqa: F401
+from test_calibration_api import POP, POP_SCHWIDE, POP_TYPES, classes  # noqa: F401
 
 from analysis.replicates import ReplicateError
 
@@ -188,4 +188,17 @@ def test_jkn_on_stratified_design_with_fpc(classes, apistrat):  # noqa: F811
         [got["estimate"].iloc[0], got["se"].iloc[0]],
         [ref["mean_api00"]["estimate"], ref["mean_api00"]["se"]],
         rtol=1e-8,
+    )
+
+
+def test_scd_brr_ratio_matches_r(classes):  # noqa: F811
+    # ?svrepdesign's example: as.svrepdesign(svydesign(id=~ambulance, strata=~ESA, nest=TRUE,
+    # prob=~1, data=scd), type="BRR") and svyratio(~alive, ~arrests)
+    scd = pd.DataFrame(EXTRA["scd_data"]).assign(p=1.0)
+    d = classes[0](scd, probs="p", strata="ESA", psu="ambulance", nest=True).replicate("brr")
+    ref = EXTRA["scd_asBRR_ratio"]
+    assert d.repweights.shape[1] == ref["n_replicates"] and d.degf == ref["degf"]
+    res = d.ratio("alive", "arrests")
+    np.testing.assert_allclose(
+        [res["estimate"].iloc[0], res["se"].iloc[0]], [ref["estimate"], ref["se"]], rtol=1e-8
     )

@@ -69,6 +69,14 @@ R$JK1_mse_mean_api00 <- res(svymean(~api00, as.svrepdesign(dclus1, type = "JK1",
 jkn <- as.svrepdesign(dstrat, type = "JKn")
 R$JKn_dstrat <- list(mean_api00 = res(svymean(~api00, jkn)), scale = jkn$scale,
                      rscales_unique = I(sort(unique(jkn$rscales))), n_replicates = ncol(jkn$repweights$weights))
+## the scd example of ?svrepdesign (6 rows): data for as.svrepdesign(scdnofpc, type = "BRR")
+data(scd)
+R$scd_data <- lapply(as.list(scd), function(v) I(v))
+scdnofpc <- svydesign(data = scd, prob = ~1, id = ~ambulance, strata = ~ESA, nest = TRUE)
+scdbrr <- as.svrepdesign(scdnofpc, type = "BRR")
+r <- svyratio(~alive, ~arrests, scdbrr)
+R$scd_asBRR_ratio <- list(estimate = as.numeric(coef(r)), se = as.numeric(SE(r)), degf = degf(scdbrr),
+                          n_replicates = ncol(scdbrr$repweights$weights))
 R$note <- "weights(d,'analysis') columns 1 and 7 listed to compare replicate calibration column by column"
 OUT$replicate <- R
 
