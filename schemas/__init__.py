@@ -33,9 +33,22 @@ Checks on the RAW coded frame (Int64 codes, str state codes/text, -7/-8/-9 as co
     soft_rules(inst) -> tuple[CheckSpec]                         # flags, never rejections
     check_masks(frame, inst) -> {name: bool Series}              # the same checks as pandas masks
     split_check(failure_cases_check) -> (name, description)
+
+Analysis frame and derived variables
+    to_typed(frame, inst, lang="de", dont_know="missing") -> DataFrame
+        labelled categoricals, Int64, boolean option columns, and <var>__missing
+        (not_applicable / dont_know / no_answer) beside every item that can be missing
+    derive(frame, inst, lang=None) -> DataFrame
+        kbv_size_class, tech_index, n_applicable, tech_share, org_index, info_index, risk_gap,
+        east_west (from the raw coded frame)
+
+Codebook
+    codebook(inst, lang="de", fmt="md") -> str                   # fmt "md" or "html"
 """
 
+from .codebooks import codebook
 from .conditions import Condition, ConditionError, parse_condition
+from .derived import derive
 from .instrument import (
     DONT_KNOW,
     NO_ANSWER,
@@ -63,9 +76,11 @@ from .response import (
     soft_rules,
     split_check,
 )
+from .typed import MISSING_CATEGORIES, missing_column, to_typed
 
 __all__ = [
     "DONT_KNOW",
+    "MISSING_CATEGORIES",
     "NOT_APPLICABLE",
     "NO_ANSWER",
     "CheckSpec",
@@ -83,12 +98,16 @@ __all__ = [
     "Section",
     "check_masks",
     "check_specs",
+    "codebook",
     "coerce_raw",
+    "derive",
     "load_instrument",
+    "missing_column",
     "parse_condition",
     "parse_instrument",
     "raw_dtypes",
     "response_schema",
     "soft_rules",
     "split_check",
+    "to_typed",
 ]

@@ -564,6 +564,11 @@ class _Builder:
                         where,
                         f"option {c!r} must be a lower-case name (it becomes the column {var}__<option>)",
                     )
+            if "missing" in codes:
+                self.fail(
+                    where,
+                    f"option 'missing' is reserved ({var}__missing is the missing-reason column)",
+                )
             options = tuple(Option(c, codes[c], exclusive[c]) for c in codes)
             if "max_select" in raw:
                 max_select = raw["max_select"]

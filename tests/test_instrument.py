@@ -429,6 +429,12 @@ BROKEN = [
         "item 'tools': option 'Big-Hammer' must be a lower-case name (it becomes the column tools__<option>)",
     ),
     (
+        "reserved option name",
+        "      hammer:",
+        "      missing:",
+        "item 'tools': option 'missing' is reserved (tools__missing is the missing-reason column)",
+    ),
+    (
         "bad variable name",
         "  - var: count\n",
         "  - var: my__count\n",

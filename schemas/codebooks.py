@@ -1,0 +1,307 @@
+"""The codebook of an instrument, in German or English, as Markdown or self-contained HTML.
+
+Everything comes from the Instrument: variables in questionnaire order with their question
+text, type, codes and labels, accepted missing codes, skip conditions, ranges and options; the
+cross-item rules; the derived variables. The output has no timestamp, so it is reproducible.
+
+Example:
+    >>> import schemas
+    >>> md = codebook(schemas.load_instrument(), lang="en")
+    >>> md.splitlines()[0]
+    '# Codebook: IT security in physician, dental and psychotherapy practices'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .instrument import Instrument, Item
+from .response import check_specs
+
+__all__ = ["codebook"]
+
+_TEXT = {
+    "de": {
+        "codebook": "Codebuch",
+        "instrument": "Instrument",
+        "version": "Version",
+        "columns": "Spalten im Export",
+        "missing": "Fehlende Werte",
+        "code": "Code",
+        "name": "Name",
+        "label": "Label",
+        "metadata": "Metadaten",
+        "variable": "Variable",
+        "variables": "Variablen",
+        "type": "Typ",
+        "description": "Beschreibung",
+        "section": "Abschnitt",
+        "asked_if": "Gefragt, wenn",
+        "otherwise": "sonst -7",
+        "allowed_missing": "Zulässige fehlende Werte",
+        "none": "keine (Pflichtangabe)",
+        "range": "Wertebereich",
+        "max_length": "Höchstlänge",
+        "characters": "Zeichen",
+        "option": "Option",
+        "column": "Spalte",
+        "exclusive": "ausschließend",
+        "max_select": "Höchstens auszuwählen",
+        "multi_coding": "1 = angekreuzt, 0 = nicht angekreuzt",
+        "rules": "Prüfregeln zwischen Fragen",
+        "severity": "Schwere",
+        "when": "Wenn",
+        "require": "Dann gilt",
+        "message": "Meldung",
+        "hard": "hart (Ablehnung)",
+        "soft": "weich (Hinweis)",
+        "builtin": "über die Fragen geprüft",
+        "derived": "Abgeleitete Variablen",
+        "definition": "Definition",
+        "codes": "Codes",
+        "computed_by": "Berechnet von",
+        "checks": "Automatische Prüfungen",
+        "ordered": "geordnet",
+        "required": "Pflicht",
+        "text_type": "Freitext",
+    },
+    "en": {
+        "codebook": "Codebook",
+        "instrument": "Instrument",
+        "version": "version",
+        "columns": "export columns",
+        "missing": "Missing codes",
+        "code": "Code",
+        "name": "Name",
+        "label": "Label",
+        "metadata": "Metadata",
+        "variable": "Variable",
+        "variables": "variables",
+        "type": "Type",
+        "description": "Description",
+        "section": "Section",
+        "asked_if": "Asked if",
+        "otherwise": "otherwise -7",
+        "allowed_missing": "Missing codes accepted",
+        "none": "none (required)",
+        "range": "Range",
+        "max_length": "Maximum length",
+        "characters": "characters",
+        "option": "Option",
+        "column": "Column",
+        "exclusive": "exclusive",
+        "max_select": "Maximum selections",
+        "multi_coding": "1 = ticked, 0 = not ticked",
+        "rules": "Cross-item rules",
+        "severity": "Severity",
+        "when": "When",
+        "require": "Require",
+        "message": "Message",
+        "hard": "hard (reject)",
+        "soft": "soft (flag)",
+        "builtin": "checked through the items",
+        "derived": "Derived variables",
+        "definition": "Definition",
+        "codes": "Codes",
+        "computed_by": "Computed by",
+        "checks": "Automatic checks",
+        "ordered": "ordered",
+        "required": "required",
+        "text_type": "free text",
+    },
+}
+
+
+# A codebook is a list of blocks, rendered to Markdown or HTML. Cell and paragraph text is
+# plain; `backticks` mark code in both renderings.
+def _blocks(inst: Instrument, lang: str) -> list[tuple]:
+    t = _TEXT[lang]
+    b: list[tuple] = [("h1", f"{t['codebook']}: {inst.title.get(lang)}")]
+    b.append(
+        (
+            "p",
+            (
+                f"{t['instrument']} `{inst.name}`, {t['version']} {inst.version}; "
+                f"{len(inst.items)} {t['variables']}, {len(inst.columns)} {t['columns']}."
+            ),
+        )
+    )
+    b.append(("h2", t["missing"]))
+    b.append(
+        (
+            "table",
+            [t["code"], t["name"], t["label"]],
+            [[f"`{m.code}`", m.name, m.label.get(lang)] for m in inst.missing_codes.values()],
+        )
+    )
+    b.append(("h2", t["metadata"]))
+    b.append(
+        (
+            "table",
+            [t["variable"], t["type"], t["description"]],
+            [[f"`{m.var}`", m.type, m.text.get(lang)] for m in inst.metadata],
+        )
+    )
+    checks_by_var: dict[str, list[str]] = {}
+    for spec in check_specs(inst):
+        target = spec.name.split(":", 1)[1]
+        var = target.split("__")[0]
+        checks_by_var.setdefault(var, []).append(f"`{spec.name}`")
+    section = None
+    for item in inst.items:
+        if item.section != section:
+            section = item.section
+            b.append(("h2", f"{t['section']} {section}: {inst.sections[section].title.get(lang)}"))
+        b.extend(_item_blocks(inst, item, lang, checks_by_var.get(item.var, [])))
+    b.append(("h2", t["rules"]))
+    rows = []
+    for rule in inst.rules:
+        rows.append(
+            [
+                f"`{rule.id}`",
+                t[rule.severity],
+                f"`{rule.when.text}`" if rule.when else "",
+                f"`{rule.require.text}`" if rule.require else f"{t['builtin']} ({rule.builtin})",
+                rule.message.get(lang),
+            ]
+        )
+    b.append(("table", ["ID", t["severity"], t["when"], t["require"], t["message"]], rows))
+    b.append(("h2", t["derived"]))
+    rows = []
+    for d in inst.derived:
+        codes = "; ".join(f"`{c}` {lab.get(lang)}" for c, lab in d.codes.items())
+        rows.append([f"`{d.var}`", d.text.get(lang), d.rule, codes, f"`{d.computed_by}`"])
+    b.append(
+        (
+            "table",
+            [t["variable"], t["description"], t["definition"], t["codes"], t["computed_by"]],
+            rows,
+        )
+    )
+    return b
+
+
+def _item_blocks(inst: Instrument, item: Item, lang: str, checks: list[str]) -> list[tuple]:
+    t = _TEXT[lang]
+    kind = t["text_type"] if item.type == "text" else item.type
+    flags = [kind]
+    if item.required:
+        flags.append(t["required"])
+    if item.ordered:
+        flags.append(t["ordered"])
+    b: list[tuple] = [("h3", f"`{item.var}` ({', '.join(flags)})"), ("p", item.text.get(lang))]
+    facts = []
+    if item.ask_if is not None:
+        facts.append(f"{t['asked_if']}: `{item.ask_if.text}` ({t['otherwise']})")
+    if item.type != "text":
+        accepted = ", ".join(f"`{m}` {inst.missing_codes[m].label.get(lang)}" for m in item.missing)
+        facts.append(f"{t['allowed_missing']}: {accepted or t['none']}")
+    if item.type == "integer":
+        facts.append(f"{t['range']}: {item.min}–{item.max}")
+    if item.type == "text":
+        facts.append(f"{t['max_length']}: {item.max_length} {t['characters']}")
+    if item.type == "multi":
+        facts.append(t["multi_coding"])
+        if item.max_select is not None:
+            facts.append(f"{t['max_select']}: {item.max_select}")
+    if checks:
+        facts.append(f"{t['checks']}: {', '.join(checks)}")
+    b.append(("ul", facts))
+    if item.type == "multi":
+        rows = [
+            [f"`{item.var}__{o.code}`", o.label.get(lang), t["exclusive"] if o.exclusive else ""]
+            for o in item.options
+        ]
+        b.append(("table", [t["column"], t["label"], ""], rows))
+    elif item.codes:
+        rows = [[f"`{c}`", lab.get(lang)] for c, lab in item.codes.items()]
+        b.append(("table", [t["code"], t["label"]], rows))
+    return b
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _render_md(blocks) -> str:
+    out: list[str] = []
+    for block in blocks:
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            out += ["#" * int(kind[1]) + " " + block[1], ""]
+        elif kind == "p":
+            out += [block[1], ""]
+        elif kind == "ul":
+            out += [f"- {x}" for x in block[1]] + [""]
+        elif kind == "table":
+            header, rows = block[1], block[2]
+            out.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+            out.append("|" + "|".join("---" for _ in header) + "|")
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+_CODE = re.compile(r"`([^`]*)`")
+
+
+def _html_text(text: str) -> str:
+    return _CODE.sub(r"<code>\1</code>", html.escape(str(text), quote=False))
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.4}table{border-collapse:collapse;margin:.5rem 0 1rem}"
+    "th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}"
+    "code{background:#f4f4f4;padding:0 .2rem}h3{margin-bottom:.2rem}"
+)
+
+
+def _render_html(blocks, lang: str, title: str) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}">',
+        '<head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{_CSS}</style></head>",
+        "<body>",
+    ]
+    for block in blocks:
+        kind = block[0]
+        if kind in ("h1", "h2", "h3", "p"):
+            out.append(f"<{kind}>{_html_text(block[1])}</{kind}>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{_html_text(x)}</li>" for x in block[1]) + "</ul>")
+        elif kind == "table":
+            head = "".join(f"<th>{_html_text(h)}</th>" for h in block[1])
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in row) + "</tr>"
+                for row in block[2]
+            )
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def codebook(inst: Instrument, lang: str = "de", fmt: str = "md") -> str:
+    """The codebook of `inst` as a string: Markdown (`fmt="md"`) or one self-contained HTML page
+    (`fmt="html"`, no external resources), in German (`lang="de"`) or English.
+
+    Example:
+        >>> import schemas
+        >>> page = codebook(schemas.load_instrument(), lang="de", fmt="html")
+        >>> page.startswith("<!DOCTYPE html>") and "<code>practice_type</code>" in page
+        True
+    """
+    if lang not in _TEXT:
+        raise ValueError(f"lang must be 'de' or 'en', got {lang!r}")
+    blocks = _blocks(inst, lang)
+    if fmt == "md":
+        return _render_md(blocks)
+    if fmt == "html":
+        return _render_html(blocks, lang, blocks[0][1])
+    raise ValueError(f"fmt must be 'md' or 'html', got {fmt!r}")
