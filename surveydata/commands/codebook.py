@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 HELP = "write the codebook of the instrument (Markdown or HTML by the file's extension)"
-FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 
 
 def register(subparsers) -> None:
@@ -26,7 +26,7 @@ def run(args) -> int:
     if fmt is None:
         raise UserError(f"{out}: unknown extension {out.suffix!r}; use .md or .html")
     inst = load_instrument_or_fail(args.instrument)
-    text = schemas.codebook(inst, lang=args.lang, format=fmt)
+    text = schemas.codebook(inst, lang=args.lang, fmt=fmt)
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as err:
