@@ -9,3 +9,9 @@ from surveydata.io import ExportError, read_export
 from surveydata.validate import ValidationResult, validate
 
 __all__ = ["ExportError", "ValidationResult", "read_export", "validate"]
+
+# Simulated surveys with known truth and the embedded demo (issue 3).
+from surveydata.demo import load_demo
+from surveydata.simulate import draw_sample, make_export, simulate_population
+
+__all__ += ["draw_sample", "load_demo", "make_export", "simulate_population"]

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 
 NA = -7
 TM = ("tm_antivirus", "tm_patching", "tm_backup_plan", "tm_backup_offline", "tm_restore_test", "tm_firewall",
@@ -161,6 +159,9 @@ def census_models(population: pd.DataFrame) -> dict:
     >>> m["incident_logit"]["params"]["tech_index"] < 0
     True
     """
+    import statsmodels.api as sm  # imported here: `import surveydata` stays light
+    import statsmodels.formula.api as smf
+
     d = analysis_variables(population)
     out = {}
     spec = MODELS["incident_logit"]

@@ -1,0 +1,112 @@
+"""The embedded demo survey: a simulated SiRiPrax-sized survey (about 1,600 responding practices).
+
+The files under ``surveydata/demo/`` were written by ``surveydata simulate`` with the settings in
+`DEMO_SETTINGS` (a test regenerates them byte for byte):
+
+- ``export.csv``: the raw platform export (German Excel CSV, with planted data errors);
+- ``strata.csv``: stratum, N_h, n_invited, n_responded;
+- ``truth.json``: the population truth, census model coefficients and the planted errors;
+- ``README.md``: how it was made.
+
+``load_demo()`` reads and validates the export and adds the design columns, ready for
+``analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h")``:
+
+- ``stratum``: "<practice_type>-<federal_state>" (e.g. "3-BY"), the sampling stratum;
+- ``N_h``: practices in the stratum (population frame);
+- ``n_h``: valid responses in the stratum;
+- ``w``: base weight N_h / n_h (respondents treated as a simple random sample of their stratum,
+  so the weights of each stratum add up to N_h).
+
+>>> df = load_demo()
+>>> {"stratum", "N_h", "w"} <= set(df.columns)
+True
+>>> bool(abs(df["w"].sum() - 141655) < 1e-6)
+True
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_SETTINGS = {"seed": 2023, "n_invited": 8000, "response_rate": 0.2, "error_rate": 0.03}
+DESIGN_COLUMNS = ("stratum", "N_h", "n_h", "w")
+
+
+def demo_path(name: str = "export.csv") -> Path:
+    """Path of a demo file (export.csv, strata.csv, truth.json, README.md).
+
+    >>> demo_path().name
+    'export.csv'
+    """
+    path = DEMO_DIR / name
+    if not path.exists():
+        raise FileNotFoundError(f"demo file {path} is missing: regenerate it with "
+                                f"surveydata simulate --seed {DEMO_SETTINGS['seed']} --out {DEMO_DIR}")
+    return path
+
+
+def load_demo_truth() -> dict:
+    """The demo's truth.json (population values, census models, planted errors).
+
+    >>> round(load_demo_truth()["population"]["prevalence"]["incident_12m_yes"], 2)
+    0.08
+    """
+    return json.loads(demo_path("truth.json").read_text(encoding="utf-8"))
+
+
+def load_demo(raw: bool = False) -> pd.DataFrame:
+    """The demo survey: validated with design columns (default), or the raw export (``raw=True``).
+
+    The validated frame holds the valid rows only; ``load_demo(raw=True)`` returns every record
+    of the export as text, exactly as ``surveydata.read_export`` reads it. Each call returns a
+    fresh copy.
+
+    >>> raw = load_demo(raw=True)
+    >>> len(raw) > len(load_demo())
+    True
+    """
+    if raw:
+        return _raw().copy()
+    return _validated().copy()
+
+
+@lru_cache(maxsize=1)
+def _instrument():
+    import schemas
+
+    return schemas.load_instrument()
+
+
+@lru_cache(maxsize=1)
+def _raw() -> pd.DataFrame:
+    from surveydata.io import read_export
+
+    return read_export(demo_path("export.csv"), _instrument())
+
+
+@lru_cache(maxsize=1)
+def _validated() -> pd.DataFrame:
+    from surveydata.validate import validate
+
+    raw = _raw()
+    valid = validate(raw, _instrument()).valid
+    # the stratum comes from the raw codes (typed columns may carry labels), matched by file line
+    codes = raw.set_index("line")[["practice_type", "federal_state"]].loc[valid["line"].to_numpy()]
+    stratum = (codes["practice_type"].str.strip() + "-" + codes["federal_state"].str.strip()).to_numpy()
+    strata = pd.read_csv(demo_path("strata.csv"), dtype={"stratum": "str"}).set_index("stratum")
+    unknown = sorted(set(stratum) - set(strata.index))
+    if unknown:
+        raise ValueError(f"{demo_path('export.csv')}: strata {unknown} are not in {demo_path('strata.csv')}")
+    df = valid.copy()
+    df["stratum"] = pd.Series(stratum, index=df.index, dtype="str")
+    df["N_h"] = strata.loc[stratum, "N_h"].to_numpy()
+    df["n_h"] = df.groupby("stratum")["stratum"].transform("size").to_numpy()
+    df["w"] = df["N_h"] / df["n_h"]
+    df.attrs["source"] = {"export": str(demo_path("export.csv")), "settings": dict(DEMO_SETTINGS),
+                          "sha256": raw.attrs.get("export", {}).get("sha256")}
+    return df
