@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from analysis.results import SurveyEstimate, critical_value, make_estimate
 
@@ -325,7 +325,8 @@ class EstimatorMixin:
         V = design._vcov(stat.point_fn, stat.influence_fn)
         # R's svyciprop: df = degf(design) of the design as given (na.rm acts inside svymean)
         dfd = float(self.degf) if df is None else _ci_df(self, df)
-        lo, hi = _prop_ci(design, Y, stat.estimate, np.diag(V), ci_method, conf_level, dfd)
+        lo, hi = _prop_ci(design, Y, stat.estimate, np.diag(V), ci_method, conf_level, dfd,
+                          n_rows=self.n)
         index = pd.MultiIndex.from_tuples(labels, names=["variable", "level"])
         return make_estimate(index, stat.estimate, V, self.degf, dfd, "proportion",
                              conf_level, ci=(lo, hi), note=f"ci_method={ci_method}")
@@ -348,8 +349,9 @@ def _expit(x):
     return special.expit(x)
 
 
-def _prop_ci(design, Y, p, var, method, level, df):
-    """R's svyciprop intervals for each column (t quantile with df unless df is inf)."""
+def _prop_ci(design, Y, p, var, method, level, df, n_rows):
+    """R's svyciprop intervals for each column (t quantile with df unless df is inf);
+    n_rows: nrow(design) of the design given (the beta method's df adjustment)."""
     alpha = 1 - level
     q = critical_value(level, df)
     se = np.sqrt(var)
@@ -366,7 +368,7 @@ def _prop_ci(design, Y, p, var, method, level, df):
             return np.sin(eta - q * se_eta) ** 2, np.sin(eta + q * se_eta) ** 2
         if method == "beta":
             n_eff = p * (1 - p) / var
-            n_eff = n_eff * (stats.t.ppf(alpha / 2, design.n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+            n_eff = n_eff * (stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, df)) ** 2
             lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
             hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
             return lo, hi
@@ -383,21 +385,95 @@ def _prop_ci(design, Y, p, var, method, level, df):
     return lo, hi
 
 
+def _fmm_spline(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
+    """R's spline(method="fmm") (Forsythe, Malcolm & Moler): cubic spline whose end third
+    derivatives match those of the cubics through the first and last four points."""
+    n = x.shape[0]
+    b, c, d = np.zeros(n), np.zeros(n), np.zeros(n)
+    if n < 3:
+        b[:] = (y[1] - y[0]) / (x[1] - x[0])
+    else:
+        nm1 = n - 1
+        d[0] = x[1] - x[0]
+        c[1] = (y[1] - y[0]) / d[0]
+        for i in range(1, nm1):
+            d[i] = x[i + 1] - x[i]
+            b[i] = 2.0 * (d[i - 1] + d[i])
+            c[i + 1] = (y[i + 1] - y[i]) / d[i]
+            c[i] = c[i + 1] - c[i]
+        b[0], b[nm1] = -d[0], -d[n - 2]
+        c[0] = c[nm1] = 0.0
+        if n > 3:
+            c[0] = c[2] / (x[3] - x[1]) - c[1] / (x[2] - x[0])
+            c[nm1] = c[n - 2] / (x[nm1] - x[n - 3]) - c[n - 3] / (x[n - 2] - x[n - 4])
+            c[0] = c[0] * d[0] * d[0] / (x[3] - x[0])
+            c[nm1] = -c[nm1] * d[n - 2] * d[n - 2] / (x[nm1] - x[n - 4])
+        for i in range(1, n):
+            t = d[i - 1] / b[i - 1]
+            b[i] = b[i] - t * d[i - 1]
+            c[i] = c[i] - t * c[i - 1]
+        c[nm1] = c[nm1] / b[nm1]
+        for i in range(n - 2, -1, -1):
+            c[i] = (c[i] - d[i] * c[i + 1]) / b[i]
+        b[nm1] = (y[nm1] - y[n - 2]) / d[n - 2] + d[n - 2] * (c[n - 2] + 2.0 * c[nm1])
+        for i in range(nm1):
+            b[i] = (y[i + 1] - y[i]) / d[i] - d[i] * (c[i + 1] + 2.0 * c[i])
+            d[i] = (c[i + 1] - c[i]) / d[i]
+            c[i] = 3.0 * c[i]
+        c[nm1] = 3.0 * c[nm1]
+        d[nm1] = d[n - 2]
+    i = np.clip(np.searchsorted(x, xout, side="right") - 1, 0, n - 1)
+    dx = xout - x[i]
+    return y[i] + dx * (b[i] + dx * (c[i] + dx * d[i]))
+
+
+def _r_logistic_intercept(y: np.ndarray, wt: np.ndarray, epsilon: float = 1e-8,
+                          maxit: int = 25) -> tuple[float, float]:
+    """R's glm.fit for an intercept-only (quasi)binomial model: returns the coefficient and
+    the fitted mean whose working weights entered the last weighted least-squares step."""
+    mu = (wt * y + 0.5) / (wt + 1)  # binomial()$initialize
+    eta = np.log(mu / (1 - mu))
+
+    def deviance(m):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t1 = np.where(y > 0, y * np.log(y / m), 0.0)
+            t2 = np.where(y < 1, (1 - y) * np.log((1 - y) / (1 - m)), 0.0)
+        return np.sum(2 * wt * (t1 + t2))
+
+    dev_old = deviance(mu)
+    for _ in range(maxit):
+        v = mu * (1 - mu)
+        z = eta + (y - mu) / v
+        w2 = wt * v
+        mu_used = mu
+        beta = np.sum(w2 * z) / np.sum(w2)
+        eta = np.full_like(y, beta)
+        mu = _expit(eta)
+        dev = deviance(mu)
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
+            break
+        dev_old = dev
+    return float(beta), mu_used
+
+
 def _likelihood_ci(design, y, p, var, level, df):
-    """R's svyciprop(method="likelihood"): profile the quasibinomial working deviance of the
-    intercept-only svyglm, scaled by its Pearson dispersion (svyvar of the Pearson residuals),
-    at the cut-off t_{df} * sqrt(lambda), lambda = design variance / model-based variance of
-    the logit.  R interpolates a spline through ten profile steps; this solves the profile
-    equation exactly (the two differ in the 4th-5th significant digit)."""
+    """R's svyciprop(method="likelihood"), step by step: the quasibinomial working deviance of
+    the intercept-only svyglm (weights rescaled to mean 1) divided by the dispersion (svyvar of
+    its Pearson residuals) is profiled at up to 9 steps of (zmax/5) * SE on each side (MASS's
+    profile.glm), a fmm spline is laid through the signed roots and inverted linearly at
+    +-t_{df} * sqrt(lambda), lambda = design variance / model-based variance of the logit."""
     w = design.weights
-    wt = w / w[design.domain].mean()  # svyglm rescales the weights to mean 1 (over its rows)
-    beta0 = np.log(p / (1 - p))
-    info = np.sum(wt * p * (1 - p))
+    inset = design.domain
+    wt = w / w[inset].mean()
+    # R's numbers come from glm's IRLS (converged to 1e-8 in deviance): the fit and, above
+    # all, the model-based variance (from the working weights of the last iteration) differ
+    # from the exact ones in the 5th digit; replay IRLS so the interval is R's
+    beta0, mu_last = _r_logistic_intercept(y[inset], wt[inset])
+    p = _expit(beta0)
+    info = np.sum(wt[inset] * mu_last * (1 - mu_last))
     var_beta = var / (p * (1 - p)) ** 2
     lam = var_beta * info  # cov.unscaled / naive.cov
-    # Pearson residuals and their design variance (R: svyvar(resid(fit, "pearson"), design))
-    r = (y - p) * np.sqrt(wt) / np.sqrt(p * (1 - p))
-    r = np.where(design.domain, r, 0.0)
+    r = np.where(inset, (y - p) / np.sqrt(p * (1 - p)), 0.0)
     disp = float(_weighted_var(design, r[:, None])[0])
 
     def dev(b):
@@ -405,15 +481,34 @@ def _likelihood_ci(design, y, p, var, level, df):
         return -2 * np.sum(wt * (y * np.log(mu) + (1 - y) * np.log1p(-mu)))
 
     d0 = dev(beta0)
-    cut = stats.t.ppf((1 - level) / 2, df) ** 2 * lam if np.isfinite(df) else \
-        stats.norm.ppf((1 - level) / 2) ** 2 * lam
-    step = 10 * np.sqrt(var_beta) + 1.0
-
-    def g(b):
-        return (dev(b) - d0) / disp - cut
-
-    lo = optimize.brentq(g, beta0 - step, beta0, xtol=1e-14, rtol=1e-14)
-    hi = optimize.brentq(g, beta0, beta0 + step, xtol=1e-14, rtol=1e-14)
+    a = (1 - level) / 2
+    q = stats.t.ppf(a, df) if np.isfinite(df) else stats.norm.ppf(a)
+    alpha = stats.norm.cdf(q * np.sqrt(lam)) / 2
+    n_obs = int(np.count_nonzero(inset))
+    zmax = np.sqrt(stats.f.isf(alpha, 1, n_obs - 1))
+    step_size = zmax / 5 * np.sqrt(var_beta)
+    zs, bs = [0.0], [beta0]
+    for sgn in (-1.0, 1.0):
+        step, z = 0, 0.0
+        while (step := step + 1) < 10 and abs(z) < zmax:
+            bi = beta0 + sgn * step * step_size
+            zz = (dev(bi) - d0) / disp
+            if zz < -0.001:
+                raise RuntimeError("profiling found a better fit: the proportion did not converge")
+            z = sgn * np.sqrt(max(zz, 0.0))
+            zs.append(z)
+            bs.append(bi)
+    order = np.argsort(zs, kind="stable")
+    z_arr, b_arr = np.asarray(zs)[order], np.asarray(bs)[order]
+    # R: spline(x = par.vals, y = z) on 3 * length(x) points, then approx(sp$y, sp$x, cutoff)
+    order_b = np.argsort(b_arr, kind="stable")
+    xb, yz = b_arr[order_b], z_arr[order_b]
+    m = 3 * xb.shape[0]
+    grid = xb[0] + np.arange(m) * ((xb[-1] - xb[0]) / (m - 1))
+    grid[-1] = xb[-1]
+    sz = _fmm_spline(xb, yz, grid)
+    cut = q * np.sqrt(lam)
+    lo, hi = np.interp([cut, -cut], sz, grid)
     return _expit(lo), _expit(hi)
 
 
