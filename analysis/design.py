@@ -133,6 +133,7 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
 
     def _replace(self, **changes) -> _Design:
         new = copy.copy(self)
+        new.__dict__.pop("_degf_cache", None)  # derived from the weights
         for key, value in changes.items():
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
@@ -184,6 +185,10 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
 
     def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def _vcov_grouped(self, point_fn, influence_fn, codes, n_groups) -> np.ndarray:
+        """Replicate designs: the point function already returns every group's statistics."""
+        return self._vcov(point_fn, influence_fn)
 
 
 # --------------------------------------------------------------------------- Taylor design
@@ -424,11 +429,17 @@ class SurveyDesign(_Design):
     def degf(self) -> int:
         """Design degrees of freedom as R's degf(): #PSU - #strata (stage 1), counting only
         rows with non-zero weight (a subset has fewer)."""
+        cached = self.__dict__.get("_degf_cache")
+        if cached is not None:
+            return cached
         st = self._stages[0]
-        inset = self._weights != 0
-        psus = np.unique(st.psu[inset])
-        strata = np.unique(st.psu_stratum[psus])
-        return int(psus.shape[0] - strata.shape[0])
+        has_psu = np.zeros(st.n_psu, dtype=bool)
+        has_psu[st.psu[self._weights != 0]] = True
+        has_stratum = np.zeros(st.n_strata, dtype=bool)
+        has_stratum[st.psu_stratum[has_psu]] = True
+        value = int(has_psu.sum() - has_stratum.sum())
+        object.__setattr__(self, "_degf_cache", value)
+        return value
 
     def with_lonely_psu(self, rule: str) -> SurveyDesign:
         """The same design with another lonely-PSU rule.
@@ -461,6 +472,25 @@ class SurveyDesign(_Design):
     def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
         """Generic variance entry point (Taylor: the influence values)."""
         return self.vcov_influence(influence_fn())
+
+    def _vcov_grouped(self, point_fn: Callable, influence_fn: Callable, codes: np.ndarray,
+                      n_groups: int) -> np.ndarray:
+        """Variance of statistics computed per group (domain) at once.
+
+        influence_fn() returns (n, k) values whose group-g copy (rows with codes == g, others
+        zero) is the influence of the g-th block of k statistics; the result is the joint
+        (G*k, G*k) covariance, without forming the (n, G*k) matrix unless calibration
+        residuals need it."""
+        U = np.asarray(influence_fn(), dtype=np.float64)
+        if self._calibrations:
+            full = np.zeros((U.shape[0], n_groups * U.shape[1]))
+            rows = np.flatnonzero(codes >= 0)
+            for j in range(U.shape[1]):
+                full[rows, codes[rows] * U.shape[1] + j] = U[rows, j]
+            return self.vcov_influence(full)
+        present = None if self._domain.all() else self._domain
+        return stagewise_vcov(U, self._stages, self._lonely_psu, present,
+                              groups=(codes, n_groups))
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from analysis.results import SurveyEstimate, make_estimate
 
@@ -109,6 +110,20 @@ class DomainEstimates:
             labels.append(tuple(parts))
         self._labels = labels
 
+    def _codes(self, design) -> tuple[np.ndarray, int]:
+        """Domain index 0..G-1 of every row of the design, -1 outside every domain."""
+        pos = np.searchsorted(self._groups, self._key)
+        pos = np.minimum(pos, self._groups.shape[0] - 1)
+        codes = np.where(self._groups[pos] == self._key, pos, -1)
+        codes = np.where(design.domain, codes, -1)
+        return codes.astype(np.int64), int(self._groups.shape[0])
+
+    @staticmethod
+    def _indicator(codes: np.ndarray, G: int) -> sp.csr_matrix:
+        rows = np.flatnonzero(codes >= 0)
+        return sp.csr_matrix((np.ones(rows.shape[0]), (codes[rows], rows)),
+                             shape=(G, codes.shape[0]))
+
     @property
     def domains(self) -> list[tuple]:
         return list(self._labels)
@@ -147,40 +162,55 @@ class DomainEstimates:
         else:
             stat_labels = [(v,) for v, _ in cols.labels]
             stat_names = ["variable"]
-        parts, designs, Ys = [], [], []
-        for mask in self._masks():
-            dg = design._restrict(mask)
-            if kind == "ratio":
-                s = E._ratio_stat(dg, num * mask[:, None], den * mask[:, None])
-                Ys.append((num * mask[:, None], den * mask[:, None]))
-            else:
-                Yg = Y * mask[:, None]
-                s = (E._mean_stat if kind == "mean" else E._total_stat)(dg, Yg)
-                Ys.append(Yg)
-            parts.append((s, mask))
-            designs.append(dg)
+        codes, G = self._codes(design)
+        ind = self._indicator(codes, G)
+        w = design.weights
+        safe = np.maximum(codes, 0)
+        if kind == "ratio":
+            A, B = num, den
+        else:
+            A, B = Y, None
+        k = A.shape[1]
 
-        def point_fn(W):
-            return np.hstack([s.point_fn(W * m[:, None]) for s, m in parts])
+        def group_stats(W):
+            """(m, G*k): the statistic of every domain for every column of W."""
+            out = np.empty((W.shape[1], G, k))
+            den_w = np.asarray(ind @ W) if kind == "mean" else None
+            for j in range(k):
+                top = np.asarray(ind @ (W * A[:, [j]]))
+                if kind == "mean":
+                    top = top / den_w
+                elif kind == "ratio":
+                    top = top / np.asarray(ind @ (W * B[:, [j]]))
+                out[:, :, j] = top.T
+            return out.reshape(W.shape[1], G * k)
+
+        est = group_stats(w[:, None])[0]
+        est_g = est.reshape(G, k)
 
         def influence_fn():
-            return np.hstack([s.influence_fn() for s, _ in parts])
+            if kind == "total":
+                return w[:, None] * A
+            if kind == "mean":
+                wg = np.asarray(ind @ w)
+                return (w / wg[safe])[:, None] * (A - est_g[safe])
+            dtot = np.asarray(ind @ (w[:, None] * B))
+            return w[:, None] * (A - est_g[safe] * B) / dtot[safe]
 
-        est = np.concatenate([s.estimate for s, _ in parts])
-        V = design._vcov(point_fn, influence_fn)
+        V = design._vcov_grouped(group_stats, influence_fn, codes, G)
         d = None
         if deff is not False:
-            k = parts[0][0].estimate.shape[0]
+            # design effects need each domain's own SRS variance: one pass per domain
             d = []
-            for g, (dg, Yg) in enumerate(zip(designs, Ys)):
+            for g in range(G):
+                dg = design._restrict(codes == g)
+                m = (codes == g)[:, None]
                 block = V[g * k:(g + 1) * k, g * k:(g + 1) * k]
                 if kind == "ratio":
-                    num_g, den_g = Yg
-                    est_g = parts[g][0].estimate
-                    r = (num_g - est_g * den_g) / (dg.weights @ den_g)
+                    r = (A * m - est_g[g] * B * m) / (dg.weights @ (B * m))
                     d.append(E._deff(dg, r, block, "total", deff))
                 else:
-                    d.append(E._deff(dg, Yg, block, kind, deff))
+                    d.append(E._deff(dg, A * m, block, kind, deff))
             d = np.concatenate(d)
         return make_estimate(
             self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),

@@ -57,7 +57,7 @@ def _variables(data: pd.DataFrame, variables: str | Sequence[str]) -> _Columns:
     names = [variables] if isinstance(variables, str) else list(variables)
     if not names:
         raise ValueError("no variables given")
-    blocks, labels, any_cat = [], [], False
+    blocks, labels, any_cat = [], [], False  # blocks: (n, c) arrays, stacked column-major
     for name in names:
         if name not in data.columns:
             raise KeyError(
@@ -81,7 +81,12 @@ def _variables(data: pd.DataFrame, variables: str | Sequence[str]) -> _Columns:
                 raise TypeError(f"variable {name!r} has dtype {col.dtype}: not numeric") from exc
             blocks.append(x[:, None])
             labels.append((name, ""))
-    return _Columns(np.column_stack(blocks), labels, any_cat)
+    Y = np.empty((len(data), sum(b.shape[1] for b in blocks)), order="F")
+    j = 0
+    for b in blocks:
+        Y[:, j:j + b.shape[1]] = b
+        j += b.shape[1]
+    return _Columns(Y, labels, any_cat)
 
 
 def _index(labels: list, categorical: bool) -> pd.Index:
@@ -93,7 +98,8 @@ def _index(labels: list, categorical: bool) -> pd.Index:
 def _handle_missing(design, Y: np.ndarray, labels: list, na_rm: bool, data: pd.DataFrame):
     """Rows missing any variable: dropped from the domain when na_rm (keeping their PSU, as R's
     subset), an error otherwise.  Returns (effective design, Y with zeros outside)."""
-    missing = np.isnan(Y).any(axis=1) & design.domain
+    nan = np.isnan(Y)
+    missing = nan.any(axis=1) & design.domain
     if missing.any():
         if not na_rm:
             cols = np.isnan(Y[missing]).any(axis=0)
@@ -106,8 +112,11 @@ def _handle_missing(design, Y: np.ndarray, labels: list, na_rm: bool, data: pd.D
                 f"(their PSUs stay in the variance)"
             )
         design = design._restrict(~missing)
-    Y = np.where(design.domain[:, None], Y, 0.0)
-    Y = np.where(np.isnan(Y), 0.0, Y)
+    outside = ~design.domain
+    if outside.any() or nan.any():
+        Y = Y.copy(order="F")
+        Y[nan] = 0.0
+        Y[outside] = 0.0
     return design, Y
 
 
@@ -140,7 +149,13 @@ def _mean_stat(design, Y: np.ndarray) -> _Linear:
         return (W.T @ Y) / W.sum(axis=0)[:, None]
 
     def influence_fn():
-        return (w / psum)[:, None] * (Y - est)
+        # column by column into a column-major array: no temporaries of size n x k
+        f = w / psum
+        U = np.empty(Y.shape, order="F")
+        for j in range(Y.shape[1]):
+            np.subtract(Y[:, j], est[j], out=U[:, j])
+            U[:, j] *= f
+        return U
 
     return _Linear(est, point_fn, influence_fn)
 

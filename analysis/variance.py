@@ -148,12 +148,42 @@ def build_stages(
     return tuple(stages)
 
 
+def psu_totals(U: np.ndarray, st: Stage, groups: tuple[np.ndarray, int] | None = None):
+    """(P, k) PSU totals of U; with ``groups=(codes, G)`` the columns are expanded per group
+    (domain) without forming the (n, G*k) matrix: column g*k + j holds the totals of U[:, j]
+    over the rows with codes == g (rows with code -1 belong to no group)."""
+    k = U.shape[1]
+    if groups is None:
+        bins, size = st.psu, st.n_psu
+    else:
+        codes, G = groups
+        size = st.n_psu * G
+        bins = np.where(codes >= 0, st.psu * G + codes, size)  # extra bin: no group
+    if k > 64 and U.flags.c_contiguous:
+        if groups is not None:
+            rows = np.flatnonzero(codes >= 0)
+            M = sp.csr_matrix((np.ones(rows.shape[0]), (bins[rows], rows)),
+                              shape=(size, U.shape[0]))
+        else:
+            M = st.indicator
+        Z = np.asarray(M @ U)
+    else:
+        # one bincount per column: no copy of a column-major U, no sparse conversion
+        Z = np.empty((size, k))
+        for j in range(k):
+            Z[:, j] = np.bincount(bins, weights=U[:, j], minlength=size + 1)[:size]
+    if groups is None:
+        return Z
+    return Z.reshape(st.n_psu, G * k)
+
+
 def _stage_vcov(
-    U: np.ndarray, st: Stage, lonely_psu: str, present_rows: np.ndarray | None, stage_no: int
+    U: np.ndarray, st: Stage, lonely_psu: str, present_rows: np.ndarray | None, stage_no: int,
+    groups: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """One stage of R's onestage/onestrat for all strata (and all parent units) at once."""
-    k = U.shape[1]
-    Z = np.asarray(st.indicator @ U)  # (P, k) PSU totals
+    Z = psu_totals(U, st, groups)  # (P, k) PSU totals
+    k = Z.shape[1]
     n_h = st.stratum_n
     if present_rows is None:
         present = np.ones(st.n_strata, dtype=bool)
@@ -202,12 +232,15 @@ def stagewise_vcov(
     stages: tuple[Stage, ...],
     lonely_psu: str = "fail",
     present_rows: np.ndarray | None = None,
+    groups: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """Covariance (k x k) of the column sums of U under the multistage design.
 
     present_rows: boolean (n,) rows that belong to the (sub)design, as R's subset keeps them; a
     stratum without such rows is skipped (no lonely-PSU check), like R which never sees it.
     Later stages are added only when the design has an fpc (R's multistage rule).
+    groups: optional (codes (n,), G): the columns of U are expanded per group (domain), giving a
+    (G*k, G*k) covariance as if U had been the (n, G*k) matrix of domain influence values.
 
     Example: see the module docstring.
     """
@@ -216,11 +249,12 @@ def stagewise_vcov(
     U = np.asarray(U, dtype=np.float64)
     if U.ndim == 1:
         U = U[:, None]
-    V = np.zeros((U.shape[1], U.shape[1]))
+    k = U.shape[1] * (1 if groups is None else groups[1])
+    V = np.zeros((k, k))
     for s, st in enumerate(stages):
         if s > 0 and stages[0].stratum_popsize is None:
             break
         if s > 0 and not np.any(st.stratum_multiplier > 0):
             break
-        V += _stage_vcov(U, st, lonely_psu, present_rows, s + 1)
+        V += _stage_vcov(U, st, lonely_psu, present_rows, s + 1, groups)
     return V
