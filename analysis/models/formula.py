@@ -55,6 +55,22 @@ def _response_column(lhs: str, data: pd.DataFrame) -> str | None:
     return None
 
 
+def _numpy_friendly(data: pd.DataFrame) -> pd.DataFrame:
+    """Nullable numeric columns (Int64, Float64, boolean) as float64 with NaN for missing.
+
+    patsy tests missingness with ``np.isnan`` and fails on ``pd.NA`` ("boolean value of NA is
+    ambiguous"); validated survey frames use nullable dtypes throughout, so convert them here.
+    Categoricals and strings are left to patsy, which treats their NaN as missing.
+    """
+    nullable = [c for c, t in data.dtypes.items()
+                if isinstance(t, pd.api.extensions.ExtensionDtype)
+                and not isinstance(t, pd.CategoricalDtype)
+                and (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+    if not nullable:
+        return data
+    return data.assign(**{c: data[c].astype("float64") for c in nullable})
+
+
 def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironment,
                 response: str = "numeric") -> ModelFrame:
     """Evaluate ``formula`` on ``data``.
@@ -70,7 +86,7 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
     (['Intercept', 'x'], [True, True, False])
     """
     lhs, _ = _split(formula)
-    data = data.reset_index(drop=True)       # positions, whatever the caller's index was
+    data = _numpy_friendly(data.reset_index(drop=True))   # positions, whatever the caller's index was
     try:
         Y, X = patsy.dmatrices(formula, data, eval_env=eval_env, NA_action="drop",
                                return_type="dataframe")
