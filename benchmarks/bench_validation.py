@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -114,6 +115,8 @@ def main(argv=None):
         "ratio": round(statistics.median(t_val) / statistics.median(t_mask), 2),
         "validate_s_runs": [round(t, 3) for t in t_val],
         "masks_s_runs": [round(t, 3) for t in t_mask],
+        "load_average_1_5_15min_at_end": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
         "python": platform.python_version(), "pandas": pd.__version__,
         "pandera": __import__("pandera").__version__, "machine": platform.machine(),
     }

@@ -156,19 +156,21 @@ def _duplicates(raw: pd.DataFrame, data_cols: list[str], ids: pd.Series,
     fails = []
     if len(raw) == 0:
         return fails
-    # Exact copies: hash every record's cells, then confirm candidate pairs cell by cell, so a
-    # hash collision can never quarantine a row.
-    h = pd.util.hash_pandas_object(raw[data_cols], index=False).to_numpy()
-    cand = pd.Series(h).duplicated(keep="first").to_numpy()
+    # Exact copies share their response_id text, so only records whose response_id occurs more
+    # than once need comparing: hash their cells, then confirm candidate pairs cell by cell, so
+    # that a hash collision can never quarantine a row.
     copy_of = np.full(len(raw), -1, dtype=np.int64)
-    if cand.any():
-        first = pd.Series(np.arange(len(raw))).groupby(h).transform("first").to_numpy()
-        for i in np.flatnonzero(cand):  # few rows: duplicates are rare
-            j = first[i]
-            a = raw.iloc[i][data_cols].to_numpy(dtype=object)
-            b = raw.iloc[j][data_cols].to_numpy(dtype=object)
+    same_text_id = np.flatnonzero(raw["response_id"].duplicated(keep=False).to_numpy())
+    if same_text_id.size:
+        sub = raw.iloc[same_text_id][data_cols]
+        h = pd.util.hash_pandas_object(sub, index=False).to_numpy()
+        cand = pd.Series(h).duplicated(keep="first").to_numpy()
+        first = pd.Series(np.arange(h.size)).groupby(h).transform("first").to_numpy()
+        values = sub.to_numpy(dtype=object)
+        for k in np.flatnonzero(cand):  # few rows: duplicates are rare
+            a, b = values[k], values[first[k]]
             if all((x == y) or (pd.isna(x) and pd.isna(y)) for x, y in zip(a, b)):
-                copy_of[i] = j
+                copy_of[same_text_id[k]] = same_text_id[first[k]]
     exact = copy_of >= 0
     if exact.any():
         idx = np.flatnonzero(exact)
