@@ -29,6 +29,7 @@ from analysis.results import SurveyEstimate, critical_value, make_estimate
 
 CI_METHODS = ("logit", "beta", "likelihood", "asin", "mean", "xlogit", "wilson")
 QRULES = ("math", "hf7")
+QUANTILE_INTERVALS = ("mean", "beta", "xlogit", "asin", "score")
 
 
 # --------------------------------------------------------------------------- design matrices
@@ -560,8 +561,8 @@ _QRULE_FN = {"math": _qrule_math, "hf7": _qrule_hf7}
 def _quantile_table(design, variables, q, qrule, interval, na_rm, df, level):
     if qrule not in QRULES:
         raise ValueError(f"qrule must be one of {QRULES}, got {qrule!r}")
-    if interval != "mean":
-        raise ValueError(f"interval must be 'mean' (Woodruff), got {interval!r}")
+    if interval not in QUANTILE_INTERVALS:
+        raise ValueError(f"interval must be one of {QUANTILE_INTERVALS}, got {interval!r}")
     qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
     if np.any((qs < 0) | (qs > 1)):
         raise ValueError(f"quantiles must lie in [0, 1], got {qs.tolist()}")
@@ -582,14 +583,24 @@ def _quantile_table(design, variables, q, qrule, interval, na_rm, df, level):
         inx = w != 0
         for p in qs:
             qhat = rule(x[inx], w[inx], p)
-            # Woodruff: CI of the CDF at qhat (a mean of an indicator), inverted by the rule
-            Yi = np.where(d.domain, (x <= qhat).astype(np.float64), 0.0)[:, None]
-            stat = _mean_stat(d, Yi)
-            v = d._vcov(stat.point_fn, stat.influence_fn)[0, 0]
-            m, s_ = stat.estimate[0], np.sqrt(v)
-            p_lo, p_hi = m - crit * s_, m + crit * s_
-            low = np.nan if (np.isnan(p_lo) or p_lo < 0) else rule(x[inx], w[inx], p_lo)
-            high = np.nan if (np.isnan(p_hi) or p_hi > 1) else rule(x[inx], w[inx], p_hi)
+            if interval == "score":
+                low, high = _score_interval(d, x, p, rule, level, ci_df)
+            else:
+                # Woodruff: CI of the CDF at qhat (a mean of an indicator), mapped back
+                # through the quantile rule
+                Yi = np.where(d.domain, (x <= qhat).astype(np.float64), 0.0)[:, None]
+                stat = _mean_stat(d, Yi)
+                v = d._vcov(stat.point_fn, stat.influence_fn)[0, 0]
+                m, s_ = stat.estimate[0], np.sqrt(v)
+                if interval == "mean":
+                    p_lo, p_hi = m - crit * s_, m + crit * s_
+                else:
+                    p_lo, p_hi = (float(b[0]) for b in _prop_ci(
+                        d, Yi, np.array([m]), np.array([v]),
+                        {"beta": "beta", "xlogit": "xlogit", "asin": "asin"}[interval],
+                        level, ci_df, n_rows=d.n))
+                low = np.nan if (np.isnan(p_lo) or p_lo < 0) else rule(x[inx], w[inx], p_lo)
+                high = np.nan if (np.isnan(p_hi) or p_hi > 1) else rule(x[inx], w[inx], p_hi)
             rows.append((name, float(p)))
             est.append(qhat)
             lo.append(low)
@@ -600,4 +611,80 @@ def _quantile_table(design, variables, q, qrule, interval, na_rm, df, level):
     se = np.asarray(se)
     return make_estimate(index, np.asarray(est), np.diag(se**2), design.degf, dfs[0], "quantile",
                          level, ci=(np.asarray(lo), np.asarray(hi)), se=se,
-                         note=f"qrule={qrule}, Woodruff interval")
+                         note=f"qrule={qrule}, interval={interval}")
+
+
+def _r_zeroin(f, ax: float, bx: float, fa: float, fb: float, tol: float,
+              maxit: int = 1000) -> float:
+    """R's uniroot (R_zeroin2: Brent's method as in netlib zeroin), step for step, so that a
+    root of a step function lands where R's does."""
+    eps = np.finfo(float).eps
+    a, b = ax, bx
+    c, fc = a, fa
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    for _ in range(maxit + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * eps * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0.0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:
+                q, t1, t2 = fa / fc, fb / fc, fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b
+
+
+def _score_interval(d, x, p, rule, level, df):
+    """R survey 4.1 svyquantile(interval.type="score") (ffullerCI): invert the design-based
+    score test of P(X > theta) = 1 - p by R's uniroot, then map the unweighted share of
+    observations below each limit through the quantile rule (as R does)."""
+    alpha = 1 - level
+    xs = x[d.domain]
+    w = d.weights
+
+    def score(theta, limit):
+        U = np.where(d.domain, (x > theta).astype(np.float64) - (1 - p), 0.0)[:, None]
+        stat = _mean_stat(d, U)
+        v = d._vcov(stat.point_fn, stat.influence_fn)[0, 0]
+        return stat.estimate[0] / np.sqrt(v) - limit
+
+    q25, q75 = np.quantile(xs, [0.25, 0.75])
+    iqr = q75 - q25
+    lower_t, upper_t = xs.min() + iqr / 100, xs.max() - iqr / 100
+    tol = 1 / (100 * np.sqrt(d.n))
+    crit = stats.t.isf(alpha / 2, df) if np.isfinite(df) else stats.norm.isf(alpha / 2)
+    limits = []
+    for lim in (crit, -crit):
+        fa, fb = score(lower_t, lim), score(upper_t, lim)
+        if np.sign(fa) == np.sign(fb):
+            raise ValueError("score interval: the test statistic does not change sign over "
+                             "the data range (R's uniroot fails here too)")
+        root = _r_zeroin(lambda t, lim=lim: score(t, lim), lower_t, upper_t, fa, fb, tol)
+        limits.append(rule(x[w != 0], w[w != 0], float(np.mean(xs <= root))))
+    return limits[0], limits[1]

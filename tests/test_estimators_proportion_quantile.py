@@ -58,10 +58,13 @@ def test_proportion_rejects_non_binary_without_level(dstrat):
         dstrat.proportion("api00")
 
 
-@pytest.mark.parametrize("config,qrule", [("default_math_mean", "math"), ("hf7_mean", "hf7")])
-def test_svyquantile_matches_r(dclus1, reference, config, qrule):
+@pytest.mark.parametrize("config,qrule,interval", [
+    ("default_math_mean", "math", "mean"), ("hf7_mean", "hf7", "mean"),
+    ("math_beta", "math", "beta"), ("math_score", "math", "score"),
+])
+def test_svyquantile_matches_r(dclus1, reference, config, qrule, interval):
     ref = reference["b_cluster1"]["svyquantile"][config]
-    res = dclus1.quantile("api00", ref["quantiles"], qrule=qrule)
+    res = dclus1.quantile("api00", ref["quantiles"], qrule=qrule, interval=interval)
     keys = [str(q) for q in ref["quantiles"]]
     assert_close(res["estimate"], [ref["quantile"][k] for k in keys], what="quantile")
     assert_close(res["ci_low"], [ref["ci_lower"][k] for k in keys], what="lower")
