@@ -5,12 +5,13 @@ would give, so a design-based estimator on a sample targets exactly these number
 among the practices *asked* an item (not -7), with "don't know" (-8) in the denominator, unless
 the name says otherwise.
 
-Analysis variables (`analysis_variables`) follow the instrument's derived-variable rules:
-``tech_index`` (tm_* == 1), ``n_applicable`` (tm_* asked and answered), ``tech_share``,
-``org_index`` (responsible named + all staff trained + emergency plan + guideline known well),
-``n_info_sources`` (ticked sources, "none" excluded), ``kbv_size_class`` (3 if more than 20
-persons or large devices, 2 if 6-20, 1 if up to 5), and the 0/1 outcome ``incident`` (1 yes,
-0 no, missing for don't know / no answer).
+Analysis variables (`analysis_variables`): the instrument's derived variables ``tech_index``,
+``n_applicable``, ``tech_share``, ``org_index`` and ``kbv_size_class`` exactly as
+``schemas.derived`` computes them for a validated frame, plus ``n_info_sources`` (ticked
+sources, "none" excluded; missing if the question was unanswered), 0/1 indicators
+(``responsible_named``, ``training_all``, ``guideline_known``, ``provider_certified``) and the
+0/1 outcome ``incident`` (1 yes, 0 no, missing for don't know / no answer). ``info_index`` is
+not used: it is standardised within each sample, so it has no fixed population value.
 
 Census models (statsmodels, point estimates only; their formulas are stored with the numbers so
 that a survey fit on a sample can target the same coefficients):
@@ -23,7 +24,7 @@ that a survey fit on a sample can target the same coefficients):
 
 >>> from surveydata.simulate import simulate_population
 >>> t = population_truth(simulate_population(1))
->>> round(t["prevalence"]["incident_12m_yes"], 3)
+>>> round(t["prevalence"]["incident_12m_yes"], 2)
 0.08
 """
 
@@ -32,10 +33,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schemas import derived
+
 NA = -7
-TM = ("tm_antivirus", "tm_patching", "tm_backup_plan", "tm_backup_offline", "tm_restore_test", "tm_firewall",
-      "tm_disk_encryption", "tm_individual_accounts", "tm_mfa", "tm_network_segmentation",
-      "tm_admin_rights_restricted", "tm_mobile_lockcode")
+TM = derived.TECH_ITEMS
 
 MODELS = {
     "incident_logit": {
@@ -70,23 +71,20 @@ def analysis_variables(frame: pd.DataFrame) -> pd.DataFrame:
     [12, 2, 1]
     """
     out = frame.copy()
-    tm = frame[[c for c in TM if c in frame]].to_numpy()
-    out["tech_index"] = (tm == 1).sum(axis=1)
-    out["n_applicable"] = ((tm != NA) & (tm != -9)).sum(axis=1)
-    out["tech_share"] = out["tech_index"] / out["n_applicable"].where(out["n_applicable"] > 0)
+    # the instrument's derived variables, computed by schemas (never re-implemented here)
+    tech = derived.tech_index(frame)
+    out["tech_index"] = tech["tech_index"]
+    out["n_applicable"] = tech["n_applicable"]
+    out["tech_share"] = tech["tech_share"].astype("float64")
+    out["org_index"] = derived.org_index(frame)
+    out["kbv_size_class"] = derived.kbv_size_class(frame)
     out["responsible_named"] = frame["it_security_responsible"].isin([1, 2]).astype(int)
     out["training_all"] = (frame["training_12m"] == 1).astype(int)
     out["guideline_known"] = (frame["guideline_awareness"] == 1).astype(int)
-    out["org_index"] = (out["responsible_named"] + out["training_all"] + (frame["emergency_plan"] == 1)
-                        + out["guideline_known"]).astype(int)
     src = [c for c in frame.columns if c.startswith("info_sources__") and c != "info_sources__none"]
     if src:
         ticks = frame[src]
         out["n_info_sources"] = (ticks == 1).sum(axis=1).where((ticks >= 0).all(axis=1))
-    persons = frame["n_persons_data"].where(frame["n_persons_data"] > 0)
-    size = np.select([persons > 20, persons >= 6, persons >= 1], [3, 2, 1], default=0)
-    size = np.where(frame["large_devices"] == 1, 3, size)
-    out["kbv_size_class"] = pd.Series(size, index=frame.index).where(size > 0)
     out["incident"] = frame["incident_12m"].map({1: 1.0, 2: 0.0})
     out["provider_certified"] = (frame["provider_kbv_certified"] == 1).astype(int)
     und = frame["guideline_understandable"]
@@ -163,6 +161,8 @@ def census_models(population: pd.DataFrame) -> dict:
     import statsmodels.formula.api as smf
 
     d = analysis_variables(population)
+    integer = ["tech_index", "n_applicable", "org_index", "kbv_size_class"]
+    d = d.dropna(subset=integer).astype({c: "int64" for c in integer})   # a census has no -9
     out = {}
     spec = MODELS["incident_logit"]
     sub = d[d["incident"].notna()]
