@@ -100,12 +100,10 @@ def tech_index(frame: pd.DataFrame) -> pd.DataFrame:
         >>> int(t.tech_index[0]), int(t.n_applicable[0]), float(t.tech_share[0])
         (4, 8, 0.5)
     """
-    m = np.column_stack(
-        [frame[c].to_numpy(dtype="int64", na_value=NOT_APPLICABLE) for c in TECH_ITEMS]
-    )
+    m = np.vstack([frame[c].to_numpy(dtype="int64", na_value=NOT_APPLICABLE) for c in TECH_ITEMS])
     applicable = (m != NOT_APPLICABLE) & (m != NO_ANSWER)
-    n_applicable = applicable.sum(axis=1)
-    count = (m == 1).sum(axis=1)
+    n_applicable = applicable.sum(axis=0)
+    count = (m == 1).sum(axis=0)
     none = n_applicable == 0
     out = pd.DataFrame(
         {
@@ -171,12 +169,12 @@ def info_index(frame: pd.DataFrame, inst: Instrument) -> pd.Series:
         >>> info_index(raw, inst).round(6).tolist()
         [-0.304554, 1.022772, -0.718218]
     """
-    cols = [c for c in inst.multi_columns("info_sources") if not c.endswith("__none")]
     all_cols = inst.multi_columns("info_sources")
-    m = np.column_stack([frame[c].to_numpy(dtype="int64", na_value=NO_ANSWER) for c in all_cols])
-    answered = ((m == 0) | (m == 1)).all(axis=1)
+    sources = np.array([not c.endswith("__none") for c in all_cols])
+    m = np.vstack([frame[c].to_numpy(dtype="int64", na_value=NO_ANSWER) for c in all_cols])
+    answered = ((m == 0) | (m == 1)).all(axis=0)
     n_sources = pd.Series(
-        np.where(answered, (np.column_stack([frame[c] == 1 for c in cols])).sum(axis=1), np.nan),
+        np.where(answered, (m[sources] == 1).sum(axis=0), np.nan),
         index=frame.index,
     )
     components = [

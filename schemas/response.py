@@ -286,12 +286,13 @@ _NA_CODE = -(2**31)  # stands for an empty cell inside the code matrices below
 
 
 def _matrix(frame: pd.DataFrame, columns) -> np.ndarray:
-    """Integer codes of `columns` as an (n, k) numpy array, empty cells as _NA_CODE.
+    """Integer codes of `columns` as a (k, n) numpy array (one row per column, so each stays
+    contiguous), empty cells as _NA_CODE.
 
     Row-wise work on a frame of nullable extension columns is slow in pandas; on one numpy
     block it is a single vectorised pass.
     """
-    return np.column_stack([frame[c].to_numpy(dtype="int64", na_value=_NA_CODE) for c in columns])
+    return np.vstack([frame[c].to_numpy(dtype="int64", na_value=_NA_CODE) for c in columns])
 
 
 def _answered(frame: pd.DataFrame, item: Item) -> np.ndarray:
@@ -299,11 +300,11 @@ def _answered(frame: pd.DataFrame, item: Item) -> np.ndarray:
     if item.type == "text":
         return frame[item.var].notna().to_numpy()
     m = _matrix(frame, item.columns)
-    return ((m != NOT_APPLICABLE) & (m != _NA_CODE)).any(axis=1)
+    return ((m != NOT_APPLICABLE) & (m != _NA_CODE)).any(axis=0)
 
 
 def _coded_not_applicable(frame: pd.DataFrame, item: Item) -> np.ndarray:
-    return (_matrix(frame, item.columns) == NOT_APPLICABLE).any(axis=1)
+    return (_matrix(frame, item.columns) == NOT_APPLICABLE).any(axis=0)
 
 
 def _skip_checks(item: Item) -> list[CheckSpec]:
@@ -344,7 +345,7 @@ def _multi_checks(item: Item) -> list[CheckSpec]:
     if NO_ANSWER in item.missing:
 
         def _chk_all_or_none(f, cols=cols):
-            n = (_matrix(f, cols) == NO_ANSWER).sum(axis=1)
+            n = (_matrix(f, cols) == NO_ANSWER).sum(axis=0)
             return as_series(f, (n == 0) | (n == len(cols)))
 
         specs.append(
@@ -363,7 +364,7 @@ def _multi_checks(item: Item) -> list[CheckSpec]:
 
         def _chk_exclusive(f, col=col, others=others):
             m = _matrix(f, [col, *others]) == 1
-            return as_series(f, ~(m[:, 0] & m[:, 1:].any(axis=1)))
+            return as_series(f, ~(m[0] & m[1:].any(axis=0)))
 
         specs.append(
             CheckSpec(
@@ -379,7 +380,7 @@ def _multi_checks(item: Item) -> list[CheckSpec]:
         k = item.max_select
 
         def _chk_max_select(f, cols=cols, k=k):
-            return as_series(f, (_matrix(f, cols) == 1).sum(axis=1) <= k)
+            return as_series(f, (_matrix(f, cols) == 1).sum(axis=0) <= k)
 
         specs.append(
             CheckSpec(
@@ -395,8 +396,8 @@ def _multi_checks(item: Item) -> list[CheckSpec]:
         # An answered multi-choice item with an explicit 'none' option should tick something.
         def _chk_something_ticked(f, cols=cols):
             m = _matrix(f, cols)
-            answered = ((m == 0) | (m == 1)).all(axis=1)
-            return as_series(f, ~answered | (m == 1).any(axis=1))
+            answered = ((m == 0) | (m == 1)).all(axis=0)
+            return as_series(f, ~answered | (m == 1).any(axis=0))
 
         specs.append(
             CheckSpec(

@@ -58,11 +58,11 @@ def _can_be_missing(item: Item) -> bool:
 
 
 def _missing_reason(codes: np.ndarray, index) -> pd.Series:
-    """Categorical reason from an (n,) or (n, k) integer code array (any column decides)."""
+    """Categorical reason from an (n,) or a (k, n) integer code array (any column decides)."""
     if codes.ndim == 2:
         # a multi-choice item is -7 or -9 in all its columns (the schema checks that)
-        codes = np.where((codes < 0).any(axis=1), codes.min(axis=1), 0)
-    position = np.full(codes.shape[0], -1, dtype=np.int8)
+        codes = np.where((codes < 0).any(axis=0), codes.min(axis=0), 0)
+    position = np.full(codes.shape[-1], -1, dtype=np.int8)
     for pos, code in enumerate((NOT_APPLICABLE, DONT_KNOW, NO_ANSWER)):
         position[codes == code] = pos
     cat = pd.Categorical.from_codes(position, categories=list(MISSING_CATEGORIES))
@@ -149,11 +149,11 @@ def to_typed(
         if item.type == "multi":
             for col in item.columns:
                 _check_codes(frame, col, [0, 1, NOT_APPLICABLE, NO_ANSWER])
-            matrix = np.column_stack(
+            matrix = np.vstack(
                 [frame[c].to_numpy(dtype="int64", na_value=_NA_CODE) for c in item.columns]
             )
             for j, col in enumerate(item.columns):
-                v = matrix[:, j]
+                v = matrix[j]
                 out[col] = pd.Series(
                     pd.arrays.BooleanArray(v == 1, (v != 0) & (v != 1)), index=frame.index
                 )
