@@ -105,6 +105,17 @@ def _nullable(values: pa.Array, dtype: str):
     return out
 
 
+def _from_numbers(values: pd.Series, kind: str):
+    """A column that is already numeric (a frame built in Python, e.g. by the simulator):
+    integers pass, floats must be whole numbers for codes and counts."""
+    if kind == ins.NUMBER:
+        return values.astype("float64"), np.zeros(len(values), dtype=bool)
+    x = values.astype("Float64")
+    whole = (x.round() == x).fillna(True).to_numpy(dtype=bool)
+    out = x.where(pd.Series(whole, index=values.index)).astype("Int64")
+    return out, ~whole
+
+
 def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Text -> the raw coded frame of `schemas.response.raw_dtypes` (Int64 codes and counts,
     float64 duration, str for string codes, ids, date-times and free text); failures as data.
@@ -121,6 +132,14 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         text = raw[col.name]
         if col.kind == ins.TEXT:
             coded[col.name] = text.fillna("").astype("str")
+            continue
+        if col.kind in (ins.INT_CODE, ins.NUMBER) and pd.api.types.is_numeric_dtype(text.dtype):
+            coded[col.name], bad = _from_numbers(text, col.kind)
+            if bad.any():
+                idx = np.flatnonzero(bad)
+                shown = text.astype("str").to_numpy(dtype=object)[idx]
+                fails.append(_failures(idx, col.name, shown, f"dtype:{col.name}",
+                                       f"{col.name} must be a whole number (a code or a count)"))
             continue
         a = _arrow_text(text)
         s = pc.utf8_trim_whitespace(a)

@@ -230,10 +230,21 @@ def test_valid_keeps_line_and_missing_code_distinction(inst, base):
     assert v["municipality_size"].iloc[1:3].isna().all()  # no answer value in the value column
     # ... but don't know and no answer stay apart, and -7 is kept as not applicable
     assert v["municipality_size__missing"].iloc[1:3].tolist() == ["dont_know", "no_answer"]
-    assert v["large_devices__missing"].iloc[0] is np.nan or pd.isna(v["large_devices__missing"].iloc[0])
+    assert pd.isna(v["large_devices__missing"].iloc[0])  # row 0 was asked and answered
     skipped = v["practice_type"].isin(["Hausärztlich", "Psychotherapeutisch",
                                        "Zahnärztlich / kieferorthopädisch"])
     assert (v.loc[skipped, "large_devices__missing"] == "not_applicable").all()
     assert isinstance(v["practice_type"].dtype, pd.CategoricalDtype)
     assert str(v["n_physicians"].dtype) == "Int64"
     assert {"kbv_size_class", "tech_index", "risk_gap", "east_west"} <= set(v.columns)
+
+
+def test_numeric_frames_from_python_are_accepted(inst, base):
+    """A coded frame built in Python (ints, floats) validates like its text export."""
+    coded = valid_coded(inst, 12, seed=11)
+    coded["n_workstations"] = coded["n_workstations"].astype(float)
+    coded.loc[3, "n_workstations"] = 2.5
+    res = validate(coded, inst)
+    assert res.failures[["line", "column", "value", "rule"]].values.tolist() == [
+        [5, "n_workstations", "2.5", "dtype:n_workstations"]]
+    assert res.report["n_valid"] == 11
