@@ -85,5 +85,13 @@ OUT$misc <- list(
   svymean_stype_dclus2 = st(svymean(~stype, dclus2), dclus2),
   svytotal_stype_dclus2_deff = st(svytotal(~stype, dclus2, deff = TRUE), dclus2)
 )
+## 5. domains of a post-stratified design (calibration residuals inside the domain variance)
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+dps <- postStratify(dclus1, ~stype, pop.types)
+OUT$calibrated_domains <- list(
+  spec = "postStratify(dclus1, ~stype, pop.types) with E/H/M = 4421/755/1018",
+  svyby_mean_api00_schwide = by_res(svyby(~api00, ~sch.wide, dps, svymean)),  # covmat=TRUE errors in survey 4.1 on calibrated designs
+  subset_yes_svytotal_enroll = { dy <- subset(dps, sch.wide == "Yes"); st(svytotal(~enroll, dy), dy) }
+)
 writeLines(to_json(OUT), "extra_design.json")
 cat("wrote extra_design.json\n")
