@@ -89,6 +89,9 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "validation_results.json"))
+    ap.add_argument("--read", action="store_true",
+                    help="also time read_export of the rows written as a semicolon CSV "
+                         "(benchmarks/data/, git-ignored)")
     args = ap.parse_args(argv)
     inst = schemas.load_instrument()
     t0 = time.perf_counter()
@@ -103,6 +106,19 @@ def main(argv=None):
         bad = masks(raw, inst)
         t_mask.append(time.perf_counter() - t0)
         print(f"validate {t_val[-1]:.2f} s   masks {t_mask[-1]:.2f} s")
+    t_read = None
+    if args.read:
+        from surveydata import read_export
+        from tests.export_factory import to_csv_bytes
+
+        path = ROOT / "benchmarks" / "data" / f"validation_{len(raw)}.csv"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(to_csv_bytes(raw.drop(columns="line"), sep=";"))
+        t0 = time.perf_counter()
+        back = read_export(path, inst)
+        t_read = round(time.perf_counter() - t0, 3)
+        assert len(back) == len(raw)
+        print(f"read_export {t_read:.2f} s ({path.stat().st_size / 1e6:.0f} MB)")
     r = res.report
     assert r["n_raw"] == r["n_valid"] + r["n_quarantined"] == len(raw)
     assert r["n_quarantined"] == int(bad.sum()), (r["n_quarantined"], int(bad.sum()))
@@ -115,6 +131,7 @@ def main(argv=None):
         "ratio": round(statistics.median(t_val) / statistics.median(t_mask), 2),
         "validate_s_runs": [round(t, 3) for t in t_val],
         "masks_s_runs": [round(t, 3) for t in t_mask],
+        "read_export_s": t_read,
         "load_average_1_5_15min_at_end": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(), "pandas": pd.__version__,

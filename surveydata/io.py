@@ -375,9 +375,12 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
             renames.update(meta_renames)
         missing = [c for c in expected if c not in raw.columns]
         if missing:
+            shown = ", ".join(missing[:8]) + (f", ... ({len(missing) - 8} more)"
+                                              if len(missing) > 8 else "")
             raise ExportError(
-                path, f"missing required column(s): {', '.join(missing)} "
-                f"({len(missing)} of {len(expected)} instrument columns absent)",
+                path, f"missing required column(s): {shown} "
+                f"({len(missing)} of {len(expected)} instrument columns absent; "
+                f"separator {info.get('separator')!r}, encoding {info.get('encoding')!r})",
                 line=1, column=missing[0])
     known = set(expected) | {LINE_COLUMN, ROW_ERROR_COLUMN}
     info["extra_columns"] = [c for c in raw.columns if c not in known] if inst is not None else []

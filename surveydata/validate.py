@@ -403,8 +403,8 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
 
     valid = _typed(coded.iloc[valid_idx], inst, lang)
     valid.insert(0, LINE_COLUMN, lines[valid_idx])
-    for c in extra:
-        valid[c] = raw[c].iloc[valid_idx].to_numpy(dtype=object)
+    for c in extra:  # kept as the text they were
+        valid[c] = pd.array(raw[c].iloc[valid_idx].to_numpy(dtype=object), dtype="str")
     valid = valid.reset_index(drop=True)
     flags = quality.flags(coded.iloc[valid_idx].reset_index(drop=True), inst,
                           lines[valid_idx])
