@@ -4,6 +4,8 @@ import doctest
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import schemas.conditions
 from schemas.conditions import ConditionError, parse_condition
@@ -144,3 +146,120 @@ def test_never_evaluates_python(frame, monkeypatch):
 def test_docstring_examples():
     result = doctest.testmod(schemas.conditions, optionflags=doctest.IGNORE_EXCEPTION_DETAIL)
     assert result.failed == 0 and result.attempted > 0
+
+
+# --------------------------------------------------------------------------- property test
+# Random conditions are written as text, parsed, evaluated column-wise, and compared with a
+# plain row-by-row three-valued interpreter written independently here.
+
+
+_INT_VALUES = [-9, -8, -7, 0, 1, 2, 3, None]
+_STR_VALUES = ["BW", "BE", "SN", None]
+_OPS = ["==", "!=", "<", "<=", ">", ">="]
+
+
+def _leaf():
+    int_cmp = st.tuples(
+        st.just("cmp"),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(_OPS),
+        st.sampled_from([-9, -7, 0, 1, 2, 3]),
+    )
+    var_cmp = st.tuples(st.just("cmpvar"), st.just("a"), st.sampled_from(_OPS), st.just("b"))
+    in_list = st.tuples(
+        st.just("in"),
+        st.sampled_from(["a", "b"]),
+        st.booleans(),
+        st.lists(st.sampled_from([-9, -8, 1, 2, 3]), min_size=1, max_size=3),
+    )
+    str_in = st.tuples(
+        st.just("in"),
+        st.just("s"),
+        st.booleans(),
+        st.lists(st.sampled_from(["BW", "BE", "TH"]), min_size=1, max_size=2),
+    )
+    return st.one_of(int_cmp, var_cmp, in_list, str_in)
+
+
+_TREES = st.recursive(
+    _leaf(),
+    lambda kids: st.one_of(
+        st.tuples(st.just("not"), kids),
+        st.tuples(st.sampled_from(["and", "or"]), kids, kids),
+    ),
+    max_leaves=8,
+)
+
+
+def _text(node) -> str:
+    kind = node[0]
+    if kind == "cmp":
+        return f"{node[1]} {node[2]} {node[3]}"
+    if kind == "cmpvar":
+        return f"{node[1]} {node[2]} {node[3]}"
+    if kind == "in":
+        values = ", ".join(repr(v) for v in node[3])
+        return f"{node[1]} {'not in' if node[2] else 'in'} [{values}]"
+    if kind == "not":
+        return f"not ({_text(node[1])})"
+    return f"({_text(node[1])}) {kind} ({_text(node[2])})"
+
+
+def _row(node, row):
+    """Kleene logic with None as unknown."""
+    kind = node[0]
+    if kind in ("cmp", "cmpvar"):
+        left = row[node[1]]
+        right = row[node[3]] if kind == "cmpvar" else node[3]
+        if left is None or right is None:
+            return None
+        return {
+            "==": left == right,
+            "!=": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+        }[node[2]]
+    if kind == "in":
+        v = row[node[1]]
+        if v is None:
+            return None
+        return (v not in node[3]) if node[2] else (v in node[3])
+    if kind == "not":
+        x = _row(node[1], row)
+        return None if x is None else not x
+    x, y = _row(node[1], row), _row(node[2], row)
+    if kind == "and":
+        if x is False or y is False:
+            return False
+        return None if x is None or y is None else True
+    if x is True or y is True:
+        return True
+    return None if x is None or y is None else False
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tree=_TREES,
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(_INT_VALUES), st.sampled_from(_INT_VALUES), st.sampled_from(_STR_VALUES)
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_evaluate_matches_a_row_by_row_interpreter(tree, rows):
+    frame = pd.DataFrame(
+        {
+            "a": pd.array([r[0] for r in rows], dtype="Int64"),
+            "b": pd.array([r[1] for r in rows], dtype="Int64"),
+            "s": pd.Series([r[2] for r in rows], dtype="str"),
+        }
+    )
+    cond = parse_condition(_text(tree))
+    expected = [_row(tree, {"a": r[0], "b": r[1], "s": r[2]}) is True for r in rows]
+    assert cond.evaluate(frame).tolist() == expected
+    # the normalised text parses to the same tree
+    assert parse_condition(cond.text).tree == cond.tree
