@@ -213,8 +213,13 @@ class SurveyDesign(_Design):
     Example
     -------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6], "c": [1, 1, 2, 2, 3, 3]})
-    >>> d = SurveyDesign(df, weights=None, psu="c", fpc=None, probs=None) # doctest: +SKIP
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6], "c": [1, 1, 2, 2, 3, 3],
+    ...                    "w": [10.0] * 6, "N": [30] * 6})
+    >>> d = SurveyDesign(df, weights="w", psu="c", fpc="N")
+    >>> d.degf
+    2
+    >>> round(float(d.mean("y")["se"].iloc[0]), 4)
+    1.0954
     """
 
     def __init__(

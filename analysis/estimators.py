@@ -189,10 +189,18 @@ def _ratio_stat(design, num: np.ndarray, den: np.ndarray) -> _Linear:
     return _Linear(est, point_fn, influence_fn)
 
 
+def _n_obs(design) -> int:
+    """R's nobs for design effects: rows with non-zero weight (Taylor designs), rows of the
+    design (replicate designs, whose subsets drop rows)."""
+    if getattr(design, "repweights", None) is not None:
+        return design.n
+    return int(np.count_nonzero(design.weights))
+
+
 def _weighted_var(design, Y: np.ndarray) -> np.ndarray:
-    """R's svyvar diagonal: sum w (y - ybar)^2 / sum w * n/(n-1), n = rows with w != 0."""
+    """R's svyvar diagonal: sum w (y - ybar)^2 / sum w * n/(n-1), n = _n_obs(design)."""
     w = design.weights
-    n = np.count_nonzero(w)
+    n = _n_obs(design)
     psum = w.sum()
     ybar = (w @ Y) / psum
     return (w @ (Y - ybar) ** 2) / psum * n / (n - 1)
@@ -204,7 +212,7 @@ def _deff(design, Y: np.ndarray, V: np.ndarray, kind: str, mode) -> np.ndarray:
     mode True: SRS without replacement (factor (N - n)/N, N = sum of weights);
     mode "replace": SRS with replacement."""
     w = design.weights
-    nobs = np.count_nonzero(w)
+    nobs = _n_obs(design)
     psum = w.sum()
     s2 = _weighted_var(design, Y)
     if kind == "mean":
@@ -352,8 +360,10 @@ class EstimatorMixin:
         """Quantiles with Woodruff confidence intervals (R survey 4.1 svyquantile).
 
         qrule "math" (R's default: the smallest x whose weighted CDF reaches q) or "hf7"
-        (linear interpolation); interval "mean": a t(degf) Wald interval for the CDF at the
-        estimate, mapped back through the quantile rule; se = CI width / (2 t).
+        (linear interpolation); interval "mean" (default): a t(degf) Wald interval for the CDF
+        at the estimate, mapped back through the quantile rule; "beta", "xlogit", "asin": the
+        CDF interval by that svyciprop method; "score": R's inverted score test (ffullerCI).
+        se = CI width / (2 t), as R.
 
         >>> d.quantile("api00", [0.25, 0.5, 0.75])  # doctest: +SKIP
         """

@@ -11,16 +11,16 @@ where z_i is the PSU total of U, zbar_h = sum_i z_i / n_h, scale_h = (1 - f_h) n
 sampling fractions n/N of all earlier stages (R recurses into later stages only when an fpc is
 given).  Lonely PSUs (strata with a single PSU) follow R's ``survey.lonely.psu`` rules.
 
-Everything is vectorised: PSU totals come from one sparse indicator product per stage; the only
-Python loop is over stages.
+Everything is vectorised: PSU totals come from np.bincount (or one sparse product) per stage;
+the only Python loops are over stages and over the k columns.
 
 Example
 -------
 >>> import numpy as np
 >>> st = build_stages(strata=[np.array([0, 0, 1, 1])], psu=[np.arange(4)], popsize=None,
 ...                   strata_labels=[np.array(["a", "b"])])
->>> float(stagewise_vcov(np.array([[1.0], [3.0], [2.0], [2.0]]), st, "fail")[0, 0])
-2.0
+>>> round(float(stagewise_vcov(np.array([[1.0], [3.0], [2.0], [2.0]]), st, "fail")[0, 0]), 10)
+4.0
 """
 from __future__ import annotations
 
