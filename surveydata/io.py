@@ -10,6 +10,10 @@
 * ``_row_error``: empty, or why the record is malformed (more or fewer fields than the header).
   A malformed record is kept (and later quarantined), never dropped.
 
+Blank lines are not records. Neither are records holding nothing but separators and whitespace
+(``;;;;`` rows that Excel leaves below the data): their lines are listed in
+``raw.attrs["export"]["empty_records_skipped"]`` and in the validation report.
+
 ``raw.attrs["export"]`` records the provenance: path, sha256 of the file's bytes, detected
 format, encoding and separator, unknown extra columns, and columns renamed from a platform's
 naming convention.
@@ -138,18 +142,22 @@ class _Records:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    empty_lines: list[int]  # records with nothing but separators and whitespace (not rows)
 
 
 def _parse_csv(text: str, sep: str, path) -> _Records:
     """Split into records with csv (quotes, doubled quotes, embedded newlines) and record lines."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=True)
-    rows, lines = [], []
+    rows, lines, empty = [], [], []
     previous_end = 0
     try:
         for record in reader:
             start = previous_end + 1
             previous_end = reader.line_num
             if not record:  # a blank line is not a record
+                continue
+            if not record[0].strip() and all(not f.strip() for f in record) and rows:
+                empty.append(start)  # ";;;;" rows that Excel leaves below the data
                 continue
             rows.append(record)
             lines.append(start)
@@ -158,7 +166,7 @@ def _parse_csv(text: str, sep: str, path) -> _Records:
     if not rows:
         raise ExportError(path, "the file is empty (no header line)", line=1)
     header = [_clean_name(n) for n in rows[0]]
-    return _Records(header, rows[1:], lines[1:])
+    return _Records(header, rows[1:], lines[1:], empty)
 
 
 def _frame(rec: _Records, path) -> pd.DataFrame:
@@ -364,7 +372,8 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
         records = _parse_csv(text, sep, path)
         kind = format or _detect_format(path, records.header)
         raw = _frame(records, path)
-        info.update(format=kind, encoding=encoding, separator=sep)
+        info.update(format=kind, encoding=encoding, separator=sep,
+                    empty_records_skipped=records.empty_lines)
 
     renames = {}
     if inst is not None:

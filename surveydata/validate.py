@@ -65,6 +65,11 @@ class ValidationResult:
         top = sorted(r["failures_by_rule"].items(), key=lambda kv: -kv[1])[:5]
         if top:
             lines.append("most frequent reasons: " + ", ".join(f"{k} ({v})" for k, v in top))
+        skipped = r.get("empty_records_skipped") or []
+        if skipped:
+            lines.append(f"{len(skipped)} empty record(s) (only separators) not counted as rows: "
+                         f"line(s) {', '.join(map(str, skipped[:10]))}"
+                         + (" ..." if len(skipped) > 10 else ""))
         if r.get("extra_columns"):
             lines.append(f"extra columns kept: {', '.join(r['extra_columns'])}")
         return "\n".join(lines)
@@ -493,5 +498,6 @@ def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:
         "n_flagged_rows": int(flags["line"].nunique()) if len(flags) else 0,
         "flags_by_rule": {k: int(v) for k, v in flags.groupby("flag").size().sort_index().items()},
         "extra_columns": list(extra),
+        "empty_records_skipped": list(src.get("empty_records_skipped", [])),
         "renamed_columns": dict(src.get("renamed_columns", {})),
     }

@@ -237,3 +237,13 @@ def test_line_numbers_are_integers_and_values_text(tmp_path, inst, text):
     raw = read_export(path, inst)
     assert raw["line"].dtype == np.int64
     assert all(str(raw[c].dtype) == "str" for c in text.columns)
+
+
+def test_separator_only_rows_are_skipped_and_listed(tmp_path, inst, text):
+    body = to_csv_bytes(text.iloc[3:5], sep=";").decode().splitlines()
+    empty = ";" * (len(text.columns) - 1)
+    path = tmp_path / "excel.csv"
+    path.write_text("\n".join([body[0], body[1], empty, body[2], empty, " ;  ;"]) + "\n")
+    raw = read_export(path, inst)
+    assert raw["line"].tolist() == [2, 4]
+    assert raw.attrs["export"]["empty_records_skipped"] == [3, 5, 6]
