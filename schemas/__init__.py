@@ -44,6 +44,10 @@ Analysis frame and derived variables
 
 Codebook
     codebook(inst, lang="de", fmt="md") -> str                   # fmt "md" or "html"
+
+Modules: conditions (grammar), instrument (dataclasses, loading, self-validation), response
+(checks and the pandera schema), typed (analysis frame), derived (derived variables), codebooks,
+instruments/*.yaml (the questionnaires); populations is the weighting margins (separate owner).
 """
 
 from .codebooks import codebook
