@@ -142,8 +142,9 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
 
     @property
     def data(self) -> pd.DataFrame:
-        """The design's data (never mutated; under pandas copy-on-write edits do not leak in)."""
-        return self._data
+        """The design's data: a shallow copy-on-write view, so editing it (or the frame the
+        design was built from) never changes the design."""
+        return self._data.copy(deep=False)
 
     @property
     def weights(self) -> np.ndarray:

@@ -134,3 +134,11 @@ def test_single_psu_design_is_an_error():
     df = pd.DataFrame({"y": [1.0, 2.0], "c": [1, 1], "w": [1.0, 1.0]})
     with pytest.raises(DesignError, match="only one primary sampling unit"):
         SurveyDesign(df, weights="w", psu="c")
+
+
+def test_editing_the_returned_data_does_not_change_the_design(apistrat):
+    d = SurveyDesign(apistrat, weights="pw", strata="stype", fpc="fpc")
+    before = d.mean("api00")["estimate"].iloc[0]
+    view = d.data
+    view.loc[0, "api00"] = 10_000
+    assert d.mean("api00")["estimate"].iloc[0] == before
