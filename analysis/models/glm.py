@@ -26,7 +26,7 @@ from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarn
 
 from ._design import describe_design, is_replicate, restrict
 from .formula import ModelFrame, model_frame
-from .irls import irls, mean_and_derivative
+from .irls import irls, mean_and_derivative, tall_matmul
 from .modelwarnings import SurveyModelWarning, relay_statsmodels_warnings
 from .results import SvyGLMResults
 
@@ -189,11 +189,24 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
         # exp overflow in the logistic, whose limit 0/1 is the right value); one warning of ours
         # below reports it instead
         handled += (PerfectSeparationWarning, RuntimeWarning)
+    # statsmodels' IRLS solves a least-squares problem by SVD in every step (about 0.5 s per step
+    # at a million rows); our normal-equation IRLS (irls.py) finds the estimate, and statsmodels'
+    # Newton method, started there, confirms it (score ~ 0) in one step and reports it.
+    # If that start fails (separation, saturated means), statsmodels' own IRLS runs from scratch.
+    # (to 1e-7: Newton's quadratic step from there lands at ~1e-14)
+    start, failed = irls(fit.X, fit.y, fit.offset, (w / w_scale)[:, None], fam, None, tol=1e-7,
+                         full_output=True)
     with relay_statsmodels_warnings(what, ignore=handled):
         sm_model = sm.GLM(fit.y, fit.X, family=fam, var_weights=w / w_scale, offset=fit.offset)
-        sm_fit = sm_model.fit(maxiter=100, tol_criterion="params", atol=1e-12, rtol=1e-10)
-    if not sm_fit.converged:
-        warnings.warn(f"{what}: IRLS did not converge in 100 iterations; estimates are unreliable",
+        if failed[0] or not np.all(np.isfinite(start[0])):
+            sm_fit = sm_model.fit(maxiter=100, tol_criterion="params", atol=1e-12, rtol=1e-10)
+            converged = sm_fit.converged
+        else:
+            sm_fit = sm_model.fit(start_params=start[0], method="newton", maxiter=100, tol=1e-10,
+                                  disp=False)
+            converged = sm_fit.mle_retvals["converged"]
+    if not converged:
+        warnings.warn(f"{what}: the fit did not converge in 100 iterations; estimates are unreliable",
                       SurveyModelWarning, stacklevel=3)
     beta = np.asarray(sm_fit.params, dtype=float)
     mu, _ = mean_and_derivative(fam.link, fit.linear_predictor(beta))
@@ -239,16 +252,20 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
                    eval_env=patsy.EvalEnvironment.capture(1))
     fam, fit, w, used = pt.family, pt.fit, pt.w, pt.used
     S, A, _ = fit.scores_and_information(pt.beta, w)
-    A_inv = np.linalg.inv(A)
+    U_used = tall_matmul(S, np.linalg.inv(A))      # influence values of the rows used
     n = len(design.data)
 
     def influence():
+        if used.all():
+            return U_used
         U = np.zeros((n, len(pt.beta)))
-        U[used] = S @ A_inv
+        U[used] = U_used
         return U
 
     def refit(W):
-        return irls(fit.X, fit.y, fit.offset, W[used], fam, pt.beta, what=f"{pt.what} replicate")
+        Wu = W if used.all() else W[used]
+        # replicate estimates to 1e-8 relative: far below their spread, as R's glm.fit epsilon
+        return irls(fit.X, fit.y, fit.offset, Wu, fam, pt.beta, tol=1e-8, what=f"{pt.what} replicate")
 
     # the design restricted to the rows used (R: design[-na.action, ] / design[subset, ])
     model_design = restrict(design, used)
@@ -269,7 +286,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
         design=design, design_text=describe_design(design), model_frame=pt.mf, used=used,
         offset=offset, offset_values=pt.offset_values,
         fitted=pd.Series(pt.mu, index=design.data.index[used]), replicate=is_replicate(design),
-        point=pt, influence_used=S @ A_inv, refit=refit, model_design=model_design,
+        point=pt, influence_used=U_used, refit=refit, model_design=model_design,
     )
 
 

@@ -31,7 +31,7 @@ from scipy.special import expit
 
 from ._design import describe_design, is_replicate, restrict
 from .formula import ModelFrame, model_frame, new_design_matrix
-from .irls import irls
+from .irls import irls, tall_matmul
 from .modelwarnings import SurveyModelWarning
 from .results import SurveyModelResults
 
@@ -166,7 +166,7 @@ def svyolr(formula: str, design) -> SvyOLRResults:
 
     def influence():
         U = np.zeros((n, len(theta)))
-        U[used] = S @ I_inv
+        U[used] = tall_matmul(S, I_inv)
         return U
 
     def refit(W):
