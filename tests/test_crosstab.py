@@ -25,6 +25,13 @@ def test_tests_match_r_svychisq(tab, reference, name):
     assert t.method == ref["method"]
 
 
+def test_saddlepoint_p_value_matches_r(tab, reference):
+    ref = reference["b_cluster1"]["svychisq_sch.wide_stype"]["saddlepoint"]
+    t = tab.tests["saddlepoint"]
+    assert_close(t.statistic, ref["statistic"]["X-squared"])
+    assert_close(t.p, ref["p_value"])
+
+
 def test_default_test_is_second_order_rao_scott(tab, reference):
     ref = reference["b_cluster1"]["svychisq_sch.wide_stype"]["F"]
     assert tab.test is tab.tests["F"]
