@@ -21,6 +21,7 @@ def test_svyby_mean_with_covmat_matches_r(request, reference, section, fixture):
     assert_close(res["se"], [ref["se"][g] for g in groups])
     assert_close(res["ci_low"], [ref["ci95_normal"]["lower"][g] for g in groups])
     assert_close(res["ci_high"], [ref["ci95_normal"]["upper"][g] for g in groups])
+    assert res.attrs["df"] == ref["degf"]
     # strata = domains in dstrat: R's covariance is exactly 0 off the diagonal
     assert_close(res.vcov.to_numpy(), ref["vcov"]["rows"], atol=1e-9)
 

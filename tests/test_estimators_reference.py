@@ -79,6 +79,11 @@ def test_srs_baseline_weights_from_fpc(apisrs, reference):
     res = d.mean("api00")
     assert_close(res["estimate"], [ref["estimate"]["api00"]])
     assert_close(res["se"], [ref["se"]["api00"]])
+    assert_close(res[["ci_low", "ci_high"]].to_numpy()[0],
+                 [ref["ci95_normal"]["lower"]["api00"], ref["ci95_normal"]["upper"]["api00"]])
+    res_t = d.mean("api00", df="degf")
+    assert_close(res_t[["ci_low", "ci_high"]].to_numpy()[0],
+                 [ref["ci95_t_degf"]["lower"]["api00"], ref["ci95_t_degf"]["upper"]["api00"]])
 
 
 def test_missing_values_without_na_rm_is_an_error_naming_rows(dclus2):
@@ -112,3 +117,18 @@ def test_result_prints_tidily(dstrat):
     assert "estimate" in text and "ci_low" in text
     assert "[mean; 95% CI: normal; design df = 197]" in text
     assert not np.isfinite(dstrat.mean("api00").attrs["ci_df"])
+
+
+def test_mixed_numeric_and_categorical_variables(dclus1):
+    res = dclus1.mean(["api00", "stype"])
+    assert list(res.index) == [("api00", ""), ("stype", "E"), ("stype", "H"), ("stype", "M")]
+    alone = dclus1.mean("api00")
+    assert_close(res["se"].iloc[0], alone["se"].iloc[0], rtol=1e-13)
+
+
+def test_several_ratios(dstrat):
+    res = dstrat.ratio(["api.stu", "api00"], ["enroll", "api99"])
+    assert list(res.index) == ["api.stu/enroll", "api.stu/api99", "api00/enroll", "api00/api99"]
+    one = dstrat.ratio("api00", "api99")
+    assert_close(res.loc["api00/api99", ["estimate", "se"]].to_numpy(float),
+                 one[["estimate", "se"]].to_numpy()[0], rtol=1e-12)
