@@ -22,11 +22,9 @@ Example
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
-import pickle
 import platform
 import re
 import shutil
@@ -35,7 +33,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -43,13 +40,30 @@ import pandas as pd
 
 from surveydata import disclosure
 from surveydata.i18n import check_lang, t
+from surveydata.reportdata import (
+    ReportData,
+    file_sha256,
+    instrument_of,
+    load_data,
+    raw_input,
+    save_bundle,
+)
+
+__all__ = [
+    "ReportError",
+    "build_report",
+    "check_no_free_text",
+    "check_offline",
+    "execute_in_place",
+    "find_notebooks",
+    "load_data",
+    "provenance",
+]
 
 #: Seed handed to every notebook (for anything random: replicate weights, bootstraps, jitter).
 DEFAULT_SEED = 20261128
 PACKAGE = "praxis-survey"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-BUNDLE_MARKER = "reportdata.json"
-WITHHELD = "<free text withheld>"
 # A free-text answer this long is distinctive enough that finding it in a page means a leak
 # (shorter ones such as "nein" also occur in ordinary labels).
 _LEAK_MIN_CHARS = 12
@@ -74,157 +88,6 @@ def repo_root() -> Path:
 
 def default_notebooks_dir() -> Path:
     return repo_root() / "notebooks"
-
-
-# ---------------------------------------------------------------------------------------------
-# data for the notebooks
-
-@dataclass
-class ReportData:
-    """What a notebook works with: validated data without free text, and where it came from.
-
-    valid       validated responses (free-text columns removed); for the demo also the design
-                columns (stratum, N_h, w)
-    quarantine  rejected rows: response_id, line, n_reasons (the reason texts, which quote raw
-                values, are left out; ``failures`` has them by column and rule)
-    failures    one row per failed check: response_id, line, column, value, rule, message;
-                ``value`` is withheld for free-text columns
-    flags       soft warnings on valid rows
-    report      the validation report (counts, instrument, input sha256)
-    source      what the data is: kind ("demo" or "export"), name, sha256, format
-    """
-
-    valid: pd.DataFrame
-    quarantine: pd.DataFrame
-    failures: pd.DataFrame
-    flags: pd.DataFrame
-    report: dict
-    source: dict
-    instrument: object = field(repr=False, default=None)
-
-    @property
-    def n_raw(self) -> int:
-        return int(self.report.get("n_raw", len(self.valid) + len(self.quarantine)))
-
-
-def _instrument(instrument):
-    import schemas
-
-    if instrument is None or isinstance(instrument, (str, os.PathLike)):
-        return schemas.load_instrument(instrument)
-    return instrument
-
-
-def _sanitize(result, inst, source: dict) -> ReportData:
-    """Drop free text from a ValidationResult: columns, quoted values, reason strings."""
-    text_cols = disclosure.free_text_columns(inst)
-    valid = disclosure.drop_free_text(result.valid, text_cols)
-    quarantine = result.quarantine.drop(columns=[c for c in ("reasons",) if c in result.quarantine])
-    quarantine = disclosure.drop_free_text(quarantine, text_cols)
-    failures = result.failures.copy()
-    if "value" in failures and "column" in failures:
-        failures["value"] = failures["value"].astype(object).where(
-            ~failures["column"].isin(text_cols), WITHHELD)
-    flags = disclosure.drop_free_text(result.flags, text_cols)
-    return ReportData(valid=valid, quarantine=quarantine, failures=failures, flags=flags,
-                      report=dict(result.report), source=source, instrument=inst)
-
-
-def _demo(inst) -> ReportData:
-    import surveydata
-
-    if not hasattr(surveydata, "load_demo"):
-        raise ReportError("the embedded demo survey is not available (surveydata.load_demo is "
-                          "missing); pass data=<export> instead")
-    demo = surveydata.load_demo()
-    # load_demo gives either the validated frame or a ValidationResult; both are accepted.
-    if hasattr(demo, "valid"):
-        result = demo
-    else:
-        empty = pd.DataFrame()
-        result = type("DemoResult", (), {"valid": demo, "quarantine": empty, "failures": empty,
-                                         "flags": empty, "report": dict(demo.attrs.get("report", {}))})
-    report = dict(result.report)
-    report.setdefault("n_valid", len(result.valid))
-    report.setdefault("n_quarantined", len(result.quarantine))
-    report.setdefault("n_raw", report["n_valid"] + report["n_quarantined"])
-    attrs = dict(getattr(result.valid, "attrs", {}))
-    source = {"kind": "demo", "name": "demo", "sha256": attrs.get("sha256") or _frame_sha256(result.valid),
-              "format": "simulated", "seed": attrs.get("seed")}
-    result.report = report
-    return _sanitize(result, inst, source)
-
-
-def _frame_sha256(df: pd.DataFrame) -> str:
-    """A content hash of a frame (for inputs that are not files, such as the demo)."""
-    h = hashlib.sha256()
-    h.update(json.dumps([str(c) for c in df.columns]).encode())
-    h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
-    return h.hexdigest()
-
-
-def _export(path: Path, inst) -> ReportData:
-    import surveydata
-
-    raw = surveydata.read_export(path, inst)
-    result = surveydata.validate(raw, inst)
-    info = raw.attrs.get("export", {})
-    source = {"kind": "export", "name": path.name, "sha256": info.get("sha256") or _file_sha256(path),
-              "format": info.get("format")}
-    return _sanitize(result, inst, source)
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def save_bundle(rd: ReportData, directory) -> Path:
-    """Write prepared report data to ``directory`` (read back by :func:`load_data`)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in ("valid", "quarantine", "failures", "flags"):
-        with open(directory / f"{name}.pkl", "wb") as f:
-            pickle.dump(getattr(rd, name), f, protocol=5)
-    meta = {"report": rd.report, "source": rd.source}
-    (directory / BUNDLE_MARKER).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
-    return directory
-
-
-def _bundle(directory: Path, inst) -> ReportData:
-    meta = json.loads((directory / BUNDLE_MARKER).read_text())
-    frames = {}
-    for name in ("valid", "quarantine", "failures", "flags"):
-        # Written by save_bundle of this same package in this same run: a trusted file.
-        with open(directory / f"{name}.pkl", "rb") as f:
-            frames[name] = pickle.load(f)
-    return ReportData(**frames, report=meta["report"], source=meta["source"], instrument=inst)
-
-
-def load_data(data=None, instrument=None) -> ReportData:
-    """Validated data for the notebooks, free text removed.
-
-    ``data`` is None (the embedded demo survey), a survey export (any format
-    `surveydata.read_export` reads), or a bundle directory written by :func:`save_bundle`.
-    ``instrument`` is a path, a packaged instrument name, an Instrument, or None (the default).
-
-    >>> rd = load_data()                                   # doctest: +SKIP
-    >>> "comments" in rd.valid.columns                     # doctest: +SKIP
-    False
-    """
-    inst = _instrument(instrument)
-    if data is None:
-        return _demo(inst)
-    path = Path(data)
-    if path.is_dir():
-        if not (path / BUNDLE_MARKER).exists():
-            raise ReportError(f"{path}: a directory is accepted only as a prepared report bundle "
-                              f"(it has no {BUNDLE_MARKER})")
-        return _bundle(path, inst)
-    return _export(path, inst)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,12 +288,12 @@ def provenance(rd: ReportData, inst, notebooks: list[Path], lang: str, k: int, s
                   "n_quarantined": len(rd.quarantine)},
         "instrument": {"name": getattr(inst, "name", None), "version": getattr(inst, "version", None),
                        "file": inst_file.name if inst_file else None,
-                       "sha256": _file_sha256(inst_file) if inst_file and inst_file.is_file() else None},
+                       "sha256": file_sha256(inst_file) if inst_file and inst_file.is_file() else None},
         "git": _git(repo_root()),
         "software": _versions(),
         "seeds": {"report": seed, "demo": rd.source.get("seed")},
         "report": {"lang": lang, "disclosure_threshold_k": k,
-                   "notebooks": [{"name": p.name, "sha256": _file_sha256(p)} for p in notebooks]},
+                   "notebooks": [{"name": p.name, "sha256": file_sha256(p)} for p in notebooks]},
     }
 
 
@@ -454,11 +317,7 @@ def check_offline(page: str, name: str = "page") -> None:
 
 def _free_text_values(data, inst) -> list[tuple[str, int, str]]:
     """(column, line, value) of every long free-text answer in the raw input."""
-    import surveydata
-
-    if data is None or Path(data).is_dir():
-        return []
-    raw = surveydata.read_export(Path(data), inst)
+    raw, _, _ = raw_input(data, inst)
     out = []
     for col in disclosure.free_text_columns(inst, raw):
         values = raw[col].fillna("").astype(str).str.strip()
@@ -505,7 +364,7 @@ def build_report(out, data=None, instrument=None, lang: str = "en", k: int = dis
     disclosure._check_k(k)
     out = Path(out)
     notebooks = find_notebooks(notebooks_dir)
-    inst = _instrument(instrument)
+    inst = instrument_of(instrument)
     # What the notebooks get: a file path (absolute: they run elsewhere), a packaged name, or None.
     if isinstance(instrument, (str, os.PathLike)) and Path(instrument).is_file():
         instrument_param = str(Path(instrument).resolve())
@@ -518,7 +377,7 @@ def build_report(out, data=None, instrument=None, lang: str = "en", k: int = dis
     started = time.perf_counter()
     what = "the demo survey" if data is None else str(data)
     _log(progress, f"surveydata report: validating {what} against {inst.name} {inst.version} ...")
-    rd = load_data(data, inst)
+    rd = load_data(data, inst, lang)
     _log(progress, f"  {rd.n_raw} rows: {len(rd.valid)} valid, {len(rd.quarantine)} quarantined; "
                    f"free-text columns withheld: {', '.join(disclosure.free_text_columns(inst)) or 'none'}")
     if len(rd.valid) == 0:

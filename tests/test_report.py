@@ -54,7 +54,7 @@ FIRST = [
     ("md", "# Placeholder one\n\nSee the [BSI](https://www.bsi.bund.de/) for the guideline."),
     ("params", PARAMS),
     ("code", ("from surveydata.report import load_data\nfrom surveydata import disclosure, plots\n"
-             "import pandas as pd\nrd = load_data(data, instrument)\n"
+             "import pandas as pd\nrd = load_data(data, instrument, lang)\n"
              "print('valid rows:', len(rd.valid))\nprint('columns with comments:', 'comments' in rd.valid.columns)")),
     ("code", "disclosure.safe_crosstab(rd.valid, 'practice_type', 'incident_12m', k=k_min)"),
     ("code", "rd.valid.head(3)"),
@@ -181,8 +181,12 @@ def test_provenance_records_hashes_versions_commit_and_seeds(built, export, inst
     assert prov["instrument"]["sha256"] == hashlib.sha256(inst_file.read_bytes()).hexdigest()
     assert prov["software"]["dependencies"]["pandas"] == pd.__version__
     assert prov["software"]["python"] == ".".join(map(str, sys.version_info[:3]))
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    assert prov["git"]["commit"] == head.stdout.strip()
+    # A commit of this repository (HEAD may move on while the test runs in a shared checkout).
+    commit = prov["git"]["commit"]
+    assert re.fullmatch(r"[0-9a-f]{40}", commit)
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"], check=False)
+    assert known.returncode == 0
+    assert isinstance(prov["git"]["dirty"], bool)
     assert prov["seeds"]["report"] == report.DEFAULT_SEED
     assert prov["report"]["disclosure_threshold_k"] == 5
     assert [n["name"] for n in prov["report"]["notebooks"]] == ["01_one.ipynb", "02_two.ipynb"]
@@ -193,23 +197,6 @@ def test_outside_a_git_checkout_the_commit_is_unknown_and_says_why(tmp_path):
     info = report._git(tmp_path)
     assert info["commit"] == "unknown"
     assert "not a git checkout" in info["reason"]
-
-
-def test_german_report_and_seed_reach_the_notebooks(tmp_path, notebooks, export):
-    out = tmp_path / "de"
-    report.build_report(out, data=export, lang="de", seed=99, notebooks_dir=notebooks, progress=False)
-    pages = _pages(out)
-    assert '<html lang="de">' in pages["index.html"]
-    assert "Inhalt" in pages["index.html"] and "Platzhalter zwei" in pages["index.html"]
-    assert "language de seed 99" in pages["02_two.html"]
-
-
-def test_a_failing_notebook_is_named(tmp_path, export):
-    nbs = tmp_path / "nb"
-    nbs.mkdir()
-    nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom in cell')")]), nbs / "01_bad.ipynb")
-    with pytest.raises(report.ReportError, match=r"(?s)01_bad\.ipynb failed.*boom in cell"):
-        report.build_report(tmp_path / "out", data=export, notebooks_dir=nbs, progress=False)
 
 
 def test_unknown_language_and_bad_threshold_are_refused(tmp_path, notebooks):
@@ -229,13 +216,17 @@ def _cli(*args):
                           capture_output=True, text=True, cwd=ROOT, check=False)
 
 
-def test_cli_builds_the_report_with_progress(tmp_path, notebooks, export):
+def test_cli_builds_a_german_report_with_progress(tmp_path, notebooks, export):
     res = _cli("--data", export, "--lang", "de", "--out", tmp_path / "r", "--notebooks", notebooks,
                "--jobs", 1)
     assert res.returncode == 0, res.stderr
     assert "[1/2] 01_one.ipynb done" in res.stderr and "[2/2] 02_two.ipynb done" in res.stderr
     assert "60 rows: 60 valid, 0 quarantined" in res.stderr
-    assert (tmp_path / "r" / "index.html").exists() and (tmp_path / "r" / "provenance.json").exists()
+    assert (tmp_path / "r" / "provenance.json").exists()
+    pages = _pages(tmp_path / "r")
+    assert '<html lang="de">' in pages["index.html"]
+    assert "Inhalt" in pages["index.html"] and "Platzhalter zwei" in pages["index.html"]
+    assert f"language de seed {report.DEFAULT_SEED}" in pages["02_two.html"]
 
 
 def test_cli_usage_errors_are_one_line_with_exit_code_2(tmp_path, notebooks):
@@ -249,7 +240,9 @@ def test_cli_usage_errors_are_one_line_with_exit_code_2(tmp_path, notebooks):
 def test_cli_failing_notebook_exits_1_naming_it(tmp_path, export):
     nbs = tmp_path / "nb"
     nbs.mkdir()
-    nbformat.write(_nb([("params", PARAMS), ("code", "1/0")]), nbs / "01_bad.ipynb")
+    nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom in cell')")]),
+                   nbs / "01_bad.ipynb")
     res = _cli("--data", export, "--out", tmp_path / "r", "--notebooks", nbs, "--quiet")
     assert res.returncode == 1
-    assert "01_bad.ipynb failed" in res.stderr and "ZeroDivisionError" in res.stderr
+    assert "01_bad.ipynb failed" in res.stderr and "boom in cell" in res.stderr
+    assert not (tmp_path / "r" / "index.html").exists()
