@@ -85,11 +85,12 @@ def simulate_dataset(seed: int, n_invited: int = 8000, response_rate: float = 0.
     sample = draw_sample(pop, seeds["sample"], n_invited=n_invited, response_rate=response_rate, instrument=inst)
     export = make_export(sample, seeds["export"], error_rate=error_rate, instrument=inst)
 
-    pop_truth = population_truth(pop, inst)
-    models = census_models(pop)
+    pop_vars = analysis_variables(pop)
+    pop_truth = population_truth(pop, inst, variables=pop_vars)
+    models = census_models(pop, variables=pop_vars)
     resp = analysis_variables(sample.respondents)
-    invited = sample.invited.merge(analysis_variables(pop)[["practice_id", "incident_12m", "guideline_implementation",
-                                                             "guideline_awareness", "tech_index"]],
+    invited = sample.invited.merge(pop_vars[["practice_id", "incident_12m", "guideline_implementation",
+                                             "guideline_awareness", "tech_index"]],
                                    on="practice_id", how="left", validate="one_to_one")
     key = ("incident_12m_yes", "guideline_implementation_fully", "guideline_awareness_well", "tech_index_mean")
     truth = {

@@ -120,7 +120,7 @@ def _key_values(d: pd.DataFrame) -> dict:
     return v
 
 
-def population_truth(population: pd.DataFrame, instrument=None) -> dict:
+def population_truth(population: pd.DataFrame, instrument=None, variables: pd.DataFrame | None = None) -> dict:
     """Population values: key quantities overall, by practice_type and by kbv_size_class, and the
     share of every code of every single-choice/Likert item (and every multi-choice option).
 
@@ -129,7 +129,7 @@ def population_truth(population: pd.DataFrame, instrument=None) -> dict:
     >>> sorted(t["by_practice_type"])
     ['1', '2', '3', '4', '5']
     """
-    d = analysis_variables(population)
+    d = analysis_variables(population) if variables is None else variables
     truth = {"prevalence": _key_values(d)}
     truth["by_practice_type"] = {str(k): _key_values(g) for k, g in d.groupby("practice_type")}
     truth["by_kbv_size_class"] = {str(int(k)): _key_values(g) for k, g in d.groupby("kbv_size_class")}
@@ -149,8 +149,12 @@ def population_truth(population: pd.DataFrame, instrument=None) -> dict:
     return truth
 
 
-def census_models(population: pd.DataFrame) -> dict:
+def census_models(population: pd.DataFrame, variables: pd.DataFrame | None = None) -> dict:
     """Fit the analysis models on the whole population (point estimates only).
+
+    ``variables`` may pass ``analysis_variables(population)`` when it was computed already.
+    Formulas use only ``+``, numeric terms and ``C(var)`` (treatment coding, lowest code as the
+    reference), so the design matrix is built directly (`design_matrix`) with patsy's names.
 
     >>> from surveydata.simulate import simulate_population
     >>> m = census_models(simulate_population(3))
@@ -158,31 +162,54 @@ def census_models(population: pd.DataFrame) -> dict:
     True
     """
     import statsmodels.api as sm  # imported here: `import surveydata` stays light
-    import statsmodels.formula.api as smf
 
-    d = analysis_variables(population)
+    d = analysis_variables(population) if variables is None else variables
     integer = ["tech_index", "n_applicable", "org_index", "kbv_size_class"]
     d = d.dropna(subset=integer).astype({c: "int64" for c in integer})   # a census has no -9
     out = {}
     spec = MODELS["incident_logit"]
-    sub = d[d["incident"].notna()]
-    fit = smf.glm(spec["formula"], sub, family=sm.families.Binomial()).fit(tol=1e-12)
+    y, X = design_matrix(spec["formula"], d[d["incident"].notna()])
+    fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-10)
     out["incident_logit"] = {**spec, "n": int(fit.nobs), "params": _params(fit.params)}
 
     spec = MODELS["tech_index_poisson"]
     sub = d[(d["n_applicable"] > 0) & (d["it_support_model"] > 0)]
-    fit = smf.glm(spec["formula"], sub, family=sm.families.Poisson(),
-                  offset=np.log(sub["n_applicable"])).fit(tol=1e-12)
+    y, X = design_matrix(spec["formula"], sub)
+    fit = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(sub["n_applicable"].to_numpy(float))).fit(tol=1e-10)
     out["tech_index_poisson"] = {**spec, "n": int(fit.nobs), "params": _params(fit.params)}
 
     spec = MODELS["implementation_polr"]
     sub = d[d["guideline_implementation"].isin([1, 2, 3, 4]) & d["guideline_understandable"].notna()]
-    terms = [t.strip() for t in spec["formula"].split("~")[1].split("+")]
-    beta, zeta = polr(sub["guideline_implementation"].to_numpy(), sub[terms].to_numpy(dtype=float))
+    y, X = design_matrix(spec["formula"], sub, intercept=False)
+    beta, zeta = polr(y.to_numpy().astype(np.int64), X.to_numpy())
     out["implementation_polr"] = {**spec, "n": len(sub),
-                                  "params": {t: _r(b) for t, b in zip(terms, beta)},
+                                  "params": {t: _r(b) for t, b in zip(X.columns, beta)},
                                   "cutpoints": {f"{k}|{k + 1}": _r(z) for k, z in zip((1, 2, 3), zeta)}}
     return out
+
+
+def design_matrix(formula: str, data: pd.DataFrame, intercept: bool = True) -> tuple[pd.Series, pd.DataFrame]:
+    """(y, X) for a formula ``y ~ a + C(b) + ...``: numeric terms as they are, ``C(b)`` as
+    treatment dummies against b's lowest value, named as patsy names them (``C(b)[T.2]``).
+
+    >>> y, X = design_matrix("y ~ x + C(g)", pd.DataFrame({"y": [0, 1, 1], "x": [1.0, 2, 3], "g": [1, 2, 3]}))
+    >>> list(X.columns)
+    ['Intercept', 'C(g)[T.2]', 'C(g)[T.3]', 'x']
+    """
+    lhs, rhs = (part.strip() for part in formula.split("~"))
+    terms = [t.strip() for t in rhs.split("+")]
+    cols = {"Intercept": np.ones(len(data))} if intercept else {}
+    numeric = {}
+    for t in terms:
+        if t.startswith("C(") and t.endswith(")"):
+            var = t[2:-1]
+            levels = np.sort(data[var].unique())
+            for lev in levels[1:]:
+                cols[f"{t}[T.{lev}]"] = (data[var].to_numpy() == lev).astype(float)
+        else:
+            numeric[t] = data[t].to_numpy(dtype=float)
+    cols.update(numeric)   # patsy puts categorical dummies before numeric terms
+    return data[lhs].astype(float), pd.DataFrame(cols, index=data.index)
 
 
 def polr(y: np.ndarray, X: np.ndarray, tol: float = 1e-10, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
