@@ -16,9 +16,8 @@ It is written ONCE per size under ``benchmarks/data/`` (gitignored):
 
 Example
 -------
->>> from benchmarks.data import ensure_data
->>> paths = ensure_data(4000)           # doctest: +SKIP
->>> paths.parquet.name
+>>> from benchmarks.data import paths_for
+>>> paths_for(4000).parquet.name        # ensure_data(4000) writes these files once
 'design_4000.parquet'
 """
 
