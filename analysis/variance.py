@@ -25,6 +25,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -51,8 +52,7 @@ class Stage:
                       recursion calls onestage once per such unit; stage 1: all 0)
     stratum_multiplier: (H,) product of sampling fractions n/N of the containing earlier units
     stratum_labels:   (H,) labels used in error messages (R's stratum names)
-    indicator:        (P, n) sparse 0/1 matrix: PSU totals are ``indicator @ U``
-    stratum_indicator:(H, P) sparse 0/1 matrix: stratum sums of PSU totals
+    indicator, stratum_indicator: sparse 0/1 matrices (PSU x row, stratum x PSU), built lazily
     """
 
     psu: np.ndarray
@@ -62,8 +62,16 @@ class Stage:
     stratum_group: np.ndarray
     stratum_multiplier: np.ndarray
     stratum_labels: np.ndarray
-    indicator: sp.csr_matrix
-    stratum_indicator: sp.csr_matrix
+
+    @cached_property
+    def indicator(self) -> sp.csr_matrix:
+        """(P, n) sparse 0/1 matrix: PSU totals are ``indicator @ U`` (built on first use)."""
+        return _indicator(self.psu, self.n_psu)
+
+    @cached_property
+    def stratum_indicator(self) -> sp.csr_matrix:
+        """(H, P) sparse 0/1 matrix: stratum sums of PSU totals."""
+        return _indicator(self.psu_stratum, self.n_strata)
 
     @property
     def n_psu(self) -> int:
@@ -139,8 +147,6 @@ def build_stages(
             stratum_group=group,
             stratum_multiplier=multiplier,
             stratum_labels=np.asarray(strata_labels[s], dtype=object),
-            indicator=_indicator(p_codes, n_psu),
-            stratum_indicator=_indicator(psu_stratum, n_strata),
         )
         stages.append(stage)
         prev = stage
@@ -220,7 +226,9 @@ def _stage_vcov(
             return np.full((k, k), np.nan)  # R: 0 * Inf = NaN when every stratum is lonely
         factor = np.where(n_strat > 0, factor, 0.0)
         weight = weight * factor[st.stratum_group]
-    zsum = np.asarray(st.stratum_indicator @ Z)  # (H, k)
+    zsum = np.empty((st.n_strata, k))  # stratum sums of the PSU totals
+    for j in range(k):
+        zsum[:, j] = np.bincount(st.psu_stratum, weights=Z[:, j], minlength=st.n_strata)
     zbar = np.where(centred[:, None], zsum / n_h[:, None], 0.0)
     D = Z - zbar[st.psu_stratum]
     D *= np.sqrt(weight)[st.psu_stratum][:, None]
