@@ -104,3 +104,20 @@ def test_influence_values_are_the_derivative_of_the_estimate():
     w[i] *= 1 + h
     moved = glm_point("y ~ x1 + x2", df, w, "binomial").beta
     assert_close((moved - fit.params.to_numpy()) / h, U[i], 1e-4)
+
+
+def test_nullable_integer_factor_keeps_level_names_and_drops_missing_rows():
+    rng = np.random.default_rng(8)
+    n = 300
+    k = pd.array(rng.integers(1, 4, size=n), dtype="Int64")
+    k[:10] = pd.NA
+    x = rng.normal(size=n)
+    y = x + np.asarray(k.fillna(1), dtype=float) + rng.normal(size=n)
+    df = pd.DataFrame({"y": y, "x": pd.array(x, dtype="Float64"), "k": k, "w": 1.0,
+                       "s": np.repeat([0, 1], n // 2)})
+    fit = svyglm("y ~ x + C(k)", SurveyDesign(df, weights="w", strata="s"))
+    assert list(fit.params.index) == ["Intercept", "C(k)[T.2]", "C(k)[T.3]", "x"]
+    assert fit.nobs == n - 10 and not fit.used[:10].any()
+    plain = df.iloc[10:].astype({"k": "int64", "x": "float64"})
+    ref = svyglm("y ~ x + C(k)", SurveyDesign(plain, weights="w", strata="s"))
+    assert_close(fit.params, ref.params, 1e-12)

@@ -10,6 +10,9 @@ are reported in ``complete`` so the caller can give them zero influence while th
 """
 from __future__ import annotations
 
+import ast
+import io
+import tokenize
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,22 +58,6 @@ def _response_column(lhs: str, data: pd.DataFrame) -> str | None:
     return None
 
 
-def _numpy_friendly(data: pd.DataFrame) -> pd.DataFrame:
-    """Nullable numeric columns (Int64, Float64, boolean) as float64 with NaN for missing.
-
-    patsy tests missingness with ``np.isnan`` and fails on ``pd.NA`` ("boolean value of NA is
-    ambiguous"); validated survey frames use nullable dtypes throughout, so convert them here.
-    Categoricals and strings are left to patsy, which treats their NaN as missing.
-    """
-    nullable = [c for c, t in data.dtypes.items()
-                if isinstance(t, pd.api.extensions.ExtensionDtype)
-                and not isinstance(t, pd.CategoricalDtype)
-                and (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
-    if not nullable:
-        return data
-    return data.assign(**{c: data[c].astype("float64") for c in nullable})
-
-
 def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironment,
                 response: str = "numeric") -> ModelFrame:
     """Evaluate ``formula`` on ``data``.
@@ -86,18 +73,21 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
     (['Intercept', 'x'], [True, True, False])
     """
     lhs, _ = _split(formula)
-    data = _numpy_friendly(data.reset_index(drop=True))   # positions, whatever the caller's index was
+    data = data.reset_index(drop=True)       # positions, whatever the caller's index was
+    present, data = _numpy_columns(formula, data)
     try:
         Y, X = patsy.dmatrices(formula, data, eval_env=eval_env, NA_action="drop",
                                return_type="dataframe")
     except patsy.PatsyError as err:
         raise ValueError(f"formula {formula!r} could not be evaluated on the design's data: {err}") from err
-    complete = np.zeros(len(data), dtype=bool)
-    complete[X.index.to_numpy()] = True
+    complete = np.zeros(len(present), dtype=bool)
+    complete[np.flatnonzero(present)[X.index.to_numpy()]] = True
     levels = None
     col = _response_column(lhs, data)
     if response == "ordinal":
-        y, levels = _ordinal_response(formula, lhs, col, data, complete)
+        kept = np.zeros(len(data), dtype=bool)       # rows of (the possibly filtered) data kept
+        kept[X.index.to_numpy()] = True
+        y, levels = _ordinal_response(formula, lhs, col, data, kept)
     elif Y.shape[1] == 1:
         y = Y.iloc[:, 0].to_numpy(dtype=float)
         if response == "binary" and not np.all((y >= 0) & (y <= 1)):
@@ -118,6 +108,49 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
     return ModelFrame(formula=formula, y=y, X=X.to_numpy(dtype=float), names=names,
                       complete=complete, design_info=X.design_info, response=lhs,
                       response_levels=levels, terms=terms)
+
+
+def formula_columns(formula: str, columns) -> list[str]:
+    """Data columns a formula reads: the names in its factors' code and Q("...") strings."""
+    desc = patsy.ModelDesc.from_formula(formula)
+    found = []
+    for term in desc.lhs_termlist + desc.rhs_termlist:
+        for factor in term.factors:
+            for tok in tokenize.generate_tokens(io.StringIO(factor.code).readline):
+                if tok.type == tokenize.NAME:
+                    found.append(tok.string)
+                elif tok.type == tokenize.STRING:
+                    found.append(ast.literal_eval(tok.string))
+    cols = set(columns)
+    return [c for c in dict.fromkeys(found) if c in cols]
+
+
+def _numpy_columns(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows with every model column present, and those rows with dtypes patsy understands.
+
+    patsy cannot read pandas' nullable dtypes (Int64, Float64, boolean, string with pd.NA), which
+    validated survey frames use. Rows with a missing value in a model column are left out here
+    (patsy would drop them anyway), so that nullable integers can become int64 (``C(x)`` then
+    keeps its level names, ``C(x)[T.2]``, as on an int64 column); nullable floats and booleans
+    become float64 (a boolean enters as a numeric 0/1 column) and strings object.
+    """
+    cols = formula_columns(formula, data.columns)
+    present = ~data[cols].isna().any(axis=1).to_numpy() if cols else np.ones(len(data), dtype=bool)
+    convert = {}
+    for c in cols:
+        dt = data[c].dtype
+        if isinstance(dt, pd.CategoricalDtype) or not isinstance(dt, pd.api.extensions.ExtensionDtype):
+            continue
+        if pd.api.types.is_bool_dtype(dt) or pd.api.types.is_float_dtype(dt):
+            convert[c] = "float64"
+        elif pd.api.types.is_integer_dtype(dt):
+            convert[c] = "int64"
+        elif pd.api.types.is_string_dtype(dt) and dt.na_value is pd.NA:
+            convert[c] = object
+    if present.all() and not convert:
+        return present, data
+    out = data[present].reset_index(drop=True)
+    return present, out.astype(convert) if convert else out
 
 
 def _ordinal_response(formula, lhs, col, data, complete):
