@@ -235,7 +235,7 @@ class SurveyDesign(_Design):
         lonely_psu: str = "fail",
     ):
         if not isinstance(data, pd.DataFrame):
-            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+            raise DesignError(f"data must be a pandas DataFrame, got {data.__class__.__name__}")
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
         if weights is not None and probs is not None:
@@ -575,7 +575,7 @@ class ReplicateDesign(_Design):
         degf: int | None = None,
     ):
         if not isinstance(data, pd.DataFrame):
-            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+            raise DesignError(f"data must be a pandas DataFrame, got {data.__class__.__name__}")
         if type not in _REPLICATE_TYPES:
             raise DesignError(f"type must be one of {_REPLICATE_TYPES}, got {type!r}")
         n = len(data)

@@ -83,3 +83,8 @@ def test_jkn_requires_rscales(apiclus1):
 def test_repweights_shape_is_checked(apiclus1):
     with pytest.raises(DesignError, match="must be"):
         ReplicateDesign(apiclus1, np.ones((3, 3)), weights="pw", type="other", scale=1)
+
+
+def test_data_must_be_a_frame():
+    with pytest.raises(DesignError, match="pandas DataFrame, got list"):
+        ReplicateDesign([1, 2], np.ones((2, 2)), type="JK1", scale=0.5)
