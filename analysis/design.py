@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -581,7 +582,7 @@ class ReplicateDesign(_Design):
         n = len(data)
         data = data.copy(deep=False)
         if isinstance(repweights, str):
-            cols = [c for c in data.columns if pd.Series([str(c)]).str.contains(repweights).iloc[0]]
+            cols = [c for c in data.columns if re.search(repweights, str(c))]
             if not cols:
                 raise DesignError(f"no column name matches the repweights pattern {repweights!r}")
             rw = np.column_stack([_numeric_column(data, c, "repweights") for c in cols])

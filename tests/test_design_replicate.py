@@ -88,3 +88,13 @@ def test_repweights_shape_is_checked(apiclus1):
 def test_data_must_be_a_frame():
     with pytest.raises(DesignError, match="pandas DataFrame, got list"):
         ReplicateDesign([1, 2], np.ones((2, 2)), type="JK1", scale=0.5)
+
+
+def test_repweights_by_column_pattern(apiclus1, reference):
+    rw = pd.read_csv(DATA_DIR / "repweights_JK1_dclus1.csv")
+    data = apiclus1.assign(**{c: rw[c].to_numpy() for c in rw.columns if c.startswith("rep")})
+    info = reference["g_replicate"]["JK1_dclus1"]["design"]
+    d = ReplicateDesign(data, r"^rep\d+$", weights="pw", type="JK1", scale=info["scale"])
+    assert d.repweights.shape == (183, 15)
+    ref = reference["g_replicate"]["JK1_dclus1"]["svymean_api00"]
+    assert_close(d.mean("api00")["se"], [ref["se"]["api00"]])
