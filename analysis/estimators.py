@@ -18,6 +18,7 @@ api00     662.2874  9.408941  643.846178  680.728548
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -219,8 +220,6 @@ def _deff(design, Y: np.ndarray, V: np.ndarray, kind: str, mode) -> np.ndarray:
         if mode == "replace":
             vsrs = s2 / nobs
         elif psum < nobs:
-            import warnings
-
             warnings.warn(
                 "Sample size greater than population size: are weights correctly scaled? "
                 "(deff is NaN)", stacklevel=3)
@@ -349,8 +348,16 @@ class EstimatorMixin:
         V = design._vcov(stat.point_fn, stat.influence_fn)
         # R's svyciprop: df = degf(design) of the design as given (na.rm acts inside svymean)
         dfd = float(self.degf) if df is None else _ci_df(self, df)
+        degenerate = (stat.estimate <= 0) | (stat.estimate >= 1)
+        if degenerate.any() and ci_method != "mean":
+            warnings.warn(
+                f"proportion of {[labels[j] for j in np.flatnonzero(degenerate)]} is 0 or 1: "
+                f"the {ci_method!r} interval is undefined (NaN); ci_method='mean' gives the "
+                f"degenerate Wald interval", stacklevel=2)
         lo, hi = _prop_ci(design, Y, stat.estimate, np.diag(V), ci_method, conf_level, dfd,
                           n_rows=self.n)
+        if ci_method != "mean":
+            lo, hi = np.where(degenerate, np.nan, lo), np.where(degenerate, np.nan, hi)
         index = pd.MultiIndex.from_tuples(labels, names=["variable", "level"])
         return make_estimate(index, stat.estimate, V, self.degf, dfd, "proportion",
                              conf_level, ci=(lo, hi), note=f"ci_method={ci_method}")

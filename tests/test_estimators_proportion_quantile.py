@@ -83,3 +83,11 @@ def test_quantile_rules_on_a_tiny_example():
     # hf7 with equal weights is R's quantile(type=7)
     assert _qrule_hf7(x, w, 0.5) == pytest.approx(np.quantile(x, 0.5))
     assert _qrule_hf7(x, w, 0.3) == pytest.approx(np.quantile(x, 0.3))
+
+
+def test_zero_proportion_warns_and_gives_nan_interval(dstrat, apistrat):
+    d = dstrat.subset(apistrat["stype"] == "E")
+    with pytest.warns(UserWarning, match="is 0 or 1"):
+        res = d.proportion("stype", level="H")
+    assert res["estimate"].iloc[0] == 0
+    assert np.isnan(res["ci_low"].iloc[0]) and np.isnan(res["ci_high"].iloc[0])
