@@ -236,12 +236,25 @@ def _schema_failures(coded: pd.DataFrame, inst, raw: pd.DataFrame) -> list[pd.Da
     except pe.SchemaErrors as err:  # lazy validation: every failure case
         cases = err.failure_cases
     except pe.SchemaError as err:  # a single error that stopped validation early
-        cases = pd.DataFrame([{
-            "schema_context": getattr(err.schema, "__class__", type(err)).__name__,
-            "column": getattr(err.schema, "name", None),
-            "check": str(err.check) if err.check is not None else "schema",
-            "check_number": None, "failure_case": err.failure_cases, "index": None}])
+        cases = _single_error_cases(err)
     return _map_cases(cases, schema, inst, raw)
+
+
+def _single_error_cases(err) -> pd.DataFrame:
+    """A non-lazy SchemaError in failure_cases layout (pandera raises one, not SchemaErrors, when
+    validation cannot go on, e.g. a column-level check on a column that is not there)."""
+    fc = err.failure_cases
+    on_column = type(err.schema).__name__ in ("Column", "SeriesSchema")
+    check = getattr(err.check, "error", None) or getattr(err.check, "name", None) or str(err.check)
+    if isinstance(fc, pd.DataFrame) and "index" in fc.columns:
+        return pd.DataFrame({
+            "schema_context": "Column" if on_column else "DataFrameSchema",
+            "column": getattr(err.schema, "name", None) if on_column else None,
+            "check": check, "check_number": None,
+            "failure_case": fc.get("failure_case"), "index": fc["index"]})
+    return pd.DataFrame([{"schema_context": type(err.schema).__name__,
+                          "column": getattr(err.schema, "name", None), "check": check,
+                          "check_number": None, "failure_case": str(err), "index": None}])
 
 
 _SCHEMAS: dict[int, tuple[object, object]] = {}

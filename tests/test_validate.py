@@ -248,3 +248,18 @@ def test_numeric_frames_from_python_are_accepted(inst, base):
     assert res.failures[["line", "column", "value", "rule"]].values.tolist() == [
         [5, "n_workstations", "2.5", "dtype:n_workstations"]]
     assert res.report["n_valid"] == 11
+
+
+def test_single_schema_error_is_mapped_to_rows():
+    """pandera's non-lazy SchemaError (one failing check) is read like SchemaErrors."""
+    import pandera.pandas as pa
+
+    from surveydata.validate import _single_error_cases
+
+    schema = pa.DataFrameSchema({"x": pa.Column(int, pa.Check.isin([1, 2], name="codes:x"))})
+    with pytest.raises(pa.errors.SchemaError) as err:
+        schema.validate(pd.DataFrame({"x": [1, 7, 2, 9]}))
+    cases = _single_error_cases(err.value)
+    assert cases[["schema_context", "column", "index"]].values.tolist() == [
+        ["Column", "x", 1], ["Column", "x", 3]]
+    assert cases["failure_case"].tolist() == [7, 9]
