@@ -153,3 +153,41 @@ def test_domains_of_a_post_stratified_design(dclus1, apiclus1):
         for s, m in zip(subs, res["estimate"])
     ])
     assert_close(res.vcov.to_numpy(), d.vcov_influence(U), rtol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def rjk(reference, apiclus1):
+    import pandas as pd
+    from conftest import DATA_DIR
+
+    from analysis.design import ReplicateDesign
+
+    rw = pd.read_csv(DATA_DIR / "repweights_JK1_dclus1.csv")
+    info = reference["g_replicate"]["JK1_dclus1"]["design"]
+    return ReplicateDesign(apiclus1, rw.filter(regex=r"^rep\d+$").to_numpy(), weights="pw",
+                           type="JK1", scale=info["scale"], degf=info["degf"])
+
+
+def test_replicate_design_tables_domains_deff(rjk, apiclus1):
+    ref = X["replicate_jk1"]
+    tab = rjk.crosstab("sch.wide", "stype")
+    for name in ("F", "Wald"):
+        t, r = tab.tests[name], ref[f"svychisq_{name}"]
+        assert_close([t.statistic, t.ndf, t.ddf, t.p], [r["statistic"], *r["parameter"],
+                                                         r["p_value"]])
+    by = rjk.by("stype").mean("api00")
+    r = ref["svyby_mean_api00_stype"]
+    assert_close(by["estimate"], list(r["estimate"].values()))
+    assert_close(by["se"], list(r["se"].values()))
+    assert_close(by.vcov.to_numpy(), r["vcov"]["rows"])
+    tot = rjk.total("enroll", deff=True)
+    r = ref["svytotal_enroll_deff"]
+    assert_close(tot[["estimate", "se", "deff"]].to_numpy()[0],
+                 [r["estimate"]["enroll"], r["se"]["enroll"], r["deff"]])
+    m = rjk.mean("api00", deff="replace")
+    r = ref["svymean_api00_deff_replace"]
+    assert_close(m[["estimate", "se", "deff"]].to_numpy()[0],
+                 [r["estimate"]["api00"], r["se"]["api00"], r["deff"]])
+    sub = rjk.subset(apiclus1["stype"] == "H").mean("api00")
+    r = ref["subset_H_svymean_api00"]
+    assert_close(sub[["estimate", "se"]].to_numpy()[0], [r["estimate"]["api00"], r["se"]["api00"]])

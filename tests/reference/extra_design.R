@@ -93,5 +93,17 @@ OUT$calibrated_domains <- list(
   svyby_mean_api00_schwide = by_res(svyby(~api00, ~sch.wide, dps, svymean)),  # covmat=TRUE errors in survey 4.1 on calibrated designs
   subset_yes_svytotal_enroll = { dy <- subset(dps, sch.wide == "Yes"); st(svytotal(~enroll, dy), dy) }
 )
+## 6. a replicate design (JK1 on dclus1, as data/repweights_JK1_dclus1.csv): tables and domains
+rjk <- as.svrepdesign(dclus1, type = "JK1")
+rst <- function(x) { nm <- names(coef(x)); list(estimate = setNames(as.numeric(coef(x)), nm),
+                                                 se = setNames(as.numeric(SE(x)), nm)) }
+OUT$replicate_jk1 <- list(
+  svychisq_F = ht(svychisq(~sch.wide + stype, rjk)),
+  svychisq_Wald = ht(svychisq(~sch.wide + stype, rjk, statistic = "Wald")),
+  svyby_mean_api00_stype = by_res(svyby(~api00, ~stype, rjk, svymean, covmat = TRUE)),
+  svytotal_enroll_deff = c(rst(svytotal(~enroll, rjk, deff = TRUE)), list(deff = as.numeric(deff(svytotal(~enroll, rjk, deff = TRUE))))),
+  svymean_api00_deff_replace = c(rst(svymean(~api00, rjk, deff = "replace")), list(deff = as.numeric(deff(svymean(~api00, rjk, deff = "replace"))))),
+  subset_H_svymean_api00 = rst(svymean(~api00, subset(rjk, stype == "H")))
+)
 writeLines(to_json(OUT), "extra_design.json")
 cat("wrote extra_design.json\n")
