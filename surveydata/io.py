@@ -343,11 +343,15 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
     ``inst`` (from `schemas.load_instrument`) supplies the expected columns: a missing one is an
     `ExportError`; unknown extra columns are kept and listed in ``raw.attrs["export"]``.
 
-    >>> raw = read_export("tests/data/small_semicolon_cp1252.csv", inst)   # doctest: +SKIP
-    >>> raw[["line", "response_id"]].head(2)                               # doctest: +SKIP
-       line response_id
-    0     2        r001
-    1     3        r002
+    >>> import schemas
+    >>> inst = schemas.load_instrument()
+    >>> raw = read_export("tests/data/example_export_de.csv", inst)
+    >>> raw.attrs["export"]["encoding"], raw.attrs["export"]["separator"], len(raw)
+    ('cp1252', ';', 41)
+    >>> raw[["line", "response_id", "duration_s"]].head(2)
+       line  response_id duration_s
+    0     2  r2026-00000      970,5
+    1     3  r2026-00001     1418,7
     """
     path = Path(path)
     if format is not None and format not in FORMATS:

@@ -361,10 +361,14 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
 
     ``lang`` is the language of the category labels of the typed valid frame.
 
-    >>> raw = read_export("tests/data/example_export.csv", inst)   # doctest: +SKIP
-    >>> res = validate(raw, inst)                                   # doctest: +SKIP
-    >>> res.report["n_raw"] == res.report["n_valid"] + res.report["n_quarantined"]  # doctest: +SKIP
-    True
+    >>> import schemas
+    >>> from surveydata import read_export
+    >>> inst = schemas.load_instrument()
+    >>> res = validate(read_export("tests/data/example_export_de.csv", inst), inst)
+    >>> res.report["n_raw"], res.report["n_valid"], res.report["n_quarantined"]
+    (41, 36, 5)
+    >>> res.quarantine.loc[1, "reasons"]
+    "n_physicians='3,5': dtype:n_physicians (n_physicians must be a whole number (a code or a count))"
     """
     from surveydata import quality
 
