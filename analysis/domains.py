@@ -149,27 +149,53 @@ class DomainEstimates:
         else:
             cols = E._variables(d0.data, variables)
         design, Y = E._handle_missing(d0, cols.Y, cols.labels, na_rm, d0.data)
+        B = None
         if kind == "ratio":
-            k = len(nums)
-            pairs = [(i, j) for i in range(k) for j in range(len(dens))]
-            num = Y[:, [i for i, _ in pairs]]
-            den = Y[:, [k + j for _, j in pairs]]
+            n_num = len(nums)
+            pairs = [(i, j) for i in range(n_num) for j in range(len(dens))]
+            A = Y[:, [i for i, _ in pairs]]
+            B = Y[:, [n_num + j for _, j in pairs]]
             stat_labels = [(f"{nums[i]}/{dens[j]}",) for i, j in pairs]
             stat_names = ["ratio"]
         elif cols.categorical:
+            A = Y
             stat_labels = [tuple(lab) for lab in cols.labels]
             stat_names = ["variable", "level"]
         else:
+            A = Y
             stat_labels = [(v,) for v, _ in cols.labels]
             stat_names = ["variable"]
+        k = A.shape[1]
+        est, V, codes, est_g = self._grouped(design, kind, A, B)
+        G = est_g.shape[0]
+        d = None
+        if deff is not False:
+            # design effects need each domain's own SRS variance: one pass per domain
+            d = []
+            for g in range(G):
+                dg = design._restrict(codes == g)
+                m = (codes == g)[:, None]
+                block = V[g * k:(g + 1) * k, g * k:(g + 1) * k]
+                if kind == "ratio":
+                    r = (A * m - est_g[g] * B * m) / (dg.weights @ (B * m))
+                    d.append(E._deff(dg, r, block, "total", deff))
+                else:
+                    d.append(E._deff(dg, A * m, block, kind, deff))
+            d = np.concatenate(d)
+        return make_estimate(
+            self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),
+            kind, level, deff=d,
+        )
+
+    def _grouped(self, design, kind: str, A: np.ndarray, B: np.ndarray | None = None):
+        """Means, totals or ratios (A / B) of every column in every domain at once, with the
+        joint covariance from one call of the design's variance entry point.
+
+        Returns (estimates (G*k,), covariance, row domain codes, estimates as (G, k))."""
         codes, G = self._codes(design)
         ind = self._indicator(codes, G)
         w = design.weights
         safe = np.maximum(codes, 0)
-        if kind == "ratio":
-            A, B = num, den
-        else:
-            A, B = Y, None
         k = A.shape[1]
 
         def group_stats(W):
@@ -189,6 +215,7 @@ class DomainEstimates:
         est_g = est.reshape(G, k)
 
         def influence_fn():
+            # the influence of domain g's statistics on the rows of domain g (zero elsewhere)
             if kind == "total":
                 return w[:, None] * A
             if kind == "mean":
@@ -198,24 +225,7 @@ class DomainEstimates:
             return w[:, None] * (A - est_g[safe] * B) / dtot[safe]
 
         V = design._vcov_grouped(group_stats, influence_fn, codes, G)
-        d = None
-        if deff is not False:
-            # design effects need each domain's own SRS variance: one pass per domain
-            d = []
-            for g in range(G):
-                dg = design._restrict(codes == g)
-                m = (codes == g)[:, None]
-                block = V[g * k:(g + 1) * k, g * k:(g + 1) * k]
-                if kind == "ratio":
-                    r = (A * m - est_g[g] * B * m) / (dg.weights @ (B * m))
-                    d.append(E._deff(dg, r, block, "total", deff))
-                else:
-                    d.append(E._deff(dg, A * m, block, kind, deff))
-            d = np.concatenate(d)
-        return make_estimate(
-            self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),
-            kind, level, deff=d,
-        )
+        return est, V, codes, est_g
 
     def mean(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
              covmat: bool = True) -> SurveyEstimate:
@@ -274,34 +284,26 @@ class DomainEstimates:
             lambda dg: dg.proportion(variable, level=level, ci_method=ci_method, na_rm=na_rm,
                                      df=df, conf_level=conf_level)
         )
-        # proportions are means: their joint covariance is available
-        joint = self.mean_indicator_vcov(variable, level, na_rm)
-        if joint is not None and joint.shape == out.attrs["vcov"].shape:
+        # proportions are domain means of indicators: their joint covariance is available
+        joint = self._proportion_vcov(variable, level, na_rm)
+        if joint.shape == out.attrs["vcov"].shape:
             out.attrs["vcov"] = pd.DataFrame(joint, index=out.index, columns=out.index)
         return out
 
-    def mean_indicator_vcov(self, variable, level, na_rm):
-        """Joint covariance of the domain proportions (as domain means of the indicators)."""
+    def _proportion_vcov(self, variable, level, na_rm) -> np.ndarray:
+        """Joint covariance of the domain proportions (domain means of the indicators)."""
         from analysis import estimators as E
 
         cols = E._variables(self.design.data, variable)
         if cols.categorical and level is not None:
-            keep = [j for j, (_, lev) in enumerate(cols.labels) if lev == str(level)]
-            Y = cols.Y[:, keep]
-        elif not cols.categorical and level is not None:
+            Y = cols.Y[:, [j for j, (_, lev) in enumerate(cols.labels) if lev == str(level)]]
+        elif level is not None:
             y = cols.Y[:, 0]
             Y = np.where(np.isnan(y), np.nan, (y == float(level)).astype(np.float64))[:, None]
         else:
             Y = cols.Y
-        labels = [(variable, "")] * Y.shape[1]
-        design, Y = E._handle_missing(self.design, Y, labels, na_rm, self.design.data)
-        parts = []
-        for mask in self._masks():
-            parts.append((E._mean_stat(design._restrict(mask), Y * mask[:, None]), mask))
-        return design._vcov(
-            lambda W: np.hstack([s.point_fn(W * m[:, None]) for s, m in parts]),
-            lambda: np.hstack([s.influence_fn() for s, _ in parts]),
-        )
+        design, Y = E._handle_missing(self.design, Y, cols.labels, na_rm, self.design.data)
+        return self._grouped(design, "mean", Y)[1]
 
     def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",
                  na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:

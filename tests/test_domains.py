@@ -103,3 +103,13 @@ def test_by_missing_domain_variable_is_an_error(dclus1, apiclus1):
     d = SurveyDesign(data, weights="pw", psu="dnum", fpc="fpc")
     with pytest.raises(ValueError, match="by column 'stype' has 1 missing value"):
         d.by("stype")
+
+
+def test_domain_proportions_carry_the_joint_covariance(dclus1, apiclus1):
+    p = dclus1.by("stype").proportion("sch.wide", level="Yes", ci_method="mean")
+    d2 = SurveyDesign(apiclus1.assign(yes=(apiclus1["sch.wide"] == "Yes").astype(float)),
+                      weights="pw", psu="dnum", fpc="fpc")
+    m = d2.by("stype").mean("yes")
+    assert_close(p["estimate"], m["estimate"], rtol=1e-13)
+    assert_close(p.vcov.to_numpy(), m.vcov.to_numpy(), rtol=1e-12)
+    assert abs(p.vcov.to_numpy()[0, 1]) > 0  # domains cut across PSUs: correlated
