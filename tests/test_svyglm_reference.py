@@ -237,3 +237,25 @@ def test_replicate_design_binomial_refits(reference, extra):
                  family="quasibinomial")
     # R's replicate refits stop at glm.fit's epsilon=1e-12 from the full-sample start: 1e-6
     check_fit(fit, extra["svyglm"]["qbin_jk1_dclus1"], what="jk1 binomial")
+
+
+def test_calibrated_design(dclus1, reference, extra):
+    totals = reference["f_weighting"]["population"]["pop.totals"]
+    d = dclus1.calibrate(totals, "~stype + api99")          # linear (GREG): closed form, as R
+    check_fit(svyglm("api00 ~ ell + meals", d), extra["svyglm"]["gauss_calibrated_dclus1"],
+              what="calibrated")
+
+
+def test_poststratified_design(dclus1, reference, extra):
+    pop = pd.Series(reference["f_weighting"]["population"]["pop.types"])
+    fit = svyglm('Q("sch.wide") ~ ell + meals', dclus1.poststratify("stype", pop), family="quasibinomial")
+    check_fit(fit, extra["svyglm"]["qbin_poststratified_dclus1"], se_rtol=TIGHT_RTOL, what="poststratified")
+
+
+def test_domain_design_equals_subset_argument(dstrat):
+    mask = (dstrat.data["stype"] != "H").to_numpy()
+    a = svyglm("api00 ~ ell + meals", dstrat.subset(mask))
+    b = svyglm("api00 ~ ell + meals", dstrat, subset=mask)
+    assert_close(a.params, b.params, 1e-12)
+    assert_close(a.bse, b.bse, 1e-12)
+    assert a.df_resid == b.df_resid == 146 and a.nobs == 150

@@ -172,7 +172,8 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     if off is not None:
         used &= np.isfinite(off)
     w_all = np.asarray(weights, dtype=float)
-    if not (used & (w_all > 0)).any():
+    used &= w_all > 0       # rows outside a domain (weight 0) carry no information
+    if not used.any():
         raise ValueError(f"svyglm({formula!r}): no row with a positive weight and complete model variables")
     fit = _Fit(mf, used, off, fam)
     w = w_all[used]

@@ -151,7 +151,7 @@ def svyolr(formula: str, design) -> SvyOLRResults:
     keep = [j for j, name in enumerate(mf.names) if name != "Intercept"]
     names = [mf.names[j] for j in keep]
     w_all = np.asarray(design.weights, dtype=float)
-    used = mf.complete.copy()
+    used = mf.complete & (w_all > 0)        # rows outside a domain (weight 0) carry no information
     X = mf.X[:, keep][used[mf.complete]]
     codes = mf.y[used[mf.complete]]
     od = _OrdinalData(X, codes, len(mf.response_levels))

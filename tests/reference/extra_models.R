@@ -89,6 +89,17 @@ S$gauss_dstrat_subset <- glm_out(svyglm(api00 ~ ell + meals, design = dstrat, su
 jk1 <- as.svrepdesign(dclus1, type = "JK1")
 m <- svyglm(sch.wide ~ ell + meals + mobility, design = jk1, family = quasibinomial(), control = ctl)
 S$qbin_jk1_dclus1 <- glm_out(m, "svyglm(sch.wide ~ ell + meals + mobility, design=as.svrepdesign(dclus1, 'JK1'), family=quasibinomial(), control=glm.control(epsilon=1e-12))")
+## calibrated and post-stratified designs (the variance uses the calibration residuals)
+pop.totals <- c(`(Intercept)` = nrow(apipop), stypeH = sum(apipop$stype == "H"), stypeM = sum(apipop$stype == "M"),
+                api99 = sum(apipop$api99))
+dcal <- calibrate(dclus1, ~stype + api99, pop.totals)
+S$gauss_calibrated_dclus1 <- glm_out(svyglm(api00 ~ ell + meals, design = dcal),
+  "svyglm(api00 ~ ell + meals, design=calibrate(dclus1, ~stype+api99, pop.totals))  # linear (GREG)")
+pop.types <- as.data.frame(table(stype = apipop$stype), responseName = "Freq")
+dps <- postStratify(dclus1, ~stype, pop.types)
+m <- svyglm(sch.wide ~ ell + meals, design = dps, family = quasibinomial(), control = ctl)
+S$qbin_poststratified_dclus1 <- glm_out(tight(m, dps),
+  "svyglm(sch.wide ~ ell + meals, design=postStratify(dclus1, ~stype, pop.types), family=quasibinomial()) [tight]")
 OUT$svyglm <- S
 
 ## ------------------------------------------------------------ regTermTest
