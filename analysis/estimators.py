@@ -40,12 +40,6 @@ def _is_categorical(col: pd.Series) -> bool:
     ) or col.dtype == object
 
 
-def _levels(col: pd.Series) -> list:
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return list(col.cat.categories)
-    return sorted(col.dropna().unique().tolist())
-
-
 @dataclass(frozen=True)
 class _Columns:
     """Numeric matrix of the requested variables (categoricals as level indicators)."""
@@ -69,11 +63,14 @@ def _variables(data: pd.DataFrame, variables: str | Sequence[str]) -> _Columns:
         col = data[name]
         if _is_categorical(col):
             any_cat = True
-            levels = _levels(col)
-            values = col.to_numpy(dtype=object)
-            missing = col.isna().to_numpy()
-            ind = np.column_stack([values == lev for lev in levels]).astype(np.float64)
-            ind[missing] = np.nan
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes = col.cat.codes.to_numpy()
+                levels = list(col.cat.categories)
+            else:
+                codes, uniques = pd.factorize(col, sort=True)  # R's factor(): sorted levels
+                levels = list(uniques)
+            ind = (codes[:, None] == np.arange(len(levels))[None, :]).astype(np.float64)
+            ind[codes < 0] = np.nan
             blocks.append(ind)
             labels.extend((name, str(lev)) for lev in levels)
         else:
