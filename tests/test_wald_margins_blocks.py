@@ -274,3 +274,25 @@ def test_binomial_and_quasibinomial_agree(dclus1):
     b = svyglm('Q("sch.wide") ~ ell', dclus1, family="quasibinomial")
     assert_close(a.bse, b.bse, 1e-12)
 
+
+
+# ------------------------------------------------------------------ working likelihood ratio test
+def test_reference_d_working_lrt(qbin_dstrat, reference):
+    ref = reference["d_svyglm"]["regTermTest"]["qbin_dstrat_ell_meals_LRT"]
+    test = qbin_dstrat.lrt_test(["ell", "meals"])
+    assert_close(test.chisq, ref["chisq"], 1e-8)            # deviance difference
+    assert (test.df, test.ddf) == (ref["df"], ref["ddf"])
+    # lambdas come from the design covariance (R's: penultimate IRLS weights, see above): 1e-5
+    assert_close(test.lambdas, ref["lambda"], 1e-5)
+    assert_close(test.p_value, ref["p"], 1e-6)
+    assert "Working (Rao-Scott) LRT" in repr(test)
+
+
+def test_saddlepoint_tail_of_equal_weights_is_close_to_chi_square():
+    from scipy import stats
+
+    from analysis.models.wald import p_chisq_sum
+    for x in (1.0, 4.0, 9.0):
+        # sum of 3 * chi2_1 with weight 2 is 2 * chi2_3: the saddlepoint is accurate to ~1%
+        assert_close(p_chisq_sum(x, np.full(3, 2.0)), stats.chi2.sf(x / 2, 3), 2e-2)
+        assert_close(p_chisq_sum(x, np.full(3, 2.0), ddf=50), stats.f.sf(x / 6, 3, 50), 2e-2)

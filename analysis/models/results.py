@@ -8,8 +8,8 @@ import pandas as pd
 from scipy import stats
 
 from .formula import new_design_matrix
-from .irls import mean_and_derivative
-from .wald import WaldTest, term_indices, wald
+from .irls import irls, mean_and_derivative
+from .wald import WaldTest, p_chisq_sum, term_indices, wald
 
 
 class SummaryText(str):
@@ -181,6 +181,39 @@ class SvyGLMResults(SurveyModelResults):
         deviance = (f"Weighted deviance: {self.deviance:.6g}   null deviance: "
                     f"{self.null_deviance:.6g}   (weights scaled to mean 1)")
         return [used, deviance]
+
+    def lrt_test(self, terms, df: float | None = None) -> WaldTest:
+        """Rao-Scott working likelihood ratio test of ``terms`` (R's regTermTest(method="LRT")).
+
+        chisq = deviance(model without the terms) - deviance(model), both with the mean-1 design
+        weights, the reduced model refitted on the same rows; under H0 chisq ~ sum_i lambda_i
+        chi2_1 with lambda the eigenvalues of V0^-1 V (V0 the naive, V the design covariance of
+        the tested coefficients), divided by chi2_ddf/ddf for ddf = residual df (or ``df``; inf
+        for a chi-square reference). p by R's saddlepoint approximation (pFsum / pchisqsum).
+        """
+        names = list(self.params.index)
+        wanted, idx = term_indices(terms, self._terms, names)
+        pt = self._point
+        fit, fam = pt.fit, self.family
+        keep = np.setdiff1d(np.arange(len(names)), idx)
+        wf = pt.w / pt.w_scale
+        if keep.size:
+            start = self.params.to_numpy()[keep]
+            b0 = irls(fit.X[:, keep], fit.y, fit.offset, wf[:, None], fam, start, tol=1e-12,
+                      what=f"{self.model_name} reduced model")[0]
+            mu0 = mean_and_derivative(fam.link, fit.X[:, keep] @ b0 + fit.offset)[0]
+        else:
+            mu0 = mean_and_derivative(fam.link, fit.offset)[0]
+        chisq = float(fam.deviance(fit.y, mu0, var_weights=wf) - self.deviance)
+        _, A, _ = fit.scores_and_information(self.params.to_numpy(), pt.w)
+        V0 = (np.linalg.inv(A) * pt.w_scale)[np.ix_(idx, idx)]     # R's naive.cov (unscaled)
+        V = self._cov[np.ix_(idx, idx)]
+        lam = np.sort(np.linalg.eigvals(np.linalg.solve(V0, V)).real)[::-1]
+        ddf = self.df_resid if df is None else df
+        p = p_chisq_sum(chisq, lam, ddf)
+        return WaldTest(terms=tuple(wanted), coefficients=tuple(names[i] for i in idx), statistic=chisq,
+                        chisq=chisq, df=len(idx), ddf=float(ddf), p_value=p, method="LRT",
+                        model=f"{self.model_name}({self.formula})", lambdas=tuple(lam))
 
     # ---- effects on the exp scale ------------------------------------------------------------
     def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:

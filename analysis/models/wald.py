@@ -24,8 +24,9 @@ class WaldTest:
     df: int                 # numerator df: number of coefficients tested
     ddf: float              # denominator df (inf for the chi-square test)
     p_value: float
-    method: str
+    method: str             # "F", "chisq" (Wald) or "LRT" (Rao-Scott working likelihood ratio)
     model: str = ""
+    lambdas: tuple = ()     # LRT: eigenvalues of V0^-1 V (design effects of the tested block)
 
     def __repr__(self) -> str:
         head = f"Wald test for {' '.join(self.terms)}"
@@ -34,6 +35,10 @@ class WaldTest:
         p = f"{self.p_value:.4g}" if self.p_value >= 2.2e-16 else "< 2.2e-16"
         if self.method == "F":
             return f"{head}\nF = {self.statistic:.6g} on {self.df} and {self.ddf:g} df: p = {p}"
+        if self.method == "LRT":
+            lam = " ".join(f"{v:.4g}" for v in self.lambdas)
+            return (f"Working (Rao-Scott) LRT for {' '.join(self.terms)}\n in {self.model}\n"
+                    f"Working 2logLR = {self.statistic:.6g} p = {p}\n(scale factors: {lam})")
         return f"{head}\nChisq = {self.statistic:.6g} on {self.df} df: p = {p}"
 
     def to_frame(self):
@@ -91,3 +96,52 @@ def wald(params: np.ndarray, cov: np.ndarray, idx: np.ndarray, ddf: float, null=
     if method == "chisq":
         return chisq, chisq, float(stats.chi2.sf(chisq, q))
     raise ValueError(f"method must be 'F' or 'chisq', got {method!r}")
+
+
+# ------------------------------------------------------------------ working likelihood ratio test
+def _saddle(x: float, lam: np.ndarray) -> float:
+    """Upper tail P(sum lam_i Z_i^2 > x) by the Lugannani-Rice saddlepoint (R survey's saddle);
+    NaN when the saddlepoint is too close to 0 for the formula (R then falls back)."""
+    from scipy.optimize import brentq
+
+    d = lam.max()
+    lam, x = lam / d, x / d
+
+    def k0(z):
+        return -np.sum(np.log1p(-2 * z * lam)) / 2
+
+    def k1(z):
+        return np.sum(lam / (1 - 2 * z * lam))
+
+    def k2(z):
+        return 2 * np.sum(lam**2 / (1 - 2 * z * lam) ** 2)
+
+    if np.any(lam < 0):
+        lmin = np.max(1 / (2 * lam[lam < 0])) * 0.99999
+    elif x > lam.sum():
+        lmin = -0.01
+    else:
+        lmin = -len(lam) / (2 * x)
+    lmax = np.min(1 / (2 * lam[lam > 0])) * 0.99999
+    z = brentq(lambda t: k1(t) - x, lmin, lmax, xtol=1e-14, rtol=1e-14)
+    if abs(z) < 1e-4:
+        return float("nan")
+    w = np.sign(z) * np.sqrt(2 * (z * x - k0(z)))
+    v = z * np.sqrt(k2(z))
+    return float(stats.norm.sf(w + np.log(v / w) / w))
+
+
+def p_chisq_sum(x: float, lam: np.ndarray, ddf: float = np.inf) -> float:
+    """P(sum lam_i chi2_1 / (chi2_ddf / ddf) > x): R survey's pFsum / pchisqsum with the
+    saddlepoint method (Satterthwaite when the saddlepoint is undefined)."""
+    lam = np.asarray(lam, dtype=float)
+    tr = lam.mean()
+    tr2 = np.mean(lam**2) / tr**2
+    scale, ndf = tr * tr2, len(lam) / tr2
+    if np.isinf(ddf):
+        guess = float(stats.chi2.sf(x / scale, ndf))
+        s = _saddle(x, lam)
+    else:
+        guess = float(stats.f.sf(x / ndf / scale, ndf, ddf))
+        s = _saddle(0.0, np.concatenate([lam, np.full(int(ddf), -x / ddf)]))
+    return guess if np.isnan(s) else s
