@@ -63,6 +63,17 @@ class NonresponseModel:
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+    @classmethod
+    def ignorable(cls) -> NonresponseModel:
+        """Response at random within strata and no item nonresponse: the respondents are then a
+        stratified simple random sample, and base-weighted estimates are design-unbiased (what a
+        coverage study of the estimators needs).
+
+        >>> NonresponseModel.ignorable().r_incident
+        0.0
+        """
+        return cls(r_awareness=0.0, r_log_size=0.0, r_type=(0.0,) * 5, r_incident=0.0, item_nonresponse=0.0)
+
 
 @dataclass
 class Sample:
@@ -175,6 +186,8 @@ def _item_nonresponse(resp: pd.DataFrame, inst, m: NonresponseModel, rng) -> pd.
         if item.required or item.type == "text" or NO_ANSWER not in item.missing:
             continue
         rate = m.item_nonresponse * (2.0 if item.var in SENSITIVE else 1.0)
+        if rate == 0.0:
+            continue
         c = solve_intercept(base_lp, rate)
         hit = rng.random(n) < expit(c + base_lp)
         cols = list(item.columns)
