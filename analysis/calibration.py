@@ -493,48 +493,43 @@ def rake_weights(
     if not margins:
         raise CalibrationError("rake needs at least one margin")
     W, is_vec = _as_2d(weights)
-    W = W.copy()
     n = W.shape[0]
     for m in margins:
         if m.codes.shape[0] != n:
             raise CalibrationError(
                 f"margin {list(m.columns)} has {m.codes.shape[0]} rows, weights {n}"
             )
-    # joint cells of all margin variables (R compares svytable(~a+b+...) between sweeps)
-    joint = np.zeros(n, dtype=np.int64)
+    # Rows in the same joint cell of all margin variables always get the same factor, so IPF
+    # runs on the joint table (cells x columns; R compares svytable(~a+b+...) between sweeps)
+    # and the weights are touched once at the end.
+    key = np.zeros(n, dtype=np.int64)
     for m in margins:
-        joint = joint * m.n_cells + m.codes
-    _, joint = np.unique(joint, return_inverse=True)
-    n_joint = int(joint.max()) + 1
+        key = key * m.n_cells + m.codes
+    _, first, joint = np.unique(key, return_index=True, return_inverse=True)
+    joint = joint.reshape(-1)
+    n_joint = first.shape[0]
+    level = [m.codes[first] for m in margins]  # (C,) level of every joint cell, per margin
+    T0 = _cell_sums(joint, n_joint, W, _indicator(joint, n_joint) if W.shape[1] > 1 else None)
+    T0 = T0 if T0.ndim == 2 else T0[:, None]
+    T = T0.copy()
     threshold = epsilon * W.sum(axis=0) if epsilon < 1 else np.full(W.shape[1], float(epsilon))
-    many = W.shape[1] > 1  # a matrix: build the sparse cell indicators once
-    ind = [_indicator(m.codes, m.n_cells) if many else None for m in margins]
-    joint_ind = _indicator(joint, n_joint) if many else None
-    old_table = _cell_sums(joint, n_joint, W, joint_ind)
-    old_table = old_table if old_table.ndim == 2 else old_table[:, None]
-    margin_weights: list[np.ndarray] = []
+    margin_tables: list[np.ndarray] = []
     converged = False
     iterations = 0
+    delta = np.full(W.shape[1], np.inf)
     while iterations < maxit:
-        margin_weights = []
-        for m, m_ind in zip(margins, ind):
-            sums = _cell_sums(m.codes, m.n_cells, W, m_ind)
-            sums = sums if sums.ndim == 2 else sums[:, None]
+        old = T.copy()
+        margin_tables = []
+        for m, lev in zip(margins, level):
+            sums = _cell_sums(lev, m.n_cells, T, _indicator(lev, m.n_cells))
             _check_cell_sums(sums, m)
-            factor = m.targets[:, None] / sums
-            if many:
-                W *= factor[m.codes]
-            else:
-                W[:, 0] *= factor[m.codes, 0]
+            T *= (m.targets[:, None] / sums)[lev]
             if is_vec:
-                margin_weights.append(W[:, 0].copy())
-        table = _cell_sums(joint, n_joint, W, joint_ind)
-        table = table if table.ndim == 2 else table[:, None]
-        delta = np.abs(table - old_table).max(axis=0)
+                margin_tables.append(T[:, 0].copy())
+        delta = np.abs(T - old).max(axis=0)
         if np.all(delta < threshold):
             converged = True
             break
-        old_table = table
         iterations += 1
     if not converged and warn:
         warnings.warn(
@@ -543,12 +538,21 @@ def rake_weights(
             stacklevel=2,
         )
     if converged:
-        _check_margins_met(W, margins, ind, threshold, is_vec)
+        _check_margins_met(T, margins, level, threshold, is_vec)
+    # one factor per joint cell and column; cells without weight keep their zeros
+    ratio = np.divide(T, T0, out=np.ones_like(T), where=T0 != 0)
     if not is_vec:
-        return W, None
-    w = W[:, 0]
+        new = ratio[joint]  # (n, m), turned into the new weights in place
+        new *= W
+        return new, None
+    w0 = W[:, 0]
+    w = w0 * ratio[joint, 0]
+    margin_weights = [
+        w0 * np.divide(t, T0[:, 0], out=np.ones_like(t), where=T0[:, 0] != 0)[joint]
+        for t in margin_tables
+    ]
     return w, Raking(
-        old_weights=np.asarray(weights, dtype=np.float64).copy(),
+        old_weights=w0.copy(),
         margins=tuple(margins),
         margin_weights=tuple(margin_weights),
         iterations=iterations + (1 if converged else 0),
@@ -558,13 +562,12 @@ def rake_weights(
     )
 
 
-def _check_margins_met(W, margins, ind, threshold, is_vec) -> None:
+def _check_margins_met(T, margins, level, threshold, is_vec) -> None:
     """R's rule stops when the weights stop changing, which also happens when the margins cannot
     all be met (empty combinations of cells): then say so instead of returning such weights."""
-    allowed = np.maximum(10 * threshold, 1e-6 * W.sum(axis=0))
-    for m, m_ind in zip(margins, ind):
-        got = _cell_sums(m.codes, m.n_cells, W, m_ind)
-        got = got if got.ndim == 2 else got[:, None]
+    allowed = np.maximum(10 * threshold, 1e-6 * T.sum(axis=0))
+    for m, lev in zip(margins, level):
+        got = _cell_sums(lev, m.n_cells, T, _indicator(lev, m.n_cells))
         miss = np.abs(got - m.targets[:, None])
         bad = (miss > allowed).any(axis=0)
         if not bad.any():
@@ -701,19 +704,24 @@ def _distance(method: str, lower, upper):
 
 
 def _crossprod_w(X: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Stack of X' diag(W[:, r]) X over columns r: (m, p, p), without an (n, p, p) temporary."""
-    p = X.shape[1]
+    """Stack of X' diag(W[:, r]) X over columns r: (m, p, p), without an (n, p, p) temporary.
+
+    For a weight matrix, one pass over W: ``W' [x_a x_b]`` for the p(p+1)/2 products of model
+    columns, accumulated over blocks of rows so the products never take more than ~32 MB.
+    """
+    n, p = X.shape
     m = W.shape[1]
+    if m <= 2:  # one or two weight columns: one matrix product each
+        return np.stack([(X * W[:, r : r + 1]).T @ X for r in range(m)])
+    ia, ib = np.triu_indices(p)
+    acc = np.zeros((m, ia.shape[0]))
+    step = max(1024, 4_000_000 // ia.shape[0])
+    for lo in range(0, n, step):  # blocks of rows, a bounded number (not a loop over rows)
+        Xc = X[lo : lo + step]
+        acc += W[lo : lo + step].T @ (Xc[:, ia] * Xc[:, ib])
     out = np.empty((m, p, p))
-    if m <= p:  # few weight columns: one matrix product per column
-        for r in range(m):
-            out[r] = (X * W[:, r : r + 1]).T @ X
-        return out
-    Xf = np.asfortranarray(X)  # contiguous model columns for the products below
-    for a in range(p):  # loop over model columns (few), never over rows
-        block = Xf[:, a:].T @ (Xf[:, a : a + 1] * W)  # (p - a, m)
-        out[:, a, a:] = block.T
-        out[:, a:, a] = block.T
+    out[:, ia, ib] = acc
+    out[:, ib, ia] = acc
     return out
 
 
@@ -755,7 +763,7 @@ def calibrate_weights(
         )
     lower, upper = (float(bounds[0]), float(bounds[1])) if np.isscalar(bounds[0]) else bounds
     unbounded = np.all(np.isneginf(lower)) and np.all(np.isposinf(upper))
-    sample_total = X.T @ W0  # (p, m)
+    sample_total = (W0.T @ X).T  # (p, m); this product order is the fast one for BLAS
     if method == "linear" and unbounded:
         T = _crossprod_w(X, W0)
         try:
@@ -849,7 +857,7 @@ def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
         Wa = W[:, active]
         xeta = X @ eta[:, active]
         T = _crossprod_w(X, Wa * dF(xeta))
-        misfit = targets[:, None] - st[:, active] - X.T @ (Wa * fm1(xeta))
+        misfit = targets[:, None] - st[:, active] - ((Wa * fm1(xeta)).T @ X).T
         deta = np.einsum("rij,jr->ir", np.linalg.pinv(T, rcond=256 * np.finfo(float).eps), misfit)
         eta_a = eta[:, active] + deta
         xeta = X @ eta_a
@@ -870,7 +878,7 @@ def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
             bad = ~(np.isfinite(g).all(axis=0) & np.isfinite(d).all(axis=0))
         eta[:, active] = eta_a
         G[:, active] = g
-        misfit = targets[:, None] - st[:, active] - X.T @ (Wa * (g - 1.0))
+        misfit = targets[:, None] - st[:, active] - ((Wa * (g - 1.0)).T @ X).T
         rel = np.abs(misfit) / (1.0 + np.abs(targets))[:, None]
         done = np.all(rel < epsilon, axis=0)
         iterations[active[~done]] += 1
@@ -905,8 +913,8 @@ def trim_weights(
     from R, which would lift them to ``lower``. Columns of a matrix are trimmed separately.
 
     >>> w, rec = trim_weights(np.array([1.0, 2.0, 3.0, 10.0]), upper=6.0)
-    >>> w.tolist(), rec.n_trimmed
-    ([2.3333333333333335, 3.3333333333333335, 4.333333333333333, 6.0], 1)
+    >>> np.round(w, 4).tolist(), rec.n_trimmed
+    ([2.3333, 3.3333, 4.3333, 6.0], 1)
     """
     if not lower < upper:
         raise CalibrationError(f"trim needs lower < upper; got lower={lower}, upper={upper}")
