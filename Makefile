@@ -21,7 +21,7 @@ setup: $(STAMP)
 
 ## Every test: unit, R parity, property-based, CLI end-to-end, and nbval over the notebooks.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 ## Unit tests only (no notebooks), for quick iteration.
