@@ -307,37 +307,54 @@ class PostStratification(Calibration):
 
 @dataclass(frozen=True, eq=False)
 class Raking(Calibration):
-    """Record of ``rake``: the margins and, per margin, the weights after its last IPF step.
+    """Record of ``rake``: the margins, the joint cell of every row and, per margin, the factor
+    (weights after that margin's last IPF step / weights before raking) of every joint cell.
 
     ``residualize`` does R's 10 backfitting sweeps ``U <- U - w_m * ave(U / w_m | margin m)``
-    (``ave`` the unweighted cell mean, as R's svyrecvar).
+    (``ave`` the unweighted mean over the rows of the margin's cell, as R's svyrecvar), with
+    ``w_m = w0 * ratio_m[joint cell]``. Writing ``z = U / w0``, a sweep subtracts
+    ``ratio_m[c] * mean`` from every row of joint cell ``c``, so the sweeps run on the joint-cell
+    sums of ``z`` (one pass over the rows in, one out): the same arithmetic as R's, reordered.
     """
 
     margins: tuple[Cells, ...]
-    margin_weights: tuple[np.ndarray, ...]
+    joint: np.ndarray
+    levels: tuple[np.ndarray, ...]
+    ratios: np.ndarray
+    old_weights: np.ndarray
     iterations: int
     converged: bool
     epsilon: float = 1e-10
     maxit: int = 100
     kind: str = "rake"
-    old_weights: np.ndarray | None = None  # the weights before this step
     sweeps: int = 10
+
+    @property
+    def margin_weights(self) -> tuple[np.ndarray, ...]:
+        """Per margin, the weights after its step in the last IPF sweep (R's record)."""
+        return tuple(self.old_weights * r[self.joint] for r in self.ratios)
 
     def residualize(self, U: np.ndarray) -> np.ndarray:
         U = np.asarray(U, dtype=np.float64)
-        x = (U if U.ndim == 2 else U[:, None]).copy()
+        x = U if U.ndim == 2 else U[:, None]
+        w0 = self.old_weights[:, None]
+        C = self.ratios.shape[1]
+        # rows with zero weight (outside a subset) carry no influence and are left as they are
+        z = np.divide(x, w0, out=np.zeros_like(x), where=w0 != 0)
+        Z = _cell_sums(self.joint, C, z)
+        Z = Z if Z.ndim == 2 else Z[:, None]
+        live_rows = np.bincount(self.joint, weights=(w0[:, 0] != 0).astype(float), minlength=C)
         steps = []
-        for m, psw in zip(self.margins, self.margin_weights):
-            # rows with zero weight (outside a subset) carry no influence: 0, not 0/0
-            inv = np.divide(1.0, psw, out=np.zeros_like(psw), where=psw != 0)
-            count = np.bincount(m.codes, minlength=m.n_cells)
-            ind = _indicator(m.codes, m.n_cells) if x.shape[1] > 1 else None
-            steps.append((m, psw[:, None], inv[:, None], count[:, None], ind))
+        for m, lev, r in zip(self.margins, self.levels, self.ratios):
+            rows = np.bincount(m.codes, minlength=m.n_cells)[:, None]  # ave counts every row
+            steps.append((m, lev, r[:, None], rows, _indicator(lev, m.n_cells)))
+        delta = np.zeros_like(Z)  # amount subtracted from z in each joint cell so far
         for _ in range(self.sweeps):
-            for m, psw, inv, count, ind in steps:
-                means = _cell_sums(m.codes, m.n_cells, x * inv, ind) / count
-                x -= psw * means[m.codes]
-        return x if U.ndim == 2 else x[:, 0]
+            for m, lev, r, rows, ind in steps:
+                means = _cell_sums(lev, m.n_cells, (Z - live_rows[:, None] * delta) / r, ind) / rows
+                delta += r * means[lev]
+        out = x - w0 * delta[self.joint]
+        return out if U.ndim == 2 else out[:, 0]
 
     def replay(self, W: np.ndarray) -> np.ndarray:
         return rake_weights(W, self.margins, epsilon=self.epsilon, maxit=self.maxit)[0]
@@ -547,14 +564,15 @@ def rake_weights(
         return new, None
     w0 = W[:, 0]
     w = w0 * ratio[joint, 0]
-    margin_weights = [
-        w0 * np.divide(t, T0[:, 0], out=np.ones_like(t), where=T0[:, 0] != 0)[joint]
-        for t in margin_tables
-    ]
+    ratios = np.array(
+        [np.divide(t, T0[:, 0], out=np.ones_like(t), where=T0[:, 0] != 0) for t in margin_tables]
+    )
     return w, Raking(
-        old_weights=w0.copy(),
         margins=tuple(margins),
-        margin_weights=tuple(margin_weights),
+        joint=joint,
+        levels=tuple(level),
+        ratios=ratios,
+        old_weights=w0.copy(),
         iterations=iterations + (1 if converged else 0),
         converged=converged,
         epsilon=epsilon,
