@@ -81,6 +81,23 @@ def _cell_sums(codes: np.ndarray, n_cells: int, x: np.ndarray, indicator=None) -
     return np.asarray(indicator @ x)
 
 
+def _dense_codes(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct values of an integer key 0..C-1 (in key order); first row of each.
+
+    Linear time through a table of all ``n_keys`` possible keys when that table is small (the
+    usual case: a product of a few level counts), else by sorting.
+    """
+    if n_keys <= max(10 * key.shape[0], 1_000_000):
+        present = np.bincount(key, minlength=n_keys) > 0
+        code_of_key = np.cumsum(present) - 1
+        codes = code_of_key[key]
+        first = np.full(int(present.sum()), -1, dtype=np.intp)
+        first[codes[::-1]] = np.arange(key.shape[0])[::-1]
+        return codes, first
+    _, first, codes = np.unique(key, return_index=True, return_inverse=True)
+    return codes.reshape(-1), first
+
+
 def _label(value) -> str:
     return value if isinstance(value, str) else repr(value)
 
@@ -522,8 +539,7 @@ def rake_weights(
     key = np.zeros(n, dtype=np.int64)
     for m in margins:
         key = key * m.n_cells + m.codes
-    _, first, joint = np.unique(key, return_index=True, return_inverse=True)
-    joint = joint.reshape(-1)
+    joint, first = _dense_codes(key, int(np.prod([m.n_cells for m in margins], dtype=float)))
     n_joint = first.shape[0]
     level = [m.codes[first] for m in margins]  # (C,) level of every joint cell, per margin
     T0 = _cell_sums(joint, n_joint, W, _indicator(joint, n_joint) if W.shape[1] > 1 else None)
