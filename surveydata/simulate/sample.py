@@ -99,7 +99,7 @@ def allocate(N_h: pd.Series, n_invited: int, power: float = 0.5, min_invited: in
     Strata that hit a bound are fixed and the rest re-allocated until no bound is violated.
 
     >>> allocate(pd.Series({"a": 1000, "b": 100, "c": 10}), 60, power=0.5, min_invited=5).tolist()
-    [39, 13, 8]
+    [42, 13, 5]
     """
     N = N_h.to_numpy(dtype=np.int64)
     if not 0 < n_invited <= N.sum():
