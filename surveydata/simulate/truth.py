@@ -262,8 +262,9 @@ def _expit(x):
 
 
 def _r(x: float) -> float:
-    """Round to 10 significant digits: stable text across runs, far below any sampling error."""
-    return float(f"{float(x):.10g}")
+    """Round to 8 significant digits: far below any sampling error, and far above the last-bit
+    differences between machines (BLAS kernels), so regenerated files stay byte-identical."""
+    return float(f"{float(x):.8g}")
 
 
 def _params(params: pd.Series) -> dict:
@@ -271,7 +272,7 @@ def _params(params: pd.Series) -> dict:
 
 
 def round_floats(obj):
-    """Recursively round floats to 10 significant digits (NaN -> None) for stable JSON."""
+    """Recursively round floats to 8 significant digits (NaN -> None) for stable JSON."""
     if isinstance(obj, dict):
         return {k: round_floats(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
