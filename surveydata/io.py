@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,7 @@ __all__ = ["FORMATS", "ExportError", "read_export"]
 FORMATS = ("csv", "limesurvey", "spss", "stata")
 SEPARATORS = (",", ";", "\t")
 LINE_COLUMN = "line"
+_FAST = True  # try pyarrow's CSV reader first (tests switch it off to compare both paths)
 ROW_ERROR_COLUMN = "_row_error"
 
 
@@ -167,6 +169,67 @@ def _parse_csv(text: str, sep: str, path) -> _Records:
         raise ExportError(path, "the file is empty (no header line)", line=1)
     header = [_clean_name(n) for n in rows[0]]
     return _Records(header, rows[1:], lines[1:], empty)
+
+
+def _newlines(text: str) -> int:
+    """Line breaks as csv counts them: \n, \r\n and a lone \r each end one line."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _parse_csv_fast(text: str, sep: str, header: list[str]) -> pd.DataFrame | None:
+    """The same frame as `_parse_csv` + `_frame`, parsed by pyarrow's CSV reader (C++).
+
+    Used only when its result provably matches the exact path; returns None otherwise, and the
+    caller falls back: the header must be one physical line with distinct names, every record
+    must have the header's width (pyarrow refuses others), and the file's line breaks must
+    equal one per record plus those inside quoted values, which rules out blank lines and makes
+    ``line`` exact: record i starts on line 2 + i + (line breaks inside the records before it).
+    Records of nothing but separators and whitespace are taken out as in the exact path.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    if _first_record(text) != first_line or len(set(header)) != len(header) or "" in header:
+        return None
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=True,
+                                             ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # a record of the wrong width, or quoting pyarrow reads differently
+    n = table.num_rows
+    inside = np.zeros(n, dtype=np.int64)
+    for col in table.columns:
+        inside += (pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+                   + pc.count_substring(col, "\r").to_numpy(zero_copy_only=False)
+                   - pc.count_substring(col, "\r\n").to_numpy(zero_copy_only=False))
+    ends_open = not text.endswith(("\n", "\r"))
+    if _newlines(text) != 1 + n + int(inside.sum()) - (1 if ends_open and n else 0):
+        return None  # blank lines (or a quoting subtlety): the exact path numbers them
+    lines = 2 + np.arange(n, dtype=np.int64) + np.concatenate([[0], np.cumsum(inside)[:-1]])
+    blank = np.ones(n, dtype=bool)
+    for col in table.columns:
+        blank &= pc.equal(pc.utf8_trim_whitespace(col), "").to_numpy(zero_copy_only=False)
+    keep = ~blank
+    data = {LINE_COLUMN: lines[keep]}
+    for name, col in zip(header, table.columns):
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        arr = arr.filter(pa.array(keep)) if blank.any() else arr
+        data[name] = pd.array(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())),
+                              dtype="str")
+    data[ROW_ERROR_COLUMN] = pd.array([""] * int(keep.sum()), dtype="str")
+    frame = pd.DataFrame(data)
+    frame.attrs["empty_lines"] = lines[blank].tolist()
+    return frame
 
 
 def _frame(rec: _Records, path) -> pd.DataFrame:
@@ -373,11 +436,17 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
         text, encoding = _decode(data, path)
         header_text = _first_record(text)
         sep = _sniff_separator(header_text, set(expected) | set(_LIMESURVEY_META))
-        records = _parse_csv(text, sep, path)
-        kind = format or _detect_format(path, records.header)
-        raw = _frame(records, path)
+        header = [_clean_name(n) for n in next(csv.reader([header_text], delimiter=sep), [])]
+        raw = _parse_csv_fast(text, sep, header) if _FAST else None
+        if raw is not None:
+            empty_lines = raw.attrs.pop("empty_lines")
+        else:  # the exact, slower path: any width, blank lines, every quoting case
+            records = _parse_csv(text, sep, path)
+            header, empty_lines = records.header, records.empty_lines
+            raw = _frame(records, path)
+        kind = format or _detect_format(path, header)
         info.update(format=kind, encoding=encoding, separator=sep,
-                    empty_records_skipped=records.empty_lines)
+                    empty_records_skipped=empty_lines)
 
     renames = {}
     if inst is not None:

@@ -247,3 +247,41 @@ def test_separator_only_rows_are_skipped_and_listed(tmp_path, inst, text):
     raw = read_export(path, inst)
     assert raw["line"].tolist() == [2, 4]
     assert raw.attrs["export"]["empty_records_skipped"] == [3, 5, 6]
+
+
+def test_fast_and_exact_csv_paths_agree(tmp_path, inst, text, monkeypatch):
+    """pyarrow's reader is used when it provably gives the csv module's result; compare them
+    on files that take the fast path and on files that must fall back."""
+    from surveydata import io as sio
+
+    t = text.copy()
+    t.loc[5, "comments"] = '  ;;"\r\n x'
+    blank = ";" * (len(t.columns) - 1)
+    variants = {
+        "plain": to_csv_bytes(t, sep=";"),
+        "crlf_quoted": to_csv_bytes(t, sep=",", quote_all=True, newline="\r\n"),
+        "no_final_newline": to_csv_bytes(t, sep="\t").rstrip(b"\n"),
+        "separator_rows": to_csv_bytes(t, sep=";") + (blank + "\n" + blank + "\n").encode(),
+        "blank_lines": to_csv_bytes(t, sep=";").replace(b"\nr003-00004", b"\n\nr003-00004"),
+        "short_record": to_csv_bytes(t, sep=";") + b"r999;1;2\n",
+    }
+    fast_used = {}
+    real_fast = sio._parse_csv_fast
+
+    def spy(*a, **k):
+        out = real_fast(*a, **k)
+        fast_used[name] = out is not None
+        return out
+
+    monkeypatch.setattr(sio, "_parse_csv_fast", spy)
+    for name, data in variants.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(data)
+        fast = read_export(path, inst)
+        monkeypatch.setattr(sio, "_FAST", False)
+        exact = read_export(path, inst)
+        monkeypatch.setattr(sio, "_FAST", True)
+        pd.testing.assert_frame_equal(fast, exact, obj=name)
+        assert fast.attrs == exact.attrs, name
+    assert fast_used == {"plain": True, "crlf_quoted": True, "no_final_newline": True,
+                         "separator_rows": True, "blank_lines": False, "short_record": False}

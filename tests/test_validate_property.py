@@ -33,6 +33,19 @@ mutation = st.one_of(
 )
 
 
+def _assert_same_as_exact_reader(raw, path):
+    """pyarrow's fast CSV path, when it is taken, gives exactly the csv-module path's frame."""
+    from surveydata import io as sio
+
+    sio._FAST = False
+    try:
+        exact = read_export(path, INST)
+    finally:
+        sio._FAST = True
+    pd.testing.assert_frame_equal(raw, exact)
+    assert raw.attrs == exact.attrs
+
+
 def _apply(mutations) -> pd.DataFrame:
     df = BASE.copy()
     for m in mutations:
@@ -69,6 +82,7 @@ def test_mutated_exports_never_crash_and_lose_nothing(tmp_path, mutations, sep, 
     path = tmp_path / "mutated.csv"
     path.write_bytes(data)
     raw = read_export(path, INST)
+    _assert_same_as_exact_reader(raw, path)
     res = validate(raw, INST)
     r = res.report
     assert r["n_raw"] == len(df) == len(raw)
