@@ -76,6 +76,15 @@ class ReplicateWeights:
 def _codes(x) -> np.ndarray:
     """Integer codes 0..K-1 numbered in order of first appearance (R's unique() order)."""
     x = np.asarray(x)
+    n = x.shape[0]
+    if x.dtype.kind in "iu" and n and 0 <= x.min() and x.max() < 10 * n + 1_000_000:
+        # integer codes (as a design's): first appearances from a table, no sorting of rows
+        first = np.full(int(x.max()) + 1, n, dtype=np.intp)
+        first[x[::-1]] = np.arange(n)[::-1]
+        keys = np.flatnonzero(first < n)
+        rank = np.empty(first.shape[0], dtype=np.intp)
+        rank[keys[np.argsort(first[keys], kind="stable")]] = np.arange(keys.shape[0])
+        return rank[x]
     _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
     rank = np.empty(first.shape[0], dtype=np.intp)
     rank[np.argsort(first, kind="stable")] = np.arange(first.shape[0])

@@ -324,9 +324,10 @@ class WeightingMixin:
             )
         # degrees of freedom as R: rank of the replicate weights - 1; multipliers are constant
         # within PSUs, so the rank of the (PSU x R) table is the rank of the (n x R) matrix
-        live = self.weights != 0
-        first = np.unique(psu[live], return_index=True)[1]
-        degf = int(np.linalg.matrix_rank(rw.multipliers[np.flatnonzero(live)[first]])) - 1
+        live_rows = np.flatnonzero(self.weights != 0)
+        first_row = np.full(stage.n_psu, -1, dtype=np.intp)
+        first_row[psu[live_rows][::-1]] = live_rows[::-1]  # a row of every PSU with weight
+        degf = int(np.linalg.matrix_rank(rw.multipliers[first_row[first_row >= 0]])) - 1
         # one (n, R) matrix: multipliers turned into analysis weights in place
         W = rw.multipliers
         cals = tuple(self.calibrations)
