@@ -18,7 +18,7 @@ Fay          as BRR with (2-rho) / rho                        1/(R (1-rho)^2), 1
 bootstrap    n_h PSUs drawn with replacement in each stratum   n̄/((n̄-1)(R-1)), 1 with n̄ the
              (Canty-Davison, as R); multiplier = count         harmonic mean of n_h
 rao-wu       n_h-1 PSUs drawn with replacement; multiplier    1/(R-1), 1
-             = count * n_h/(n_h-1) (Rao-Wu rescaled)
+             1 - l + l count n_h/(n_h-1), l = sqrt(1-f_h)
 ===========  ==============================================  =====================================
 
 Example
@@ -333,8 +333,9 @@ def bootstrap_weights(
     stratum (without replacement from the PSUs repeated up to the population size N_h when
     ``popsize`` is given, as R); the multiplier is the number of draws;
     ``scale = n̄ / ((n̄ - 1)(R - 1))`` with n̄ the harmonic mean of n_h.
-    ``method="rao-wu"``: draw n_h - 1 with replacement, multiplier ``count * n_h / (n_h - 1)``,
-    ``scale = 1/(R - 1)`` (Rao-Wu rescaling bootstrap; no fpc).
+    ``method="rao-wu"``: draw n_h - 1 with replacement, multiplier
+    ``1 - l + l * count * n_h / (n_h - 1)`` with ``l = sqrt(1 - f_h)`` (1 without ``popsize``),
+    ``scale = 1/(R - 1)`` (Rao and Wu's 1988 rescaling bootstrap).
     R's own draws come from R's random numbers: to reproduce R number for number, load R's
     replicate weights as user-supplied weights.
 
@@ -355,13 +356,12 @@ def bootstrap_weights(
     if method == "canty-davison":
         draws_per_h = n_h
     elif method == "rao-wu":
-        if popsize is not None:
-            raise ReplicateError("the Rao-Wu bootstrap here has no finite population correction")
         draws_per_h = n_h - 1
     else:
         raise ReplicateError(f"method must be 'canty-davison' or 'rao-wu'; got {method!r}")
-    if popsize is None:
-        # all strata at once: draw positions within the stratum, count per (PSU, replicate)
+    if popsize is None or method == "rao-wu":
+        # with replacement, all strata at once: draw positions within the stratum, count per
+        # (PSU, replicate)
         h_of_draw = np.repeat(np.arange(H), draws_per_h)
         u = rng.random((replicates, h_of_draw.shape[0]))
         pos = start[h_of_draw] + np.minimum(
@@ -387,7 +387,10 @@ def bootstrap_weights(
                 copies[rng.permutation(n_h[h])[: int(N_h[h]) % n_h[h]]] += 1
                 counts[members] = rng.multivariate_hypergeometric(copies, n_h[h], replicates).T
     if method == "rao-wu":
-        counts *= (n_h / (n_h - 1))[psu_stratum][:, None]
+        # Rao & Wu (1988) with m_h = n_h - 1: 1 - lam + lam * n_h/(n_h - 1) * count,
+        # lam = sqrt(1 - f_h) (1 without an fpc)
+        lam = np.sqrt(_stratum_fpc(popsize, first, psu_stratum, n_h))[psu_stratum][:, None]
+        counts = 1.0 - lam + lam * (n_h / (n_h - 1))[psu_stratum][:, None] * counts
         scale = 1.0 / (replicates - 1)
     else:
         nbar = 1.0 / np.mean(1.0 / n_h)

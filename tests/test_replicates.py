@@ -239,6 +239,20 @@ def test_bootstrap_is_seeded_and_draws_n_h_per_stratum():
     assert np.all(per_psu == np.round(per_psu))
 
 
+def test_rao_wu_with_fpc_is_close_to_the_taylor_variance():
+    # Monte Carlo (as below): with f = 0.4 the rescaling lam = sqrt(0.6) carries the fpc
+    rng = np.random.default_rng(12)
+    strata = np.repeat(np.arange(6), 10)
+    psu = np.arange(60)
+    N = np.full(60, 25.0)
+    y, w = rng.gamma(2.0, size=60), rng.uniform(1, 4, size=60)
+    rw = bootstrap_weights(strata, psu, 4000, seed=4, popsize=N, method="rao-wu")
+    assert rw.multipliers.min() >= 1 - np.sqrt(0.6) - 1e-12
+    t = (rw.multipliers * (w * y)[:, None]).sum(axis=0)
+    v = replicate_variance((w * y).sum(), t[:, None], rw.scale, rw.rscales)[0, 0]
+    np.testing.assert_allclose(v, _taylor_total_var(y, w, strata, psu, N), rtol=0.06)
+
+
 def test_bootstrap_with_fpc_draws_without_replacement_from_population_copies():
     psu = np.arange(10)
     rw = bootstrap_weights(None, psu, 2000, seed=1, popsize=np.full(10, 25.0))

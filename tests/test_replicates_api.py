@@ -202,3 +202,33 @@ def test_scd_brr_ratio_matches_r(classes):  # noqa: F811
     np.testing.assert_allclose(
         [res["estimate"].iloc[0], res["se"].iloc[0]], [ref["estimate"], ref["se"]], rtol=1e-8
     )
+
+
+def test_domains_of_a_calibrated_replicate_design(wclus1):
+    rd = wclus1.replicate("jk1").calibrate(POP["pop.totals"], "~stype+api99")
+    res = rd.by("awards").mean("api00")
+    ref = EXTRA["JK1_calibrate_linear_by_awards"]
+    np.testing.assert_allclose(res["estimate"].to_numpy(), ref["estimate"], rtol=1e-8)
+    np.testing.assert_allclose(res["se"].to_numpy(), ref["se"], rtol=1e-8)
+
+
+def test_user_supplied_replicate_weights_are_poststratified_column_by_column(classes, apiclus1):  # noqa: F811
+    w, W = r_repweights("bootstrap200_dclus1")
+    info = G["bootstrap200_dclus1"]["design"]
+    rd = classes[1](apiclus1.assign(_w=w), W, weights="_w", type="bootstrap", scale=info["scale"])
+    _check_rep(rd.poststratify("stype", POP_TYPES), EXTRA["bootstrap_csv_poststratify_stype"], 1e-8)
+
+
+def test_rao_wu_and_user_hadamard_through_the_design(wclus1, wpairs):
+    rw = wclus1.replicate("rao-wu", replicates=400, seed=3)
+    assert rw.type == "bootstrap" and rw.scale == 1 / 399
+    np.testing.assert_allclose(rw.repweights.mean(), wclus1.weights.mean(), rtol=0.02)
+    # agrees with the Taylor SE it estimates (R: 23.542) within Monte-Carlo error: 400
+    # replicates give the SE to about 1/sqrt(800) = 3.5%; 15% is 4 such errors
+    se = rw.mean("api00")["se"].iloc[0]
+    assert abs(se / 23.54224069378104 - 1) < 0.15
+    from analysis.replicates import hadamard
+
+    H = hadamard(100)
+    a = wpairs.replicate("brr", hadamard_matrix=2 * H - 1)  # +/-1 coding accepted
+    np.testing.assert_array_equal(a.repweights, wpairs.replicate("brr").repweights)

@@ -65,6 +65,14 @@ R$JK1_rake_tight <- rep_out(rake(jk1, list(~stype, ~sch.wide), list(pop.types, p
 R$JK1_calibrate_linear <- rep_out(calibrate(jk1, ~stype + api99, pop.totals))
 R$JK1_calibrate_raking <- rep_out(calibrate(jk1, ~stype + api99, pop.totals, calfun = "raking"))
 R$JK1_mse_mean_api00 <- res(svymean(~api00, as.svrepdesign(dclus1, type = "JK1", mse = TRUE)))
+jk1cal <- calibrate(jk1, ~stype + api99, pop.totals)
+byr <- svyby(~api00, ~awards, jk1cal, svymean)
+R$JK1_calibrate_linear_by_awards <- list(levels = I(as.character(byr$awards)), estimate = unname(coef(byr)), se = unname(SE(byr)))
+## user-supplied (combined) bootstrap replicate weights, then post-stratified
+bw <- read.csv("data/repweights_bootstrap200_dclus1.csv")
+bdes <- svrepdesign(data = apiclus1, repweights = as.matrix(bw[, grep("^rep", names(bw))]), weights = bw$full_sample_weight,
+                    type = "bootstrap", combined.weights = TRUE, scale = 0.005384063173007897, rscales = rep(1, 200))
+R$bootstrap_csv_poststratify_stype <- rep_out(postStratify(bdes, ~stype, pop.types))
 ## JKn on the stratified design with fpc (rscales (n_h - 1)/n_h * (1 - f_h))
 jkn <- as.svrepdesign(dstrat, type = "JKn")
 R$JKn_dstrat <- list(mean_api00 = res(svymean(~api00, jkn)), scale = jkn$scale,
