@@ -50,6 +50,13 @@ def _levels(col: pd.Series) -> list:
     return sorted(col.dropna().unique().tolist())
 
 
+def _r_level(level) -> str:
+    """A level as R prints it in model-matrix names (logicals as TRUE/FALSE)."""
+    if isinstance(level, (bool, np.bool_)):
+        return "TRUE" if level else "FALSE"
+    return str(level)
+
+
 def _is_categorical(col: pd.Series) -> bool:
     return (
         isinstance(col.dtype, pd.CategoricalDtype)
@@ -113,9 +120,7 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
             D = np.zeros((n, len(levels)))
             D[np.arange(n), codes] = 1.0
             blocks.append(D[:, start:])
-            names += [
-                f"{c}{'TRUE' if lv is True else 'FALSE' if lv is False else lv}" for lv in keep
-            ]
+            names += [f"{c}{_r_level(lv)}" for lv in keep]
             full_rank_done = True
         else:
             blocks.append(pd.to_numeric(col).to_numpy(dtype=np.float64)[:, None])

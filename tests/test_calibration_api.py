@@ -237,3 +237,22 @@ def test_estimates_do_not_depend_on_row_order(classes, apiclus1):
         np.testing.assert_allclose(
             rb[["estimate", "se"]].to_numpy(), ra[["estimate", "se"]].to_numpy(), rtol=1e-9
         )
+
+
+def test_model_matrix_names_and_coding_follow_r():
+    from analysis.weighting import model_matrix
+
+    df = pd.DataFrame(
+        {
+            "flag": [True, False, True],
+            "g": pd.Categorical(["b", "a", "b"], categories=["b", "a"]),
+            "x": [1.0, 2.0, 3.0],
+        }
+    )
+    X, names = model_matrix(df, "~ flag + g + x")
+    assert names == ("(Intercept)", "flagTRUE", "ga", "x")  # factor order, first level dropped
+    np.testing.assert_array_equal(X, [[1, 1, 0, 1], [1, 0, 1, 2], [1, 1, 0, 3]])
+    X0, names0 = model_matrix(df, "~ 0 + g + flag")  # no intercept: every level of g
+    np.testing.assert_array_equal(X0, [[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+    assert names0 == ("gb", "ga", "flagTRUE")
+    assert model_matrix(df, ["g", "x"])[1] == ("(Intercept)", "ga", "x")
