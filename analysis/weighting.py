@@ -286,6 +286,11 @@ class WeightingMixin:
 
         if self._is_replicate():
             raise ValueError("this is already a replicate design")
+        if not np.all(self.domain):
+            raise ValueError(
+                "replicate the full design and take the subset (domain) of the replicate design: "
+                "the replicates must be formed from every sampled PSU"
+            )
         key = type.lower()
         if key not in _TYPES:
             raise ValueError(f"type must be one of {sorted(_TYPES)}; got {type!r}")

@@ -174,6 +174,8 @@ def test_mse_and_errors(wclus1, wpairs):
         wclus1.replicate("brr")
     with pytest.raises(ValueError, match="type must be one of"):
         wclus1.replicate("half-sample")
+    with pytest.raises(ValueError, match="replicate the full design"):
+        wclus1.subset(wclus1.data["stype"] == "E").replicate("jk1")
     with pytest.raises(ValueError, match="already a replicate design"):
         wclus1.replicate("jk1").replicate("jk1")
 
