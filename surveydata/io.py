@@ -149,7 +149,9 @@ class _Records:
 
 def _parse_csv(text: str, sep: str, path) -> _Records:
     """Split into records with csv (quotes, doubled quotes, embedded newlines) and record lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=True)
+    # Not strict: a stray quote after a closing quote (`"ab"c`) is read as Excel, LibreOffice
+    # and pyarrow read it (`abc`); `_odd_quotes` lists such lines in the export info.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
     rows, lines, empty = [], [], []
     previous_end = 0
     try:
@@ -167,8 +169,26 @@ def _parse_csv(text: str, sep: str, path) -> _Records:
         raise ExportError(path, f"cannot split into fields: {err}", line=reader.line_num) from None
     if not rows:
         raise ExportError(path, "the file is empty (no header line)", line=1)
+    last = rows[-1]
+    if len(rows) > 1 and len(last) < len(rows[0]) and re.search(r"[\r\n]", last[-1]):
+        # an opening quote that is never closed swallows the rest of the file into one field
+        raise ExportError(path, "a quoted field opened here is never closed: the rest of the "
+                          f"file ({_newlines(last[-1])} more lines) would be one field",
+                          line=lines[-1])
     header = [_clean_name(n) for n in rows[0]]
     return _Records(header, rows[1:], lines[1:], empty)
+
+
+def _odd_quotes(text: str, sep: str) -> list[int]:
+    """Lines holding a quote between two ordinary characters (``b"c``): legal inside an unquoted
+    field, but also the mark of broken quoting (``"ab"c``), which CSV readers silently repair.
+    Listed (as the line of the quote) so that nothing is repaired unseen."""
+    ordinary = f"[^{re.escape(sep)}\"\r\n]"
+    where = [m.start() + 1 for m in re.finditer(f'{ordinary}"{ordinary}', text)]
+    if not where:
+        return []
+    breaks = np.array([m.start() for m in re.finditer(r"\r\n|\r|\n", text)], dtype=np.int64)
+    return sorted(set((np.searchsorted(breaks, where) + 1).tolist()))
 
 
 def _newlines(text: str) -> int:
@@ -446,7 +466,8 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
             raw = _frame(records, path)
         kind = format or _detect_format(path, header)
         info.update(format=kind, encoding=encoding, separator=sep,
-                    empty_records_skipped=empty_lines)
+                    empty_records_skipped=empty_lines,
+                    lines_with_inner_quotes=_odd_quotes(text, sep))
 
     renames = {}
     if inst is not None:

@@ -70,6 +70,10 @@ class ValidationResult:
             lines.append(f"{len(skipped)} empty record(s) (only separators) not counted as rows: "
                          f"line(s) {', '.join(map(str, skipped[:10]))}"
                          + (" ..." if len(skipped) > 10 else ""))
+        odd = r.get("lines_with_inner_quotes") or []
+        if odd:
+            lines.append(f"quote characters inside fields (check the quoting) on line(s) "
+                         f"{', '.join(map(str, odd[:10]))}" + (" ..." if len(odd) > 10 else ""))
         if r.get("extra_columns"):
             lines.append(f"extra columns kept: {', '.join(r['extra_columns'])}")
         return "\n".join(lines)
@@ -516,5 +520,6 @@ def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:
         "flags_by_rule": {k: int(v) for k, v in flags.groupby("flag").size().sort_index().items()},
         "extra_columns": list(extra),
         "empty_records_skipped": list(src.get("empty_records_skipped", [])),
+        "lines_with_inner_quotes": list(src.get("lines_with_inner_quotes", [])),
         "renamed_columns": dict(src.get("renamed_columns", {})),
     }

@@ -117,7 +117,7 @@ def test_malformed_records_are_kept_and_marked(tmp_path, inst, text):
     (None, "cannot read the file"),
     (b"", "empty"),
     (b"response_id,x\n\x81\x8d\x8f,1\n", "not valid cp1252"),
-    (b'response_id,x\n"unclosed,1\n', "cannot split into fields"),
+    (b'response_id,x\n1,2\n"unclosed,1\n3,4\n', "line 3: a quoted field opened here is never closed"),
 ])
 def test_unreadable_files_raise_export_error(tmp_path, inst, content, problem):
     path = tmp_path / "bad.csv"
@@ -285,3 +285,15 @@ def test_fast_and_exact_csv_paths_agree(tmp_path, inst, text, monkeypatch):
         assert fast.attrs == exact.attrs, name
     assert fast_used == {"plain": True, "crlf_quoted": True, "no_final_newline": True,
                          "separator_rows": True, "blank_lines": False, "short_record": False}
+
+
+def test_broken_quoting_is_read_leniently_but_listed(tmp_path, inst, text):
+    body = to_csv_bytes(text.iloc[3:6], sep=";").decode().splitlines()
+    cells = body[2].split(";")
+    cells[-1] = '"kein"Kommentar'  # a closing quote followed by text: broken quoting
+    body[2] = ";".join(cells)
+    path = tmp_path / "quotes.csv"
+    path.write_text("\n".join(body) + "\n")
+    raw = read_export(path, inst)
+    assert raw.loc[1, "comments"] == "keinKommentar"  # what Excel and LibreOffice read
+    assert raw.attrs["export"]["lines_with_inner_quotes"] == [3]
