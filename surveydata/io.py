@@ -15,8 +15,15 @@ Blank lines are not records. Neither are records holding nothing but separators 
 ``raw.attrs["export"]["empty_records_skipped"]`` and in the validation report.
 
 ``raw.attrs["export"]`` records the provenance: path, sha256 of the file's bytes, detected
-format, encoding and separator, unknown extra columns, and columns renamed from a platform's
-naming convention.
+format, encoding and separator, unknown extra columns, columns renamed from a platform's naming
+convention (``var[option]``, ``var_option``, ``varoption`` -> ``var__option``), skipped empty
+records, and lines where a quote character sits inside a field.
+
+Quoting is read as Excel, LibreOffice and pyarrow read it: ``"a;b"`` is one field, ``""`` inside
+quotes is a quote, and broken quoting such as ``"ab"c`` becomes ``abc`` (such lines are listed
+in ``lines_with_inner_quotes``). A quote that is never closed is an `ExportError` at its line.
+Large CSV files are parsed by pyarrow's reader when that provably gives the same records and
+line numbers as Python's csv module, which is used otherwise (see `_parse_csv_fast`).
 
 Formats (``format=None`` detects them):
 
@@ -335,7 +342,9 @@ def _limesurvey(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, dict[str, str]]:
     * any other empty cell of a question -> ``-7`` when not asked, ``-9`` (no answer) when asked.
       Free-text items stay as they are (empty text is not a code).
     * answer codes of single-choice items are taken as they are: the LimeSurvey survey must use
-      the instrument's codes as answer codes. ``-8`` (don't know) must be an answer code too.
+      the instrument's codes as answer codes. LimeSurvey answer codes are alphanumeric, so a
+      "don't know" option cannot be coded ``-8`` there; such a survey needs a recode before
+      import (not guessed here: an unknown code is quarantined with its value).
     Other LimeSurvey columns (``lastpage``, ``startlanguage``, ``seed``, ``startdate``, ...) are
     kept as extra columns.
     """
