@@ -58,6 +58,32 @@ _LABELS: dict[str, dict[str, str]] = {
     "respondents": {"de": "Befragte", "en": "Respondents"},
     "published_figure": {"de": "veröffentlichter Wert", "en": "published figure"},
     "trim_bounds": {"de": "Kappungsgrenzen", "en": "trimming bounds"},
+    "base_weight": {"de": "Designgewicht", "en": "Base weight"},
+    "raked_weight": {"de": "geraked", "en": "raked"},
+    "trimmed_weight": {"de": "geraked und gekappt", "en": "raked and trimmed"},
+    "records": {"de": "Datensätze", "en": "Records"},
+    "invited": {"de": "Eingeladen", "en": "Invited"},
+    "response_rate": {"de": "Rücklaufquote (%)", "en": "Response rate (%)"},
+    "asked": {"de": "Gefragt", "en": "Asked"},
+    "dont_know": {"de": "Weiß nicht", "en": "Don't know"},
+    "no_answer": {"de": "Keine Angabe", "en": "No answer"},
+    "missing_pct": {"de": "Fehlend (%)", "en": "Missing (%)"},
+    "duplicates": {"de": "Doppelte Datensätze", "en": "Duplicate records"},
+    "skip_logic": {"de": "Filterführung verletzt", "en": "Skip logic violated"},
+    "invalid_code": {"de": "Ungültiger Antwortcode", "en": "Invalid answer code"},
+    "invalid_number": {"de": "Ungültige Zahl", "en": "Invalid number"},
+    "malformed_record": {"de": "Fehlerhafter Datensatz", "en": "Malformed record"},
+    "other_rule": {"de": "Andere Regel", "en": "Other rule"},
+    "reason": {"de": "Grund", "en": "Reason"},
+    "measure": {"de": "Maßnahme", "en": "Measure"},
+    "term": {"de": "Term", "en": "Term"},
+    "block": {"de": "Block", "en": "Block"},
+    "information": {"de": "Information und Organisation", "en": "Information and organisation"},
+    "equipment": {"de": "Technische Ausstattung", "en": "Technical equipment"},
+    "p_value": {"de": "p-Wert", "en": "p value"},
+    "predicted": {"de": "Vorhergesagte Wahrscheinlichkeit (%)", "en": "Predicted probability (%)"},
+    "yes": {"de": "ja", "en": "yes"},
+    "no": {"de": "nein", "en": "no"},
 }
 
 
@@ -84,3 +110,66 @@ def t(key: str, lang: str = "en", **fields) -> str:
     except KeyError:
         raise KeyError(f"no report label {key!r}; known labels: {', '.join(sorted(_LABELS))}") from None
     return text.format(**fields) if fields else text
+
+#: Short names of the report's analysis variables and model terms (item texts are questions).
+VARIABLES: dict[str, dict[str, str]] = {
+    "tm_antivirus_full": {"de": "Virenschutz aktuell", "en": "Up-to-date antivirus"},
+    "tm_patching_full": {"de": "Updates zeitnah", "en": "Timely patching"},
+    "tm_backup_plan_full": {"de": "Datensicherung nach Plan", "en": "Backups by a plan"},
+    "tm_backup_offline_full": {"de": "Offline-Sicherung", "en": "Offline backup copy"},
+    "tm_restore_test_full": {"de": "Wiederherstellung getestet", "en": "Restore tested"},
+    "tm_firewall_full": {"de": "Firewall", "en": "Firewall"},
+    "tm_disk_encryption_full": {"de": "Festplattenverschlüsselung", "en": "Disk encryption"},
+    "tm_individual_accounts_full": {"de": "Persönliche Konten", "en": "Individual accounts"},
+    "tm_mfa_full": {"de": "Mehr-Faktor-Anmeldung", "en": "Multi-factor login"},
+    "tm_network_segmentation_full": {"de": "Netzsegmentierung", "en": "Network segmentation"},
+    "tm_admin_rights_restricted_full": {"de": "Adminrechte beschränkt", "en": "Admin rights restricted"},
+    "tm_mobile_lockcode_full": {"de": "Sperrcode Mobilgeräte", "en": "Mobile lock code"},
+    "it_responsible": {"de": "IT-Sicherheit verantwortlich benannt", "en": "IT security lead named"},
+    "training_all": {"de": "Schulung aller Mitarbeitenden", "en": "All staff trained"},
+    "emergency_plan_yes": {"de": "Notfallplan vorhanden", "en": "Emergency plan"},
+    "guideline_known": {"de": "Richtlinie gut bekannt", "en": "Guideline known well"},
+    "guideline_full": {"de": "Richtlinie vollständig umgesetzt", "en": "Guideline fully implemented"},
+    "cyber_insurance_yes": {"de": "Cyberversicherung", "en": "Cyber insurance"},
+    "provider_certified": {"de": "Dienstleister zertifiziert", "en": "Certified IT provider"},
+    "unsupported_os_yes": {"de": "Veraltetes Betriebssystem", "en": "Unsupported operating system"},
+    "incident_12m_yes": {"de": "Vorfall (12 Monate)", "en": "Incident (12 months)"},
+    "incident_ever_yes": {"de": "Vorfall (jemals)", "en": "Incident (ever)"},
+    "tech_share": {"de": "Anteil technischer Maßnahmen", "en": "Share of technical measures"},
+    "tech_index": {"de": "Technische Maßnahmen (Anzahl)", "en": "Technical measures (count)"},
+    "org_index": {"de": "Organisatorische Maßnahmen (Index)", "en": "Organisational measures (index)"},
+    "n_info_sources": {"de": "Zahl der Informationsquellen", "en": "Number of information sources"},
+    "info_sufficient_score": {"de": "Gut informiert (1–5)", "en": "Well informed (1–5)"},
+    "guideline_understandable_score": {"de": "Richtlinie verständlich (1–5)",
+                                       "en": "Guideline understandable (1–5)"},
+    "kbv_size_class": {"de": "Größenklasse", "en": "Size class"},
+    "practice_type": {"de": "Versorgungsbereich", "en": "Practice type"},
+    "it_support_model": {"de": "IT-Betreuung", "en": "IT support"},
+    "practice_form": {"de": "Organisationsform", "en": "Practice form"},
+    "federal_state": {"de": "Bundesland", "en": "Federal state"},
+}
+
+
+def var_label(name: str, lang: str = "en") -> str:
+    """Short label of an analysis variable (the name itself if it has none).
+
+    >>> var_label("training_all", "de")
+    'Schulung aller Mitarbeitenden'
+    """
+    check_lang(lang)
+    return VARIABLES.get(name, {}).get(lang, name)
+
+
+def term_label(term: str, lang: str = "en") -> str:
+    """A model term made readable: ``C(practice_type)[T.Psychotherapy]`` -> ``Practice type:
+    Psychotherapy``; plain variables get their short label.
+
+    >>> term_label("C(kbv_size_class)[T.Medium practice (6–20)]", "en")
+    'Size class: Medium practice (6–20)'
+    """
+    import re
+
+    m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", term)
+    if m:
+        return f"{var_label(m.group(1), lang)}: {m.group(2)}"
+    return var_label(term, lang)

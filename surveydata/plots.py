@@ -3,7 +3,8 @@ plots, weight distributions and sample-vs-population composition, labelled in Ge
 
 Every function takes numbers that the analysis produced (estimator frames with ``estimate``,
 ``ci_low``, ``ci_high``) and only draws them: no statistic is computed here. Each returns the
-``Figure``; in a notebook end the line with ``;`` so that only the image is shown.
+``Figure``; in a Jupyter kernel it shows the figure once instead and returns None (pass ``ax=``
+to draw into a figure of your own, which is then returned and not shown).
 A row whose estimate is missing (a suppressed cell) is drawn as the disclosure marker, not a bar.
 
 Example
@@ -54,6 +55,29 @@ def _labels(index: pd.Index, labels) -> list[str]:
     return labels
 
 
+def _shown(fig):
+    """In a Jupyter kernel: display the figure once, close it and return None; elsewhere
+    return the figure.
+
+    Why: nbval runs cells with store_history=False, and IPython then ignores a trailing ';'
+    (it looks for it in the history), so a returned Figure would be shown a second time as
+    the cell's result, and closing keeps the inline backend from showing it at the end of the
+    cell. Either way the stored and the re-run outputs would differ in number.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # IPython is not installed: not in a notebook
+        return fig
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from IPython.display import display
+
+        display(fig)
+        plt.close(fig)
+        return None
+    return fig
+
+
 def _figure(n_rows: int, ax, min_height: float = 2.2):
     if ax is not None:
         return ax.figure, ax
@@ -85,6 +109,7 @@ def bar_ci(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax
             raise ValueError(f"series {name!r} has other rows than the first series")
     scale = 100.0 if percent else 1.0
     n, k = len(index), len(frames)
+    created = ax is None  # a figure of the caller's is theirs to show
     fig, ax = _figure(n * max(1, k * 0.7), ax)
     height = 0.8 / k
     y = np.arange(n)[::-1].astype(float)  # first row on top
@@ -116,7 +141,7 @@ def bar_ci(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax
         ax.set_title(title)
     if k > 1 or reference is not None:
         ax.legend(loc="best", fontsize="small", frameon=False)
-    return fig
+    return _shown(fig) if created else fig
 
 
 def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax=None,
@@ -139,6 +164,7 @@ def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=
     frames = {name: _require(f, "forest_plot") for name, f in series.items()}
     index = next(iter(frames.values())).index
     n, k = len(index), len(frames)
+    created = ax is None  # a figure of the caller's is theirs to show
     fig, ax = _figure(n, ax)
     y = np.arange(n)[::-1].astype(float)
     offsets = (np.arange(k) - (k - 1) / 2) * (0.6 / max(k, 1)) if k > 1 else np.zeros(1)
@@ -166,7 +192,7 @@ def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=
         ax.set_title(title)
     if k > 1:
         ax.legend(loc="best", fontsize="small", frameon=False)
-    return fig
+    return _shown(fig) if created else fig
 
 
 def weight_distribution(weights, ax=None, lang: str = "en", bins: int = 40,
@@ -188,6 +214,7 @@ def weight_distribution(weights, ax=None, lang: str = "en", bins: int = 40,
     lo = min([w.min()] + [v.min() for v in others.values()])
     hi = max([w.max()] + [v.max() for v in others.values()])
     edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, hi + 0.5])
+    created = ax is None  # a figure of the caller's is theirs to show
     fig, ax = _figure(6, ax, min_height=3.0)
     ax.hist(w, bins=edges, color=PALETTE[0], alpha=0.75, label=t("weight", lang) if others else None)
     for s, (name, v) in enumerate(others.items(), start=1):
@@ -202,7 +229,7 @@ def weight_distribution(weights, ax=None, lang: str = "en", bins: int = 40,
         ax.set_title(title)
     if others or bounds is not None:
         ax.legend(loc="best", fontsize="small", frameon=False)
-    return fig
+    return _shown(fig) if created else fig
 
 
 def composition(shares: pd.DataFrame, labels=None, ax=None, lang: str = "en",

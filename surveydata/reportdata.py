@@ -306,6 +306,8 @@ def with_raking_columns(df: pd.DataFrame, inst, lang: str) -> pd.DataFrame:
 def weighting(rd: ReportData, trim: tuple[float, float] = TRIM_QUANTILES) -> Weighting:
     """Base design, raked design and final (raked + trimmed) design of the report.
 
+    The designs hold :func:`analysis_frame` (validated data plus the report's variables).
+
     Base: stratified by practice type x federal state with fpc N_h, w = N_h / n_h. Raked to
     :func:`raking_margins` (iterative proportional fitting to convergence). Trimmed at the
     ``trim`` quantiles of the raked weights (total kept, excess spread as R's trimWeights with
@@ -313,7 +315,7 @@ def weighting(rd: ReportData, trim: tuple[float, float] = TRIM_QUANTILES) -> Wei
     """
     import analysis
 
-    df = with_raking_columns(rd.valid, rd.instrument, rd.lang)
+    df = analysis_frame(rd)
     base = analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h")
     margins = raking_margins(rd.instrument)
     raked = base.rake(margins)
@@ -339,3 +341,220 @@ def indicators(df: pd.DataFrame, inst, lang: str, spec: dict) -> pd.DataFrame:
         col = df[var]
         out[name] = np.where(col.isna(), np.nan, col.astype(object).isin(labels).astype(float))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the report's analysis variables (one definition for all notebooks)
+
+#: 0/1 indicators: name -> (item, codes counted as 1). NA where the item has no answer
+#: (not asked, don't know, no answer): shares are among practices that answered.
+REPORT_INDICATORS = {
+    **{f"{v}_full": (v, [1]) for v in (
+        "tm_antivirus", "tm_patching", "tm_backup_plan", "tm_backup_offline", "tm_restore_test",
+        "tm_firewall", "tm_disk_encryption", "tm_individual_accounts", "tm_mfa",
+        "tm_network_segmentation", "tm_admin_rights_restricted", "tm_mobile_lockcode")},
+    "it_responsible": ("it_security_responsible", [1, 2]),
+    "training_all": ("training_12m", [1]),
+    "emergency_plan_yes": ("emergency_plan", [1]),
+    "guideline_known": ("guideline_awareness", [1]),
+    "guideline_full": ("guideline_implementation", [1]),
+    "cyber_insurance_yes": ("cyber_insurance", [1]),
+    "provider_certified": ("provider_kbv_certified", [1]),
+    "unsupported_os_yes": ("unsupported_os", [1]),
+    "incident_12m_yes": ("incident_12m", [1]),
+    "incident_ever_yes": ("incident_ever", [1]),
+}
+TECHNICAL_MEASURES = [k for k in REPORT_INDICATORS if k.startswith("tm_")]
+ORGANISATIONAL_MEASURES = ["it_responsible", "training_all", "emergency_plan_yes", "guideline_known",
+                           "guideline_full", "cyber_insurance_yes"]
+INCIDENTS = ["incident_12m_yes", "incident_ever_yes"]
+#: Likert items used as 1-5 scores in models.
+SCORES = ("info_sufficient", "self_competence", "guideline_understandable")
+
+
+def analysis_frame(rd: ReportData) -> pd.DataFrame:
+    """The validated data plus the report's analysis variables.
+
+    Adds :data:`REPORT_INDICATORS`, ``n_info_sources`` (sources ticked, 'none' not counted),
+    ``<item>_score`` (1-5) for :data:`SCORES`, and the raking code columns.
+    """
+    inst, lang = rd.instrument, rd.lang
+    df = indicators(rd.valid, inst, lang, REPORT_INDICATORS)
+    sources = [c for c in df.columns if c.startswith("info_sources__")
+               and c not in ("info_sources__none", "info_sources__missing")]
+    df["n_info_sources"] = df[sources].astype("Float64").sum(axis=1, skipna=False).astype(float)
+    for var in SCORES:
+        df[f"{var}_score"] = codes(df[var], inst, var, lang).astype(float)
+    # guideline implementation from "hardly" up to "fully": a positive coefficient means more
+    impl = df["guideline_implementation"]
+    df["guideline_implementation_up"] = impl.cat.reorder_categories(
+        list(impl.cat.categories[::-1]), ordered=True)
+    n_app = df["n_applicable"].astype(float)
+    df["log_n_applicable"] = np.log(n_app.where(n_app > 0))
+    return with_raking_columns(df, inst, lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# data-quality summaries (unweighted counts of records)
+
+#: Validation rules grouped for publication: rule prefix -> group.
+RULE_GROUPS = {"duplicate_row": "duplicates", "duplicate_response_id": "duplicates",
+               "skip_asked": "skip_logic", "skip_not_asked": "skip_logic",
+               "codes": "invalid_code", "likert": "invalid_code", "binary": "invalid_code",
+               "exclusive": "invalid_code", "max_select": "invalid_code",
+               "dtype": "invalid_number", "range": "invalid_number", "datetime": "invalid_number",
+               "malformed": "malformed_record"}
+
+
+def quarantine_by_reason(rd: ReportData) -> pd.Series:
+    """Quarantined records per group of reasons (a record with several reasons counts in each).
+
+    Unknown rules form the group ``other_rule``: nothing is dropped.
+    """
+    f = rd.failures
+    if f.empty:
+        return pd.Series(dtype="int64", name="records")
+    prefix = f["rule"].astype(str).str.split(":").str[0]
+    group = prefix.map(RULE_GROUPS).fillna("other_rule")
+    counts = (pd.DataFrame({"group": group, "line": f["line"]}).drop_duplicates()
+              .groupby("group").size().rename("records"))
+    return counts.sort_values(ascending=False, kind="stable")
+
+
+def item_nonresponse(rd: ReportData) -> pd.DataFrame:
+    """Per item: respondents asked, and how many answered "don't know" or gave no answer.
+
+    Items come from the ``<item>__missing`` columns of the validated data; ``asked`` excludes
+    respondents the skip logic did not ask (-7).
+    """
+    rows = []
+    for col in [c for c in rd.valid.columns if c.endswith("__missing")]:
+        reason = rd.valid[col].astype(object)
+        rows.append({"item": col.removesuffix("__missing"),
+                     "asked": int((reason != "not_applicable").sum()),
+                     "dont_know": int((reason == "dont_know").sum()),
+                     "no_answer": int((reason == "no_answer").sum())})
+    out = pd.DataFrame(rows).set_index("item")
+    out["share_missing"] = (out["dont_know"] + out["no_answer"]) / out["asked"].where(out["asked"] > 0)
+    return out
+
+
+def response_rates(rd: ReportData, by: str = "practice_type") -> pd.DataFrame:
+    """Invited, valid responses and response rate by practice type or federal state.
+
+    Needs ``n_invited`` in the strata table (the demo has it; an export needs a strata.csv
+    beside it). Strata are "<practice_type>-<federal_state>" codes; labels from the instrument.
+    """
+    if "n_invited" not in rd.strata:
+        raise ReportDataError("response rates need the number invited per stratum (n_invited in a "
+                              "strata.csv beside the export)")
+    part = 0 if by == "practice_type" else 1
+    if by not in ("practice_type", "federal_state"):
+        raise ValueError(f"response rates by practice_type or federal_state, not {by!r}")
+    keys = rd.strata.index.str.split("-").str[part]
+    item = rd.instrument.item(by)
+    lookup = {str(c): item.label(c, rd.lang) for c in item.codes}
+    table = rd.strata.groupby(keys.map(lookup), sort=False)[["n_invited", "n_valid"]].sum()
+    table.index.name = by
+    table["rate"] = table["n_valid"] / table["n_invited"]
+    order = [item.label(c, rd.lang) for c in item.codes if item.label(c, rd.lang) in table.index]
+    return table.loc[order]
+
+
+def composition(w: Weighting, rd: ReportData, var: str) -> pd.DataFrame:
+    """Shares of the categories of ``var``: sample (unweighted), population, weighted (final).
+
+    ``var`` is a raking variable (practice_type, practice_form, federal_state); population
+    shares come from the raking margins; categories are labelled in the report language.
+    """
+    column = f"rake_{var}"
+    data = w.final.data
+    sample = data[column].value_counts(normalize=True)
+    weighted = pd.Series(w.final.weights, index=data.index).groupby(data[column]).sum()
+    weighted = weighted / weighted.sum()
+    pop = None
+    for key, margin in w.margins.items():
+        cols = key if isinstance(key, tuple) else (key,)
+        if column in cols:
+            level = cols.index(column)
+            pop = margin.groupby(level=level).sum() if margin.index.nlevels > 1 else margin
+    if pop is None:
+        raise ValueError(f"{column} is not a raking column ({list(w.margins)})")
+    pop = pop / pop.sum()
+    out = pd.DataFrame({"sample": sample, "population": pop, "weighted": weighted}).loc[pop.index]
+    item = rd.instrument.item(var)
+    out.index = pd.Index([item.label(c, rd.lang) for c in out.index], name=var)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# prevalences: one weighted mean per 0/1 indicator, each on its own answered rows
+
+def prevalence(design, variables, by: str | None = None) -> pd.DataFrame:
+    """Weighted shares of 0/1 indicators with design-based CIs and the respondent counts.
+
+    Each variable is estimated on the rows that answered it (R's ``svymean(~x, na.rm=TRUE)``
+    one variable at a time: several at once would drop every row missing any of them).
+    Columns: estimate, se, ci_low, ci_high, n (answered), n_yes, n_no; indexed by variable, or
+    by (domain, variable) with ``by`` (rows with no value of ``by`` belong to no domain).
+
+    >>> prevalence(w.final, ["incident_12m_yes"], by="practice_type")   # doctest: +SKIP
+    """
+    frames = []
+    if by is not None and design.data[by].isna().any():
+        # rows without a domain (e.g. size class unknown) are in no domain: a subset keeps
+        # them in the design for the variance, as R's subset()
+        design = design.subset(design.data[by].notna().to_numpy())
+    data = design.data
+    for var in variables:
+        if by is None:
+            est = pd.DataFrame(design.mean(var, na_rm=True))
+            groups = pd.Series(var, index=data.index)
+        else:
+            est = pd.DataFrame(design.by(by).mean(var, na_rm=True))
+            groups = data[by]
+        x = data[var]
+        counts = pd.DataFrame({"n": x.notna(), "n_yes": x == 1, "n_no": x == 0}).groupby(
+            groups.to_numpy(), observed=True).sum()
+        if by is None:
+            est[["n", "n_yes", "n_no"]] = counts.loc[var].to_numpy()
+        else:
+            dom = est.index.get_level_values(by)
+            est[["n", "n_yes", "n_no"]] = counts.reindex(dom).to_numpy()
+        frames.append(est[["estimate", "se", "ci_low", "ci_high", "n", "n_yes", "n_no"]])
+    return pd.concat(frames)
+
+
+def too_few(table: pd.DataFrame, k: int) -> pd.Series:
+    """Rows of a :func:`prevalence` table to suppress: fewer than ``k`` respondents answered,
+    or fewer than ``k`` (but some) said yes, or said no (either would single out practices)."""
+    small = lambda c: (table[c] > 0) & (table[c] < k)
+    return (table["n"] < k) | small("n_yes") | small("n_no")
+
+
+def unweighted(design):
+    """The same rows and strata with equal weights: the "unweighted" comparison of a model."""
+    import analysis
+
+    return analysis.SurveyDesign(design.data.assign(w_equal=1.0), weights="w_equal", strata="stratum")
+
+
+# ---------------------------------------------------------------------------------------------
+# the report's models and reference figures
+
+MODELS = {
+    "incident": ("incident_12m_yes ~ training_all + it_responsible + guideline_known"
+                 " + emergency_plan_yes + tech_share + C(kbv_size_class) + C(practice_type)"),
+    "measures": ("tech_index ~ org_index + n_info_sources + C(kbv_size_class) + C(practice_type)"
+                 " + C(it_support_model)"),
+    "implementation": ("guideline_implementation_up ~ tech_share + it_responsible + guideline_known"
+                       " + training_all + guideline_understandable_score"),
+}
+#: Predictors compared in the "information vs equipment" question, and the controls.
+BLOCKS = {"information": ["training_all", "it_responsible", "guideline_known", "emergency_plan_yes",
+                          "n_info_sources"],
+          "equipment": ["tech_share", "C(it_support_model)", "unsupported_os_yes"]}
+CONTROLS = ["C(kbv_size_class)", "C(practice_type)"]
+#: Published figures of the BSI's SiRiPrax survey (2024 press coverage; see the domain brief):
+#: a third fully implemented the guideline, 10 % were ever affected by an incident.
+PUBLISHED = {"guideline_full": 1 / 3, "incident_ever_yes": 0.10}

@@ -29,10 +29,12 @@ def _fmt(x: np.ndarray, scale: float, digits: int) -> np.ndarray:
 
 
 def ci_table(est: pd.DataFrame, lang: str = "en", percent: bool = True, digits: int = 1,
-             n: pd.Series | None = None, k: int = DEFAULT_K, marker: str = MARKER) -> pd.DataFrame:
+             n: pd.Series | None = None, k: int = DEFAULT_K, marker: str = MARKER,
+             suppress: pd.Series | None = None) -> pd.DataFrame:
     """Estimate and 95% CI as text columns, optionally with the respondent count ``n``.
 
-    Rows whose ``n`` is below ``k`` show ``marker`` instead of numbers (the count included).
+    Rows whose ``n`` is below ``k``, or where ``suppress`` is True, show ``marker`` instead of
+    numbers (the count included).
 
     >>> est = pd.DataFrame({"estimate": [0.5, 0.2], "ci_low": [0.4, 0.1], "ci_high": [0.6, 0.3]},
     ...                    index=["a", "b"])
@@ -52,6 +54,8 @@ def ci_table(est: pd.DataFrame, lang: str = "en", percent: bool = True, digits: 
             raise ValueError(f"no respondent count for rows {list(counts.index[counts.isna()])}")
         out[t("n", lang)] = counts.astype(int).astype(str).to_numpy()
         out.loc[(counts < k).to_numpy(), :] = marker
+    if suppress is not None:
+        out.loc[suppress.reindex(est.index).fillna(True).to_numpy(dtype=bool), :] = marker
     return out
 
 
@@ -70,7 +74,8 @@ def ci_cells(est: pd.DataFrame, percent: bool = True, digits: int = 1) -> pd.Ser
 
 
 def wide(est: pd.DataFrame, columns: str, percent: bool = True, digits: int = 1,
-         n: pd.Series | None = None, k: int = DEFAULT_K, marker: str = MARKER) -> pd.DataFrame:
+         n: pd.Series | None = None, k: int = DEFAULT_K, marker: str = MARKER,
+         suppress: pd.Series | None = None) -> pd.DataFrame:
     """Domain estimates as a wide text table: the index level ``columns`` becomes the columns.
 
     ``n`` (indexed like ``est``) holds each cell's respondent count; cells below ``k`` show
@@ -87,8 +92,17 @@ def wide(est: pd.DataFrame, columns: str, percent: bool = True, digits: int = 1,
         if counts.isna().any():
             raise ValueError(f"no respondent count for cells {list(counts.index[counts.isna()])}")
         cells = cells.where(~(counts < k).to_numpy(), marker)
+    if suppress is not None:
+        cells = cells.where(~suppress.reindex(est.index).fillna(True).to_numpy(dtype=bool), marker)
+    # keep the order of first appearance of rows and columns (unstack would sort them)
+    levels = cells.index.names
+    rows_level = [n for n in levels if n != columns]
+    col_order = list(dict.fromkeys(cells.index.get_level_values(columns)))
+    row_order = list(dict.fromkeys(cells.index.droplevel(columns)))
     table = cells.unstack(columns)
+    table = table.loc[row_order, col_order]
     table.columns.name = None
+    table.index.names = rows_level
     return table
 
 
@@ -143,3 +157,160 @@ def _has_item(inst, name: str) -> bool:
     except (KeyError, ValueError):
         return False
     return True
+
+
+def p_text(p: float) -> str:
+    """A p value as published: three decimals, or "<0.001".
+
+    >>> p_text(0.00004), p_text(0.0412)
+    ('<0.001', '0.041')
+    """
+    return "<0.001" if p < 0.0005 else f"{p:.3f}"
+
+
+def coefficients(fit, lang: str = "en", drop=("Intercept",)) -> pd.DataFrame:
+    """Model coefficients as an estimator frame (estimate, ci_low, ci_high, p) with readable terms.
+
+    Works for svyglm and svyolr results (cut points ``a|b`` of an ordinal model are dropped).
+    """
+    from surveydata.i18n import term_label
+
+    ci = fit.conf_int()
+    frame = pd.DataFrame({"estimate": fit.params, "ci_low": ci.iloc[:, 0], "ci_high": ci.iloc[:, 1],
+                          "p": fit.pvalues})
+    keep = [i for i in frame.index if i not in drop and "|" not in str(i)]
+    frame = frame.loc[keep]
+    frame.index = pd.Index([term_label(str(i), lang) for i in frame.index], name=t("term", lang))
+    return frame
+
+
+def relabel(frame: pd.DataFrame, lang: str = "en", level: str = "variable") -> pd.DataFrame:
+    """Analysis variable names in the index level ``level`` replaced by their short labels.
+
+    >>> relabel(pd.DataFrame({"x": [1]}, index=pd.Index(["training_all"], name="variable")), "en").index[0]
+    'All staff trained'
+    """
+    from surveydata.i18n import var_label
+
+    out = frame.copy()
+    if isinstance(out.index, pd.MultiIndex):
+        pos = out.index.names.index(level)
+        out.index = out.index.set_levels(
+            [var_label(str(v), lang) for v in out.index.levels[pos]], level=pos, verify_integrity=False)
+    else:
+        out.index = pd.Index([var_label(str(v), lang) for v in out.index], name=out.index.name)
+    return out
+
+
+def weight_summary(designs: dict, lang: str = "en") -> pd.DataFrame:
+    """Kish diagnostics of several weightings side by side, rounded: one column per design."""
+    rows = {}
+    for name, design in designs.items():
+        s = design.weight_diagnostics().summary
+        rows[name] = {"n": f"{s['n']:.0f}", "sum": f"{s['sum']:,.0f}", "min": f"{s['min']:.1f}",
+                      "max": f"{s['max']:.1f}", "max/min": f"{s['ratio']:.1f}",
+                      "n_eff (Kish)": f"{s['n_eff']:.0f}", "deff (Kish)": f"{s['deff_w']:.3f}"}
+    return pd.DataFrame(rows)
+
+
+def shares_table(shares: pd.DataFrame, lang: str = "en", digits: int = 1) -> pd.DataFrame:
+    """Composition shares (sample, population, weighted) in percent as text, translated headers."""
+    names = {"sample": t("sample", lang), "population": t("population", lang),
+             "weighted": t("sample_weighted", lang)}
+    return pd.DataFrame({names.get(c, c): [f"{100 * v:.{digits}f}" for v in shares[c]]
+                         for c in shares.columns}, index=shares.index)
+
+
+def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR") -> pd.DataFrame:
+    """Odds ratios with 95% CIs and p values as text, one row per term (intercept left out).
+
+    >>> odds_ratio_table(fit, "en").columns.tolist()   # doctest: +SKIP
+    ['OR', '95% confidence interval', 'p value']
+    """
+    c = coefficients(fit, lang)
+    e = np.exp(c[["estimate", "ci_low", "ci_high"]])
+    return pd.DataFrame({ratio: [f"{x:.{digits}f}" for x in e["estimate"]],
+                         t("ci", lang): [f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
+                                         for lo, hi in zip(e["ci_low"], e["ci_high"])],
+                         t("p_value", lang): [p_text(p) for p in c["p"]]}, index=c.index)
+
+
+def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The block comparison (analysis.compare_blocks) rounded for publication."""
+    out = pd.DataFrame({
+        "F": blocks["F"].map(lambda x: f"{x:.2f}"),
+        "df": blocks["df"].map(lambda x: f"{x:g}"),
+        t("p_value", lang): blocks["p"].map(p_text),
+        "mean |std. effect|" if lang == "en" else "mittl. |std. Effekt|":
+            blocks["std_effect_mean_abs"].map(lambda x: f"{x:.3f}"),
+        "ΔD²": blocks["delta_d2"].map(lambda x: f"{x:.3f}"),
+    })
+    out.index = pd.Index([t(str(b), lang) if b in ("information", "equipment") else str(b)
+                          for b in blocks.index], name=t("block", lang))
+    return out
+
+
+def nonresponse_table(nonresponse: pd.DataFrame, lang: str = "en", k: int = DEFAULT_K,
+                      marker: str = MARKER) -> pd.DataFrame:
+    """Item nonresponse as published: asked, % don't know, % no answer.
+
+    A share based on 1 to k-1 respondents is suppressed. No total of the two is shown, so a
+    suppressed share cannot be recovered from the other.
+    """
+    def pct(col):
+        share = nonresponse[col] / nonresponse["asked"]
+        text = [f"{100 * s:.1f}" for s in share]
+        small = (nonresponse[col] > 0) & (nonresponse[col] < k)
+        return np.where(small, marker, text)
+
+    return pd.DataFrame({t("asked", lang): nonresponse["asked"].astype(str),
+                         t("dont_know", lang) + " (%)": pct("dont_know"),
+                         t("no_answer", lang) + " (%)": pct("no_answer")}, index=nonresponse.index)
+
+
+def nonresponse_shares(nonresponse: pd.DataFrame, lang: str = "en",
+                       k: int = DEFAULT_K) -> dict[str, pd.DataFrame]:
+    """Don't-know and no-answer shares as plot series (suppressed shares are missing)."""
+    out = {}
+    for col in ("dont_know", "no_answer"):
+        share = (nonresponse[col] / nonresponse["asked"]).where(
+            ~((nonresponse[col] > 0) & (nonresponse[col] < k)))
+        out[t(col, lang)] = pd.DataFrame({"estimate": share, "ci_low": np.nan, "ci_high": np.nan})
+    return out
+
+
+def response_table(rates: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Invited, valid responses and response rate (%) as text."""
+    return pd.DataFrame({t("invited", lang): rates["n_invited"].astype(str),
+                         t("n_respondents", lang): rates["n_valid"].astype(str),
+                         t("response_rate", lang): [f"{100 * r:.1f}" for r in rates["rate"]]},
+                        index=rates.index)
+
+
+def rate_estimates(rates: pd.DataFrame) -> pd.DataFrame:
+    """Response rates as a plot frame (no confidence interval: a rate of a known sample)."""
+    return pd.DataFrame({"estimate": rates["rate"], "ci_low": np.nan, "ci_high": np.nan})
+
+
+def standardised(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Standardised effects of a block comparison (controls left out) for a forest plot."""
+    from surveydata.i18n import term_label
+
+    eff = blocks.attrs["effects"]
+    eff = eff[eff["block"] != "control"]
+    return pd.DataFrame({"estimate": eff["std_effect"].to_numpy(), "ci_low": eff["ci_low"].to_numpy(),
+                         "ci_high": eff["ci_high"].to_numpy()},
+                        index=pd.Index([f"{term_label(str(i), lang)} [{t(b, lang)}]"
+                                        for i, b in zip(eff.index, eff["block"])]))
+
+
+def margins_frame(margins: dict, lang: str = "en") -> pd.DataFrame:
+    """Predictive margins of several 0/1 variables in one frame, rows "<variable>: yes/no"."""
+    from surveydata.i18n import var_label
+
+    frames = []
+    for var, pm in margins.items():
+        f = pd.DataFrame(pm)[["estimate", "se", "ci_low", "ci_high"]]
+        f.index = [f"{var_label(var, lang)}: {t('yes' if int(v) == 1 else 'no', lang)}" for v in f.index]
+        frames.append(f)
+    return pd.concat(frames)
