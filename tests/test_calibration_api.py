@@ -256,3 +256,29 @@ def test_model_matrix_names_and_coding_follow_r():
     np.testing.assert_array_equal(X0, [[1, 0, 1], [0, 1, 0], [1, 0, 1]])
     assert names0 == ("gb", "ga", "flagTRUE")
     assert model_matrix(df, ["g", "x"])[1] == ("(Intercept)", "ga", "x")
+
+
+def test_two_stage_design_calibrations(classes, apiclus2):
+    # the calibration residuals feed both stages of the variance (R's svyrecvar then multistage)
+    d = classes[0](apiclus2, psu=["dnum", "snum"], fpc=["fpc1", "fpc2"])
+    for key, step in [
+        ("dclus2_rake_tight", lambda d: d.rake({"stype": POP_TYPES, "sch.wide": POP_SCHWIDE})),
+        (
+            "dclus2_calibrate_raking",
+            lambda d: d.calibrate(POP["pop.totals"], "~stype+api99", method="raking"),
+        ),
+    ]:
+        ref = EXTRA["taylor"][key]
+        cd = step(d)
+        m, t = cd.mean("api00"), cd.total("meals")
+        np.testing.assert_allclose(
+            [m["estimate"].iloc[0], m["se"].iloc[0], t["estimate"].iloc[0], t["se"].iloc[0]],
+            [
+                ref["mean_api00"]["estimate"],
+                ref["mean_api00"]["se"],
+                ref["total_meals"]["estimate"],
+                ref["total_meals"]["se"],
+            ],
+            rtol=1e-8,
+        )
+        np.testing.assert_allclose(cd.weights, ref["weights"], rtol=1e-9)

@@ -46,6 +46,12 @@ T$ps_then_rake <- num_out(rake(dps, list(~sch.wide, ~awards), list(pop.schwide, 
 ## domain estimates after calibration
 by <- svyby(~api00, ~awards, dcal, svymean)
 T$calibrate_linear_by_awards <- list(levels = I(as.character(by$awards)), estimate = unname(coef(by)), se = unname(SE(by)))
+## two-stage design: the residuals feed both stages of the variance
+dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+num_out2 <- function(d) list(mean_api00 = res(svymean(~api00, d)), total_meals = res(svytotal(~meals, d)),
+                             weights = I(wts(d)))  # apiclus2's enroll has NAs
+T$dclus2_rake_tight <- num_out2(rake(dclus2, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = tight))
+T$dclus2_calibrate_raking <- num_out2(calibrate(dclus2, ~stype + api99, pop.totals, calfun = "raking", epsilon = 1e-10))
 OUT$taylor <- T
 OUT$population <- list(awards = setNames(pop.awards$Freq, as.character(pop.awards$awards)),
                        stype_x_schwide = list(stype = I(as.character(pop.cross$stype)),
