@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.calibration import (
     CalibrationError,
@@ -354,3 +356,34 @@ def test_empty_cell_in_a_replicate_is_named():
     W = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
     with pytest.raises(CalibrationError, match="cell b .* in replicate 2"):
         poststratify_weights(W, cells)
+
+
+# ---------------------------------------------------------------- properties
+@st.composite
+def calibration_problems(draw):
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n = draw(st.integers(40, 150))
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 2, n)])
+    w = rng.uniform(1.0, 4.0, n)
+    # targets near the sample totals, so that bounded calibrations are feasible
+    t = (X.T @ w) * np.array([rng.uniform(0.95, 1.05), 1.0, rng.uniform(0.95, 1.05)])
+    t[1] = X[:, 1] @ w + rng.normal() * 0.05 * np.abs(X[:, 1]) @ w
+    return w, X, t
+
+
+@settings(max_examples=40, deadline=None)
+@given(calibration_problems(), st.sampled_from(["linear", "raking", "logit"]))
+def test_calibrated_weights_meet_the_totals_within_bounds(problem, method):
+    w, X, t = problem
+    bounds = (0.3, 3.0) if method == "logit" else (-np.inf, np.inf)
+    new, rec = calibrate_weights(w, X, t, method=method, bounds=bounds, maxit=100)
+    np.testing.assert_allclose(X.T @ new, t, rtol=1e-8, atol=1e-8)
+    g = new / w
+    if method != "linear":
+        assert g.min() > 0  # raking and logit weights keep their sign
+    if method == "logit":
+        assert g.min() >= 0.3 - 1e-12 and g.max() <= 3.0 + 1e-12
+    # a calibration variable's total is known exactly: every GREG residual of it is zero
+    U = (new * X[:, 1])[:, None]
+    np.testing.assert_allclose(rec.residualize(U), 0.0, atol=1e-9 * np.abs(U).max())
