@@ -374,7 +374,10 @@ class Raking(Calibration):
         return out if U.ndim == 2 else out[:, 0]
 
     def replay(self, W: np.ndarray) -> np.ndarray:
-        return rake_weights(W, self.margins, epsilon=self.epsilon, maxit=self.maxit)[0]
+        # as R for replicate designs: as many sweeps as the full sample needed
+        return rake_weights(
+            W, self.margins, epsilon=self.epsilon, maxit=self.maxit, sweeps=self.iterations
+        )[0]
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
         frames = [
@@ -506,6 +509,7 @@ def rake_weights(
     epsilon: float = 1e-10,
     maxit: int = 100,
     warn: bool = True,
+    sweeps: int | None = None,
 ):
     """Rake by iterative proportional fitting: post-stratify on each margin in turn.
 
@@ -515,6 +519,8 @@ def rake_weights(
     ``epsilon >= 1`` (R's ``control=list(epsilon=1, maxit=10)`` defaults stop early). A weight
     matrix (n, R) is raked column by column (all columns sweep together until every column meets
     the rule). Not converging after ``maxit`` sweeps warns (``warn=True``), as R does.
+    ``sweeps=k`` does exactly k sweeps instead: R rakes the replicates of a replicate design
+    with as many sweeps as the full sample needed.
 
     Returns the raked weights and, for a vector, a :class:`Raking` record.
 
@@ -550,7 +556,8 @@ def rake_weights(
     converged = False
     iterations = 0
     delta = np.full(W.shape[1], np.inf)
-    while iterations < maxit:
+    fixed = sweeps is not None
+    while iterations < (sweeps if fixed else maxit):
         old = T.copy()
         margin_tables = []
         for m, lev in zip(margins, level):
@@ -560,11 +567,13 @@ def rake_weights(
             if is_vec:
                 margin_tables.append(T[:, 0].copy())
         delta = np.abs(T - old).max(axis=0)
-        if np.all(delta < threshold):
+        if not fixed and np.all(delta < threshold):
             converged = True
             break
         iterations += 1
-    if not converged and warn:
+    if fixed:
+        converged = True  # by definition: the number of sweeps was prescribed
+    elif not converged and warn:
         warnings.warn(
             f"raking did not converge after {iterations} sweeps (largest change in a cell total "
             f"{delta.max():.3g}, tolerance {threshold.max():.3g})",
@@ -589,7 +598,7 @@ def rake_weights(
         levels=tuple(level),
         ratios=ratios,
         old_weights=w0.copy(),
-        iterations=iterations + (1 if converged else 0),
+        iterations=iterations + (1 if converged and not fixed else 0),
         converged=converged,
         epsilon=epsilon,
         maxit=maxit,

@@ -195,9 +195,8 @@ class WeightingMixin:
             for key, pop in margins.items()
         ]
         w, record = cal.rake_weights(self.weights, cells, epsilon=epsilon, maxit=maxit)
-        return self._apply(
-            w, record, lambda W: cal.rake_weights(W, cells, epsilon=epsilon, maxit=maxit)[0]
-        )
+        # replicates get as many sweeps as the full sample needed (R's rake on svyrep designs)
+        return self._apply(w, record, record.replay)
 
     # ------------------------------------------------------------------ GREG calibration
     def calibrate(

@@ -144,6 +144,13 @@ def test_rake_replicate_design(wclus1):
     _check_rep(rd, EXTRA["JK1_rake_tight"], 1e-8)
 
 
+def test_rake_replicate_design_with_r_early_stop(wclus1):
+    # R rakes every replicate with as many sweeps as the full sample needed (4 here, stopping
+    # early under R's default control): so do we, and the replicate weights are R's
+    rd = wclus1.replicate("jk1").rake({"stype": POP_TYPES, "sch.wide": POP_SCHWIDE}, control="R")
+    _check_rep(rd, EXTRA["JK1_rake_Rdefault"], 1e-8)
+
+
 def test_calibrate_replicate_design(wclus1):
     rd = wclus1.replicate("jk1")
     _check_rep(rd.calibrate(POP["pop.totals"], "~stype+api99"), EXTRA["JK1_calibrate_linear"], 1e-8)
