@@ -170,8 +170,9 @@ def svyolr(formula: str, design) -> SvyOLRResults:
         return U
 
     def refit(W):
-        return np.vstack([od.fit(W[used][:, r], start=theta, what=f"{what} replicate")[0]
-                          for r in range(W.shape[1])])
+        Wu = W[used]
+        return np.vstack([od.fit(Wu[:, r], start=theta, what=f"{what} replicate")[0]
+                          for r in range(Wu.shape[1])])
 
     model_design = restrict(design, used & (w_all > 0))
     cov = model_design._vcov(refit, influence)
