@@ -91,3 +91,23 @@ def test_harness_runs_end_to_end_and_reports_missing_peer(tmp_path, monkeypatch,
         boot = entries[-1]
         assert boot["rel_diff_se"] < 0.5
     assert "svy not importable" in printed
+
+
+def test_svy_runner_reads_svy_results_in_rs_order(tmp_path):
+    """The svy runner's names line up with R's (same estimates to 1e-8, fits to 1e-6), so the
+    svy columns of the table compare like with like."""
+    svy = bench.find_svy()
+    if svy.command is None or not r_with_survey():
+        pytest.skip(f"needs svy and R survey: {svy.missing or 'R survey not installed'}")
+    from benchmarks.data import ensure_data
+
+    paths = ensure_data(TINY, tmp_path)
+    r_side = bench.find_r()
+    for step, tol in (("mean6", 1e-8), ("domain_means", 1e-8), ("svyglm", 1e-6)):
+        runs = {}
+        for side in (svy, r_side):
+            out = tmp_path / f"{side.name}_{step}.json"
+            runs[side.name] = bench.run_child(bench.step_argv(side, step, paths, out), out, side.name)
+            assert runs[side.name].error is None, runs[side.name].error
+        diff = bench.compare(runs["svy"].result, runs["r"].result, step)
+        assert diff["max_rel_diff"] < tol, (step, diff)
