@@ -1,9 +1,15 @@
 """Survey regression models with design-based standard errors.
 
-svyglm            generalised linear models (R survey's svyglm)
-svyolr            proportional-odds ordinal logit (R survey's svyolr)
-compare_blocks    Wald tests, standardised effects and fit change for blocks of predictors
+svyglm              generalised linear models (R survey's svyglm); results have params, bse,
+                    pvalues, conf_int(), summary(), tidy(), odds_ratios(), predict(),
+                    wald_test() (R's regTermTest, Wald) and lrt_test() (regTermTest, LRT)
+svyolr              proportional-odds ordinal logit (R survey's svyolr), with a Brant-type
+                    design-based check of proportional odds
+compare_blocks      Wald tests, standardised effects and fit change for blocks of predictors
 predictive_margins  average predicted outcome per factor level with design-based SEs
+
+Every number is checked against R survey 4.1-1 (tests/reference/reference.json and
+extra_models.json); statsmodels supplies point estimates only.
 """
 from .blocks import compare_blocks, standardised_effects
 from .glm import svyglm
