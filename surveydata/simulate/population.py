@@ -361,14 +361,13 @@ def simulate_population(seed: int = 20260301, params: TrueModel | None = None, i
     col["n_persons_data"] = persons
     log_size = np.log(persons / 6.0)
 
-    col["practice_type"] = ptype
     b.ordinal("large_devices", 1.2 * np.isin(form, [2, 3]) + 0.5 * log_size, high_first=True)
-    # networked devices: never in psychotherapy (answer "no"), otherwise by type and size
-    b.col["networked_med_devices"] = np.full(n, 2, dtype=np.int64)
-    dk_net = rng.random(n) < b.prior("networked_med_devices")[2][DK]
+    # networked devices: never in psychotherapy (answer "no"), otherwise by type and size; the
+    # level is solved so that the share of "yes" among all practices is the prior
     subs, w, miss = b.prior("networked_med_devices")
-    yes_target = w[subs.index(1)] * (1 - miss[DK]) * n / ((~is_pt) & ~dk_net).sum()
+    dk_net = rng.random(n) < miss[DK]
     sel = (~is_pt) & ~dk_net
+    yes_target = w[subs.index(1)] * (1 - miss[DK]) * n / sel.sum()
     type_lp = np.array([0.0, 0.3, 0.0, 0.6, 0.6])[ptype - 1]
     yes, _ = draw_binary(rng, (type_lp + 0.3 * log_size)[sel], min(yes_target, 0.98))
     net = np.full(n, 2, dtype=np.int64)
