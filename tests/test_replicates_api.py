@@ -241,3 +241,13 @@ def test_rao_wu_and_user_hadamard_through_the_design(wclus1, wpairs):
     H = hadamard(100)
     a = wpairs.replicate("brr", hadamard_matrix=2 * H - 1)  # +/-1 coding accepted
     np.testing.assert_array_equal(a.repweights, wpairs.replicate("brr").repweights)
+
+
+def test_replicate_matrix_too_large_for_memory_is_a_clear_error(wclus1, monkeypatch):
+    from analysis import weighting
+
+    # pretend the machine has 32 kB: 183 rows x 15 JK1 replicates x 8 bytes = 22 kB > half
+    fake = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 8}
+    monkeypatch.setattr(weighting.os, "sysconf", lambda name: fake[name])
+    with pytest.raises(ReplicateError, match=r"183 rows x 15 replicates need .* GB"):
+        wclus1.replicate("jk1")
