@@ -282,3 +282,21 @@ def test_two_stage_design_calibrations(classes, apiclus2):
             rtol=1e-8,
         )
         np.testing.assert_allclose(cd.weights, ref["weights"], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "key, step",
+    [
+        ("svyglm_on_calibrate_linear", lambda d: d.calibrate(POP["pop.totals"], "~stype+api99")),
+        ("svyglm_on_rake_tight", lambda d: d.rake({"stype": POP_TYPES, "sch.wide": POP_SCHWIDE})),
+    ],
+)
+def test_models_on_calibrated_designs_use_the_calibration(wclus1, key, step):
+    from analysis.models import svyglm
+
+    fit = svyglm("api00 ~ ell + meals", step(wclus1))
+    ref = EXTRA["taylor"][key]
+    ours = {"(Intercept)": "Intercept"}  # patsy's name for R's intercept
+    for block, got in (("coef", fit.params), ("se", fit.bse)):
+        expect = pd.Series({ours.get(k, k): v for k, v in ref[block].items()})
+        np.testing.assert_allclose(got[expect.index], expect, rtol=1e-8)

@@ -52,6 +52,11 @@ num_out2 <- function(d) list(mean_api00 = res(svymean(~api00, d)), total_meals =
                              weights = I(wts(d)))  # apiclus2's enroll has NAs
 T$dclus2_rake_tight <- num_out2(rake(dclus2, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = tight))
 T$dclus2_calibrate_raking <- num_out2(calibrate(dclus2, ~stype + api99, pop.totals, calfun = "raking", epsilon = 1e-10))
+## a model on a calibrated design: svyglm's SEs use the calibration residuals too
+fit <- svyglm(api00 ~ ell + meals, design = calibrate(dclus1, ~stype + api99, pop.totals))
+T$svyglm_on_calibrate_linear <- list(coef = coef(fit), se = SE(fit))
+fit2 <- svyglm(api00 ~ ell + meals, design = rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = tight))
+T$svyglm_on_rake_tight <- list(coef = coef(fit2), se = SE(fit2))
 OUT$taylor <- T
 OUT$population <- list(awards = setNames(pop.awards$Freq, as.character(pop.awards$awards)),
                        stype_x_schwide = list(stype = I(as.character(pop.cross$stype)),
