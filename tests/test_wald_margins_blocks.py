@@ -296,3 +296,8 @@ def test_saddlepoint_tail_of_equal_weights_is_close_to_chi_square():
         # sum of 3 * chi2_1 with weight 2 is 2 * chi2_3: the saddlepoint is accurate to ~1%
         assert_close(p_chisq_sum(x, np.full(3, 2.0)), stats.chi2.sf(x / 2, 3), 2e-2)
         assert_close(p_chisq_sum(x, np.full(3, 2.0), ddf=50), stats.f.sf(x / 6, 3, 50), 2e-2)
+
+
+def test_offset_in_the_formula_points_to_the_argument(dclus2):
+    with pytest.raises(ValueError, match="offset= argument"):
+        svyglm('Q("api.stu") ~ ell + offset(np.log(enroll))', dclus2, family="poisson")

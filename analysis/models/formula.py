@@ -73,6 +73,9 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
     (['Intercept', 'x'], [True, True, False])
     """
     lhs, _ = _split(formula)
+    if "offset(" in formula.replace(" ", ""):
+        raise ValueError(f"formula {formula!r}: give an offset with the offset= argument (a column "
+                         "name or an array), not as offset() in the formula")
     data = data.reset_index(drop=True)       # positions, whatever the caller's index was
     present, data = _numpy_columns(formula, data)
     try:
