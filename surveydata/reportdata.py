@@ -36,6 +36,9 @@ WITHHELD = "<free text withheld>"
 STRATA_FILE = "strata.csv"
 #: Trimming of the raked weights at these quantiles (the instrument's weighting rule).
 TRIM_QUANTILES = (0.01, 0.99)
+#: Strata with one respondent: R's survey.lonely.psu = "adjust" (conservative, centred at the
+#: grand mean), so that a small survey still gets its report.
+LONELY_PSU = "adjust"
 
 
 class ReportDataError(ValueError):
@@ -308,7 +311,8 @@ def weighting(rd: ReportData, trim: tuple[float, float] = TRIM_QUANTILES) -> Wei
 
     The designs hold :func:`analysis_frame` (validated data plus the report's variables).
 
-    Base: stratified by practice type x federal state with fpc N_h, w = N_h / n_h. Raked to
+    Base: stratified by practice type x federal state with fpc N_h, w = N_h / n_h, lonely
+    strata handled as :data:`LONELY_PSU`. Raked to
     :func:`raking_margins` (iterative proportional fitting to convergence). Trimmed at the
     ``trim`` quantiles of the raked weights (total kept, excess spread as R's trimWeights with
     strict = TRUE, so that no final weight is outside the bounds).
@@ -316,7 +320,9 @@ def weighting(rd: ReportData, trim: tuple[float, float] = TRIM_QUANTILES) -> Wei
     import analysis
 
     df = analysis_frame(rd)
-    base = analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h")
+    # A stratum with a single respondent (small surveys) has no variance of its own: R's
+    # survey.lonely.psu = "adjust" centres it at the grand mean instead of failing.
+    base = analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h", lonely_psu=LONELY_PSU)
     margins = raking_margins(rd.instrument)
     raked = base.rake(margins)
     lo, hi = np.quantile(raked.weights, trim)
@@ -536,7 +542,8 @@ def unweighted(design):
     """The same rows and strata with equal weights: the "unweighted" comparison of a model."""
     import analysis
 
-    return analysis.SurveyDesign(design.data.assign(w_equal=1.0), weights="w_equal", strata="stratum")
+    return analysis.SurveyDesign(design.data.assign(w_equal=1.0), weights="w_equal", strata="stratum",
+                                 lonely_psu=LONELY_PSU)
 
 
 # ---------------------------------------------------------------------------------------------

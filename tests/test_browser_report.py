@@ -1,16 +1,23 @@
-"""The report in a real browser: headless Chromium opens every page of the demo report.
+"""The report end to end, from a user's own export, and in a real browser.
 
-Each page must load without console errors, uncaught exceptions or failed loads, fetch nothing
-but local files and data: URLs, and show its tables and decoded figures. A screenshot of the
-index is kept in tests/artifacts/report_index.png (git-ignored).
+A survey simulated with another seed than the demo (as a user's export would come: CSV plus
+strata.csv) gets one distinctive free-text answer planted. The report is built from it with the
+committed notebooks, untouched. Checked: it builds; the notebooks in the repository do not change;
+the planted text appears in no page and not even in the executed notebooks; provenance names the
+export and its sha256; small cells are suppressed in the published tables.
+
+Then headless Chromium opens every page: no console errors, uncaught exceptions or failed loads,
+no request to anything but local files and data: URLs, and its tables and decoded figures are
+there. A screenshot of the index is kept in tests/artifacts/report_index.png (git-ignored).
 
 Chromium is driven over the DevTools protocol (websocket-client, which jupyter_server brings).
-Without Chromium the test is skipped with the reason, except under CI=true, where a missing
-Chromium is a failure: .ci/run installs Debian's ``chromium`` package.
+Without Chromium the browser tests are skipped with the reason, except under CI=true, where a
+missing Chromium is a failure: .ci/run installs Debian's ``chromium`` package.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -153,16 +160,69 @@ def browser():
     b.close()
 
 
+SECRET = "Frau Dr. Quokka-Zebra, Praxis am Lindenweg 7, hatte 2025 einen Ransomware-Vorfall"
+SIM_SEED = 7  # the demo uses 2023
+
+
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
-    _require_chromium()  # skip before spending a minute on the report
-    out = tmp_path_factory.mktemp("browser_report")
-    report.build_report(out, lang="de", progress=False)
-    return out
+def user_export(tmp_path_factory):
+    """A simulated survey as a user would export it, with one planted free-text answer."""
+    from surveydata.simulate.dataset import simulate_dataset, write_dataset
+
+    folder = tmp_path_factory.mktemp("user_survey")
+    write_dataset(simulate_dataset(SIM_SEED, n_invited=3000), folder)
+    export = folder / "export.csv"
+    text = export.read_bytes().decode("cp1252")
+    comments = [c for c in report.raw_input(export)[0]["comments"].dropna().unique() if len(c) > 20]
+    assert comments, "the simulated export has comments to replace"
+    export.write_bytes(text.replace(comments[0], SECRET, 1).encode("cp1252"))
+    return export
 
 
-def test_every_report_page_renders_tables_and_figures_without_errors(browser, demo_report):
-    pages = sorted(demo_report.glob("[0-9][0-9]_*.html"))
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, user_export):
+    out = tmp_path_factory.mktemp("user_report")
+    executed = tmp_path_factory.mktemp("executed")
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    before = {p.name: p.read_bytes() for p in notebooks}
+    report.build_report(out, data=user_export, lang="de", progress=False, keep_executed=executed)
+    after = {p.name: p.read_bytes() for p in notebooks}
+    return {"out": out, "executed": executed, "before": before, "after": after}
+
+
+@pytest.fixture(scope="module")
+def report_dir(built):
+    return built["out"]
+
+
+def test_report_from_a_user_export_without_touching_the_notebooks(built, user_export):
+    assert built["before"] == built["after"]
+    assert sorted(p.name for p in built["out"].glob("*.html")) == [
+        "01_data_quality.html", "02_weighting.html", "03_prevalence.html", "04_models.html",
+        "05_information_vs_equipment.html", "index.html"]
+    prov = json.loads((built["out"] / "provenance.json").read_text())
+    assert prov["input"]["kind"] == "export" and prov["input"]["name"] == "export.csv"
+    assert prov["input"]["sha256"] == hashlib.sha256(user_export.read_bytes()).hexdigest()
+    assert prov["input"]["strata"] == "strata.csv"
+    assert prov["input"]["n_raw"] == prov["input"]["n_valid"] + prov["input"]["n_quarantined"]
+    assert f"{prov['input']['n_raw']:,}" in (built["out"] / "index.html").read_text()
+
+
+def test_planted_free_text_reaches_no_page_and_no_notebook(built, user_export):
+    assert SECRET in user_export.read_bytes().decode("cp1252")
+    for folder in (built["out"], built["executed"]):
+        for path in folder.iterdir():
+            text = path.read_text(encoding="utf-8")
+            assert SECRET not in text and "Quokka" not in text, path.name
+
+
+def test_small_cells_are_suppressed_in_the_published_tables(built):
+    pages = "".join(p.read_text(encoding="utf-8") for p in built["out"].glob("0*.html"))
+    assert re.search(r"<td>\s*•\s*</td>", pages), "a survey of this size has small cells to suppress"
+
+
+def test_every_report_page_renders_tables_and_figures_without_errors(browser, report_dir):
+    pages = sorted(report_dir.glob("[0-9][0-9]_*.html"))
     assert pages, "the report has no notebook pages"
     n_figures = 0
     for page in pages:
@@ -182,14 +242,15 @@ def test_every_report_page_renders_tables_and_figures_without_errors(browser, de
     assert n_figures > 0, "no figure anywhere in the report"
 
 
-def test_index_links_every_page_and_is_kept_as_a_screenshot(browser, demo_report):
-    res = browser.open((demo_report / "index.html").as_uri())
+def test_index_links_every_page_and_is_kept_as_a_screenshot(browser, report_dir):
+    res = browser.open((report_dir / "index.html").as_uri())
     assert res["problems"] == []
-    pages = sorted(p.name for p in demo_report.glob("[0-9][0-9]_*.html"))
+    pages = sorted(p.name for p in report_dir.glob("[0-9][0-9]_*.html"))
     linked = [h for h in res["content"]["links"] if h.endswith(".html")]
     assert sorted(linked) == pages
     assert "provenance.json" in res["content"]["links"]
     assert "Inhalt" in res["content"]["text"]  # built in German
+    assert "Export: export.csv" in res["content"]["text"]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "report_index.png").write_bytes(res["screenshot"])
     assert res["screenshot"][:8] == b"\x89PNG\r\n\x1a\n"
