@@ -317,7 +317,7 @@ def _map_cases(cases: pd.DataFrame, schema, inst, raw: pd.DataFrame) -> list[pd.
         out.append(pd.DataFrame({
             "row": rows, "column": cols[0] if cols else "(row)",
             "value": pd.array(_joined_values(raw, rows, cols, multi_cols), dtype="str"),
-            "rule": rule, "message": g["message"].iloc[0]}))
+            "rule": rule, "message": g["message"].iloc[0], "_joined": True}))
     return out
 
 
@@ -436,7 +436,8 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
                           lines[valid_idx])
     report = _report(raw, inst, failures, quarantine, valid, flags, extra)
     return ValidationResult(valid=valid, quarantine=quarantine.reset_index(drop=True),
-                            failures=failures.drop(columns="row"), flags=flags, report=report)
+                            failures=failures.drop(columns=["row", "_joined"]), flags=flags,
+                            report=report)
 
 
 def _assemble(fails, raw, lines) -> pd.DataFrame:
@@ -446,6 +447,8 @@ def _assemble(fails, raw, lines) -> pd.DataFrame:
         f = pd.DataFrame({"row": pd.Series(dtype=np.int64), "column": pd.Series(dtype="str"),
                           "value": pd.Series(dtype="str"), "rule": pd.Series(dtype="str"),
                           "message": pd.Series(dtype="str")})
+    f["_joined"] = (f["_joined"].fillna(False).astype(bool) if "_joined" in f.columns
+                    else False)
     f = f.sort_values(["row"], kind="stable").reset_index(drop=True)
     rows = f["row"].to_numpy(dtype=np.int64)
     f.insert(0, "line", lines[rows])
@@ -453,7 +456,7 @@ def _assemble(fails, raw, lines) -> pd.DataFrame:
                                         dtype="str"))
     for c in ("column", "value", "rule", "message"):
         f[c] = f[c].astype("str")
-    return f[["row", *FAILURE_COLUMNS]]
+    return f[["row", *FAILURE_COLUMNS, "_joined"]]
 
 
 def reason_text(failures: pd.DataFrame) -> pd.Series:
@@ -461,9 +464,9 @@ def reason_text(failures: pd.DataFrame) -> pd.Series:
     values itself: ``large_devices=1, practice_type=1: skip_not_asked:large_devices (...)``."""
     value = failures["value"].fillna("")
     single = failures["column"] + "=" + "'" + value + "'"
-    multi = [v.startswith(c.split("__", 1)[0]) and "=" in v
-             for c, v in zip(failures["column"], value)]
-    text = single.where(~np.asarray(multi, dtype=bool), value)
+    joined = (failures["_joined"].to_numpy(dtype=bool) if "_joined" in failures.columns
+              else np.zeros(len(failures), dtype=bool))
+    text = single.where(~joined, value)
     text = text.where(failures["column"] != "(row)", "record")  # duplicates, malformed records
     text = text + ": " + failures["rule"]
     msg = failures["message"].fillna("")
