@@ -297,3 +297,21 @@ def test_broken_quoting_is_read_leniently_but_listed(tmp_path, inst, text):
     raw = read_export(path, inst)
     assert raw.loc[1, "comments"] == "keinKommentar"  # what Excel and LibreOffice read
     assert raw.attrs["export"]["lines_with_inner_quotes"] == [3]
+
+
+def test_limesurvey_export_validates_and_incomplete_responses_are_quarantined(tmp_path, inst,
+                                                                              text):
+    from surveydata import validate
+
+    data = _limesurvey_bytes(inst, text).decode("utf-8-sig")
+    lines = data.split("\r\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith('"4";'))
+    cells = lines[k].split(";")
+    cells[1] = '""'  # submitdate empty: LimeSurvey's incomplete response
+    lines[k] = ";".join(cells)
+    path = tmp_path / "results-survey1.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode())
+    res = validate(read_export(path, inst), inst)
+    assert res.report["n_valid"] == len(text) - 1
+    assert res.failures[["response_id", "column", "value", "rule"]].values.tolist() == [
+        ["4", "submitted_at", "", "not_nullable"]]
