@@ -44,15 +44,34 @@ def _require(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame.loc[:, list(_CI_COLUMNS)].apply(pd.to_numeric, errors="coerce")
 
 
+_MAX_LABEL = 48  # longer axis labels are shortened with an ellipsis: the plot keeps its width
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1].rstrip() + "…"
+
+
 def _labels(index: pd.Index, labels) -> list[str]:
     if labels is None:
-        return [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in index]
-    if isinstance(labels, Mapping):
-        return [str(labels.get(i, i)) for i in index]
-    labels = [str(x) for x in labels]
-    if len(labels) != len(index):
-        raise ValueError(f"{len(labels)} labels for {len(index)} rows")
-    return labels
+        out = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in index]
+    elif isinstance(labels, Mapping):
+        out = [str(labels.get(i, i)) for i in index]
+    else:
+        out = [str(x) for x in labels]
+        if len(out) != len(index):
+            raise ValueError(f"{len(out)} labels for {len(index)} rows")
+    return [_short(x) for x in out]
+
+
+#: Tick values offered on the log axis of forest plots (plain numbers read better than 10^x).
+_RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
+
+
+def _ratio_ticks(ax) -> None:
+    lo, hi = ax.get_xlim()
+    ticks = [v for v in _RATIO_TICKS if lo <= v <= hi]
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def _shown(fig):
@@ -181,10 +200,7 @@ def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=
                     label=None if name is None else str(name))
     ax.axvline(null, color="#444444", lw=0.8, ls="--")
     ax.set_xscale("log")
-    # Plain numbers at powers of two read better than 10^x for odds ratios.
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=2))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    _ratio_ticks(ax)
     ax.set_yticks(y, _labels(index, labels))
     ax.set_xlabel(xlabel or t("odds_ratio", lang))
     ax.grid(axis="x", alpha=0.3, which="both")
@@ -197,11 +213,11 @@ def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=
 
 def weight_distribution(weights, ax=None, lang: str = "en", bins: int = 40,
                         bounds: tuple[float, float] | None = None, title: str | None = None,
-                        compare: Mapping[str, np.ndarray] | None = None):
+                        compare: Mapping[str, np.ndarray] | None = None, label: str | None = None):
     """Histogram of survey weights, with trimming ``bounds`` as dashed lines.
 
     ``compare`` adds further weight vectors (e.g. ``{"trimmed": w_trim}``) as outlined histograms
-    over the same bins.
+    over the same bins; ``label`` names ``weights`` in the legend.
 
     >>> weight_distribution([1.0, 2.0, 2.0, 5.0], bins=4).axes[0].get_xlabel()
     'Weight'
@@ -216,7 +232,8 @@ def weight_distribution(weights, ax=None, lang: str = "en", bins: int = 40,
     edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, hi + 0.5])
     created = ax is None  # a figure of the caller's is theirs to show
     fig, ax = _figure(6, ax, min_height=3.0)
-    ax.hist(w, bins=edges, color=PALETTE[0], alpha=0.75, label=t("weight", lang) if others else None)
+    ax.hist(w, bins=edges, color=PALETTE[0], alpha=0.75,
+            label=(label or t("weight", lang)) if others else None)
     for s, (name, v) in enumerate(others.items(), start=1):
         ax.hist(v, bins=edges, histtype="step", lw=1.5, color=PALETTE[s % len(PALETTE)], label=name)
     if bounds is not None:

@@ -103,12 +103,28 @@ def find_notebooks(directory=None) -> list[Path]:
 
 
 def _execute(source: str, target: str, parameters: dict, cwd: str) -> float:
-    """Run one notebook copy with papermill (in its own process); returns seconds taken."""
+    """Run one notebook copy with papermill (in a worker process); returns seconds taken.
+
+    The kernel's own stderr (start-up notices, the interrupt at shutdown) goes to a log beside
+    the notebook instead of the terminal; when the notebook fails, the log's end is part of the
+    error (cell errors themselves come back through papermill).
+    """
     import papermill
 
+    log = Path(target).with_suffix(".kernel.log")
     start = time.perf_counter()
-    papermill.execute_notebook(source, target, parameters=parameters, cwd=cwd,
-                               progress_bar=False, kernel_name="python3", log_output=False)
+    saved = os.dup(2)
+    with open(log, "wb") as sink:
+        os.dup2(sink.fileno(), 2)  # the kernel process inherits this worker's stderr
+        try:
+            papermill.execute_notebook(source, target, parameters=parameters, cwd=cwd,
+                                       progress_bar=False, kernel_name="python3", log_output=False)
+        except Exception as err:  # re-raised with the kernel log attached
+            tail = log.read_bytes()[-2000:].decode(errors="replace").strip()
+            raise RuntimeError(f"{err}\n--- kernel log (end) ---\n{tail}" if tail else str(err)) from err
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
     return time.perf_counter() - start
 
 

@@ -292,16 +292,25 @@ def rate_estimates(rates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"estimate": rates["rate"], "ci_low": np.nan, "ci_high": np.nan})
 
 
-def standardised(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """Standardised effects of a block comparison (controls left out) for a forest plot."""
+def standardised(blocks: pd.DataFrame, lang: str = "en") -> dict[str, pd.DataFrame]:
+    """Standardised effects of a block comparison for a forest plot, one series per block.
+
+    Every series has all terms (controls left out) as rows, with values only for its own block,
+    so that the plot colours the terms by block.
+    """
     from surveydata.i18n import term_label
 
     eff = blocks.attrs["effects"]
     eff = eff[eff["block"] != "control"]
-    return pd.DataFrame({"estimate": eff["std_effect"].to_numpy(), "ci_low": eff["ci_low"].to_numpy(),
-                         "ci_high": eff["ci_high"].to_numpy()},
-                        index=pd.Index([f"{term_label(str(i), lang)} [{t(b, lang)}]"
-                                        for i, b in zip(eff.index, eff["block"])]))
+    terms = pd.Index([term_label(str(i), lang) for i in eff.index])
+    out = {}
+    for block in dict.fromkeys(eff["block"]):
+        mine = (eff["block"] == block).to_numpy()
+        frame = pd.DataFrame({"estimate": eff["std_effect"].to_numpy(), "ci_low": eff["ci_low"].to_numpy(),
+                              "ci_high": eff["ci_high"].to_numpy()}, index=terms)
+        frame.loc[~mine, :] = np.nan
+        out[t(str(block), lang)] = frame
+    return out
 
 
 def margins_frame(margins: dict, lang: str = "en") -> pd.DataFrame:
