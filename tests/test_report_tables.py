@@ -61,3 +61,66 @@ def test_label_index_uses_the_instrument_labels(inst):
     assert tables.label_index(by_type, inst, "en").index.tolist() == ["Dental / orthodontic"]
     other = pd.DataFrame({"x": [1]}, index=pd.Index(["s1"], name="stratum"))
     assert tables.label_index(other, inst, "en").index.tolist() == ["s1"]
+
+
+class FakeFit:
+    """What odds_ratio_table reads from a fit: params, conf_int(), pvalues."""
+
+    params = pd.Series({"Intercept": -1.0, "training_all": np.log(0.5),
+                        "C(practice_type)[T.Psychotherapy]": np.log(2.0), "Fully|Mostly": 0.3})
+    pvalues = pd.Series({"Intercept": 0.5, "training_all": 0.0001,
+                         "C(practice_type)[T.Psychotherapy]": 0.04321, "Fully|Mostly": 0.2})
+
+    def conf_int(self):
+        return pd.DataFrame({"lower": self.params - np.log(2.0), "upper": self.params + np.log(2.0)})
+
+
+def test_odds_ratio_table_exponentiates_and_drops_intercept_and_cut_points():
+    out = tables.odds_ratio_table(FakeFit(), "en")
+    assert out.index.tolist() == ["All staff trained", "Practice type: Psychotherapy"]
+    assert out["OR"].tolist() == ["0.50", "2.00"]
+    assert out["95% confidence interval"].tolist() == ["0.25–1.00", "1.00–4.00"]
+    assert out["p value"].tolist() == ["<0.001", "0.043"]
+    de = tables.odds_ratio_table(FakeFit(), "de", ratio="RR")
+    assert de.columns.tolist() == ["RR", "95%-Konfidenzintervall", "p-Wert"]
+    assert de.index[0] == "Schulung aller Mitarbeitenden"
+
+
+def test_nonresponse_table_suppresses_shares_of_few_respondents():
+    nr = pd.DataFrame({"asked": [200, 100], "dont_know": [50, 3], "no_answer": [0, 10]},
+                      index=["tm_mfa", "tm_firewall"])
+    out = tables.nonresponse_table(nr, "en", k=5)
+    assert out.loc["tm_mfa"].tolist() == ["200", "25.0", "0.0"]
+    assert out.loc["tm_firewall"].tolist() == ["100", MARKER, "10.0"]
+    shares = tables.nonresponse_shares(nr, "en", k=5)
+    assert np.isnan(shares["Don't know"].loc["tm_firewall", "estimate"])
+    assert shares["No answer"].loc["tm_firewall", "estimate"] == 0.1
+
+
+def test_standardised_effects_split_by_block_for_the_plot():
+    blocks = pd.DataFrame({"F": [1.0]}, index=["information"])
+    blocks.attrs["effects"] = pd.DataFrame(
+        {"block": ["control", "information", "equipment"], "std_effect": [0.1, -0.4, 0.2],
+         "ci_low": [0.0, -0.6, 0.0], "ci_high": [0.2, -0.2, 0.4]},
+        index=["C(kbv_size_class)[T.2]", "training_all", "tech_share"])
+    out = tables.standardised(blocks, "en")
+    assert list(out) == ["Information and organisation", "Technical equipment"]
+    info = out["Information and organisation"]
+    assert info.index.tolist() == ["All staff trained", "Share of technical measures"]
+    assert info.loc["All staff trained", "estimate"] == -0.4
+    assert info.loc["Share of technical measures"].isna().all()
+
+
+def test_margins_frame_labels_levels_yes_and_no():
+    pm = pd.DataFrame({"estimate": [0.2, 0.1], "se": [0.01, 0.01], "ci_low": [0.18, 0.08],
+                       "ci_high": [0.22, 0.12]}, index=[0, 1])
+    out = tables.margins_frame({"training_all": pm}, "de")
+    assert out.index.tolist() == ["Schulung aller Mitarbeitenden: nein", "Schulung aller Mitarbeitenden: ja"]
+    assert out["estimate"].tolist() == [0.2, 0.1]
+
+
+def test_shares_and_response_tables_are_rounded_percent_text():
+    shares = pd.DataFrame({"sample": [0.25, 0.75], "population": [0.5, 0.5]}, index=["a", "b"])
+    assert tables.shares_table(shares, "de").loc["a"].tolist() == ["25.0", "50.0"]
+    rates = pd.DataFrame({"n_invited": [100], "n_valid": [21], "rate": [0.21]}, index=["GP"])
+    assert tables.response_table(rates, "en").loc["GP"].tolist() == ["100", "21", "21.0"]
