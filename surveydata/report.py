@@ -438,6 +438,9 @@ def build_report(out, data=None, instrument=None, lang: str = "en", k: int = dis
         written = {}
         for i, (nb, page) in enumerate(zip(executed, pages)):
             nb.metadata["title"] = page["title"]
+            for cell in nb.cells:  # papermill gives its cell a random id: pages must not vary
+                if "injected-parameters" in cell.metadata.get("tags", []):
+                    cell["id"] = "injected-parameters"
             body, _ = exporter.from_notebook_node(nb, resources={
                 "report_css": _CSS, "report_nav": _nav(pages, i, lang),
                 "report_footer": _footer(rd, k, lang), "language_code": lang})

@@ -246,3 +246,12 @@ def test_cli_failing_notebook_exits_1_naming_it(tmp_path, export):
     assert res.returncode == 1
     assert "01_bad.ipynb failed" in res.stderr and "boom in cell" in res.stderr
     assert not (tmp_path / "r" / "index.html").exists()
+
+
+def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, export, built, inst):
+    """Deterministic pages (no timestamps, stable figures), also with the instrument given as a path."""
+    again = tmp_path / "again"
+    report.build_report(again, data=export, instrument=inst.source, lang="en",
+                        notebooks_dir=notebooks, progress=False)
+    for path in sorted(built["out"].iterdir()):
+        assert (again / path.name).read_bytes() == path.read_bytes(), path.name
