@@ -78,10 +78,16 @@ def masks(raw: pd.DataFrame, inst) -> np.ndarray:
         bad[f["row"].to_numpy()] = True
     for ok in check_masks(coded, inst).values():
         bad |= ~ok.to_numpy(dtype=bool)
+    # duplicates as validate finds them, in plain pandas: exact copies share the response_id,
+    # so only records with a repeated id are compared on every column; the remaining records
+    # that still share an id are all rejected
     data = [c for c in raw.columns if c != "line"]
-    bad |= raw.duplicated(subset=data, keep="first").to_numpy()
-    ids = raw["response_id"]
-    bad |= (ids.duplicated(keep=False) & ~raw.duplicated(subset=data, keep=False)).to_numpy()
+    shared = raw["response_id"].duplicated(keep=False).to_numpy()
+    copy = np.zeros(len(raw), dtype=bool)
+    copy[shared] = raw.loc[shared, data].duplicated(keep="first").to_numpy()
+    conflict = np.zeros(len(raw), dtype=bool)
+    conflict[~copy] = raw["response_id"].str.strip()[~copy].duplicated(keep=False).to_numpy()
+    bad |= copy | conflict
     return bad
 
 
