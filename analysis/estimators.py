@@ -111,6 +111,11 @@ def _handle_missing(design, Y: np.ndarray, labels: list, na_rm: bool, data: pd.D
                 f"(their PSUs stay in the variance)"
             )
         design = design._restrict(~missing)
+    if not np.any(design.weights != 0):
+        raise ValueError(
+            "no rows with non-zero weight left to estimate from (empty subset, or every row "
+            "missing the variables)"
+        )
     outside = ~design.domain
     if outside.any() or nan.any():
         Y = Y.copy(order="F")

@@ -113,3 +113,9 @@ def test_domain_proportions_carry_the_joint_covariance(dclus1, apiclus1):
     assert_close(p["estimate"], m["estimate"], rtol=1e-13)
     assert_close(p.vcov.to_numpy(), m.vcov.to_numpy(), rtol=1e-12)
     assert abs(p.vcov.to_numpy()[0, 1]) > 0  # domains cut across PSUs: correlated
+
+
+def test_empty_subset_is_a_clear_error(dclus1):
+    empty = dclus1.subset(np.zeros(dclus1.data.shape[0], dtype=bool))
+    with pytest.raises(ValueError, match="no rows with non-zero weight"):
+        empty.mean("api00")
