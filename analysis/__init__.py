@@ -12,7 +12,7 @@ means, totals, domains, tables, calibrated designs and models alike.
 from analysis.calibration import CalibrationError
 from analysis.design import DesignError, ReplicateDesign, SurveyDesign
 from analysis.diagnostics import kish_deff, kish_n_eff
-from analysis.domains import contrast
+from analysis.domains import DomainEstimates, contrast
 from analysis.models import (
     SurveyModelResults,
     SurveyModelWarning,
@@ -27,8 +27,14 @@ from analysis.models import (
 )
 from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
+from analysis.tables import AssociationTest, Crosstab
+from analysis.variance import LonelyPSUError
 
 __all__ = [
+    "AssociationTest",
+    "Crosstab",
+    "DomainEstimates",
+    "LonelyPSUError",
     "CalibrationError",
     "DesignError",
     "ReplicateDesign",
