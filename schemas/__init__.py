@@ -34,6 +34,9 @@ Checks on the RAW coded frame (Int64 codes, str state codes/text, -7/-8/-9 as co
     check_masks(frame, inst) -> {name: bool Series}              # the same checks as pandas masks
     split_check(failure_cases_check) -> (name, description)
 
+Population margins
+    load_population_margins(name="de_practices") -> {margin: count Series with source/year attrs}
+
 Analysis frame and derived variables
     to_typed(frame, inst, lang="de", dont_know="missing") -> DataFrame
         labelled categoricals, Int64, boolean option columns, and <var>__missing
@@ -80,9 +83,11 @@ from .response import (
     soft_rules,
     split_check,
 )
+from .populations import load_population_margins
 from .typed import MISSING_CATEGORIES, missing_column, to_typed
 
 __all__ = [
+    "load_population_margins",
     "DONT_KNOW",
     "MISSING_CATEGORIES",
     "NOT_APPLICABLE",
