@@ -468,7 +468,8 @@ def response_rates(rd: ReportData, by: str = "practice_type") -> pd.DataFrame:
 
 
 def composition(w: Weighting, rd: ReportData, var: str) -> pd.DataFrame:
-    """Shares of the categories of ``var``: sample (unweighted), population, weighted (final).
+    """Shares of the categories of ``var``: sample (unweighted), population, weighted (final),
+    and n, the respondents in each category.
 
     ``var`` is a raking variable (practice_type, practice_form, federal_state); population
     shares come from the raking margins; categories are labelled in the report language.
@@ -487,7 +488,10 @@ def composition(w: Weighting, rd: ReportData, var: str) -> pd.DataFrame:
     if pop is None:
         raise ValueError(f"{column} is not a raking column ({list(w.margins)})")
     pop = pop / pop.sum()
-    out = pd.DataFrame({"sample": sample, "population": pop, "weighted": weighted}).loc[pop.index]
+    n = data[column].value_counts()
+    out = pd.DataFrame({"sample": sample, "population": pop, "weighted": weighted, "n": n})
+    out = out.loc[pop.index].fillna({"sample": 0.0, "weighted": 0.0, "n": 0})
+    out["n"] = out["n"].astype("int64")
     item = rd.instrument.item(var)
     out.index = pd.Index([item.label(c, rd.lang) for c in out.index], name=var)
     return out

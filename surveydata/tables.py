@@ -213,12 +213,41 @@ def weight_summary(designs: dict, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def shares_table(shares: pd.DataFrame, lang: str = "en", digits: int = 1) -> pd.DataFrame:
-    """Composition shares (sample, population, weighted) in percent as text, translated headers."""
+def protect_counts_column(counts: pd.Series, k: int = DEFAULT_K) -> pd.Series:
+    """Which categories of a one-way count table (whose total is published) to suppress:
+    1 to k-1 respondents, plus the smallest others needed so none follows from the total.
+
+    >>> protect_counts_column(pd.Series({"a": 3, "b": 40, "c": 57}), k=5).tolist()
+    [True, True, False]
+    """
+    from surveydata.disclosure import suppression_mask
+
+    mask = suppression_mask(counts.to_frame("n"), k, row_totals=False, col_totals=True)
+    return mask["n"].iloc[:-1].astype(bool)
+
+
+def protected_shares(shares: pd.DataFrame, k: int = DEFAULT_K) -> pd.DataFrame:
+    """Composition shares with ``sample`` and ``weighted`` set missing where the respondent
+    count ``n`` is too small (see :func:`protect_counts_column`; the shares add up to 100 %, so
+    a lone suppressed share would follow from the others). ``population`` stays: it is public.
+    """
+    hide = protect_counts_column(shares["n"], k).to_numpy()
+    out = shares.drop(columns="n").copy()
+    for col in ("sample", "weighted"):
+        if col in out:
+            out.loc[hide, col] = np.nan
+    return out
+
+
+def shares_table(shares: pd.DataFrame, lang: str = "en", digits: int = 1,
+                 marker: str = MARKER) -> pd.DataFrame:
+    """Composition shares (sample, population, weighted) in percent as text, translated headers;
+    missing shares (suppressed, see :func:`protected_shares`) show ``marker``."""
     names = {"sample": t("sample", lang), "population": t("population", lang),
              "weighted": t("sample_weighted", lang)}
-    return pd.DataFrame({names.get(c, c): [f"{100 * v:.{digits}f}" for v in shares[c]]
-                         for c in shares.columns}, index=shares.index)
+    return pd.DataFrame({names.get(c, c): [marker if np.isnan(v) else f"{100 * v:.{digits}f}"
+                                           for v in shares[c]]
+                         for c in shares.columns if c != "n"}, index=shares.index)
 
 
 def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR") -> pd.DataFrame:
@@ -279,11 +308,23 @@ def nonresponse_shares(nonresponse: pd.DataFrame, lang: str = "en",
     return out
 
 
-def response_table(rates: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """Invited, valid responses and response rate (%) as text."""
-    return pd.DataFrame({t("invited", lang): rates["n_invited"].astype(str),
-                         t("n_respondents", lang): rates["n_valid"].astype(str),
-                         t("response_rate", lang): [f"{100 * r:.1f}" for r in rates["rate"]]},
+def protected_rates(rates: pd.DataFrame, k: int = DEFAULT_K) -> pd.DataFrame:
+    """Response rates with ``n_valid`` and ``rate`` missing where too few responded (see
+    :func:`protect_counts_column`; the valid total is published)."""
+    hide = protect_counts_column(rates["n_valid"], k).to_numpy()
+    out = rates.astype({"n_valid": float, "rate": float})
+    out.loc[hide, ["n_valid", "rate"]] = np.nan
+    return out
+
+
+def response_table(rates: pd.DataFrame, lang: str = "en", marker: str = MARKER) -> pd.DataFrame:
+    """Invited, valid responses and response rate (%) as text; missing values show ``marker``."""
+    def text(values, fmt):
+        return [marker if pd.isna(v) else fmt(v) for v in values]
+
+    return pd.DataFrame({t("invited", lang): text(rates["n_invited"], lambda v: f"{v:.0f}"),
+                         t("n_respondents", lang): text(rates["n_valid"], lambda v: f"{v:.0f}"),
+                         t("response_rate", lang): text(rates["rate"], lambda v: f"{100 * v:.1f}")},
                         index=rates.index)
 
 

@@ -124,3 +124,20 @@ def test_shares_and_response_tables_are_rounded_percent_text():
     assert tables.shares_table(shares, "de").loc["a"].tolist() == ["25.0", "50.0"]
     rates = pd.DataFrame({"n_invited": [100], "n_valid": [21], "rate": [0.21]}, index=["GP"])
     assert tables.response_table(rates, "en").loc["GP"].tolist() == ["100", "21", "21.0"]
+
+
+def test_composition_and_response_rates_hide_small_categories_and_their_complement():
+    comp = pd.DataFrame({"sample": [0.02, 0.03, 0.95], "population": [0.1, 0.1, 0.8],
+                         "weighted": [0.1, 0.1, 0.8], "n": [2, 3, 95]}, index=["HB", "SL", "NW"])
+    out = tables.protected_shares(comp, k=5)
+    assert out["sample"].isna().tolist() == [True, True, False]  # 2 and 3: both small
+    assert out["population"].tolist() == [0.1, 0.1, 0.8]  # public figures stay
+    one = comp.assign(n=[2, 30, 68])
+    hidden = tables.protected_shares(one, k=5)["weighted"].isna().tolist()
+    assert hidden == [True, True, False]  # the 2, and the next smallest so 100 % - rest fails
+    assert tables.shares_table(out, "en").loc["HB"].tolist() == [MARKER, "10.0", MARKER]
+    rates = pd.DataFrame({"n_invited": [40, 300], "n_valid": [3, 60], "rate": [0.075, 0.2]},
+                         index=["MVZ", "GP"])
+    shown = tables.response_table(tables.protected_rates(rates, k=5), "en")
+    assert shown.loc["MVZ"].tolist() == ["40", MARKER, MARKER]
+    assert shown.loc["GP"].tolist() == ["300", MARKER, MARKER]  # else the total gives the 3 away
