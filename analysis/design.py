@@ -566,7 +566,7 @@ class ReplicateDesign(_Design):
         self,
         data: pd.DataFrame,
         repweights,
-        weights: str | None = None,
+        weights: str | np.ndarray | None = None,
         type: str = "other",
         scale: float | None = None,
         rscales=None,
@@ -602,8 +602,13 @@ class ReplicateDesign(_Design):
         if weights is None:
             warnings.warn("No sampling weights provided: equal probability assumed", stacklevel=2)
             w = np.ones(n)
-        else:
+        elif isinstance(weights, str):
             w = _numeric_column(data, weights, "weights")
+        else:  # full-sample weights as an array, e.g. from SurveyDesign.replicate()
+            w = np.asarray(weights, dtype=np.float64)
+            if w.shape != (n,) or not np.all(np.isfinite(w)):
+                raise DesignError(f"weights must be a finite array of length n={n}, "
+                                  f"got shape {w.shape}")
         if not combined_weights:
             rw = rw * w[:, None]
         if rscales is not None:
@@ -677,12 +682,18 @@ class ReplicateDesign(_Design):
         """New full-sample (and optionally replicate) weights, e.g. after calibration."""
         new = super()._with_weights(new_weights, calibration_record)
         if repweights is not None:
-            rw = np.asarray(repweights, dtype=np.float64).copy()
+            rw = np.asarray(repweights, dtype=np.float64)
             if rw.shape != self._repweights.shape:
                 raise DesignError(
                     f"new repweights have shape {rw.shape}, expected {self._repweights.shape}"
                 )
-            new = new._replace(_repweights=rw * self._domain[:, None])
+            # no defensive (n, R) copies: the matrix is taken over read-only, and the domain
+            # is applied only when it excludes rows (that product is a new array anyway)
+            if not self._domain.all():
+                rw = rw * self._domain[:, None]
+            rw = rw.view()
+            rw.flags.writeable = False
+            new = new._replace(_repweights=rw)
         return new
 
     def vcov_replicates(self, theta_full, theta_reps) -> np.ndarray:

@@ -372,22 +372,17 @@ class WeightingMixin:
         np.multiply(W, base[:, None], out=W)
         for record in cals:  # redo every weighting step on every replicate
             W = record.replay(W)
-        with warnings.catch_warnings():
-            # the constructor warns that no weight column was named; the full-sample weights
-            # are set right below from this design
-            warnings.filterwarnings("ignore", message="No sampling weights provided")
-            rd = ReplicateDesign(
-                self.data,
-                repweights=W,
-                weights=None,
-                type=_TYPES[key],
-                scale=rw.scale,
-                rscales=rw.rscales,
-                rho=rw.rho if rw.type == "Fay" else None,
-                mse=mse,
-                degf=degf,
-            )
-        rd = rd._with_weights(self.weights)
+        rd = ReplicateDesign(
+            self.data,
+            repweights=W,
+            weights=self.weights,
+            type=_TYPES[key],
+            scale=rw.scale,
+            rscales=rw.rscales,
+            rho=rw.rho if rw.type == "Fay" else None,
+            mse=mse,
+            degf=degf,
+        )
         for record in cals:
             rd = rd._with_weights(rd.weights, record)
         return rd
