@@ -14,6 +14,8 @@ Example
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,26 @@ from surveydata.disclosure import DEFAULT_K, MARKER
 from surveydata.i18n import check_lang, t
 
 DASH = "–"
+
+
+def localized(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Numbers in a text table written the German way for ``lang="de"`` (1.234,5), else unchanged.
+
+    >>> localized(pd.DataFrame({"x": ["141,655", "29.3–33.2", "<0.001", "•"]}), "de")["x"].tolist()
+    ['141.655', '29,3–33,2', '<0,001', '•']
+    """
+    check_lang(lang)
+    if lang != "de":
+        return table
+
+    def swap(text):
+        if not isinstance(text, str):
+            return text
+        text = re.sub(r"(?<=\d),(?=\d{3}\b)", "\x00", text)  # thousands separator
+        text = re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+        return text.replace("\x00", ".")
+
+    return table.map(swap)
 
 
 def _fmt(x: np.ndarray, scale: float, digits: int) -> np.ndarray:
@@ -56,7 +78,7 @@ def ci_table(est: pd.DataFrame, lang: str = "en", percent: bool = True, digits: 
         out.loc[(counts < k).to_numpy(), :] = marker
     if suppress is not None:
         out.loc[suppress.reindex(est.index).fillna(True).to_numpy(dtype=bool), :] = marker
-    return out
+    return localized(out, lang)
 
 
 def ci_cells(est: pd.DataFrame, percent: bool = True, digits: int = 1) -> pd.Series:
@@ -75,7 +97,7 @@ def ci_cells(est: pd.DataFrame, percent: bool = True, digits: int = 1) -> pd.Ser
 
 def wide(est: pd.DataFrame, columns: str, percent: bool = True, digits: int = 1,
          n: pd.Series | None = None, k: int = DEFAULT_K, marker: str = MARKER,
-         suppress: pd.Series | None = None) -> pd.DataFrame:
+         suppress: pd.Series | None = None, lang: str = "en") -> pd.DataFrame:
     """Domain estimates as a wide text table: the index level ``columns`` becomes the columns.
 
     ``n`` (indexed like ``est``) holds each cell's respondent count; cells below ``k`` show
@@ -103,7 +125,7 @@ def wide(est: pd.DataFrame, columns: str, percent: bool = True, digits: int = 1,
     table = table.loc[row_order, col_order]
     table.columns.name = None
     table.index.names = rows_level
-    return table
+    return localized(table, lang)
 
 
 def label_index(frame: pd.DataFrame, inst, lang: str = "en", variables: dict | None = None) -> pd.DataFrame:
@@ -193,12 +215,14 @@ def relabel(frame: pd.DataFrame, lang: str = "en", level: str = "variable") -> p
     from surveydata.i18n import var_label
 
     out = frame.copy()
+    names = [t("measure", lang) if n == level else n for n in out.index.names]
     if isinstance(out.index, pd.MultiIndex):
         pos = out.index.names.index(level)
         out.index = out.index.set_levels(
             [var_label(str(v), lang) for v in out.index.levels[pos]], level=pos, verify_integrity=False)
     else:
-        out.index = pd.Index([var_label(str(v), lang) for v in out.index], name=out.index.name)
+        out.index = pd.Index([var_label(str(v), lang) for v in out.index])
+    out.index.names = names
     return out
 
 
@@ -210,7 +234,7 @@ def weight_summary(designs: dict, lang: str = "en") -> pd.DataFrame:
         rows[name] = {"n": f"{s['n']:.0f}", "sum": f"{s['sum']:,.0f}", "min": f"{s['min']:.1f}",
                       "max": f"{s['max']:.1f}", "max/min": f"{s['ratio']:.1f}",
                       "n_eff (Kish)": f"{s['n_eff']:.0f}", "deff (Kish)": f"{s['deff_w']:.3f}"}
-    return pd.DataFrame(rows)
+    return localized(pd.DataFrame(rows), lang)
 
 
 def protect_counts_column(counts: pd.Series, k: int = DEFAULT_K) -> pd.Series:
@@ -245,9 +269,9 @@ def shares_table(shares: pd.DataFrame, lang: str = "en", digits: int = 1,
     missing shares (suppressed, see :func:`protected_shares`) show ``marker``."""
     names = {"sample": t("sample", lang), "population": t("population", lang),
              "weighted": t("sample_weighted", lang)}
-    return pd.DataFrame({names.get(c, c): [marker if np.isnan(v) else f"{100 * v:.{digits}f}"
-                                           for v in shares[c]]
-                         for c in shares.columns if c != "n"}, index=shares.index)
+    return localized(pd.DataFrame({names.get(c, c): [marker if np.isnan(v) else f"{100 * v:.{digits}f}"
+                                                     for v in shares[c]]
+                                   for c in shares.columns if c != "n"}, index=shares.index), lang)
 
 
 def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR") -> pd.DataFrame:
@@ -258,10 +282,11 @@ def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR") 
     """
     c = coefficients(fit, lang)
     e = np.exp(c[["estimate", "ci_low", "ci_high"]])
-    return pd.DataFrame({ratio: [f"{x:.{digits}f}" for x in e["estimate"]],
-                         t("ci", lang): [f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
-                                         for lo, hi in zip(e["ci_low"], e["ci_high"])],
-                         t("p_value", lang): [p_text(p) for p in c["p"]]}, index=c.index)
+    return localized(pd.DataFrame({ratio: [f"{x:.{digits}f}" for x in e["estimate"]],
+                                   t("ci", lang): [f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
+                                                   for lo, hi in zip(e["ci_low"], e["ci_high"])],
+                                   t("p_value", lang): [p_text(p) for p in c["p"]]}, index=c.index),
+                     lang)
 
 
 def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -276,7 +301,7 @@ def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     })
     out.index = pd.Index([t(str(b), lang) if b in ("information", "equipment") else str(b)
                           for b in blocks.index], name=t("block", lang))
-    return out
+    return localized(out, lang)
 
 
 def nonresponse_table(nonresponse: pd.DataFrame, lang: str = "en", k: int = DEFAULT_K,
@@ -292,9 +317,10 @@ def nonresponse_table(nonresponse: pd.DataFrame, lang: str = "en", k: int = DEFA
         small = (nonresponse[col] > 0) & (nonresponse[col] < k)
         return np.where(small, marker, text)
 
-    return pd.DataFrame({t("asked", lang): nonresponse["asked"].astype(str),
-                         t("dont_know", lang) + " (%)": pct("dont_know"),
-                         t("no_answer", lang) + " (%)": pct("no_answer")}, index=nonresponse.index)
+    return localized(pd.DataFrame({t("asked", lang): nonresponse["asked"].astype(str),
+                                   t("dont_know", lang) + " (%)": pct("dont_know"),
+                                   t("no_answer", lang) + " (%)": pct("no_answer")},
+                                  index=nonresponse.index), lang)
 
 
 def nonresponse_shares(nonresponse: pd.DataFrame, lang: str = "en",
@@ -322,10 +348,11 @@ def response_table(rates: pd.DataFrame, lang: str = "en", marker: str = MARKER) 
     def text(values, fmt):
         return [marker if pd.isna(v) else fmt(v) for v in values]
 
-    return pd.DataFrame({t("invited", lang): text(rates["n_invited"], lambda v: f"{v:.0f}"),
-                         t("n_respondents", lang): text(rates["n_valid"], lambda v: f"{v:.0f}"),
-                         t("response_rate", lang): text(rates["rate"], lambda v: f"{100 * v:.1f}")},
-                        index=rates.index)
+    return localized(pd.DataFrame({t("invited", lang): text(rates["n_invited"], lambda v: f"{v:.0f}"),
+                                   t("n_respondents", lang): text(rates["n_valid"], lambda v: f"{v:.0f}"),
+                                   t("response_rate", lang): text(rates["rate"],
+                                                                  lambda v: f"{100 * v:.1f}")},
+                                  index=rates.index), lang)
 
 
 def rate_estimates(rates: pd.DataFrame) -> pd.DataFrame:

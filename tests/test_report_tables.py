@@ -26,7 +26,7 @@ def test_ci_table_formats_percentages_and_labels_columns():
     assert out.loc["none"].tolist() == ["", ""]
     de = tables.ci_table(EST, lang="de", percent=False, digits=3)
     assert de.columns.tolist() == ["Schätzwert", "95%-Konfidenzintervall"]
-    assert de.loc["fully"].tolist() == ["0.312", "0.293–0.332"]
+    assert de.loc["fully"].tolist() == ["0,312", "0,293–0,332"]  # German decimal comma
 
 
 def test_ci_table_suppresses_rows_of_fewer_than_k_respondents():
@@ -121,7 +121,7 @@ def test_margins_frame_labels_levels_yes_and_no():
 
 def test_shares_and_response_tables_are_rounded_percent_text():
     shares = pd.DataFrame({"sample": [0.25, 0.75], "population": [0.5, 0.5]}, index=["a", "b"])
-    assert tables.shares_table(shares, "de").loc["a"].tolist() == ["25.0", "50.0"]
+    assert tables.shares_table(shares, "de").loc["a"].tolist() == ["25,0", "50,0"]
     rates = pd.DataFrame({"n_invited": [100], "n_valid": [21], "rate": [0.21]}, index=["GP"])
     assert tables.response_table(rates, "en").loc["GP"].tolist() == ["100", "21", "21.0"]
 
