@@ -123,3 +123,12 @@ def test_module_entry_points_and_console_script():
     script = Path(sys.executable).with_name("surveydata")  # installed by `make setup`
     proc = subprocess.run([str(script), "--help"], check=False, capture_output=True, text=True)
     assert proc.returncode == 0 and "codebook" in proc.stdout
+
+
+def test_validate_lang_en_labels(tmp_path):
+    proc = run("validate", EXAMPLE, "--lang", "en", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    valid = pd.read_parquet(tmp_path / "valid.parquet")
+    assert set(valid["practice_form"].dropna().unique()) <= {
+        "Single-handed practice", "Group practice (BAG)", "Medical care centre (MVZ)",
+        "Practice association (separate practices sharing resources)"}

@@ -20,6 +20,8 @@ def register(subparsers) -> None:
                    help="instrument YAML (default: the packaged practice_security)")
     p.add_argument("--format", choices=("csv", "limesurvey", "spss", "stata"), default=None,
                    help="export format (default: detected)")
+    p.add_argument("--lang", choices=("de", "en"), default="de",
+                   help="language of the category labels in valid.parquet (default: de)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
     p.set_defaults(func=run)
 
@@ -45,7 +47,7 @@ def run(args) -> int:
     if not Path(args.export).is_file():
         raise UserError(f"{args.export}: no such file")
     raw = read_export(args.export, inst, format=args.format)
-    result = validate(raw, inst)
+    result = validate(raw, inst, lang=args.lang)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
