@@ -94,8 +94,12 @@ def _offset(offset, data: pd.DataFrame) -> np.ndarray | None:
     return off
 
 
-def _rank_check(X: np.ndarray, names: list[str], formula: str) -> None:
-    rank = np.linalg.matrix_rank(X)
+def _rank_check(X: np.ndarray, names: list[str], formula: str, rank: int | None = None) -> None:
+    """Refuse a rank-deficient design matrix, naming the first collinear column.
+
+    ``rank``: when already known (statsmodels' GLM computes it: df_model + 1), not recomputed.
+    """
+    rank = np.linalg.matrix_rank(X) if rank is None else rank
     if rank < X.shape[1]:
         # name the first column that is a linear combination of the ones before it
         for j in range(1, X.shape[1] + 1):
@@ -177,7 +181,6 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
         raise ValueError(f"svyglm({formula!r}): no row with a positive weight and complete model variables")
     fit = _Fit(mf, used, off, fam)
     w = w_all[used]
-    _rank_check(fit.X[w > 0], mf.names, formula)
     # R fits with the weights rescaled to mean 1 over the design's rows (the subset's rows when a
     # subset is given): it changes no estimate or SE, only the scale of the reported deviance.
     w_scale = float(w_all[in_subset & (w_all > 0)].mean())
@@ -195,10 +198,12 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     # Newton method, started there, confirms it (score ~ 0) in one step and reports it.
     # If that start fails (separation, saturated means), statsmodels' own IRLS runs from scratch.
     # (to 1e-7: Newton's quadratic step from there lands at ~1e-14)
+    with relay_statsmodels_warnings(what, ignore=handled):
+        sm_model = sm.GLM(fit.y, fit.X, family=fam, var_weights=w / w_scale, offset=fit.offset)
+    _rank_check(fit.X, mf.names, formula, rank=round(sm_model.df_model) + 1)
     start, failed = irls(fit.X, fit.y, fit.offset, (w / w_scale)[:, None], fam, None, tol=1e-7,
                          full_output=True)
     with relay_statsmodels_warnings(what, ignore=handled):
-        sm_model = sm.GLM(fit.y, fit.X, family=fam, var_weights=w / w_scale, offset=fit.offset)
         if failed[0] or not np.all(np.isfinite(start[0])):
             sm_fit = sm_model.fit(maxiter=100, tol_criterion="params", atol=1e-12, rtol=1e-10)
             converged = sm_fit.converged
