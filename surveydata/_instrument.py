@@ -136,15 +136,6 @@ def likert_items(inst) -> tuple[str, ...]:
     return spec(inst).likert
 
 
-def asked_masks(inst, coded: pd.DataFrame) -> dict[str, np.ndarray]:
-    """var -> True where the item was asked, evaluated on a coded frame in questionnaire order."""
-    out = {}
-    for var, cond in spec(inst).ask_if:
-        if all(v in coded.columns for v in cond.variables):
-            out[var] = cond.evaluate(coded).to_numpy(dtype=bool)
-    return out
-
-
 def asked_mask_from_text(inst, raw: pd.DataFrame) -> dict[str, np.ndarray]:
     """Like `asked_masks`, but from an all-text frame where a skipped item is an empty cell.
 
