@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.distributions import pchisqsum_saddlepoint
 from analysis.results import SurveyEstimate, make_estimate
 
 
@@ -244,44 +245,11 @@ class Crosstab:
         )
 
 
-def _saddle(x: float, lam: np.ndarray) -> float:
-    """R survey's saddle(): Lugannani-Rice upper tail of sum(lam_i * chi2_1) at x (NaN where R
-    gives NA)."""
-    from analysis.estimators import _r_zeroin
-
-    d = lam.max()
-    lam = lam / d
-    x = x / d
-
-    def k0(z):
-        return -np.sum(np.log(1 - 2 * z * lam)) / 2
-
-    def k1(z):
-        return np.sum(lam / (1 - 2 * z * lam))
-
-    def k2(z):
-        return 2 * np.sum(lam**2 / (1 - 2 * z * lam) ** 2)
-
-    if np.any(lam < 0):
-        lmin = np.max(1 / (2 * lam[lam < 0])) * 0.99999
-    elif x > lam.sum():
-        lmin = -0.01
-    else:
-        lmin = -lam.shape[0] / (2 * x)
-    lmax = np.min(1 / (2 * lam[lam > 0])) * 0.99999
-    zeta = _r_zeroin(lambda z: k1(z) - x, lmin, lmax, k1(lmin) - x, k1(lmax) - x, 1e-8)
-    w = np.sign(zeta) * np.sqrt(2 * (zeta * x - k0(zeta)))
-    v = zeta * np.sqrt(k2(zeta))
-    if abs(zeta) < 1e-4:
-        return np.nan
-    return float(stats.norm.sf(w + np.log(v / w) / w))
-
-
 def _pfsum_saddlepoint(x: float, eigenvalues: np.ndarray, ddf: float) -> float:
     """R survey's pFsum(x, 1, eigenvalues, ddf, lower.tail=FALSE, method="saddlepoint"): the
     denominator chi-square enters as int(ddf) terms of -x/ddf, as R's rep() truncates."""
     a = np.concatenate([eigenvalues, np.full(int(ddf), -x / ddf)])
-    s = _saddle(0.0, a)
+    s = pchisqsum_saddlepoint(0.0, a)
     if np.isnan(s):  # R falls back to the Satterthwaite F approximation
         tr = eigenvalues.mean()
         tr2 = np.mean(eigenvalues**2) / tr**2
