@@ -73,6 +73,7 @@ from .instrument import (
     load_instrument,
     parse_instrument,
 )
+from .populations import load_population_margins
 from .response import (
     CheckSpec,
     check_masks,
@@ -83,11 +84,9 @@ from .response import (
     soft_rules,
     split_check,
 )
-from .populations import load_population_margins
 from .typed import MISSING_CATEGORIES, missing_column, to_typed
 
 __all__ = [
-    "load_population_margins",
     "DONT_KNOW",
     "MISSING_CATEGORIES",
     "NOT_APPLICABLE",
@@ -111,6 +110,7 @@ __all__ = [
     "coerce_raw",
     "derive",
     "load_instrument",
+    "load_population_margins",
     "missing_column",
     "parse_condition",
     "parse_instrument",
