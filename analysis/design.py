@@ -27,6 +27,7 @@ import scipy.linalg
 
 from analysis.domains import DomainMixin
 from analysis.estimators import EstimatorMixin
+from analysis.replicates import replicate_variance
 from analysis.tables import TablesMixin
 from analysis.variance import LONELY_PSU_RULES, build_stages, stagewise_vcov
 from analysis.weighting import WeightingMixin
@@ -701,24 +702,8 @@ class ReplicateDesign(_Design):
 
         >>> rd.vcov_replicates(np.array([1.0]), np.array([[0.9], [1.1]]))  # doctest: +SKIP
         """
-        theta_full = np.atleast_1d(np.asarray(theta_full, dtype=np.float64))
-        reps = np.asarray(theta_reps, dtype=np.float64)
-        if reps.ndim == 1:
-            reps = reps[:, None]
-        bad = ~np.all(np.isfinite(reps), axis=1)
-        rscales = self._rscales
-        if bad.any():
-            if bad.all():
-                raise ValueError("All replicates gave non-finite estimates")
-            warnings.warn(f"{int(bad.sum())} replicates gave NA results and were discarded.",
-                          stacklevel=2)
-            reps, rscales = reps[~bad], rscales[~bad]
-        if self._mse:
-            centre = theta_full
-        else:
-            centre = reps[rscales > 0].mean(axis=0)
-        D = (reps - centre) * np.sqrt(rscales)[:, None]
-        return self._scale * (D.T @ D)
+        return replicate_variance(theta_full, theta_reps, self._scale, self._rscales,
+                                  mse=self._mse)
 
     def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
         """Generic variance entry point (replicates: re-estimate with every replicate weight)."""

@@ -98,3 +98,15 @@ def test_repweights_by_column_pattern(apiclus1, reference):
     assert d.repweights.shape == (183, 15)
     ref = reference["g_replicate"]["JK1_dclus1"]["svymean_api00"]
     assert_close(d.mean("api00")["se"], [ref["se"]["api00"]])
+
+
+def test_non_finite_replicates_are_dropped_with_a_warning(apiclus1):
+    # R's svrVar: na.action drops the replicate (and its rscale) and warns; not silent
+    rw = np.ones((len(apiclus1), 3))
+    d = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=1)
+    reps = np.array([[0.0], [np.nan], [4.0]])
+    with pytest.warns(UserWarning, match="1 replicate"):
+        v = d.vcov_replicates(np.array([1.0]), reps)
+    assert_close(v[0, 0], 0.5 * (4 + 4))  # mean of the two finite replicates is 2
+    with pytest.raises(ValueError, match="non-finite"):
+        d.vcov_replicates(np.array([1.0]), np.full((3, 1), np.nan))
