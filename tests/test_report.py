@@ -255,3 +255,23 @@ def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, exp
                         notebooks_dir=notebooks, progress=False)
     for path in sorted(built["out"].iterdir()):
         assert (again / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_default_input_is_the_demo_survey(tmp_path, notebooks):
+    import surveydata
+    from surveydata.demo import DEMO_SETTINGS, demo_path
+
+    out = tmp_path / "demo"
+    report.build_report(out, notebooks_dir=notebooks, progress=False)
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["input"]["kind"] == "demo"
+    assert prov["input"]["sha256"] == hashlib.sha256(demo_path().read_bytes()).hexdigest()
+    assert prov["seeds"]["demo"] == DEMO_SETTINGS["seed"]
+    page = (out / "01_one.html").read_text()
+    assert f"valid rows: {len(surveydata.load_demo())}" in page  # the demo's own loader agrees
+    comments = surveydata.load_demo(raw=True)["comments"].dropna()
+    comments = [c for c in comments.unique() if len(c.strip()) > 20]
+    assert comments, "the demo has comments"
+    for path in out.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not any(c in text for c in comments), path.name
