@@ -67,10 +67,11 @@ def _labels(index: pd.Index, labels) -> list[str]:
 _RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
 
 
-def _ratio_ticks(ax) -> None:
+def _ratio_ticks(ax, lang: str = "en") -> None:
     lo, hi = ax.get_xlim()
     ticks = [v for v in _RATIO_TICKS if lo <= v <= hi]
-    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    text = [f"{v:g}" for v in ticks]
+    ax.set_xticks(ticks, [x.replace(".", ",") for x in text] if lang == "de" else text)
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
@@ -200,7 +201,7 @@ def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=
                     label=None if name is None else str(name))
     ax.axvline(null, color="#444444", lw=0.8, ls="--")
     ax.set_xscale("log")
-    _ratio_ticks(ax)
+    _ratio_ticks(ax, lang)
     ax.set_yticks(y, _labels(index, labels))
     ax.set_xlabel(xlabel or t("odds_ratio", lang))
     ax.grid(axis="x", alpha=0.3, which="both")

@@ -73,6 +73,8 @@ def test_forest_plot_exponentiates_coefficients_on_a_log_axis():
     seg = next(s for c in ax.collections for s in c.get_segments())
     assert (seg[0][0], seg[1][0]) == pytest.approx((1.5, 3.0), rel=1e-12)
     assert ax.lines[-1].get_xdata()[0] == 1.0  # the null line
+    ticks = [x.get_text() for x in ax.get_xticklabels()]
+    assert "1,5" in ticks and "2" in ticks  # plain numbers, German decimal comma
 
 
 def test_weight_distribution_counts_every_weight_and_marks_trimming_bounds():
