@@ -357,7 +357,7 @@ class EstimatorMixin:
                 f"the {ci_method!r} interval is undefined (NaN); ci_method='mean' gives the "
                 f"degenerate Wald interval", stacklevel=2)
         lo, hi = _prop_ci(design, Y, stat.estimate, np.diag(V), ci_method, conf_level, dfd,
-                          n_rows=self.n)
+                          n_rows=self.n, design_degf=self.degf)
         if ci_method != "mean":
             lo, hi = np.where(degenerate, np.nan, lo), np.where(degenerate, np.nan, hi)
         index = pd.MultiIndex.from_tuples(labels, names=["variable", "level"])
@@ -384,9 +384,10 @@ def _expit(x):
     return special.expit(x)
 
 
-def _prop_ci(design, Y, p, var, method, level, df, n_rows):
+def _prop_ci(design, Y, p, var, method, level, df, n_rows, design_degf):
     """R's svyciprop intervals for each column (t quantile with df unless df is inf);
-    n_rows: nrow(design) of the design given (the beta method's df adjustment)."""
+    n_rows, design_degf: nrow(design) and degf(design) of the design given: the beta method
+    rescales the effective n by (t_{n_rows-1} / t_{design_degf})^2 whatever df is, as R."""
     alpha = 1 - level
     q = critical_value(level, df)
     se = np.sqrt(var)
@@ -403,7 +404,8 @@ def _prop_ci(design, Y, p, var, method, level, df, n_rows):
             return np.sin(eta - q * se_eta) ** 2, np.sin(eta + q * se_eta) ** 2
         if method == "beta":
             n_eff = p * (1 - p) / var
-            n_eff = n_eff * (stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+            n_eff = n_eff * (stats.t.ppf(alpha / 2, n_rows - 1)
+                             / stats.t.ppf(alpha / 2, design_degf)) ** 2
             lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
             hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
             return lo, hi
@@ -617,7 +619,7 @@ def _quantile_table(design, variables, q, qrule, interval, na_rm, df, level):
                     p_lo, p_hi = (float(b[0]) for b in _prop_ci(
                         d, Yi, np.array([m]), np.array([v]),
                         {"beta": "beta", "xlogit": "xlogit", "asin": "asin"}[interval],
-                        level, ci_df, n_rows=d.n))
+                        level, ci_df, n_rows=d.n, design_degf=d.degf))
                 low = np.nan if (np.isnan(p_lo) or p_lo < 0) else rule(x[inx], w[inx], p_lo)
                 high = np.nan if (np.isnan(p_hi) or p_hi > 1) else rule(x[inx], w[inx], p_hi)
             rows.append((name, float(p)))

@@ -5,9 +5,11 @@ Woodruff intervals with df = degf (survey 4.1 interval.type="mean").
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
-from conftest import assert_close
+from conftest import REFERENCE_DIR, assert_close
 
 
 @pytest.mark.parametrize("method", ["logit", "beta", "asin", "mean", "xlogit"])
@@ -20,6 +22,17 @@ def test_svyciprop_matches_r(dstrat, reference, method):
     assert_close(res["estimate"], [ref["estimate"]])
     assert_close(res["se"], [ref["se"]])
     assert_close(res[["ci_low", "ci_high"]].to_numpy()[0], [ref["ci_lower"], ref["ci_upper"]])
+
+
+@pytest.mark.parametrize("method", ["logit", "beta", "asin", "mean", "xlogit"])
+def test_svyciprop_with_given_df_matches_r(dstrat, method):
+    """df= sets the t quantile of every method but "beta", whose effective-n adjustment R
+    takes from degf(design) whatever df is (extra_estimators.R)."""
+    ref = json.loads((REFERENCE_DIR / "extra_estimators.json").read_text())
+    ref = ref["svyciprop_df10"][method]
+    res = dstrat.proportion("sch.wide", level="Yes", ci_method=method, df=10)
+    assert_close(res[["ci_low", "ci_high"]].to_numpy()[0], [ref["ci_lower"], ref["ci_upper"]],
+                 what=ref["call"])
 
 
 def test_svyciprop_likelihood_matches_r(dstrat, reference):
