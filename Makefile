@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
 OUT     ?= report
 
-.PHONY: setup test test-fast test-slow report lab bench bench-quick lock clean
+.PHONY: setup test test-fast test-slow report notebooks lab bench bench-quick lock clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,12 @@ test-slow: $(STAMP)
 ## Build the publishable report from the embedded demo survey into $(OUT)/.
 report: $(STAMP)
 	$(BIN)/surveydata report --out $(OUT)
+
+## Re-execute the notebooks in place (after a package change) so nbval compares fresh findings.
+notebooks: $(STAMP)
+	for nb in notebooks/[0-9]*.ipynb; do \
+		$(BIN)/python -c "import sys; from surveydata.report import execute_in_place; execute_in_place(sys.argv[1])" $$nb || exit 1; \
+	done
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
