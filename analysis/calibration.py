@@ -860,7 +860,7 @@ def _grake(W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, f
     # R rescales the weights when every total is more than 20 times the sample total
     scales = targets[:, None] / sample_total
     rescale = np.where(np.min(scales, axis=0) > 20, np.mean(scales, axis=0), 1.0)
-    if np.any(rescale != 1.0) and not unbounded_bounds(lower, upper):
+    if np.any(rescale != 1.0) and not _unbounded(lower, upper):
         warnings.warn(
             "bounds apply after R's rescaling of weights by "
             f"{np.unique(np.round(rescale, 3)).tolist()} (totals > 20x the sample totals)",
@@ -932,7 +932,8 @@ def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
     return G, int(iterations.max()), failed
 
 
-def unbounded_bounds(lower, upper) -> bool:
+def _unbounded(lower, upper) -> bool:
+    """True when no weight ratio is bounded (lower all -inf, upper all +inf)."""
     return bool(np.all(np.isneginf(lower)) and np.all(np.isposinf(upper)))
 
 

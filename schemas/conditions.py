@@ -369,7 +369,11 @@ class Condition:
         return tuple(seen)
 
     def literals(self) -> dict[str, tuple[Literal, ...]]:
-        """Literal values each variable is compared with (for checking them against codes)."""
+        """Literal values each variable is compared with (for checking them against codes).
+
+        >>> parse_condition("size == 2 and type != 1").literals()  # doctest: +SKIP
+        {'size': (2,), 'type': (1,)}
+        """
         out: dict[str, list[Literal]] = {}
         for node in _walk(self.tree):
             if isinstance(node, Compare):

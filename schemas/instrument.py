@@ -304,33 +304,55 @@ class Instrument:
         return tuple(i for i in self.items if i.type == "likert5")
 
     def item(self, var: str) -> Item:
-        """The item named `var` (KeyError naming the instrument when unknown)."""
+        """The item named `var` (KeyError naming the instrument when unknown).
+
+        >>> inst.item("practice_type").type  # doctest: +SKIP
+        'single'
+        """
         for i in self.items:
             if i.var == var:
                 return i
         raise KeyError(f"instrument {self.name!r} has no item {var!r}")
 
     def rule(self, rule_id: str) -> Rule:
+        """The cross-item rule with id `rule_id` (KeyError naming the instrument when unknown).
+
+        >>> inst.rule(inst.rules[0].id) is inst.rules[0]  # doctest: +SKIP
+        True
+        """
         for r in self.rules:
             if r.id == rule_id:
                 return r
         raise KeyError(f"instrument {self.name!r} has no rule {rule_id!r}")
 
     def derived_variable(self, var: str) -> Derived:
+        """The derived variable named `var` (KeyError naming the instrument when unknown).
+
+        >>> inst.derived_variable("tech_index").var  # doctest: +SKIP
+        'tech_index'
+        """
         for d in self.derived:
             if d.var == var:
                 return d
         raise KeyError(f"instrument {self.name!r} has no derived variable {var!r}")
 
     def multi_columns(self, var: str) -> tuple[str, ...]:
-        """Columns `<var>__<option>` of the multi-choice item `var`."""
+        """Columns `<var>__<option>` of the multi-choice item `var`.
+
+        >>> inst.multi_columns("info_needs")[-1]  # doctest: +SKIP
+        'info_needs__none'
+        """
         item = self.item(var)
         if item.type != "multi":
             raise KeyError(f"item {var!r} is {item.type}, not multi-choice")
         return item.columns
 
     def column_item(self, column: str) -> Item:
-        """The item an export column belongs to (`info_needs__none` -> info_needs)."""
+        """The item an export column belongs to (`info_needs__none` -> info_needs).
+
+        >>> inst.column_item("info_needs__none").var  # doctest: +SKIP
+        'info_needs'
+        """
         for i in self.items:
             if column in i.columns:
                 return i
