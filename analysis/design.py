@@ -179,8 +179,13 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
         w = np.asarray(new_weights, dtype=np.float64).copy()
         if w.shape != self._weights.shape:
             raise DesignError(f"new weights have shape {w.shape}, expected {self._weights.shape}")
-        if not np.all(np.isfinite(w)):
-            raise DesignError("new weights contain non-finite values")
+        bad = ~np.isfinite(w)
+        if bad.any():
+            rows = self.data.index[bad]
+            raise DesignError(
+                f"new weights have non-finite values in rows {', '.join(map(str, rows[:10]))}: "
+                f"{w[bad][:10].tolist()}; expected finite numbers"
+            )
         cals = self._calibrations
         if calibration_record is not None:
             cals = cals + (calibration_record,)

@@ -290,7 +290,9 @@ class EstimatorMixin:
         dens = [denominator] if isinstance(denominator, str) else list(denominator)
         both = _variables(self.data, nums + dens)
         if both.categorical:
-            raise TypeError("ratio() needs numeric numerator and denominator variables")
+            cat = sorted({v for v, lev in both.labels if lev != ""})
+            raise TypeError(f"ratio() needs numeric numerator and denominator variables; "
+                            f"{', '.join(map(repr, cat))} is categorical")
         design, Y = _handle_missing(self, both.Y, both.labels, na_rm, self.data)
         k = len(nums)
         pairs = [(i, j) for i in range(k) for j in range(len(dens))]
@@ -341,8 +343,10 @@ class EstimatorMixin:
             else:
                 ok = y[~np.isnan(y)]
                 if not np.all((ok == 0) | (ok == 1)):
+                    other = np.unique(ok[(ok != 0) & (ok != 1)])
                     raise ValueError(
-                        f"variable {variable!r} is not 0/1: give level= to choose the category"
+                        f"variable {variable!r} is not 0/1 (also has {other[:5].tolist()}): "
+                        f"give level= to choose the category"
                     )
                 Y, labels = cols.Y, [(variable, "1")]
         design, Y = _handle_missing(self, Y, labels, na_rm, self.data)

@@ -142,3 +142,14 @@ def test_editing_the_returned_data_does_not_change_the_design(apistrat):
     view = d.data
     view.loc[0, "api00"] = 10_000
     assert d.mean("api00")["estimate"].iloc[0] == before
+
+
+def test_error_messages_name_the_variable_and_value(dstrat):
+    with pytest.raises(TypeError, match="'stype' is categorical"):
+        dstrat.ratio("stype", "enroll")
+    with pytest.raises(ValueError, match=r"'api00' is not 0/1 \(also has \[398.0"):
+        dstrat.proportion("api00")
+    w = dstrat.weights.copy()
+    w[3] = np.nan
+    with pytest.raises(DesignError, match=r"non-finite values in rows 3: \[nan\]"):
+        dstrat._with_weights(w)
