@@ -59,10 +59,11 @@ class AssociationTest:
 def _factor(col: pd.Series) -> tuple[np.ndarray, list]:
     """Codes of the levels present (R: factor(x) drops unused levels); -1 for missing."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        present = [lev for lev in col.cat.categories if (col == lev).any()]
-        lookup = {lev: i for i, lev in enumerate(present)}
-        codes = np.array([lookup.get(v, -1) if pd.notna(v) else -1 for v in col], dtype=np.int64)
-        return codes, present
+        raw = col.cat.codes.to_numpy().astype(np.int64)  # -1 for missing
+        used = np.bincount(raw[raw >= 0], minlength=len(col.cat.categories)) > 0
+        renumber = np.where(used, np.cumsum(used) - 1, -1)  # codes among the levels present
+        codes = np.where(raw >= 0, renumber[np.maximum(raw, 0)], -1)
+        return codes, list(col.cat.categories[used])
     codes, levels = pd.factorize(col, sort=True)
     return codes.astype(np.int64), list(levels)
 
@@ -90,7 +91,6 @@ class Crosstab:
         if nr < 2 or nc < 2:
             raise ValueError(f"crosstab needs at least 2 levels in each variable, got {nr}x{nc}")
         self.row_levels, self.col_levels = r_levels, c_levels
-        self._nr, self._nc = nr, nc
         # cell indicators, R's interaction order: row level varies fastest
         cell = np.where(missing | ~design.domain, -1, r_codes + nr * c_codes)
         k = nr * nc
@@ -98,10 +98,8 @@ class Crosstab:
         ok = cell >= 0
         M[np.flatnonzero(ok), cell[ok]] = 1.0
         self._design = design
-        self._cells = M
         self._keep = ~missing
         N = design.n  # R: nrow(model.matrix(...)) counts every row of the design
-        self._N = N
         # ---------------------------------------------------------------- weighted table
         d_ok = design._restrict(~missing)
         w = d_ok.weights

@@ -71,3 +71,11 @@ def test_missing_values_are_counted_not_silent(dclus1, apiclus1):
     assert "2 row(s) with missing values left out" in repr(tab)
     with pytest.raises(ValueError, match="2 row\\(s\\) with missing values"):
         d.crosstab("sch.wide", "stype", na_rm=False)
+
+
+def test_unused_categories_are_dropped_as_r_factor(tab, dclus1, apiclus1):
+    data = apiclus1.assign(stype=apiclus1["stype"].cat.add_categories(["X"]))
+    d = dclus1.__class__(data, weights="pw", psu="dnum", fpc="fpc")
+    t2 = d.crosstab("sch.wide", "stype")
+    assert list(t2.table.columns) == ["E", "H", "M"]
+    assert_close(t2.test.F, tab.test.F, rtol=1e-12)
