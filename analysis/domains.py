@@ -294,15 +294,8 @@ class DomainEstimates:
         """Joint covariance of the domain proportions (domain means of the indicators)."""
         from analysis import estimators as E
 
-        cols = E._variables(self.design.data, variable)
-        if cols.categorical and level is not None:
-            Y = cols.Y[:, [j for j, (_, lev) in enumerate(cols.labels) if lev == str(level)]]
-        elif level is not None:
-            y = cols.Y[:, 0]
-            Y = np.where(np.isnan(y), np.nan, (y == float(level)).astype(np.float64))[:, None]
-        else:
-            Y = cols.Y
-        design, Y = E._handle_missing(self.design, Y, cols.labels, na_rm, self.design.data)
+        Y, labels = E._indicators(self.design.data, variable, level)
+        design, Y = E._handle_missing(self.design, Y, labels, na_rm, self.design.data)
         return self._grouped(design, "mean", Y)[1]
 
     def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",

@@ -324,31 +324,7 @@ class EstimatorMixin:
             raise ValueError(f"ci_method must be one of {CI_METHODS}, got {ci_method!r}")
         if not isinstance(variable, str):
             raise TypeError("proportion() takes one variable name")
-        cols = _variables(self.data, variable)
-        if cols.categorical:
-            Y, labels = cols.Y, cols.labels
-            if level is not None:
-                keep = [j for j, (_, lev) in enumerate(labels) if lev == str(level)]
-                if not keep:
-                    raise ValueError(
-                        f"level {level!r} not found in {variable!r}; levels are "
-                        f"{[lev for _, lev in labels]}"
-                    )
-                Y, labels = Y[:, keep], [labels[j] for j in keep]
-        else:
-            y = cols.Y[:, 0]
-            if level is not None:
-                Y = np.where(np.isnan(y), np.nan, (y == float(level)).astype(np.float64))[:, None]
-                labels = [(variable, str(level))]
-            else:
-                ok = y[~np.isnan(y)]
-                if not np.all((ok == 0) | (ok == 1)):
-                    other = np.unique(ok[(ok != 0) & (ok != 1)])
-                    raise ValueError(
-                        f"variable {variable!r} is not 0/1 (also has {other[:5].tolist()}): "
-                        f"give level= to choose the category"
-                    )
-                Y, labels = cols.Y, [(variable, "1")]
+        Y, labels = _indicators(self.data, variable, level)
         design, Y = _handle_missing(self, Y, labels, na_rm, self.data)
         stat = _mean_stat(design, Y)
         V = design._vcov(stat.point_fn, stat.influence_fn)
@@ -381,6 +357,38 @@ class EstimatorMixin:
         >>> d.quantile("api00", [0.25, 0.5, 0.75])  # doctest: +SKIP
         """
         return _quantile_table(self, variables, q, qrule, interval, na_rm, df, level)
+
+
+def _indicators(data: pd.DataFrame, variable: str, level) -> tuple[np.ndarray, list]:
+    """The 0/1 columns (NaN where missing) whose means are the proportions of ``variable``:
+    every level of a categorical (or only ``level``), ``variable == level`` for a numeric
+    column, or the 0/1 column itself; with their (variable, level) labels."""
+    cols = _variables(data, variable)
+    if cols.categorical:
+        Y, labels = cols.Y, cols.labels
+        if level is not None:
+            keep = [j for j, (_, lev) in enumerate(labels) if lev == str(level)]
+            if not keep:
+                raise ValueError(
+                    f"level {level!r} not found in {variable!r}; levels are "
+                    f"{[lev for _, lev in labels]}"
+                )
+            Y, labels = Y[:, keep], [labels[j] for j in keep]
+    else:
+        y = cols.Y[:, 0]
+        if level is not None:
+            Y = np.where(np.isnan(y), np.nan, (y == float(level)).astype(np.float64))[:, None]
+            labels = [(variable, str(level))]
+        else:
+            ok = y[~np.isnan(y)]
+            if not np.all((ok == 0) | (ok == 1)):
+                other = np.unique(ok[(ok != 0) & (ok != 1)])
+                raise ValueError(
+                    f"variable {variable!r} is not 0/1 (also has {other[:5].tolist()}): "
+                    f"give level= to choose the category"
+                )
+            Y, labels = cols.Y, [(variable, "1")]
+    return Y, labels
 
 
 # --------------------------------------------------------------------------- proportion CIs
