@@ -231,6 +231,9 @@ class DomainEstimates:
              covmat: bool = True) -> SurveyEstimate:
         """Domain means with their joint covariance (``.vcov``; R's svyby covmat=TRUE).
 
+        ``covmat`` is accepted for R users' sake and ignored: the joint covariance comes from
+        the same single pass as the SEs, so it is always attached (likewise total, ratio).
+
         >>> d.by("stype").mean("api00")  # doctest: +SKIP
         """
         return self._linear("mean", variables, na_rm, deff, df, level)
