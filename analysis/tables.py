@@ -134,39 +134,7 @@ class Crosstab:
         with np.errstate(divide="ignore", invalid="ignore"):
             X2 = float(np.nansum((tab - expected) ** 2 / expected))
         self.pearson = X2
-        rr, cc = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
-        X1 = np.column_stack(
-            [np.ones(k)] + [(rr == i).astype(float) for i in range(1, nr)]
-            + [(cc == j).astype(float) for j in range(1, nc)]
-        )
-        X12_int = np.column_stack(
-            [((rr == i) & (cc == j)).astype(float) for j in range(1, nc) for i in range(1, nr)]
-        )
-        # qr.resid(qr(X1), X12[, interactions])
-        coef, *_ = np.linalg.lstsq(X1, X12_int, rcond=None)
-        C = X12_int - X1 @ coef
-        with np.errstate(divide="ignore"):
-            inv_p = np.where(p == 0, 0.0, 1.0 / p)
-        iD = np.diag(inv_p)
-        denom = C.T @ (iD / N) @ C
-        numr = C.T @ iD @ V @ iD @ C
-        Delta = np.linalg.solve(denom, numr)
-        tr = np.trace(Delta)
-        d0 = tr**2 / np.trace(Delta @ Delta)
-        self.delta = Delta
-        F = X2 / tr
-        tests = {
-            "F": AssociationTest("F", F, d0, d0 * nu, float(stats.f.sf(F, d0, d0 * nu)),
-                                 "Pearson's X^2: Rao & Scott adjustment"),
-            "Chisq": AssociationTest(
-                "Chisq", X2, Delta.shape[1], np.inf,
-                float(stats.chi2.sf(X2 / np.mean(np.diag(Delta)), Delta.shape[1])),
-                "Pearson's X^2: Rao & Scott adjustment"),
-        }
-        eig = np.linalg.eigvals(Delta).real
-        tests["saddlepoint"] = AssociationTest(
-            "saddlepoint", X2, np.nan, d0 * nu, _pfsum_saddlepoint(X2, eig, d0 * nu),
-            "Pearson's X^2: saddlepoint approximation")
+        tests, self.delta = _rao_scott_tests(X2, p, V, N, nr, nc, nu)
         # ---------------------------------------------------------------- Wald tests
         R_ind = np.column_stack([(r_codes == i) & ~missing for i in range(nr)]).astype(float)
         C_ind = np.column_stack([(c_codes == j) & ~missing for j in range(nc)]).astype(float)
@@ -175,26 +143,7 @@ class Crosstab:
         tot = _total_stat(d_ok, allY)
         Vt = d_ok._vcov(tot.point_fn, tot.influence_fn)
         t = tot.estimate
-        Rt, Ct, Nt = t[k:k + nr], t[k + nr:k + nr + nc], t[-1]
-        J = np.hstack([
-            np.eye(k),
-            -(rr[:, None] == np.arange(nr)[None, :]).astype(float) * (Ct[cc] / Nt)[:, None],
-            -(cc[:, None] == np.arange(nc)[None, :]).astype(float) * (Rt[rr] / Nt)[:, None],
-            (Rt[rr] * Ct[cc] / Nt**2)[:, None],
-        ])
-        Yw = t[:k] - Rt[rr] * Ct[cc] / Nt
-        VY = J @ Vt @ J.T
-        use = np.flatnonzero((rr > 0) & (cc > 0))
-        wald = float(Yw[use] @ np.linalg.solve(VY[np.ix_(use, use)], Yw[use]))
-        ndf = (nr - 1) * (nc - 1)
-        Fw = wald / ndf
-        tests["Wald"] = AssociationTest("Wald", Fw, ndf, nu, float(stats.f.sf(Fw, ndf, nu)),
-                                        "Design-based Wald test of association")
-        ddf_adj = nu - ndf + 1
-        Fa = wald * ddf_adj / (ndf * nu)
-        tests["adjWald"] = AssociationTest(
-            "adjWald", Fa, ndf, ddf_adj, float(stats.f.sf(Fa, ndf, ddf_adj)),
-            "Design-based Wald test of association")
+        tests.update(_wald_tests(t, Vt, nr, nc, nu))
         self.tests = tests
         self.test = tests["F"]
         self._tot_est, self._tot_V = t[:k], Vt[:k, :k]
@@ -245,6 +194,83 @@ class Crosstab:
             f"Weighted table {self.row} x {self.col}:\n{self.table.round(2)}\n\n"
             f"{self.test!r}{miss}"
         )
+
+
+def _cells_rows_cols(nr: int, nc: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column index of each of the nr*nc cells, row varying fastest (R's interaction)."""
+    return np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
+
+
+def _rao_scott_tests(X2: float, p: np.ndarray, V: np.ndarray, N: float, nr: int, nc: int,
+                     nu: float) -> tuple[dict, np.ndarray]:
+    """R's svychisq "F", "Chisq" and "saddlepoint" from Pearson's X^2, the cell proportions p
+    with covariance V and the design df nu; returns the tests and Delta.
+
+    Delta = (C' D^-1 C / N)^-1 C' D^-1 V D^-1 C, D = diag(p), C the interaction contrasts made
+    orthogonal to the main effects (R: qr.resid(qr(X1), X12[, interactions]))."""
+    k = nr * nc
+    rr, cc = _cells_rows_cols(nr, nc)
+    X1 = np.column_stack(
+        [np.ones(k)] + [(rr == i).astype(float) for i in range(1, nr)]
+        + [(cc == j).astype(float) for j in range(1, nc)]
+    )
+    X12_int = np.column_stack(
+        [((rr == i) & (cc == j)).astype(float) for j in range(1, nc) for i in range(1, nr)]
+    )
+    coef, *_ = np.linalg.lstsq(X1, X12_int, rcond=None)
+    C = X12_int - X1 @ coef
+    with np.errstate(divide="ignore"):
+        inv_p = np.where(p == 0, 0.0, 1.0 / p)
+    iD = np.diag(inv_p)
+    denom = C.T @ (iD / N) @ C
+    numr = C.T @ iD @ V @ iD @ C
+    Delta = np.linalg.solve(denom, numr)
+    tr = np.trace(Delta)
+    d0 = tr**2 / np.trace(Delta @ Delta)
+    F = X2 / tr
+    eig = np.linalg.eigvals(Delta).real
+    tests = {
+        "F": AssociationTest("F", F, d0, d0 * nu, float(stats.f.sf(F, d0, d0 * nu)),
+                             "Pearson's X^2: Rao & Scott adjustment"),
+        "Chisq": AssociationTest(
+            "Chisq", X2, Delta.shape[1], np.inf,
+            float(stats.chi2.sf(X2 / np.mean(np.diag(Delta)), Delta.shape[1])),
+            "Pearson's X^2: Rao & Scott adjustment"),
+        "saddlepoint": AssociationTest(
+            "saddlepoint", X2, np.nan, d0 * nu, _pfsum_saddlepoint(X2, eig, d0 * nu),
+            "Pearson's X^2: saddlepoint approximation"),
+    }
+    return tests, Delta
+
+
+def _wald_tests(t: np.ndarray, Vt: np.ndarray, nr: int, nc: int, nu: float) -> dict:
+    """R's svychisq "Wald" and "adjWald" from the totals t = (cells, row margins, column
+    margins, N) and their covariance Vt: Y = cell total - row total * column total / N over the
+    (nr-1)(nc-1) cells not in the first row or column, with its delta-method covariance."""
+    k = nr * nc
+    rr, cc = _cells_rows_cols(nr, nc)
+    Rt, Ct, Nt = t[k:k + nr], t[k + nr:k + nr + nc], t[-1]
+    J = np.hstack([
+        np.eye(k),
+        -(rr[:, None] == np.arange(nr)[None, :]).astype(float) * (Ct[cc] / Nt)[:, None],
+        -(cc[:, None] == np.arange(nc)[None, :]).astype(float) * (Rt[rr] / Nt)[:, None],
+        (Rt[rr] * Ct[cc] / Nt**2)[:, None],
+    ])
+    Yw = t[:k] - Rt[rr] * Ct[cc] / Nt
+    VY = J @ Vt @ J.T
+    use = np.flatnonzero((rr > 0) & (cc > 0))
+    wald = float(Yw[use] @ np.linalg.solve(VY[np.ix_(use, use)], Yw[use]))
+    ndf = (nr - 1) * (nc - 1)
+    Fw = wald / ndf
+    ddf_adj = nu - ndf + 1
+    Fa = wald * ddf_adj / (ndf * nu)
+    return {
+        "Wald": AssociationTest("Wald", Fw, ndf, nu, float(stats.f.sf(Fw, ndf, nu)),
+                                "Design-based Wald test of association"),
+        "adjWald": AssociationTest("adjWald", Fa, ndf, ddf_adj,
+                                   float(stats.f.sf(Fa, ndf, ddf_adj)),
+                                   "Design-based Wald test of association"),
+    }
 
 
 def _pfsum_saddlepoint(x: float, eigenvalues: np.ndarray, ddf: float) -> float:
