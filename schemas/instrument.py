@@ -903,7 +903,8 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     if isinstance(path, str) and re.fullmatch(r"[A-Za-z0-9_\-]+", path):
         resource = resources.files("schemas") / "instruments" / f"{path}.yaml"
         if not resource.is_file():
-            raise InstrumentError(f"no packaged instrument named {path!r}")
+            known = sorted(r.name[:-5] for r in resource.parent.iterdir() if r.name.endswith(".yaml"))
+            raise InstrumentError(f"no packaged instrument named {path!r}; packaged: {known}")
         return parse_instrument(resource.read_text(encoding="utf-8"), source=str(resource))
     path = Path(path)
     try:

@@ -168,7 +168,8 @@ def test_packaged_default_loads_from_anywhere(tmp_path):
 
 
 def test_unknown_packaged_name():
-    with pytest.raises(InstrumentError, match="^no packaged instrument named 'nope'$"):
+    expected = r"^no packaged instrument named 'nope'; packaged: \['practice_security'\]$"
+    with pytest.raises(InstrumentError, match=expected):
         load_instrument("nope")
 
 
