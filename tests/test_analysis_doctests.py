@@ -7,10 +7,10 @@ import importlib
 
 import pytest
 
+# estimators, domains and tables have only skipped examples (they need a design): not listed
 MODULES = [
     "analysis.calibration", "analysis.design", "analysis.diagnostics", "analysis.distributions",
-    "analysis.domains", "analysis.estimators", "analysis.replicates", "analysis.results",
-    "analysis.tables", "analysis.variance", "analysis.weighting",
+    "analysis.replicates", "analysis.results", "analysis.variance", "analysis.weighting",
 ]
 
 
@@ -18,4 +18,4 @@ MODULES = [
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name),
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
+    assert result.attempted > 0 and result.failed == 0
