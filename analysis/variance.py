@@ -157,7 +157,14 @@ def build_stages(
 def psu_totals(U: np.ndarray, st: Stage, groups: tuple[np.ndarray, int] | None = None):
     """(P, k) PSU totals of U; with ``groups=(codes, G)`` the columns are expanded per group
     (domain) without forming the (n, G*k) matrix: column g*k + j holds the totals of U[:, j]
-    over the rows with codes == g (rows with code -1 belong to no group)."""
+    over the rows with codes == g (rows with code -1 belong to no group).
+
+    >>> st = build_stages([np.array([0, 0, 0])], [np.array([0, 1, 1])], None, [np.array(["a"])])
+    >>> psu_totals(np.array([[1.0], [2.0], [4.0]]), st[0]).ravel().tolist()
+    [1.0, 6.0]
+    >>> psu_totals(np.array([[1.0], [2.0], [4.0]]), st[0], groups=(np.array([0, 1, 0]), 2)).tolist()
+    [[1.0, 0.0], [4.0, 2.0]]
+    """
     k = U.shape[1]
     if groups is None:
         bins, size = st.psu, st.n_psu
