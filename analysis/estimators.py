@@ -563,7 +563,10 @@ def _likelihood_ci(design, y, p, var, level, df):
 
 # --------------------------------------------------------------------------- quantiles
 def _qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
-    """R survey's qrule_math: the smallest x with weighted CDF >= p (zero weights dropped)."""
+    """R survey's qrule_math: the smallest x with weighted CDF >= p (zero weights dropped).
+
+    One deliberate difference: when the smallest x alone has CDF >= p, this is that x; R's qs()
+    then falls back to position 1 and returns the next value (tested beside R's number)."""
     keep = w != 0
     x, w = x[keep], w[keep]
     order = np.argsort(x, kind="stable")

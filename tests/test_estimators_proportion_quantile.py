@@ -104,3 +104,22 @@ def test_zero_proportion_warns_and_gives_nan_interval(dstrat, apistrat):
         res = d.proportion("stype", level="H")
     assert res["estimate"].iloc[0] == 0
     assert np.isnan(res["ci_low"].iloc[0]) and np.isnan(res["ci_high"].iloc[0])
+
+
+def test_qrule_math_when_the_smallest_value_carries_more_than_p_deliberately_differs_from_r():
+    """Deliberate difference from R survey 4.1: the "math" rule is the smallest x whose weighted
+    CDF reaches p. With x = (1, 2, 3), w = (5, 1, 1), F(1) = 5/7, so every p <= 5/7 gives 1;
+    R's qs() finds no cumulative weight <= p * sum(w), falls back to position 1 and returns the
+    next value, 2 (extra_estimators.json). Where some cumulative weight is <= p * sum(w) the
+    two agree (p = 0.72, 0.9)."""
+    from analysis.estimators import _qrule_math
+
+    ref = json.loads((REFERENCE_DIR / "extra_estimators.json").read_text())
+    ref = ref["qrule_math_first_heavy"]
+    x, w = np.array(ref["x"], dtype=float), np.array(ref["w"], dtype=float)
+    ours = [_qrule_math(x, w, p) for p in ref["p"]]
+    assert ours == [1.0, 1.0, 2.0, 3.0]
+    assert ref["r"] == [2, 2, 2, 3]  # R's values: they differ only where p < F(1) = 5/7
+    cdf = np.cumsum(w) / w.sum()
+    for p, q in zip(ref["p"], ours):  # the definition: smallest x with F(x) >= p
+        assert q == x[np.flatnonzero(cdf >= p)[0]]
