@@ -619,12 +619,14 @@ class ReplicateDesign(_Design):
             rw = rw * w[:, None]
         if rscales is not None:
             rscales = np.broadcast_to(np.asarray(rscales, dtype=np.float64), (n_rep,)).copy()
-        if type == "BRR":
-            scale = 1.0 / n_rep
-        elif type == "Fay":
-            if rho is None:
+        if type in ("BRR", "Fay"):
+            if type == "Fay" and rho is None:
                 raise DesignError("With type='Fay' you must supply rho")
-            scale = 1.0 / (n_rep * (1.0 - rho) ** 2)
+            fixed = 1.0 / (n_rep * (1.0 - (rho if type == "Fay" else 0.0)) ** 2)
+            if scale is not None and not np.isclose(scale, fixed, rtol=1e-12, atol=0.0):
+                warnings.warn(f"type={type!r} does not use scale={scale!r}: its scale is "
+                              f"{fixed!r} (as R's svrepdesign)", stacklevel=2)
+            scale = fixed
         elif type == "bootstrap":
             scale = 1.0 / (n_rep - 1) if scale is None else scale
         elif type == "JK1" and scale is None:

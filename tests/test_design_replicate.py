@@ -110,3 +110,11 @@ def test_non_finite_replicates_are_dropped_with_a_warning(apiclus1):
     assert_close(v[0, 0], 0.5 * (4 + 4))  # mean of the two finite replicates is 2
     with pytest.raises(ValueError, match="non-finite"):
         d.vcov_replicates(np.array([1.0]), np.full((3, 1), np.nan))
+
+
+def test_brr_ignores_a_given_scale_with_a_warning(apiclus1):
+    # R's svrepdesign: "type='BRR' does not use 'scale=' argument"; the scale stays 1/R
+    rw = np.ones((len(apiclus1), 4))
+    with pytest.warns(UserWarning, match="does not use scale=0.5"):
+        d = ReplicateDesign(apiclus1, rw, weights="pw", type="BRR", scale=0.5)
+    assert d.scale == 0.25
