@@ -185,7 +185,7 @@ def summarise(runs: list[dict], truth: np.ndarray) -> dict:
             "pooled_coverage_95": float(per_rep.mean()),
             "mc_se_of_pooled_coverage": float(per_rep.std(ddof=1) / np.sqrt(reps)),
             "mean_se_over_mc_sd": float(per["se_over_mc_sd"].mean()),
-            "per_estimand": json.loads(per.to_json(orient="index", double_precision=6)),
+            "per_estimand": json.loads(per.to_json(orient="index", double_precision=15)),
         }
     return out
 
