@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.distributions import pchisqsum_saddlepoint
+from analysis.distributions import pchisqsum
 from analysis.results import SurveyEstimate, make_estimate
 
 
@@ -274,16 +274,8 @@ def _wald_tests(t: np.ndarray, Vt: np.ndarray, nr: int, nc: int, nu: float) -> d
 
 
 def _pfsum_saddlepoint(x: float, eigenvalues: np.ndarray, ddf: float) -> float:
-    """R survey's pFsum(x, 1, eigenvalues, ddf, lower.tail=FALSE, method="saddlepoint"): the
-    denominator chi-square enters as int(ddf) terms of -x/ddf, as R's rep() truncates."""
-    a = np.concatenate([eigenvalues, np.full(int(ddf), -x / ddf)])
-    s = pchisqsum_saddlepoint(0.0, a)
-    if np.isnan(s):  # R falls back to the Satterthwaite F approximation
-        tr = eigenvalues.mean()
-        tr2 = np.mean(eigenvalues**2) / tr**2
-        ndf = eigenvalues.shape[0] / tr2
-        return float(stats.f.sf(x / ndf / (tr * tr2), ndf, ddf))
-    return s
+    """R survey's pFsum(x, 1, eigenvalues, ddf, lower.tail=FALSE, method="saddlepoint")."""
+    return pchisqsum(x, eigenvalues, ddf)
 
 
 class TablesMixin:

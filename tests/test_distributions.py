@@ -33,3 +33,22 @@ def test_scaled_chi_square_tail_is_close_to_exact():
     # 2 * chi2_3 at x = 15: the saddlepoint is a good (not exact) approximation, ~1% relative
     exact = stats.chi2.sf(15 / 2, 3)
     assert_close(pchisqsum_saddlepoint(15.0, [2.0, 2.0, 2.0]), exact, rtol=0.02)
+
+
+def test_pchisqsum_falls_back_to_satterthwaite_where_the_saddlepoint_is_undefined():
+    # x = sum(lam): R's saddle returns NA and pchisqsum uses chi^2 with k / tr2 df on x/(tr*tr2);
+    # with equal weights that is exactly chi^2_k
+    from analysis.distributions import pchisqsum
+
+    assert np.isnan(pchisqsum_saddlepoint(3.0, [1.0, 1.0, 1.0]))
+    assert pchisqsum(3.0, [1.0, 1.0, 1.0]) == pytest.approx(stats.chi2.sf(3.0, 3), rel=1e-12)
+
+
+def test_pchisqsum_uses_the_saddlepoint_for_chisq_and_f_forms():
+    from analysis.distributions import pchisqsum
+
+    lam = np.array([2.0, 1.0, 0.5])
+    assert pchisqsum(7.5, lam) == pchisqsum_saddlepoint(7.5, lam)
+    # pFsum: the F denominator enters as int(ddf) weights -x/ddf, evaluated at 0
+    assert pchisqsum(7.5, lam, ddf=30) == pchisqsum_saddlepoint(
+        0.0, np.concatenate([lam, np.full(30, -7.5 / 30)]))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from analysis.distributions import pchisqsum
+
 
 @dataclass(frozen=True)
 class WaldTest:
@@ -99,49 +101,7 @@ def wald(params: np.ndarray, cov: np.ndarray, idx: np.ndarray, ddf: float, null=
 
 
 # ------------------------------------------------------------------ working likelihood ratio test
-def _saddle(x: float, lam: np.ndarray) -> float:
-    """Upper tail P(sum lam_i Z_i^2 > x) by the Lugannani-Rice saddlepoint (R survey's saddle);
-    NaN when the saddlepoint is too close to 0 for the formula (R then falls back)."""
-    from scipy.optimize import brentq
-
-    d = lam.max()
-    lam, x = lam / d, x / d
-
-    def k0(z):
-        return -np.sum(np.log1p(-2 * z * lam)) / 2
-
-    def k1(z):
-        return np.sum(lam / (1 - 2 * z * lam))
-
-    def k2(z):
-        return 2 * np.sum(lam**2 / (1 - 2 * z * lam) ** 2)
-
-    if np.any(lam < 0):
-        lmin = np.max(1 / (2 * lam[lam < 0])) * 0.99999
-    elif x > lam.sum():
-        lmin = -0.01
-    else:
-        lmin = -len(lam) / (2 * x)
-    lmax = np.min(1 / (2 * lam[lam > 0])) * 0.99999
-    z = brentq(lambda t: k1(t) - x, lmin, lmax, xtol=1e-14, rtol=1e-14)
-    if abs(z) < 1e-4:
-        return float("nan")
-    w = np.sign(z) * np.sqrt(2 * (z * x - k0(z)))
-    v = z * np.sqrt(k2(z))
-    return float(stats.norm.sf(w + np.log(v / w) / w))
-
-
 def p_chisq_sum(x: float, lam: np.ndarray, ddf: float = np.inf) -> float:
-    """P(sum lam_i chi2_1 / (chi2_ddf / ddf) > x): R survey's pFsum / pchisqsum with the
-    saddlepoint method (Satterthwaite when the saddlepoint is undefined)."""
-    lam = np.asarray(lam, dtype=float)
-    tr = lam.mean()
-    tr2 = np.mean(lam**2) / tr**2
-    scale, ndf = tr * tr2, len(lam) / tr2
-    if np.isinf(ddf):
-        guess = float(stats.chi2.sf(x / scale, ndf))
-        s = _saddle(x, lam)
-    else:
-        guess = float(stats.f.sf(x / ndf / scale, ndf, ddf))
-        s = _saddle(0.0, np.concatenate([lam, np.full(int(ddf), -x / ddf)]))
-    return guess if np.isnan(s) else s
+    """P(sum lam_i chi2_1 / (chi2_ddf / ddf) > x): R survey's pFsum / pchisqsum (saddlepoint,
+    Satterthwaite where it is undefined); one implementation serves tables and models."""
+    return pchisqsum(x, lam, ddf)
