@@ -271,7 +271,14 @@ def markdown(result: dict) -> str:
              f"(population seed {result['population_seed']}, sample seeds "
              f"{result['sample_seeds'][0]}-{result['sample_seeds'][1]}). Monte Carlo SE of one "
              f"coverage: {100 * result['mc_se_of_a_coverage']:.1f} points; relative SE of one "
-             f"SE/SD ratio: {100 * result['mc_relative_se_of_an_sd']:.1f}%."), ""]
+             f"SE/SD ratio: {100 * result['mc_relative_se_of_an_sd']:.1f}%."), "",
+             ("naive: unweighted mean, iid SE; base: weights N_h/n_h, strata, fpc; raked: base "
+             "raked to practice_type x federal_state and practice_form (code 4 as 1). bias = mean "
+             "estimate - census value; cover = share of 95% intervals containing the census value; "
+             "se/sd = mean estimated SE / Monte Carlo SD of the estimates. Under *ignorable* "
+             "nonresponse the respondents are a stratified SRS; under *informative* nonresponse "
+             "response rises with awareness, size and incidents, which no weighting margin carries."),
+             ""]
     for sc, body in result["scenarios"].items():
         lines += [f"## {sc} nonresponse ({body['mean_respondents']:.0f} respondents on average)", ""]
         pooled = ", ".join(f"{e} {100 * body[e]['pooled_coverage_95']:.1f}% "
