@@ -51,8 +51,12 @@ OUT = Path(__file__).resolve().parent / "pipeline_coverage.json"
 POPULATION_SEED = 20261128
 N_INVITED = 8000
 RESPONSE_RATE = 0.25
-MIN_INVITED = 40       # per stratum: every stratum keeps several respondents (fewest seen: 8)
-LONELY_PSU = "adjust"  # only used if a stratum were left with one respondent (not seen in the runs)
+MIN_INVITED = 40       # per stratum, so a stratum is rarely left with under 2 respondents
+# A stratum with a single respondent (P ~ 1.5e-4 per stratum at 40 invited x 25%; it happened in
+# the recorded runs: "fewest_respondents_in_a_stratum" is 1) is centred on the mean of the whole
+# sample, as R's survey.lonely.psu = "adjust". No stratum was ever left empty (raking to the
+# strata margin would have failed; 0.75^40 ~ 1e-5 per stratum).
+LONELY_PSU = "adjust"
 
 NOT_ASKED, NO_ANSWER = -7, -9
 #: estimand -> (item, code whose share is estimated)
