@@ -129,6 +129,7 @@ class Run:
     seconds: float | None = None
     cpu_seconds: float | None = None
     step_peak_mb: float | None = None
+    step_added_mb: float | None = None
     process_peak_mb: float | None = None
     result: dict | None = None
     error: str | None = None
@@ -162,6 +163,8 @@ def run_child(argv: list[str], out_json: Path, side: str, env: dict | None = Non
     run.seconds = float(res["seconds"])
     run.cpu_seconds = float(res["cpu_seconds"]) if res.get("cpu_seconds") is not None else None
     run.step_peak_mb = float(res["step_peak_mb"]) if res.get("hwm_reset") else run.process_peak_mb
+    if res.get("hwm_reset") and res.get("rss_before_mb") is not None:
+        run.step_added_mb = run.step_peak_mb - float(res["rss_before_mb"])
     run.result = res
     return run
 
@@ -246,6 +249,7 @@ def summarise(sr: StepResult, sides: dict[str, Side], load: float, notes: list[s
     entry.update(cmp_project)
     entry["svy_max_rel_diff"] = compare(first_ok.get("svy"), first_ok.get("r"), sr.step)["max_rel_diff"]
     for k, runs in (("project", p), ("r", r), ("svy", s)):
+        entry[f"{k}_step_added_mb"] = peak(runs, "step_added_mb")
         entry[f"{k}_process_peak_mb"] = peak(runs, "process_peak_mb")
         entry[f"{k}_runs_s"] = [x.seconds for x in runs]
         cpu = [x.cpu_seconds for x in runs if x.cpu_seconds is not None]
@@ -311,6 +315,8 @@ def run_validation(rows: int, reps: int, workdir: Path, log) -> dict:
     entry["project_peak_mb"] = peak(runs["project"], "step_peak_mb")
     entry["pandas_s"] = median_s(runs["pandas"])
     entry["pandas_peak_mb"] = peak(runs["pandas"], "step_peak_mb")
+    for name, rs in runs.items():
+        entry[f"{name}_step_added_mb"] = peak(rs, "step_added_mb")
     entry["pandas_ratio"] = ratio(entry["pandas_s"], entry["project_s"])
     for name, rs in runs.items():
         entry[f"{name}_runs_s"] = [x.seconds for x in rs]

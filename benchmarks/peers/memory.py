@@ -19,6 +19,12 @@ def vm_hwm_mb() -> float:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
 
 
+def vm_rss_mb() -> float:
+    """Resident memory now (VmRSS): the level the step starts from after `reset_hwm()`."""
+    with open("/proc/self/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+
 def reset_hwm() -> bool:
     try:
         with open("/proc/self/clear_refs", "w") as f:

@@ -35,6 +35,10 @@ vm_hwm_mb <- function() {
   line <- grep("^VmHWM:", readLines("/proc/self/status"), value = TRUE)
   as.numeric(gsub("[^0-9]", "", line)) / 1024
 }
+vm_rss_mb <- function() {
+  line <- grep("^VmRSS:", readLines("/proc/self/status"), value = TRUE)
+  as.numeric(gsub("[^0-9]", "", line)) / 1024
+}
 reset_hwm <- function() {
   ok <- tryCatch({ cat("5", file = "/proc/self/clear_refs"); TRUE }, error = function(e) FALSE)
   ok
@@ -87,6 +91,7 @@ run_step <- function() {
 
 invisible(gc())
 hwm_reset <- reset_hwm()
+rss_before <- vm_rss_mb()
 t0 <- proc.time()
 res <- run_step()
 t1 <- proc.time()
@@ -99,7 +104,7 @@ res$names <- sub("^\\(Intercept\\)$", "Intercept", res$names)
 res$estimate <- sprintf("%.17g", res$estimate)
 res$se <- sprintf("%.17g", res$se)
 out <- c(list(side = "r", step = step, rows = nrow(df), seconds = seconds, cpu_seconds = cpu_seconds,
-              step_peak_mb = peak,
+              step_peak_mb = peak, rss_before_mb = rss_before,
               hwm_reset = hwm_reset,
               version = paste0("R ", getRversion(), ", survey ", packageVersion("survey"))),
          res)

@@ -29,6 +29,11 @@ def vm_hwm_mb() -> float:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
 
 
+def vm_rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+
 def reset_hwm() -> bool:
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -94,12 +99,13 @@ def main(argv: list[str]) -> None:
         margins = json.load(f)
     gc.collect()
     hwm_reset = reset_hwm()
+    rss_before = vm_rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     res = run_step(step, df, margins, seed)
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     peak = vm_hwm_mb()
     out = {"side": "svy", "step": step, "rows": df.height, "seconds": seconds,
-           "cpu_seconds": cpu_seconds, "step_peak_mb": peak, "hwm_reset": hwm_reset,
+           "cpu_seconds": cpu_seconds, "step_peak_mb": peak, "rss_before_mb": rss_before, "hwm_reset": hwm_reset,
            "version": f"svy {version('svy')}, polars {version('polars')}", **res}
     with open(out_path, "w") as f:
         json.dump(out, f)

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 
-from benchmarks.peers.memory import reset_hwm, vm_hwm_mb
+from benchmarks.peers.memory import reset_hwm, vm_hwm_mb, vm_rss_mb
 
 
 def main(argv: list[str]) -> None:
@@ -30,6 +30,7 @@ def main(argv: list[str]) -> None:
     raw, n_planted = bv.make_raw(inst, rows)
     gc.collect()
     hwm_reset = reset_hwm()
+    rss_before = vm_rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     if side == "project":
         res = validate(raw, inst)
@@ -39,7 +40,7 @@ def main(argv: list[str]) -> None:
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     peak = vm_hwm_mb()
     out = {"side": side, "step": "validation", "rows": len(raw), "seconds": seconds,
-           "cpu_seconds": cpu_seconds, "step_peak_mb": peak, "hwm_reset": hwm_reset,
+           "cpu_seconds": cpu_seconds, "step_peak_mb": peak, "rss_before_mb": rss_before, "hwm_reset": hwm_reset,
            "n_bad_rows": n_bad, "bad_rows_planted": int(n_planted), "columns": int(raw.shape[1])}
     with open(out_path, "w") as f:
         json.dump(out, f)
