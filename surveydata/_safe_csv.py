@@ -55,7 +55,7 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 def write_csv(df: pd.DataFrame, path, **kwargs) -> None:
     """``df.to_csv`` after `neutralise_frame`, UTF-8, no index (unless asked).
 
-    >>> write_csv(pd.DataFrame({"t": ["=1+1"]}), "/tmp/x.csv")   # doctest: +SKIP
+    >>> write_csv(pd.DataFrame({"t": ["=1+1"]}), "quarantine.csv")   # doctest: +SKIP
     """
     kwargs.setdefault("index", False)
     kwargs.setdefault("encoding", "utf-8")
