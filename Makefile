@@ -6,6 +6,8 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
 OUT     ?= report
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
 .PHONY: setup test test-fast test-slow report notebooks lab bench bench-quick lock clean
 
@@ -45,10 +47,18 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
-bench: $(STAMP)
+## svy (the Rust-backed peer) lives in its own venv: it brings polars and a Rust core the project
+## does not need. R survey is used when Rscript with the survey package is installed.
+$(BENCH_STAMP): benchmarks/requirements-svy.lock
+	test -x $(BENCH_VENV)/bin/python || $(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r benchmarks/requirements-svy.lock
+	$(BENCH_VENV)/bin/python -m pip check
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --rows 200000 1000000
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --rows 200000
 
 ## Refresh the lock file (exact versions and hashes) from pyproject.toml.
@@ -59,4 +69,4 @@ lock:
 		--no-header --output-file $(LOCK) -q
 
 clean:
-	rm -rf $(VENV) $(OUT)
+	rm -rf $(VENV) $(BENCH_VENV) $(OUT)
