@@ -91,22 +91,16 @@ def _raw() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _validated() -> pd.DataFrame:
+    from surveydata.strata import attach_design
     from surveydata.validate import validate
 
     raw = _raw()
     valid = validate(raw, _instrument()).valid
-    # the stratum comes from the raw codes (typed columns may carry labels), matched by file line
-    codes = raw.set_index("line")[["practice_type", "federal_state"]].loc[valid["line"].to_numpy()]
-    stratum = (codes["practice_type"].str.strip() + "-" + codes["federal_state"].str.strip()).to_numpy()
     strata = pd.read_csv(demo_path("strata.csv"), dtype={"stratum": "str"}).set_index("stratum")
-    unknown = sorted(set(stratum) - set(strata.index))
-    if unknown:
-        raise ValueError(f"{demo_path('export.csv')}: strata {unknown} are not in {demo_path('strata.csv')}")
-    df = valid.copy()
-    df["stratum"] = pd.Series(stratum, index=df.index, dtype="str")
-    df["N_h"] = strata.loc[stratum, "N_h"].to_numpy()
-    df["n_h"] = df.groupby("stratum")["stratum"].transform("size").to_numpy()
-    df["w"] = df["N_h"] / df["n_h"]
+    try:
+        df = attach_design(valid, raw, strata)
+    except ValueError as err:
+        raise ValueError(f"{demo_path('export.csv')} against {demo_path('strata.csv')}: {err}") from err
     df.attrs["source"] = {"export": str(demo_path("export.csv")), "settings": dict(DEMO_SETTINGS),
                           "sha256": raw.attrs.get("export", {}).get("sha256")}
     return df

@@ -30,6 +30,7 @@ import pandas as pd
 
 from surveydata import disclosure
 from surveydata.i18n import check_lang
+from surveydata.strata import attach_design as strata_design
 
 BUNDLE_MARKER = "reportdata.json"
 WITHHELD = "<free text withheld>"
@@ -120,22 +121,13 @@ def read_strata(path) -> pd.DataFrame:
 
 
 def attach_design(valid: pd.DataFrame, raw: pd.DataFrame, strata: pd.DataFrame) -> pd.DataFrame:
-    """``valid`` with stratum, N_h, n_h (valid responses in the stratum) and w = N_h / n_h.
-
-    The stratum comes from the raw codes of practice_type and federal_state (the typed columns
-    carry labels), matched by file line. A stratum missing from ``strata`` is an error naming it.
-    """
-    codes = raw.set_index("line")[["practice_type", "federal_state"]].loc[valid["line"].to_numpy()]
-    stratum = (codes["practice_type"].str.strip() + "-" + codes["federal_state"].str.strip()).to_numpy()
-    unknown = sorted(set(stratum) - set(strata.index))
-    if unknown:
-        raise ReportDataError(f"strata {unknown} of the data are not in the strata table "
-                              f"({len(strata)} strata known)")
-    df = valid.copy()
-    df["stratum"] = pd.Series(stratum, index=df.index, dtype="str")
-    df["N_h"] = strata.loc[stratum, "N_h"].to_numpy(dtype=float)
-    df["n_h"] = df.groupby("stratum")["stratum"].transform("size").to_numpy()
-    df["w"] = df["N_h"] / df["n_h"]
+    """``valid`` with stratum, N_h, n_h and w = N_h / n_h (see :func:`surveydata.strata.attach_design`);
+    N_h as float, and an unknown stratum as a ReportDataError."""
+    try:
+        df = strata_design(valid, raw, strata)
+    except ValueError as err:
+        raise ReportDataError(str(err)) from err
+    df["N_h"] = df["N_h"].astype(float)
     return df
 
 
