@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import json
-import re
 import sys
 import time
 from importlib.metadata import version
@@ -21,26 +20,11 @@ from importlib.metadata import version
 import polars as pl
 import svy
 
+# run as a script from benchmarks/peers (svy's own venv has none of our packages): the sibling
+# module is on sys.path
+from memory import reset_hwm, vm_hwm_mb, vm_rss_mb
+
 COVARIATES = ["x1", "x2", "x3", "x4", "x5", "x6"]
-
-
-def vm_hwm_mb() -> float:
-    with open("/proc/self/status") as f:
-        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
-
-
-def vm_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
-
-
-def reset_hwm() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:  # not Linux or not permitted: the peak then includes reading the data
-        return False
 
 
 def make_sample(df: pl.DataFrame) -> svy.Sample:
