@@ -100,18 +100,18 @@ def svy_python_candidates() -> list[tuple[str, str]]:
 def find_svy() -> Side:
     tried = []
     for python, origin in svy_python_candidates():
-        if not Path(python).exists():
+        if Path(python).exists():
+            probe = subprocess.run(
+                [python, "-c", ("from importlib.metadata import version; import svy, polars; "
+                                "print(version('svy'))")],
+                capture_output=True, text=True, check=False,
+            )
+            if probe.returncode == 0:
+                return Side("svy", [python, str(BENCH / "peers" / "svy_runner.py")],
+                            version=f"svy {probe.stdout.strip()} ({origin})")
+            tried.append(f"{origin} ({python}) cannot import svy")
+        else:
             tried.append(f"{origin} ({python}) does not exist")
-            continue
-        probe = subprocess.run(
-            [python, "-c", ("from importlib.metadata import version; import svy, polars; "
-                            "print(version('svy'))")],
-            capture_output=True, text=True, check=False,
-        )
-        if probe.returncode == 0:
-            return Side("svy", [python, str(BENCH / "peers" / "svy_runner.py")],
-                        version=f"svy {probe.stdout.strip()} ({origin})")
-        tried.append(f"{origin} ({python}) cannot import svy")
         if origin == "$SVY_PYTHON":
             break  # an explicit choice that fails is reported, not replaced by a guess
     return Side("svy", None, missing="missing: svy not importable: " + "; ".join(tried)
