@@ -29,7 +29,13 @@ from analysis.domains import DomainMixin
 from analysis.estimators import EstimatorMixin
 from analysis.replicates import replicate_variance
 from analysis.tables import TablesMixin
-from analysis.variance import LONELY_PSU_RULES, build_stages, stagewise_vcov
+from analysis.variance import (
+    LONELY_PSU_RULES,
+    ColumnwiseInfluence,
+    build_stages,
+    column_of,
+    stagewise_vcov,
+)
 from analysis.weighting import WeightingMixin
 
 __all__ = ["DesignError", "ReplicateDesign", "SurveyDesign"]
@@ -471,14 +477,17 @@ class SurveyDesign(_Design):
 
         >>> d.vcov_influence(d.weights[:, None] * y[:, None])  # variance of a total # doctest: +SKIP
         """
-        U = np.asarray(U, dtype=np.float64)
-        if U.ndim == 1:
-            U = U[:, None]
+        if not isinstance(U, ColumnwiseInfluence):
+            U = np.asarray(U, dtype=np.float64)
+            if U.ndim == 1:
+                U = U[:, None]
         if U.shape[0] != self._weights.shape[0]:
             raise ValueError(f"influence matrix has {U.shape[0]} rows, design has "
                              f"{self._weights.shape[0]}")
         for record in self._calibrations:
-            U = np.asarray(record.residualize(U), dtype=np.float64)
+            U = record.residualize(U)
+            if not isinstance(U, ColumnwiseInfluence):
+                U = np.asarray(U, dtype=np.float64)
         present = None if self._domain.all() else self._domain
         return stagewise_vcov(U, self._stages, self._lonely_psu, present)
 
@@ -494,13 +503,19 @@ class SurveyDesign(_Design):
         zero) is the influence of the g-th block of k statistics; the result is the joint
         (G*k, G*k) covariance, without forming the (n, G*k) matrix unless calibration
         residuals need it."""
-        U = np.asarray(influence_fn(), dtype=np.float64)
+        U = influence_fn()
+        if not isinstance(U, ColumnwiseInfluence):
+            U = np.asarray(U, dtype=np.float64)
         if self._calibrations:
-            full = np.zeros((U.shape[0], n_groups * U.shape[1]))
-            rows = np.flatnonzero(codes >= 0)
-            for j in range(U.shape[1]):
-                full[rows, codes[rows] * U.shape[1] + j] = U[rows, j]
-            return self.vcov_influence(full)
+            # calibration residuals are not per domain: the (n, G*k) domain influence values,
+            # column g*k + j = U[:, j] inside domain g and 0 outside, handed over column by column
+            k = U.shape[1]
+
+            def column(c):
+                g, j = divmod(c, k)
+                return np.where(codes == g, column_of(U, j), 0.0)
+
+            return self.vcov_influence(ColumnwiseInfluence(U.shape[0], n_groups * k, column))
         present = None if self._domain.all() else self._domain
         return stagewise_vcov(U, self._stages, self._lonely_psu, present,
                               groups=(codes, n_groups))

@@ -24,6 +24,7 @@ Example
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,6 +32,43 @@ import numpy as np
 import scipy.sparse as sp
 
 LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
+
+
+class ColumnwiseInfluence:
+    """Influence values ``U`` (n x k) given one column at a time, never held as one matrix.
+
+    The engine only needs PSU totals of each column, so an estimator whose influence values are
+    cheap to recompute (a mean: ``w (y_j - ybar_j) / sum w``; a GLM: ``r * (X a_j)``) can hand
+    them over column by column: peak memory is one (n,) column instead of n x k. Anything that
+    needs the whole matrix (calibration residuals, replicate designs) gets it from
+    ``np.asarray(U)``.
+
+    >>> Y = np.array([[1.0, 2.0], [3.0, 5.0]])
+    >>> U = ColumnwiseInfluence(2, 2, lambda j: Y[:, j] * 2)
+    >>> U.shape, np.asarray(U).tolist()
+    ((2, 2), [[2.0, 4.0], [6.0, 10.0]])
+    """
+
+    ndim = 2
+
+    def __init__(self, n: int, k: int, column: Callable[[int], np.ndarray]):
+        self.shape = (int(n), int(k))
+        self._column = column
+
+    def column(self, j: int) -> np.ndarray:
+        """Column j as an (n,) float64 array (computed on each call)."""
+        return np.asarray(self._column(j), dtype=np.float64)
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.empty(self.shape, dtype=np.float64, order="F")
+        for j in range(self.shape[1]):
+            out[:, j] = self.column(j)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def column_of(U, j: int) -> np.ndarray:
+    """Column j of an influence matrix or of a :class:`ColumnwiseInfluence`."""
+    return U.column(j) if isinstance(U, ColumnwiseInfluence) else U[:, j]
 
 #: R's onestrat treats a stratum whose finite population correction is below this as a census.
 CENSUS_TOLERANCE = 1e-7
@@ -172,7 +210,7 @@ def psu_totals(U: np.ndarray, st: Stage, groups: tuple[np.ndarray, int] | None =
         codes, G = groups
         size = st.n_psu * G
         bins = np.where(codes >= 0, st.psu * G + codes, size)  # extra bin: no group
-    if k > 64 and U.flags.c_contiguous:
+    if k > 64 and isinstance(U, np.ndarray) and U.flags.c_contiguous:
         if groups is not None:
             rows = np.flatnonzero(codes >= 0)
             M = sp.csr_matrix((np.ones(rows.shape[0]), (bins[rows], rows)),
@@ -184,7 +222,7 @@ def psu_totals(U: np.ndarray, st: Stage, groups: tuple[np.ndarray, int] | None =
         # one bincount per column: no copy of a column-major U, no sparse conversion
         Z = np.empty((size, k))
         for j in range(k):
-            Z[:, j] = np.bincount(bins, weights=U[:, j], minlength=size + 1)[:size]
+            Z[:, j] = np.bincount(bins, weights=column_of(U, j), minlength=size + 1)[:size]
     if groups is None:
         return Z
     return Z.reshape(st.n_psu, G * k)
@@ -251,6 +289,8 @@ def stagewise_vcov(
 ) -> np.ndarray:
     """Covariance (k x k) of the column sums of U under the multistage design.
 
+    U: (n, k) array, or a :class:`ColumnwiseInfluence` (read one column at a time, once per stage).
+
     present_rows: boolean (n,) rows that belong to the (sub)design, as R's subset keeps them; a
     stratum without such rows is skipped (no lonely-PSU check), like R which never sees it.
     Later stages are added only when the design has an fpc (R's multistage rule).
@@ -261,9 +301,10 @@ def stagewise_vcov(
     """
     if lonely_psu not in LONELY_PSU_RULES:
         raise ValueError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
-    U = np.asarray(U, dtype=np.float64)
-    if U.ndim == 1:
-        U = U[:, None]
+    if not isinstance(U, ColumnwiseInfluence):
+        U = np.asarray(U, dtype=np.float64)
+        if U.ndim == 1:
+            U = U[:, None]
     k = U.shape[1] * (1 if groups is None else groups[1])
     V = np.zeros((k, k))
     for s, st in enumerate(stages):
