@@ -13,30 +13,48 @@ from analysis.calibration import CalibrationError
 from analysis.design import DesignError, ReplicateDesign, SurveyDesign
 from analysis.diagnostics import kish_deff, kish_n_eff
 from analysis.domains import DomainEstimates, contrast
-from analysis.models import (
-    SurveyModelResults,
-    SurveyModelWarning,
-    SvyGLMResults,
-    SvyOLRResults,
-    WaldTest,
-    compare_blocks,
-    predictive_margins,
-    standardised_effects,
-    svyglm,
-    svyolr,
-)
 from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
 from analysis.tables import AssociationTest, Crosstab
 from analysis.variance import LonelyPSUError
 
+# The models (statsmodels, and with it scipy.stats: about 100 MB resident) load on first use of
+# one of these names (PEP 562), so designs, means and tables do not carry them.
+_MODEL_NAMES = (
+    "SurveyModelResults",
+    "SurveyModelWarning",
+    "SvyGLMResults",
+    "SvyOLRResults",
+    "WaldTest",
+    "compare_blocks",
+    "predictive_margins",
+    "standardised_effects",
+    "svyglm",
+    "svyolr",
+)
+
+
+def __getattr__(name: str):
+    if name in _MODEL_NAMES:
+        from analysis import models
+
+        value = getattr(models, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_MODEL_NAMES))
+
+
 __all__ = [
     "AssociationTest",
+    "CalibrationError",
     "Crosstab",
+    "DesignError",
     "DomainEstimates",
     "LonelyPSUError",
-    "CalibrationError",
-    "DesignError",
     "ReplicateDesign",
     "ReplicateError",
     "SurveyDesign",

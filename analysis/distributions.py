@@ -9,7 +9,6 @@ pchisqsum and pFsum with method="saddlepoint"); this module is that formula.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from analysis.estimators import _r_zeroin
 
@@ -32,6 +31,7 @@ def pchisqsum_saddlepoint(x: float, lam) -> float:
     >>> pchisqsum_saddlepoint(3.0, [1.0, 1.0, 1.0])    # x = sum(lam): R gives NA
     nan
     """
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     lam = np.asarray(lam, dtype=float)
     d = lam.max()
     lam = lam / d
@@ -73,9 +73,11 @@ def pchisqsum(x: float, lam, ddf: float = np.inf) -> float:
 
     >>> round(pchisqsum(7.5, [2.0, 1.0, 0.5]), 6)
     0.100716
+    >>> from scipy import stats
     >>> bool(np.isclose(pchisqsum(3.0, [1.0, 1.0, 1.0]), stats.chi2.sf(3.0, 3)))  # fallback
     True
     """
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     lam = np.asarray(lam, dtype=float)
     if np.isinf(ddf):
         s = pchisqsum_saddlepoint(x, lam)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from analysis.results import SurveyEstimate, critical_value, make_estimate
 
@@ -400,6 +400,7 @@ def _prop_ci(design, Y, p, var, method, level, df, n_rows, design_degf):
     """R's svyciprop intervals for each column (t quantile with df unless df is inf);
     n_rows, design_degf: nrow(design) and degf(design) of the design given: the beta method
     rescales the effective n by (t_{n_rows-1} / t_{design_degf})^2 whatever df is, as R."""
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     alpha = 1 - level
     q = critical_value(level, df)
     se = np.sqrt(var)
@@ -511,6 +512,7 @@ def _likelihood_ci(design, y, p, var, level, df):
     its Pearson residuals) is profiled at up to 9 steps of (zmax/5) * SE on each side (MASS's
     profile.glm), a fmm spline is laid through the signed roots and inverted linearly at
     +-t_{df} * sqrt(lambda), lambda = design variance / model-based variance of the logit."""
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     w = design.weights
     inset = design.domain
     wt = w / w[inset].mean()
@@ -700,6 +702,7 @@ def _score_interval(d, x, p, rule, level, df):
     """R survey 4.1 svyquantile(interval.type="score") (ffullerCI): invert the design-based
     score test of P(X > theta) = 1 - p by R's uniroot, then map the unweighted share of
     observations below each limit through the quantile rule (as R does)."""
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     alpha = 1 - level
     xs = x[d.domain]
     w = d.weights

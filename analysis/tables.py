@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.distributions import pchisqsum
 from analysis.results import SurveyEstimate, make_estimate
@@ -208,6 +207,7 @@ def _rao_scott_tests(X2: float, p: np.ndarray, V: np.ndarray, N: float, nr: int,
 
     Delta = (C' D^-1 C / N)^-1 C' D^-1 V D^-1 C, D = diag(p), C the interaction contrasts made
     orthogonal to the main effects (R: qr.resid(qr(X1), X12[, interactions]))."""
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     k = nr * nc
     rr, cc = _cells_rows_cols(nr, nc)
     X1 = np.column_stack(
@@ -247,6 +247,7 @@ def _wald_tests(t: np.ndarray, Vt: np.ndarray, nr: int, nc: int, nu: float) -> d
     """R's svychisq "Wald" and "adjWald" from the totals t = (cells, row margins, column
     margins, N) and their covariance Vt: Y = cell total - row total * column total / N over the
     (nr-1)(nc-1) cells not in the first row or column, with its delta-method covariance."""
+    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
     k = nr * nc
     rr, cc = _cells_rows_cols(nr, nc)
     Rt, Ct, Nt = t[k:k + nr], t[k + nr:k + nr + nc], t[-1]
