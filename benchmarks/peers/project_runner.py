@@ -24,22 +24,21 @@ from benchmarks.peers.memory import reset_hwm, vm_hwm_mb, vm_rss_mb
 FORMULA = f"{OUTCOME} ~ " + " + ".join(COVARIATES)
 
 
-def _api():
-    """SurveyDesign and svyglm from the public `analysis` namespace (the modules they live in
-    while analysis/__init__.py does not re-export them yet)."""
+MODEL_STEPS = ("svyglm", "bootstrap_svyglm")
+
+
+def _api(step: str):
+    """What the step uses from the public `analysis` namespace: SurveyDesign, and svyglm for the
+    model steps only (the models load statsmodels on first use, as R loads survey's own code)."""
     import analysis
 
-    design_cls = getattr(analysis, "SurveyDesign", None)
-    if design_cls is None:
-        from analysis.design import SurveyDesign as design_cls
-    glm = getattr(analysis, "svyglm", None)
-    if glm is None:
-        from analysis.models import svyglm as glm
-    return design_cls, glm
+    return analysis.SurveyDesign, (analysis.svyglm if step in MODEL_STEPS else None)
 
 
 def make_design(df: pd.DataFrame):
-    return _api()[0](df, weights="w", strata="stratum", psu="psu")
+    import analysis
+
+    return analysis.SurveyDesign(df, weights="w", strata="stratum", psu="psu")
 
 
 def _flat(res: pd.DataFrame) -> dict:
@@ -62,7 +61,7 @@ def _fit(fit) -> dict:
 
 
 def run_step(step: str, df: pd.DataFrame, margins: dict, seed: int) -> dict:
-    svyglm = _api()[1]
+    svyglm = _api(step)[1]
     vars_ = list(COVARIATES)
     if step == "mean6":
         return _flat(make_design(df).mean(vars_))
@@ -87,7 +86,7 @@ def main(argv: list[str]) -> None:
     # hand them back, so the step's peak is not inflated by how the benchmark loads its data.
     pyarrow.default_memory_pool().release_unused()
     margins = read_margins(margins_path)
-    _api()  # imports the package before the clock starts, as R loads survey first
+    _api(step)  # imports what the step uses before the clock starts, as R loads survey first
 
     gc.collect()
     hwm_reset = reset_hwm()
