@@ -28,6 +28,8 @@ import pandas as pd
 import scipy.linalg
 import scipy.sparse
 
+from analysis.variance import ColumnwiseInfluence
+
 __all__ = [
     "Calibration",
     "CalibrationError",
@@ -81,21 +83,84 @@ def _cell_sums(codes: np.ndarray, n_cells: int, x: np.ndarray, indicator=None) -
     return np.asarray(indicator @ x)
 
 
+def _code_dtype(n_values: int) -> np.dtype:
+    """Smallest signed integer type holding the codes 0..n_values-1 (int8 up to 127 values): a
+    million rows of margin codes take 1 MB instead of 8 MB. Cast before doing arithmetic on them."""
+    for dt in (np.int8, np.int16, np.int32):
+        if n_values <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)
+
+
 def _dense_codes(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Number the distinct values of an integer key 0..C-1 (in key order); first row of each.
+    """Number the distinct values of an integer key 0..C-1 (in key order): ``(codes, keys)``,
+    ``codes`` in the smallest integer type that holds them, ``keys`` (C,) the distinct values.
 
     Linear time through a table of all ``n_keys`` possible keys when that table is small (the
     usual case: a product of a few level counts), else by sorting.
     """
     if n_keys <= max(10 * key.shape[0], 1_000_000):
         present = np.bincount(key, minlength=n_keys) > 0
-        code_of_key = np.cumsum(present) - 1
-        codes = code_of_key[key]
-        first = np.full(int(present.sum()), -1, dtype=np.intp)
-        first[codes[::-1]] = np.arange(key.shape[0])[::-1]
-        return codes, first
-    _, first, codes = np.unique(key, return_index=True, return_inverse=True)
-    return codes.reshape(-1), first
+        keys = np.flatnonzero(present)
+        code_of_key = (np.cumsum(present) - 1).astype(_code_dtype(keys.shape[0]))
+        return code_of_key[key], keys
+    keys, codes = np.unique(key, return_inverse=True)
+    return codes.reshape(-1).astype(_code_dtype(keys.shape[0])), keys
+
+
+def _frozen(weights) -> np.ndarray:
+    """The weights as a float64 vector nobody can change, without copying when they already are
+    one (a design's weights: read-only and owning their data), so a record and the design it
+    came from share the array instead of holding one copy each."""
+    a = np.asarray(weights, dtype=np.float64)
+    if a.flags.owndata and (a is not weights or not a.flags.writeable):
+        a.setflags(write=False)  # read-only already, or a fresh conversion only we hold
+        return a
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+#: rows per block where compact codes index an array: numpy turns int8 codes into an intp
+#: copy first, so blocks keep that copy at 1 MB instead of 8 bytes per row
+_BLOCK = 1 << 17
+
+
+def _blocks(n: int):
+    return (slice(lo, min(lo + _BLOCK, n)) for lo in range(0, n, _BLOCK))
+
+
+def _gather(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``values[codes]`` (an (n,) float array) block by block."""
+    out = np.empty(codes.shape[0])
+    for b in _blocks(codes.shape[0]):
+        np.take(values, codes[b], out=out[b])
+    return out
+
+
+def _influence_columns(U):
+    """Read influence values column by column: ``(column(j), n, k, assemble(fn))``.
+
+    ``U`` is an (n,) or (n, k) array or a :class:`ColumnwiseInfluence`. ``assemble(fn)`` builds the
+    result from the per-column function ``fn(j) -> (n,)``: an array shaped as ``U`` for an array
+    (every column computed now), a ColumnwiseInfluence computing ``fn(j)`` when column j is read
+    for a ColumnwiseInfluence, so that no n x k matrix is formed. Both run the same ``fn``, so
+    they give the same numbers.
+    """
+    if isinstance(U, ColumnwiseInfluence):
+        n, k = U.shape
+        return U.column, n, k, lambda fn: ColumnwiseInfluence(n, k, fn)
+    U = np.asarray(U, dtype=np.float64)
+    x = U if U.ndim == 2 else U[:, None]
+    n, k = x.shape
+
+    def assemble(fn):
+        out = np.empty((n, k), order="F")
+        for j in range(k):
+            out[:, j] = fn(j)
+        return out if U.ndim == 2 else out[:, 0]
+
+    return (lambda j: x[:, j]), n, k, assemble
 
 
 def _label(value) -> str:
@@ -151,7 +216,9 @@ class Cells:
     """Sample rows mapped to population cells.
 
     ``codes[i]`` is the cell of row ``i`` (0..G-1), ``targets[g]`` the population total of cell
-    ``g`` and ``labels[g]`` its name (a tuple of levels for several columns).
+    ``g`` and ``labels[g]`` its name (a tuple of levels for several columns). :func:`cell_codes`
+    gives the codes in the smallest integer type that holds them (int8 up to 127 cells), so cast
+    them (``codes.astype(np.intp)``) before arithmetic that could leave that range.
     """
 
     columns: tuple[str, ...]
@@ -190,8 +257,9 @@ def cell_codes(
     if missing:
         raise CalibrationError(f"data has no column(s) {missing} to calibrate on")
     pop = _population_series(population, cols)
-    sub = data[list(cols)]
-    na_rows = sub.isna().any(axis=1).to_numpy()
+    # a single column is read in place; data[[col]] would copy it
+    sub = data[cols[0]] if len(cols) == 1 else data[list(cols)]
+    na_rows = sub.isna().to_numpy() if len(cols) == 1 else sub.isna().any(axis=1).to_numpy()
     if na_rows.any():
         rows = data.index[na_rows][:10].tolist()
         raise CalibrationError(
@@ -199,7 +267,7 @@ def cell_codes(
             f"{' ...' if na_rows.sum() > 10 else ''}: every row needs a cell"
         )
     if len(cols) == 1:
-        sample_index = pd.Index(sub[cols[0]])
+        sample_index = pd.Index(sub, copy=False)
         pop_index = pop.index if pop.index.nlevels == 1 else pop.index.get_level_values(0)
         pop = pd.Series(pop.to_numpy(), index=pd.Index(pop_index))
     else:
@@ -241,10 +309,10 @@ def cell_codes(
             f"sample rows fall in cell(s) {names} of {list(cols)} whose population total is 0"
         )
     keep = ~(empty & ((targets == 0) | absent))
-    remap = np.cumsum(keep) - 1
+    remap = (np.cumsum(keep) - 1).astype(_code_dtype(int(keep.sum())))
     return Cells(
         columns=cols,
-        codes=remap[codes].astype(np.intp),
+        codes=remap[codes],
         targets=targets[keep],
         labels=tuple(pop.index[keep].tolist()),
     )
@@ -257,11 +325,16 @@ class Calibration:
     """A calibration step applied to a design: how to residualise influence values, and targets.
 
     Subclasses implement :meth:`residualize` (R's svyrecvar treatment) and :meth:`achieved`.
+    ``residualize`` takes an (n,) or (n, k) array and returns one of the same shape, or takes a
+    :class:`~analysis.variance.ColumnwiseInfluence` and returns one whose column j is the residual
+    of input column j, computed when it is read (every residual operator acts column by column),
+    so that no n x k matrix is formed. Records keep no n-length array they can recompute exactly
+    from what they keep; the weights before the step are shared with the design, not copied.
     """
 
     kind: str = "calibration"
 
-    def residualize(self, U: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def residualize(self, U):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
@@ -287,30 +360,48 @@ def _margin_frame(step: str, variable: str, labels, targets, achieved) -> pd.Dat
 
 @dataclass(frozen=True, eq=False)
 class PostStratification(Calibration):
-    """Record of ``poststratify``: cells, post-stratified and previous weights.
+    """Record of ``poststratify``: cells, the factor (target / sample total) of every cell and the
+    previous weights; the post-stratified weights ``factor[cell] * old_weights`` are recomputed
+    (bit for bit as :func:`poststratify_weights` made them) instead of kept.
 
     ``residualize`` follows R: the mean of ``U / w_ps`` within each cell, weighted by the old
     weights, times ``w_ps`` is subtracted.
     """
 
     cells: Cells
-    weights: np.ndarray
+    factor: np.ndarray
     old_weights: np.ndarray
     kind: str = "poststratify"
 
-    def residualize(self, U: np.ndarray) -> np.ndarray:
-        U = np.asarray(U, dtype=np.float64)
-        x = U if U.ndim == 2 else U[:, None]
-        psw = self.weights.copy()
+    @property
+    def weights(self) -> np.ndarray:
+        """The post-stratified weights."""
+        w = self.factor[self.cells.codes]
+        w *= self.old_weights
+        return w
+
+    def residualize(self, U):
+        column, n, k, assemble = _influence_columns(U)
+        psw = self.weights
         oldw = self.old_weights
         psw[(psw == 0) & (oldw == 0)] = 1.0  # as R: rows with zero weight before and after
         G = self.cells.n_cells
         codes = self.cells.codes
-        num = _cell_sums(codes, G, x * (oldw / psw)[:, None])
+        num = np.zeros((G, k))
+        for j in range(k):
+            u = column(j)
+            for b in _blocks(n):
+                num[:, j] += np.bincount(codes[b], weights=u[b] * (oldw[b] / psw[b]), minlength=G)
+            del u
         den = np.bincount(codes, weights=oldw, minlength=G)
         means = num / den[:, None]
-        out = x - means[codes] * psw[:, None]
-        return out if U.ndim == 2 else out[:, 0]
+
+        def residual(j):
+            out = _gather(means[:, j], codes)
+            out *= psw
+            return np.subtract(column(j), out, out=out)
+
+        return assemble(residual)
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
         got = np.bincount(self.cells.codes, weights=weights, minlength=self.cells.n_cells)
@@ -351,16 +442,22 @@ class Raking(Calibration):
         """Per margin, the weights after its step in the last IPF sweep (R's record)."""
         return tuple(self.old_weights * r[self.joint] for r in self.ratios)
 
-    def residualize(self, U: np.ndarray) -> np.ndarray:
-        U = np.asarray(U, dtype=np.float64)
-        x = U if U.ndim == 2 else U[:, None]
-        w0 = self.old_weights[:, None]
+    def residualize(self, U):
+        column, n, k, assemble = _influence_columns(U)
+        w0 = self.old_weights
+        live = w0 != 0
         C = self.ratios.shape[1]
-        # rows with zero weight (outside a subset) carry no influence and are left as they are
-        z = np.divide(x, w0, out=np.zeros_like(x), where=w0 != 0)
-        Z = _cell_sums(self.joint, C, z)
-        Z = Z if Z.ndim == 2 else Z[:, None]
-        live_rows = np.bincount(self.joint, weights=(w0[:, 0] != 0).astype(float), minlength=C)
+        # one pass over the rows: joint-cell sums of z = U / w0, column by column; rows with
+        # zero weight (outside a subset) carry no influence and are left as they are
+        joint = self.joint
+        Z = np.zeros((C, k))
+        for j in range(k):
+            u = column(j)
+            for b in _blocks(n):
+                z = np.divide(u[b], w0[b], out=np.zeros(b.stop - b.start), where=live[b])
+                Z[:, j] += np.bincount(joint[b], weights=z, minlength=C)
+            del u
+        live_rows = np.bincount(self.joint, weights=live, minlength=C)[:, None]
         steps = []
         for m, lev, r in zip(self.margins, self.levels, self.ratios):
             rows = np.bincount(m.codes, minlength=m.n_cells)[:, None]  # ave counts every row
@@ -368,10 +465,15 @@ class Raking(Calibration):
         delta = np.zeros_like(Z)  # amount subtracted from z in each joint cell so far
         for _ in range(self.sweeps):
             for m, lev, r, rows, ind in steps:
-                means = _cell_sums(lev, m.n_cells, (Z - live_rows[:, None] * delta) / r, ind) / rows
+                means = _cell_sums(lev, m.n_cells, (Z - live_rows * delta) / r, ind) / rows
                 delta += r * means[lev]
-        out = x - w0 * delta[self.joint]
-        return out if U.ndim == 2 else out[:, 0]
+
+        def residual(j):  # the second pass: U - w0 * delta[joint cell]
+            out = _gather(delta[:, j], joint)
+            out *= w0
+            return np.subtract(column(j), out, out=out)
+
+        return assemble(residual)
 
     def replay(self, W: np.ndarray) -> np.ndarray:
         # as R for replicate designs: as many sweeps as the full sample needed
@@ -414,13 +516,19 @@ class GregCalibration(Calibration):
     kind: str = "calibrate"
     old_weights: np.ndarray | None = None  # the weights before this step
 
-    def residualize(self, U: np.ndarray) -> np.ndarray:
-        U = np.asarray(U, dtype=np.float64)
-        x = U if U.ndim == 2 else U[:, None]
-        w = self.w[:, None]
-        r = np.divide(x, w, out=np.zeros_like(x), where=w != 0)
-        out = (r - self.Q @ (self.Q.T @ r)) * w
-        return out if U.ndim == 2 else out[:, 0]
+    def residualize(self, U):
+        column, n, _, assemble = _influence_columns(U)
+        w, Q = self.w, self.Q
+        live = w != 0
+
+        def residual(j):
+            r = np.zeros(n)
+            np.divide(column(j), w, out=r, where=live)
+            r -= Q @ (Q.T @ r)
+            r *= w
+            return r
+
+        return assemble(residual)
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
         got = self.X.T @ weights
@@ -451,7 +559,9 @@ class Trimming(Calibration):
     kind: str = "trim"
     old_weights: np.ndarray | None = None  # the weights before this step
 
-    def residualize(self, U: np.ndarray) -> np.ndarray:
+    def residualize(self, U):
+        if isinstance(U, ColumnwiseInfluence):
+            return U
         return np.asarray(U, dtype=np.float64)
 
     def achieved(self, weights: np.ndarray) -> pd.DataFrame:
@@ -484,8 +594,9 @@ def poststratify_weights(weights: np.ndarray, cells: Cells):
     new *= W
     if not is_vec:
         return new, None
-    new = new[:, 0]
-    return new, PostStratification(cells=cells, weights=new, old_weights=W[:, 0].copy())
+    return new[:, 0], PostStratification(
+        cells=cells, factor=factor[:, 0], old_weights=_frozen(weights)
+    )
 
 
 def _check_cell_sums(sums: np.ndarray, cells: Cells) -> None:
@@ -542,12 +653,16 @@ def rake_weights(
     # Rows in the same joint cell of all margin variables always get the same factor, so IPF
     # runs on the joint table (cells x columns; R compares svytable(~a+b+...) between sweeps)
     # and the weights are touched once at the end.
-    key = np.zeros(n, dtype=np.int64)
-    for m in margins:
-        key = key * m.n_cells + m.codes
-    joint, first = _dense_codes(key, int(np.prod([m.n_cells for m in margins], dtype=float)))
-    n_joint = first.shape[0]
-    level = [m.codes[first] for m in margins]  # (C,) level of every joint cell, per margin
+    dims = tuple(m.n_cells for m in margins)
+    n_keys = int(np.prod(dims, dtype=float))
+    key = margins[0].codes.astype(np.int32 if n_keys <= np.iinfo(np.int32).max else np.int64)
+    for m in margins[1:]:  # mixed-radix key of the joint cell, built in place
+        key *= m.n_cells
+        key += m.codes
+    joint, keys = _dense_codes(key, n_keys)
+    del key
+    n_joint = keys.shape[0]
+    level = list(np.unravel_index(keys, dims))  # (C,) level of every joint cell, per margin
     T0 = _cell_sums(joint, n_joint, W, _indicator(joint, n_joint) if W.shape[1] > 1 else None)
     T0 = T0 if T0.ndim == 2 else T0[:, None]
     T = T0.copy()
@@ -587,8 +702,8 @@ def rake_weights(
         new = ratio[joint]  # (n, m), turned into the new weights in place
         new *= W
         return new, None
-    w0 = W[:, 0]
-    w = w0 * ratio[joint, 0]
+    w = ratio[:, 0][joint]
+    w *= W[:, 0]
     ratios = np.array(
         [np.divide(t, T0[:, 0], out=np.ones_like(t), where=T0[:, 0] != 0) for t in margin_tables]
     )
@@ -597,7 +712,7 @@ def rake_weights(
         joint=joint,
         levels=tuple(level),
         ratios=ratios,
-        old_weights=w0.copy(),
+        old_weights=_frozen(weights),
         iterations=iterations + (1 if converged and not fixed else 0),
         converged=converged,
         epsilon=epsilon,
@@ -840,7 +955,7 @@ def calibrate_weights(
         bounds=(lower, upper),
         epsilon=epsilon,
         maxit=maxit,
-        old_weights=W0[:, 0].copy(),
+        old_weights=_frozen(weights),
     )
     return new[:, 0], record
 
@@ -993,6 +1108,6 @@ def trim_weights(
         upper=float(upper),
         n_trimmed=n_trimmed,
         strict=strict,
-        old_weights=np.asarray(weights, dtype=np.float64).copy() if is_vec else None,
+        old_weights=_frozen(weights) if is_vec else None,
     )
     return (W[:, 0], rec) if is_vec else (W, None)
