@@ -1,12 +1,18 @@
 """Weight diagnostics: how variable the weights are, and whether calibration met its targets.
 
-Kish's formulas (weights w_i > 0, n of them):
+Kish's formulas over the n non-zero weights w_i, negative ones included:
 
 * effective sample size  n_eff = (sum w)^2 / sum w^2
 * design effect due to weighting  deff_w = n / n_eff = 1 + cv^2, cv^2 = var(w) / mean(w)^2 with
   the population variance (divisor n)
 
-Rows with weight 0 (outside a subset, deleted replicate units) are not counted.
+Negative weights (GREG calibration can make them) are kept in these sums as Kish's formulas and
+R's PracTools::deffK take the weights as given: they are the weights the estimates use, and
+sum w^2 / (sum w)^2 is the variance factor of a weighted mean for any real weights (negative
+weights raise it). They are counted (``n_negative``) and make ``ratio`` (max/min) undefined.
+Zero weights carry no information and are left out; rows outside a subset (or deleted replicate
+units) have weight 0 too, so zeros are counted (``n_zero``) only among the rows of the design's
+domain, when it is given.
 
 Example
 -------
@@ -29,7 +35,8 @@ QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
 def kish_n_eff(weights: np.ndarray) -> float:
-    """Kish's effective sample size (sum w)^2 / sum w^2 over the positive weights.
+    """Kish's effective sample size (sum w)^2 / sum w^2 over the non-zero weights (negative
+    weights included, see the module docstring).
 
     >>> kish_n_eff(np.array([2.0, 2.0, 2.0]))
     3.0
@@ -40,7 +47,8 @@ def kish_n_eff(weights: np.ndarray) -> float:
 
 
 def kish_deff(weights: np.ndarray) -> float:
-    """Kish's design effect due to unequal weighting, 1 + cv^2 = n / n_eff.
+    """Kish's design effect due to unequal weighting, 1 + cv^2 = n / n_eff, n the number of
+    non-zero weights (negative weights included, see the module docstring).
 
     >>> kish_deff(np.array([1.0, 3.0]))
     1.25
@@ -52,7 +60,9 @@ def kish_deff(weights: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class WeightDiagnostics:
-    """``summary``: Series (n, sum, mean, min, max, ratio max/min, cv, n_eff, deff_w, quantiles);
+    """``summary``: Series (n non-zero weights, of them n_positive and n_negative, n_zero,
+    sum, mean, min, max, ratio max/min, cv, n_eff, deff_w, quantiles), see
+    :func:`weight_diagnostics`;
     ``margins``: one row per calibration target (step, variable, level, target, achieved,
     difference, relative difference), empty when the design was never calibrated;
     ``replicates``: min/max/ratio of every replicate weight column (replicate designs) or None.
@@ -71,6 +81,11 @@ class WeightDiagnostics:
             ),
             f"Kish: effective n = {s['n_eff']:.1f}, design effect 1 + cv^2 = {s['deff_w']:.4f}",
         ]
+        if s["n_negative"] or s["n_zero"]:
+            lines.append(
+                f"Non-positive weights: {int(s['n_negative'])} negative (kept in Kish's sums), "
+                f"{int(s['n_zero'])} zero (left out)"
+            )
         if len(self.margins):
             worst = self.margins["rel_difference"].abs().max()
             lines.append(
@@ -84,8 +99,16 @@ def weight_diagnostics(
     calibrations: Sequence = (),
     repweights: np.ndarray | None = None,
     quantiles: Sequence[float] = QUANTILES,
+    domain: np.ndarray | None = None,
 ) -> WeightDiagnostics:
     """Summaries of the weights and, per calibration step, achieved against target totals.
+
+    The summary is over the non-zero weights: ``n`` of them, ``n_positive`` + ``n_negative``;
+    ``sum``, ``mean``, ``min``, ``max``, quantiles, ``cv`` and Kish's ``n_eff`` and ``deff_w``
+    take negative weights as they are (see the module docstring); ``ratio`` = max / min is NaN
+    when a weight is negative. ``n_zero`` counts the rows of ``domain`` (boolean, the design's
+    rows; the design passes it) whose weight is 0, e.g. calibrated or trimmed to 0; without a
+    domain every zero weight is read as a row outside a subset and ``n_zero`` is 0.
 
     ``calibrations`` are records from :mod:`analysis.calibration` (each with ``achieved``); the
     achieved totals are computed with ``weights`` (the design's current weights), so a later step
@@ -93,24 +116,34 @@ def weight_diagnostics(
 
     >>> float(weight_diagnostics(np.array([1.0, 3.0])).summary["ratio"])
     3.0
+    >>> s = weight_diagnostics(np.array([-1.0, 0.0, 3.0, 4.0]), domain=np.ones(4, bool)).summary
+    >>> s[["n", "n_positive", "n_negative", "n_zero"]].tolist(), round(float(s["n_eff"]), 4)
+    ([3.0, 2.0, 1.0, 1.0], 1.3846)
+    >>> float(s["ratio"])  # max/min is undefined with a negative weight
+    nan
     """
     w = np.asarray(weights, dtype=np.float64)
-    pos = w[w != 0]
+    nonzero = w != 0
+    pos = w[nonzero]  # the non-zero weights, negative ones included
     if pos.size == 0:
         raise ValueError("all weights are zero: nothing to diagnose")
+    n_zero = 0 if domain is None else int(np.count_nonzero(np.asarray(domain, bool) & ~nonzero))
+    n_negative = int(np.count_nonzero(pos < 0))
     mean = pos.mean()
     cv = pos.std() / mean  # population sd (divisor n), as Kish's 1 + cv^2
     values = {
         "n": float(pos.size),
+        "n_positive": float(pos.size - n_negative),
+        "n_negative": float(n_negative),
+        "n_zero": float(n_zero),
         "sum": float(pos.sum()),
         "mean": float(mean),
         "min": float(pos.min()),
         "max": float(pos.max()),
-        "ratio": float(pos.max() / pos.min()),
+        "ratio": float(pos.max() / pos.min()) if n_negative == 0 else float("nan"),
         "cv": float(cv),
         "n_eff": kish_n_eff(pos),
         "deff_w": kish_deff(pos),
-        "n_negative": float((pos < 0).sum()),
     }
     qs = np.quantile(pos, list(quantiles))
     values.update({f"q{100 * q:g}": float(v) for q, v in zip(quantiles, qs)})

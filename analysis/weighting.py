@@ -389,8 +389,9 @@ class WeightingMixin:
 
     # ------------------------------------------------------------------ diagnostics
     def weight_diagnostics(self) -> WeightDiagnostics:
-        """Kish effective n and design effect, min/max/ratio, quantiles of the weights, and
-        achieved against target totals of every calibration step.
+        """Kish effective n and design effect, min/max/ratio, quantiles of the weights, counts of
+        negative and zero weights (zeros among the design's rows; rows outside a subset are not
+        counted), and achieved against target totals of every calibration step.
 
         >>> d.rake(margins).weight_diagnostics().margins  # doctest: +SKIP
         """
@@ -398,4 +399,5 @@ class WeightingMixin:
             self.weights,
             self.calibrations,
             repweights=self.repweights if self._is_replicate() else None,
+            domain=self.domain,
         )
