@@ -19,6 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analysis.results import SurveyEstimate, make_estimate
+from analysis.variance import ColumnwiseInfluence
 
 
 def _mask_from(design, mask) -> np.ndarray:
@@ -196,7 +197,7 @@ class DomainEstimates:
         ind = self._indicator(codes, G)
         w = design.weights
         safe = np.maximum(codes, 0)
-        k = A.shape[1]
+        n, k = A.shape
 
         def group_stats(W):
             """(m, G*k): the statistic of every domain for every column of W."""
@@ -215,14 +216,16 @@ class DomainEstimates:
         est_g = est.reshape(G, k)
 
         def influence_fn():
-            # the influence of domain g's statistics on the rows of domain g (zero elsewhere)
+            # the influence of domain g's statistics on the rows of domain g (zero elsewhere),
+            # one column at a time: the engine needs only their PSU-by-domain totals
             if kind == "total":
-                return w[:, None] * A
+                return ColumnwiseInfluence(n, k, lambda j: w * A[:, j])
             if kind == "mean":
-                wg = np.asarray(ind @ w)
-                return (w / wg[safe])[:, None] * (A - est_g[safe])
-            dtot = np.asarray(ind @ (w[:, None] * B))
-            return w[:, None] * (A - est_g[safe] * B) / dtot[safe]
+                f = w / np.asarray(ind @ w)[safe]
+                return ColumnwiseInfluence(n, k, lambda j: f * (A[:, j] - est_g[safe, j]))
+            dtot = np.asarray(ind @ (w[:, None] * B))      # (G, k) domain totals of B
+            return ColumnwiseInfluence(
+                n, k, lambda j: w * (A[:, j] - est_g[safe, j] * B[:, j]) / dtot[safe, j])
 
         V = design._vcov_grouped(group_stats, influence_fn, codes, G)
         return est, V, codes, est_g

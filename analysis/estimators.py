@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import special
 
 from analysis.results import SurveyEstimate, critical_value, make_estimate
+from analysis.variance import ColumnwiseInfluence
 
 CI_METHODS = ("logit", "beta", "likelihood", "asin", "mean", "xlogit", "wilson")
 QRULES = ("math", "hf7")
@@ -80,12 +81,42 @@ def _variables(data: pd.DataFrame, variables: str | Sequence[str]) -> _Columns:
                 raise TypeError(f"variable {name!r} has dtype {col.dtype}: not numeric") from exc
             blocks.append(x[:, None])
             labels.append((name, ""))
-    Y = np.empty((len(data), sum(b.shape[1] for b in blocks)), order="F")
-    j = 0
-    for b in blocks:
-        Y[:, j:j + b.shape[1]] = b
-        j += b.shape[1]
+    Y = _side_by_side(blocks)
+    if Y is None:
+        Y = np.empty((len(data), sum(b.shape[1] for b in blocks)), order="F")
+        j = 0
+        for b in blocks:
+            Y[:, j:j + b.shape[1]] = b
+            j += b.shape[1]
     return _Columns(Y, labels, any_cat)
+
+
+def _root(a: np.ndarray):
+    while isinstance(a, np.ndarray) and a.base is not None:
+        a = a.base
+    return a
+
+
+def _side_by_side(blocks: list[np.ndarray]) -> np.ndarray | None:
+    """The numeric columns as one read-only (n, k) column-major view, when they already lie
+    side by side in one buffer (pandas keeps same-dtype columns as the rows of one 2-D block,
+    so ``d.mean(["x1", ..., "x6"])`` on consecutive columns needs no n x k copy); else None."""
+    cols = [b[:, 0] for b in blocks]
+    if len(cols) < 2 or any(b.shape[1] != 1 for b in blocks):
+        return None
+    n = cols[0].shape[0]
+    if any(c.dtype != np.float64 or c.strides != (8,) or c.shape != (n,) for c in cols):
+        return None
+    root = _root(cols[0])
+    if root is cols[0] or any(_root(c) is not root for c in cols):
+        return None                      # not views of one common buffer
+    start = [c.__array_interface__["data"][0] for c in cols]
+    if any(a != start[0] + j * 8 * n for j, a in enumerate(start)):
+        return None
+    # first and last column lie in the same contiguous buffer, so everything between does too
+    view = np.lib.stride_tricks.as_strided(cols[0], shape=(n, len(cols)), strides=(8, 8 * n),
+                                           writeable=False)
+    return view
 
 
 def _index(labels: list, categorical: bool) -> pd.Index:
@@ -153,13 +184,9 @@ def _mean_stat(design, Y: np.ndarray) -> _Linear:
         return (W.T @ Y) / W.sum(axis=0)[:, None]
 
     def influence_fn():
-        # column by column into a column-major array: no temporaries of size n x k
+        # w (y_j - ybar_j) / sum w, one column at a time: the engine needs only PSU totals
         f = w / psum
-        U = np.empty(Y.shape, order="F")
-        for j in range(Y.shape[1]):
-            np.subtract(Y[:, j], est[j], out=U[:, j])
-            U[:, j] *= f
-        return U
+        return ColumnwiseInfluence(Y.shape[0], Y.shape[1], lambda j: (Y[:, j] - est[j]) * f)
 
     return _Linear(est, point_fn, influence_fn)
 
@@ -172,7 +199,7 @@ def _total_stat(design, Y: np.ndarray) -> _Linear:
         return W.T @ Y
 
     def influence_fn():
-        return w[:, None] * Y
+        return ColumnwiseInfluence(Y.shape[0], Y.shape[1], lambda j: w * Y[:, j])
 
     return _Linear(est, point_fn, influence_fn)
 
@@ -187,7 +214,9 @@ def _ratio_stat(design, num: np.ndarray, den: np.ndarray) -> _Linear:
         return (W.T @ num) / (W.T @ den)
 
     def influence_fn():
-        return w[:, None] * (num - est * den) / tden
+        return ColumnwiseInfluence(
+            num.shape[0], num.shape[1],
+            lambda j: w * (num[:, j] - est[j] * den[:, j]) / tden[j])
 
     return _Linear(est, point_fn, influence_fn)
 
