@@ -92,20 +92,41 @@ def _code_dtype(n_values: int) -> np.dtype:
     return np.dtype(np.int64)
 
 
-def _dense_codes(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Number the distinct values of an integer key 0..C-1 (in key order): ``(codes, keys)``,
-    ``codes`` in the smallest integer type that holds them, ``keys`` (C,) the distinct values.
+def _joint_codes(codes: Sequence[np.ndarray], dims: Sequence[int]):
+    """Number the joint cells (combinations of levels) that occur, in lexicographic order of
+    the levels: ``(joint (n,), levels)``, ``joint`` in the smallest integer type that holds it and
+    ``levels[i]`` (C,) the level of variable i in every joint cell.
 
-    Linear time through a table of all ``n_keys`` possible keys when that table is small (the
-    usual case: a product of a few level counts), else by sorting.
+    The mixed-radix key of a row's combination is formed block by block; linear time through a
+    table of all possible keys when that table is small (the usual case: a product of a few
+    level counts), else by sorting.
     """
-    if n_keys <= max(10 * key.shape[0], 1_000_000):
-        present = np.bincount(key, minlength=n_keys) > 0
+    n = codes[0].shape[0]
+    n_keys = int(np.prod([int(d) for d in dims], dtype=object))
+    if n_keys >= 2**62:  # the key would overflow: sort the rows of codes themselves
+        uniq, inv = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+        return inv.reshape(-1).astype(_code_dtype(uniq.shape[0])), list(uniq.T)
+
+    def key(b):
+        k = codes[0][b].astype(np.int64)
+        for c, d in zip(codes[1:], dims[1:]):
+            k *= d
+            k += c[b]
+        return k
+
+    if n_keys <= max(10 * n, 1_000_000):
+        present = np.zeros(n_keys, dtype=bool)
+        for b in _blocks(n):
+            present[key(b)] = True
         keys = np.flatnonzero(present)
         code_of_key = (np.cumsum(present) - 1).astype(_code_dtype(keys.shape[0]))
-        return code_of_key[key], keys
-    keys, codes = np.unique(key, return_inverse=True)
-    return codes.reshape(-1).astype(_code_dtype(keys.shape[0])), keys
+        joint = np.empty(n, dtype=code_of_key.dtype)
+        for b in _blocks(n):
+            np.take(code_of_key, key(b), out=joint[b])
+    else:
+        keys, inv = np.unique(np.concatenate([key(b) for b in _blocks(n)]), return_inverse=True)
+        joint = inv.reshape(-1).astype(_code_dtype(keys.shape[0]))
+    return joint, list(np.unravel_index(keys, tuple(dims)))
 
 
 def _frozen(weights) -> np.ndarray:
@@ -130,26 +151,86 @@ def _blocks(n: int):
     return (slice(lo, min(lo + _BLOCK, n)) for lo in range(0, n, _BLOCK))
 
 
-def _gather(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``values[codes]`` (an (n,) float array) block by block."""
-    out = np.empty(codes.shape[0])
+def _bincount(codes: np.ndarray, weights=None, minlength: int = 0) -> np.ndarray:
+    """``np.bincount`` of compact codes, block by block (float64 counts/sums)."""
+    out = np.zeros(minlength)
     for b in _blocks(codes.shape[0]):
-        np.take(values, codes[b], out=out[b])
+        out += np.bincount(codes[b], None if weights is None else weights[b], minlength)
     return out
 
 
+def _subtract_scaled(
+    u: np.ndarray, values: np.ndarray, codes: np.ndarray, scale: np.ndarray, in_place: bool
+) -> np.ndarray:
+    """``u - scale * values[codes]`` block by block, written into ``u`` when ``in_place``."""
+    out = u if in_place else np.empty(u.shape[0])
+    for b in _blocks(u.shape[0]):
+        t = np.take(values, codes[b])
+        t *= scale[b]
+        np.subtract(u[b], t, out=out[b])
+    return out
+
+
+def _take(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` block by block (the result has the table's dtype)."""
+    out = np.empty(codes.shape[0], dtype=table.dtype)
+    for b in _blocks(codes.shape[0]):
+        np.take(table, codes[b], out=out[b])
+    return out
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """The levels of a column: ``(codes (n,), levels, rows per level)``.
+
+    Integer columns with a modest range and categorical columns are read block by block into
+    codes of the smallest integer type (no n-sized temporaries: pandas' factorize of a million
+    int32 values peaks at ~33 MB); other columns go through ``pd.factorize``. ``levels`` may hold
+    unused categories (0 rows).
+    """
+    n = len(col)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        levels = pd.Index(col.cat.categories)
+        return codes, levels, _bincount(codes, None, len(levels))
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and n:
+        v = col.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        span = hi - lo + 1
+        if span <= max(n, 1 << 16) and -(2**62) < lo and hi < 2**62:
+            counts = np.zeros(span)
+            for b in _blocks(n):
+                counts += np.bincount(v[b].astype(np.int64) - lo, minlength=span)
+            present = np.flatnonzero(counts)
+            code_of = np.zeros(span, dtype=_code_dtype(present.shape[0]))
+            code_of[present] = np.arange(present.shape[0])
+            codes = np.empty(n, dtype=code_of.dtype)
+            for b in _blocks(n):
+                np.take(code_of, v[b].astype(np.int64) - lo, out=codes[b])
+            return codes, pd.Index((present + lo).astype(v.dtype)), counts[present]
+    codes, uniques = pd.factorize(col)
+    return codes, pd.Index(uniques), np.bincount(codes, minlength=len(uniques))
+
+
 def _influence_columns(U):
-    """Read influence values column by column: ``(column(j), n, k, assemble(fn))``.
+    """Read influence values column by column: ``(column(j), n, k, assemble(fn), fresh)``.
 
     ``U`` is an (n,) or (n, k) array or a :class:`ColumnwiseInfluence`. ``assemble(fn)`` builds the
     result from the per-column function ``fn(j) -> (n,)``: an array shaped as ``U`` for an array
     (every column computed now), a ColumnwiseInfluence computing ``fn(j)`` when column j is read
     for a ColumnwiseInfluence, so that no n x k matrix is formed. Both run the same ``fn``, so
-    they give the same numbers.
+    they give the same numbers. ``fresh`` is True when every ``column(j)`` call returns a new
+    array the caller may overwrite (a ColumnwiseInfluence with ``fresh = True``, as the ones the
+    records return): the residual is then computed in it, one n-vector per column instead of two.
     """
     if isinstance(U, ColumnwiseInfluence):
         n, k = U.shape
-        return U.column, n, k, lambda fn: ColumnwiseInfluence(n, k, fn)
+
+        def lazy(fn):
+            out = ColumnwiseInfluence(n, k, fn)
+            out.fresh = True  # every residual column is a new array
+            return out
+
+        return U.column, n, k, lazy, bool(getattr(U, "fresh", False))
     U = np.asarray(U, dtype=np.float64)
     x = U if U.ndim == 2 else U[:, None]
     n, k = x.shape
@@ -160,7 +241,7 @@ def _influence_columns(U):
             out[:, j] = fn(j)
         return out if U.ndim == 2 else out[:, 0]
 
-    return (lambda j: x[:, j]), n, k, assemble
+    return (lambda j: x[:, j]), n, k, assemble, False
 
 
 def _label(value) -> str:
@@ -266,26 +347,30 @@ def cell_codes(
             f"missing values in calibration column(s) {list(cols)} at row(s) {rows}"
             f"{' ...' if na_rows.sum() > 10 else ''}: every row needs a cell"
         )
+    # the sample's distinct levels are looked up in the population, not every row
     if len(cols) == 1:
-        sample_index = pd.Index(sub, copy=False)
+        sample_codes, levels, level_rows = _factorize(sub)
         pop_index = pop.index if pop.index.nlevels == 1 else pop.index.get_level_values(0)
         pop = pd.Series(pop.to_numpy(), index=pd.Index(pop_index))
     else:
-        sample_index = pd.MultiIndex.from_frame(sub)
-    codes = pop.index.get_indexer(sample_index)
-    if (codes < 0).any():
-        unknown = pd.unique(np.asarray(sample_index[codes < 0], dtype=object))
-        first_rows = data.index[codes < 0][:5].tolist()
+        sample_codes, levels = pd.MultiIndex.from_frame(sub).factorize()
+        level_rows = np.bincount(sample_codes, minlength=len(levels))
+    cell_of = pop.index.get_indexer(levels)  # population cell of every sample level
+    unknown = (cell_of < 0) & (level_rows > 0)
+    if unknown.any():
+        first_rows = data.index[np.flatnonzero(_take(unknown, sample_codes))[:5]].tolist()
         raise CalibrationError(
-            f"sample level(s) {[_label(u) for u in unknown]} of {list(cols)} (first rows "
-            f"{first_rows}) are not in the population totals, whose levels are "
-            f"{[_label(v) for v in pop.index.tolist()]}"
+            f"sample level(s) {[_label(u) for u in np.asarray(levels[unknown], dtype=object)]} "
+            f"of {list(cols)} (first rows {first_rows}) are not in the population totals, "
+            f"whose levels are {[_label(v) for v in pop.index.tolist()]}"
         )
     targets = pop.to_numpy()
-    n_rows = np.bincount(codes, minlength=len(pop))
+    G, used = len(pop), cell_of >= 0
+    n_rows = np.bincount(cell_of[used], level_rows[used], G)
     if weights is not None:
         w2, _ = _as_2d(weights)
-        wsum = _cell_sums(codes, len(pop), w2[:, 0])
+        level_sums = _bincount(sample_codes, w2[:, 0], len(levels))
+        wsum = np.bincount(cell_of[used], weights=level_sums[used], minlength=G)
         empty = wsum <= 0
     else:
         empty = n_rows == 0
@@ -312,7 +397,7 @@ def cell_codes(
     remap = (np.cumsum(keep) - 1).astype(_code_dtype(int(keep.sum())))
     return Cells(
         columns=cols,
-        codes=remap[codes],
+        codes=_take(remap[np.maximum(cell_of, 0)], sample_codes),
         targets=targets[keep],
         labels=tuple(pop.index[keep].tolist()),
     )
@@ -381,7 +466,7 @@ class PostStratification(Calibration):
         return w
 
     def residualize(self, U):
-        column, n, k, assemble = _influence_columns(U)
+        column, n, k, assemble, fresh = _influence_columns(U)
         psw = self.weights
         oldw = self.old_weights
         psw[(psw == 0) & (oldw == 0)] = 1.0  # as R: rows with zero weight before and after
@@ -393,13 +478,10 @@ class PostStratification(Calibration):
             for b in _blocks(n):
                 num[:, j] += np.bincount(codes[b], weights=u[b] * (oldw[b] / psw[b]), minlength=G)
             del u
-        den = np.bincount(codes, weights=oldw, minlength=G)
-        means = num / den[:, None]
+        means = num / _bincount(codes, oldw, G)[:, None]
 
-        def residual(j):
-            out = _gather(means[:, j], codes)
-            out *= psw
-            return np.subtract(column(j), out, out=out)
+        def residual(j):  # U - w_ps * means[cell]
+            return _subtract_scaled(column(j), means[:, j], codes, psw, fresh)
 
         return assemble(residual)
 
@@ -443,7 +525,7 @@ class Raking(Calibration):
         return tuple(self.old_weights * r[self.joint] for r in self.ratios)
 
     def residualize(self, U):
-        column, n, k, assemble = _influence_columns(U)
+        column, n, k, assemble, fresh = _influence_columns(U)
         w0 = self.old_weights
         live = w0 != 0
         C = self.ratios.shape[1]
@@ -457,10 +539,10 @@ class Raking(Calibration):
                 z = np.divide(u[b], w0[b], out=np.zeros(b.stop - b.start), where=live[b])
                 Z[:, j] += np.bincount(joint[b], weights=z, minlength=C)
             del u
-        live_rows = np.bincount(self.joint, weights=live, minlength=C)[:, None]
+        live_rows = _bincount(joint, live, C)[:, None]
         steps = []
         for m, lev, r in zip(self.margins, self.levels, self.ratios):
-            rows = np.bincount(m.codes, minlength=m.n_cells)[:, None]  # ave counts every row
+            rows = _bincount(m.codes, None, m.n_cells)[:, None]  # ave counts every row
             steps.append((m, lev, r[:, None], rows, _indicator(lev, m.n_cells)))
         delta = np.zeros_like(Z)  # amount subtracted from z in each joint cell so far
         for _ in range(self.sweeps):
@@ -469,9 +551,7 @@ class Raking(Calibration):
                 delta += r * means[lev]
 
         def residual(j):  # the second pass: U - w0 * delta[joint cell]
-            out = _gather(delta[:, j], joint)
-            out *= w0
-            return np.subtract(column(j), out, out=out)
+            return _subtract_scaled(column(j), delta[:, j], joint, w0, fresh)
 
         return assemble(residual)
 
@@ -517,14 +597,18 @@ class GregCalibration(Calibration):
     old_weights: np.ndarray | None = None  # the weights before this step
 
     def residualize(self, U):
-        column, n, _, assemble = _influence_columns(U)
+        column, n, _, assemble, fresh = _influence_columns(U)
         w, Q = self.w, self.Q
-        live = w != 0
+        dead = w == 0
 
-        def residual(j):
-            r = np.zeros(n)
-            np.divide(column(j), w, out=r, where=live)
-            r -= Q @ (Q.T @ r)
+        def residual(j):  # w * (r - Q Q'r), r = U / w (0 where w is 0)
+            u = column(j)
+            r = u if fresh else np.empty(n)
+            np.divide(u, w, out=r, where=~dead)
+            r[dead] = 0.0
+            t = Q.T @ r
+            for b in _blocks(n):  # no n-vector Q t
+                r[b] -= Q[b] @ t
             r *= w
             return r
 
@@ -653,18 +737,13 @@ def rake_weights(
     # Rows in the same joint cell of all margin variables always get the same factor, so IPF
     # runs on the joint table (cells x columns; R compares svytable(~a+b+...) between sweeps)
     # and the weights are touched once at the end.
-    dims = tuple(m.n_cells for m in margins)
-    n_keys = int(np.prod(dims, dtype=float))
-    key = margins[0].codes.astype(np.int32 if n_keys <= np.iinfo(np.int32).max else np.int64)
-    for m in margins[1:]:  # mixed-radix key of the joint cell, built in place
-        key *= m.n_cells
-        key += m.codes
-    joint, keys = _dense_codes(key, n_keys)
-    del key
-    n_joint = keys.shape[0]
-    level = list(np.unravel_index(keys, dims))  # (C,) level of every joint cell, per margin
-    T0 = _cell_sums(joint, n_joint, W, _indicator(joint, n_joint) if W.shape[1] > 1 else None)
-    T0 = T0 if T0.ndim == 2 else T0[:, None]
+    # level of every joint cell (C,), per margin
+    joint, level = _joint_codes([m.codes for m in margins], [m.n_cells for m in margins])
+    n_joint = level[0].shape[0]
+    if is_vec:
+        T0 = _bincount(joint, W[:, 0], n_joint)[:, None]
+    else:
+        T0 = _cell_sums(joint, n_joint, W, _indicator(joint, n_joint))
     T = T0.copy()
     threshold = epsilon * W.sum(axis=0) if epsilon < 1 else np.full(W.shape[1], float(epsilon))
     margin_tables: list[np.ndarray] = []
@@ -702,7 +781,7 @@ def rake_weights(
         new = ratio[joint]  # (n, m), turned into the new weights in place
         new *= W
         return new, None
-    w = ratio[:, 0][joint]
+    w = _take(ratio[:, 0], joint)
     w *= W[:, 0]
     ratios = np.array(
         [np.divide(t, T0[:, 0], out=np.ones_like(t), where=T0[:, 0] != 0) for t in margin_tables]

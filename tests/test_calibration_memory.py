@@ -14,6 +14,7 @@ import pytest
 from test_calibration_api import POP, POP_SCHWIDE, POP_TYPES
 
 from analysis.calibration import (
+    CalibrationError,
     Cells,
     GregCalibration,
     PostStratification,
@@ -210,3 +211,74 @@ def test_greg_record_columnwise_with_zero_weights():
     lazy = rec.residualize(ColumnwiseInfluence(6, 2, lambda j: U[:, j]))
     np.testing.assert_array_equal(np.asarray(lazy), rec.residualize(U))
     assert np.asarray(lazy)[2].tolist() == [0.0, 0.0]  # a row without weight has no residual
+
+
+def _reference_codes(df, col, pop):
+    """Cell codes the plain way: every row looked up in the population index."""
+    return pd.Index(pop.index).get_indexer(pd.Index(df[col]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3, -2, 7, 3, 3, -2], dtype=np.int32),  # integers read block by block
+        np.array([5, 0, 5, 2**40, 0, 2], dtype=np.int64),  # too wide a range: pandas' factorize
+        np.array([1, 0, 1, 1, 0, 2], dtype=np.uint8),
+        np.array(["b", "a", "c", "b", "a", "c"], dtype=object),
+        np.array([True, False, True, True, False, True]),
+    ],
+)
+def test_cell_codes_of_every_column_kind_match_a_plain_lookup(values):
+    df = pd.DataFrame({"g": values})
+    levels = pd.unique(values)
+    pop = pd.Series(np.arange(1.0, len(levels) + 1), index=pd.Index(levels[::-1]))
+    cells = cell_codes(df, "g", pop)
+    np.testing.assert_array_equal(cells.codes, _reference_codes(df, "g", pop))
+    assert cells.codes.dtype.itemsize <= 8 and cells.labels == tuple(pop.index.tolist())
+    unknown = pop.drop(levels[0])
+    with pytest.raises(CalibrationError, match=r"sample level\(s\) .* \(first rows \[0"):
+        cell_codes(df, "g", unknown)
+
+
+def test_categorical_column_with_an_unused_category():
+    cat = pd.Categorical(["x", "y", "x", "y"], categories=["z", "x", "y"])
+    df = pd.DataFrame({"g": cat})
+    pop = pd.Series({"y": 30.0, "x": 70.0})  # 'z' is a category without rows, not in pop
+    cells = cell_codes(df, "g", pop)
+    assert cells.codes.tolist() == [1, 0, 1, 0] and cells.targets.tolist() == [30.0, 70.0]
+    with pytest.raises(CalibrationError, match=r"sample level\(s\) \['x'\]"):
+        cell_codes(df, "g", pd.Series({"y": 30.0, "z": 70.0}))
+
+
+@pytest.mark.parametrize("levels", [(4, 3, 5), (3000, 2000, 7), (2**21, 2**21, 2**21)])
+def test_joint_cells_number_the_level_combinations_in_order(levels):
+    """The table, sorting and (keys that would overflow) row-sorting paths agree with
+    np.unique over the rows of codes."""
+    from analysis.calibration import _joint_codes
+
+    rng = np.random.default_rng(1)
+    codes = [rng.integers(0, k, 5000).astype(np.int32) for k in levels]
+    codes[0][:3] = [0, levels[0] - 1, 0]
+    joint, lev = _joint_codes(codes, list(levels))
+    uniq, inv = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+    np.testing.assert_array_equal(joint, inv.reshape(-1))
+    for i in range(3):
+        np.testing.assert_array_equal(lev[i], uniq[:, i])
+    assert joint.dtype == (np.int8 if len(uniq) <= 127 else np.int16)
+
+
+def test_fresh_columns_are_residualised_in_place_with_the_same_numbers(apiclus1):
+    """A ColumnwiseInfluence flagged fresh (every column a new array) is residualised in the
+    array it hands over; the numbers are those of the array path, and records' own outputs are
+    flagged fresh so that chained records work in place too."""
+    for name, (new, rec) in _records(apiclus1).items():
+        U = np.random.default_rng(2).normal(size=(len(new), 3)) * new[:, None]
+        fresh = ColumnwiseInfluence(U.shape[0], 3, lambda j, U=U: U[:, j].copy())
+        fresh.fresh = True
+        out = rec.residualize(fresh)
+        np.testing.assert_allclose(np.asarray(out), rec.residualize(U), rtol=1e-14, atol=0)
+        assert name == "trim" or out.fresh
+        twice = rec.residualize(out)  # a chained record reads fresh columns
+        np.testing.assert_allclose(
+            np.asarray(twice), rec.residualize(rec.residualize(U)), rtol=1e-14, atol=0
+        )
