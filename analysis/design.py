@@ -27,7 +27,7 @@ import scipy.linalg
 
 from analysis.domains import DomainMixin
 from analysis.estimators import EstimatorMixin
-from analysis.replicates import replicate_variance
+from analysis.replicates import ReplicateWeightMatrix, replicate_variance
 from analysis.tables import TablesMixin
 from analysis.variance import (
     LONELY_PSU_RULES,
@@ -602,7 +602,11 @@ class ReplicateDesign(_Design):
             raise DesignError(f"type must be one of {_REPLICATE_TYPES}, got {type!r}")
         n = len(data)
         data = data.copy(deep=False)
-        if isinstance(repweights, str):
+        if isinstance(repweights, ReplicateWeightMatrix):   # per-PSU factors (replicate())
+            if repweights.shape[0] != n:
+                raise DesignError(f"repweights must be (n={n}, R), got shape {repweights.shape}")
+            rw = repweights
+        elif isinstance(repweights, str):
             cols = [c for c in data.columns if re.search(repweights, str(c))]
             if not cols:
                 raise DesignError(f"no column name matches the repweights pattern {repweights!r}")
@@ -655,10 +659,12 @@ class ReplicateDesign(_Design):
         if scale is None:
             scale = 1.0
         if degf is None:
-            degf = _r_qr_rank(rw) - 1
+            degf = _r_qr_rank(np.asarray(rw)) - 1
         w = w.copy()
-        rw = np.ascontiguousarray(rw)
-        for arr in (w, rw, rscales):
+        if not isinstance(rw, ReplicateWeightMatrix):
+            rw = np.ascontiguousarray(rw)
+            rw.setflags(write=False)
+        for arr in (w, rscales):
             arr.setflags(write=False)
         domain = np.ones(n, dtype=bool)
         domain.setflags(write=False)
@@ -669,8 +675,12 @@ class ReplicateDesign(_Design):
         )
 
     @property
-    def repweights(self) -> np.ndarray:
-        """(n, R) replicate analysis weights (full-sample weight included)."""
+    def repweights(self) -> np.ndarray | ReplicateWeightMatrix:
+        """(n, R) replicate analysis weights (full-sample weight included).
+
+        An array; for a design made by ``SurveyDesign.replicate()`` without calibration, a
+        :class:`~analysis.replicates.ReplicateWeightMatrix` that keeps the per-PSU multipliers
+        (``np.asarray(rd.repweights)`` gives the matrix)."""
         return self._repweights
 
     @property

@@ -37,6 +37,7 @@ import numpy as np
 
 __all__ = [
     "ReplicateError",
+    "ReplicateWeightMatrix",
     "ReplicateWeights",
     "bootstrap_weights",
     "brr_weights",
@@ -53,21 +54,146 @@ class ReplicateError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class ReplicateWeights:
-    """Replicate multipliers (n, R) with R's variance constants.
+    """Replicate multipliers with R's variance constants.
 
-    ``scale`` and ``rscales`` enter ``replicate_variance``; ``type`` is R's name ("JK1", "JKn",
-    "BRR", "Fay", "bootstrap"); ``rho`` is Fay's rho (0 for BRR).
+    Every replicate type here multiplies whole first-stage PSUs, so the multipliers are kept per
+    PSU: ``factors`` (P, R) and the PSU code of every row ``psu`` (n,); ``multipliers`` is the
+    (n, R) matrix ``factors[psu]`` (built on request). ``scale`` and ``rscales`` enter
+    ``replicate_variance``; ``type`` is R's name ("JK1", "JKn", "BRR", "Fay", "bootstrap");
+    ``rho`` is Fay's rho (0 for BRR).
     """
 
-    multipliers: np.ndarray
+    factors: np.ndarray
+    psu: np.ndarray
     scale: float
     rscales: np.ndarray
     type: str
     rho: float = 0.0
 
     @property
+    def multipliers(self) -> np.ndarray:
+        """(n, R) multiplier of every row in every replicate."""
+        return self.factors[self.psu]
+
+    @property
     def n_replicates(self) -> int:
-        return self.multipliers.shape[1]
+        return self.factors.shape[1]
+
+    def analysis_weights(self, weights: np.ndarray) -> ReplicateWeightMatrix:
+        """The (n, R) replicate analysis weights ``weights * multipliers``, kept per PSU."""
+        return ReplicateWeightMatrix(weights, self.psu, self.factors)
+
+
+class ReplicateWeightMatrix:
+    """(n, R) replicate analysis weights ``w_i * f[psu_i, r]``, held as the (P, R) PSU factors.
+
+    Bootstrap, jackknife and BRR multipliers are constant within a first-stage PSU, so at
+    1,000,000 rows, 2,000 PSUs and 100 replicates the design keeps 2,000 x 100 factors (1.6 MB)
+    instead of an (n, R) matrix (800 MB). What estimators and model refits do with replicate
+    weights is computed from the factors: row blocks ``W[a:b]`` (built per block), linear
+    statistics ``W.T @ Y`` and ``W.sum(axis=0)`` (PSU totals times the factors), ``M @ W`` for a
+    (sparse) domain indicator M, and products with a column ``W * x[:, None]`` (a new lazy
+    matrix). Anything else (``np.asarray(W)``, other ndarray methods such as ``W.mean()``) acts
+    on the full matrix, built for that call.
+
+    >>> W = ReplicateWeightMatrix(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 1]),
+    ...                           np.array([[0.0, 2.0], [2.0, 0.0]]))
+    >>> np.asarray(W).tolist()
+    [[0.0, 2.0], [0.0, 4.0], [6.0, 0.0]]
+    >>> (W.T @ np.array([1.0, 1.0, 2.0])).tolist(), W.sum(axis=0).tolist()
+    ([12.0, 6.0], [6.0, 6.0])
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, weights: np.ndarray, psu: np.ndarray, factors: np.ndarray):
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.psu = np.asarray(psu)
+        self.factors = np.asarray(factors, dtype=np.float64)
+        if self.weights.shape != self.psu.shape or self.psu.ndim != 1:
+            raise ValueError(f"weights {self.weights.shape} and psu codes {self.psu.shape} must "
+                             "be vectors of the same length")
+        self.shape = (self.weights.shape[0], self.factors.shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"ReplicateWeightMatrix({self.shape[0]} rows x {self.shape[1]} replicates, "
+                f"from {self.factors.shape[0]} PSU factors)")
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.factors[self.psu]
+        out *= self.weights[:, None]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __getattr__(self, name):
+        # any other ndarray attribute or method (mean, min, std, ...) acts on the full matrix
+        if name.startswith("__") or not hasattr(np.ndarray, name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(np.asarray(self), name)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows, cols = key
+            return self[rows][..., cols]
+        return self.factors[self.psu[key]] * self.weights[key][..., None]
+
+    def _psu_totals(self, x: np.ndarray) -> np.ndarray:
+        """(P, k) PSU totals of w * x for x (n, k)."""
+        P = self.factors.shape[0]
+        Z = np.empty((P, x.shape[1]))
+        for j in range(x.shape[1]):
+            Z[:, j] = np.bincount(self.psu, weights=self.weights * x[:, j], minlength=P)
+        return Z
+
+    @property
+    def T(self) -> _TransposedReplicateWeights:
+        return _TransposedReplicateWeights(self)
+
+    def sum(self, axis=None):
+        if axis == 0:
+            return self.factors.T @ self._psu_totals(np.ones((self.shape[0], 1)))[:, 0]
+        return np.asarray(self).sum(axis=axis)
+
+    def __mul__(self, other):
+        other = np.asarray(other)
+        if other.ndim == 0:
+            return ReplicateWeightMatrix(self.weights * other, self.psu, self.factors)
+        if other.shape == (self.shape[0], 1):
+            return ReplicateWeightMatrix(self.weights * other[:, 0], self.psu, self.factors)
+        return np.asarray(self) * other
+
+    __rmul__ = __mul__
+
+    def __rmatmul__(self, M):
+        """M @ W for an (m, n) matrix M (e.g. a sparse domain indicator): (M diag(w) E) F with
+        E the (n, P) PSU indicator."""
+        import scipy.sparse as sp
+
+        n, P = self.shape[0], self.factors.shape[0]
+        E = sp.csr_matrix((self.weights, (np.arange(n), self.psu)), shape=(n, P))
+        MWE = M @ E
+        MWE = MWE.toarray() if sp.issparse(MWE) else np.asarray(MWE)
+        return MWE @ self.factors
+
+
+class _TransposedReplicateWeights:
+    """``W.T`` of a :class:`ReplicateWeightMatrix`, for ``W.T @ Y`` from PSU totals."""
+
+    def __init__(self, W: ReplicateWeightMatrix):
+        self.W = W
+        self.shape = W.shape[::-1]
+
+    def __matmul__(self, Y):
+        Y = np.asarray(Y, dtype=np.float64)
+        Y2 = Y[:, None] if Y.ndim == 1 else Y
+        out = self.W.factors.T @ self.W._psu_totals(Y2)
+        return out[:, 0] if Y.ndim == 1 else out
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.W, dtype=dtype).T
 
 
 # ----------------------------------------------------------------------------------------------
@@ -140,9 +266,9 @@ def jk1_weights(psu, popsize=None) -> ReplicateWeights:
     if P < 2:
         raise ReplicateError("the jackknife needs at least 2 PSUs")
     fpc = _stratum_fpc(popsize, first, psu_stratum, n_h)[0]
-    M = np.full((p.shape[0], P), P / (P - 1))
-    M[np.arange(p.shape[0]), p] = 0.0
-    return ReplicateWeights(M, scale=float(fpc * (P - 1) / P), rscales=np.ones(P), type="JK1")
+    F = np.full((P, P), P / (P - 1))
+    np.fill_diagonal(F, 0.0)
+    return ReplicateWeights(F, p, scale=float(fpc * (P - 1) / P), rscales=np.ones(P), type="JK1")
 
 
 def jkn_weights(strata, psu, popsize=None, lonely_psu: str = "fail") -> ReplicateWeights:
@@ -161,8 +287,7 @@ def jkn_weights(strata, psu, popsize=None, lonely_psu: str = "fail") -> Replicat
     """
     p, psu_stratum, n_h, first = _psu_table(strata, psu)
     fpc = _stratum_fpc(popsize, first, psu_stratum, n_h)
-    n, P, H = p.shape[0], int(p.max()) + 1, n_h.shape[0]
-    row_h = psu_stratum[p]
+    P, H = int(p.max()) + 1, n_h.shape[0]
     lonely = n_h == 1
     if lonely.any() and lonely_psu == "fail":
         h = int(np.flatnonzero(lonely)[0])
@@ -174,32 +299,32 @@ def jkn_weights(strata, psu, popsize=None, lonely_psu: str = "fail") -> Replicat
     R = reps.shape[0]
     adjust = lonely_psu == "adjust" and lonely.any()
     n_adj = int(lonely.sum()) if adjust else 0
-    M = np.ones((n, R + n_adj))
+    F = np.ones((P, R + n_adj))          # per PSU: the multiplier of its rows
     rep_h = psu_stratum[reps]
     col_of_psu = np.full(P, -1, dtype=np.intp)
     col_of_psu[reps] = np.arange(R)
-    # the replicates of a stratum form a block of columns; rows of the stratum get n_h/(n_h-1)
-    # there (0 in their own PSU's column), every other row keeps 1
+    # the replicates of a stratum form a block of columns; PSUs of the stratum get n_h/(n_h-1)
+    # there (0 in their own column), every other PSU keeps 1
     block_start = np.full(H, -1, dtype=np.intp)
     block_start[rep_h[::-1]] = np.arange(R)[::-1]
-    rows = np.flatnonzero(use[p])
-    k = n_h[row_h[rows]]
-    rows_rep = np.repeat(rows, k)
-    offset = np.arange(rows_rep.shape[0]) - np.repeat(np.cumsum(k) - k, k)
+    q = np.flatnonzero(use)
+    k = n_h[psu_stratum[q]]
+    q_rep = np.repeat(q, k)
+    offset = np.arange(q_rep.shape[0]) - np.repeat(np.cumsum(k) - k, k)
     factor = n_h / np.maximum(n_h - 1, 1)
-    M[rows_rep, block_start[row_h[rows_rep]] + offset] = factor[row_h[rows_rep]]
-    M[rows, col_of_psu[p[rows]]] = 0.0
+    F[q_rep, block_start[psu_stratum[q_rep]] + offset] = factor[psu_stratum[q_rep]]
+    F[q, col_of_psu[q]] = 0.0
     rscales = list(fpc[rep_h] * (n_h[rep_h] - 1) / n_h[rep_h])
     if adjust:
         for j, h in enumerate(np.flatnonzero(lonely)):
-            M[:, R + j] = np.where(row_h == h, 0.0, H / (H - 1))
+            F[:, R + j] = np.where(psu_stratum == h, 0.0, H / (H - 1))
             rscales.append((H - 1) / H)
-    if M.shape[1] == 0:
+    if F.shape[1] == 0:
         raise ReplicateError("all strata were sampled completely: there is no sampling variance")
     scale = 1.0
     if lonely_psu == "average" and lonely.any():
-        scale = P / M.shape[1]
-    return ReplicateWeights(M, scale=scale, rscales=np.asarray(rscales), type="JKn")
+        scale = P / F.shape[1]
+    return ReplicateWeights(F, p, scale=scale, rscales=np.asarray(rscales), type="JKn")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -302,12 +427,13 @@ def brr_weights(strata, psu, fay_rho: float = 0.0, hadamard_matrix=None) -> Repl
     first_psu_of_stratum = np.full(H_count, -1, dtype=np.intp)
     first_psu_of_stratum[psu_stratum[::-1]] = np.arange(psu_stratum.shape[0])[::-1]
     is_second = np.arange(psu_stratum.shape[0]) != first_psu_of_stratum[psu_stratum]
-    h_row = Hm[1 + stratum_rank[psu_stratum[p]], :]  # (n, R): the row's stratum's Hadamard row
-    keep = np.where(is_second[p][:, None], h_row == 0, h_row == 1)
-    M = np.where(keep, 2.0 - fay_rho, fay_rho)
-    R = M.shape[1]
+    h_row = Hm[1 + stratum_rank[psu_stratum], :]  # (P, R): the PSU's stratum's Hadamard row
+    keep = np.where(is_second[:, None], h_row == 0, h_row == 1)
+    F = np.where(keep, 2.0 - fay_rho, fay_rho)
+    R = F.shape[1]
     return ReplicateWeights(
-        M,
+        F,
+        p,
         scale=1.0 / (R * (1.0 - fay_rho) ** 2),
         rscales=np.ones(R),
         type="BRR" if fay_rho == 0 else "Fay",
@@ -396,7 +522,7 @@ def bootstrap_weights(
         nbar = 1.0 / np.mean(1.0 / n_h)
         scale = nbar / ((nbar - 1.0) * (replicates - 1))
     return ReplicateWeights(
-        counts[p], scale=float(scale), rscales=np.ones(replicates), type="bootstrap"
+        counts, p, scale=float(scale), rscales=np.ones(replicates), type="bootstrap"
     )
 
 

@@ -363,15 +363,20 @@ class WeightingMixin:
         first_row = np.full(stage.n_psu, -1, dtype=np.intp)
         first_row[psu[live_rows][::-1]] = live_rows[::-1]  # a row of every PSU with weight
         degf = int(np.linalg.matrix_rank(rw.multipliers[first_row[first_row >= 0]])) - 1
-        # one (n, R) matrix: multipliers turned into analysis weights in place
-        W = rw.multipliers
         cals = tuple(self.calibrations)
-        base = cals[0].old_weights if cals else self.weights
-        if base is None:
-            raise ValueError("cannot replicate: a calibration step lacks its starting weights")
-        np.multiply(W, base[:, None], out=W)
-        for record in cals:  # redo every weighting step on every replicate
-            W = record.replay(W)
+        if cals:
+            # calibrated replicate weights differ row by row: one (n, R) matrix, multipliers
+            # turned into analysis weights in place, then every weighting step redone on it
+            base = cals[0].old_weights
+            if base is None:
+                raise ValueError("cannot replicate: a calibration step lacks its starting weights")
+            W = rw.multipliers
+            np.multiply(W, base[:, None], out=W)
+            for record in cals:
+                W = record.replay(W)
+        else:
+            # multipliers are constant within PSUs: keep them per PSU (P x R), never n x R
+            W = rw.analysis_weights(self.weights)
         rd = ReplicateDesign(
             self.data,
             repweights=W,
