@@ -359,10 +359,9 @@ class WeightingMixin:
             )
         # degrees of freedom as R: rank of the replicate weights - 1; multipliers are constant
         # within PSUs, so the rank of the (PSU x R) table is the rank of the (n x R) matrix
-        live_rows = np.flatnonzero(self.weights != 0)
-        first_row = np.full(stage.n_psu, -1, dtype=np.intp)
-        first_row[psu[live_rows][::-1]] = live_rows[::-1]  # a row of every PSU with weight
-        degf = int(np.linalg.matrix_rank(rw.multipliers[first_row[first_row >= 0]])) - 1
+        live = np.zeros(rw.factors.shape[0], dtype=bool)
+        live[rw.psu[self.weights != 0]] = True              # PSUs with a weighted row
+        degf = int(np.linalg.matrix_rank(rw.factors[live])) - 1
         cals = tuple(self.calibrations)
         if cals:
             # calibrated replicate weights differ row by row: one (n, R) matrix, multipliers
