@@ -25,14 +25,15 @@ class ModelFrame:
     """Response, design matrix and bookkeeping of one formula evaluated on one data frame."""
 
     formula: str
-    y: np.ndarray                 # (n_used,) response (0/1 for a factor response of a binary model)
-    X: np.ndarray                 # (n_used, p) design matrix
+    y: np.ndarray                 # (n_complete,) response (0/1 for a factor response of a binary model)
+    X: np.ndarray                 # (n_complete, p) design matrix (not copied when no row is missing)
     names: list[str]              # column names of X, as statsmodels writes them
     complete: np.ndarray          # (n,) bool: row has no missing value in any model variable
     design_info: patsy.DesignInfo  # right-hand side, to build X for new data
     response: str                 # the left-hand side as written
     response_levels: tuple | None = None  # levels of a factor response (failure first for binary)
     terms: dict[str, list[str]] = field(default_factory=dict)  # term name -> its columns
+    infinite: np.ndarray | None = None  # (n,) bool: complete row with an infinite value (None: none)
 
     @property
     def has_intercept(self) -> bool:
@@ -66,6 +67,12 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
     as R does: the first level is failure, the second success), "ordinal" (an ordered categorical or
     integer codes; y is returned as 0-based level index).
 
+    Missing values: a row with a missing value (None, NaN, pd.NA) in any column the formula reads,
+    or whose evaluated response or model columns contain a NaN (e.g. ``np.log`` of a negative
+    number), is left out (R's ``na.omit``). An infinite value is *not* missing: the row stays in
+    ``complete`` and is listed in ``infinite`` so that a fit using it can refuse it (R's glm.fit:
+    "NA/NaN/Inf in 'x'"), while a fit that gives it no weight may ignore it.
+
     >>> import pandas as pd, patsy
     >>> df = pd.DataFrame({"y": [1.0, 2.0, None], "x": [0.5, 1.5, 2.5]})
     >>> mf = model_frame("y ~ x", df, patsy.EvalEnvironment.capture())
@@ -78,39 +85,124 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
                          "name or an array), not as offset() in the formula")
     data = data.reset_index(drop=True)       # positions, whatever the caller's index was
     present, data = _numpy_columns(formula, data)
+    built = _numeric_fast_path(formula, data, eval_env) if response != "ordinal" else None
     try:
-        Y, X = patsy.dmatrices(formula, data, eval_env=eval_env, NA_action="drop",
-                               return_type="dataframe")
+        if built is None:
+            # every row comes back (no NA dropping by patsy), so positions map directly; rows with
+            # missing values are found below, on the evaluated columns
+            Y, X = patsy.dmatrices(formula, data, eval_env=eval_env, NA_action=_KEEP_ALL,
+                                   return_type="matrix")
+            design_info, y_names = X.design_info, Y.design_info.column_names
+            Y, X = np.asarray(Y), np.asarray(X)
+        else:
+            Y, X, design_info, y_names = built
     except patsy.PatsyError as err:
         raise ValueError(f"formula {formula!r} could not be evaluated on the design's data: {err}") from err
+    rows = np.flatnonzero(present)           # data position of every row of X and Y
+    keep, infinite = _finite_rows(Y, X)
+    if keep is not None:
+        X, Y = X[keep], Y[keep]
+        inf_rows = infinite[keep]
+        kept = rows[keep]
+    else:
+        inf_rows = infinite
+        kept = rows
     complete = np.zeros(len(present), dtype=bool)
-    complete[np.flatnonzero(present)[X.index.to_numpy()]] = True
+    complete[kept] = True
+    inf_mask = None
+    if inf_rows is not None and inf_rows.any():
+        inf_mask = np.zeros(len(present), dtype=bool)
+        inf_mask[kept[inf_rows]] = True
     levels = None
     col = _response_column(lhs, data)
     if response == "ordinal":
-        kept = np.zeros(len(data), dtype=bool)       # rows of (the possibly filtered) data kept
-        kept[X.index.to_numpy()] = True
-        y, levels = _ordinal_response(formula, lhs, col, data, kept)
+        kept_local = np.ones(len(data), dtype=bool) if keep is None else keep
+        y, levels = _ordinal_response(formula, lhs, col, data, kept_local)
     elif Y.shape[1] == 1:
-        y = Y.iloc[:, 0].to_numpy(dtype=float)
-        if response == "binary" and not np.all((y >= 0) & (y <= 1)):
-            bad = np.flatnonzero((y < 0) | (y > 1))[0]
-            raise ValueError(f"formula {formula!r}: a binomial response must lie in [0, 1]; "
-                             f"row {X.index[bad]} has {lhs} = {y[bad]!r}")
+        y = Y[:, 0] if Y.dtype == np.float64 else Y[:, 0].astype(float)
+        if response == "binary":
+            outside = (y < 0) | (y > 1)
+            if outside.any():
+                bad = np.flatnonzero(outside)[0]
+                raise ValueError(f"formula {formula!r}: a binomial response must lie in [0, 1]; "
+                                 f"row {kept[bad]} has {lhs} = {y[bad]!r}")
     elif response == "binary" and Y.shape[1] == 2:
         # patsy expands a two-level factor into one indicator per level, in level order. R codes
         # a factor response as 'first level = failure', so success is the second column.
-        y = Y.iloc[:, 1].to_numpy(dtype=float)
-        levels = tuple(str(c) for c in Y.columns)
+        y = np.ascontiguousarray(Y[:, 1], dtype=float)
+        levels = tuple(str(c) for c in y_names)
     else:
         raise ValueError(f"formula {formula!r}: the response {lhs!r} expands to {Y.shape[1]} columns "
-                         f"{list(Y.columns)}; expected one numeric column"
+                         f"{list(y_names)}; expected one numeric column"
                          + (" or a two-level factor" if response == "binary" else ""))
-    names = list(X.columns)
-    terms = {name: names[sl] for name, sl in X.design_info.term_name_slices.items()}
-    return ModelFrame(formula=formula, y=y, X=X.to_numpy(dtype=float), names=names,
-                      complete=complete, design_info=X.design_info, response=lhs,
-                      response_levels=levels, terms=terms)
+    names = list(design_info.column_names)
+    terms = {name: names[sl] for name, sl in design_info.term_name_slices.items()}
+    return ModelFrame(formula=formula, y=y, X=X, names=names, complete=complete,
+                      design_info=design_info, response=lhs, response_levels=levels, terms=terms,
+                      infinite=inf_mask)
+
+
+#: patsy drops nothing: missing values are found on the evaluated columns (``_finite_rows``)
+_KEEP_ALL = patsy.NAAction(NA_types=[])
+
+
+def _finite_rows(Y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(rows without NaN or None if every row, rows with +-inf or None if none) of the evaluated
+    response and model columns."""
+    if Y.dtype.kind != "f":
+        Y = Y.astype(float)
+    finite = np.isfinite(X).all(axis=1)
+    finite &= np.isfinite(Y).all(axis=1)
+    if finite.all():
+        return None, None
+    nan = np.isnan(X).any(axis=1) | np.isnan(Y).any(axis=1)
+    infinite = ~finite & ~nan
+    return (None if not nan.any() else ~nan), (infinite if infinite.any() else None)
+
+
+def _numeric_fast_path(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironment):
+    """(Y, X, design_info, response names) built with numpy for a formula whose every factor is a
+    plain numeric column name (``y ~ x1 + x2 + x1:x2``), else None.
+
+    patsy evaluates such a formula column by column in Python, with several full-size copies;
+    here its design_info (column names, term slices, the coding that ``new_design_matrix`` and
+    ``predict`` reuse) comes from patsy on the first rows, and the columns are the same products
+    in the same order (1 * a * b ...), so the values equal patsy's bit for bit.
+    """
+    if len(data) < 2:
+        return None
+    try:
+        desc = patsy.ModelDesc.from_formula(formula)
+    except patsy.PatsyError:
+        return None
+    if len(desc.lhs_termlist) != 1 or len(desc.lhs_termlist[0].factors) != 1:
+        return None
+    factors = [f for term in desc.lhs_termlist + desc.rhs_termlist for f in term.factors]
+    for f in factors:
+        code = getattr(f, "code", None)
+        if not (isinstance(code, str) and code.isidentifier() and code in data.columns):
+            return None
+        dt = data[code].dtype
+        if not isinstance(dt, np.dtype) or dt.kind not in "fiu":
+            return None
+    Yh, Xh = patsy.dmatrices(formula, data.iloc[:2], eval_env=eval_env, NA_action=_KEEP_ALL,
+                             return_type="matrix")
+    info = Xh.design_info
+    if any(fi.type != "numerical" or fi.num_columns != 1 for fi in info.factor_infos.values()):
+        return None
+    n = len(data)
+    X = np.empty((n, len(info.column_names)))
+    for term in info.terms:
+        (sub,) = info.term_codings[term]
+        j = info.term_slices[term].start
+        if not sub.factors:
+            X[:, j] = 1.0
+            continue
+        X[:, j] = data[sub.factors[0].code].to_numpy(dtype=float)
+        for f in sub.factors[1:]:
+            X[:, j] *= data[f.code].to_numpy(dtype=float)
+    y = data[factors[0].code].to_numpy(dtype=float)
+    return y[:, None], X, info, Yh.design_info.column_names
 
 
 def formula_columns(formula: str, columns) -> list[str]:
