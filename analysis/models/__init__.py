@@ -9,7 +9,13 @@ compare_blocks      Wald tests, standardised effects and fit change for blocks o
 predictive_margins  average predicted outcome per factor level with design-based SEs
 
 Every number is checked against R survey 4.1-1 (tests/reference/reference.json and
-extra_models.json); statsmodels supplies point estimates only.
+extra_models.json). svyglm's point estimate is the maximiser of statsmodels' GLM weighted
+pseudo-likelihood with the design weights as ``var_weights`` (the estimate of
+``sm.GLM(y, X, family, var_weights=w).fit()``), found by our own normal-equation IRLS (irls.py)
+iterated to a relative change below 1e-10; statsmodels' own fit runs only as a fallback when that
+fails (separation, saturated means), and statsmodels supplies the family and link objects. Nothing
+here imports ``statsmodels.api`` (only ``statsmodels.genmod.families``): its GLM is loaded with
+the fallback.
 """
 from .blocks import compare_blocks, standardised_effects
 from .glm import svyglm

@@ -1,14 +1,26 @@
 """Design-based generalised linear models: ``svyglm`` as R survey's svyglm.
 
-Point estimates are statsmodels' GLM fitted with the design weights as ``var_weights`` (the weighted
-pseudo-likelihood; never ``freq_weights``, which would treat the weight sum as the sample size).
-statsmodels' standard errors, p-values and AIC assume independent observations and are never used.
+Point estimate: the maximiser of statsmodels' GLM weighted pseudo-likelihood with the design
+weights as ``var_weights`` (never ``freq_weights``, which would treat the weight sum as the sample
+size), i.e. the estimate of ``sm.GLM(y, X, family, var_weights=w, offset=offset).fit()``. It is
+found by our own normal-equation IRLS (irls.py), iterated from the family's starting means until
+every coefficient changes by less than 1e-10 relative (the last step lands at ~1e-14 for canonical
+links); tests/test_glm_engine.py holds it to statsmodels' fit for gaussian, binomial, poisson and
+gamma (inverse and log links) with offsets and unequal weights. statsmodels' own GLM fit runs only
+as a fallback when that IRLS fails (separation, saturated means, a non-finite result).
+statsmodels supplies the family and link objects (a user may pass e.g.
+``sm.families.Gamma(sm.families.links.Log())``); its standard errors, p-values and AIC assume
+independent observations and are never used. A rank-deficient model matrix is refused before the
+fit, from the p x p cross-product matrix, naming the first collinear column.
 
 Covariance (Binder 1983; R survey's svy.varcoef): with A = X' diag(w d^2 / V) X (the expected
-information at the estimate; d = dmu/deta, V = Var(mu)) and the per-row scores
-s_i = w_i x_i (y_i - mu_i) d_i / V_i, the influence values U = S A^-1 (one row per sample row;
-zero for rows outside the fit) go to the design's variance engine. Replicate designs instead refit
-the model with every replicate weight column (irls.py) and use the replicate variance formula.
+information at the estimate; d = dmu/deta, V = Var(mu)) and the per-row scores s_i = r_i x_i,
+r_i = w_i (y_i - mu_i) d_i / V_i, the influence values U = S A^-1 (one row per sample row; zero for
+rows outside the fit) go to the design's variance engine. U is never held as an n x p matrix: its
+column j is r * (X @ A^-1[:, j]), handed over one column at a time
+(analysis.variance.ColumnwiseInfluence); margins and tests use (r, A^-1) the same way. Replicate
+designs instead refit the model with every replicate weight column (irls.py) and use the replicate
+variance formula.
 
 Dispersion and residual df follow R's summary.svyglm: df_resid = degf + 1 - p, where degf is that of
 the design restricted to the rows the model uses (R drops incomplete rows from the design).
@@ -21,22 +33,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
+from statsmodels.genmod import families
 from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarning
+
+from analysis.variance import ColumnwiseInfluence
 
 from ._design import describe_design, is_replicate, restrict
 from .formula import ModelFrame, model_frame
-from .irls import irls, mean_and_derivative, tall_matmul
+from .irls import SUM_BLOCK, deviance_sum, fit_one, information, irls, mean_and_derivative, tall_matmul
 from .modelwarnings import SurveyModelWarning, relay_statsmodels_warnings
 from .results import SvyGLMResults
 
 _FAMILIES = {
-    "gaussian": sm.families.Gaussian,
-    "binomial": sm.families.Binomial,
-    "quasibinomial": sm.families.Binomial,
-    "poisson": sm.families.Poisson,
-    "quasipoisson": sm.families.Poisson,
-    "gamma": sm.families.Gamma,
+    "gaussian": families.Gaussian,
+    "binomial": families.Binomial,
+    "quasibinomial": families.Binomial,
+    "poisson": families.Poisson,
+    "quasipoisson": families.Poisson,
+    "gamma": families.Gamma,
 }
 _LINK_NAMES = {"Identity": "identity", "Logit": "logit", "Log": "log", "InversePower": "inverse",
                "Probit": "probit", "CLogLog": "cloglog", "Sqrt": "sqrt", "InverseSquared": "1/mu^2"}
@@ -53,11 +67,11 @@ def _family(family):
             # that it does not keep mu > 0. That is checked after the fit instead (glm_point).
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DomainWarning)
-                return sm.families.Gamma(), key
+                return families.Gamma(), key
         with relay_statsmodels_warnings(f"family {family!r}"):
             fam = _FAMILIES[key]()
         return fam, key
-    if isinstance(family, sm.families.Family):
+    if isinstance(family, families.Family):
         return family, type(family).__name__.lower()
     raise TypeError(f"family must be a name or a statsmodels family, got {type(family).__name__}")
 
@@ -94,43 +108,56 @@ def _offset(offset, data: pd.DataFrame) -> np.ndarray | None:
     return off
 
 
-def _rank_check(X: np.ndarray, names: list[str], formula: str, rank: int | None = None) -> None:
+def _rank_check(X: np.ndarray, names: list[str], formula: str) -> None:
     """Refuse a rank-deficient design matrix, naming the first collinear column.
 
-    ``rank``: when already known (statsmodels' GLM computes it: df_model + 1), not recomputed.
+    Screened on the p x p cross-product X'X (one pass over X): with the columns scaled to unit
+    length, the Cholesky pivots in column order are 1 - R^2 of each column on the ones before it.
+    Only if one falls below 1e-8 (R^2 > 1 - 1e-8, or the factorisation fails) is X itself examined
+    (numpy's matrix_rank, i.e. an SVD, of its leading columns), which decides and names the column.
     """
-    rank = np.linalg.matrix_rank(X) if rank is None else rank
-    if rank < X.shape[1]:
+    p = X.shape[1]
+    G = X.T @ X
+    norms = np.sqrt(np.diag(G))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = G / np.outer(norms, norms)
+    try:
+        pivots = np.diag(np.linalg.cholesky(C)) ** 2 if np.all(norms > 0) and np.isfinite(C).all() else None
+    except np.linalg.LinAlgError:
+        pivots = None
+    if pivots is not None and pivots.min() > 1e-8:
+        return
+    rank = np.linalg.matrix_rank(X)
+    if rank < p:
         # name the first column that is a linear combination of the ones before it
-        for j in range(1, X.shape[1] + 1):
+        for j in range(1, p + 1):
             if np.linalg.matrix_rank(X[:, :j]) < j:
-                raise ValueError(f"formula {formula!r}: the design matrix has rank {rank} < {X.shape[1]} "
+                raise ValueError(f"formula {formula!r}: the design matrix has rank {rank} < {p} "
                                  f"columns; column {names[j - 1]!r} is collinear with earlier columns "
                                  "(R would report NA for it); remove it from the formula")
 
 
 class _Fit:
-    """Everything one weighted GLM fit needs, restricted to the rows it uses."""
+    """Everything one weighted GLM fit needs, restricted to the rows it uses (no copy of X or y
+    when every complete row is used)."""
 
     def __init__(self, mf: ModelFrame, used: np.ndarray, offset: np.ndarray | None, family):
         sel = used[mf.complete]
         self.used = used                      # (n,) rows in the fit
-        self.X = mf.X[sel]
-        self.y = mf.y[sel]
-        self.offset = np.zeros(len(self.y)) if offset is None else offset[used]
+        every = bool(sel.all())
+        self.X = mf.X if every else mf.X[sel]
+        self.y = mf.y if every else mf.y[sel]
+        self._offset = None if offset is None else offset[used]
         self.family = family
 
-    def linear_predictor(self, beta):
-        return self.X @ beta + self.offset
+    @property
+    def offset(self) -> np.ndarray:
+        """(n_used,) offset (zeros when the model has none)."""
+        return np.zeros(len(self.y)) if self._offset is None else self._offset
 
-    def scores_and_information(self, beta, w):
-        """Per-row scores s_i (weighted) and the expected information A = X' diag(w d^2/V) X."""
-        eta = self.linear_predictor(beta)
-        mu, d = mean_and_derivative(self.family.link, eta)
-        v = self.family.variance(mu)
-        S = self.X * (w * (self.y - mu) * d / v)[:, None]
-        A = (self.X * (w * d * d / v)[:, None]).T @ self.X
-        return S, A, mu
+    def linear_predictor(self, beta):
+        eta = self.X @ beta
+        return eta if self._offset is None else eta + self._offset
 
 
 @dataclass
@@ -148,7 +175,42 @@ class GLMPoint:
     w: np.ndarray           # design weights of the rows used
     w_scale: float          # R's mean-1 rescaling constant
     beta: np.ndarray
-    mu: np.ndarray
+    mu: np.ndarray          # (n_used,) fitted means
+    A: np.ndarray           # (p, p) information X' diag(w d^2/V) X at beta (design weights w)
+    r: np.ndarray           # (n_used,) score factors w (y - mu) d / V: scores s_i = r_i x_i
+
+    @property
+    def A_inv(self) -> np.ndarray:
+        inv = self.__dict__.get("_A_inv")
+        if inv is None:
+            inv = self.__dict__["_A_inv"] = np.linalg.inv(self.A)
+        return inv
+
+    def influence_times(self, M: np.ndarray) -> np.ndarray:
+        """U_used @ M for the influence values U_used = S A^-1 of the rows used, without forming
+        U_used: r * (X @ (A^-1 M)). M (p,) or (p, k)."""
+        T = self.A_inv @ M
+        out = self.fit.X @ T if T.ndim == 1 else tall_matmul(self.fit.X, T)
+        return out * (self.r if out.ndim == 1 else self.r[:, None])
+
+    def influence_used(self) -> np.ndarray:
+        """(n_used, p) influence values of the rows used (materialised; for tests and small data)."""
+        return self.influence_times(np.eye(len(self.beta)))
+
+    def influence(self, n: int) -> ColumnwiseInfluence:
+        """The (n, p) influence values of all design rows (zero outside the fit), column by column."""
+        used, every = self.used, bool(self.used.all())
+
+        def column(j: int) -> np.ndarray:
+            u = self.fit.X @ self.A_inv[:, j]
+            u *= self.r
+            if every:
+                return u
+            out = np.zeros(n)
+            out[used] = u
+            return out
+
+        return ColumnwiseInfluence(n, len(self.beta), column)
 
     @property
     def what(self) -> str:
@@ -164,11 +226,11 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"x": [0.0, 1, 2, 3], "y": [1.0, 3, 5, 8]})
     >>> glm_point("y ~ x", df, np.ones(4)).beta.round(2).tolist()
-    [0.9, 2.3]
+    [0.8, 2.3]
     """
     fam, fam_name = _family(family)
     eval_env = eval_env if eval_env is not None else patsy.EvalEnvironment.capture(1)
-    binary = isinstance(fam, sm.families.Binomial)
+    binary = isinstance(fam, families.Binomial)
     mf = model_frame(formula, data, eval_env, response="binary" if binary else "numeric")
     in_subset = _row_mask(subset, data, f"svyglm({formula!r})")
     off = _offset(offset, data)
@@ -179,55 +241,73 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     used &= w_all > 0       # rows outside a domain (weight 0) carry no information
     if not used.any():
         raise ValueError(f"svyglm({formula!r}): no row with a positive weight and complete model variables")
+    _refuse_infinite(mf, used, data, formula)
     fit = _Fit(mf, used, off, fam)
-    w = w_all[used]
+    w = w_all if used.all() else w_all[used]
     # R fits with the weights rescaled to mean 1 over the design's rows (the subset's rows when a
     # subset is given): it changes no estimate or SE, only the scale of the reported deviance.
     w_scale = float(w_all[in_subset & (w_all > 0)].mean())
     what = f"svyglm({formula!r}, family={fam_name!r})"
-    # the inverse link of R's default Gamma() makes statsmodels warn (DomainWarning) that it does
-    # not keep mu > 0; positivity of the fitted means is checked below instead
-    handled = (DomainWarning,) if isinstance(fam.link, sm.families.links.InversePower) else ()
-    if binary:
-        # separation makes statsmodels warn once per IRLS step (PerfectSeparationWarning, and
-        # exp overflow in the logistic, whose limit 0/1 is the right value); one warning of ours
-        # below reports it instead
-        handled += (PerfectSeparationWarning, RuntimeWarning)
-    # statsmodels' IRLS solves a least-squares problem by SVD in every step (about 0.5 s per step
-    # at a million rows); our normal-equation IRLS (irls.py) finds the estimate, and statsmodels'
-    # Newton method, started there, confirms it (score ~ 0) in one step and reports it.
-    # If that start fails (separation, saturated means), statsmodels' own IRLS runs from scratch.
-    # (to 1e-7: Newton's quadratic step from there lands at ~1e-14)
-    with relay_statsmodels_warnings(what, ignore=handled):
-        sm_model = sm.GLM(fit.y, fit.X, family=fam, var_weights=w / w_scale, offset=fit.offset)
-    _rank_check(fit.X, mf.names, formula, rank=round(sm_model.df_model) + 1)
-    start, failed = irls(fit.X, fit.y, fit.offset, (w / w_scale)[:, None], fam, None, tol=1e-7,
-                         full_output=True)
-    with relay_statsmodels_warnings(what, ignore=handled):
-        if failed[0] or not np.all(np.isfinite(start[0])):
-            sm_fit = sm_model.fit(maxiter=100, tol_criterion="params", atol=1e-12, rtol=1e-10)
-            converged = sm_fit.converged
-        else:
-            sm_fit = sm_model.fit(start_params=start[0], method="newton", maxiter=100, tol=1e-10,
-                                  disp=False)
-            converged = sm_fit.mle_retvals["converged"]
+    _rank_check(fit.X, mf.names, formula)
+    # our normal-equation IRLS finds the estimate (statsmodels' IRLS solves a least-squares problem
+    # by SVD in every step, about 0.5 s per step at a million rows); statsmodels' own fit only when
+    # it fails. (The scale of the weights changes no estimate: the design weights w are used as they
+    # are, so that A and r come out with them.)
+    with np.errstate(over="ignore"):
+        beta, A, r, mu, converged = fit_one(fit.X, fit.y, fit._offset, w, fam, tol=1e-10)
     if not converged:
-        warnings.warn(f"{what}: the fit did not converge in 100 iterations; estimates are unreliable",
-                      SurveyModelWarning, stacklevel=3)
-    beta = np.asarray(sm_fit.params, dtype=float)
-    mu, _ = mean_and_derivative(fam.link, fit.linear_predictor(beta))
-    if binary and np.any((np.minimum(mu, 1 - mu) < 1e-10) & (w > 0) & (fit.y != mu)):
+        beta = _statsmodels_fit(fit, fam, w / w_scale, what)
+        A, r, mu = information(fit.X, fit.y, fit._offset, w, fam, beta)
+    if binary and np.any((np.minimum(mu, 1 - mu) < 1e-10) & (fit.y != mu)):
         # R: "glm.fit: fitted probabilities numerically 0 or 1 occurred"
         warnings.warn(f"{what}: fitted probabilities numerically 0 or 1 occurred (complete or "
                       "quasi-complete separation?); coefficients and SEs of the separating terms "
                       "are not reliable", SurveyModelWarning, stacklevel=3)
-    if isinstance(fam, (sm.families.Gamma, sm.families.Poisson)) and np.any(mu[w > 0] <= 0):
-        bad = np.flatnonzero(used)[np.flatnonzero((mu <= 0) & (w > 0))[0]]
-        raise ValueError(f"{what}: fitted mean {mu[(mu <= 0) & (w > 0)][0]:.4g} <= 0 at data row "
+    if isinstance(fam, (families.Gamma, families.Poisson)) and np.any(mu <= 0):
+        bad = np.flatnonzero(used)[np.flatnonzero(mu <= 0)[0]]
+        raise ValueError(f"{what}: fitted mean {mu[mu <= 0][0]:.4g} <= 0 at data row "
                          f"{data.index[bad]!r}; the {_link_name(fam)} link does not keep means positive "
                          "here, use a log link")
     return GLMPoint(formula=formula, family=fam, family_name=fam_name, mf=mf, fit=fit, used=used,
-                    in_subset=in_subset, offset_values=off, w=w, w_scale=w_scale, beta=beta, mu=mu)
+                    in_subset=in_subset, offset_values=off, w=w, w_scale=w_scale, beta=beta, mu=mu,
+                    A=A, r=r)
+
+
+def _statsmodels_fit(fit: _Fit, fam, wf: np.ndarray, what: str) -> np.ndarray:
+    """statsmodels' GLM (IRLS from scratch), when our IRLS fails: its estimate, with its warnings
+    relayed and a warning of ours if it does not converge either."""
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    # the inverse link of R's default Gamma() makes statsmodels warn (DomainWarning) that it does
+    # not keep mu > 0; positivity of the fitted means is checked by the caller instead
+    handled = (DomainWarning,) if isinstance(fam.link, families.links.InversePower) else ()
+    if isinstance(fam, families.Binomial):
+        # separation makes statsmodels warn once per IRLS step (PerfectSeparationWarning, and
+        # exp overflow in the logistic, whose limit 0/1 is the right value); one warning of the
+        # caller reports it instead
+        handled += (PerfectSeparationWarning, RuntimeWarning)
+    with relay_statsmodels_warnings(what, ignore=handled):
+        sm_fit = GLM(fit.y, fit.X, family=fam, var_weights=wf, offset=fit._offset).fit(
+            maxiter=100, tol_criterion="params", atol=1e-12, rtol=1e-10)
+    if not sm_fit.converged:
+        warnings.warn(f"{what}: the fit did not converge in 100 iterations; estimates are unreliable",
+                      SurveyModelWarning, stacklevel=4)
+    return np.asarray(sm_fit.params, dtype=float)
+
+
+def _refuse_infinite(mf: ModelFrame, used: np.ndarray, data: pd.DataFrame, formula: str) -> None:
+    """An infinite value in a row the fit uses is an error (R's glm.fit: "NA/NaN/Inf in 'x'");
+    rows outside the fit (zero weight, outside the subset) may hold one."""
+    if mf.infinite is None or not (mf.infinite & used).any():
+        return
+    row = int(np.flatnonzero(mf.infinite & used)[0])
+    i = int(np.count_nonzero(mf.complete[:row]))
+    cols = [name for name, v in zip(mf.names, mf.X[i]) if np.isinf(v)]
+    if np.isinf(mf.y[i]):
+        cols.insert(0, mf.response)
+    raise ValueError(f"svyglm({formula!r}): infinite value in {', '.join(cols)} at data row "
+                     f"{data.index[row]!r}; an infinite value is not a missing value (NaN): remove "
+                     "the row or recode the value")
 
 
 def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) -> SvyGLMResults:
@@ -252,38 +332,33 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
     >>> df["y"] = 1 + 2 * df.x + rng.normal(size=40)
     >>> fit = svyglm("y ~ x", SurveyDesign(df, weights="w", strata="s"))
     >>> fit.params.round(1).tolist()
-    [1.0, 1.9]
+    [0.9, 2.1]
     """
     pt = glm_point(formula, design.data, design.weights, family, offset, subset,
                    eval_env=patsy.EvalEnvironment.capture(1))
     fam, fit, w, used = pt.family, pt.fit, pt.w, pt.used
-    S, A, _ = fit.scores_and_information(pt.beta, w)
-    U_used = tall_matmul(S, np.linalg.inv(A))      # influence values of the rows used
     n = len(design.data)
 
     def influence():
-        if used.all():
-            return U_used
-        U = np.zeros((n, len(pt.beta)))
-        U[used] = U_used
-        return U
+        return pt.influence(n)
 
     def refit(W):
         Wu = W if used.all() else W[used]
         # replicate estimates to 1e-8 relative: far below their spread, as R's glm.fit epsilon
-        return irls(fit.X, fit.y, fit.offset, Wu, fam, pt.beta, tol=1e-8, what=f"{pt.what} replicate")
+        return irls(fit.X, fit.y, fit._offset, Wu, fam, pt.beta, tol=1e-8, what=f"{pt.what} replicate")
 
     # the design restricted to the rows used (R: design[-na.action, ] / design[subset, ])
     model_design = restrict(design, used)
     cov = model_design._vcov(refit, influence)
     degf = int(model_design.degf)
     p = len(pt.beta)
-    wf = w / pt.w_scale     # deviances with the mean-1 weights, as R's glm object reports them
-    deviance = float(fam.deviance(fit.y, pt.mu, var_weights=wf))
-    null_mu = _null_mu(fit, fam, wf, pt.mf.has_intercept, pt.what)
-    null_deviance = float(fam.deviance(fit.y, null_mu, var_weights=wf))
-    pearson = (fit.y - pt.mu) / np.sqrt(fam.variance(pt.mu))
-    dispersion = _dispersion(design, pearson, w, pt.w_scale)
+    # deviances with the mean-1 weights w / w_scale, as R's glm object reports them
+    deviance = deviance_sum(fam, fit.y, pt.mu, w, pt.w_scale)
+    null_mu = _null_mu(fit, fam, w, pt.w_scale, pt.mf.has_intercept, pt.what)
+    null_deviance = deviance_sum(fam, fit.y, null_mu, w, pt.w_scale)
+    del null_mu
+    dispersion = _dispersion(design, fam, fit.y, pt.mu, w, pt.w_scale)
+    index = design.data.index
     return SvyGLMResults(
         params=pd.Series(pt.beta, index=pt.mf.names, name="coef"),
         cov=cov, df_resid=degf + 1 - p, design_degf=degf, nobs=int((w > 0).sum()),
@@ -291,35 +366,50 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
         deviance=deviance, null_deviance=null_deviance, dispersion=dispersion,
         design=design, design_text=describe_design(design), model_frame=pt.mf, used=used,
         offset=offset, offset_values=pt.offset_values,
-        fitted=pd.Series(pt.mu, index=design.data.index[used]), replicate=is_replicate(design),
-        point=pt, influence_used=U_used, refit=refit, model_design=model_design,
+        fitted=pd.Series(pt.mu, index=index if used.all() else index[used], copy=False),
+        replicate=is_replicate(design), point=pt, refit=refit, model_design=model_design,
     )
 
 
-def _null_mu(fit: _Fit, fam, wf, has_intercept: bool, what: str) -> np.ndarray:
-    """Fitted means of the null model: intercept only (with the offset), or the offset alone."""
+def _null_mu(fit: _Fit, fam, w, w_scale: float, has_intercept: bool, what: str):
+    """Fitted means of the null model: intercept only (with the offset), or the offset alone.
+
+    Without an offset the intercept-only model's score equation sum w (y - mu) d/V = 0 has the
+    constant solution mu = the weighted mean of y, whatever the link (R's glm.fit: wtdmu); it is
+    returned as that scalar.
+    """
     if not has_intercept:
         return fam.link.inverse(fit.offset)
+    ybar = float(np.average(fit.y, weights=w))
+    if fit._offset is None:
+        return ybar
     ones = np.ones((len(fit.y), 1))
-    start = fam.link(np.atleast_1d(np.average(fit.y, weights=wf)))
-    b0 = irls(ones, fit.y, fit.offset, wf[:, None], fam, start, what=f"{what} null model")
-    return fam.link.inverse(fit.offset + b0[0, 0])
+    start = fam.link(np.atleast_1d(ybar))
+    b0 = irls(ones, fit.y, fit._offset, (w / w_scale)[:, None], fam, start, what=f"{what} null model")
+    return fam.link.inverse(fit._offset + b0[0, 0])
 
 
-def _dispersion(design, pearson, w, w_scale) -> float:
-    """R's summary.svyglm dispersion from the Pearson residuals r = (y - mu)/sqrt(V) of the rows used.
+def _dispersion(design, fam, y: np.ndarray, mu: np.ndarray, w: np.ndarray, w_scale: float) -> float:
+    """R's summary.svyglm dispersion from the Pearson residuals r = (y - mu)/sqrt(V) of the rows used
+    (all with weight > 0).
 
-    Taylor designs: svyvar(r * c), i.e. n/(n-1) * sum w (rc - mean)^2 / sum w over the n rows used
-    with weight > 0. R's residuals.svyglm scales r by c = sqrt(mean of the used rows' weights /
-    mean of all the design's weights), which is 1 unless rows were dropped for missing values.
+    Taylor designs: svyvar(r * c), i.e. n/(n-1) * sum w (rc - mean)^2 / sum w over the n rows used.
+    R's residuals.svyglm scales r by c = sqrt(mean of the used rows' weights / mean of all the
+    design's weights), which is 1 unless rows were dropped for missing values.
     Replicate designs (summary.svrepglm): sum(w r^2) / mean(w), the weighted Pearson statistic with
     weights scaled to mean 1 (for a gaussian model it equals the deviance). Both are what R
-    reports; they are reproduced for parity and enter no standard error.
+    reports; they are reproduced for parity and enter no standard error. Summed over row blocks.
     """
+    blocks = [slice(lo, lo + SUM_BLOCK) for lo in range(0, len(y), SUM_BLOCK)]
+
+    def pearson(b):
+        return (y[b] - mu[b]) / np.sqrt(fam.variance(mu[b]))
+
     if is_replicate(design):
-        return float(np.sum(w * pearson**2) / w_scale)
-    pos = w > 0
-    n = int(pos.sum())
-    r = pearson[pos] * np.sqrt(w[pos].mean() / w_scale)
-    rbar = np.average(r, weights=w[pos])
-    return float(n / (n - 1) * np.sum(w[pos] * (r - rbar) ** 2) / np.sum(w[pos]))
+        return float(sum(w[b] @ pearson(b) ** 2 for b in blocks) / w_scale)
+    n = len(w)
+    c = np.sqrt(w.mean() / w_scale)
+    wsum = w.sum()
+    rbar = sum(w[b] @ (pearson(b) * c) for b in blocks) / wsum
+    ss = sum(w[b] @ (pearson(b) * c - rbar) ** 2 for b in blocks)
+    return float(n / (n - 1) * ss / wsum)

@@ -96,7 +96,7 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
             else:
                 mu, d = eta, np.ones_like(eta)
             G = (X * (w * d)[:, None]).sum(axis=0)
-            Z[used, k] = (w * (mu - est[k]) + fit._influence_used @ G) / N
+            Z[used, k] = (w * (mu - est[k]) + pt.influence_times(G)) / N
         return Z
 
     V = fit._model_design._vcov(point, influence)

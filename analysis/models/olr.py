@@ -25,9 +25,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
 from scipy import stats
 from scipy.special import expit
+from statsmodels.genmod import families
 
 from ._design import describe_design, is_replicate, restrict
 from .formula import ModelFrame, model_frame, new_design_matrix
@@ -152,6 +152,10 @@ def svyolr(formula: str, design) -> SvyOLRResults:
     names = [mf.names[j] for j in keep]
     w_all = np.asarray(design.weights, dtype=float)
     used = mf.complete & (w_all > 0)        # rows outside a domain (weight 0) carry no information
+    if mf.infinite is not None and (mf.infinite & used).any():
+        row = int(np.flatnonzero(mf.infinite & used)[0])
+        raise ValueError(f"svyolr({formula!r}): infinite value in a model variable at data row "
+                         f"{design.data.index[row]!r}; an infinite value is not a missing value (NaN)")
     X = mf.X[:, keep][used[mf.complete]]
     codes = mf.y[used[mf.complete]]
     od = _OrdinalData(X, codes, len(mf.response_levels))
@@ -262,7 +266,7 @@ class SvyOLRResults(SurveyModelResults):
         X1 = np.hstack([np.ones((len(w), 1)), od.X])
         q, k1 = od.q, X1.shape[1]
         Y = (od.codes[:, None] > np.arange(q)[None, :]).astype(float)     # (n_used, q)
-        binomial = sm.families.Binomial()
+        binomial = families.Binomial()
         starts = []
         for j in range(q):
             b0 = np.zeros(k1)

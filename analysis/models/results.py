@@ -8,7 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from .formula import new_design_matrix
-from .irls import irls, mean_and_derivative
+from .irls import deviance_sum, irls, mean_and_derivative
 from .wald import WaldTest, p_chisq_sum, term_indices, wald
 
 
@@ -145,8 +145,7 @@ class SvyGLMResults(SurveyModelResults):
 
     def __init__(self, *, family, family_name: str, link_name: str, deviance: float,
                  null_deviance: float, dispersion: float, model_frame, used: np.ndarray, offset,
-                 offset_values, fitted: pd.Series, point, influence_used: np.ndarray, refit,
-                 model_design, **kw):
+                 offset_values, fitted: pd.Series, point, refit, model_design, **kw):
         super().__init__(terms=model_frame.terms, **kw)
         self.family = family
         self.family_name = family_name
@@ -159,12 +158,18 @@ class SvyGLMResults(SurveyModelResults):
         self._offset_spec = offset
         self._offset_values = offset_values
         self.fittedvalues = fitted
-        # for predictive margins and block comparisons: the point fit, the influence values of the
-        # coefficients on the rows used, the replicate refit, and the design restricted to the rows used
+        # for predictive margins and block comparisons: the point fit (with what the influence
+        # values of the coefficients are made of: A^-1 and the score factors, see glm.py), the
+        # replicate refit, and the design restricted to the rows used
         self._point = point
-        self._influence_used = influence_used
         self._refit = refit
         self._model_design = model_design
+
+    @property
+    def _influence_used(self) -> np.ndarray:
+        """(n_used, p) influence values U = S A^-1 of the coefficients on the rows used, built on
+        request (n x p: the fit itself never holds it)."""
+        return self._point.influence_used()
 
     @property
     def deviance_explained(self) -> float:
@@ -204,9 +209,8 @@ class SvyGLMResults(SurveyModelResults):
             mu0 = mean_and_derivative(fam.link, fit.X[:, keep] @ b0 + fit.offset)[0]
         else:
             mu0 = mean_and_derivative(fam.link, fit.offset)[0]
-        chisq = float(fam.deviance(fit.y, mu0, var_weights=wf) - self.deviance)
-        _, A, _ = fit.scores_and_information(self.params.to_numpy(), pt.w)
-        V0 = (np.linalg.inv(A) * pt.w_scale)[np.ix_(idx, idx)]     # R's naive.cov (unscaled)
+        chisq = deviance_sum(fam, fit.y, mu0, pt.w, pt.w_scale) - self.deviance
+        V0 = (pt.A_inv * pt.w_scale)[np.ix_(idx, idx)]     # R's naive.cov (unscaled)
         V = self._cov[np.ix_(idx, idx)]
         lam = np.sort(np.linalg.eigvals(np.linalg.solve(V0, V)).real)[::-1]
         ddf = self.df_resid if df is None else df
