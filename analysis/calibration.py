@@ -133,11 +133,14 @@ def _frozen(weights) -> np.ndarray:
     """The weights as a float64 vector nobody can change, without copying when they already are
     one (a design's weights: read-only and owning their data), so a record and the design it
     came from share the array instead of holding one copy each."""
-    a = np.asarray(weights, dtype=np.float64)
-    if a.flags.owndata and (a is not weights or not a.flags.writeable):
-        a.setflags(write=False)  # read-only already, or a fresh conversion only we hold
-        return a
-    a = a.copy()
+    if (
+        isinstance(weights, np.ndarray)
+        and weights.dtype == np.float64
+        and weights.flags.owndata
+        and not weights.flags.writeable
+    ):
+        return weights
+    a = np.array(weights, dtype=np.float64)  # a copy only this record holds
     a.setflags(write=False)
     return a
 

@@ -118,6 +118,10 @@ def test_records_share_the_starting_weights_and_keep_compact_codes(apiclus1):
     _, rec = rake_weights(w, rec.margins)
     assert rec.old_weights is not w and not np.shares_memory(rec.old_weights, w)
     np.testing.assert_array_equal(rec.old_weights, w)
+    assert w.flags.writeable  # the caller's array is left as it was
+    series = pd.Series(w)
+    _, rec = rake_weights(series, rec.margins)
+    assert not np.shares_memory(rec.old_weights, series.to_numpy())
 
 
 def test_many_cells_get_a_wider_code_type():
