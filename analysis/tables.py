@@ -98,7 +98,10 @@ class Crosstab:
         M[np.flatnonzero(ok), cell[ok]] = 1.0
         self._design = design
         self._keep = ~missing
-        N = design.n  # R: nrow(model.matrix(...)) counts every row of the design
+        # R: N = nrow(model.matrix(...)), every row of the design; a subset of a calibrated
+        # design keeps all its rows with weight 0 (R's [.survey.design2), so they count too
+        keeps_rows = bool(getattr(design, "calibrations", ())) and getattr(design, "stages", None) is not None
+        N = len(design.weights) if keeps_rows else design.n
         # ---------------------------------------------------------------- weighted table
         d_ok = design._restrict(~missing)
         w = d_ok.weights
@@ -120,7 +123,7 @@ class Crosstab:
         if st0 is not None:
             # R's svychisq: nu = #clusters - #strata over all rows of the design given
             s = st0[0]
-            rows_in = design.domain
+            rows_in = np.ones(len(design.weights), dtype=bool) if keeps_rows else design.domain
             psus = np.unique(s.psu[rows_in])
             nu = psus.shape[0] - np.unique(s.psu_stratum[psus]).shape[0]
         else:

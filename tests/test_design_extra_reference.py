@@ -155,6 +155,27 @@ def test_domains_of_a_post_stratified_design(dclus1, apiclus1):
     assert_close(res.vcov.to_numpy(), d.vcov_influence(U), rtol=1e-10)
 
 
+@pytest.mark.parametrize("col,tests", [("comp.imp", ("F", "Chisq", "Wald", "adjWald", "saddlepoint")),
+                                       ("stype", ("F",))])
+def test_svychisq_on_a_subset_of_a_calibrated_design(dclus1, apiclus1, col, tests):
+    """R keeps every row of a calibrated design in a subset (weight 0), so svychisq's N and its
+    denominator df count all rows, clusters and strata, not only the domain's (15 - 1 = 14 here,
+    where degf() of the subset is 11)."""
+    import pandas as pd
+
+    ref = X["calibrated_domains"]
+    d = dclus1.poststratify("stype", pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0}))
+    sub = d.subset(apiclus1["enroll"] > 400)
+    tab = sub.crosstab("sch.wide", col)
+    for name in tests:
+        r = (ref["subset_enroll400_svychisq"][name] if col == "comp.imp"
+             else ref["subset_enroll400_svychisq_stype_F"])
+        t = tab.tests[name]
+        par = r["parameter"] if isinstance(r["parameter"], list) else [r["parameter"]]
+        got = [t.statistic, *[v for v in (t.ndf, t.ddf) if np.isfinite(v)][:len(par)], t.p]
+        assert_close(got, [r["statistic"], *par, r["p_value"]])
+
+
 @pytest.fixture(scope="module")
 def rjk(reference, apiclus1):
     import pandas as pd

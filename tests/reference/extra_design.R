@@ -91,7 +91,15 @@ dps <- postStratify(dclus1, ~stype, pop.types)
 OUT$calibrated_domains <- list(
   spec = "postStratify(dclus1, ~stype, pop.types) with E/H/M = 4421/755/1018",
   svyby_mean_api00_schwide = by_res(svyby(~api00, ~sch.wide, dps, svymean)),  # covmat=TRUE errors in survey 4.1 on calibrated designs
-  subset_yes_svytotal_enroll = { dy <- subset(dps, sch.wide == "Yes"); st(svytotal(~enroll, dy), dy) }
+  subset_yes_svytotal_enroll = { dy <- subset(dps, sch.wide == "Yes"); st(svytotal(~enroll, dy), dy) },
+  ## a subset of a calibrated design keeps every row with weight 0 (R's [.survey.design2), so
+  ## svychisq counts all rows (N) and all clusters and strata (ddf) of the design, unlike degf()
+  subset_enroll400_svychisq = {
+    dsub <- subset(dps, enroll > 400)
+    sapply(c("F", "Chisq", "Wald", "adjWald", "saddlepoint"),
+           function(s) ht(svychisq(~sch.wide + comp.imp, dsub, statistic = s)), simplify = FALSE)
+  },
+  subset_enroll400_svychisq_stype_F = ht(svychisq(~sch.wide + stype, subset(dps, enroll > 400)))
 )
 ## 6. a replicate design (JK1 on dclus1, as data/repweights_JK1_dclus1.csv): tables and domains
 rjk <- as.svrepdesign(dclus1, type = "JK1")
