@@ -12,6 +12,12 @@ influence values ``U`` by their calibration residuals, exactly as R survey's ``s
 * GREG calibration (linear, raking, logit distances): ``w * qr.resid(X sqrt(w0), U / w)`` with
   ``w = g sqrt(w0)``, ``w0`` the weights before calibration (R's ``calibrate``).
 
+``residualize`` accepts an (n, k) array or a :class:`~analysis.variance.ColumnwiseInfluence`; the
+latter gives one back whose columns are computed when read, so calibrated variances never form an
+n x k matrix. Records stay small: cell codes in the smallest integer type, the weights before the
+step shared with the design (read-only) rather than copied, nothing kept that can be recomputed
+exactly from what is kept.
+
 Population information is given as pandas objects and turned into integer cell codes and target
 totals by :func:`cell_codes`, which refuses levels that appear in only one of sample and
 population (naming them).
@@ -508,6 +514,8 @@ class Raking(Calibration):
     ``w_m = w0 * ratio_m[joint cell]``. Writing ``z = U / w0``, a sweep subtracts
     ``ratio_m[c] * mean`` from every row of joint cell ``c``, so the sweeps run on the joint-cell
     sums of ``z`` (one pass over the rows in, one out): the same arithmetic as R's, reordered.
+    ``joint`` and the margins' codes are in the smallest integer type (1 byte a row for up to
+    127 cells); ``old_weights`` is the previous design's weights array itself.
     """
 
     margins: tuple[Cells, ...]
