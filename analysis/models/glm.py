@@ -39,8 +39,8 @@ from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarn
 from analysis.variance import ColumnwiseInfluence
 
 from ._design import describe_design, is_replicate, restrict
-from .formula import ModelFrame, model_frame
-from .irls import SUM_BLOCK, deviance_sum, fit_one, information, irls, mean_and_derivative, tall_matmul
+from .formula import ModelFrame, model_frame, take_rows
+from .irls import SUM_BLOCK, deviance_sum, fit_one, information, irls, matvec, mean_and_derivative, tall_matmul
 from .modelwarnings import SurveyModelWarning, relay_statsmodels_warnings
 from .results import SvyGLMResults
 
@@ -145,7 +145,7 @@ class _Fit:
         sel = used[mf.complete]
         self.used = used                      # (n,) rows in the fit
         every = bool(sel.all())
-        self.X = mf.X if every else mf.X[sel]
+        self.X = mf.X if every else take_rows(mf.X, sel)
         self.y = mf.y if every else mf.y[sel]
         self._offset = None if offset is None else offset[used]
         self.family = family
@@ -190,7 +190,7 @@ class GLMPoint:
         """U_used @ M for the influence values U_used = S A^-1 of the rows used, without forming
         U_used: r * (X @ (A^-1 M)). M (p,) or (p, k)."""
         T = self.A_inv @ M
-        out = self.fit.X @ T if T.ndim == 1 else tall_matmul(self.fit.X, T)
+        out = matvec(self.fit.X, T) if T.ndim == 1 else tall_matmul(self.fit.X, T)
         return out * (self.r if out.ndim == 1 else self.r[:, None])
 
     def influence_used(self) -> np.ndarray:
@@ -202,7 +202,7 @@ class GLMPoint:
         used, every = self.used, bool(self.used.all())
 
         def column(j: int) -> np.ndarray:
-            u = self.fit.X @ self.A_inv[:, j]
+            u = matvec(self.fit.X, np.ascontiguousarray(self.A_inv[:, j]))
             u *= self.r
             if every:
                 return u
@@ -405,11 +405,12 @@ def _dispersion(design, fam, y: np.ndarray, mu: np.ndarray, w: np.ndarray, w_sca
     def pearson(b):
         return (y[b] - mu[b]) / np.sqrt(fam.variance(mu[b]))
 
+    # (w * r).sum(), not the BLAS dot w @ r: see irls.matvec on BLAS threads
     if is_replicate(design):
-        return float(sum(w[b] @ pearson(b) ** 2 for b in blocks) / w_scale)
+        return float(sum((w[b] * pearson(b) ** 2).sum() for b in blocks) / w_scale)
     n = len(w)
     c = np.sqrt(w.mean() / w_scale)
     wsum = w.sum()
-    rbar = sum(w[b] @ (pearson(b) * c) for b in blocks) / wsum
-    ss = sum(w[b] @ (pearson(b) * c - rbar) ** 2 for b in blocks)
+    rbar = sum((w[b] * (pearson(b) * c)).sum() for b in blocks) / wsum
+    ss = sum((w[b] * (pearson(b) * c - rbar) ** 2).sum() for b in blocks)
     return float(n / (n - 1) * ss / wsum)
