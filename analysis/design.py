@@ -182,7 +182,7 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
 
     def _with_weights(self, new_weights, calibration_record=None) -> _Design:
         """A new design with other analysis weights (and one more calibration record)."""
-        w = np.asarray(new_weights, dtype=np.float64).copy()
+        w = np.array(new_weights, dtype=np.float64)  # a copy: the caller's array may change
         if w.shape != self._weights.shape:
             raise DesignError(f"new weights have shape {w.shape}, expected {self._weights.shape}")
         bad = ~np.isfinite(w)
@@ -195,7 +195,9 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
         cals = self._calibrations
         if calibration_record is not None:
             cals = cals + (calibration_record,)
-        return self._replace(_weights=w * self._domain, _calibrations=cals)
+        w *= self._domain
+        w.setflags(write=False)
+        return self._replace(_weights=w, _calibrations=cals)
 
     def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -515,7 +517,8 @@ class SurveyDesign(_Design):
                 g, j = divmod(c, k)
                 return np.where(codes == g, column_of(U, j), 0.0)
 
-            return self.vcov_influence(ColumnwiseInfluence(U.shape[0], n_groups * k, column))
+            return self.vcov_influence(ColumnwiseInfluence(U.shape[0], n_groups * k, column,
+                                                           fresh=True))
         present = None if self._domain.all() else self._domain
         return stagewise_vcov(U, self._stages, self._lonely_psu, present,
                               groups=(codes, n_groups))

@@ -219,13 +219,13 @@ class DomainEstimates:
             # the influence of domain g's statistics on the rows of domain g (zero elsewhere),
             # one column at a time: the engine needs only their PSU-by-domain totals
             if kind == "total":
-                return ColumnwiseInfluence(n, k, lambda j: w * A[:, j])
+                return ColumnwiseInfluence(n, k, lambda j: w * A[:, j], fresh=True)
             if kind == "mean":
                 f = w / np.asarray(ind @ w)[safe]
-                return ColumnwiseInfluence(n, k, lambda j: f * (A[:, j] - est_g[safe, j]))
+                return ColumnwiseInfluence(n, k, lambda j: f * (A[:, j] - est_g[safe, j]), fresh=True)
             dtot = np.asarray(ind @ (w[:, None] * B))      # (G, k) domain totals of B
             return ColumnwiseInfluence(
-                n, k, lambda j: w * (A[:, j] - est_g[safe, j] * B[:, j]) / dtot[safe, j])
+                n, k, lambda j: w * (A[:, j] - est_g[safe, j] * B[:, j]) / dtot[safe, j], fresh=True)
 
         V = design._vcov_grouped(group_stats, influence_fn, codes, G)
         return est, V, codes, est_g

@@ -186,7 +186,7 @@ def _mean_stat(design, Y: np.ndarray) -> _Linear:
     def influence_fn():
         # w (y_j - ybar_j) / sum w, one column at a time: the engine needs only PSU totals
         f = w / psum
-        return ColumnwiseInfluence(Y.shape[0], Y.shape[1], lambda j: (Y[:, j] - est[j]) * f)
+        return ColumnwiseInfluence(Y.shape[0], Y.shape[1], lambda j: (Y[:, j] - est[j]) * f, fresh=True)
 
     return _Linear(est, point_fn, influence_fn)
 
@@ -199,7 +199,7 @@ def _total_stat(design, Y: np.ndarray) -> _Linear:
         return W.T @ Y
 
     def influence_fn():
-        return ColumnwiseInfluence(Y.shape[0], Y.shape[1], lambda j: w * Y[:, j])
+        return ColumnwiseInfluence(Y.shape[0], Y.shape[1], lambda j: w * Y[:, j], fresh=True)
 
     return _Linear(est, point_fn, influence_fn)
 
@@ -216,7 +216,7 @@ def _ratio_stat(design, num: np.ndarray, den: np.ndarray) -> _Linear:
     def influence_fn():
         return ColumnwiseInfluence(
             num.shape[0], num.shape[1],
-            lambda j: w * (num[:, j] - est[j] * den[:, j]) / tden[j])
+            lambda j: w * (num[:, j] - est[j] * den[:, j]) / tden[j], fresh=True)
 
     return _Linear(est, point_fn, influence_fn)
 

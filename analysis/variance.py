@@ -51,9 +51,12 @@ class ColumnwiseInfluence:
 
     ndim = 2
 
-    def __init__(self, n: int, k: int, column: Callable[[int], np.ndarray]):
+    def __init__(self, n: int, k: int, column: Callable[[int], np.ndarray], fresh: bool = False):
         self.shape = (int(n), int(k))
         self._column = column
+        #: every ``column(j)`` call returns a new array the caller may overwrite (calibration
+        #: residuals are then formed in place, without another (n,) temporary)
+        self.fresh = bool(fresh)
 
     def column(self, j: int) -> np.ndarray:
         """Column j as an (n,) float64 array (computed on each call)."""
