@@ -386,19 +386,36 @@ def _limesurvey(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, dict[str, str]]:
 # SPSS / Stata
 
 
-def _read_stat(path: Path, kind: str) -> pd.DataFrame:
+def _read_stat(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The all-text frame of an SPSS/Stata file and the variable label of each column."""
     import pyreadstat
 
     reader = pyreadstat.read_dta if kind == "stata" else pyreadstat.read_sav
     try:
-        df, _meta = reader(str(path), apply_value_formats=False, user_missing=True)
+        df, meta = reader(str(path), apply_value_formats=False, user_missing=True)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as err:
         raise ExportError(path, f"cannot read as {kind}: {err}") from None
     data = {LINE_COLUMN: np.arange(2, len(df) + 2, dtype=np.int64)}
+    labels = {}
     for name in df.columns:
         data[_clean_name(str(name))] = pd.array(_as_text(df[name]), dtype="str")
+        label = (meta.column_names_to_labels or {}).get(name)
+        if label:
+            labels[_clean_name(str(name))] = str(label).strip()
     data[ROW_ERROR_COLUMN] = pd.array([""] * len(df), dtype="str")
-    return pd.DataFrame(data)
+    return pd.DataFrame(data), labels
+
+
+def _label_aliases(expected: list[str], present: set[str], labels: dict[str, str]) -> dict[str, str]:
+    """SPSS/Stata columns whose variable label is one of our column names, for names the file
+    could not hold (Stata allows 32 characters: ``training_format__commercial_elearning`` is 37).
+    Only for our names that are absent, and only from columns that are not ours already."""
+    wanted = set(expected) - present
+    renames = {}
+    for theirs, label in labels.items():
+        if label in wanted and theirs not in expected and label not in renames.values():
+            renames[theirs] = label
+    return renames
 
 
 def _as_text(col: pd.Series) -> list[str]:
@@ -429,11 +446,16 @@ def _detect_format(path: Path, header: list[str] | None) -> str:
     return "csv"
 
 
-def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
+def read_export(path, inst=None, format: str | None = None,
+                rename: dict[str, str] | None = None) -> pd.DataFrame:
     """Read a survey export into an all-text frame, with file line numbers and the file's sha256.
 
     ``inst`` (from `schemas.load_instrument`) supplies the expected columns: a missing one is an
     `ExportError`; unknown extra columns are kept and listed in ``raw.attrs["export"]``.
+    ``rename``: the file's column names mapped to ours, for exports that name columns their own
+    way (applied first). SPSS/Stata columns whose variable label is one of our names are renamed
+    to it when that name is absent (Stata names hold 32 characters, some of ours more). Every
+    rename is listed in ``raw.attrs["export"]["renamed_columns"]``.
 
     >>> import schemas
     >>> inst = schemas.load_instrument()
@@ -459,7 +481,7 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
     if format in ("spss", "stata") or (format is None and path.suffix.lower() in
                                       (".sav", ".zsav", ".por", ".dta")):
         kind = format or _detect_format(path, None)
-        raw = _read_stat(path, kind)
+        raw, var_labels = _read_stat(path, kind)
         info.update(format=kind, encoding=None, separator=None)
     else:
         text, encoding = _decode(data, path)
@@ -474,14 +496,30 @@ def read_export(path, inst=None, format: str | None = None) -> pd.DataFrame:
             header, empty_lines = records.header, records.empty_lines
             raw = _frame(records, path)
         kind = format or _detect_format(path, header)
+        var_labels = {}
         info.update(format=kind, encoding=encoding, separator=sep,
                     empty_records_skipped=empty_lines,
                     lines_with_inner_quotes=_odd_quotes(text, sep))
 
     renames = {}
+    if rename:
+        unknown = [c for c in rename if c not in raw.columns]
+        if unknown:
+            raise ExportError(path, f"rename: column(s) {unknown} are not in the file "
+                              f"(its columns: {', '.join(map(str, raw.columns[1:-1][:12]))}, ...)",
+                              line=1, column=unknown[0])
+        taken = [ours for theirs, ours in rename.items() if ours in raw.columns and ours != theirs]
+        if taken:
+            raise ExportError(path, f"rename: the file already has column(s) {taken}; renaming "
+                              "another column to the same name would hide one of them",
+                              line=1, column=taken[0])
+        renames.update(rename)
+        raw = raw.rename(columns=rename)
     if inst is not None:
-        renames.update(_multi_column_aliases(expected, set(raw.columns), inst))
-        raw = raw.rename(columns=renames)
+        aliases = _multi_column_aliases(expected, set(raw.columns), inst)
+        aliases.update(_label_aliases(expected, set(raw.columns) | set(aliases.values()), var_labels))
+        renames.update(aliases)
+        raw = raw.rename(columns=aliases)
         if kind == "limesurvey":
             raw, meta_renames = _limesurvey(raw, inst)
             renames.update(meta_renames)

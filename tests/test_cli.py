@@ -87,6 +87,21 @@ def test_missing_column_names_file_and_column(tmp_path):
     assert "cut.csv" in proc.stderr and "line 1" in proc.stderr and "'tm_mfa'" in proc.stderr
 
 
+def test_rename_reads_a_renamed_column_and_malformed_pairs_are_one_line_errors(tmp_path):
+    lines = EXAMPLE.read_bytes().split(b"\r\n")
+    lines[0] = lines[0].replace(b"tm_mfa", b"MFA")
+    path = tmp_path / "renamed.csv"
+    path.write_bytes(b"\r\n".join(lines))
+    proc = run("validate", path, "--rename", "MFA=tm_mfa", "--out", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    assert "41 rows read, 36 valid, 5 quarantined" in proc.stdout
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert json.dumps(report).count('"MFA"') >= 1       # the rename is part of the provenance
+    for bad in ("MFA", "=tm_mfa", "MFA="):
+        proc = run("validate", path, "--rename", bad, "--out", tmp_path / "o2")
+        assert proc.returncode == 2 and "THEIRS=OURS" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_unreadable_encoding_and_bad_instrument(tmp_path):
     path = tmp_path / "bin.csv"
     path.write_bytes(b"response_id\n\x81\x8d\n")

@@ -198,22 +198,28 @@ def test_spss_and_stata(tmp_path, inst, text, suffix):
 
     coded = valid_coded(inst, 6, seed=5)
     coded["comments"] = ["", "ok", "", "Grüße", "", ""]
-    if suffix == ".dta":
-        # Stata names have at most 32 characters, so a Stata file cannot hold every column of
-        # this instrument; read the columns it can hold without an instrument.
-        coded = coded[[c for c in coded.columns if len(c) <= 32]]
-        inst = None
     path = tmp_path / f"export{suffix}"
     frame = coded.copy()
     for c in frame.columns:
         if frame[c].dtype.kind in "iu":
             frame[c] = frame[c].astype(float)  # what SPSS stores: doubles
+    shortened = {}
     if suffix == ".sav":
         pyreadstat.write_sav(frame, str(path))
     else:
-        pyreadstat.write_dta(frame, str(path))
+        # Stata names have at most 32 characters: as a data manager would, the longer ones get
+        # short names and keep ours as their variable label
+        shortened = {c: f"v{i}_{c[:20]}" for i, c in enumerate(frame.columns) if len(c) > 32}
+        assert len(shortened) >= 5
+        frame = frame.rename(columns=shortened)
+        pyreadstat.write_dta(frame, str(path), column_labels={s: c for c, s in shortened.items()})
     raw = read_export(path, inst)
     assert raw.attrs["export"]["format"] == ("spss" if suffix == ".sav" else "stata")
+    assert raw.attrs["export"]["renamed_columns"] == {s: c for c, s in shortened.items()}
+    assert list(raw.columns[1:-1]) == list(coded.columns)
+    for c in coded.columns:
+        if coded[c].dtype.kind in "iu":
+            assert raw[c].tolist() == coded[c].astype(str).tolist(), c
     assert raw["line"].tolist() == list(range(2, 8))
     assert raw["n_physicians"].tolist() == coded["n_physicians"].astype(str).tolist()
     assert raw["large_devices"].tolist() == coded["large_devices"].astype(str).tolist()
@@ -315,3 +321,18 @@ def test_limesurvey_export_validates_and_incomplete_responses_are_quarantined(tm
     assert res.report["n_valid"] == len(text) - 1
     assert res.failures[["response_id", "column", "value", "rule"]].values.tolist() == [
         ["4", "submitted_at", "", "not_nullable"]]
+
+
+def test_rename_maps_a_files_own_column_names_and_is_recorded(tmp_path, inst, text):
+    theirs = text.rename(columns={"duration_s": "Dauer", "n_physicians": "aerzte"})
+    path = tmp_path / "export.csv"
+    path.write_bytes(to_csv_bytes(theirs))
+    with pytest.raises(ExportError, match="missing required column"):
+        read_export(path, inst)
+    raw = read_export(path, inst, rename={"Dauer": "duration_s", "aerzte": "n_physicians"})
+    _same(raw, text)
+    assert raw.attrs["export"]["renamed_columns"] == {"Dauer": "duration_s", "aerzte": "n_physicians"}
+    with pytest.raises(ExportError, match=r"rename: column\(s\) \['Duration'\] are not in the file"):
+        read_export(path, inst, rename={"Duration": "duration_s"})
+    with pytest.raises(ExportError, match=r"already has column\(s\) \['response_id'\]"):
+        read_export(path, inst, rename={"Dauer": "response_id"})

@@ -20,6 +20,10 @@ def register(subparsers) -> None:
                    help="instrument YAML (default: the packaged practice_security)")
     p.add_argument("--format", choices=("csv", "limesurvey", "spss", "stata"), default=None,
                    help="export format (default: detected)")
+    p.add_argument("--rename", metavar="THEIRS=OURS", action="append", default=[],
+                   help="read the file's column THEIRS as the instrument's column OURS "
+                        "(repeatable; SPSS/Stata variable labels that name our columns are "
+                        "used without it)")
     p.add_argument("--lang", choices=("de", "en"), default="de",
                    help="language of the category labels in valid.parquet (default: de)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
@@ -46,7 +50,13 @@ def run(args) -> int:
     inst = load_instrument_or_fail(args.instrument)
     if not Path(args.export).is_file():
         raise UserError(f"{args.export}: no such file")
-    raw = read_export(args.export, inst, format=args.format)
+    rename = {}
+    for pair in args.rename:
+        theirs, sep, ours = pair.partition("=")
+        if not sep or not theirs.strip() or not ours.strip():
+            raise UserError(f"--rename {pair!r}: expected THEIRS=OURS, e.g. --rename Dauer=duration_s")
+        rename[theirs.strip()] = ours.strip()
+    raw = read_export(args.export, inst, format=args.format, rename=rename or None)
     result = validate(raw, inst, lang=args.lang)
     out = Path(args.out)
     try:
