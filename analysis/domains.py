@@ -58,34 +58,43 @@ class DomainMixin:
         """
         return self._restrict(_mask_from(self, mask))
 
-    def by(self, columns: str | Sequence[str]) -> DomainEstimates:
+    def by(self, columns: str | Sequence[str], missing: str = "error") -> DomainEstimates:
         """Estimates for every domain defined by one or more columns, with their joint
         covariance.  Domains are ordered as R's svyby (first column varies fastest).
 
+        missing: what rows with a missing value in a domain column do. "error" (default) names
+        them; "exclude" leaves them out of every domain (as R's svyby, which drops NA groups),
+        keeping their PSUs for the variance, and says how many in the result's note.
+
         >>> d.by(["stype", "sch.wide"]).total("enroll")  # doctest: +SKIP
         """
-        return DomainEstimates(self, columns)
+        return DomainEstimates(self, columns, missing=missing)
 
 
 class DomainEstimates:
     """Estimators over the domains of ``design.by(columns)``."""
 
-    def __init__(self, design, columns):
+    def __init__(self, design, columns, missing: str = "error"):
+        if missing not in ("error", "exclude"):
+            raise ValueError(f"missing must be 'error' or 'exclude', got {missing!r}")
         self.design = design
         self.columns = [columns] if isinstance(columns, str) else list(columns)
         data = design.data
         codes_list, levels_list = [], []
+        no_domain = np.zeros(len(data), dtype=bool)   # rows with a missing domain value
         for c in self.columns:
             if c not in data.columns:
                 raise KeyError(f"by column {c!r} not found in the design's data")
             col = data[c]
-            missing = col.isna().to_numpy() & design.domain
-            if missing.any():
-                rows = data.index[missing]
+            na = col.isna().to_numpy() & design.domain
+            if na.any() and missing == "error":
+                rows = data.index[na]
                 raise ValueError(
-                    f"by column {c!r} has {int(missing.sum())} missing value(s) in rows "
-                    f"{', '.join(map(str, rows[:10]))}; subset them out explicitly first"
+                    f"by column {c!r} has {int(na.sum())} missing value(s) in rows "
+                    f"{', '.join(map(str, rows[:10]))}; pass missing='exclude' to leave them "
+                    f"out of every domain (their PSUs stay in the variance), or subset them out"
                 )
+            no_domain |= na
             if isinstance(col.dtype, pd.CategoricalDtype):
                 levels = list(col.cat.categories)
                 codes = col.cat.codes.to_numpy().astype(np.int64)
@@ -98,7 +107,10 @@ class DomainEstimates:
         key = np.zeros(len(data), dtype=np.int64)
         for codes, levels in reversed(list(zip(codes_list, levels_list))):
             key = key * len(levels) + np.maximum(codes, 0)
-        inset = design.weights != 0  # R drops domains without sampled (weighted) rows
+        key[no_domain] = -1                          # in no domain
+        self.n_excluded = int(no_domain.sum())
+        # R drops domains without sampled (weighted) rows
+        inset = (design.weights != 0) & ~no_domain
         present = np.unique(key[inset])
         self._key = key
         self._groups = present
@@ -185,8 +197,15 @@ class DomainEstimates:
             d = np.concatenate(d)
         return make_estimate(
             self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),
-            kind, level, deff=d,
+            kind, level, deff=d, note=self._note(),
         )
+
+    def _note(self, other: str | None = None) -> str | None:
+        parts = [other] if other else []
+        if self.n_excluded:
+            parts.append(f"{self.n_excluded} row(s) with a missing {' or '.join(self.columns)} "
+                         "are in no domain")
+        return "; ".join(parts) or None
 
     def _grouped(self, design, kind: str, A: np.ndarray, B: np.ndarray | None = None):
         """Means, totals or ratios (A / B) of every column in every domain at once, with the
@@ -274,7 +293,7 @@ class DomainEstimates:
             index, frame["estimate"].to_numpy(), V, self.design.degf,
             first.attrs["ci_df"], first.attrs["statistic"], first.attrs["level"],
             ci=(frame["ci_low"].to_numpy(), frame["ci_high"].to_numpy()),
-            se=frame["se"].to_numpy(), note=first.attrs.get("note"),
+            se=frame["se"].to_numpy(), note=self._note(first.attrs.get("note")),
         )
         out.attrs["domain_df"] = [r.attrs["df"] for r in results]
         return out

@@ -101,6 +101,9 @@ OUT$calibrated_domains <- list(
   },
   subset_enroll400_svychisq_stype_F = ht(svychisq(~sch.wide + stype, subset(dps, enroll > 400)))
 )
+## 5b. svyby with missing values in the by variable: R leaves those rows out of every domain
+a_na <- apiclus1; a_na$grp <- as.character(a_na$stype); a_na$grp[seq(1, nrow(a_na), by = 7)] <- NA
+OUT$svyby_na_grp_mean_api00 <- by_res(svyby(~api00, ~grp, svydesign(id = ~dnum, weights = ~pw, data = a_na, fpc = ~fpc), svymean))
 ## 6. a replicate design (JK1 on dclus1, as data/repweights_JK1_dclus1.csv): tables and domains
 rjk <- as.svrepdesign(dclus1, type = "JK1")
 rst <- function(x) { nm <- names(coef(x)); list(estimate = setNames(as.numeric(coef(x)), nm),
