@@ -134,6 +134,8 @@ def test_missing_values_are_dropped_and_infinite_values_refused(formula):
     df.loc[8, "y"] = np.nan
     mf = model_frame(formula, df, patsy.EvalEnvironment.capture())
     assert not mf.complete[[3, 8]].any() and mf.complete.sum() == 198 and mf.infinite is None
+    Yp, Xp = patsy.dmatrices(formula, df, return_type="matrix")        # patsy drops the NaN rows too
+    assert np.array_equal(mf.X, np.asarray(Xp)) and np.array_equal(mf.y, np.asarray(Yp)[:, 0])
     ref = svyglm(formula, SurveyDesign(df.drop(index=[3, 8]), weights="w", strata="s"))
     d = SurveyDesign(df, weights="w", strata="s")
     fit = svyglm(formula, d)

@@ -183,7 +183,7 @@ def _numeric_fast_path(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnv
     ``predict`` reuse) comes from patsy on the first rows, and the columns are the same products
     in the same order (1 * a * b ...), so the values equal patsy's bit for bit.
     """
-    if len(data) < 2:
+    if len(data) < 2 or not data.columns.is_unique:
         return None
     try:
         desc = patsy.ModelDesc.from_formula(formula)
