@@ -210,7 +210,7 @@ class GLMPoint:
             out[used] = u
             return out
 
-        return ColumnwiseInfluence(n, len(self.beta), column)
+        return ColumnwiseInfluence(n, len(self.beta), column, fresh=True)   # new arrays
 
     @property
     def what(self) -> str:
