@@ -28,11 +28,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
-import scipy.sparse
+
+if TYPE_CHECKING:  # annotations only: imported where used
+    import scipy.sparse
 
 from analysis.variance import ColumnwiseInfluence
 
@@ -72,6 +74,8 @@ def _as_2d(w: np.ndarray) -> tuple[np.ndarray, bool]:
 def _indicator(codes: np.ndarray, n_cells: int) -> scipy.sparse.csr_matrix:
     """Sparse (cells x n) indicator: ``_indicator(c, G) @ W`` are the cell totals of every column."""
     n = codes.shape[0]
+    import scipy.sparse  # here, not at import: designs and means do not need it
+
     return scipy.sparse.csr_matrix(
         (np.ones(n), (codes, np.arange(n))), shape=(n_cells, n), dtype=np.float64
     )
@@ -1052,6 +1056,8 @@ def calibrate_weights(
 
 def _orthonormal_basis(A: np.ndarray) -> np.ndarray:
     """Orthonormal basis of the column space of A (pivoted QR, rank as R's qr tol 1e-7)."""
+    import scipy.linalg  # here, not at import: designs and means do not need it
+
     Q, R, _ = scipy.linalg.qr(A, mode="economic", pivoting=True)
     d = np.abs(np.diag(R))
     rank = int(np.sum(d > 1e-7 * d[0])) if d.size and d[0] > 0 else 0

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 
 from analysis.domains import DomainMixin
 from analysis.estimators import EstimatorMixin
@@ -113,6 +112,8 @@ def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
     if a.size == 0:
         return 0
     norms = np.linalg.norm(a, axis=0)
+    import scipy.linalg  # here, not at import: designs and means do not need it
+
     _, r, piv = scipy.linalg.qr(a, mode="economic", pivoting=True)
     diag = np.abs(np.diag(r))
     orig = norms[piv[: diag.shape[0]]]

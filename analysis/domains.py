@@ -13,10 +13,13 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # annotations only: imported where used
+    import scipy.sparse as sp
 
 from analysis.results import SurveyEstimate, make_estimate
 from analysis.variance import ColumnwiseInfluence
@@ -133,6 +136,8 @@ class DomainEstimates:
 
     @staticmethod
     def _indicator(codes: np.ndarray, G: int) -> sp.csr_matrix:
+        import scipy.sparse as sp  # here, not at import: designs and means do not need it
+
         rows = np.flatnonzero(codes >= 0)
         return sp.csr_matrix((np.ones(rows.shape[0]), (codes[rows], rows)),
                              shape=(G, codes.shape[0]))

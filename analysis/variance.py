@@ -27,9 +27,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # annotations only: imported where used
+    import scipy.sparse as sp
 
 LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
 
@@ -134,6 +137,8 @@ class Stage:
 
 
 def _indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    import scipy.sparse as sp  # here, not at import: designs and means do not need it
+
     n = codes.shape[0]
     return sp.csr_matrix(
         (np.ones(n), (codes, np.arange(n))), shape=(n_groups, n), dtype=np.float64
@@ -216,6 +221,8 @@ def psu_totals(U: np.ndarray, st: Stage, groups: tuple[np.ndarray, int] | None =
     if k > 64 and isinstance(U, np.ndarray) and U.flags.c_contiguous:
         if groups is not None:
             rows = np.flatnonzero(codes >= 0)
+            import scipy.sparse as sp  # here, not at import: designs and means do not need it
+
             M = sp.csr_matrix((np.ones(rows.shape[0]), (bins[rows], rows)),
                               shape=(size, U.shape[0]))
         else:
