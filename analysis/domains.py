@@ -21,6 +21,7 @@ import pandas as pd
 if TYPE_CHECKING:  # annotations only: imported where used
     import scipy.sparse as sp
 
+from analysis.replicates import ReplicateWeightMatrix
 from analysis.results import SurveyEstimate, make_estimate
 from analysis.variance import ColumnwiseInfluence
 
@@ -223,16 +224,23 @@ class DomainEstimates:
         safe = np.maximum(codes, 0)
         n, k = A.shape
 
+        def domain_totals(W):
+            # ind @ W; replicate weights kept per PSU are multiplied from their factors (scipy
+            # would first turn them into the full n x R array)
+            if isinstance(W, ReplicateWeightMatrix):
+                return W.__rmatmul__(ind)
+            return np.asarray(ind @ W)
+
         def group_stats(W):
             """(m, G*k): the statistic of every domain for every column of W."""
             out = np.empty((W.shape[1], G, k))
-            den_w = np.asarray(ind @ W) if kind == "mean" else None
+            den_w = domain_totals(W) if kind == "mean" else None
             for j in range(k):
-                top = np.asarray(ind @ (W * A[:, [j]]))
+                top = domain_totals(W * A[:, [j]])
                 if kind == "mean":
                     top = top / den_w
                 elif kind == "ratio":
-                    top = top / np.asarray(ind @ (W * B[:, [j]]))
+                    top = top / domain_totals(W * B[:, [j]])
                 out[:, :, j] = top.T
             return out.reshape(W.shape[1], G * k)
 

@@ -30,6 +30,7 @@ Example
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -84,6 +85,25 @@ class ReplicateWeights:
         return ReplicateWeightMatrix(weights, self.psu, self.factors)
 
 
+def check_matrix_memory(n: int, n_rep: int, what: str) -> None:
+    """Refuse an (n, R) float matrix larger than half the machine's memory with a clear error
+    (not an out-of-memory kill): JK1/JKn make one replicate per PSU.
+
+    >>> check_matrix_memory(10, 5, "a test")
+    """
+    need = 8.0 * n * n_rep
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available on this platform: no check
+        return
+    if need > 0.5 * total:
+        raise ReplicateError(
+            f"{what}: replicate weights for {n} rows x {n_rep} replicates need {need / 1e9:.1f} "
+            f"GB, more than half of this machine's {total / 1e9:.1f} GB: use the bootstrap with "
+            "fewer replicates, or group PSUs into fewer variance units"
+        )
+
+
 class ReplicateWeightMatrix:
     """(n, R) replicate analysis weights ``w_i * f[psu_i, r]``, held as the (P, R) PSU factors.
 
@@ -124,6 +144,9 @@ class ReplicateWeightMatrix:
                 f"from {self.factors.shape[0]} PSU factors)")
 
     def __array__(self, dtype=None, copy=None):
+        check_matrix_memory(self.shape[0], self.shape[1],
+                            "this computation needs the full replicate weight matrix (the "
+                            "estimators, tables and svyglm do not; calibrating replicates does)")
         out = self.factors[self.psu]
         out *= self.weights[:, None]
         return out if dtype is None else out.astype(dtype, copy=False)

@@ -18,7 +18,6 @@ Example
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -129,28 +128,9 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
     return np.hstack(blocks), tuple(names)
 
 
-def _n_replicates(key: str, stage, replicates: int) -> int:
-    if key in ("jk1", "jkn"):
-        return int(stage.n_psu)
-    if key in ("brr", "fay"):
-        return int(rep.hadamard(stage.n_strata).shape[0])
-    return int(replicates)
-
-
 def _check_memory(n: int, n_rep: int, key: str) -> None:
-    """Refuse a replicate matrix larger than half the machine's memory (a clear error, not an
-    out-of-memory kill): JK1/JKn make one replicate per PSU."""
-    need = 8.0 * n * n_rep
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not available on this platform: no check
-        return
-    if need > 0.5 * total:
-        raise rep.ReplicateError(
-            f"{key} replicate weights for {n} rows x {n_rep} replicates need {need / 1e9:.1f} GB, "
-            f"more than half of this machine's {total / 1e9:.1f} GB: use the bootstrap with "
-            "fewer replicates, or group PSUs into fewer variance units"
-        )
+    """A calibrated design's replicates are one (n, R) matrix: refuse one too large to hold."""
+    rep.check_matrix_memory(n, n_rep, f"{key} replicates of a calibrated design")
 
 
 class WeightingMixin:
@@ -330,7 +310,6 @@ class WeightingMixin:
                     "replicate design (as R's as.svrepdesign)",
                     stacklevel=2,
                 )
-        _check_memory(len(self.weights), _n_replicates(key, stage, replicates), key)
         if key == "jk1":
             if self.has_strata:
                 raise rep.ReplicateError("JK1 is for unstratified designs: use 'jkn'")
@@ -364,6 +343,7 @@ class WeightingMixin:
         degf = int(np.linalg.matrix_rank(rw.factors[live])) - 1
         cals = tuple(self.calibrations)
         if cals:
+            _check_memory(len(self.weights), rw.n_replicates, key)
             # calibrated replicate weights differ row by row: one (n, R) matrix, multipliers
             # turned into analysis weights in place, then every weighting step redone on it
             base = cals[0].old_weights

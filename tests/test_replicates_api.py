@@ -233,10 +233,21 @@ def test_rao_wu_and_user_hadamard_through_the_design(wclus1, wpairs):
 
 
 def test_replicate_matrix_too_large_for_memory_is_a_clear_error(wclus1, monkeypatch):
-    from analysis import weighting
+    from analysis import replicates
 
     # pretend the machine has 32 kB: 183 rows x 15 JK1 replicates x 8 bytes = 22 kB > half
     fake = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 8}
-    monkeypatch.setattr(weighting.os, "sysconf", lambda name: fake[name])
-    with pytest.raises(ReplicateError, match=r"183 rows x 15 replicates need .* GB"):
-        wclus1.replicate("jk1")
+    monkeypatch.setattr(replicates.os, "sysconf", lambda name: fake[name])
+    # the multipliers are kept per PSU: the design, means and domain means need no (n, R) matrix
+    jk = wclus1.replicate("jk1")
+    jk.mean("api00")
+    jk.by("stype").mean("api00")
+    jk.quantile("api00", 0.5)
+    # a computation that needs the whole matrix says so instead of running out of memory
+    with pytest.raises(ReplicateError, match=r"needs the full replicate weight matrix.*183 rows x "
+                                             r"15 replicates need .* GB"):
+        np.asarray(jk.repweights)
+    # a calibrated design's replicates are one matrix from the start
+    cal = wclus1.poststratify("stype", pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0}))
+    with pytest.raises(ReplicateError, match=r"jk1 replicates of a calibrated design: .*183 rows"):
+        cal.replicate("jk1")
