@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -66,36 +67,58 @@ def _is_categorical(col: pd.Series) -> bool:
     )
 
 
-def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
-    """R's ``model.matrix`` for an additive formula: intercept + treatment-coded factors.
+def _formula_terms(formula: str) -> tuple[list[tuple[str, ...]], bool]:
+    """Terms of a calibration formula in R's order (by degree, then as written) and whether it
+    has an intercept. ``a*b`` expands to ``a + b + a:b``; ``- 1`` / ``+ 0`` drop the intercept."""
+    rhs = formula.split("~", 1)[-1]
+    if any(op in rhs for op in ("^", "(", "|", "%in%", "/")):
+        raise cal.CalibrationError(
+            f"calibration formula {formula!r}: only main effects and interactions (a:b, a*b) "
+            "of columns are supported"
+        )
+    intercept = True
+    terms: list[tuple[str, ...]] = []
+    for raw in rhs.replace("-", "+-").split("+"):
+        t = raw.strip()
+        if not t:
+            continue
+        if t.replace(" ", "") in ("-1", "0", "-0"):
+            intercept = False
+        elif t == "1":
+            intercept = True
+        elif "*" in t:
+            parts = [p.strip() for p in t.split("*")]
+            for size in range(1, len(parts) + 1):
+                terms += list(itertools.combinations(parts, size))
+        else:
+            terms.append(tuple(p.strip() for p in t.split(":")))
+    unique = list(dict.fromkeys(terms))
+    return sorted(unique, key=len), intercept   # sorted() is stable: as written within a degree
 
-    ``formula``: ``"~ stype + api99"`` (``- 1`` or ``+ 0`` drops the intercept) or a list of
-    columns. Categorical, string and boolean columns become indicators of every level but the
-    first (all levels for the first factor without an intercept); names follow R (``stypeH``,
-    ``sch.wideYes``, ``flagTRUE``). Interactions are not supported. Returns ``(X, names)``.
+
+def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
+    """R's ``model.matrix`` for a calibration formula: intercept, treatment-coded factors and
+    their interactions.
+
+    ``formula``: ``"~ stype + api99"``, ``"~ stype * sch.wide"`` (= main effects + ``stype:sch.wide``)
+    or a list of columns; ``- 1`` or ``+ 0`` drops the intercept. Categorical, string and boolean
+    columns become indicators of every level but the first (all levels for the first factor
+    without an intercept); names follow R (``stypeH``, ``sch.wideYes``, ``flagTRUE``,
+    ``stypeH:sch.wideYes``). An interaction needs the main effect of each of its columns in the
+    formula (hierarchical formulas, where R's coding is the product of the main effects' codings);
+    its columns are those products, the first factor's levels varying fastest, as R's. Columns
+    are ordered as R's (main effects, then interactions). Returns ``(X, names)``.
 
     >>> df = pd.DataFrame({"g": ["a", "b", "c"], "x": [1.0, 2.0, 4.0]})
     >>> model_matrix(df, "~ g + x")[1]
     ('(Intercept)', 'gb', 'gc', 'x')
+    >>> model_matrix(df, "~ g * x")[1]
+    ('(Intercept)', 'gb', 'gc', 'x', 'gb:x', 'gc:x')
     """
     if isinstance(formula, str):
-        rhs = formula.split("~", 1)[-1]
-        if any(op in rhs for op in (":", "*", "^", "(", "|")):
-            raise cal.CalibrationError(
-                f"calibration formula {formula!r}: only additive main effects are supported"
-            )
-        terms = [t.strip() for t in rhs.replace("-", "+-").split("+") if t.strip()]
+        terms, intercept = _formula_terms(formula)
     else:
-        terms = list(formula)
-    intercept = True
-    cols: list[str] = []
-    for t in terms:
-        if t in ("-1", "- 1", "0", "-0"):
-            intercept = False
-        elif t == "1":
-            intercept = True
-        else:
-            cols.append(t)
+        terms, intercept = [(c,) for c in formula], True
     n = len(data)
     blocks: list[np.ndarray] = []
     names: list[str] = []
@@ -103,7 +126,26 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
         blocks.append(np.ones((n, 1)))
         names.append("(Intercept)")
     full_rank_done = intercept
-    for c in cols:
+    coded: dict[str, tuple[np.ndarray, list[str]]] = {}   # main effect -> its columns and names
+    for term in terms:
+        if len(term) > 1:
+            absent = [c for c in term if c not in coded]
+            if absent:
+                raise cal.CalibrationError(
+                    f"calibration formula {formula!r}: the interaction {':'.join(term)} needs the "
+                    f"main effect(s) {absent} in the formula too (write {'*'.join(term)})"
+                )
+            X, nm = coded[term[0]]
+            for c in term[1:]:
+                Xc, nmc = coded[c]
+                # R: the first factor's columns vary fastest
+                X = np.column_stack([X[:, i] * Xc[:, j] for j in range(Xc.shape[1])
+                                     for i in range(X.shape[1])])
+                nm = [f"{a}:{b}" for b in nmc for a in nm]
+            blocks.append(X)
+            names += nm
+            continue
+        (c,) = term
         if c not in data.columns:
             raise cal.CalibrationError(f"calibration formula names {c!r}, not a column of the data")
         col = data[c]
@@ -119,12 +161,13 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
             start = 0 if not full_rank_done else 1
             D = np.zeros((n, len(levels)))
             D[np.arange(n), codes] = 1.0
-            blocks.append(D[:, start:])
-            names += [f"{c}{_r_level(lv)}" for lv in keep]
+            block, block_names = D[:, start:], [f"{c}{_r_level(lv)}" for lv in keep]
             full_rank_done = True
         else:
-            blocks.append(pd.to_numeric(col).to_numpy(dtype=np.float64)[:, None])
-            names.append(c)
+            block, block_names = pd.to_numeric(col).to_numpy(dtype=np.float64)[:, None], [c]
+        coded[c] = (block, block_names)
+        blocks.append(block)
+        names += block_names
     return np.hstack(blocks), tuple(names)
 
 
@@ -222,7 +265,9 @@ class WeightingMixin:
         * ``totals`` a dict column -> number (total of a numeric column) or Series of level
           totals (a categorical column); ``"(Intercept)"`` -> population size is allowed;
         * R's way: ``formula="~ stype + api99"`` and ``totals`` keyed by R's model-matrix
-          names (``{"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069}``).
+          names (``{"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069}``);
+          interactions as R writes them (``"~ stype * sch.wide"`` needs the cell totals
+          ``"stypeH:sch.wideYes"``, ...; see :func:`model_matrix`).
 
         ``bounds=(L, U)`` bound the ratios new/old weight (needed for ``"logit"``). R's epsilon
         is 1e-7; ours is tighter. Not converging raises unless ``force=True``.

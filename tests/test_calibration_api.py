@@ -216,7 +216,8 @@ def test_errors_name_the_problem(wclus1):
         wclus1.calibrate(
             {k: v for k, v in POP["pop.totals"].items() if k != "stypeM"}, "~stype+api99"
         )
-    with pytest.raises(CalibrationError, match="additive"):
+    # an interaction is supported, but its totals must be given too
+    with pytest.raises(CalibrationError, match=r"missing \['stypeH:api99', 'stypeM:api99'\]"):
         wclus1.calibrate(POP["pop.totals"], "~stype*api99")
     with pytest.raises(ValueError, match="control"):
         wclus1.rake({"stype": POP_TYPES}, control="fast")
@@ -300,3 +301,27 @@ def test_models_on_calibrated_designs_use_the_calibration(wclus1, key, step):
     for block, got in (("coef", fit.params), ("se", fit.bse)):
         expect = pd.Series({ours.get(k, k): v for k, v in ref[block].items()})
         np.testing.assert_allclose(got[expect.index], expect, rtol=1e-8)
+
+
+@pytest.mark.parametrize("key, formula, method", [
+    ("calibrate_interaction", "~ stype * sch.wide + api99", "linear"),
+    ("calibrate_numeric_interaction_raking", "~ stype + api99 + stype:api99", "raking"),
+])
+def test_calibration_formulas_with_interactions(wclus1, key, formula, method):
+    """R: calibrate(dclus1, ~stype*sch.wide + api99, ...) and a factor x numeric interaction;
+    model-matrix names and column order as R's (extra_weighting.R)."""
+    ref = EXTRA["taylor"][key]
+    d = wclus1.calibrate(ref["totals"], formula, method=method)
+    check_extra(d, ref, 1e-8)
+    assert d.calibrations[-1].achieved(d.weights)["target"].tolist() == pytest.approx(
+        list(ref["totals"].values()), rel=1e-12)
+
+
+def test_interaction_without_its_main_effects_is_refused(wclus1):
+    from analysis.calibration import CalibrationError
+
+    with pytest.raises(CalibrationError, match=r"stype:sch.wide needs the main effect\(s\) "
+                                               r"\['sch.wide'\].*write stype\*sch.wide"):
+        wclus1.calibrate({"(Intercept)": 6194.0}, "~ stype + stype:sch.wide")
+    with pytest.raises(CalibrationError, match="only main effects and interactions"):
+        wclus1.calibrate({"(Intercept)": 6194.0}, "~ log(api99)")

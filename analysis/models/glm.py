@@ -40,7 +40,15 @@ from analysis.variance import ColumnwiseInfluence
 
 from ._design import describe_design, is_replicate, restrict
 from .formula import ModelFrame, model_frame, take_rows
-from .irls import SUM_BLOCK, deviance_sum, fit_one, information, irls, matvec, mean_and_derivative, tall_matmul
+from .irls import (
+    SUM_BLOCK,
+    deviance_sum,
+    fit_one,
+    information,
+    irls,
+    matvec,
+    tall_matmul,
+)
 from .modelwarnings import SurveyModelWarning, relay_statsmodels_warnings
 from .results import SvyGLMResults
 

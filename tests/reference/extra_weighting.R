@@ -57,6 +57,15 @@ fit <- svyglm(api00 ~ ell + meals, design = calibrate(dclus1, ~stype + api99, po
 T$svyglm_on_calibrate_linear <- list(coef = coef(fit), se = SE(fit))
 fit2 <- svyglm(api00 ~ ell + meals, design = rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = tight))
 T$svyglm_on_rake_tight <- list(coef = coef(fit2), se = SE(fit2))
+## calibration to a model with an interaction (totals of stype x sch.wide cells and api99)
+pop.interaction <- colSums(model.matrix(~stype * sch.wide + api99, apipop))
+T$calibrate_interaction <- c(num_out(calibrate(dclus1, ~stype * sch.wide + api99, pop.interaction)),
+                             list(totals = as.list(pop.interaction)))
+T$calibrate_numeric_interaction_raking <- c(
+  num_out(calibrate(dclus1, ~stype + api99 + stype:api99,
+                    colSums(model.matrix(~stype + api99 + stype:api99, apipop[!is.na(apipop$api99), ])) * 6194 / sum(!is.na(apipop$api99)),
+                    calfun = "raking", epsilon = 1e-10)),
+  list(totals = as.list(colSums(model.matrix(~stype + api99 + stype:api99, apipop[!is.na(apipop$api99), ])) * 6194 / sum(!is.na(apipop$api99)))))
 OUT$taylor <- T
 OUT$population <- list(awards = setNames(pop.awards$Freq, as.character(pop.awards$awards)),
                        stype_x_schwide = list(stype = I(as.character(pop.cross$stype)),
