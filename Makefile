@@ -23,6 +23,7 @@ setup: $(STAMP)
 
 ## Every test: unit, R parity, property-based, CLI end-to-end, and nbval over the notebooks.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 

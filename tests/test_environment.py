@@ -39,7 +39,7 @@ def test_lock_file_covers_every_declared_dependency():
     declared = {_name(r) for r in project["dependencies"]}
     declared |= {_name(r) for r in project["optional-dependencies"]["dev"]}
     lock = (ROOT / "requirements.lock").read_text()
-    locked = {m.group(1).lower().replace("_", "-") for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", lock, re.M)}
+    locked = {m.group(1).lower().replace("_", "-") for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", lock, re.MULTILINE)}
     missing = declared - locked
     assert not missing, f"requirements.lock lacks {sorted(missing)}: run `make lock`"
     assert "--hash=sha256:" in lock, "the lock must carry hashes"

@@ -75,7 +75,7 @@ def test_fit_one_converges_with_a_coefficient_that_is_zero_by_symmetry():
     x = np.tile([-1.0, 1.0], 200)
     y = np.tile([0.0, 0.0, 1.0, 1.0], 100)         # y independent of x: slope exactly 0
     X = np.column_stack([np.ones(400), x])
-    beta, A, r, mu, ok = fit_one(X, y, None, np.ones(400), sm.families.Binomial())
+    beta, _A, _r, _mu, ok = fit_one(X, y, None, np.ones(400), sm.families.Binomial())
     assert ok and abs(beta[1]) < 1e-14
 
 
@@ -116,7 +116,7 @@ def test_other_formulas_go_through_patsy_and_agree(formula, mixed):
     env = patsy.EvalEnvironment.capture()
     assert _numeric_fast_path(formula, mixed, env) is None
     mf = model_frame(formula, mixed, env)
-    Yp, Xp = patsy.dmatrices(formula, mixed, eval_env=env, return_type="dataframe")
+    _, Xp = patsy.dmatrices(formula, mixed, eval_env=env, return_type="dataframe")
     assert mf.names == list(Xp.columns)
     assert np.array_equal(mf.X, Xp.to_numpy())
 
