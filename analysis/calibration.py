@@ -610,6 +610,7 @@ class GregCalibration(Calibration):
     maxit: int = 50
     kind: str = "calibrate"
     old_weights: np.ndarray | None = None  # the weights before this step
+    variance: np.ndarray | None = None     # R's heteroscedastic calibration (replayed on replicates)
 
     def residualize(self, U):
         column, n, _, assemble, fresh = _influence_columns(U)
@@ -644,6 +645,7 @@ class GregCalibration(Calibration):
             epsilon=self.epsilon,
             maxit=self.maxit,
             force=True,
+            variance=self.variance,
         )[0]
 
 
@@ -988,6 +990,7 @@ def calibrate_weights(
     maxit: int = 50,
     force: bool = False,
     names: Sequence[str] | None = None,
+    variance=None,
 ):
     """Calibrate weights so that ``X' w_new = targets`` (R's ``calibrate``).
 
@@ -998,6 +1001,9 @@ def calibrate_weights(
     stop when ``|misfit| / (1 + |target|) < epsilon`` for every total; R's default epsilon is
     1e-7, ours 1e-10). A matrix (n, R) is calibrated column by column. Failure to converge
     raises :class:`CalibrationError` unless ``force=True`` (then it warns).
+    ``variance``: R's heteroscedastic calibration, ``sigma2`` per row (an (n,) array) or as
+    ``X @ variance`` (a (p,) vector): the g-weights become ``1 + F(x'eta / sigma2)``. As in R the
+    variance residuals (the record) do not depend on it.
 
     Returns ``(new_weights, record)``; the record is a :class:`GregCalibration` for a vector.
 
@@ -1015,9 +1021,10 @@ def calibrate_weights(
         )
     lower, upper = (float(bounds[0]), float(bounds[1])) if np.isscalar(bounds[0]) else bounds
     unbounded = np.all(np.isneginf(lower)) and np.all(np.isposinf(upper))
+    sigma2 = _sigma2(variance, X)
     sample_total = (W0.T @ X).T  # (p, m); this product order is the fast one for BLAS
     if method == "linear" and unbounded:
-        T = _crossprod_w(X, W0)
+        T = _crossprod_w(X, W0 if sigma2 is None else W0 / sigma2[:, None])
         try:
             lam = np.linalg.solve(T, (targets[:, None] - sample_total).T[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError as exc:
@@ -1026,21 +1033,26 @@ def calibrate_weights(
                 f"or a level has no sample weight ({names or 'columns'})"
             ) from exc
         G = X @ lam.T
+        if sigma2 is not None:
+            G /= sigma2[:, None]
         G += 1.0
         iterations = 0
     else:
         G, iterations = _grake(
-            W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force
+            W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force, sigma2
         )
     if not is_vec:  # a replicate matrix: the g-weights become the new weights in place
         return np.multiply(G, W0, out=G), None
     new = W0 * G
     w0 = W0[:, 0]
     whalf = np.sqrt(w0)
-    Q = _orthonormal_basis(X * whalf[:, None])
+    # R: regcalibrate (linear, unbounded) projects on X sqrt(w0 / sigma2) and scales the residuals
+    # by g sqrt(w0 sigma2); grake's path (bounds or other distances) ignores sigma2 there
+    s = np.sqrt(sigma2) if sigma2 is not None and method == "linear" and unbounded else 1.0
+    Q = _orthonormal_basis(X * (whalf / s)[:, None])
     record = GregCalibration(
         Q=Q,
-        w=G[:, 0] * whalf,
+        w=G[:, 0] * whalf * s,
         X=X,
         targets=targets,
         names=tuple(names) if names is not None else tuple(f"x{j}" for j in range(X.shape[1])),
@@ -1050,8 +1062,28 @@ def calibrate_weights(
         epsilon=epsilon,
         maxit=maxit,
         old_weights=_frozen(weights),
+        variance=None if variance is None else np.asarray(variance, dtype=np.float64),
     )
     return new[:, 0], record
+
+
+def _sigma2(variance, X: np.ndarray) -> np.ndarray | None:
+    """R's grake: sigma2 = variance (one per row) or X @ variance (one per model column)."""
+    if variance is None:
+        return None
+    v = np.asarray(variance, dtype=np.float64)
+    if v.shape == (X.shape[0],):
+        sigma2 = v
+    elif v.shape == (X.shape[1],):
+        sigma2 = X @ v
+    else:
+        raise CalibrationError(f"variance must have one value per row ({X.shape[0]}) or per "
+                               f"calibration variable ({X.shape[1]}); got shape {v.shape}")
+    if not np.all(np.isfinite(sigma2) & (sigma2 > 0)):
+        row = int(np.flatnonzero(~(np.isfinite(sigma2) & (sigma2 > 0)))[0])
+        raise CalibrationError(f"variance: sigma2 must be positive and finite; row {row} has "
+                               f"{sigma2[row]}")
+    return sigma2
 
 
 def _orthonormal_basis(A: np.ndarray) -> np.ndarray:
@@ -1064,7 +1096,8 @@ def _orthonormal_basis(A: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(Q[:, :rank])
 
 
-def _grake(W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force):
+def _grake(W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force,
+           sigma2=None):
     """R's grake, vectorised over the weight columns; columns stop as they converge."""
     fm1, dF = _distance(method, lower, upper)
     m = W0.shape[1]
@@ -1082,7 +1115,7 @@ def _grake(W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, f
     # exp() may overflow on a too-long Newton step; R's grake then halves the step, as we do below,
     # so the floating-point warnings are expected and handled, not hidden failures
     with np.errstate(over="ignore", invalid="ignore"):
-        G, iterations, failed = _newton(W, X, targets, st, fm1, dF, epsilon, maxit)
+        G, iterations, failed = _newton(W, X, targets, st, fm1, dF, epsilon, maxit, sigma2)
     G *= rescale
     if failed:
         cols = sorted(failed)
@@ -1098,9 +1131,11 @@ def _grake(W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, f
     return G, iterations
 
 
-def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
-    """Newton iterations of grake for every column of W; converged columns are frozen."""
+def _newton(W, X, targets, st, fm1, dF, epsilon, maxit, sigma2=None):
+    """Newton iterations of grake for every column of W; converged columns are frozen.
+    ``sigma2`` (n,): R's heteroscedastic variant, x'eta / sigma2 inside the distance."""
     n, m = W.shape
+    s2 = np.ones((n, 1)) if sigma2 is None else sigma2[:, None]
     p = X.shape[1]
     eta = np.zeros((p, m))
     G = np.ones((n, m))
@@ -1109,12 +1144,12 @@ def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
     failed: dict[int, float] = {}
     while active.size:
         Wa = W[:, active]
-        xeta = X @ eta[:, active]
-        T = _crossprod_w(X, Wa * dF(xeta))
+        xeta = X @ eta[:, active] / s2
+        T = _crossprod_w(X, Wa * dF(xeta) / s2)
         misfit = targets[:, None] - st[:, active] - ((Wa * fm1(xeta)).T @ X).T
         deta = np.einsum("rij,jr->ir", np.linalg.pinv(T, rcond=256 * np.finfo(float).eps), misfit)
         eta_a = eta[:, active] + deta
-        xeta = X @ eta_a
+        xeta = X @ eta_a / s2
         g = 1.0 + fm1(xeta)
         d = dF(xeta)
         # step halving for columns whose g (or derivative) left the finite range
@@ -1126,7 +1161,7 @@ def _newton(W, X, targets, st, fm1, dF, epsilon, maxit):
             iterations[active[can]] += 1
             deta[:, can] /= 2.0
             eta_a[:, can] -= deta[:, can]
-            xeta[:, can] = X @ eta_a[:, can]
+            xeta[:, can] = X @ eta_a[:, can] / s2
             g[:, can] = 1.0 + fm1(xeta[:, can])
             d[:, can] = dF(xeta[:, can])
             bad = ~(np.isfinite(g).all(axis=0) & np.isfinite(d).all(axis=0))

@@ -96,6 +96,16 @@ def _formula_terms(formula: str) -> tuple[list[tuple[str, ...]], bool]:
     return sorted(unique, key=len), intercept   # sorted() is stable: as written within a degree
 
 
+def _numeric_variance(data: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in data.columns:
+        raise cal.CalibrationError(f"variance column {column!r} is not in the data")
+    v = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.all(np.isfinite(v)):
+        rows = data.index[~np.isfinite(v)][:10].tolist()
+        raise cal.CalibrationError(f"variance column {column!r} is missing or not numeric at row(s) {rows}")
+    return v
+
+
 def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
     """R's ``model.matrix`` for a calibration formula: intercept, treatment-coded factors and
     their interactions.
@@ -257,6 +267,7 @@ class WeightingMixin:
         epsilon: float = 1e-10,
         maxit: int = 50,
         force: bool = False,
+        variance=None,
     ):
         """Calibrate to population totals (R: calibrate), linear (GREG), raking or logit distance.
 
@@ -271,6 +282,10 @@ class WeightingMixin:
 
         ``bounds=(L, U)`` bound the ratios new/old weight (needed for ``"logit"``). R's epsilon
         is 1e-7; ours is tighter. Not converging raises unless ``force=True``.
+        ``variance``: heteroscedastic calibration as R's ``calibrate(variance=)``: a column name
+        or an array with one sigma2 per row, or one coefficient per calibration total
+        (sigma2 = model matrix @ variance); e.g. the ratio estimator is
+        ``calibrate({"api99": t}, variance="api99", formula="~ api99 - 1")``.
 
         >>> d.calibrate({"stype": pop_types, "api99": 3914069.0})  # doctest: +SKIP
         >>> d.calibrate(pop_totals, "~stype+api99", method="raking")  # doctest: +SKIP
@@ -288,7 +303,10 @@ class WeightingMixin:
                     f"missing {missing}, not in the model {extra}; model columns are {list(names)}"
                 )
             t = given.loc[list(names)].to_numpy()
-        kw = {"method": method, "bounds": bounds, "epsilon": epsilon, "maxit": maxit}
+        if isinstance(variance, str):
+            variance = _numeric_variance(self.data, variance)
+        kw = {"method": method, "bounds": bounds, "epsilon": epsilon, "maxit": maxit,
+              "variance": variance}
         w, record = cal.calibrate_weights(self.weights, X, t, force=force, names=names, **kw)
         # replicates that do not converge only warn, as R's calibrate for svyrep designs
         return self._apply(w, record, lambda W: cal.calibrate_weights(W, X, t, force=True, **kw)[0])

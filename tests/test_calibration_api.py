@@ -325,3 +325,33 @@ def test_interaction_without_its_main_effects_is_refused(wclus1):
         wclus1.calibrate({"(Intercept)": 6194.0}, "~ stype + stype:sch.wide")
     with pytest.raises(CalibrationError, match="only main effects and interactions"):
         wclus1.calibrate({"(Intercept)": 6194.0}, "~ log(api99)")
+
+
+def test_heteroscedastic_calibration_as_r(wclus1, apiclus1):
+    """calibrate(variance=) as R: the ratio estimator and a coefficient vector take R's
+    regcalibrate path (residuals on X sqrt(w/sigma2), scaled by g sqrt(w sigma2)); raking takes
+    grake's (sigma2 only inside the distance). extra_weighting.R."""
+    T = EXTRA["taylor"]
+    check_extra(wclus1.calibrate({"api99": 3914069.0}, "~ api99 - 1", variance="api99"),
+                T["calibrate_variance_ratio"], 1e-8)
+    check_extra(wclus1.calibrate(POP["pop.totals"], "~stype+api99", variance=[1, 1, 1, 0.001]),
+                T["calibrate_variance_coef"], 1e-8)
+    enroll = apiclus1["enroll"].fillna(500).to_numpy() / 500
+    check_extra(wclus1.calibrate(POP["pop.totals"], "~stype+api99", method="raking", variance=enroll),
+                T["calibrate_variance_raking"], 1e-8)
+    # replicates redo the step with the same sigma2
+    r = wclus1.calibrate({"api99": 3914069.0}, "~ api99 - 1", variance="api99")
+    rep = wclus1.replicate("jk1").calibrate({"api99": 3914069.0}, "~ api99 - 1", variance="api99")
+    np.testing.assert_allclose(rep.weights, r.weights, rtol=1e-12)
+    assert np.allclose(np.asarray(rep.repweights).T @ apiclus1["api99"].to_numpy(), 3914069.0)
+
+
+def test_variance_of_the_wrong_shape_or_sign_is_refused(wclus1):
+    from analysis.calibration import CalibrationError
+
+    with pytest.raises(CalibrationError, match=r"one value per row \(183\) or per calibration variable \(4\)"):
+        wclus1.calibrate(POP["pop.totals"], "~stype+api99", variance=[1.0, 2.0])
+    with pytest.raises(CalibrationError, match="sigma2 must be positive"):
+        wclus1.calibrate(POP["pop.totals"], "~stype+api99", variance=[1, 1, 1, -1.0])
+    with pytest.raises(CalibrationError, match="variance column 'nope'"):
+        wclus1.calibrate(POP["pop.totals"], "~stype+api99", variance="nope")

@@ -66,6 +66,13 @@ T$calibrate_numeric_interaction_raking <- c(
                     colSums(model.matrix(~stype + api99 + stype:api99, apipop[!is.na(apipop$api99), ])) * 6194 / sum(!is.na(apipop$api99)),
                     calfun = "raking", epsilon = 1e-10)),
   list(totals = as.list(colSums(model.matrix(~stype + api99 + stype:api99, apipop[!is.na(apipop$api99), ])) * 6194 / sum(!is.na(apipop$api99)))))
+## heteroscedastic calibration (variance=): the ratio estimator (linear, regcalibrate's path) and
+## a bounded-free raking with sigma2 per row (grake's path)
+T$calibrate_variance_ratio <- num_out(calibrate(dclus1, ~api99 - 1, c(api99 = 3914069), variance = apiclus1$api99))
+T$calibrate_variance_coef <- num_out(calibrate(dclus1, ~stype + api99, pop.totals, variance = c(1, 1, 1, 0.001)))
+enroll500 <- apiclus1$enroll; enroll500[is.na(enroll500)] <- 500
+T$calibrate_variance_raking <- num_out(calibrate(dclus1, ~stype + api99, pop.totals, calfun = "raking",
+                                                 variance = enroll500 / 500, epsilon = 1e-10))
 OUT$taylor <- T
 OUT$population <- list(awards = setNames(pop.awards$Freq, as.character(pop.awards$awards)),
                        stype_x_schwide = list(stype = I(as.character(pop.cross$stype)),
