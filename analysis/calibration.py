@@ -238,12 +238,10 @@ def _influence_columns(U):
     if isinstance(U, ColumnwiseInfluence):
         n, k = U.shape
 
-        def lazy(fn):
-            out = ColumnwiseInfluence(n, k, fn)
-            out.fresh = True  # every residual column is a new array
-            return out
+        def lazy(fn):  # every residual column is a new array
+            return ColumnwiseInfluence(n, k, fn, fresh=True)
 
-        return U.column, n, k, lazy, bool(getattr(U, "fresh", False))
+        return U.column, n, k, lazy, U.fresh
     U = np.asarray(U, dtype=np.float64)
     x = U if U.ndim == 2 else U[:, None]
     n, k = x.shape

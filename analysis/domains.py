@@ -228,7 +228,7 @@ class DomainEstimates:
             # ind @ W; replicate weights kept per PSU are multiplied from their factors (scipy
             # would first turn them into the full n x R array)
             if isinstance(W, ReplicateWeightMatrix):
-                return W.__rmatmul__(ind)
+                return W.premultiply(ind)
             return np.asarray(ind @ W)
 
         def group_stats(W):

@@ -190,9 +190,10 @@ class ReplicateWeightMatrix:
 
     __rmul__ = __mul__
 
-    def __rmatmul__(self, M):
+    def premultiply(self, M):
         """M @ W for an (m, n) matrix M (e.g. a sparse domain indicator): (M diag(w) E) F with
-        E the (n, P) PSU indicator."""
+        E the (n, P) PSU indicator. Call it directly for a scipy.sparse M: scipy's ``M @ W``
+        turns W into an array before it would try ``W.__rmatmul__``."""
         import scipy.sparse as sp
 
         n, P = self.shape[0], self.factors.shape[0]
@@ -200,6 +201,8 @@ class ReplicateWeightMatrix:
         MWE = M @ E
         MWE = MWE.toarray() if sp.issparse(MWE) else np.asarray(MWE)
         return MWE @ self.factors
+
+    __rmatmul__ = premultiply
 
 
 class _TransposedReplicateWeights:

@@ -181,11 +181,6 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
     return np.hstack(blocks), tuple(names)
 
 
-def _check_memory(n: int, n_rep: int, key: str) -> None:
-    """A calibrated design's replicates are one (n, R) matrix: refuse one too large to hold."""
-    rep.check_matrix_memory(n, n_rep, f"{key} replicates of a calibrated design")
-
-
 class WeightingMixin:
     """Weighting methods shared by SurveyDesign and ReplicateDesign (needs ``data``,
     ``weights``, ``calibrations`` and ``_with_weights``; replicate designs also ``repweights``)."""
@@ -406,7 +401,8 @@ class WeightingMixin:
         degf = int(np.linalg.matrix_rank(rw.factors[live])) - 1
         cals = tuple(self.calibrations)
         if cals:
-            _check_memory(len(self.weights), rw.n_replicates, key)
+            rep.check_matrix_memory(len(self.weights), rw.n_replicates,
+                                    f"{key} replicates of a calibrated design")
             # calibrated replicate weights differ row by row: one (n, R) matrix, multipliers
             # turned into analysis weights in place, then every weighting step redone on it
             base = cals[0].old_weights

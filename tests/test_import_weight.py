@@ -31,7 +31,10 @@ def test_a_model_name_loads_the_models_on_first_use():
     loaded = _modules_after("import analysis\nassert analysis.svyglm.__module__ == 'analysis.models.glm'")
     assert "statsmodels" in loaded
     import analysis
+    from analysis import models
 
+    assert set(analysis._MODEL_NAMES) == set(models.__all__)
+    assert set(models.__all__) <= set(analysis.__all__)
     assert set(analysis.__all__) <= set(dir(analysis))
     for name in analysis.__all__:
         assert getattr(analysis, name) is not None

@@ -47,23 +47,20 @@ def test_raked_weights_meet_every_margin(problem):
     assert spread.max() < 1e-12
 
 
+def _api_margins(apiclus1) -> list[Cells]:
+    """School type and sch.wide margins of apiclus1 with the api population totals."""
+    return [
+        Cells(("stype",), pd.factorize(apiclus1["stype"], sort=True)[0], POP_TYPES.to_numpy(),
+              ("E", "H", "M")),
+        Cells(("sch.wide",), pd.factorize(apiclus1["sch.wide"], sort=True)[0],
+              POP_SCHWIDE.to_numpy(), ("No", "Yes")),
+    ]
+
+
 def test_raking_is_calibration_with_the_raking_distance(apiclus1):
     # IPF converges to the exponential-distance calibration on the margins' indicators
     w = apiclus1["pw"].to_numpy()
-    margins = [
-        Cells(
-            ("stype",),
-            pd.factorize(apiclus1["stype"], sort=True)[0],
-            POP_TYPES.to_numpy(),
-            ("E", "H", "M"),
-        ),
-        Cells(
-            ("sch.wide",),
-            pd.factorize(apiclus1["sch.wide"], sort=True)[0],
-            POP_SCHWIDE.to_numpy(),
-            ("No", "Yes"),
-        ),
-    ]
+    margins = _api_margins(apiclus1)
     ipf, _ = rake_weights(w, margins, epsilon=1e-13, maxit=1000)
     X, t, _ = calibration_matrix(apiclus1, {"stype": POP_TYPES, "sch.wide": POP_SCHWIDE})
     newton, _ = calibrate_weights(w, X, t, method="raking", epsilon=1e-13)
@@ -121,20 +118,7 @@ def test_raking_residuals_are_r_backfitting(apiclus1):
     rng = np.random.default_rng(9)
     w = apiclus1["pw"].to_numpy() * rng.uniform(0.5, 2.0, len(apiclus1))
     w[rng.random(len(w)) < 0.2] = 0.0  # rows outside a subset
-    margins = [
-        Cells(
-            ("stype",),
-            pd.factorize(apiclus1["stype"], sort=True)[0],
-            POP_TYPES.to_numpy(),
-            ("E", "H", "M"),
-        ),
-        Cells(
-            ("sch.wide",),
-            pd.factorize(apiclus1["sch.wide"], sort=True)[0],
-            POP_SCHWIDE.to_numpy(),
-            ("No", "Yes"),
-        ),
-    ]
+    margins = _api_margins(apiclus1)
     for eps, maxit in ((1.0, 10), (1e-10, 100)):  # R's early stop (margin weights differ) and tight
         new, rec = rake_weights(w, margins, epsilon=eps, maxit=maxit)
         U = rng.normal(size=(len(w), 3)) * (new != 0)[:, None]
