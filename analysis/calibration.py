@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .errors import AnalysisError
+
 if TYPE_CHECKING:  # annotations only: imported where used
     import scipy.sparse
 
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 
-class CalibrationError(ValueError):
+class CalibrationError(AnalysisError):
     """Calibration could not be carried out (bad margins, no convergence, empty cells)."""
 
 

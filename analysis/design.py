@@ -37,10 +37,12 @@ from analysis.variance import (
 )
 from analysis.weighting import WeightingMixin
 
+from .errors import AnalysisError
+
 __all__ = ["DesignError", "ReplicateDesign", "SurveyDesign"]
 
 
-class DesignError(ValueError):
+class DesignError(AnalysisError):
     """A design specification that cannot be used (unknown column, missing value, bad fpc)."""
 
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import AnalysisError
+
 __all__ = [
     "ReplicateError",
     "ReplicateWeightMatrix",
@@ -49,7 +51,7 @@ __all__ = [
 ]
 
 
-class ReplicateError(ValueError):
+class ReplicateError(AnalysisError):
     """Replicate weights cannot be formed for this design (e.g. BRR without 2 PSUs per stratum)."""
 
 

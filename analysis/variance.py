@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import AnalysisError
+
 if TYPE_CHECKING:  # annotations only: imported where used
     import scipy.sparse as sp
 
@@ -80,7 +82,7 @@ def column_of(U, j: int) -> np.ndarray:
 CENSUS_TOLERANCE = 1e-7
 
 
-class LonelyPSUError(ValueError):
+class LonelyPSUError(AnalysisError):
     """A stratum has a single PSU and the design's lonely_psu rule is "fail"."""
 
 

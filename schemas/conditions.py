@@ -42,10 +42,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import DeclarationError
+
 __all__ = ["Condition", "ConditionError", "parse_condition"]
 
 
-class ConditionError(ValueError):
+class ConditionError(DeclarationError):
     """A condition text that the grammar does not accept (the message names the position)."""
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from .conditions import Condition, ConditionError, parse_condition
+from .errors import DeclarationError
 
 __all__ = [
     "DONT_KNOW",
@@ -86,7 +87,7 @@ _EXTRA_KEYS = ("note", "role", "kbv_ref", "model", "validation_rule")
 _RULE_KEYS = {"id", "severity", "when", "require", "builtin", "draft", "message_de", "message_en"}
 
 
-class InstrumentError(ValueError):
+class InstrumentError(DeclarationError):
     """The instrument file is broken; the message names the file, the item and the problem."""
 
 

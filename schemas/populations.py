@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .errors import DeclarationError
+
 POPULATIONS_DIR = Path(__file__).resolve().parent / "populations"
 
 
-class PopulationMarginsError(ValueError):
+class PopulationMarginsError(DeclarationError):
     """A population margins file is inconsistent (the message names file, table and values)."""
 
 

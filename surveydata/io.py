@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from surveydata import _instrument as ins
+from surveydata.errors import SurveyDataError
 
 __all__ = ["FORMATS", "ExportError", "read_export"]
 
@@ -63,7 +64,7 @@ _FAST = True  # try pyarrow's CSV reader first (tests switch it off to compare b
 ROW_ERROR_COLUMN = "_row_error"
 
 
-class ExportError(ValueError):
+class ExportError(SurveyDataError):
     """An export that cannot be read: names the file, line and column, and what was expected.
 
     >>> str(ExportError("x.csv", "missing required column", line=1, column="duration_s"))

@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from surveydata import disclosure
+from surveydata.errors import SurveyDataError
 from surveydata.i18n import check_lang, t
 from surveydata.reportdata import (
     ReportData,
@@ -77,7 +78,7 @@ _REMOTE = re.compile(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//"""
                      r"""|import\(\s*["'](?:https?:)?//""", re.IGNORECASE)
 
 
-class ReportError(RuntimeError):
+class ReportError(SurveyDataError):
     """The report could not be built; the message says which step, file and why."""
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from surveydata import disclosure
+from surveydata.errors import SurveyDataError
 from surveydata.i18n import check_lang
 from surveydata.strata import attach_design as strata_design
 
@@ -42,7 +43,7 @@ TRIM_QUANTILES = (0.01, 0.99)
 LONELY_PSU = "adjust"
 
 
-class ReportDataError(ValueError):
+class ReportDataError(SurveyDataError):
     """The data cannot be prepared for the report; the message names file and reason."""
 
 
