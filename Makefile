@@ -1,7 +1,11 @@
 # Two commands do everything on a fresh machine: `make report` and `make test`.
 # Every target creates .venv when missing and installs the locked dependencies into it.
-PY      ?= python3
-VENV    := .venv
+# The first interpreter found among python3.11-3.13 (or PY=... given): the supported versions.
+PY      ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+             && { echo $$p; break; }; done)
+VENV    ?= .venv
+ARGS    ?=
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
@@ -12,6 +16,8 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 .PHONY: setup test test-fast test-slow report notebooks lab bench bench-quick lock clean
 
 $(STAMP): $(LOCK) pyproject.toml
+	@test -n "$(PY)" && $(PY) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+		|| { echo "make: needs Python 3.11, 3.12 or 3.13 (found: $(or $(PY),none)); install one (e.g. apt-get install python3) or pass PY=/path/to/python3.X" >&2; exit 2; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
@@ -45,8 +51,10 @@ notebooks: $(STAMP)
 		$(BIN)/python -c "import sys; from surveydata.report import execute_in_place; execute_in_place(sys.argv[1])" $$nb || exit 1; \
 	done
 
+## JupyterLab on the notebooks; extra arguments with ARGS="...". Root (containers, JupyterHub
+## images) gets --allow-root, which Jupyter otherwise demands.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(ARGS)
 
 ## svy (the Rust-backed peer) lives in its own venv: it brings polars and a Rust core the project
 ## does not need. R survey is used when Rscript with the survey package is installed.
@@ -62,11 +70,12 @@ bench: $(STAMP) $(BENCH_STAMP)
 bench-quick: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --rows 200000
 
-## Refresh the lock file (exact versions and hashes) from pyproject.toml.
+## Refresh the lock file (exact versions and hashes) from pyproject.toml: one universal lock,
+## valid on every supported Python (3.11-3.13; markers pick per-version pins).
 lock:
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
 		--no-header --output-file $(LOCK) -q
 
 clean:
