@@ -300,7 +300,7 @@ class DomainEstimates:
         k = len(first)
         V = np.full((k * len(results), k * len(results)), np.nan)
         for g, r in enumerate(results):
-            V[g * k:(g + 1) * k, g * k:(g + 1) * k] = r.attrs["vcov"].to_numpy()
+            V[g * k:(g + 1) * k, g * k:(g + 1) * k] = r.vcov.to_numpy()
         frame = pd.concat([pd.DataFrame(r) for r in results], ignore_index=True)
         out = make_estimate(
             index, frame["estimate"].to_numpy(), V, self.design.degf,
@@ -324,8 +324,8 @@ class DomainEstimates:
         )
         # proportions are domain means of indicators: their joint covariance is available
         joint = self._proportion_vcov(variable, level, na_rm)
-        if joint.shape == out.attrs["vcov"].shape:
-            out.attrs["vcov"] = pd.DataFrame(joint, index=out.index, columns=out.index)
+        if joint.shape == out.vcov.shape:
+            out.vcov = joint
         return out
 
     def _proportion_vcov(self, variable, level, na_rm) -> np.ndarray:
@@ -386,7 +386,7 @@ def contrast(estimates: SurveyEstimate, coefficients, level: float = 0.95,
     else:
         names, L = ["contrast"], vector(coefficients)[None, :]
     est = L @ estimates["estimate"].to_numpy()
-    V = L @ estimates.attrs["vcov"].to_numpy() @ L.T
+    V = L @ np.asarray(estimates.vcov) @ L.T
     ci_df = np.inf if df is None else float(df)
     return make_estimate(pd.Index(names, name="contrast"), est, V, estimates.attrs.get("df"),
                          ci_df, "contrast", level)

@@ -2,7 +2,7 @@
 
 A ``SurveyEstimate`` is a pandas DataFrame with columns ``estimate``, ``se``, ``ci_low``,
 ``ci_high`` (+ ``deff``), indexed by variable (and level, and domain).  The full covariance is in
-``.vcov`` (also ``attrs["vcov"]``), the design degrees of freedom in ``attrs["df"]`` and the
+``.vcov`` (sliced with the rows), the design degrees of freedom in ``attrs["df"]`` and the
 degrees of freedom used for the confidence interval in ``attrs["ci_df"]`` (inf = normal).
 
 Example
@@ -15,22 +15,71 @@ Example
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 from scipy import special
 
 
 class SurveyEstimate(pd.DataFrame):
-    """DataFrame of estimates with the covariance and degrees of freedom attached."""
+    """DataFrame of estimates with the covariance and degrees of freedom attached.
+
+    The covariance travels with the rows: selecting rows (``.loc``, ``.iloc``, boolean masks,
+    ``head``) keeps the matching block of ``.vcov``; ``pd.concat`` of estimates stacks their
+    blocks, with NaN between estimates computed separately (their covariance is unknown: use one
+    call, e.g. ``d.mean(["a", "b"])``, when a contrast needs it). Anything that changes the rows
+    in another way (reset_index, merge, arithmetic on the index) drops it (``.vcov`` is None).
+    Scalars (``df``, ``ci_df``, ``level``, ``statistic``, ``note``) are in ``attrs``.
+
+    >>> import numpy as np, pandas as pd
+    >>> idx = pd.Index(["a", "b"], name="variable")
+    >>> r = make_estimate(idx, np.array([1.0, 2.0]), np.array([[1.0, 0.5], [0.5, 4.0]]), 10, 10, "mean")
+    >>> r.iloc[1:].vcov.to_numpy().tolist()
+    [[4.0]]
+    >>> both = pd.concat([r.iloc[:1], r.iloc[1:]])
+    >>> both.vcov.to_numpy().tolist()
+    [[1.0, nan], [nan, 4.0]]
+    """
+
+    _metadata: ClassVar[list[str]] = ["_vcov"]  # pandas copies these through __finalize__
 
     @property
     def _constructor(self):
         return SurveyEstimate
 
     @property
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of the estimates (rows/columns in the frame's order)."""
-        return self.attrs["vcov"]
+    def vcov(self) -> pd.DataFrame | None:
+        """Covariance matrix of the estimates (rows/columns in the frame's order), or None."""
+        v = getattr(self, "_vcov", None)
+        if v is None or not v.index.equals(self.index):
+            # rows were reordered or dropped by an operation that did not pass through
+            # __finalize__ with this frame: take the block again if every row is known
+            return _block(v, self.index)
+        return v
+
+    @vcov.setter
+    def vcov(self, value) -> None:
+        if value is not None:
+            value = pd.DataFrame(np.asarray(value, dtype=np.float64), index=self.index,
+                                 columns=self.index)
+        object.__setattr__(self, "_vcov", value)
+
+    def __finalize__(self, other, method=None, **kwargs):
+        out = super().__finalize__(other, method=method, **kwargs)
+        if isinstance(other, SurveyEstimate):
+            object.__setattr__(out, "_vcov", _block(getattr(other, "_vcov", None), out.index))
+        elif method == "concat" and hasattr(other, "input_objs"):
+            object.__setattr__(out, "_vcov", _stacked(list(other.input_objs), out.index))
+            out.attrs = _common_attrs(list(other.input_objs))
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimates as a plain DataFrame (tidy: one row per estimate), with ``df``."""
+        out = pd.DataFrame(self).copy()
+        out.attrs = {}
+        out["df"] = self.attrs.get("ci_df", np.nan)
+        return out
 
     def __repr__(self) -> str:
         body = pd.DataFrame(self).__repr__()
@@ -43,6 +92,51 @@ class SurveyEstimate(pd.DataFrame):
             f"{body}\n[{a['statistic']}; {round(100 * a.get('level', 0.95))}% CI: {ci}; "
             f"design df = {a.get('df')}{extra}]"
         )
+
+
+def _block(vcov: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
+    """The rows/columns of ``vcov`` for ``index``; None when a label is unknown or repeated."""
+    if vcov is None or not index.is_unique or not vcov.index.is_unique:
+        return None
+    if vcov.index.equals(index):
+        return vcov
+    pos = vcov.index.get_indexer(index)
+    if (pos < 0).any():
+        return None
+    v = vcov.to_numpy()[np.ix_(pos, pos)]
+    return pd.DataFrame(v, index=index, columns=index)
+
+
+def _stacked(objs: list, index: pd.Index) -> pd.DataFrame | None:
+    """Block-diagonal covariance of row-wise concatenated estimates (NaN across blocks)."""
+    blocks = [getattr(o, "vcov", None) if isinstance(o, SurveyEstimate) else None for o in objs]
+    if any(b is None for b in blocks) or sum(len(b) for b in blocks) != len(index):
+        return None
+    if not index.is_unique:
+        return None
+    V = np.full((len(index), len(index)), np.nan)
+    start = 0
+    for b in blocks:
+        k = len(b)
+        V[start:start + k, start:start + k] = b.to_numpy()
+        start += k
+    return pd.DataFrame(V, index=index, columns=index)
+
+
+def _common_attrs(objs: list) -> dict:
+    """The scalar attrs every input shares (differing ones are dropped)."""
+    attrs = [getattr(o, "attrs", {}) for o in objs]
+    if not attrs:
+        return {}
+    common = {}
+    for key, value in attrs[0].items():
+        try:
+            same = all(key in a and bool(a[key] == value) for a in attrs[1:])
+        except (TypeError, ValueError):
+            same = False
+        if same:
+            common[key] = value
+    return common
 
 
 def critical_value(level: float, df: float) -> float:
@@ -91,7 +185,7 @@ def make_estimate(
     if deff is not None:
         cols["deff"] = np.asarray(deff, dtype=np.float64)
     out = SurveyEstimate(cols, index=index)
-    out.attrs["vcov"] = pd.DataFrame(vcov, index=index, columns=index)
+    out.vcov = vcov
     out.attrs["df"] = design_df
     out.attrs["ci_df"] = ci_df
     out.attrs["level"] = level

@@ -100,7 +100,7 @@ def test_predictive_margins_binomial_taylor(dstrat, extra):
     assert_close(pm["estimate"], list(ref["estimate"].values()), TIGHT)
     assert_close(pm["se"], list(ref["se"].values()), TIGHT)
     V = np.array(ref["vcov"]["rows"])
-    assert_close(pm.attrs["vcov"].to_numpy(), V, 1e-7)
+    assert_close(pm.vcov.to_numpy(), V, 1e-7)
     assert pm.attrs["df"] == ref["df"] == 197
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..results import SurveyEstimate
 from .formula import new_design_matrix
 from .irls import mean_and_derivative
 from .results import SvyGLMResults
@@ -47,7 +48,7 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
     factor, a 0/1 indicator, or a numeric variable with ``levels`` giving the values to set).
     type: "response" (mean / probability) or "link".
     Returns estimate, se, ci_low, ci_high per level (t intervals with the design df of the rows
-    used); ``attrs["vcov"]`` holds the covariance of the margins, ``attrs["df"]`` the df.
+    used); ``.vcov`` holds the covariance of the margins, ``attrs["df"]`` the df.
 
     >>> pm = predictive_margins(fit, "stype")  # doctest: +SKIP
     >>> pm.loc["E", "estimate"]               # doctest: +SKIP
@@ -103,9 +104,9 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
     se = np.sqrt(np.diag(V))
     df = fit.design_degf
     q = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan
-    out = pd.DataFrame({"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se},
-                       index=pd.Index(levs, name=factor))
-    out.attrs["vcov"] = pd.DataFrame(V, index=out.index, columns=out.index)
+    out = SurveyEstimate({"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se},
+                         index=pd.Index(levs, name=factor))
+    out.vcov = V
     out.attrs["df"] = df
     out.attrs["ci"] = f"t with {df} df (design df of the rows used)"
     return out
