@@ -1,0 +1,77 @@
+"""The study a fieldwork command works on: `schemas.load_study` when it exists, else the instrument.
+
+Fieldwork needs only a few things of a study: its name, its instrument, its languages, a title
+and the fieldwork targets. `load(path)` returns those whether `path` is a study YAML, an
+instrument YAML or None (the packaged practice study).
+
+Example:
+    >>> s = load(None)
+    >>> s.name, s.instrument.name, s.languages[0] in ("de", "en")
+    ('practice_security', 'practice_security', True)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import schemas
+
+__all__ = ["FieldStudy", "load"]
+
+
+@dataclass(frozen=True)
+class FieldStudy:
+    """What fieldwork reads of a study declaration."""
+
+    name: str
+    instrument: schemas.Instrument
+    languages: tuple[str, ...] = ("de", "en")
+    titles: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)  # {"by": var, "response_rate": float, ...}
+    strata: tuple[str, ...] = ()
+
+    def title(self, lang: str) -> str:
+        """The study title in `lang` (the instrument's title when the study has none)."""
+        return self.titles.get(lang) or self.instrument.title.get(lang)
+
+
+def _from_study(study) -> FieldStudy:
+    fw = getattr(study, "fieldwork", None)
+    targets: dict[str, Any] = {}
+    if fw is not None:
+        raw = getattr(fw, "targets", None) or (fw if isinstance(fw, dict) else {})
+        targets = dict(raw.get("targets", raw)) if isinstance(raw, dict) else {}
+    langs = tuple(getattr(study, "languages", ("de", "en")))
+    design = getattr(study, "design", None)
+    return FieldStudy(name=study.name, instrument=study.instrument, languages=langs,
+                      titles={lang: study.title(lang) for lang in langs}, targets=targets,
+                      strata=tuple(getattr(design, "strata", ()) or ()))
+
+
+def load(path: str | Path | None) -> FieldStudy:
+    """Load a study (or an instrument as an instrument-only study); None = the packaged one."""
+    if hasattr(schemas, "load_study"):
+        return _from_study(schemas.load_study(path))
+    import yaml
+
+    if path is None:
+        inst = schemas.load_instrument()
+        return FieldStudy(name=inst.name, instrument=inst,
+                          targets={"by": "practice_type", "response_rate": 0.2},
+                          strata=("practice_type", "federal_state"))
+    text = Path(path).read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    if isinstance(data, dict) and "study" in data:
+        st = data["study"]
+        ref = st.get("instrument", "practice_security")
+        cand = Path(path).parent / str(ref)
+        inst = schemas.load_instrument(cand if cand.suffix in (".yaml", ".yml") else None)
+        titles = dict(st.get("title") or {})
+        fw = data.get("fieldwork") or {}
+        strata = tuple((data.get("design") or {}).get("strata") or ())
+        return FieldStudy(name=st.get("name", inst.name), instrument=inst,
+                          languages=tuple(st.get("languages") or ("de", "en")), titles=titles,
+                          targets=dict(fw.get("targets") or {}), strata=strata)
+    inst = schemas.load_instrument(path)
+    return FieldStudy(name=inst.name, instrument=inst)
