@@ -157,6 +157,51 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
         design was built from) never changes the design."""
         return self._data.copy(deep=False)
 
+    def assign(self, **columns) -> _Design:
+        """The same design with new or changed variables (R's ``update(design, ...)``, srvyr's
+        ``mutate``): strata, clusters, fpc, weights, replicate weights and every calibration
+        record are kept, so variances of the new variables stay calibration-aware.
+
+        Each value is what ``pandas.DataFrame.assign`` takes: a column (array or Series with
+        the design's index, one value per row of the design, also rows outside a subset), a
+        scalar, or a function of the data frame. A design variable (weights, strata, PSU, fpc)
+        cannot be changed this way: build a new design for that.
+
+        >>> import pandas as pd
+        >>> d = SurveyDesign(pd.DataFrame({"a": [1.0, 2.0, 4.0], "w": [1.0, 1.0, 2.0]}), weights="w")
+        >>> d.assign(a2=lambda df: df["a"] * 2).mean("a2")["estimate"].tolist()
+        [5.5]
+        """
+        protected = self._design_columns()
+        clash = sorted(set(columns) & protected)
+        if clash:
+            raise DesignError(
+                f"assign() cannot change design variable(s) {clash}: they define the sample "
+                f"(weights, strata, clusters, fpc); build a new SurveyDesign instead")
+        try:
+            data = self._data.assign(**columns)
+        except (ValueError, TypeError, KeyError) as err:
+            raise DesignError(f"assign(): {err}; each new column needs one value per row of "
+                              f"the design ({len(self._data)} rows, also those outside a subset), "
+                              f"a scalar, or a function of the data frame") from None
+        if len(data) != len(self._data) or not data.index.equals(self._data.index):
+            raise DesignError(f"assign() must keep the design's {len(self._data)} rows and their index")
+        return self._replace(_data=data)
+
+    #: R's name for the same operation
+    update = assign
+
+    def _design_columns(self) -> set:
+        """Columns of the data that define the design (never changed by assign)."""
+        spec = getattr(self, "_spec", None) or {}
+        names = set()
+        for value in spec.values():
+            if isinstance(value, str):
+                names.add(value)
+            elif isinstance(value, (list, tuple)):
+                names.update(v for v in value if isinstance(v, str))
+        return names & set(self._data.columns)
+
     @property
     def weights(self) -> np.ndarray:
         """(n,) current analysis weights; 0 for rows outside a subset (domain)."""
@@ -581,7 +626,8 @@ class ReplicateDesign(_Design):
     rho : Fay's rho (type "Fay")
     mse : centre at the full-sample estimate
     combined_weights : repweights already include the full-sample weight (R default True)
-    degf : design degrees of freedom; default as R: rank of the replicate weights - 1
+    degf : design degrees of freedom; default as R: rank of the replicate weights - 1. As
+        survey 4.5, a value above the number of replicates or <= 1 is taken with a warning.
 
     Example
     -------
@@ -601,6 +647,8 @@ class ReplicateDesign(_Design):
         mse: bool = False,
         combined_weights: bool = True,
         degf: int | None = None,
+        *,
+        _degf_from_rank: bool = False,
     ):
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"data must be a pandas DataFrame, got {data.__class__.__name__}")
@@ -666,6 +714,17 @@ class ReplicateDesign(_Design):
             scale = 1.0
         if degf is None:
             degf = _r_qr_rank(np.asarray(rw)) - 1
+        elif not _degf_from_rank:
+            # survey 4.5's svrepdesign checks a user's degf (4.1-1 took it silently); the rank
+            # computed by SurveyDesign.replicate() is R's own default and is not checked
+            if isinstance(degf, bool) or not isinstance(degf, (int, float, np.integer,
+                                                              np.floating)):
+                raise DesignError(f"degf must be None or a number, got {degf!r}")
+            if degf > n_rep:
+                warnings.warn(f"degf ({degf}) is larger than number of replicates ({n_rep})",
+                              stacklevel=2)
+            if degf <= 1:
+                warnings.warn("degf is <=1", stacklevel=2)
         w = w.copy()
         if not isinstance(rw, ReplicateWeightMatrix):
             rw = np.ascontiguousarray(rw)
