@@ -2,7 +2,10 @@
 
 Writes ``DIR/valid.parquet`` (typed valid rows), ``DIR/quarantine.csv`` (response_id, line,
 reasons), ``DIR/flags.csv``, ``DIR/failures.csv`` (every failure as data) and
-``DIR/report.json``; CSV files are neutralised against spreadsheet formula injection.
+``DIR/report.json`` (with the sha256 of every other output) and ``DIR/manifest.json``; CSV files
+are neutralised against spreadsheet formula injection. The outputs are one transaction
+(`surveydata.outputs`): all new or, after a failure or a crash, all previous; files in DIR that
+the run does not write are kept; symbolic links inside DIR are refused.
 Exit code 0 also when rows were quarantined.
 """
 from __future__ import annotations
@@ -45,6 +48,7 @@ def run(args) -> int:
     from surveydata import _safe_csv
     from surveydata.cli import UserError
     from surveydata.io import read_export
+    from surveydata.outputs import OutputFolder
     from surveydata.validate import QUARANTINE_COLUMNS, validate
 
     inst = load_instrument_or_fail(args.instrument)
@@ -56,19 +60,17 @@ def run(args) -> int:
         if not sep or not theirs.strip() or not ours.strip():
             raise UserError(f"--rename {pair!r}: expected THEIRS=OURS, e.g. --rename Dauer=duration_s")
         rename[theirs.strip()] = ours.strip()
-    raw = read_export(args.export, inst, format=args.format, rename=rename or None)
-    result = validate(raw, inst, lang=args.lang)
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"{out}: cannot create output directory ({err.strerror})") from None
-    result.valid.to_parquet(out / "valid.parquet", index=False)
-    _safe_csv.write_csv(result.quarantine[QUARANTINE_COLUMNS], out / "quarantine.csv")
-    _safe_csv.write_csv(result.flags, out / "flags.csv")
-    _safe_csv.write_csv(result.failures, out / "failures.csv")
-    (out / "report.json").write_text(json.dumps(result.report, indent=2, ensure_ascii=False)
-                                     + "\n", encoding="utf-8")
+    # The outputs are one transaction (surveydata.outputs): written beside --out, swapped into
+    # place when complete; a failure anywhere leaves the previous outputs as they were.
+    with OutputFolder(args.out, command="validate") as tx:
+        raw = read_export(args.export, inst, format=args.format, rename=rename or None)
+        result = validate(raw, inst, lang=args.lang)
+        result.valid.to_parquet(tx.path("valid.parquet"), index=False)
+        _safe_csv.write_csv(result.quarantine[QUARANTINE_COLUMNS], tx.path("quarantine.csv"))
+        _safe_csv.write_csv(result.flags, tx.path("flags.csv"))
+        _safe_csv.write_csv(result.failures, tx.path("failures.csv"))
+        report = {**result.report, "outputs_sha256": tx.sha256()}
+        tx.write_text("report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(result.summary())
-    print(f"written to {out}/: valid.parquet, quarantine.csv, flags.csv, failures.csv, report.json")
+    print(tx.result.summary())
     return 0
