@@ -11,13 +11,21 @@ are reported in ``complete`` so the caller can give them zero influence while th
 from __future__ import annotations
 
 import ast
+import difflib
 import io
+import re
 import tokenize
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import patsy
+
+from ..errors import AnalysisError
+
+
+class FormulaError(AnalysisError):
+    """A model formula cannot be evaluated on the design's data; the message says why and how."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +49,50 @@ class ModelFrame:
         return "Intercept" in self.names
 
 
+_NAME = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
+_QUOTED = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+
+
+def quote_names(formula: str, columns) -> str:
+    """``formula`` with every data column whose name is not a Python identifier (R-style dotted
+    names such as ``sch.wide``) written as ``Q("sch.wide")``, so researchers can write formulas
+    as in R. Text inside quotes, and dotted names that are not columns (``np.log``), stay.
+
+    >>> quote_names("sch.wide ~ ell + np.log(api.00)", ["sch.wide", "ell", "api.00"])
+    'Q("sch.wide") ~ ell + np.log(Q("api.00"))'
+    """
+    special = {c for c in columns if isinstance(c, str) and not c.isidentifier()}
+    if not special:
+        return formula
+
+    def names(part: str) -> str:
+        return _NAME.sub(lambda m: f'Q("{m.group(0)}")' if m.group(0) in special else m.group(0),
+                         part)
+
+    pieces = _QUOTED.split(formula)            # odd positions are quoted strings: untouched
+    return "".join(p if i % 2 else names(p) for i, p in enumerate(pieces))
+
+
+def unknown_name_hint(err: Exception, columns) -> str:
+    """" (did you mean ...?)" for patsy's "name 'x' is not defined", else ""."""
+    m = re.search(r"name '([^']+)' is not defined", str(err))
+    if not m:
+        return ""
+    name = m.group(1)
+    cols = [c for c in columns if isinstance(c, str)]
+    close = [c for c in cols if c.startswith(name + ".")] or difflib.get_close_matches(name, cols, n=3)
+    if not close:
+        return f"; {name!r} is not a column of the data"
+    shown = " or ".join(repr(c) for c in close[:3])
+    return f"; {name!r} is not a column of the data: did you mean {shown}?"
+
+
 def _split(formula: str) -> tuple[str, str]:
     if formula.count("~") != 1:
-        raise ValueError(f"formula {formula!r}: expected exactly one '~' (response ~ predictors)")
+        raise FormulaError(f"formula {formula!r}: expected exactly one '~' (response ~ predictors)")
     lhs, rhs = (s.strip() for s in formula.split("~"))
     if not lhs:
-        raise ValueError(f"formula {formula!r}: the response (left of '~') is missing")
+        raise FormulaError(f"formula {formula!r}: the response (left of '~') is missing")
     return lhs, rhs
 
 
@@ -80,9 +126,10 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
     >>> mf.names, mf.complete.tolist()
     (['Intercept', 'x'], [True, True, False])
     """
+    formula = quote_names(formula, data.columns)
     lhs, _ = _split(formula)
     if "offset(" in formula.replace(" ", ""):
-        raise ValueError(f"formula {formula!r}: give an offset with the offset= argument (a column "
+        raise FormulaError(f"formula {formula!r}: give an offset with the offset= argument (a column "
                          "name or an array), not as offset() in the formula")
     data = data.reset_index(drop=True)       # positions, whatever the caller's index was
     # plain numeric columns: a missing value is a NaN that reaches X or y, found below
@@ -102,7 +149,9 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
         else:
             Y, X, design_info, y_names = built
     except patsy.PatsyError as err:
-        raise ValueError(f"formula {formula!r} could not be evaluated on the design's data: {err}") from err
+        hint = unknown_name_hint(err, data.columns)
+        raise FormulaError(f"formula {formula!r} could not be evaluated on the design's data: "
+                         f"{str(err).splitlines()[0]}{hint}") from err
     rows = np.flatnonzero(present)           # data position of every row of X and Y
     keep, infinite = _finite_rows(Y, X)
     if keep is not None:
@@ -129,7 +178,7 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
             outside = (y < 0) | (y > 1)
             if outside.any():
                 bad = np.flatnonzero(outside)[0]
-                raise ValueError(f"formula {formula!r}: a binomial response must lie in [0, 1]; "
+                raise FormulaError(f"formula {formula!r}: a binomial response must lie in [0, 1]; "
                                  f"row {kept[bad]} has {lhs} = {y[bad]!r}")
     elif response == "binary" and Y.shape[1] == 2:
         # patsy expands a two-level factor into one indicator per level, in level order. R codes
@@ -137,7 +186,7 @@ def model_frame(formula: str, data: pd.DataFrame, eval_env: patsy.EvalEnvironmen
         y = np.ascontiguousarray(Y[:, 1], dtype=float)
         levels = tuple(str(c) for c in y_names)
     else:
-        raise ValueError(f"formula {formula!r}: the response {lhs!r} expands to {Y.shape[1]} columns "
+        raise FormulaError(f"formula {formula!r}: the response {lhs!r} expands to {Y.shape[1]} columns "
                          f"{list(y_names)}; expected one numeric column"
                          + (" or a two-level factor" if response == "binary" else ""))
     names = list(design_info.column_names)
@@ -266,31 +315,31 @@ def _numpy_columns(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, pd.Dat
 
 def _ordinal_response(formula, lhs, col, data, complete):
     if col is None:
-        raise ValueError(f"formula {formula!r}: an ordinal response must be a column of the data "
+        raise FormulaError(f"formula {formula!r}: an ordinal response must be a column of the data "
                          f"(an ordered categorical or integer codes), got the expression {lhs!r}")
     s = data[col][complete]
     if isinstance(s.dtype, pd.CategoricalDtype):
         if not s.dtype.ordered:
-            raise ValueError(f"column {col!r}: an ordinal response must be an *ordered* categorical "
+            raise FormulaError(f"column {col!r}: an ordinal response must be an *ordered* categorical "
                              f"(its categories {list(s.dtype.categories)} have no declared order)")
         levels = tuple(s.dtype.categories)
         codes = s.cat.codes.to_numpy()
     elif pd.api.types.is_numeric_dtype(s.dtype):
         values = s.to_numpy(dtype=float)
         if not np.all(values == np.round(values)):
-            raise ValueError(f"column {col!r}: an ordinal response given as numbers must be integer codes")
+            raise FormulaError(f"column {col!r}: an ordinal response given as numbers must be integer codes")
         uniq = np.unique(values)
         levels = tuple(int(v) for v in uniq)
         codes = np.searchsorted(uniq, values)
     else:
-        raise ValueError(f"column {col!r} has dtype {s.dtype}: an ordinal response must be an ordered "
+        raise FormulaError(f"column {col!r} has dtype {s.dtype}: an ordinal response must be an ordered "
                          "categorical or integer codes (text sorts alphabetically, not by order)")
     counts = np.bincount(codes, minlength=len(levels))
     if len(levels) < 3:
-        raise ValueError(f"column {col!r}: an ordinal response needs at least 3 levels, got {list(levels)}")
+        raise FormulaError(f"column {col!r}: an ordinal response needs at least 3 levels, got {list(levels)}")
     if np.any(counts == 0):
         empty = [levels[i] for i in np.flatnonzero(counts == 0)]
-        raise ValueError(f"column {col!r}: level(s) {empty} have no observation among the complete rows; "
+        raise FormulaError(f"column {col!r}: level(s) {empty} have no observation among the complete rows; "
                          "drop unused categories (cat.remove_unused_categories) first")
     return codes.astype(float), levels
 
@@ -301,5 +350,5 @@ def new_design_matrix(mf: ModelFrame, newdata: pd.DataFrame) -> np.ndarray:
         (X,) = patsy.build_design_matrices([mf.design_info], newdata, NA_action="raise",
                                            return_type="dataframe")
     except patsy.PatsyError as err:
-        raise ValueError(f"newdata cannot be coded like the fitted model {mf.formula!r}: {err}") from err
+        raise FormulaError(f"newdata cannot be coded like the fitted model {mf.formula!r}: {err}") from err
     return X.to_numpy(dtype=float)
