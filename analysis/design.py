@@ -75,6 +75,14 @@ def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
 
 def _numeric_column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
     col = _column(data, name, role)
+    # One rule for text: always refused, never converted quietly (a text column of numbers
+    # would otherwise pass until the first "abc" or "1.234,5" turns up).
+    if not (pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)):
+        shown = col.iloc[:3].tolist()
+        raise DesignError(
+            f"{role} column {name!r} must be numeric, got dtype {col.dtype} (first values "
+            f"{shown}); convert it first, e.g. data[{name!r}] = pd.to_numeric(data[{name!r}]), "
+            f"which names any value that is not a number")
     try:
         values = col.to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -272,7 +280,9 @@ class SurveyDesign(_Design):
         All values equal to 1 are read as sampling fraction 1 (a census), where R would refuse.
     nest : cluster ids repeat across strata (ids are only unique within a stratum).
     lonely_psu : "fail" (default), "remove", "certainty", "adjust" or "average" (R's
-        survey.lonely.psu); applied when a variance is computed.
+        survey.lonely.psu); applied when a variance is computed. "adjust" follows survey 4.5
+        and its documentation: a lonely PSU is centred at the grand mean of all PSU totals
+        (survey 4.1-1 centred it at zero; the two differ for totals, not for means or models).
 
     Example
     -------

@@ -304,7 +304,8 @@ def jkn_weights(strata, psu, popsize=None, lonely_psu: str = "fail") -> Replicat
 
     Replicate (h, i) drops PSU i of stratum h and multiplies the other PSUs of h by
     n_h/(n_h-1); ``rscales = (1-f_h)(n_h-1)/n_h``, ``scale = 1``. Strata sampled completely
-    (f_h = 1) contribute no replicate. A stratum with one PSU follows ``lonely_psu`` as R's
+    (f_h = 1) contribute no replicate and are never lonely. A stratum with one PSU (sampled
+    with f_h < 1) follows ``lonely_psu`` as R's
     jknweights: "fail" raises, "remove"/"certainty" skip it, "average" skips it and scales the
     variance up by P/(number of replicates), "adjust" adds a replicate dropping it with the other
     strata weighted H/(H-1) and rscale (H-1)/H.
@@ -316,7 +317,10 @@ def jkn_weights(strata, psu, popsize=None, lonely_psu: str = "fail") -> Replicat
     p, psu_stratum, n_h, first = _psu_table(strata, psu)
     fpc = _stratum_fpc(popsize, first, psu_stratum, n_h)
     P, H = int(p.max()) + 1, n_h.shape[0]
-    lonely = n_h == 1
+    # a stratum sampled completely (f_h = 1, e.g. a certainty PSU with N = n = 1) has no
+    # sampling variance and no replicate: it is not lonely (R's jknweights: jk1weights gives it
+    # no column, so the lonely-PSU rule never sees it)
+    lonely = (n_h == 1) & (fpc > 0)
     if lonely.any() and lonely_psu == "fail":
         h = int(np.flatnonzero(lonely)[0])
         raise ReplicateError(f"stratum {h + 1} (in order of appearance) has only one PSU")

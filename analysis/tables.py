@@ -21,12 +21,15 @@ Example
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from analysis.distributions import pchisqsum
+from analysis.errors import AnalysisError
 from analysis.results import SurveyEstimate, make_estimate
 
 
@@ -46,6 +49,9 @@ class AssociationTest:
         return self.statistic
 
     def __repr__(self) -> str:
+        if self.name == "F" and np.isnan(self.ndf):
+            return (f"{self.method}: F = {self.statistic:.4g} on undefined df, p-value = NA "
+                    "(degenerate: the cell proportions have no sampling variance)")
         if np.isnan(self.ndf):
             dist = f"X-squared = {self.statistic:.4f}"
         elif np.isfinite(self.ddf):
@@ -136,19 +142,40 @@ class Crosstab:
         with np.errstate(divide="ignore", invalid="ignore"):
             X2 = float(np.nansum((tab - expected) ** 2 / expected))
         self.pearson = X2
-        tests, self.delta = _rao_scott_tests(X2, p, V, N, nr, nc, nu)
-        # ---------------------------------------------------------------- Wald tests
+        self._N, self._nr, self._nc = N, nr, nc
+        # ---------------------------------------------------------------- totals (Wald tests)
         R_ind = np.column_stack([(r_codes == i) & ~missing for i in range(nr)]).astype(float)
         C_ind = np.column_stack([(c_codes == j) & ~missing for j in range(nc)]).astype(float)
         one = np.ones((len(data), 1)) * (~missing)[:, None]
         allY = np.hstack([M, R_ind, C_ind, one]) * design.domain[:, None]
         tot = _total_stat(d_ok, allY)
         Vt = d_ok._vcov(tot.point_fn, tot.influence_fn)
-        t = tot.estimate
-        tests.update(_wald_tests(t, Vt, nr, nc, nu))
-        self.tests = tests
-        self.test = tests["F"]
-        self._tot_est, self._tot_V = t[:k], Vt[:k, :k]
+        self._t_all, self._Vt_all = tot.estimate, Vt
+        self._tot_est, self._tot_V = tot.estimate[:k], Vt[:k, :k]
+        # the tests are computed on first use (tests["F"], .test, summary()): a table whose
+        # tests are undefined (e.g. after post-stratifying on both variables) stays readable
+        self.tests = _LazyTests(self)
+
+    @property
+    def test(self) -> AssociationTest:
+        """The default test: Rao-Scott second-order F (``tests["F"]``)."""
+        return self.tests["F"]
+
+    @cached_property
+    def _rao_scott(self) -> tuple[dict, np.ndarray]:
+        return _rao_scott_tests(self.pearson, self._p, self._Vp, self._N, self._nr, self._nc,
+                                self.nu)
+
+    @property
+    def delta(self) -> np.ndarray:
+        """Rao-Scott's generalised design-effect matrix Delta of the interaction contrasts."""
+        return self._rao_scott[1]
+
+    @property
+    def degenerate(self) -> bool:
+        """True when Delta is zero: the cell proportions have no sampling variance (the table
+        was fixed by calibration on both variables), so the F and Wald tests are undefined."""
+        return _is_degenerate(self.delta)
 
     # -------------------------------------------------------------------- tables with SEs
     def _index(self):
@@ -180,14 +207,21 @@ class Crosstab:
         return out
 
     def summary(self) -> pd.DataFrame:
-        """All tests as a frame (statistic, ndf, ddf, p), one row per test.
+        """All tests as a frame (statistic, ndf, ddf, p), one row per test; a test that is
+        undefined for this table has NaN numbers and the reason as its method.
 
         >>> tab.summary().loc["F", "p"]  # doctest: +SKIP
         0.0217474...
         """
+        rows = []
+        for name in _TEST_NAMES:
+            try:
+                t = self.tests[name]
+                rows.append((t.name, t.statistic, t.ndf, t.ddf, t.p, t.method))
+            except TableTestError as exc:
+                rows.append((name, np.nan, np.nan, np.nan, np.nan, str(exc)))
         return pd.DataFrame(
-            [(t.name, t.statistic, t.ndf, t.ddf, t.p, t.method) for t in self.tests.values()],
-            columns=["test", "statistic", "ndf", "ddf", "p", "method"],
+            rows, columns=["test", "statistic", "ndf", "ddf", "p", "method"]
         ).set_index("test")
 
     def __repr__(self) -> str:
@@ -196,6 +230,59 @@ class Crosstab:
             f"Weighted table {self.row} x {self.col}:\n{self.table.round(2)}\n\n"
             f"{self.test!r}{miss}"
         )
+
+
+_TEST_NAMES = ("F", "Chisq", "saddlepoint", "Wald", "adjWald")
+
+#: Delta (a matrix of design effects, about 1 for simple random sampling) counts as zero when
+#: its trace is below this times its dimension
+_DEGENERATE_TOL = 1e-8
+
+
+def _is_degenerate(delta: np.ndarray) -> bool:
+    return bool(abs(np.trace(delta)) < _DEGENERATE_TOL * max(delta.shape[0], 1))
+
+
+class TableTestError(AnalysisError):
+    """A test of independence that is undefined for this table (R stops with an error)."""
+
+
+class _LazyTests(Mapping):
+    """``crosstab.tests``: the five tests by name, each computed on first access."""
+
+    def __init__(self, tab: Crosstab):
+        self._tab = tab
+        self._wald: dict | None = None
+
+    def __getitem__(self, name: str) -> AssociationTest:
+        tab = self._tab
+        if name in ("F", "Chisq", "saddlepoint"):
+            tests = tab._rao_scott[0]
+            if name == "saddlepoint" and tab.degenerate:
+                raise TableTestError(
+                    f"saddlepoint test of {tab.row} x {tab.col} is undefined: the cell "
+                    "proportions have no sampling variance (all design effects are zero, e.g. "
+                    "after calibrating on both variables); R survey 4.5 stops here too")
+            return tests[name]
+        if name in ("Wald", "adjWald"):
+            if self._wald is None:
+                if tab.degenerate:
+                    raise TableTestError(
+                        f"{name} test of {tab.row} x {tab.col} is undefined: the covariance of "
+                        "the cell totals is singular (the table is fixed by calibration on both "
+                        "variables); R survey stops with 'system is exactly singular'")
+                self._wald = _wald_tests(tab._t_all, tab._Vt_all, tab._nr, tab._nc, tab.nu)
+            return self._wald[name]
+        raise KeyError(f"no test {name!r}; tests are {', '.join(_TEST_NAMES)}")
+
+    def __iter__(self):
+        return iter(_TEST_NAMES)
+
+    def __len__(self) -> int:
+        return len(_TEST_NAMES)
+
+    def __repr__(self) -> str:
+        return f"<tests {', '.join(_TEST_NAMES)} (computed on first use)>"
 
 
 def _cells_rows_cols(nr: int, nc: int) -> tuple[np.ndarray, np.ndarray]:
@@ -227,22 +314,36 @@ def _rao_scott_tests(X2: float, p: np.ndarray, V: np.ndarray, N: float, nr: int,
     iD = np.diag(inv_p)
     denom = C.T @ (iD / N) @ C
     numr = C.T @ iD @ V @ iD @ C
-    Delta = np.linalg.solve(denom, numr)
+    try:
+        Delta = np.linalg.solve(denom, numr)
+    except np.linalg.LinAlgError as exc:
+        raise TableTestError(
+            "Rao-Scott tests are undefined: the table's interaction contrasts are singular "
+            "(a row or column with no weighted count)") from exc
     tr = np.trace(Delta)
-    d0 = tr**2 / np.trace(Delta @ Delta)
-    F = X2 / tr
-    eig = np.linalg.eigvals(Delta).real
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if _is_degenerate(Delta):
+            # R survey 4.5: trace 0 gives F = Inf on NA df with p NA; the first-order
+            # statistic X^2 / 0 has p 0
+            d0, F, eig = np.nan, np.inf, np.zeros(Delta.shape[0])
+            Delta = np.zeros_like(Delta)
+        else:
+            d0 = tr**2 / np.trace(Delta @ Delta)
+            F = X2 / tr
+            eig = np.linalg.eigvals(Delta).real
+        chisq_p = float(stats.chi2.sf(X2 / np.mean(np.diag(Delta)), Delta.shape[1]))
+        f_p = float(stats.f.sf(F, d0, d0 * nu)) if np.isfinite(d0) else np.nan
     tests = {
-        "F": AssociationTest("F", F, d0, d0 * nu, float(stats.f.sf(F, d0, d0 * nu)),
+        "F": AssociationTest("F", F, d0, d0 * nu, f_p,
                              "Pearson's X^2: Rao & Scott adjustment"),
         "Chisq": AssociationTest(
-            "Chisq", X2, Delta.shape[1], np.inf,
-            float(stats.chi2.sf(X2 / np.mean(np.diag(Delta)), Delta.shape[1])),
+            "Chisq", X2, Delta.shape[1], np.inf, chisq_p,
             "Pearson's X^2: Rao & Scott adjustment"),
-        "saddlepoint": AssociationTest(
-            "saddlepoint", X2, np.nan, d0 * nu, _pfsum_saddlepoint(X2, eig, d0 * nu),
-            "Pearson's X^2: saddlepoint approximation"),
     }
+    if np.isfinite(d0):
+        tests["saddlepoint"] = AssociationTest(
+            "saddlepoint", X2, np.nan, d0 * nu, _pfsum_saddlepoint(X2, eig, d0 * nu),
+            "Pearson's X^2: saddlepoint approximation")
     return tests, Delta
 
 
@@ -263,7 +364,11 @@ def _wald_tests(t: np.ndarray, Vt: np.ndarray, nr: int, nc: int, nu: float) -> d
     Yw = t[:k] - Rt[rr] * Ct[cc] / Nt
     VY = J @ Vt @ J.T
     use = np.flatnonzero((rr > 0) & (cc > 0))
-    wald = float(Yw[use] @ np.linalg.solve(VY[np.ix_(use, use)], Yw[use]))
+    try:
+        wald = float(Yw[use] @ np.linalg.solve(VY[np.ix_(use, use)], Yw[use]))
+    except np.linalg.LinAlgError as exc:
+        raise TableTestError(
+            "Wald tests are undefined: the covariance of the cell totals is singular") from exc
     ndf = (nr - 1) * (nc - 1)
     Fw = wald / ndf
     ddf_adj = nu - ndf + 1

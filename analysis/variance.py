@@ -9,7 +9,9 @@ Every estimator and model hands this module a matrix ``U`` (n x k) of weighted i
 where z_i is the PSU total of U, zbar_h = sum_i z_i / n_h, scale_h = (1 - f_h) n_h / (n_h - 1)
 (f_h = n_h / N_h, the sampling fraction; 1 - f_h = 1 without an fpc) and c_h the product of the
 sampling fractions n/N of all earlier stages (R recurses into later stages only when an fpc is
-given).  Lonely PSUs (strata with a single PSU) follow R's ``survey.lonely.psu`` rules.
+given).  Lonely PSUs (strata with a single PSU) follow R's ``survey.lonely.psu`` rules as in
+survey 4.5: "adjust" centres a lonely PSU at the grand mean of all PSU totals (survey 4.1-1
+centred it at zero; the two agree for means, ratios and models, not for totals).
 
 Everything is vectorised: PSU totals come from np.bincount (or one sparse product) per stage;
 the only Python loops are over stages and over the k columns.
@@ -263,12 +265,8 @@ def _stage_vcov(
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(n_h > 1, fpc * n_h / np.maximum(n_h - 1, 1), fpc)
-    centred = np.ones(st.n_strata, dtype=bool)
     use = present & ~census
-    if lonely_psu == "adjust":
-        # R: a lonely PSU is not centred at its (own) stratum mean, so it contributes f * z z'
-        centred = ~lonely
-    elif lonely_psu == "average":
+    if lonely_psu == "average":
         use = use & ~lonely
     # (certainty/remove: a centred single PSU is exactly zero, as in R)
     weight = np.where(use, scale * st.stratum_multiplier, 0.0)
@@ -286,7 +284,22 @@ def _stage_vcov(
     zsum = np.empty((st.n_strata, k))  # stratum sums of the PSU totals
     for j in range(k):
         zsum[:, j] = np.bincount(st.psu_stratum, weights=Z[:, j], minlength=st.n_strata)
-    zbar = np.where(centred[:, None], zsum / n_h[:, None], 0.0)
+    zbar = zsum / n_h[:, None]
+    if lonely_psu == "adjust" and lonely.any():
+        # R survey >= 4.2 (4.5 is the reference; its documentation says so): a lonely PSU is
+        # centred at the grand mean of the PSU totals of every stratum in the same call, i.e.
+        # sum of all PSU totals / number of sampled PSUs of all strata (per unit of the previous
+        # stage). survey 4.1-1 centred it at zero, which changes totals but not means (their
+        # influence values sum to zero, so the grand mean is zero too).
+        n_group = int(st.stratum_group.max()) + 1
+        n_all = np.bincount(st.stratum_group, weights=np.where(present, n_h, 0.0),
+                            minlength=n_group)
+        grand = np.empty((n_group, k))
+        for j in range(k):
+            grand[:, j] = np.bincount(st.stratum_group, weights=zsum[:, j], minlength=n_group)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grand /= n_all[:, None]
+        zbar[lonely] = grand[st.stratum_group[lonely]]
     D = Z - zbar[st.psu_stratum]
     D *= np.sqrt(weight)[st.psu_stratum][:, None]
     return D.T @ D

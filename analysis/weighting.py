@@ -425,6 +425,7 @@ class WeightingMixin:
             rho=rw.rho if rw.type == "Fay" else None,
             mse=mse,
             degf=degf,
+            _degf_from_rank=True,
         )
         for record in cals:
             rd = rd._with_weights(rd.weights, record)

@@ -29,13 +29,26 @@ def _strat2(apiclus2, rule):
                         nest=True, lonely_psu=rule)
 
 
-@pytest.mark.parametrize("rule", ["adjust", "certainty", "remove"])
+@pytest.mark.parametrize("rule", ["certainty", "remove"])
 def test_stratified_two_stage_lonely_second_stage_units(apiclus2, rule):
     ref = X["strat_two_stage"][rule]
     d = _strat2(apiclus2, rule)
     assert d.degf == ref["svymean_api00"]["degf"]
     _check(d.mean("api00"), ref["svymean_api00"])
     _check(d.total("enroll", na_rm=True), ref["svytotal_enroll"])
+
+
+def test_stratified_two_stage_adjust_follows_survey_45(apiclus2):
+    # "adjust" follows survey 4.5 (extra_fixes.R): a lonely stage-2 unit is centred at the
+    # grand mean of its district's PSU totals, which is its own total here, so 4.5 gives the
+    # "certainty" numbers; survey 4.1-1 (X["strat_two_stage"]["adjust"], SE 25.5695 for the
+    # mean) centred it at zero. See tests/test_fixes_issue13.py.
+    ref45 = json.loads((REFERENCE_DIR / "extra_fixes.json").read_text())["adjust_totals"]
+    d = _strat2(apiclus2, "adjust")
+    _check(d.mean("api00"), ref45["two_stage"]["mean_api00"])
+    _check(d.total("enroll", na_rm=True), ref45["two_stage"]["total_enroll"])
+    old = X["strat_two_stage"]["adjust"]["svymean_api00"]["se"]["api00"]
+    assert abs(d.mean("api00")["se"].iloc[0] - old) > 0.2   # the 4.1-1 rule is gone
 
 
 def test_stratified_two_stage_average_is_undefined_as_in_r(apiclus2):
