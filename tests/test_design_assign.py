@@ -62,3 +62,12 @@ def test_assign_on_a_subset_keeps_the_domain(dclus1):
     s2 = sub.assign(one=1.0)
     assert s2.n == sub.n
     np.testing.assert_array_equal(s2.weights, sub.weights)
+
+
+def test_text_weights_are_always_refused_with_the_fix(apiclus1):
+    df = apiclus1.assign(pw_text=apiclus1["pw"].astype(str))
+    with pytest.raises(DesignError, match=r"must be numeric, got dtype .*pd.to_numeric"):
+        SurveyDesign(df, weights="pw_text", psu="dnum", fpc="fpc")
+    df.loc[df.index[0], "pw_text"] = "abc"          # the same message, not another error
+    with pytest.raises(DesignError, match=r"must be numeric, got dtype .*pd.to_numeric"):
+        SurveyDesign(df, weights="pw_text", psu="dnum", fpc="fpc")
