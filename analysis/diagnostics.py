@@ -72,6 +72,19 @@ class WeightDiagnostics:
     margins: pd.DataFrame
     replicates: pd.DataFrame | None = None
 
+    def to_frame(self) -> pd.DataFrame:
+        """The summary as a one-column frame (statistic -> value)."""
+        return self.summary.rename("value").to_frame()
+
+    def _repr_html_(self) -> str:
+        from analysis.display import Summary, fmt_number
+
+        lines = repr(self).splitlines()
+        tables = [("Weights", self.summary.map(fmt_number).rename("value").to_frame())]
+        if len(self.margins):
+            tables.append(("Calibration targets", self.margins.round(6)))
+        return Summary(lines[0], lines[1:], tables).as_html()
+
     def __repr__(self) -> str:
         s = self.summary
         lines = [

@@ -81,6 +81,22 @@ class SurveyEstimate(pd.DataFrame):
         out["df"] = self.attrs.get("ci_df", np.nan)
         return out
 
+    def _footer(self) -> str:
+        a = self.attrs
+        if "statistic" not in a:
+            return ""
+        ci = "normal" if not np.isfinite(a.get("ci_df", np.inf)) else f"t({a['ci_df']:g})"
+        extra = f"; {a['note']}" if a.get("note") else ""
+        return (f"{a['statistic']}; {round(100 * a.get('level', 0.95))}% CI: {ci}; "
+                f"design df = {a.get('df')}{extra}")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        body = pd.DataFrame(self)._repr_html_()
+        foot = self._footer()
+        return body + (f"<p><small>{html.escape(foot)}</small></p>" if foot else "")
+
     def __repr__(self) -> str:
         body = pd.DataFrame(self).__repr__()
         a = self.attrs

@@ -60,6 +60,15 @@ class AssociationTest:
             dist = f"X-squared = {self.statistic:.4f}, df = {self.ndf:.4g}"
         return f"{self.method}: {dist}, p-value = {self.p:.4g}"
 
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"test": self.name, "statistic": self.statistic, "ndf": self.ndf,
+                              "ddf": self.ddf, "p": self.p, "method": self.method}]).set_index("test")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(repr(self))}</p>"
+
 
 def _factor(col: pd.Series) -> tuple[np.ndarray, list]:
     """Codes of the levels present (R: factor(x) drops unused levels); -1 for missing."""
@@ -223,6 +232,22 @@ class Crosstab:
         return pd.DataFrame(
             rows, columns=["test", "statistic", "ndf", "ddf", "p", "method"]
         ).set_index("test")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: one row per cell with the weighted count and the share of the total."""
+        long = self.table.stack().rename("weighted_count").to_frame()
+        long["share"] = long["weighted_count"] / long["weighted_count"].sum()
+        return long
+
+    def _repr_html_(self) -> str:
+        from analysis.display import Summary, fmt_number
+
+        table = self.table.map(lambda v: fmt_number(v, 6))
+        foot = [repr(self.test)]
+        if self.n_missing:
+            foot.append(f"{self.n_missing} row(s) with missing values left out")
+        return Summary(f"Weighted table {self.row} x {self.col}", (), [("", table)],
+                       foot).as_html()
 
     def __repr__(self) -> str:
         miss = f"\n({self.n_missing} row(s) with missing values left out)" if self.n_missing else ""

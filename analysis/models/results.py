@@ -7,16 +7,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..display import Summary
 from .formula import new_design_matrix
 from .irls import deviance_sum, irls, mean_and_derivative
 from .wald import WaldTest, p_chisq_sum, term_indices, wald
 
-
-class SummaryText(str):
-    """A summary that prints as plain text in a console and in Jupyter."""
-
-    def __repr__(self) -> str:
-        return str(self)
+#: kept for callers of the old name: a summary is a display.Summary (text, HTML and LaTeX)
+SummaryText = Summary
 
 
 def _fmt_p(p: float) -> str:
@@ -112,6 +109,11 @@ class SurveyModelResults:
         return [f"{self.model_name}: {self.formula}"]
 
     def _coef_table(self, alpha: float = 0.05) -> str:
+        frame = self._coef_frame(alpha)
+        frame.index.name = None
+        return frame.to_string()
+
+    def _coef_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         t = self.tidy(alpha)
         lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
         table = pd.DataFrame({
@@ -119,17 +121,27 @@ class SurveyModelResults:
             "t": t.t.map(lambda v: f"{v:.3f}"), "P>|t|": t.p.map(_fmt_p),
             lo: t.ci_low.map(lambda v: f"{v:.5g}"), hi: t.ci_high.map(lambda v: f"{v:.5g}")})
         table.index.name = None
-        return table.to_string()
+        return table
 
-    def summary(self, alpha: float = 0.05) -> SummaryText:
-        """Readable text: model, design (strata, PSUs, degf), fit facts and the coefficient table."""
-        lines = self._header() + ["Design:"] + ["  " + s for s in self._design_text]
-        lines += self._fit_lines()
-        lines += ["", self._coef_table(alpha), "",
-                  "Standard errors: design-based ("
-                  + ("replicate weights" if self.replicate else "Taylor linearisation")
-                  + f"); t tests and intervals with {self.df_resid:g} df."]
-        return SummaryText("\n".join(lines))
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Model, design (strata, PSUs, degf), fit facts and the coefficient table: prints as
+        text, shows as an HTML table in Jupyter, ``.as_latex()`` for a paper."""
+        header = self._header()
+        lines = header[1:] + ["Design:"] + ["  " + s for s in self._design_text] + self._fit_lines()
+        foot = ("Standard errors: design-based ("
+                + ("replicate weights" if self.replicate else "Taylor linearisation")
+                + f"); t tests and intervals with {self.df_resid:g} df.")
+        return Summary(header[0], lines, [("", self._coef_frame(alpha))], [foot])
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Tidy coefficients (estimate, se, t, p, ci_low, ci_high) with df and n used."""
+        out = self.tidy(alpha)
+        out["df"] = self.df_resid
+        out["n"] = self.nobs
+        return out
 
     def _fit_lines(self) -> list[str]:
         return [f"Observations: {self.nobs}   residual df: {self.df_resid:g}"]

@@ -43,6 +43,11 @@ class WaldTest:
                     f"Working 2logLR = {self.statistic:.6g} p = {p}\n(scale factors: {lam})")
         return f"{head}\nChisq = {self.statistic:.6g} on {self.df} df: p = {p}"
 
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<p>" + "<br>".join(html.escape(line) for line in repr(self).splitlines()) + "</p>"
+
     def to_frame(self):
         import pandas as pd
         return pd.DataFrame({"terms": [" + ".join(self.terms)], "statistic": [self.statistic],
