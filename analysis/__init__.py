@@ -13,8 +13,10 @@ from analysis.calibration import CalibrationError
 from analysis.design import DesignError, ReplicateDesign, SurveyDesign
 from analysis.diagnostics import kish_deff, kish_n_eff
 from analysis.domains import DomainEstimates, contrast
+from analysis.errors import AnalysisError, ModelError
 from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
+from analysis.tableone import TableOne, table_one
 from analysis.tables import AssociationTest, Crosstab
 from analysis.variance import LonelyPSUError
 
@@ -51,12 +53,14 @@ def __dir__():
 
 
 __all__ = [
+    "AnalysisError",
     "AssociationTest",
     "CalibrationError",
     "Crosstab",
     "DesignError",
     "DomainEstimates",
     "LonelyPSUError",
+    "ModelError",
     "ReplicateDesign",
     "ReplicateError",
     "SurveyDesign",
@@ -65,6 +69,7 @@ __all__ = [
     "SurveyModelWarning",
     "SvyGLMResults",
     "SvyOLRResults",
+    "TableOne",
     "WaldTest",
     "compare_blocks",
     "contrast",
@@ -74,4 +79,5 @@ __all__ = [
     "standardised_effects",
     "svyglm",
     "svyolr",
+    "table_one",
 ]

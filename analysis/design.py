@@ -314,6 +314,9 @@ class SurveyDesign(_Design):
         if weights is not None and probs is not None:
             raise DesignError("give either weights or probs, not both")
         n = len(data)
+        if n == 0:
+            raise DesignError("data has no rows: a design needs at least one sampled unit "
+                              "(check the filter or file that produced the frame)")
         data = data.copy(deep=False)  # copy-on-write: the caller's later edits do not leak in
         psu_cols = _as_list(psu)
         fpc_cols = _as_list(fpc)
@@ -665,6 +668,9 @@ class ReplicateDesign(_Design):
         if type not in _REPLICATE_TYPES:
             raise DesignError(f"type must be one of {_REPLICATE_TYPES}, got {type!r}")
         n = len(data)
+        if n == 0:
+            raise DesignError("data has no rows: a design needs at least one sampled unit "
+                              "(check the filter or file that produced the frame)")
         data = data.copy(deep=False)
         if isinstance(repweights, ReplicateWeightMatrix):   # per-PSU factors (replicate())
             if repweights.shape[0] != n:

@@ -8,8 +8,12 @@ True
 """
 from __future__ import annotations
 
-__all__ = ["AnalysisError"]
+__all__ = ["AnalysisError", "ModelError"]
 
 
 class AnalysisError(ValueError):
     """A design, weighting, estimator or model cannot be computed as asked; the message says why."""
+
+
+class ModelError(AnalysisError):
+    """A model cannot be fitted to these data (e.g. a binary outcome that never varies)."""

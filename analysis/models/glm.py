@@ -36,6 +36,7 @@ import patsy
 from statsmodels.genmod import families
 from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarning
 
+from analysis.errors import ModelError
 from analysis.variance import ColumnwiseInfluence
 
 from ._design import describe_design, is_replicate, restrict
@@ -248,9 +249,12 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     w_all = np.asarray(weights, dtype=float)
     used &= w_all > 0       # rows outside a domain (weight 0) carry no information
     if not used.any():
-        raise ValueError(f"svyglm({formula!r}): no row with a positive weight and complete model variables")
+        raise ModelError(f"svyglm({formula!r}): no row with a positive weight and complete model "
+                         "variables (an empty design or subset, or every row missing a model "
+                         "variable)")
     _refuse_infinite(mf, used, data, formula)
     fit = _Fit(mf, used, off, fam)
+    _refuse_constant_outcome(fit.y, fam, mf.response, f"svyglm({formula!r}, family={fam_name!r})")
     w = w_all if used.all() else w_all[used]
     # R fits with the weights rescaled to mean 1 over the design's rows (the subset's rows when a
     # subset is given): it changes no estimate or SE, only the scale of the reported deviance.
@@ -279,6 +283,32 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     return GLMPoint(formula=formula, family=fam, family_name=fam_name, mf=mf, fit=fit, used=used,
                     in_subset=in_subset, offset_values=off, w=w, w_scale=w_scale, beta=beta, mu=mu,
                     A=A, r=r)
+
+
+def _refuse_constant_outcome(y: np.ndarray, fam, response: str, what: str) -> None:
+    """A binary outcome that is always 0 or always 1 (a count that is always 0) has no finite
+    estimate: the likelihood increases without bound as the intercept goes to -/+ infinity. R's
+    glm.fit stops after 25 iterations with "algorithm did not converge" and reports an
+    intercept near 26 (SE 0.41) that depends only on its stopping rule; refuse with the reason.
+
+    >>> _refuse_constant_outcome(np.ones(3), families.Binomial(), "y", "svyglm('y ~ 1')")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ModelError: svyglm('y ~ 1'): the outcome 'y' is 1 in every row the model uses: ...
+    """
+    binary = isinstance(fam, families.Binomial)
+    if binary and (np.all(y == 1) or np.all(y == 0)):
+        value = int(y[0])
+        raise ModelError(
+            f"{what}: the outcome {response!r} is {value} in every row the model uses: a binary "
+            f"model of a constant outcome has no finite estimate (the fitted probability is "
+            f"{value} for every row); report the proportion ({value}) instead of a model, or "
+            "check the outcome's coding and the subset")
+    if isinstance(fam, families.Poisson) and np.all(y == 0):
+        raise ModelError(
+            f"{what}: the outcome {response!r} is 0 in every row the model uses: a count model "
+            "of an outcome that is always 0 has no finite estimate (the log of the mean is "
+            "-infinity); check the outcome and the subset")
 
 
 def _statsmodels_fit(fit: _Fit, fam, wf: np.ndarray, what: str) -> np.ndarray:
