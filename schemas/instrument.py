@@ -16,7 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,8 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
+from ._yaml import load_yaml, read_yaml
 from .conditions import Condition, ConditionError, parse_condition
 from .errors import DeclarationError
 
@@ -44,15 +45,23 @@ __all__ = [
     "MissingCode",
     "Option",
     "Rule",
+    "Scale",
     "Section",
     "load_instrument",
     "parse_instrument",
 ]
 
-ITEM_TYPES = ("single", "multi", "integer", "likert5", "text")
+ITEM_TYPES_1 = ("single", "multi", "integer", "likert5", "text")
+ITEM_TYPES = (*ITEM_TYPES_1, "number", "scale", "date", "datetime")  # format 2
+FORMATS = (1, 2)
 META_TYPES = ("id", "datetime", "number")
 NOT_APPLICABLE, DONT_KNOW, NO_ANSWER = -7, -8, -9
 MISSING_NAMES = {NOT_APPLICABLE: "not_applicable", DONT_KNOW: "dont_know", NO_ANSWER: "no_answer"}
+# the kinds of missing code an instrument of format 2 may declare, in the order of the typed
+# frame's <var>__missing categories; not_applicable and no_answer are required
+MISSING_KINDS = ("not_applicable", "dont_know", "refused", "no_answer")
+SUBSTANTIVE_MISSING = ("dont_know", "refused")  # offered by a question, listed in `missing:`
+SPECIFY_MAX_LENGTH = 200
 BUILTIN_RULES = ("skip_logic", "exclusive_options", "max_select")
 DEFAULT_INSTRUMENT = "practice_security"
 
@@ -83,6 +92,11 @@ _ITEM_KEYS = {
     "model",
     "validation_rule",
 }
+_ITEM_KEYS_2 = {"unit", "scale", "reverse"}
+_GRID_KEYS = {"grid", "section", "scale", "text_de", "text_en", "ask_if", "required", "missing",
+              "prior", "basis", "source", "items", "note", "role"}
+_GRID_ITEM_KEYS = {"var", "text_de", "text_en", "prior", "reverse", "note", "role"}
+_SCALE_KEYS = {"points", "start", "labels", "missing", "ordered", "note"}
 _EXTRA_KEYS = ("note", "role", "kbv_ref", "model", "validation_rule")
 _RULE_KEYS = {"id", "severity", "when", "require", "builtin", "draft", "message_de", "message_en"}
 
@@ -122,8 +136,33 @@ class Section:
 @dataclass(frozen=True)
 class MissingCode:
     code: int
-    name: str  # not_applicable | dont_know | no_answer
+    name: str  # not_applicable | dont_know | refused | no_answer
     label: Label
+
+
+def _code_of(missing_set: Mapping[int, str], kind: str, *default):
+    for code, name in missing_set.items():
+        if name == kind:
+            return code
+    if default:
+        return default[0]
+    raise KeyError(f"no {kind} code in the missing-code set {dict(missing_set)}")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A rating scale declared once under `scales:` (format 2) and shared by items and grids.
+
+    `points` are the integer answer codes in order (e.g. 1..7), `labels` label each point
+    (points without a label of their own are labelled by their number), `missing` lists the
+    non-substantive codes the scale offers (the instrument's "don't know"/"refused" codes).
+    """
+
+    name: str
+    points: tuple[int, ...]
+    labels: Mapping[int, Label]
+    missing: tuple[int, ...] = ()
+    ordered: bool = True
 
 
 @dataclass(frozen=True)
@@ -141,7 +180,12 @@ class Item:
 
     `codes` holds every labelled code of the item including a -8 (don't know) or -9 the question
     offers itself; `missing` lists the missing codes accepted when the item was asked; -7 (not
-    applicable) is accepted exactly when `ask_if` is false.
+    applicable) is accepted exactly when `ask_if` is false. `missing_set` is the instrument's
+    whole missing-code set ({code: kind}; -7/-8/-9 unless the instrument declares others).
+
+    Format 2 adds: `number` (decimals; `decimals`, `unit`), `scale` (a rating item on a named
+    scale: `scale`, and `grid`/`stem` when it came from a grid), `date`/`datetime` (`min`/`max`
+    are ISO dates), `specify_for` (the "other (specify)" text of an option: (item, code)).
     """
 
     var: str
@@ -162,6 +206,35 @@ class Item:
     basis: str | None = None
     source: str | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    missing_set: Mapping[int, str] = field(default_factory=lambda: MappingProxyType(MISSING_NAMES))
+    unit: Label | None = None
+    decimals: int | None = None
+    scale: str | None = None
+    grid: str | None = None
+    stem: Label | None = None
+    reverse: bool = False
+    specify: Mapping[Code, str] = field(default_factory=lambda: MappingProxyType({}))
+    specify_for: tuple[str, Code] | None = None
+
+    @property
+    def not_applicable(self) -> int:
+        """The code of "not asked" (skip logic) in this item's instrument (-7 by default)."""
+        return _code_of(self.missing_set, "not_applicable")
+
+    @property
+    def no_answer(self) -> int:
+        """The code of "no answer" in this item's instrument (-9 by default)."""
+        return _code_of(self.missing_set, "no_answer")
+
+    @property
+    def dont_know(self) -> int | None:
+        """The instrument's "don't know" code, or None when it declares none."""
+        return _code_of(self.missing_set, "dont_know", None)
+
+    @property
+    def rating(self) -> bool:
+        """A rating item (likert5 or an item on a declared scale): ordered integer points."""
+        return self.type in ("likert5", "scale")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -178,7 +251,7 @@ class Item:
     @property
     def substantive_codes(self) -> tuple[Code, ...]:
         """The answer codes that are not missing codes (-8/-9 excluded), in questionnaire order."""
-        return tuple(c for c in self.codes if c not in MISSING_NAMES)
+        return tuple(c for c in self.codes if c not in self.missing_set)
 
     @property
     def exclusive_options(self) -> tuple[str, ...]:
@@ -286,6 +359,50 @@ class Instrument:
     meta: Mapping[str, Any]
     hypotheses: Mapping[str, str]
     source: str
+    format: int = 1
+    scales: Mapping[str, Scale] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def missing_set(self) -> Mapping[int, str]:
+        """{missing code: kind} (kinds: not_applicable, dont_know, refused, no_answer)."""
+        return MappingProxyType({c: m.name for c, m in self.missing_codes.items()})
+
+    @property
+    def not_applicable(self) -> int:
+        """The code of "not asked" (-7 unless the instrument declares another)."""
+        return _code_of(self.missing_set, "not_applicable")
+
+    @property
+    def no_answer(self) -> int:
+        """The code of "no answer" (-9 unless the instrument declares another)."""
+        return _code_of(self.missing_set, "no_answer")
+
+    @property
+    def dont_know(self) -> int | None:
+        """The code of "don't know", None when the instrument declares none."""
+        return _code_of(self.missing_set, "dont_know", None)
+
+    @property
+    def refused(self) -> int | None:
+        """The code of "refused", None when the instrument declares none."""
+        return _code_of(self.missing_set, "refused", None)
+
+    @property
+    def missing_categories(self) -> tuple[str, ...]:
+        """Categories of the typed frame's `<var>__missing` columns, in a fixed order.
+
+        >>> load_instrument().missing_categories
+        ('not_applicable', 'dont_know', 'no_answer')
+        """
+        names = set(self.missing_set.values())
+        if self.format == 1:
+            return ("not_applicable", "dont_know", "no_answer")
+        return tuple(k for k in MISSING_KINDS if k in names)
+
+    @property
+    def rating_items(self) -> tuple[Item, ...]:
+        """Likert items and items on declared scales."""
+        return tuple(i for i in self.items if i.rating)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -377,11 +494,30 @@ class _Builder:
     def __init__(self, data: Any, source: str):
         self.data = data
         self.source = source
+        self.format = 1
+        self.missing_set: Mapping[int, str] = MappingProxyType(dict(MISSING_NAMES))
+        self.scales: dict[str, Scale] = {}
+        self.missing_labels: dict[int, Label] = {}
 
     def fail(self, where: str, problem: str):
         raise InstrumentError(f"{self.source}: {where}: {problem}")
 
     # -- small helpers ------------------------------------------------------------------
+
+    def mapping(self, where: str, value: Any, what: str) -> Mapping:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(where, f"{what} must be a mapping (key: value), got {_kind(value)}")
+        return value
+
+    def flag(self, where: str, raw: Mapping, key: str, default: bool = False) -> bool:
+        if key not in raw:
+            return default
+        value = raw[key]
+        if not isinstance(value, bool):
+            self.fail(where, f"{key} must be true or false (unquoted), got {value!r}")
+        return value
 
     def text(self, where: str, raw: Mapping, stem: str) -> Label:
         values = []
@@ -392,11 +528,17 @@ class _Builder:
             values.append(v)
         return Label(*values)
 
-    def codes(self, where: str, raw: Any, *, allow_exclusive: bool = False):
+    def codes(self, where: str, raw: Any, *, allow_exclusive: bool = False, allow_specify: bool = False):
         if not isinstance(raw, dict) or not raw:
             self.fail(where, "codes must be a non-empty mapping of code -> {label_de, label_en}")
         codes: dict[Code, Label] = {}
         exclusive: dict[Code, bool] = {}
+        specify: dict[Code, str] = {}
+        allowed = {"label_de", "label_en"}
+        if allow_exclusive:
+            allowed.add("exclusive")
+        if allow_specify:
+            allowed.add("specify")
         for code, spec in raw.items():
             if isinstance(code, bool) or not isinstance(code, (int, str)):
                 self.fail(
@@ -410,19 +552,26 @@ class _Builder:
                 label = spec.get(f"label_{lang}")
                 if not isinstance(label, str) or not label.strip():
                     self.fail(where, f"code {code!r} has no label_{lang}")
-            unknown = (
-                set(spec) - {"label_de", "label_en"} - ({"exclusive"} if allow_exclusive else set())
-            )
+            unknown = set(spec) - allowed
             if unknown:
                 self.fail(where, f"code {code!r} has unknown key(s) {sorted(unknown)}")
             codes[code] = Label(spec["label_de"], spec["label_en"])
-            exclusive[code] = bool(spec.get("exclusive", False))
+            exclusive[code] = self.flag(f"{where}: code {code!r}", spec, "exclusive")
+            if "specify" in spec:
+                target = spec["specify"]
+                if not isinstance(target, str) or not _VAR.match(target) or "__" in target:
+                    self.fail(
+                        where,
+                        f"code {code!r}: specify must name the text variable of the "
+                        f"'other (specify)' answer (a lower-case name), got {target!r}",
+                    )
+                specify[code] = target
         for lang in ("de", "en"):
             labels = [lab.get(lang) for lab in codes.values()]
             dupes = sorted({x for x in labels if labels.count(x) > 1})
             if dupes:
                 self.fail(where, f"label_{lang} {dupes[0]!r} is used for more than one code")
-        return codes, exclusive
+        return codes, exclusive, specify
 
     def condition(self, where: str, what: str, text: Any) -> Condition:
         try:
@@ -430,28 +579,51 @@ class _Builder:
         except ConditionError as exc:
             self.fail(where, f"{what}: {exc}")
 
+    def missing_words(self) -> str:
+        """'-7/-8/-9' or '97/98/99': the instrument's codes for messages."""
+        return "/".join(str(c) for c in self.missing_set)
+
+    def code_of(self, kind: str):
+        return _code_of(self.missing_set, kind, None)
+
     # -- parts --------------------------------------------------------------------------
 
     def build(self) -> Instrument:
         data = self.data
         if not isinstance(data, dict):
             self.fail("top level", "an instrument must be a YAML mapping")
+        fmt = data.get("format", 1)
+        if isinstance(fmt, bool) or fmt not in FORMATS:
+            self.fail("format", f"must be 1 or 2 (the rules the file follows), got {fmt!r}")
+        self.format = fmt
         head = data.get("instrument")
         if not isinstance(head, dict) or not head.get("name") or not head.get("version"):
             self.fail("instrument", "needs 'name' and 'version'")
-        meta = data.get("meta") or {}
+        meta = self.mapping("meta", data.get("meta"), "meta")
         title = self.text("meta", meta, "title")
 
         missing_codes = self.missing_codes(data.get("missing_codes"))
+        self.missing_set = MappingProxyType({c: m.name for c, m in missing_codes.items()})
+        self.missing_labels = {c: m.label for c, m in missing_codes.items()}
         sections = {}
-        for code, spec in (data.get("sections") or {}).items():
+        for code, spec in self.mapping("sections", data.get("sections"), "sections").items():
+            if spec is not None and not isinstance(spec, dict):
+                self.fail(
+                    f"section {code}",
+                    f"must be a mapping {{title_de, title_en}}, got {_kind(spec)}",
+                )
             sections[str(code)] = Section(
                 str(code), self.text(f"section {code}", spec or {}, "title")
             )
         if not sections:
             self.fail("sections", "at least one section is needed")
+        if self.format >= 2:
+            self.scales = self.parse_scales(data.get("scales"))
 
-        metadata = tuple(self.meta_column(i, m) for i, m in enumerate(data.get("metadata") or []))
+        raw_meta = data.get("metadata") or []
+        if not isinstance(raw_meta, list):
+            self.fail("metadata", f"must be a list of columns, got {_kind(raw_meta)}")
+        metadata = tuple(self.meta_column(i, m) for i, m in enumerate(raw_meta))
         raw_items = data.get("items")
         if not isinstance(raw_items, list) or not raw_items:
             self.fail("items", "must be a non-empty list")
@@ -461,19 +633,26 @@ class _Builder:
             self.fail("metadata", "duplicate metadata column")
         items: list[Item] = []
         for pos, raw in enumerate(raw_items, start=1):
-            item = self.item(pos, raw, sections)
-            for col in {item.var, *item.columns}:
-                if col in names:
-                    self.fail(
-                        f"item {item.var!r}", f"duplicate variable {col!r} (already a {names[col]})"
-                    )
-                names[col] = f"variable of item {pos}"
-            items.append(item)
+            for item in self.expand(pos, raw, sections):
+                for col in {item.var, *item.columns}:
+                    if col in names:
+                        self.fail(
+                            f"item {item.var!r}",
+                            f"duplicate variable {col!r} (already a {names[col]})",
+                        )
+                    names[col] = f"variable of item {pos}"
+                items.append(item)
         self.check_conditions(items)
 
-        derived = tuple(self.derived(d, names) for d in data.get("derived") or [])
-        rules = self.rules(data.get("rules") or [], items)
-        hypotheses = data.get("hypotheses") or {}
+        raw_derived = data.get("derived") or []
+        if not isinstance(raw_derived, list):
+            self.fail("derived", f"must be a list of derived variables, got {_kind(raw_derived)}")
+        derived = tuple(self.derived(d, names) for d in raw_derived)
+        raw_rules = data.get("rules") or []
+        if not isinstance(raw_rules, list):
+            self.fail("rules", f"must be a list of rules, got {_kind(raw_rules)}")
+        rules = self.rules(raw_rules, items)
+        hypotheses = self.mapping("hypotheses", data.get("hypotheses"), "hypotheses")
         return Instrument(
             name=str(head["name"]),
             version=str(head["version"]),
@@ -487,9 +666,13 @@ class _Builder:
             meta=_freeze({k: v for k, v in meta.items()}),
             hypotheses=_freeze(dict(hypotheses)),
             source=self.source,
+            format=self.format,
+            scales=MappingProxyType(dict(self.scales)),
         )
 
     def missing_codes(self, raw) -> Mapping[int, MissingCode]:
+        if self.format >= 2:
+            return self.missing_codes_2(raw)
         if not isinstance(raw, dict):
             self.fail("missing_codes", "must map -7, -8 and -9 to {name, label_de, label_en}")
         out = {}
@@ -505,9 +688,116 @@ class _Builder:
         extra = set(raw) - set(MISSING_NAMES)
         if extra:
             self.fail(
-                "missing_codes", f"unknown missing code(s) {sorted(extra)}; only -7, -8, -9 exist"
+                "missing_codes",
+                f"unknown missing code(s) {sorted(extra, key=str)}; only -7, -8, -9 exist "
+                "(declare format: 2 for another missing-code set)",
             )
         return MappingProxyType(out)
+
+    def missing_codes_2(self, raw) -> Mapping[int, MissingCode]:
+        """Format 2: any integer codes, each of a kind; not_applicable and no_answer required.
+        Without `missing_codes:` the default set -7/-8/-9 applies."""
+        if raw is None:
+            return MappingProxyType(
+                {
+                    c: MissingCode(c, n, Label(*_DEFAULT_MISSING_LABELS[n]))
+                    for c, n in MISSING_NAMES.items()
+                }
+            )
+        if not isinstance(raw, dict) or not raw:
+            self.fail(
+                "missing_codes",
+                "must map each missing code to {name, label_de, label_en} "
+                f"(names: {', '.join(MISSING_KINDS)})",
+            )
+        out = {}
+        seen: dict[str, int] = {}
+        for code, spec in raw.items():
+            if isinstance(code, bool) or not isinstance(code, int):
+                self.fail("missing_codes", f"code {code!r} must be an integer (e.g. -9 or 99)")
+            if not isinstance(spec, dict):
+                self.fail("missing_codes", f"code {code} needs {{name, label_de, label_en}}")
+            name = spec.get("name")
+            if name not in MISSING_KINDS:
+                self.fail(
+                    "missing_codes",
+                    f"code {code}: name must be one of {', '.join(MISSING_KINDS)}, got {name!r}",
+                )
+            if name in seen:
+                self.fail("missing_codes", f"codes {seen[name]} and {code} are both {name}")
+            seen[name] = code
+            unknown = set(spec) - {"name", "label_de", "label_en"}
+            if unknown:
+                self.fail("missing_codes", f"code {code} has unknown key(s) {sorted(unknown)}")
+            out[code] = MissingCode(code, name, self.text(f"missing code {code}", spec, "label"))
+        for need in ("not_applicable", "no_answer"):
+            if need not in seen:
+                self.fail("missing_codes", f"a code named {need} is required")
+        return MappingProxyType(out)
+
+    def parse_scales(self, raw) -> dict[str, Scale]:
+        raw = self.mapping("scales", raw, "scales")
+        out = {}
+        for name, spec in raw.items():
+            where = f"scale {name!r}"
+            if not isinstance(name, str) or not _VAR.match(name):
+                self.fail(where, "scale names must be lower-case identifiers (e.g. agree7)")
+            if not isinstance(spec, dict):
+                self.fail(where, f"must be a mapping with points and labels, got {_kind(spec)}")
+            unknown = set(spec) - _SCALE_KEYS
+            if unknown:
+                self.fail(where, f"unknown key(s) {sorted(unknown)}")
+            points, start = spec.get("points"), spec.get("start", 1)
+            for key, v, lo in (("points", points, 2), ("start", start, -1000)):
+                if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                    self.fail(where, f"{key} must be an integer of at least {lo}, got {v!r}")
+            if points > 101:
+                self.fail(where, f"points must be at most 101, got {points}")
+            values = tuple(range(start, start + points))
+            clash = sorted(set(values) & set(self.missing_set))
+            if clash:
+                self.fail(
+                    where,
+                    f"point {clash[0]} is also a missing code ({self.missing_words()}); "
+                    "choose another start or other missing codes",
+                )
+            labels = {}
+            raw_labels = spec.get("labels")
+            if not isinstance(raw_labels, dict) or not raw_labels:
+                self.fail(where, "labels must label at least the end points: {1: {label_de, label_en}, ...}")
+            for code, lab in raw_labels.items():
+                if code not in values or isinstance(code, bool):
+                    self.fail(where, f"label for {code!r}, which is not a point ({values[0]}..{values[-1]})")
+                if not isinstance(lab, dict):
+                    self.fail(where, f"label of point {code} needs {{label_de, label_en}}")
+                labels[code] = self.text(f"{where}: point {code}", lab, "label")
+            for end in (values[0], values[-1]):
+                if end not in labels:
+                    self.fail(where, f"the end point {end} needs a label")
+            full = {v: labels.get(v, Label(str(v), str(v))) for v in values}
+            missing = self.substantive_missing(where, spec.get("missing", []))
+            out[name] = Scale(
+                name,
+                values,
+                MappingProxyType(full),
+                missing,
+                self.flag(where, spec, "ordered", True),
+            )
+        return out
+
+    def substantive_missing(self, where, raw) -> tuple[int, ...]:
+        """Codes listed under a scale's `missing`: "don't know"/"refused" of the instrument."""
+        if not isinstance(raw, list):
+            self.fail(where, f"missing must be a list of codes, got {_kind(raw)}")
+        allowed = [c for c, n in self.missing_set.items() if n in SUBSTANTIVE_MISSING]
+        for m in raw:
+            if m not in allowed or isinstance(m, bool):
+                self.fail(
+                    where,
+                    f"missing may list only the instrument's don't know/refused codes "
+                    f"({', '.join(map(str, allowed)) or 'none declared'}), not {m!r}",
+                )
+        return tuple(raw)
 
     def meta_column(self, pos: int, raw) -> MetaColumn:
         if not isinstance(raw, dict) or not isinstance(raw.get("var"), str):
@@ -517,9 +807,73 @@ class _Builder:
             self.fail(
                 where, f"unknown type {raw.get('type')!r} (expected one of {', '.join(META_TYPES)})"
             )
-        val = raw.get("validation") or {}
+        val = self.mapping(where, raw.get("validation"), "validation")
         return MetaColumn(
             raw["var"], raw["type"], self.text(where, raw, "text"), val.get("min"), val.get("max")
+        )
+
+    # -- items ---------------------------------------------------------------------------
+
+    def expand(self, pos: int, raw, sections) -> list[Item]:
+        """One YAML entry -> its items: a grid expands to one item per row, an option with
+        `specify:` adds its "other (specify)" text item right after the item."""
+        if isinstance(raw, dict) and "grid" in raw and "var" not in raw:
+            if self.format < 2:
+                self.fail(f"items[{pos}]", "grids need format: 2 at the top of the instrument")
+            items = self.grid(pos, raw, sections)
+        else:
+            items = [self.item(pos, raw, sections)]
+        out = []
+        for item in items:
+            out.append(item)
+            for code, target in item.specify.items():
+                out.append(self.specify_item(item, code, target))
+        return out
+
+    def grid(self, pos: int, raw, sections) -> list[Item]:
+        name = raw.get("grid")
+        where = f"grid {name!r}"
+        if not isinstance(name, str) or not _VAR.match(name):
+            self.fail(f"items[{pos}]", "grid must be a lower-case name (e.g. safety_climate)")
+        unknown = set(raw) - _GRID_KEYS
+        if unknown:
+            self.fail(where, f"unknown key(s) {sorted(unknown)}")
+        rows = raw.get("items")
+        if not isinstance(rows, list) or not rows:
+            self.fail(where, "items must list the grid's rows ({var, text_de, text_en})")
+        stem = self.text(where, raw, "text")
+        shared = {k: raw[k] for k in ("section", "scale", "ask_if", "required", "missing", "prior",
+                                      "basis", "source") if k in raw}
+        out = []
+        for row in rows:
+            if not isinstance(row, dict) or "var" not in row:
+                self.fail(where, "each row needs var, text_de and text_en")
+            extra = set(row) - _GRID_ITEM_KEYS
+            if extra:
+                self.fail(f"{where}: row {row.get('var')!r}", f"unknown key(s) {sorted(extra)}")
+            item = self.item(pos, {**shared, **row, "type": "scale"}, sections)
+            out.append(dataclasses.replace(item, grid=name, stem=stem))
+        return out
+
+    def specify_item(self, item: Item, code: Code, target: str) -> Item:
+        label = item.codes[code]
+        if item.type == "multi":
+            cond = f"{item.var}__{code} == 1"
+        elif isinstance(code, str):
+            cond = f"{item.var} == '{code}'"
+        else:
+            cond = f"{item.var} == {code}"
+        return Item(
+            var=target,
+            section=item.section,
+            type="text",
+            text=Label(f"{label.de}: bitte angeben", f"{label.en}: please specify"),
+            codes=MappingProxyType({}),
+            missing=(),
+            ask_if=parse_condition(cond),
+            max_length=SPECIFY_MAX_LENGTH,
+            missing_set=self.missing_set,
+            specify_for=(item.var, code),
         )
 
     def item(self, pos: int, raw, sections) -> Item:
@@ -538,48 +892,65 @@ class _Builder:
                 where,
                 "variable names must be lower-case identifiers without '__' (e.g. n_physicians)",
             )
-        unknown = set(raw) - _ITEM_KEYS
+        allowed_keys = _ITEM_KEYS | (_ITEM_KEYS_2 if self.format >= 2 else set())
+        unknown = set(raw) - allowed_keys
         if unknown:
             self.fail(where, f"unknown key(s) {sorted(unknown)}")
         kind = raw.get("type")
-        if kind not in ITEM_TYPES:
+        types = ITEM_TYPES if self.format >= 2 else ITEM_TYPES_1
+        if kind not in types:
+            if kind in ITEM_TYPES:
+                self.fail(where, f"item type {kind!r} needs format: 2 at the top of the instrument")
             self.fail(
-                where, f"unknown item type {kind!r} (expected one of {', '.join(ITEM_TYPES)})"
+                where, f"unknown item type {kind!r} (expected one of {', '.join(types)})"
             )
         if raw.get("section") not in sections:
             self.fail(
                 where, f"unknown section {raw.get('section')!r} (sections: {', '.join(sections)})"
             )
         text = self.text(where, raw, "text")
-        required = bool(raw.get("required", False))
+        required = self.flag(where, raw, "required")
         validation = raw.get("validation") or {}
         if not isinstance(validation, dict):
             self.fail(where, "validation must be a mapping")
 
         codes: dict[Code, Label] = {}
         options: tuple[Option, ...] = ()
-        lo = hi = max_length = max_select = None
+        specify: dict[Code, str] = {}
+        lo = hi = max_length = max_select = decimals = None
+        scale = None
         if kind in ("single", "multi", "likert5"):
             if "codes" not in raw:
                 self.fail(where, f"a {kind} item needs codes")
-            codes, exclusive = self.codes(where, raw["codes"], allow_exclusive=(kind == "multi"))
+            codes, exclusive, specify = self.codes(
+                where,
+                raw["codes"],
+                allow_exclusive=(kind == "multi"),
+                allow_specify=self.format >= 2 and kind in ("single", "multi"),
+            )
         elif "codes" in raw:
             self.fail(where, f"a {kind} item has no codes")
 
         if kind == "single":
-            kinds = {type(c) for c in codes if c not in MISSING_NAMES}
+            kinds = {type(c) for c in codes if c not in self.missing_set}
             if len(kinds) > 1:
                 self.fail(where, "codes mix integers and strings")
-            for c in codes:
-                if isinstance(c, int) and c < 0 and c not in (DONT_KNOW, NO_ANSWER):
-                    self.fail(
-                        where,
-                        f"code {c} is reserved (negative codes other than -8/-9 are not answers)",
-                    )
+            self.check_answer_codes(where, codes)
         if kind == "likert5" and sorted(codes) != [1, 2, 3, 4, 5]:
             self.fail(
                 where, f"a likert5 item needs exactly the codes 1..5, got {sorted(codes, key=str)}"
             )
+        if kind == "scale":
+            name = raw.get("scale")
+            if name not in self.scales:
+                known = ", ".join(self.scales) or "none declared under scales:"
+                self.fail(where, f"unknown scale {name!r} (scales: {known})")
+            scale = self.scales[name]
+            codes = dict(scale.labels)
+            for m in scale.missing:
+                codes[m] = self.missing_labels[m]
+        elif "scale" in raw:
+            self.fail(where, "scale is only for items of type scale")
         if kind == "multi":
             for c in codes:
                 if not isinstance(c, str) or not _OPTION.match(c) or "__" in c:
@@ -615,22 +986,54 @@ class _Builder:
                     )
             if lo > hi:
                 self.fail(where, f"validation.min {lo} is larger than validation.max {hi}")
-            if lo < 0:
+            if self.format < 2 and lo < 0:
                 self.fail(
                     where, f"validation.min {lo} would collide with the missing codes -7/-8/-9"
                 )
+        if kind == "number":
+            lo, hi = validation.get("min"), validation.get("max")
+            for name, v in (("min", lo), ("max", hi)):
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+                    self.fail(where, f"a number item needs a numeric validation.{name}, got {v!r}")
+            if lo > hi:
+                self.fail(where, f"validation.min {lo} is larger than validation.max {hi}")
+            decimals = validation.get("decimals", 2)
+            if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 10:
+                self.fail(where, f"validation.decimals must be an integer from 0 to 10, got {decimals!r}")
+        if kind in ("integer", "number") and self.format >= 2:
+            clash = sorted(c for c in self.missing_set if lo <= c <= hi)
+            if clash:
+                self.fail(
+                    where,
+                    f"validation range {lo}..{hi} contains the missing code {clash[0]}; "
+                    "narrow the range or declare missing codes outside it",
+                )
+        if kind in ("date", "datetime"):
+            lo = self.date_bound(where, validation, "min", "1900-01-01")
+            hi = self.date_bound(where, validation, "max", "2100-12-31")
+            if lo > hi:
+                self.fail(where, f"validation.min {lo} is later than validation.max {hi}")
         if kind == "text":
             max_length = validation.get("max_length")
-            if not isinstance(max_length, int) or max_length < 1:
+            if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
                 self.fail(
                     where, f"a text item needs a positive validation.max_length, got {max_length!r}"
                 )
+        unit = None
+        if "unit" in raw:
+            if kind not in ("integer", "number"):
+                self.fail(where, "unit is only for integer and number items")
+            unit = self.unit(where, raw["unit"])
 
         missing = self.item_missing(where, raw, kind, codes, required)
+        if self.format >= 2 and kind in ("single", "integer", "number", "date", "datetime"):
+            for m in missing:
+                if self.missing_set[m] in SUBSTANTIVE_MISSING and m not in codes:
+                    codes[m] = self.missing_labels[m]
         ask_if = self.condition(where, "ask_if", raw["ask_if"]) if "ask_if" in raw else None
         prior = raw.get("prior")
         if prior is not None:
-            self.check_prior(where, kind, prior, codes)
+            self.check_prior(where, kind, prior, codes, missing)
         return Item(
             var=var,
             section=raw["section"],
@@ -640,7 +1043,7 @@ class _Builder:
             missing=missing,
             ask_if=ask_if,
             required=required,
-            ordered=bool(raw.get("ordered", False)),
+            ordered=self.flag(where, raw, "ordered") or (scale is not None and scale.ordered),
             options=options,
             min=lo,
             max=hi,
@@ -650,13 +1053,54 @@ class _Builder:
             basis=raw.get("basis"),
             source=raw.get("source"),
             extra=_freeze({k: raw[k] for k in _EXTRA_KEYS if k in raw}),
+            missing_set=self.missing_set,
+            unit=unit,
+            decimals=decimals,
+            scale=scale.name if scale is not None else None,
+            reverse=self.flag(where, raw, "reverse"),
+            specify=MappingProxyType(specify),
         )
+
+    def check_answer_codes(self, where, codes):
+        if self.format < 2:
+            for c in codes:
+                if isinstance(c, int) and c < 0 and c not in (DONT_KNOW, NO_ANSWER):
+                    self.fail(
+                        where,
+                        f"code {c} is reserved (negative codes other than -8/-9 are not answers)",
+                    )
+            return
+        for c in codes:
+            if c in self.missing_set and self.missing_set[c] not in ("dont_know", "refused", "no_answer"):
+                self.fail(where, f"code {c} is the instrument's not-applicable code, not an answer")
+
+    def unit(self, where, raw) -> Label:
+        if isinstance(raw, str) and raw.strip():
+            return Label(raw, raw)
+        if isinstance(raw, dict):
+            return self.text(f"{where}: unit", raw, "label")
+        self.fail(where, f"unit must be a text (e.g. 'h') or {{label_de, label_en}}, got {raw!r}")
+
+    def date_bound(self, where, validation, key, default) -> str:
+        import datetime as _dt
+
+        value = validation.get(key, default)
+        if isinstance(value, _dt.datetime):
+            value = value.date()
+        if isinstance(value, _dt.date):
+            return value.isoformat()
+        try:
+            return _dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            self.fail(where, f"validation.{key} must be a date YYYY-MM-DD, got {value!r}")
 
     def item_missing(self, where, raw, kind, codes, required) -> tuple[int, ...]:
         if kind == "text":
             if "missing" in raw:
                 self.fail(where, "a text item has no missing codes (an empty text is no answer)")
             return ()
+        if self.format >= 2:
+            return self.item_missing_2(where, raw, kind, codes, required)
         missing = raw.get("missing")
         if not isinstance(missing, list):
             self.fail(
@@ -664,7 +1108,7 @@ class _Builder:
                 "missing must list the missing codes allowed when asked ([] / [-9] / [-8, -9])",
             )
         for m in missing:
-            if m not in (DONT_KNOW, NO_ANSWER):
+            if m not in (DONT_KNOW, NO_ANSWER) or isinstance(m, bool):
                 self.fail(
                     where, f"missing may only list -8 and -9, not {m!r} (-7 follows from ask_if)"
                 )
@@ -689,17 +1133,78 @@ class _Builder:
             )
         return tuple(sorted(missing, reverse=True))
 
-    def check_prior(self, where, kind, prior, codes):
+    def item_missing_2(self, where, raw, kind, codes, required) -> tuple[int, ...]:
+        """Format 2: `missing` lists the instrument's codes (not not_applicable) the question
+        accepts when asked; no_answer is added unless the item is required; a scale item
+        also gets its scale's codes. Order: the instrument's declaration order."""
+        na, no_answer = self.code_of("not_applicable"), self.code_of("no_answer")
+        missing = raw.get("missing", [])
+        if not isinstance(missing, list):
+            self.fail(where, f"missing must be a list of missing codes, got {_kind(missing)}")
+        for m in missing:
+            if m not in self.missing_set or isinstance(m, bool):
+                self.fail(
+                    where,
+                    f"missing lists {m!r}, which is not one of the instrument's missing codes "
+                    f"({self.missing_words()})",
+                )
+            if m == na:
+                self.fail(where, f"missing may not list {na} (not applicable follows from ask_if)")
+        if len(set(missing)) != len(missing):
+            self.fail(where, "missing lists a code twice")
+        if kind == "multi":
+            bad = [m for m in missing if m != no_answer]
+            if bad:
+                self.fail(
+                    where,
+                    f"a multi-choice item accepts only {no_answer} (no answer); offer a "
+                    "'dont_know' option instead",
+                )
+        chosen = set(missing)
+        if kind == "scale":
+            chosen |= set(self.scales[raw["scale"]].missing)
+        if required and no_answer in chosen:
+            self.fail(where, f"a required item cannot allow {no_answer} (no answer)")
+        if not required:
+            chosen.add(no_answer)
+        for c in codes:
+            if c in self.missing_set and c not in chosen:
+                self.fail(where, f"code {c} is labelled, but missing does not allow {c}")
+        return tuple(c for c in self.missing_set if c in chosen)
+
+    def check_prior(self, where, kind, prior, codes, missing=()):
         if not isinstance(prior, dict):
             self.fail(where, "prior must be a mapping")
-        if kind in ("single", "likert5", "multi"):
-            unknown = [k for k in prior if k not in codes]
+        if kind in ("single", "likert5", "multi", "scale"):
+            allowed = set(codes) | set(missing)
+            unknown = [k for k in prior if k not in allowed]
             if unknown:
                 self.fail(where, f"prior has code {unknown[0]!r}, which is not one of the codes")
-        if kind in ("single", "likert5"):
+            for k, v in prior.items():
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                    self.fail(where, f"prior of code {k!r} must be a percentage, got {v!r}")
+        if kind in ("single", "likert5", "scale"):
             total = sum(prior.values())
             if abs(total - 100) > 0.5:
                 self.fail(where, f"prior must sum to 100 over the codes, sums to {total:g}")
+        if kind == "multi" and any(v > 100 for v in prior.values()):
+            self.fail(where, "prior of a multi-choice option is the % ticking it (at most 100)")
+        if kind in ("integer", "number") and self.format >= 2:
+            dist = prior.get("distribution", "normal")
+            if dist not in PRIOR_DISTRIBUTIONS:
+                self.fail(
+                    where,
+                    f"prior distribution {dist!r} is not one of {', '.join(PRIOR_DISTRIBUTIONS)}",
+                )
+            for key, v in prior.items():
+                if key in ("distribution", "missing"):
+                    continue
+                if not isinstance(v, (int, float)) or isinstance(v, bool):
+                    self.fail(where, f"prior {key} must be a number, got {v!r}")
+            need = {"normal": ("mean", "sd"), "lognormal": ("median",), "uniform": ()}[dist]
+            for key in need:
+                if key not in prior:
+                    self.fail(where, f"a {dist} prior needs {key}")
 
     def check_conditions(self, items: list[Item]):
         """ask_if may only read EARLIER items, with literals that match their codes."""
@@ -743,19 +1248,23 @@ class _Builder:
             ref = columns[var][1]
             if ref.type == "text":
                 self.fail(where, f"{what} refers to text item {var!r}, which cannot be compared")
+            if ref.type in ("date", "datetime"):
+                self.fail(where, f"{what} refers to {ref.type} item {var!r}, which cannot be compared")
         for var, literals in cond.literals().items():
             ref = columns[var][1]
             for lit in literals:
                 self.check_literal(where, what, var, ref, lit)
 
     def check_literal(self, where, what, var, ref: Item, lit):
-        missing = tuple(MISSING_NAMES)
+        missing = tuple(self.missing_set)
+        na, no_answer = self.code_of("not_applicable"), self.code_of("no_answer")
         if ref.type == "multi":
-            allowed = (0, 1, NOT_APPLICABLE, NO_ANSWER)
+            allowed = (0, 1, na, no_answer)
             if lit not in allowed or isinstance(lit, str):
                 self.fail(
                     where,
-                    f"{what} compares multi-choice column {var!r} with {lit!r} (it holds 0, 1, -7, -9)",
+                    f"{what} compares multi-choice column {var!r} with {lit!r} "
+                    f"(it holds 0, 1, {na}, {no_answer})",
                 )
             return
         if ref.string_codes:
@@ -768,11 +1277,12 @@ class _Builder:
             return
         if isinstance(lit, str):
             self.fail(where, f"{what} compares {var!r} (integer codes) with the string {lit!r}")
-        if ref.type in ("single", "likert5") and lit not in ref.codes and lit not in missing:
+        if ref.type in ("single", "likert5", "scale") and lit not in ref.codes and lit not in missing:
             codes = ", ".join(str(c) for c in ref.codes)
             self.fail(
                 where,
-                f"{what} uses code {lit} of {var!r}, which is not one of its codes ({codes}) or -7/-8/-9",
+                f"{what} uses code {lit} of {var!r}, which is not one of its codes ({codes}) "
+                f"or {self.missing_words()}",
             )
 
     def rules(self, raw_rules, items: list[Item]) -> tuple[Rule, ...]:
@@ -837,10 +1347,15 @@ class _Builder:
         names[var] = "derived variable"
         codes = {}
         if "codes" in raw:
-            codes, _ = self.codes(where, raw["codes"])
+            codes, _, _ = self.codes(where, raw["codes"])
         if not isinstance(raw.get("rule"), str):
             self.fail(where, "needs a 'rule' describing the computation")
         rng = raw.get("range")
+        if rng is not None and not (isinstance(rng, list) and len(rng) == 2):
+            self.fail(where, f"range must be a list [low, high], got {rng!r}")
+        inputs = raw.get("inputs") or ()
+        if not isinstance(inputs, list | tuple):
+            self.fail(where, f"inputs must be a list of variables, got {_kind(inputs)}")
         known = {
             "var",
             "type",
@@ -859,9 +1374,9 @@ class _Builder:
             type=str(raw.get("type", "number")),
             text=self.text(where, raw, "text"),
             rule=raw["rule"].strip(),
-            inputs=tuple(raw.get("inputs") or ()),
+            inputs=tuple(inputs),
             codes=MappingProxyType(codes),
-            ordered=bool(raw.get("ordered", False)),
+            ordered=self.flag(where, raw, "ordered"),
             range=tuple(rng) if rng is not None else None,
             computed_by=str(raw.get("computed_by", "schemas.derive")),
             prior=_freeze(raw.get("prior")),
@@ -869,8 +1384,34 @@ class _Builder:
         )
 
 
-def parse_instrument(text: str, source: str = "<string>") -> Instrument:
+PRIOR_DISTRIBUTIONS = ("normal", "lognormal", "uniform")
+_DEFAULT_MISSING_LABELS = {
+    "not_applicable": ("Trifft nicht zu (Filter)", "Not applicable (skipped)"),
+    "dont_know": ("Weiß nicht", "Don't know"),
+    "no_answer": ("Keine Angabe", "No answer"),
+}
+
+
+def _kind(value: Any) -> str:
+    """'a list', 'the number 5', ...: what a YAML value is, for messages."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"{value!r}"
+
+
+def parse_instrument(text: str | bytes, source: str = "<string>") -> Instrument:
     """Build and validate an Instrument from YAML text (`source` names it in errors).
+
+    The YAML is read by `schemas._yaml.load_yaml` (size, depth and alias budgets, YAML 1.2
+    booleans, no duplicate keys).
 
     Example:
         >>> from pathlib import Path
@@ -878,13 +1419,7 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
         >>> parse_instrument(path.read_text(encoding="utf-8")).name
         'practice_security'
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InstrumentError(f"{source}: {where}: not valid YAML: {problem}") from exc
+    data = load_yaml(text, source=source, error=InstrumentError)
     return _Builder(data, source).build()
 
 
@@ -908,10 +1443,9 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
             raise InstrumentError(f"no packaged instrument named {path!r}; packaged: {known}")
         return parse_instrument(resource.read_text(encoding="utf-8"), source=str(resource))
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InstrumentError(f"{path}: instrument file not found") from exc
-    except UnicodeDecodeError as exc:
-        raise InstrumentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    return parse_instrument(text, source=str(path))
+    if not path.is_file():
+        if path.is_dir():
+            raise InstrumentError(f"{path}: is a folder, not an instrument file")
+        raise InstrumentError(f"{path}: instrument file not found")
+    data = read_yaml(path, error=InstrumentError)
+    return _Builder(data, str(path)).build()

@@ -351,9 +351,16 @@ BROKEN = [
         "item 'kind': code 2 has no label_en",
     ),
     (
-        "YAML boolean code",
+        # YAML 1.2 booleans (schemas._yaml): NO stays the string "NO", a true/false key is refused
+        "YAML word code",
         '2: {label_de: "Zwei"',
         'NO: {label_de: "Zwei"',
+        "item 'kind': codes mix integers and strings",
+    ),
+    (
+        "YAML boolean code",
+        '2: {label_de: "Zwei"',
+        'false: {label_de: "Zwei"',
         "item 'kind': code False is neither an integer nor a string (quote YAML words such as NO, ON, YES)",
     ),
     (
