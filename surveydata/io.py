@@ -7,8 +7,9 @@
   with embedded newlines are counted correctly (a record spanning lines 7-9 has ``line == 7``).
   For SPSS/Stata files, which have no lines, ``line`` is the case number + 1, so that it matches
   the line of the same case in a CSV export with a header.
-* ``_row_error``: empty, or why the record is malformed (more or fewer fields than the header).
-  A malformed record is kept (and later quarantined), never dropped.
+* ``_row_error``: empty, or why the record is malformed (more or fewer fields than the header,
+  broken quoting, a cell of more than a million characters). A malformed record is kept (and
+  later quarantined), never dropped.
 
 Blank lines are not records. Neither are records holding nothing but separators and whitespace
 (``;;;;`` rows that Excel leaves below the data): their lines are listed in
@@ -17,28 +18,37 @@ Blank lines are not records. Neither are records holding nothing but separators 
 ``raw.attrs["export"]`` records the provenance: path, sha256 of the file's bytes, detected
 format, encoding and separator, unknown extra columns, columns renamed from a platform's naming
 convention (``var[option]``, ``var_option``, ``varoption`` -> ``var__option``), skipped empty
-records, and lines where a quote character sits inside a field.
+records, lines where a quote character sits inside a field, lines read as cp1252 in an otherwise
+UTF-8 file (``lines_not_utf8``), and the accounting of lines: ``n_physical_lines``,
+``n_records`` and ``n_records_by_line_count`` (the records counted a second way, from the
+physical lines; the two always agree, see `surveydata._records`), ``blank_lines`` and
+``broken_records`` (line, column, the lines it would have swallowed, why).
 
-Quoting is read as Excel, LibreOffice and pyarrow read it: ``"a;b"`` is one field, ``""`` inside
-quotes is a quote, and broken quoting such as ``"ab"c`` becomes ``abc`` (such lines are listed
-in ``lines_with_inner_quotes``). A quote that is never closed is an `ExportError` at its line.
-Large CSV files are parsed by pyarrow's reader when that provably gives the same records and
-line numbers as Python's csv module, which is used otherwise (see `_parse_csv_fast`).
+Reading is a protocol, not a guess (`surveydata._records`): record boundaries are established
+before values are interpreted, and a quote that opens and does not close where a record can end
+(never closed; a merged record of the wrong width; swallowing a line that is a record of its
+own) makes its record *broken*: kept as its one line, marked in ``_row_error`` (so quarantined)
+with the lines it would have swallowed, and reading goes on with the next line. No cell value
+is ever taken from another record. Otherwise quoting is read as Excel, LibreOffice and pyarrow
+read it: ``"a;b"`` is one field, ``""`` inside quotes is a quote, and broken quoting such as
+``"ab"c`` becomes ``abc`` (such lines are listed in ``lines_with_inner_quotes``).
 
 Formats (``format=None`` detects them):
 
 ``csv``
     Comma, semicolon or tab separated (sniffed from the header, preferring the separator that
-    yields the instrument's column names), UTF-8 with or without BOM, UTF-16 with BOM (Excel's
-    "Unicode text"), otherwise Windows-1252. Quoted fields may contain separators, doubled quotes
-    and newlines. Decimal commas and stray whitespace are left in the text; `validate` parses them.
+    yields the instrument's column names), UTF-8 with or without BOM, UTF-16 LE or BE with BOM
+    (Excel's "Unicode text"), otherwise Windows-1252, decided line by line in a file mixing
+    UTF-8 and cp1252 (reported). UTF-32 and UTF-16 without BOM are refused with the fix. Quoted
+    fields may contain separators, doubled quotes and newlines. Decimal commas and stray whitespace are left in the text; `validate` parses them.
 ``limesurvey``
     LimeSurvey's "CSV" response export with "Question code" headings and "Answer codes"
     (see `_limesurvey` below for the exact mapping). Detected by LimeSurvey's fixed columns
     ``id`` and ``submitdate``.
 ``spss`` / ``stata``
     ``.sav``/``.zsav``/``.por`` and ``.dta`` through pyreadstat; numbers are written back as text
-    without a spurious ``.0``, and system-missing values become empty cells.
+    without a spurious ``.0``, system-missing values become empty cells, and infinite values
+    the text ``inf``/``-inf`` (which validation refuses with that value).
 """
 from __future__ import annotations
 
@@ -46,13 +56,13 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from surveydata import _instrument as ins
+from surveydata import _records
 from surveydata.errors import SurveyDataError
 
 __all__ = ["FORMATS", "ExportError", "read_export"]
@@ -60,7 +70,6 @@ __all__ = ["FORMATS", "ExportError", "read_export"]
 FORMATS = ("csv", "limesurvey", "spss", "stata")
 SEPARATORS = (",", ";", "\t")
 LINE_COLUMN = "line"
-_FAST = True  # try pyarrow's CSV reader first (tests switch it off to compare both paths)
 ROW_ERROR_COLUMN = "_row_error"
 
 
@@ -84,107 +93,126 @@ class ExportError(SurveyDataError):
 # ---------------------------------------------------------------------------------------------
 # bytes -> text
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_SAVE_AS = "save it as CSV UTF-8 (or Windows-1252, or UTF-16 with BOM) and read that file"
 
-def _decode(data: bytes, path) -> tuple[str, str]:
-    """Decode with the encoding the bytes prove: BOMs first, then strict UTF-8, then cp1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _strict(data, "utf-8-sig", path), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _strict(data, "utf-16", path), "utf-16"
+
+def _decode(data: bytes, path) -> tuple[str, str, list[int]]:
+    """Decode with the encoding the bytes prove: (text, encoding, lines read as cp1252 in a file
+    that is otherwise UTF-8).
+
+    A BOM decides (UTF-8, UTF-16 LE or BE; UTF-32 is refused with the fix); without one, UTF-8
+    if the whole file is UTF-8, otherwise each line on its own: UTF-8 where it is, Windows-1252
+    (what Excel on German Windows writes) where it is not. A file with lines of both is
+    reported as ``"utf-8+cp1252"`` with the cp1252 lines, never silently read as one of them.
+    NUL bytes are not text: UTF-16 without a BOM is recognised by them and refused with the fix.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            if name.startswith("utf-32"):
+                raise ExportError(path, f"the file is {name.upper()} (byte-order mark "
+                                  f"{bom.hex(' ')}), which is not read: {_SAVE_AS}", line=1)
+            if name.startswith("utf-16"):
+                return _strict(data[len(bom):], name, path), name, []
+            body = data[len(bom):]
+            break
+    else:
+        name, body = None, data
+    if b"\x00" in body:
+        at = body.index(b"\x00")
+        head = body[:2000]
+        if head[1::2].count(0) > 0.3 * len(head[1::2]) or head[0::2].count(0) > 0.3 * len(head[0::2]):
+            raise ExportError(path, "the file looks like UTF-16 without a byte-order mark "
+                              f"(every other byte is 0): {_SAVE_AS}", line=1)
+        raise ExportError(path, f"NUL byte (0x00) at offset {at}: a text export holds none; "
+                          f"if the file is not a CSV export, choose the right file, else {_SAVE_AS}",
+                          line=body[:at].count(b"\n") + 1)
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), name or "utf-8", []
     except UnicodeDecodeError:
         pass
-    # Not UTF-8: Excel on German Windows writes Windows-1252. Its five undefined bytes mean
-    # the file is something else, which we refuse rather than guess.
-    return _strict(data, "cp1252", path), "cp1252"
+    parts = re.split(rb"(\r\n|\r|\n)", body)
+    text, cp1252_lines, utf8_non_ascii = [], [], False
+    for i, line in enumerate(parts):
+        if i % 2:  # a line break
+            text.append(line.decode("ascii"))
+            continue
+        try:
+            text.append(line.decode("utf-8"))
+            utf8_non_ascii = utf8_non_ascii or not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                text.append(line.decode("cp1252"))
+            except UnicodeDecodeError as err:
+                offset = len(b"".join(parts[:i])) + err.start + (len(data) - len(body))
+                raise ExportError(
+                    path, f"byte 0x{line[err.start]:02x} at offset {offset} is not valid "
+                    "UTF-8 nor cp1252 (expected UTF-8, UTF-8 with BOM, UTF-16 with BOM or "
+                    "Windows-1252)", line=i // 2 + 1) from None
+            cp1252_lines.append(i // 2 + 1)
+    if name is None and not utf8_non_ascii:
+        return "".join(text), "cp1252", []
+    return "".join(text), f"{name or 'utf-8'}+cp1252", cp1252_lines
 
 
 def _strict(data: bytes, encoding: str, path) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
         raise ExportError(
             path, f"byte 0x{data[err.start]:02x} at offset {err.start} is not valid {encoding} "
-            "(expected UTF-8, UTF-8 with BOM, UTF-16 with BOM or Windows-1252)", line=line
-        ) from None
+            "(expected UTF-8, UTF-8 with BOM, UTF-16 with BOM or Windows-1252)") from None
 
 
 # ---------------------------------------------------------------------------------------------
-# text -> records
+# text -> records (the protocol itself is surveydata._records)
 
 
-def _first_record(text: str) -> str:
-    """The header record (may span lines if a quoted name contains a newline)."""
-    end = 0
+def _header_text(text: str) -> str:
+    """The header record's text (may span lines if a quoted name contains a line break)."""
     in_quotes = False
-    for end, ch in enumerate(text):
+    head = text[: 1 << 20]
+    for end, ch in enumerate(head):
         if ch == '"':
             in_quotes = not in_quotes
-        elif ch in "\r\n" and not in_quotes:
-            return text[:end]
-    return text[: end + 1]
+        elif ch in "\r\n" and not in_quotes and head[:end].strip():
+            return head[:end]
+    return head
+
+
+def _split_header(header: str, sep: str) -> list[str]:
+    return next(csv.reader(io.StringIO(header, newline=""), delimiter=sep, strict=False), [])
 
 
 def _sniff_separator(header: str, wanted: set[str]) -> str:
     """The separator that splits the header into the most known names, then the most fields."""
     best, best_key = ",", (-1, -1)
     for sep in SEPARATORS:
-        names = next(csv.reader([header], delimiter=sep), [])
-        names = [_clean_name(n) for n in names]
+        names = [_clean_name(n) for n in _split_header(header, sep)]
         key = (sum(n in wanted or _base_name(n) in wanted for n in names), len(names))
         if key > best_key:
             best, best_key = sep, key
     return best
 
 
-def _clean_name(name: str) -> str:
-    return name.strip().lstrip("\ufeff").strip()
+_clean_name = _records.clean_name
 
 
 def _base_name(name: str) -> str:
     return name.split("[", 1)[0]
 
 
-@dataclass
-class _Records:
-    header: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-    empty_lines: list[int]  # records with nothing but separators and whitespace (not rows)
-
-
-def _parse_csv(text: str, sep: str, path) -> _Records:
-    """Split into records with csv (quotes, doubled quotes, embedded newlines) and record lines."""
-    # Not strict: a stray quote after a closing quote (`"ab"c`) is read as Excel, LibreOffice
-    # and pyarrow read it (`abc`); `_odd_quotes` lists such lines in the export info.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
-    rows, lines, empty = [], [], []
-    previous_end = 0
-    try:
-        for record in reader:
-            start = previous_end + 1
-            previous_end = reader.line_num
-            if not record:  # a blank line is not a record
-                continue
-            if not record[0].strip() and all(not f.strip() for f in record) and rows:
-                empty.append(start)  # ";;;;" rows that Excel leaves below the data
-                continue
-            rows.append(record)
-            lines.append(start)
-    except csv.Error as err:
-        raise ExportError(path, f"cannot split into fields: {err}", line=reader.line_num) from None
-    if not rows:
-        raise ExportError(path, "the file is empty (no header line)", line=1)
-    last = rows[-1]
-    if len(rows) > 1 and len(last) < len(rows[0]) and re.search(r"[\r\n]", last[-1]):
-        # an opening quote that is never closed swallows the rest of the file into one field
-        raise ExportError(path, "a quoted field opened here is never closed: the rest of the "
-                          f"file ({_newlines(last[-1])} more lines) would be one field",
-                          line=lines[-1])
-    header = [_clean_name(n) for n in rows[0]]
-    return _Records(header, rows[1:], lines[1:], empty)
+def _check_header(path):
+    def check(header: list[str]) -> None:
+        dupes = sorted({n for n in header if header.count(n) > 1})
+        if dupes:
+            raise ExportError(path, f"column name(s) appear more than once: {dupes}", line=1,
+                              column=dupes[0])
+        blank = [i for i, n in enumerate(header) if n == ""]
+        if blank:
+            raise ExportError(path, f"header field {blank[0] + 1} has no column name", line=1)
+    return check
 
 
 def _odd_quotes(text: str, sep: str) -> list[int]:
@@ -197,97 +225,6 @@ def _odd_quotes(text: str, sep: str) -> list[int]:
         return []
     breaks = np.array([m.start() for m in re.finditer(r"\r\n|\r|\n", text)], dtype=np.int64)
     return sorted(set((np.searchsorted(breaks, where) + 1).tolist()))
-
-
-def _newlines(text: str) -> int:
-    """Line breaks as csv counts them: \n, \r\n and a lone \r each end one line."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
-
-
-def _parse_csv_fast(text: str, sep: str, header: list[str]) -> pd.DataFrame | None:
-    """The same frame as `_parse_csv` + `_frame`, parsed by pyarrow's CSV reader (C++).
-
-    Used only when its result provably matches the exact path; returns None otherwise, and the
-    caller falls back: the header must be one physical line with distinct names, every record
-    must have the header's width (pyarrow refuses others), and the file's line breaks must
-    equal one per record plus those inside quoted values, which rules out blank lines and makes
-    ``line`` exact: record i starts on line 2 + i + (line breaks inside the records before it).
-    Records of nothing but separators and whitespace are taken out as in the exact path.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
-    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    if _first_record(text) != first_line or len(set(header)) != len(header) or "" in header:
-        return None
-    names = [f"c{i}" for i in range(len(header))]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=True,
-                                             ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None  # a record of the wrong width, or quoting pyarrow reads differently
-    n = table.num_rows
-    inside = np.zeros(n, dtype=np.int64)
-    for col in table.columns:
-        inside += (pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
-                   + pc.count_substring(col, "\r").to_numpy(zero_copy_only=False)
-                   - pc.count_substring(col, "\r\n").to_numpy(zero_copy_only=False))
-    ends_open = not text.endswith(("\n", "\r"))
-    if _newlines(text) != 1 + n + int(inside.sum()) - (1 if ends_open and n else 0):
-        return None  # blank lines (or a quoting subtlety): the exact path numbers them
-    lines = 2 + np.arange(n, dtype=np.int64) + np.concatenate([[0], np.cumsum(inside)[:-1]])
-    blank = np.ones(n, dtype=bool)
-    for col in table.columns:
-        blank &= pc.equal(pc.utf8_trim_whitespace(col), "").to_numpy(zero_copy_only=False)
-    keep = ~blank
-    data = {LINE_COLUMN: lines[keep]}
-    for name, col in zip(header, table.columns):
-        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        arr = arr.filter(pa.array(keep)) if blank.any() else arr
-        data[name] = pd.array(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())),
-                              dtype="str")
-    data[ROW_ERROR_COLUMN] = pd.array([""] * int(keep.sum()), dtype="str")
-    frame = pd.DataFrame(data)
-    frame.attrs["empty_lines"] = lines[blank].tolist()
-    return frame
-
-
-def _frame(rec: _Records, path) -> pd.DataFrame:
-    """Records -> all-text frame; records of the wrong width are padded/cut and marked."""
-    width = len(rec.header)
-    dupes = sorted({n for n in rec.header if rec.header.count(n) > 1})
-    if dupes:
-        raise ExportError(path, f"column name(s) appear more than once: {dupes}", line=1,
-                          column=dupes[0])
-    blank = [i for i, n in enumerate(rec.header) if n == ""]
-    if blank:
-        raise ExportError(path, f"header field {blank[0] + 1} has no column name", line=1)
-    n_fields = np.fromiter((len(r) for r in rec.rows), dtype=np.int64, count=len(rec.rows))
-    errors = np.full(len(rec.rows), "", dtype=object)
-    bad = np.flatnonzero(n_fields != width)
-    rows = rec.rows
-    if bad.size:
-        rows = list(rows)
-        for i in bad:  # only the malformed records, which are few
-            errors[i] = f"record has {n_fields[i]} fields, the header has {width}"
-            extra = rows[i][width:]
-            rows[i] = (rows[i] + [""] * width)[:width]
-            if extra:  # keep what would be lost in the message: nothing silent
-                errors[i] += f" (extra fields: {extra!r})"
-    columns = list(zip(*rows)) if rows else [()] * width
-    data = {LINE_COLUMN: np.asarray(rec.lines, dtype=np.int64)}
-    for name, values in zip(rec.header, columns):
-        data[name] = pd.array(list(values), dtype="str")
-    data[ROW_ERROR_COLUMN] = pd.array(errors.tolist(), dtype="str")
-    return pd.DataFrame(data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,6 +362,8 @@ def _as_text(col: pd.Series) -> list[str]:
         x = col.to_numpy(dtype=float)
         out = np.full(x.shape, "", dtype=object)
         ok = np.isfinite(x)
+        out[np.isposinf(x)] = "inf"  # reported as the value it is, not as an empty cell
+        out[np.isneginf(x)] = "-inf"
         whole = ok & (x == np.round(x)) & (np.abs(x) < 2**53)
         out[whole] = x[whole].astype(np.int64).astype(str)
         frac = ok & ~whole
@@ -485,21 +424,19 @@ def read_export(path, inst=None, format: str | None = None,
         raw, var_labels = _read_stat(path, kind)
         info.update(format=kind, encoding=None, separator=None)
     else:
-        text, encoding = _decode(data, path)
-        header_text = _first_record(text)
-        sep = _sniff_separator(header_text, set(expected) | set(_LIMESURVEY_META))
-        header = [_clean_name(n) for n in next(csv.reader([header_text], delimiter=sep), [])]
-        raw = _parse_csv_fast(text, sep, header) if _FAST else None
-        if raw is not None:
-            empty_lines = raw.attrs.pop("empty_lines")
-        else:  # the exact, slower path: any width, blank lines, every quoting case
-            records = _parse_csv(text, sep, path)
-            header, empty_lines = records.header, records.empty_lines
-            raw = _frame(records, path)
+        text, encoding, cp1252_lines = _decode(data, path)
+        sep = _sniff_separator(_header_text(text), set(expected) | set(_LIMESURVEY_META))
+        records = _records.split(text, sep, path, header_check=_check_header(path))
+        raw, header = records.frame, records.header
         kind = format or _detect_format(path, header)
         var_labels = {}
         info.update(format=kind, encoding=encoding, separator=sep,
-                    empty_records_skipped=empty_lines,
+                    lines_not_utf8=cp1252_lines,
+                    n_physical_lines=records.n_physical_lines,
+                    n_records_by_line_count=records.n_records_by_line_count,
+                    blank_lines=len(records.blank_lines),
+                    empty_records_skipped=records.empty_records,
+                    broken_records=records.broken,
                     lines_with_inner_quotes=_odd_quotes(text, sep))
 
     renames = {}

@@ -33,17 +33,19 @@ def _same(raw, text, order=True):
 
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
 @pytest.mark.parametrize("encoding,bom", [("utf-8", False), ("utf-8", True), ("cp1252", False),
-                                          ("utf-16", False)])
+                                          ("utf-16", False), ("utf-16-be", False)])
 def test_separators_and_encodings_round_trip(tmp_path, inst, text, sep, encoding, bom):
     path = tmp_path / "export.csv"
     data = to_csv_bytes(text, sep=sep, encoding=encoding, bom=bom, newline="\r\n")
+    if encoding == "utf-16-be":  # big-endian with its BOM (Python's "utf-16" writes LE here)
+        data = b"\xfe\xff" + data
     path.write_bytes(data)
     raw = read_export(path, inst)
     _same(raw, text)
     info = raw.attrs["export"]
     assert info["separator"] == sep
     assert info["encoding"] == {"utf-8": "utf-8-sig" if bom else "utf-8", "cp1252": "cp1252",
-                                "utf-16": "utf-16"}[encoding]
+                                "utf-16": "utf-16-le", "utf-16-be": "utf-16-be"}[encoding]
     assert info["sha256"] == hashlib.sha256(data).hexdigest()
     assert info["format"] == "csv" and info["extra_columns"] == []
 
@@ -116,8 +118,9 @@ def test_malformed_records_are_kept_and_marked(tmp_path, inst, text):
 @pytest.mark.parametrize("content,problem", [
     (None, "cannot read the file"),
     (b"", "empty"),
-    (b"response_id,x\n\x81\x8d\x8f,1\n", "not valid cp1252"),
-    (b'response_id,x\n1,2\n"unclosed,1\n3,4\n', "line 3: a quoted field opened here is never closed"),
+    (b"response_id,x\n\x81\x8d\x8f,1\n", "line 2: byte 0x81 at offset 14 is not valid UTF-8 nor cp1252"),
+    (b"\xff\xfe\x00\x00r\x00\x00\x00", "line 1: the file is UTF-32-LE"),
+    ("response_id,x\n1,2\n".encode("utf-16-le"), "looks like UTF-16 without a byte-order mark"),
 ])
 def test_unreadable_files_raise_export_error(tmp_path, inst, content, problem):
     path = tmp_path / "bad.csv"
@@ -258,7 +261,7 @@ def test_separator_only_rows_are_skipped_and_listed(tmp_path, inst, text):
 def test_fast_and_exact_csv_paths_agree(tmp_path, inst, text, monkeypatch):
     """pyarrow's reader is used when it provably gives the csv module's result; compare them
     on files that take the fast path and on files that must fall back."""
-    from surveydata import io as sio
+    from surveydata import _records
 
     t = text.copy()
     t.loc[5, "comments"] = '  ;;"\r\n x'
@@ -272,21 +275,21 @@ def test_fast_and_exact_csv_paths_agree(tmp_path, inst, text, monkeypatch):
         "short_record": to_csv_bytes(t, sep=";") + b"r999;1;2\n",
     }
     fast_used = {}
-    real_fast = sio._parse_csv_fast
+    real_fast = _records._fast_block
 
     def spy(*a, **k):
         out = real_fast(*a, **k)
-        fast_used[name] = out is not None
+        fast_used[name] = fast_used.get(name, True) and out is not None
         return out
 
-    monkeypatch.setattr(sio, "_parse_csv_fast", spy)
+    monkeypatch.setattr(_records, "_fast_block", spy)
     for name, data in variants.items():
         path = tmp_path / f"{name}.csv"
         path.write_bytes(data)
         fast = read_export(path, inst)
-        monkeypatch.setattr(sio, "_FAST", False)
+        monkeypatch.setattr(_records, "_FAST", False)
         exact = read_export(path, inst)
-        monkeypatch.setattr(sio, "_FAST", True)
+        monkeypatch.setattr(_records, "_FAST", True)
         pd.testing.assert_frame_equal(fast, exact, obj=name)
         assert fast.attrs == exact.attrs, name
     assert fast_used == {"plain": True, "crlf_quoted": True, "no_final_newline": True,

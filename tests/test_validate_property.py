@@ -35,13 +35,13 @@ mutation = st.one_of(
 
 def _assert_same_as_exact_reader(raw, path):
     """pyarrow's fast CSV path, when it is taken, gives exactly the csv-module path's frame."""
-    from surveydata import io as sio
+    from surveydata import _records
 
-    sio._FAST = False
+    _records._FAST = False
     try:
         exact = read_export(path, INST)
     finally:
-        sio._FAST = True
+        _records._FAST = True
     pd.testing.assert_frame_equal(raw, exact)
     assert raw.attrs == exact.attrs
 
