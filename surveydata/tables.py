@@ -74,7 +74,7 @@ def ci_table(est: pd.DataFrame, lang: str = "en", percent: bool = True, digits: 
         counts = n.reindex(est.index)
         if counts.isna().any():
             raise ValueError(f"no respondent count for rows {list(counts.index[counts.isna()])}")
-        out[t("n", lang)] = counts.astype(int).astype(str).to_numpy()
+        out[t("n", lang)] = [f"{int(v):,}" for v in counts]
         out.loc[(counts < k).to_numpy(), :] = marker
     if suppress is not None:
         out.loc[suppress.reindex(est.index).fillna(True).to_numpy(dtype=bool), :] = marker
@@ -231,9 +231,9 @@ def weight_summary(designs: dict, lang: str = "en") -> pd.DataFrame:
     rows = {}
     for name, design in designs.items():
         s = design.weight_diagnostics().summary
-        rows[name] = {"n": f"{s['n']:.0f}", "sum": f"{s['sum']:,.0f}", "min": f"{s['min']:.1f}",
+        rows[name] = {"n": f"{s['n']:,.0f}", "sum": f"{s['sum']:,.0f}", "min": f"{s['min']:.1f}",
                       "max": f"{s['max']:.1f}", "max/min": f"{s['ratio']:.1f}",
-                      "n_eff (Kish)": f"{s['n_eff']:.0f}", "deff (Kish)": f"{s['deff_w']:.3f}"}
+                      "n_eff (Kish)": f"{s['n_eff']:,.0f}", "deff (Kish)": f"{s['deff_w']:.3f}"}
     return localized(pd.DataFrame(rows), lang)
 
 
@@ -274,19 +274,132 @@ def shares_table(shares: pd.DataFrame, lang: str = "en", digits: int = 1,
                                    for c in shares.columns if c != "n"}, index=shares.index), lang)
 
 
-def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR") -> pd.DataFrame:
+def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR",
+                     reference: bool = True) -> pd.DataFrame:
     """Odds ratios with 95% CIs and p values as text, one row per term (intercept left out).
+
+    With ``reference`` (default), every categorical variable gets a row for its reference
+    category, "1 (ref.)", just before its other categories: the ratios are relative to it.
 
     >>> odds_ratio_table(fit, "en").columns.tolist()   # doctest: +SKIP
     ['OR', '95% confidence interval', 'p value']
     """
+    from surveydata.i18n import term_label
+
     c = coefficients(fit, lang)
     e = np.exp(c[["estimate", "ci_low", "ci_high"]])
-    return localized(pd.DataFrame({ratio: [f"{x:.{digits}f}" for x in e["estimate"]],
-                                   t("ci", lang): [f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
-                                                   for lo, hi in zip(e["ci_low"], e["ci_high"])],
-                                   t("p_value", lang): [p_text(p) for p in c["p"]]}, index=c.index),
-                     lang)
+    out = pd.DataFrame({ratio: [f"{x:.{digits}f}" for x in e["estimate"]],
+                        t("ci", lang): [f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
+                                        for lo, hi in zip(e["ci_low"], e["ci_high"])],
+                        t("p_value", lang): [p_text(p) for p in c["p"]]}, index=c.index)
+    if reference:
+        refs = reference_levels(fit)
+        rows, index = [], []
+        done = set()
+        for raw, label in zip(_raw_terms(fit, c), out.index):
+            var = _categorical_var(raw)
+            if var in refs and var not in done:
+                done.add(var)
+                rows.append({ratio: t("ref", lang), t("ci", lang): "", t("p_value", lang): ""})
+                index.append(term_label(f"C({var})[T.{refs[var]}]", lang))
+            rows.append(out.loc[label].to_dict())
+            index.append(label)
+        out = pd.DataFrame(rows, index=pd.Index(index, name=out.index.name))
+    return localized(out, lang)
+
+
+def _raw_terms(fit, c: pd.DataFrame) -> list[str]:
+    """The coefficient names behind the rows of :func:`coefficients` (same order)."""
+    return [str(i) for i in fit.params.index if i != "Intercept" and "|" not in str(i)][: len(c)]
+
+
+def _categorical_var(term: str) -> str | None:
+    m = re.fullmatch(r"C\((\w+)[^)]*\)\[T\.(.*)\]", term)
+    return m.group(1) if m else None
+
+
+def reference_levels(fit) -> dict[str, str]:
+    """The reference category of every ``C(var)`` term of a fitted model: the level of ``var``
+    (in the model's rows) that has no coefficient of its own.
+
+    >>> reference_levels(fit)   # doctest: +SKIP
+    {'kbv_size_class': 'Small practice (up to 5)', 'practice_type': 'GP'}
+    """
+    data = getattr(getattr(fit, "design", None), "data", None)
+    if data is None:
+        return {}
+    used = getattr(fit, "used", None)
+    rows = data if used is None else data.loc[np.asarray(used, dtype=bool)]
+    coded: dict[str, set[str]] = {}
+    for term in map(str, fit.params.index):
+        var = _categorical_var(term)
+        if var:
+            coded.setdefault(var, set()).add(term.split("[T.", 1)[1][:-1])
+    out = {}
+    for var, levels in coded.items():
+        if var not in rows:
+            continue
+        col = rows[var]
+        cats = (list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype)
+                else sorted(col.dropna().unique(), key=str))
+        present = set(map(str, col.dropna().unique()))
+        missing = [str(x) for x in cats if str(x) not in levels and str(x) in present]
+        if missing:
+            out[var] = missing[0]
+    return out
+
+
+def model_note(fit, lang: str = "en", labels=None) -> str:
+    """What a model table needs said beside it, as one paragraph in ``lang``: how many rows the
+    fit used of how many, which variables' missing values left the others out (with counts),
+    and the unit of every numeric term's ratio (yes vs no for 0/1 variables; per change from 0
+    to 1, i.e. from 0 % to 100 %, for shares; per unit otherwise).
+
+    ``labels`` maps variable names to readable names (default: `surveydata.i18n.var_label`).
+
+    >>> model_note(fit, "en")   # doctest: +SKIP
+    'n = 1,239 of 1,577 respondents used; 338 left out for a missing value in: Size class (210), ...'
+    """
+    from surveydata.i18n import var_label
+
+    def name(var):
+        if labels is None:
+            return var_label(var, lang)
+        return str(labels.get(var, var)) if hasattr(labels, "get") else str(labels(var))
+
+    def count(n):
+        text = f"{int(n):,}"
+        return text.replace(",", ".") if lang == "de" else text
+
+    data = fit.design.data
+    used = np.asarray(getattr(fit, "used", np.ones(len(data), dtype=bool)), dtype=bool)
+    n_all, n_used = len(data), int(fit.nobs)
+    variables = [v for v in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", str(fit.formula))) if v in data]
+    dropped = [(v, int(data[v].isna().sum())) for v in variables if data[v].isna().any()]
+    dropped.sort(key=lambda x: -x[1])
+    parts = [t("model_n", lang, used=count(n_used), all=count(n_all))]
+    if n_used < n_all and dropped:
+        parts.append(t("model_dropped", lang, n=count(n_all - n_used),
+                       vars=", ".join(f"{name(v)} ({count(n)})" for v, n in dropped)))
+    units = []
+    rows = data.loc[used]
+    lhs = str(fit.formula).split("~")[0]
+    for v in variables:
+        if v in lhs or not pd.api.types.is_numeric_dtype(rows[v]) or f"C({v}" in str(fit.formula):
+            continue
+        x = rows[v].dropna()
+        if len(x) == 0:
+            continue
+        if set(np.unique(x)) <= {0, 1}:
+            units.append(t("unit_binary", lang, var=name(v)))
+        elif x.min() >= 0 and x.max() <= 1:
+            units.append(t("unit_share", lang, var=name(v)))
+        else:
+            lo, hi = (f"{v:g}".replace(".", ",") if lang == "de" else f"{v:g}" for v in (x.min(), x.max()))
+            units.append(t("unit_per_one", lang, var=name(v), lo=lo, hi=hi))
+    if units:
+        parts.append(t("model_units", lang) + " " + "; ".join(units) + ".")
+    return " ".join(parts)
 
 
 def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -317,7 +430,7 @@ def nonresponse_table(nonresponse: pd.DataFrame, lang: str = "en", k: int = DEFA
         small = (nonresponse[col] > 0) & (nonresponse[col] < k)
         return np.where(small, marker, text)
 
-    return localized(pd.DataFrame({t("asked", lang): nonresponse["asked"].astype(str),
+    return localized(pd.DataFrame({t("asked", lang): [f"{int(v):,}" for v in nonresponse["asked"]],
                                    t("dont_know", lang) + " (%)": pct("dont_know"),
                                    t("no_answer", lang) + " (%)": pct("no_answer")},
                                   index=nonresponse.index), lang)
@@ -348,8 +461,8 @@ def response_table(rates: pd.DataFrame, lang: str = "en", marker: str = MARKER) 
     def text(values, fmt):
         return [marker if pd.isna(v) else fmt(v) for v in values]
 
-    return localized(pd.DataFrame({t("invited", lang): text(rates["n_invited"], lambda v: f"{v:.0f}"),
-                                   t("n_respondents", lang): text(rates["n_valid"], lambda v: f"{v:.0f}"),
+    return localized(pd.DataFrame({t("invited", lang): text(rates["n_invited"], lambda v: f"{v:,.0f}"),
+                                   t("n_respondents", lang): text(rates["n_valid"], lambda v: f"{v:,.0f}"),
                                    t("response_rate", lang): text(rates["rate"],
                                                                   lambda v: f"{100 * v:.1f}")},
                                   index=rates.index), lang)

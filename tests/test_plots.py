@@ -1,4 +1,6 @@
 """The plot helpers draw exactly the numbers they are given, labelled in the chosen language."""
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,6 +21,10 @@ EST = pd.DataFrame({"estimate": [0.30, 0.10, np.nan], "ci_low": [0.25, 0.07, np.
 def _close_figures():
     yield
     plt.close("all")
+
+
+def _legend(fig):
+    return [x.get_text() for x in fig.legends[0].get_texts()]
 
 
 def _bars(ax):
@@ -45,10 +51,16 @@ def test_bar_ci_german_labels_series_and_published_reference():
                        reference=pd.Series({"fully": 0.33, "incident": 0.10}))
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Anteil (%)"
-    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    legend = _legend(fig)
     assert sorted(legend) == ["gewichtet", "ungewichtet", "veröffentlichter Wert"]
-    ref = ax.collections[-1].get_offsets()
-    assert sorted(np.round(np.asarray(ref)[:, 0], 9)) == [10.0, 33.0]
+    # the published figures: dashed vertical lines across their rows, not dots
+    ref = ax.collections[-1]
+    assert isinstance(ref, matplotlib.collections.LineCollection)
+    xs = sorted(round(float(seg[0][0]), 9) for seg in ref.get_segments())
+    assert xs == [10.0, 33.0]
+    assert all(seg[0][0] == seg[1][0] and seg[1][1] - seg[0][1] > 0.5 for seg in ref.get_segments())
+    # the legend sits below the plot area, not over the bars
+    assert not ax.get_legend() and fig.legends
 
 
 def test_bar_ci_refuses_frames_without_ci_columns_and_unknown_languages():
@@ -74,7 +86,42 @@ def test_forest_plot_exponentiates_coefficients_on_a_log_axis():
     assert (seg[0][0], seg[1][0]) == pytest.approx((1.5, 3.0), rel=1e-12)
     assert ax.lines[-1].get_xdata()[0] == 1.0  # the null line
     ticks = [x.get_text() for x in ax.get_xticklabels()]
-    assert "1,5" in ticks and "2" in ticks  # plain numbers, German decimal comma
+    assert "1" in ticks and "1,3" in ticks  # plain numbers, German decimal comma
+
+
+def test_forest_plot_ticks_never_run_together_and_labels_are_wrapped_not_cut():
+    long = "Size class: Medium practice with between six and twenty persons (KBV)"
+    coef = pd.DataFrame({"estimate": np.log([0.22, 0.27]), "ci_low": np.log([0.2, 0.24]),
+                         "ci_high": np.log([0.25, 0.3])}, index=[long, "x"])
+    fig = plots.forest_plot(coef)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    boxes = sorted((lab.get_window_extent() for lab in ax.get_xticklabels() if lab.get_text()),
+                   key=lambda b: b.x0)
+    assert len(boxes) >= 3
+    assert all(b.x0 - a.x1 >= 4 for a, b in itertools.pairwise(boxes))  # was "0.20.25"
+    # a narrow range of rate ratios still gets several labelled ticks, 1 among them
+    narrow = pd.DataFrame({"estimate": np.log([0.8, 1.1]), "ci_low": np.log([0.7, 1.0]),
+                           "ci_high": np.log([0.9, 1.2])}, index=["a", "b"])
+    labels = [x.get_text() for x in plots.forest_plot(narrow).axes[0].get_xticklabels()]
+    assert "1" in labels and len(labels) >= 3, labels
+    label = ax.get_yticklabels()[0].get_text()
+    assert "…" not in label and label.replace("\n", " ") == long
+
+
+def test_figures_carry_a_description_from_the_numbers_drawn():
+    fig = plots.bar_ci(EST, lang="en", reference=pd.Series({"fully": 0.33}))
+    alt = plots.describe(fig)
+    assert alt.startswith("Bar chart of Share (%) with 95% confidence intervals, 3 rows.")
+    assert "fully: 30.0 (95% CI 25.0–36.0)" in alt and "incident: 10.0 (95% CI 7.0–13.0)" in alt
+    assert "MVZ: suppressed" in alt and "published figure: fully 33.0" in alt
+    de = plots.describe(plots.bar_ci(EST * 10, lang="de"))
+    assert "fully: 300,0 (95-%-KI 250,0–360,0)" in de
+    data = fig.report_info["data"]
+    assert data[0] == {"series": "", "row": "fully", "estimate": 30.0, "ci_low": 25.0,
+                       "ci_high": 36.0, "unit": "Share (%)"}
+    w = plots.describe(plots.weight_distribution([1.0, 2.0, 3.0, 10.0], bounds=(1.5, 8.0)))
+    assert "4 respondents, minimum 1.00, median 2.50, maximum 10.00" in w and "1.50 and 8.00" in w
 
 
 def test_weight_distribution_counts_every_weight_and_marks_trimming_bounds():
@@ -92,7 +139,6 @@ def test_composition_translates_standard_series_names():
     shares = pd.DataFrame({"sample": [0.6, 0.4], "population": [0.5, 0.5], "weighted": [0.5, 0.5]},
                           index=["GP", "PT"])
     fig = plots.composition(shares, lang="en")
-    legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["Sample", "Population", "Sample, weighted"]
+    assert _legend(fig) == ["Sample", "Population", "Sample, weighted"]
     heights = sorted(round(b.get_width(), 9) for b in _bars(fig.axes[0]))
     assert heights == [40.0, 50.0, 50.0, 50.0, 50.0, 60.0]

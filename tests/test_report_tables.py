@@ -141,3 +141,55 @@ def test_composition_and_response_rates_hide_small_categories_and_their_compleme
     shown = tables.response_table(tables.protected_rates(rates, k=5), "en")
     assert shown.loc["MVZ"].tolist() == ["40", MARKER, MARKER]
     assert shown.loc["GP"].tolist() == ["300", MARKER, MARKER]  # else the total gives the 3 away
+
+
+# ---------------------------------------------------------------------------------------------
+# model tables: reference categories, n used and why rows were dropped, units
+
+@pytest.fixture(scope="module")
+def model_fit():
+    import analysis
+
+    rng = np.random.default_rng(5)
+    n = 400
+    df = pd.DataFrame({"size": rng.choice(["a small", "b medium", "c large"], n),
+                       "trained": rng.integers(0, 2, n).astype(float),
+                       "equip_share": rng.uniform(0, 1, n),
+                       "sources": rng.integers(0, 7, n).astype(float),
+                       "w": rng.uniform(1, 3, n)})
+    df["y"] = (rng.uniform(size=n) < 0.2 + 0.3 * df["trained"]).astype(float)
+    df.loc[:29, "trained"] = np.nan          # 30 rows missing trained
+    df.loc[25:44, "equip_share"] = np.nan     # 20 rows missing equip_share (5 of them also trained)
+    design = analysis.SurveyDesign(df, weights="w")
+    return analysis.svyglm("y ~ trained + equip_share + sources + C(size)", design, family="quasibinomial")
+
+
+def test_odds_ratio_table_shows_the_reference_category_of_every_factor(model_fit):
+    out = tables.odds_ratio_table(model_fit, "en")
+    rows = out.index.tolist()
+    assert "size: a small" in rows  # the level without a coefficient, placed before its siblings
+    assert rows.index("size: a small") == rows.index("size: b medium") - 1
+    assert out.loc["size: a small"].tolist() == ["1 (ref.)", "", ""]
+    assert tables.reference_levels(model_fit) == {"size": "a small"}
+    assert tables.odds_ratio_table(model_fit, "de").loc["size: a small"].iloc[0] == "1 (Referenz)"
+    assert len(tables.odds_ratio_table(model_fit, "en", reference=False)) == len(rows) - 1
+
+
+def test_model_note_counts_rows_used_and_dropped_and_names_units(model_fit):
+    note = tables.model_note(model_fit, "en")
+    # 30 + 20 - 5 overlapping = 45 rows dropped, counted independently of the fit
+    assert note.startswith("n = 355 of 400 respondents in the model. 45 left out for a missing value in: ")
+    assert "trained (30), equip_share (20)" in note
+    assert "trained: yes vs no" in note
+    assert "equip_share: change from 0 to 1 (0% to 100%)" in note
+    assert "sources: per 1 unit (range 0 to 6)" in note
+    de = tables.model_note(model_fit, "de", labels={"trained": "Geschult"})
+    assert de.startswith("n = 355 von 400 Befragten") and "Geschult: ja gegenüber nein" in de
+
+
+def test_counts_carry_thousands_separators_in_the_locale_of_the_table():
+    est = pd.DataFrame({"estimate": [0.5], "ci_low": [0.4], "ci_high": [0.6]}, index=["x"])
+    assert tables.ci_table(est, "en", n=pd.Series({"x": 1621})).loc["x"].tolist() == ["50.0", "40.0–60.0", "1,621"]
+    assert tables.ci_table(est, "de", n=pd.Series({"x": 1621})).loc["x"].tolist() == ["50,0", "40,0–60,0", "1.621"]
+    rates = pd.DataFrame({"n_invited": [8000.0], "n_valid": [1621.0], "rate": [0.2026]}, index=["GP"])
+    assert tables.response_table(rates, "de").loc["GP"].tolist() == ["8.000", "1.621", "20,3"]
