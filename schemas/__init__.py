@@ -37,13 +37,25 @@ Checks on the RAW coded frame (Int64 codes, str state codes/text, -7/-8/-9 as co
 Population margins
     load_population_margins(name="de_practices") -> {margin: count Series with source/year attrs}
 
+Study (everything study-specific, declared: see schemas/study.py for the format)
+    load_study(path=None) -> Study      # None: packaged practice study; a study YAML; an
+                                        # instrument YAML or Instrument: instrument-only study
+    Study: .name .format .source .title(lang) .languages .instrument .simulated .meta
+        .population (.margins) .design (.strata .psu .fpc .base_weight .lonely_psu
+        .strata_file .margin) .weighting (.rake [RakeStep margin variables collapse counts]
+        .poststratify .trim) .derived (DerivedVariable, instrument's then study's) .analysis
+        (.outcomes .domains .groups .models .blocks .controls .published) .disclosure
+        (.min_cell .protection) .fieldwork (.targets) .report (.min_cell .pages .extra_pages)
+    StudyError (a DeclarationError): one line naming file, key, problem and fix
+
 Analysis frame and derived variables
     to_typed(frame, inst, lang="de", dont_know="missing") -> DataFrame
         labelled categoricals, Int64, boolean option columns, and <var>__missing
         (not_applicable / dont_know / no_answer) beside every item that can be missing
-    derive(frame, inst, lang=None) -> DataFrame
-        kbv_size_class, tech_index, n_applicable, tech_share, org_index, info_index, risk_gap,
-        east_west (from the raw coded frame)
+    derive(frame, inst_or_study, lang=None, variables=None) -> DataFrame
+        the derived variables THAT declaration declares with `compute:` (instrument's, and
+        the study's for a Study), from the raw coded frame; none declared -> no columns
+    parse_expression(text) -> Expression   # the safe arithmetic of `expr:` (never eval)
 
 Codebook
     codebook(inst, lang="de", fmt="md") -> str                   # fmt "md" or "html"
@@ -55,7 +67,8 @@ instruments/*.yaml (the questionnaires); populations is the weighting margins (s
 
 from .codebooks import codebook
 from .conditions import Condition, ConditionError, parse_condition
-from .derived import derive
+from .derived import DerivedError, DerivedVariable, derive
+from .expressions import ExpressionError, parse_expression
 from .instrument import (
     DONT_KNOW,
     NO_ANSWER,
@@ -84,6 +97,7 @@ from .response import (
     soft_rules,
     split_check,
 )
+from .study import Study, StudyError, load_study, study_of_instrument
 from .typed import MISSING_CATEGORIES, missing_column, to_typed
 
 __all__ = [
@@ -95,6 +109,9 @@ __all__ = [
     "Condition",
     "ConditionError",
     "Derived",
+    "DerivedError",
+    "DerivedVariable",
+    "ExpressionError",
     "Instrument",
     "InstrumentError",
     "Item",
@@ -104,6 +121,8 @@ __all__ = [
     "Option",
     "Rule",
     "Section",
+    "Study",
+    "StudyError",
     "check_masks",
     "check_specs",
     "codebook",
@@ -111,12 +130,15 @@ __all__ = [
     "derive",
     "load_instrument",
     "load_population_margins",
+    "load_study",
     "missing_column",
     "parse_condition",
+    "parse_expression",
     "parse_instrument",
     "raw_dtypes",
     "response_schema",
     "soft_rules",
     "split_check",
+    "study_of_instrument",
     "to_typed",
 ]

@@ -16,6 +16,9 @@ Grammar::
     operand    := NAME | literal
     literal    := INTEGER | STRING                    # -8, 3, 'BW', "none"
 
+Conditions nest at most MAX_DEPTH (100) levels of parentheses and `not`; deeper nesting is a
+ConditionError, not a RecursionError.
+
 NAME is an item variable or a multi-choice column `<var>__<option>`. `'none' in info_sources` is
 shorthand for `info_sources__none == 1` (and `not in` for `!= 1`).
 
@@ -44,7 +47,10 @@ import pandas as pd
 
 from .errors import DeclarationError
 
-__all__ = ["Condition", "ConditionError", "parse_condition"]
+__all__ = ["MAX_DEPTH", "Condition", "ConditionError", "parse_condition"]
+
+#: Deepest nesting of parentheses and `not` a condition (or an expression) may have.
+MAX_DEPTH = 100
 
 
 class ConditionError(DeclarationError):
@@ -121,9 +127,16 @@ class _Tok:
     pos: int
 
 
+def _quote(text: str, limit: int = 80) -> str:
+    """`text` quoted for a message, shortened in the middle when longer than `limit`."""
+    if len(text) > limit:
+        text = f"{text[: limit // 2]} ... {text[-limit // 4:]}"
+    return repr(text)
+
+
 def _tokenize(text: str) -> list[_Tok]:
     def fail(problem: str, pos: int):
-        raise ConditionError(f"cannot parse condition {text!r}: {problem} at position {pos}")
+        raise ConditionError(f"cannot parse condition {_quote(text)}: {problem} at position {pos}")
 
     tokens: list[_Tok] = []
     pos = 0
@@ -165,11 +178,12 @@ class _Parser:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def fail(self, problem: str, tok: _Tok | None = None):
         tok = tok or self.peek()
         where = "end of condition" if tok.kind == "end" else f"position {tok.pos}"
-        raise ConditionError(f"cannot parse condition {self.text!r}: {problem} at {where}")
+        raise ConditionError(f"cannot parse condition {_quote(self.text)}: {problem} at {where}")
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -213,12 +227,23 @@ class _Parser:
             parts.append(self.not_expr())
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
+    def nest(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(f"nested deeper than {MAX_DEPTH} levels of parentheses and 'not' "
+                      "(write it flatter)")
+
     def not_expr(self) -> Node:
         if self.accept("not"):
-            return Not(self.not_expr())
+            self.nest()
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         if self.accept("("):
+            self.nest()
             node = self.or_expr()
             self.expect(")")
+            self.depth -= 1
             return node
         return self.comparison()
 

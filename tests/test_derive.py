@@ -1,4 +1,7 @@
-"""Derived variables, each checked against values computed by hand from the definitions."""
+"""Derived variables of the practice instrument, computed by the declaration engine from its
+`compute:` entries, each checked against values computed by hand from the definitions.
+(The values on the whole demo are compared with the frozen output of the former Python
+functions in test_derive_frozen.py.)"""
 
 import doctest
 import math
@@ -8,17 +11,46 @@ import pandas as pd
 import pytest
 from test_schema import INST, valid_frame
 
+import schemas
 import schemas.derived
-from schemas.derived import (
-    TECH_ITEMS,
-    derive,
-    east_west,
-    info_index,
-    kbv_size_class,
-    org_index,
-    risk_gap,
-    tech_index,
-)
+from schemas.derived import compile_entries, derive
+
+TECH_ITEMS = tuple(INST.derived_variable("tech_index").extra["compute"]["count"])
+
+
+def one(raw, var):
+    """The instrument's derived variable `var` alone (computing only what it reads)."""
+    return derive(raw, INST, variables=[var])[var]
+
+
+def kbv_size_class(raw):
+    return one(raw, "kbv_size_class")
+
+
+def tech_index(raw):
+    return derive(raw, INST, variables=["tech_index", "n_applicable", "tech_share"])
+
+
+def org_index(raw):
+    return one(raw, "org_index")
+
+
+def info_index(raw, inst):
+    return one(raw, "info_index")
+
+
+def risk_gap(raw):
+    return one(raw, "risk_gap")
+
+
+def east_west(raw, berlin=None):
+    if berlin is None:
+        return one(raw, "east_west")
+    # another Berlin convention is another declaration
+    east = {s: "east" for s in ("BB", "MV", "SN", "ST", "TH")}
+    entry = {"var": "ew", "type": "single",
+             "compute": {"recode": "federal_state", "map": {**east, "BE": berlin}, "other": "west"}}
+    return derive(raw, (INST, compile_entries([entry], INST)))["ew"]
 
 
 def test_kbv_size_class_thresholds():
@@ -122,8 +154,9 @@ def test_east_west():
     raw = pd.DataFrame({"federal_state": ["BB", "MV", "SN", "ST", "TH", "BE", "NW", "SH"]})
     assert east_west(raw).tolist() == ["east"] * 5 + ["berlin", "west", "west"]
     assert east_west(raw, berlin="west").tolist()[5] == "west"
-    with pytest.raises(ValueError, match="berlin must be 'berlin', 'east' or 'west', got 'x'"):
-        east_west(raw, berlin="x")
+    with pytest.raises(schemas.DerivedError, match="'XX' is not a code of 'federal_state'"):
+        compile_entries([{"var": "ew", "compute": {"recode": "federal_state",
+                                                   "map": {"XX": "east"}}}], INST)
 
 
 def test_derive_on_the_hand_made_respondents():

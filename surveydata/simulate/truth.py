@@ -33,10 +33,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schemas import derived
+import schemas
 
 NA = -7
-TM = derived.TECH_ITEMS
+#: the technical measures counted by the instrument's tech_index (from its declaration)
+TM = tuple(schemas.load_instrument().derived_variable("tech_index").extra["compute"]["count"])
 
 MODELS = {
     "incident_logit": {
@@ -72,12 +73,10 @@ def analysis_variables(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     # the instrument's derived variables, computed by schemas (never re-implemented here)
-    tech = derived.tech_index(frame)
-    out["tech_index"] = tech["tech_index"]
-    out["n_applicable"] = tech["n_applicable"]
-    out["tech_share"] = tech["tech_share"].astype("float64")
-    out["org_index"] = derived.org_index(frame)
-    out["kbv_size_class"] = derived.kbv_size_class(frame)
+    derived = schemas.derive(frame, schemas.load_instrument(), variables=[
+        "tech_index", "n_applicable", "tech_share", "org_index", "kbv_size_class"])
+    for col in derived:
+        out[col] = derived[col]
     out["responsible_named"] = frame["it_security_responsible"].isin([1, 2]).astype(int)
     out["training_all"] = (frame["training_12m"] == 1).astype(int)
     out["guideline_known"] = (frame["guideline_awareness"] == 1).astype(int)
