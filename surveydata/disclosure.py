@@ -460,15 +460,22 @@ def _quiet_solver():
         os.close(saved)
 
 
+def _cost(values: np.ndarray) -> np.ndarray:
+    """What hiding each cell costs: its count (tau-Argus' "cell value" cost); a zero costs more
+    than hiding the whole rest of the table (a complement of last resort: a reader may know it
+    to be a structural zero). Ties are broken by reading order (adds < 1 in all)."""
+    n = values.size
+    cost = np.where(values > 0, values, values.sum() + 1.0)
+    return cost + (np.arange(n) + 1.0) / (n * (n + 1.0))
+
+
 def _optimal_pattern(values: np.ndarray, eqs: np.ndarray, sensitive: np.ndarray, lower: np.ndarray,
                      upper: np.ndarray) -> np.ndarray:
     """The least-cost suppression pattern that gives every sensitive cell its protection levels
     (the mixed-integer program in the module docstring). ``values`` etc. are flattened."""
     n = values.size
     grand = float(values.max()) if n else 0.0
-    # A zero costs more than hiding the whole rest of the table: a complement of last resort.
-    cost = np.where(values > 0, values, values.sum() + 1.0)
-    cost = cost + (np.arange(n) + 1.0) / (n * (n + 1.0))  # ties broken by reading order, < 1 in all
+    cost = _cost(values)
     big = 2.0 * grand + float(upper.max() if n else 0) + float(lower.max() if n else 0) + 1.0
     subproblems = [(p, "upper", upper[p]) for p in np.flatnonzero(sensitive) if upper[p] > 0]
     subproblems += [(p, "lower", lower[p]) for p in np.flatnonzero(sensitive) if lower[p] > 0]

@@ -76,7 +76,8 @@ def table_record(full: pd.DataFrame, mask: pd.DataFrame, row_totals: bool, col_t
     """One published table as the audit reads it (JSON-ready; holds true values: never publish).
 
     ``full`` is laid out as :func:`surveydata.disclosure.with_totals`; ``mask`` is True where a
-    cell is suppressed. A table of one column without a total column is a one-way table of its
+    cell is suppressed. ``full.attrs["given"]`` (a mapping, e.g. ``{"incident": "yes"}``) names
+    the domain a table is restricted to, so that its cells link to the same counts elsewhere. A table of one column without a total column is a one-way table of its
     row variable: its cells are keyed by the row variable alone (so they link to the same
     margin published elsewhere).
     """
@@ -92,8 +93,10 @@ def table_record(full: pd.DataFrame, mask: pd.DataFrame, row_totals: bool, col_t
     one_way = n_cols == 1 and not row_totals
     full_cells = dc.full_cell_mask(full, row_totals, col_totals).to_numpy()
 
+    given = dict(full.attrs.get("given", {}))  # the domain all cells are counted in
+
     def key(i, j):
-        parts = {}
+        parts = dict(given)
         if i < n_rows:
             parts[row_var] = full.index[i]
         if j < n_cols and not one_way:

@@ -55,6 +55,23 @@ def attacker_bounds(full: pd.DataFrame, mask: pd.DataFrame):
     return {tuple(cell): bd for cell, bd in zip(unknown, bounds)}
 
 
+def test_exactly_k_respondents_are_published_and_k_minus_one_are_not():
+    # the boundary of "fewer than k": n < k, never n <= k
+    for k in (2, 5, 60):
+        counts = pd.DataFrame({"a": [k - 1, k, k + 1]})
+        assert dc.primary_mask(counts, k=k)["a"].tolist() == [True, False, False]
+        est = pd.DataFrame({"estimate": [0.1, 0.2, 0.3]}, index=["x", "y", "z"])
+        out = dc.suppress_small_domains(est, pd.Series({"x": k - 1, "y": k, "z": k + 1}), k=k)
+        assert out["estimate"].tolist() == [MARKER, 0.2, 0.3]
+    # a table whose small cells are all exactly k needs no suppression at all
+    counts = pd.DataFrame({"yes": [5, 5], "no": [5, 40]}, index=["GP", "PT"])
+    assert not dc.suppression_mask(counts, k=5).to_numpy().any()
+    out = dc.safe_crosstab(pd.DataFrame({"t": ["GP"] * 10 + ["PT"] * 45,
+                                         "y": ["yes"] * 5 + ["no"] * 5 + ["yes"] * 5 + ["no"] * 40}),
+                           "t", "y", k=5)
+    assert MARKER not in out.to_numpy().ravel().tolist()
+
+
 def test_threshold_rule_suppresses_one_to_four_but_not_five_or_zero():
     counts = pd.DataFrame({"a": [0, 1, 4, 5, 40]})
     assert dc.primary_mask(counts, k=5)["a"].tolist() == [False, True, True, False, False]
@@ -160,4 +177,129 @@ def test_no_suppressed_cell_can_be_pinned_by_an_lp_attacker(rows):
         value = full.to_numpy()[cell]
         assert lo <= value + 1e-9 and value <= hi + 1e-9
         if primary[cell]:
-            assert hi - lo > 0.5, f"small cell {cell}={value} pinned to [{lo}, {hi}] in\n{full}\n{mask}"
+            # the default policy: 30 % of k = 5, rounded up = 2 respondents below (or down to 0)
+            # and above the true value
+            assert lo <= max(0, value - 2) + 1e-9 and hi >= value + 2 - 1e-9, \
+                f"small cell {cell}={value}: attacker interval [{lo}, {hi}] in\n{full}\n{mask}"
+
+
+def test_random_tables_every_small_cell_keeps_its_protection_interval():
+    """100 seeded random 2-4 x 2-4 tables (half the cells 0-6, half 5-60), k = 5: no small
+    cell's attacker interval is narrower than the protection levels (2 below or down to 0, 2
+    above). Kills "zeros cost nothing / may go below 0" in the suppression program."""
+    rng = np.random.default_rng(20261204)
+    small = 0
+    for _ in range(100):
+        r, c = rng.integers(2, 5, size=2)
+        rows = np.where(rng.random((r, c)) < 0.5, rng.integers(0, 7, (r, c)), rng.integers(5, 61, (r, c)))
+        counts = pd.DataFrame(rows)
+        mask = dc.suppression_mask(counts, k=5)
+        full = dc.with_totals(counts)
+        primary = dc.primary_mask(full).to_numpy()
+        assert (mask.to_numpy() | ~primary).all()
+        if mask.to_numpy().all():
+            continue
+        for cell, (lo, hi) in attacker_bounds(full, mask).items():
+            if primary[cell]:
+                small += 1
+                v = full.to_numpy()[cell]
+                assert lo <= max(0, v - 2) + 1e-9 and hi >= v + 2 - 1e-9, (cell, v, lo, hi, rows)
+    assert small > 150  # the tables do have small cells to protect
+
+
+def test_zero_is_a_complement_of_last_resort_and_the_cheapest_pattern_is_found():
+    """Hand-checked. Interior [[0, 12, 2], [12, 0, 30]], totals: rows 14, 42; columns 12, 12,
+    32; all 56. The 2 must move 2 down and 2 up. In its row only the 12 can move with it (the
+    0 cannot go below 0); in column b the other cell is a 0 again, so the column total 12 must
+    go, and then the column-c total too (else total b = 56 - 12 - 32). Cost 12 + 2 + 12 + 32 =
+    58, the cheapest pattern without zeros. Hiding all six interior cells costs only 56 if
+    zeros were free, and is what a solver minimising the hidden count alone returns - but a
+    reader may know the zeros to be structural, and then that pattern protects nothing."""
+    counts = pd.DataFrame({"a": [0, 12], "b": [12, 0], "c": [2, 30]}, index=["x", "y"])
+    mask = dc.suppression_mask(counts, k=5)
+    hidden = {(r, c) for r in mask.index for c in mask.columns if mask.loc[r, c]}
+    assert hidden == {("x", "b"), ("x", "c"), (TOTAL, "b"), (TOTAL, "c")}
+    # by hand: x,c = t, x,b = 14 - t, total b = 14 - t, total c = t + 30; all >= 0: t in [0, 14]
+    full = dc.with_totals(counts)
+    assert attacker_bounds(full, mask)[(0, 2)] == (0.0, 14.0)
+    assert dc.attacker_intervals(full, mask)[("x", "c")] == (0.0, 14.0)
+
+
+def test_upper_protection_alone_still_avoids_zero_complements():
+    """Hand-checked, lower level 0: the rectangle {2, 20, 15, 0} would let the 2 rise (the 0
+    rising with it) - cost 37 if zeros were free; the cheapest without zeros hides the 2, the
+    20 and both column totals (2 + 20 + 17 + 20 = 59)."""
+    counts = pd.DataFrame({"a": [2, 15], "b": [20, 0], "c": [30, 40]}, index=["x", "y"])
+    mask = dc.suppression_mask(counts, policy=dc.DisclosurePolicy(min_cell=5, lower=0, upper=2))
+    hidden = {(r, c) for r in mask.index for c in mask.columns if mask.loc[r, c]}
+    assert hidden == {("x", "a"), ("x", "b"), (TOTAL, "a"), (TOTAL, "b")}
+    # by hand: x,a = t, x,b = 22 - t, total a = 15 + t, total b = 22 - t: t in [0, 22]
+    assert attacker_bounds(dc.with_totals(counts), mask)[(0, 0)] == (0.0, 22.0)
+
+
+def test_policy_from_declaration_and_levels_in_respondents():
+    p = dc.DisclosurePolicy.from_any({"min_cell": 60, "protection": {"lower": 0.3, "upper": "25%"}})
+    assert (p.min_cell, p.lower_level, p.upper_level) == (60, 18, 15)
+    assert dc.DisclosurePolicy.from_any(None).as_dict()["protection_respondents"] == {"lower": 2, "upper": 2}
+    assert dc.DisclosurePolicy.from_any({"protection": {"lower": 3, "upper": 0}}).lower_level == 3
+    assert dc.DisclosurePolicy.from_any(None, k=10).upper_level == 3  # ceil(0.3 * 10)
+    assert dc.DisclosurePolicy.from_any(p.as_dict()) == p  # the record's round trip
+
+    class StudyPolicy:  # what the study declaration's loader hands over
+        min_cell = 7
+        protection = (1, 4)
+    q = dc.DisclosurePolicy.from_any(StudyPolicy())
+    assert (q.min_cell, q.lower_level, q.upper_level) == (7, 1, 4)
+    for bad, match in [({"protection": {"lower": 1.5}}, "whole number"),
+                       ({"protection": {"lower": "abc"}}, "percentage"),
+                       ({"protection": {"upper": -0.2}}, "negative"),
+                       ({"min_cel": 5}, "unknown key"),
+                       ({"min_cell": 0}, "min_cell"),
+                       ({"zeros": "hide"}, "zeros")]:
+        with pytest.raises(dc.DisclosureError, match=match):
+            dc.DisclosurePolicy.from_any(bad)
+
+
+def test_policy_k_and_protection_reach_the_suppression():
+    counts = pd.DataFrame({"yes": [6, 30], "no": [20, 40]}, index=["GP", "PT"])
+    assert not dc.suppression_mask(counts, k=5).to_numpy().any()
+    mask = dc.suppression_mask(counts, policy={"min_cell": 7})
+    assert mask.loc["GP", "yes"]
+    full = dc.with_totals(counts)
+    for cell, (lo, hi) in attacker_bounds(full, mask).items():
+        if cell == (0, 0):  # 30 % of 7 = 3 respondents each way
+            assert lo <= 3 and hi >= 9
+
+
+def test_zero_cells_suppressed_when_the_policy_says_so():
+    counts = pd.DataFrame({"yes": [0, 12], "no": [9, 30]}, index=["GP", "PT"])
+    mask = dc.suppression_mask(counts, policy={"zeros": "suppress"})
+    assert mask.loc["GP", "yes"]
+    lo, hi = attacker_bounds(dc.with_totals(counts), mask)[(0, 0)]
+    assert lo == 0 and hi >= 2  # the attacker cannot prove the cell empty
+    assert not dc.suppression_mask(counts).to_numpy().any()  # default: zeros are published
+
+
+def test_full_cells_protected_against_group_disclosure():
+    counts = pd.DataFrame({"yes": [7, 6], "no": [0, 30]}, index=["GP", "PT"])  # every GP said yes
+    assert not dc.suppression_mask(counts).to_numpy().any()  # default: published
+    mask = dc.suppression_mask(counts, policy={"full_cells": "suppress"})
+    assert mask.loc["GP", "yes"]
+    lo, _ = attacker_bounds(dc.with_totals(counts), mask)[(0, 0)]
+    assert lo <= 6  # the attacker cannot prove that all 7 GPs are in the cell
+
+
+def test_dominance_rule_by_hand():
+    # (1, 85): the largest contribution above 85 % of the cell total; (2, 90) two largest
+    assert dc.dominance_mask({"a": [86, 14], "b": [85, 15], "c": [50, 45, 5]}, n=1, percent=85) == \
+        {"a": True, "b": False, "c": False}
+    assert dc.dominance_mask({"c": [50, 45, 5], "d": [50, 40, 10]}, n=2, percent=90) == \
+        {"c": True, "d": False}
+
+
+def test_solver_prints_nothing(capfd):
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        dc.suppression_mask(pd.DataFrame(rng.integers(0, 8, (4, 4))))
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
