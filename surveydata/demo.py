@@ -8,10 +8,12 @@ The files under ``surveydata/demo/`` were written by ``surveydata simulate`` wit
 - ``truth.json``: the population truth, census model coefficients and the planted errors;
 - ``README.md``: how it was made.
 
-``load_demo()`` reads and validates the export and adds the design columns, ready for
+``load_demo()`` reads and validates the export against the default study (`schemas.load_study()`,
+whose declaration names the strata) and adds the design columns, ready for
 ``analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h")``:
 
-- ``stratum``: "<practice_type>-<federal_state>" (e.g. "3-BY"), the sampling stratum;
+- ``stratum``: the codes of the default study's strata variables joined with "-" (e.g. "3-BY"),
+  the sampling stratum;
 - ``N_h``: practices in the stratum (population frame);
 - ``n_h``: valid responses in the stratum;
 - ``w``: base weight N_h / n_h (respondents treated as a simple random sample of their stratum,
@@ -53,8 +55,8 @@ def demo_path(name: str = "export.csv") -> Path:
 def load_demo_truth() -> dict:
     """The demo's truth.json (population values, census models, planted errors).
 
-    >>> round(load_demo_truth()["population"]["prevalence"]["incident_12m_yes"], 2)
-    0.08
+    >>> {"population", "planted_errors"} <= set(load_demo_truth())
+    True
     """
     return json.loads(demo_path("truth.json").read_text(encoding="utf-8"))
 
@@ -76,10 +78,23 @@ def load_demo(raw: bool = False) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _instrument():
+def _study():
     import schemas
 
-    return schemas.load_instrument()
+    return schemas.load_study(None)
+
+
+def demo_study_name() -> str:
+    """Name of the study the demo belongs to: the packaged default study.
+
+    >>> isinstance(demo_study_name(), str)
+    True
+    """
+    return _study().name
+
+
+def _instrument():
+    return _study().instrument
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +113,7 @@ def _validated() -> pd.DataFrame:
     valid = validate(raw, _instrument()).valid
     strata = pd.read_csv(demo_path("strata.csv"), dtype={"stratum": "str"}).set_index("stratum")
     try:
-        df = attach_design(valid, raw, strata)
+        df = attach_design(valid, raw, strata, _study().design.strata)
     except ValueError as err:
         raise ValueError(f"{demo_path('export.csv')} against {demo_path('strata.csv')}: {err}") from err
     df.attrs["source"] = {"export": str(demo_path("export.csv")), "settings": dict(DEMO_SETTINGS),

@@ -1,27 +1,26 @@
-"""The data a report analyses, and the design and weights it uses.
+"""The data a report analyses, and the design and weights it uses, all read from the study.
 
-Every notebook starts with ``rd = load_data(data, instrument, lang)``: the export (default: the
-embedded demo) validated, free text removed, and the sampling design attached (stratum, N_h,
-n_h, base weight w). ``weighting(rd)`` then gives the designs of the report: the base design,
-raked to the population margins, and trimmed. Keeping these steps here (tested once) is what
-keeps the notebooks thin and all five of them on the same numbers.
-
-Design of the practice surveys: a stratified random sample, strata = practice type x federal
-state, ``N_h`` from the population margins (`schemas.populations`) or from a ``strata.csv``
-beside the export (which also gives the number invited, for response rates).
+Every notebook starts with ``rd = load_data(data, study, lang)``: the export (default: the
+embedded demo of the default study) validated, free text removed, the study's derived variables
+computed, and the sampling design of the study's declaration attached (stratum, N_h, n_h, base
+weight w). ``weighting(rd)`` then gives the designs of the report: the base design, raked to the
+declared population margins, and trimmed. Nothing here names a variable of any one study: the
+design, the weighting plan, the outcomes, domains, models and blocks come from the declaration
+(`schemas.load_study`). A study without a design (an instrument alone) gets equal weights, and
+``rd.weighted`` is False so that every page can say "unweighted".
 
 Example
 -------
 >>> rd = load_data(lang="en")                         # doctest: +SKIP
 >>> w = weighting(rd)                                 # doctest: +SKIP
->>> w.final.mean("tech_share", na_rm=True)            # doctest: +SKIP
+>>> prevalence(w.final, rd.outcomes("share"))         # doctest: +SKIP
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,16 +34,51 @@ from surveydata.strata import attach_design as strata_design
 
 BUNDLE_MARKER = "reportdata.json"
 WITHHELD = "<free text withheld>"
-STRATA_FILE = "strata.csv"
-#: Trimming of the raked weights at these quantiles (the instrument's weighting rule).
+#: Column prefix of the code columns the raking margins refer to.
+RAKE_PREFIX = "rake__"
+#: Defaults where a declaration leaves them open.
 TRIM_QUANTILES = (0.01, 0.99)
-#: Strata with one respondent: R's survey.lonely.psu = "adjust" (conservative, centred at the
-#: grand mean), so that a small survey still gets its report.
 LONELY_PSU = "adjust"
 
 
 class ReportDataError(SurveyDataError):
     """The data cannot be prepared for the report; the message names file and reason."""
+
+
+# ---------------------------------------------------------------------------------------------
+# the study: its declaration, read through small accessors (a study without design is fine)
+
+def study_of(study=None, instrument=None):
+    """A study from a path, a Study, or None (the packaged default study).
+
+    ``instrument`` alone (a path, a packaged name or an Instrument) gives the instrument-only
+    study: no population, design or weighting, every result unweighted.
+    """
+    import schemas
+
+    if study is not None and not isinstance(study, (str, os.PathLike)):
+        return study
+    if study is not None:
+        return schemas.load_study(study)
+    if instrument is None:
+        return schemas.load_study(None)
+    if isinstance(instrument, (str, os.PathLike)):
+        path = Path(instrument)
+        if not path.is_file():  # a packaged instrument's name
+            instrument = schemas.load_instrument(str(instrument))
+        else:
+            return schemas.load_study(path)
+    return schemas.load_study(instrument)
+
+
+def _text(label, lang: str) -> str | None:
+    if label is None:
+        return None
+    if isinstance(label, str):
+        return label
+    if isinstance(label, dict):
+        return label.get(lang) or next(iter(label.values()), None)
+    return label.get(lang) if hasattr(label, "get") else str(label)
 
 
 @dataclass
@@ -53,18 +87,21 @@ class ReportData:
 
     valid       validated responses, typed with labels in ``lang``, free-text columns removed,
                 plus the design columns stratum, N_h, n_h (valid responses in the stratum), w
+    derived     the study's derived (analysis) variables and the raking code columns, same rows
     quarantine  rejected rows: response_id, line, n_reasons (the reason texts quote raw values
                 and are left out; ``failures`` has them by column and rule)
     failures    one row per failed check: response_id, line, column, value, rule, message
                 (``value`` withheld for free-text columns)
     flags       soft warnings and quality screens on valid rows
     report      the validation report (counts, instrument, input sha256)
-    source      kind ("demo" or "export"), name, sha256, format, seed (demo)
-    strata      one row per stratum: N_h, n_invited (if known), n_valid
+    source      kind ("demo" or "export"), name, sha256, format, seed (demo), strata
+    strata      one row per stratum: N_h, n_invited (if known), n_valid (empty: no design)
     lang        language of the category labels
+    study       the study declaration (`schemas.load_study`)
     """
 
     valid: pd.DataFrame
+    derived: pd.DataFrame
     quarantine: pd.DataFrame
     failures: pd.DataFrame
     flags: pd.DataFrame
@@ -72,20 +109,81 @@ class ReportData:
     source: dict
     strata: pd.DataFrame
     lang: str = "en"
-    instrument: object = field(repr=False, default=None)
+    study: object = field(repr=False, default=None)
+
+    @property
+    def instrument(self):
+        return self.study.instrument
 
     @property
     def n_raw(self) -> int:
         return int(self.report.get("n_raw", len(self.valid) + len(self.quarantine)))
 
+    @property
+    def weighted(self) -> bool:
+        """True when the study declares a design: estimates are weighted to the population."""
+        return getattr(self.study, "design", None) is not None
 
-def instrument_of(instrument=None):
-    """An Instrument from a path, a packaged name, an Instrument, or None (the default one)."""
-    import schemas
+    def outcomes(self, kind: str | None = None) -> list[str]:
+        """The study's outcomes (of ``kind`` "share" or "mean") present in the data."""
+        plan = getattr(self.study, "analysis", None)
+        out = [o.var for o in getattr(plan, "outcomes", ()) or ()
+               if kind is None or getattr(o, "kind", None) == kind]
+        return [v for v in out if v in self.valid or v in self.derived]
 
-    if instrument is None or isinstance(instrument, (str, os.PathLike)):
-        return schemas.load_instrument(instrument)
-    return instrument
+    def domains(self) -> list[str]:
+        plan = getattr(self.study, "analysis", None)
+        return [d for d in getattr(plan, "domains", ()) or ()
+                if d in self.valid or d in self.derived]
+
+    def label(self, var: str) -> str:
+        """A readable name of a variable in the report language: the outcome's label, the
+        derived variable's label, or the item's text (the name itself when there is none)."""
+        return variable_label(self.study, var, self.lang)
+
+    def term_label(self, term: str) -> str:
+        """A model term made readable: ``C(x)[T.b]`` -> "<label of x>: b", ``x`` -> its label."""
+        m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", term)
+        if m:
+            return f"{self.label(m.group(1))}: {m.group(2)}"
+        m = re.fullmatch(r"(\w+)\[T\.(.*)\]", term)
+        if m:
+            return f"{self.label(m.group(1))}: {m.group(2)}"
+        return self.label(term)
+
+    def title(self) -> str:
+        try:
+            return self.study.title(self.lang)
+        except Exception:  # noqa: BLE001 - a title is decoration; the name will do
+            return str(getattr(self.study, "name", ""))
+
+
+def variable_label(study, var: str, lang: str) -> str:
+    """Label of ``var`` in ``lang`` from the study (outcomes, derived variables, instrument)."""
+    plan = getattr(study, "analysis", None)
+    for o in getattr(plan, "outcomes", ()) or ():
+        if o.var == var and _text(getattr(o, "label", None), lang):
+            return _text(o.label, lang)
+    for d in getattr(study, "derived", ()) or ():
+        if getattr(d, "var", None) == var:
+            for attr in ("label", "text"):
+                if _text(getattr(d, attr, None), lang):
+                    return _text(getattr(d, attr), lang)
+    inst = study.instrument
+    try:
+        item = inst.item(var)
+    except (KeyError, ValueError, AttributeError):
+        item = None
+    if item is not None:
+        for attr in ("short", "label_short", "text"):
+            text = getattr(item, attr, None)
+            if text is not None and not callable(text) and _text(text, lang):
+                return _text(text, lang)
+    try:
+        spec = inst.derived_variable(var)
+        return _text(spec.text, lang) or var
+    except (KeyError, ValueError, AttributeError):
+        return var
 
 
 def file_sha256(path) -> str:
@@ -99,17 +197,24 @@ def file_sha256(path) -> str:
 # ---------------------------------------------------------------------------------------------
 # design columns
 
-def population_strata() -> pd.DataFrame:
-    """Strata of the population frame: stratum "<practice_type>-<federal_state>" and N_h.
+def _design(study):
+    return getattr(study, "design", None)
 
-    >>> int(population_strata()["N_h"].sum())
-    141655
-    """
-    from schemas.populations import load_population_margins
 
-    cells = load_population_margins()["practice_type_x_federal_state"]
-    strata = pd.DataFrame({"stratum": [f"{t}-{s}" for t, s in cells.index], "N_h": cells.to_numpy()})
-    return strata.set_index("stratum")
+def population_strata(study=None) -> pd.DataFrame:
+    """Strata of the population frame from the margin the study's design names: N_h indexed by
+    the stratum key (the strata variables' codes joined with "-")."""
+    study = study_of(study)
+    design = _design(study)
+    name = getattr(design, "margin", None)
+    population = getattr(study, "population", None)
+    margins = getattr(population, "margins", None) or {}
+    if name is None or name not in margins:
+        raise ReportDataError(f"study {study.name}: the design gives no strata file beside the export "
+                              f"and no population margin for N_h (design.stratum_sizes.margin)")
+    cells = margins[name]
+    keys = ["-".join(str(k) for k in (key if isinstance(key, tuple) else (key,))) for key in cells.index]
+    return pd.DataFrame({"N_h": cells.to_numpy()}, index=pd.Index(keys, name="stratum"))
 
 
 def read_strata(path) -> pd.DataFrame:
@@ -121,11 +226,12 @@ def read_strata(path) -> pd.DataFrame:
     return strata.set_index("stratum")
 
 
-def attach_design(valid: pd.DataFrame, raw: pd.DataFrame, strata: pd.DataFrame) -> pd.DataFrame:
+def attach_design(valid: pd.DataFrame, raw: pd.DataFrame, strata: pd.DataFrame,
+                  columns) -> pd.DataFrame:
     """``valid`` with stratum, N_h, n_h and w = N_h / n_h (see :func:`surveydata.strata.attach_design`);
     N_h as float, and an unknown stratum as a ReportDataError."""
     try:
-        df = strata_design(valid, raw, strata)
+        df = strata_design(valid, raw, strata, columns)
     except ValueError as err:
         raise ReportDataError(str(err)) from err
     df["N_h"] = df["N_h"].astype(float)
@@ -139,6 +245,11 @@ def _strata_summary(valid: pd.DataFrame, strata: pd.DataFrame) -> pd.DataFrame:
     return out[keep]
 
 
+def _no_strata() -> pd.DataFrame:
+    return pd.DataFrame({"N_h": pd.Series(dtype=float), "n_valid": pd.Series(dtype="int64")},
+                        index=pd.Index([], name="stratum", dtype="str"))
+
+
 # ---------------------------------------------------------------------------------------------
 # loading
 
@@ -149,83 +260,208 @@ def _sanitize(result, inst) -> dict:
     failures = result.failures.copy()
     if "value" in failures and "column" in failures:
         failures["value"] = failures["value"].astype(object).where(
-            ~failures["column"].isin(text_cols), WITHHELD)
+            ~failures["column"].isin(text_cols), WITHHELD).astype("str")
     return {"valid": disclosure.drop_free_text(result.valid, text_cols),
             "quarantine": disclosure.drop_free_text(quarantine, text_cols),
             "failures": failures,
             "flags": disclosure.drop_free_text(result.flags, text_cols)}
 
 
-def _prepare(raw: pd.DataFrame, inst, lang: str, strata: pd.DataFrame, source: dict) -> ReportData:
+def _raw_of_valid(raw: pd.DataFrame, valid: pd.DataFrame) -> pd.DataFrame:
+    """The raw (text) records of the valid rows, in the order of ``valid``."""
+    return raw.set_index("line").loc[valid["line"].to_numpy()].reset_index()
+
+
+def _to_float(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable numeric columns as float64 with NaN (what the estimators take)."""
+    out = frame.copy()
+    for col in out.columns:
+        dtype = out[col].dtype
+        if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                                 and not isinstance(dtype, pd.CategoricalDtype)):
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    return out
+
+
+def study_derived(study, raw: pd.DataFrame, valid: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The study's derived variables for the valid rows, from their raw codes (`schemas.derive`
+    with the study), without those the validated frame already holds."""
+    import schemas
+    from surveydata.validate import _parse
+
+    inst = study.instrument
+    if not getattr(study, "derived", ()):
+        return pd.DataFrame(index=valid.index)
+    coded, _ = _parse(raw, inst)
+    lines = raw["line"].to_numpy() if "line" in raw else np.arange(2, len(raw) + 2)
+    pos = pd.Series(np.arange(len(raw)), index=lines).loc[valid["line"].to_numpy()].to_numpy()
+    coded_valid = coded.iloc[pos].reset_index(drop=True)
+    try:
+        out = schemas.derive(coded_valid, study, lang=lang)
+    except TypeError:  # a derive without lang=
+        out = schemas.derive(coded_valid, study)
+    out = out[[c for c in out.columns if c not in valid.columns]]
+    out.index = valid.index
+    return _to_float(out)
+
+
+def _rake_steps(study) -> list:
+    return list(getattr(getattr(study, "weighting", None), "rake", ()) or ())
+
+
+def _margin_counts(study, step) -> pd.Series:
+    counts = getattr(step, "counts", None)
+    if counts is not None:
+        return counts
+    margins = getattr(getattr(study, "population", None), "margins", None) or {}
+    if step.margin not in margins:
+        raise ReportDataError(f"study {study.name}: weighting margin {step.margin!r} is not in the "
+                              f"population margins ({', '.join(margins) or 'none'})")
+    return margins[step.margin]
+
+
+def _same_type(values: pd.Series, like) -> pd.Series:
+    """Raw code texts converted to the type of the margin's categories (int or str)."""
+    text = values.astype("str").str.strip()
+    if pd.api.types.is_integer_dtype(np.asarray(like).dtype):
+        num = pd.to_numeric(text, errors="coerce")
+        return num.astype("Int64")
+    if pd.api.types.is_float_dtype(np.asarray(like).dtype):
+        return pd.to_numeric(text, errors="coerce")
+    return text
+
+
+def raking_columns(study, raw_valid: pd.DataFrame, index) -> pd.DataFrame:
+    """The code columns ``rake__<var>`` of every raking variable, typed like its margin's
+    categories and with the declared collapses applied (e.g. a category counted as another)."""
+    out = pd.DataFrame(index=index)
+    for step in _rake_steps(study):
+        counts = _margin_counts(study, step)
+        for level, var in enumerate(step.variables):
+            like = counts.index.get_level_values(level) if counts.index.nlevels > 1 else counts.index
+            col = _same_type(raw_valid[var].reset_index(drop=True), like)
+            collapse = (getattr(step, "collapse", None) or {}).get(var, {})
+            if collapse:
+                col = col.map(lambda c, m=dict(collapse): m.get(c, c) if pd.notna(c) else c)
+            col.index = index
+            unknown = sorted(set(col.dropna()) - set(like), key=str)
+            if col.isna().any() or unknown:
+                what = f"codes {unknown} not in margin {step.margin!r}" if unknown else "missing values"
+                raise ReportDataError(f"raking variable {var}: {what}; every valid response needs a "
+                                      f"category of the margin")
+            out[RAKE_PREFIX + var] = col.astype("int64") if pd.api.types.is_integer_dtype(
+                np.asarray(like).dtype) else col.astype(object).astype(str)
+    return out
+
+
+def _prepare(raw: pd.DataFrame, study, lang: str, strata: pd.DataFrame | None,
+             source: dict) -> ReportData:
     from surveydata.validate import validate
 
+    inst = study.instrument
     result = validate(raw, inst, lang=lang)
     parts = _sanitize(result, inst)
-    parts["valid"] = attach_design(parts["valid"], raw, strata)
-    return ReportData(**parts, report=dict(result.report), source=source,
-                      strata=_strata_summary(parts["valid"], strata), lang=lang, instrument=inst)
+    valid = parts["valid"]
+    raw_valid = _raw_of_valid(raw, valid)
+    if _design(study) is not None and strata is not None:
+        valid = attach_design(valid, raw, strata, _design(study).strata)
+        summary = _strata_summary(valid, strata)
+    else:
+        valid = valid.assign(w=1.0)
+        summary = _no_strata()
+    parts["valid"] = valid
+    derived = study_derived(study, raw, valid, lang) if len(valid) else pd.DataFrame(index=valid.index)
+    if _design(study) is not None and len(valid):
+        derived = pd.concat([derived, raking_columns(study, raw_valid, valid.index)], axis=1)
+    return ReportData(**parts, derived=derived, report=dict(result.report), source=source,
+                      strata=summary, lang=lang, study=study)
 
 
-def raw_input(data=None, instrument=None) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """The raw export (all text), a description of it, and its strata table."""
+def _demo_of(study) -> bool:
+    """True when the embedded demo belongs to ``study`` (the packaged default study)."""
+    from surveydata.demo import demo_study_name
+
+    return getattr(study, "name", None) == demo_study_name()
+
+
+def raw_input(data=None, study=None) -> tuple[pd.DataFrame, dict, pd.DataFrame | None]:
+    """The raw export (all text), a description of it, and its strata table (None: no design)."""
     import surveydata
     from surveydata.demo import DEMO_SETTINGS, demo_path
 
-    inst = instrument_of(instrument)
+    study = study_of(study)
+    inst = study.instrument
+    design = _design(study)
+    strata_file = getattr(design, "strata_file", None) or "strata.csv"
     if data is None:
+        if not _demo_of(study):
+            raise ReportDataError(f"study {study.name} has no embedded demo data: give the export "
+                                  f"(--data EXPORT)")
         raw = surveydata.load_demo(raw=True)
         source = {"kind": "demo", "name": demo_path().name, "seed": DEMO_SETTINGS["seed"]}
-        strata = read_strata(demo_path(STRATA_FILE))
+        strata = read_strata(demo_path(strata_file)) if design is not None else None
+        if design is not None:
+            source["strata"] = strata_file
     else:
         path = Path(data)
         raw = surveydata.read_export(path, inst)
         source = {"kind": "export", "name": path.name}
-        beside = path.with_name(STRATA_FILE)
-        strata = read_strata(beside) if beside.is_file() else population_strata()
-        source["strata"] = STRATA_FILE if beside.is_file() else "population margins"
+        strata = None
+        if design is not None:
+            beside = path.with_name(strata_file)
+            strata = read_strata(beside) if beside.is_file() else population_strata(study)
+            source["strata"] = strata_file if beside.is_file() else "population margins"
     info = raw.attrs.get("export", {})
     source.update(sha256=info.get("sha256"), format=info.get("format"))
+    source["study"] = study.name
+    source["weighted"] = design is not None
     return raw, source, strata
 
 
-def load_data(data=None, instrument=None, lang: str = "en") -> ReportData:
-    """Validated data for the notebooks, free text removed, design columns attached.
+def load_data(data=None, study=None, lang: str | None = None, instrument=None) -> ReportData:
+    """Validated data for the notebooks, free text removed, derived variables and design attached.
 
-    ``data`` is None (the embedded demo survey), a survey export (any format
-    `surveydata.read_export` reads; a ``strata.csv`` beside it gives N_h and n_invited, else N_h
-    comes from the population margins), or a bundle directory written by :func:`save_bundle`.
+    ``data`` is None (the embedded demo survey of the default study), a survey export (any format
+    `surveydata.read_export` reads; a strata file beside it gives N_h and n_invited, else N_h
+    comes from the population margin the design names), or a bundle directory written by
+    :func:`save_bundle`. ``study`` is a study declaration (path or Study; None: the default);
+    ``instrument`` alone gives the instrument-only study (unweighted). ``lang`` defaults to the
+    study's first language.
 
     >>> rd = load_data(lang="en")                          # doctest: +SKIP
-    >>> "comments" in rd.valid.columns                     # doctest: +SKIP
-    False
+    >>> rd.weighted, rd.lang                               # doctest: +SKIP
+    (True, 'en')
     """
+    study = study_of(study, instrument)
+    if lang is None:
+        lang = (getattr(study, "languages", None) or ("en",))[0]
     check_lang(lang)
-    inst = instrument_of(instrument)
     if data is not None and Path(data).is_dir():
-        return _bundle(Path(data), inst, lang)
-    raw, source, strata = raw_input(data, inst)
-    return _prepare(raw, inst, lang, strata, source)
+        return _bundle(Path(data), study, lang)
+    raw, source, strata = raw_input(data, study)
+    return _prepare(raw, study, lang, strata, source)
 
 
 # ---------------------------------------------------------------------------------------------
-# bundles: prepared data handed from the report builder to the notebooks
+# bundles: prepared data handed from the report builder to the notebooks (Parquet + JSON only)
 
-_FRAMES = ("valid", "quarantine", "failures", "flags", "strata")
+_FRAMES = ("valid", "derived", "quarantine", "failures", "flags", "strata")
 
 
 def save_bundle(rd: ReportData, directory) -> Path:
-    """Write prepared report data to ``directory`` (read back by :func:`load_data`)."""
+    """Write prepared report data to ``directory`` as Parquet files and one JSON file (read back
+    by :func:`load_data`). Nothing in a bundle is executable."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for name in _FRAMES:
-        with open(directory / f"{name}.pkl", "wb") as f:
-            pickle.dump(getattr(rd, name), f, protocol=5)
-    meta = {"report": rd.report, "source": rd.source, "lang": rd.lang}
+        getattr(rd, name).to_parquet(directory / f"{name}.parquet")
+    meta = {"report": rd.report, "source": rd.source, "lang": rd.lang,
+            "study": getattr(rd.study, "name", None)}
     (directory / BUNDLE_MARKER).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
     return directory
 
 
-def _bundle(directory: Path, inst, lang: str) -> ReportData:
+def _bundle(directory: Path, study, lang: str) -> ReportData:
     marker = directory / BUNDLE_MARKER
     if not marker.exists():
         raise ReportDataError(f"{directory}: a directory is accepted only as a prepared report "
@@ -233,164 +469,90 @@ def _bundle(directory: Path, inst, lang: str) -> ReportData:
     meta = json.loads(marker.read_text())
     if meta["lang"] != lang:
         raise ReportDataError(f"{directory}: bundle labelled in {meta['lang']!r}, asked for {lang!r}")
+    if meta.get("study") not in (None, getattr(study, "name", None)):
+        raise ReportDataError(f"{directory}: bundle of study {meta['study']!r}, asked for "
+                              f"{getattr(study, 'name', None)!r}")
     frames = {}
     for name in _FRAMES:
-        # Written by save_bundle of this package in this same report run: a trusted file.
-        with open(directory / f"{name}.pkl", "rb") as f:
-            frames[name] = pickle.load(f)
-    return ReportData(**frames, report=meta["report"], source=meta["source"], lang=lang,
-                      instrument=inst)
+        path = directory / f"{name}.parquet"
+        if not path.is_file():
+            raise ReportDataError(f"{directory}: bundle lacks {path.name} (only Parquet and JSON "
+                                  f"files are read from a bundle)")
+        frames[name] = pd.read_parquet(path)
+    return ReportData(**frames, report=meta["report"], source=meta["source"], lang=lang, study=study)
 
 
 # ---------------------------------------------------------------------------------------------
 # the report's weighting: base design -> raked to population margins -> trimmed
 
-def codes(series: pd.Series, inst, var: str, lang: str) -> pd.Series:
-    """Instrument codes of a labelled categorical column (NA stays NA).
-
-    >>> import schemas
-    >>> s = pd.Series(pd.Categorical(["Specialist"]))
-    >>> codes(s, schemas.load_instrument(), "practice_type", "en").tolist()
-    [2]
-    """
-    item = inst.item(var)
-    lookup = {item.label(c, lang): c for c in item.codes}
-    unknown = set(series.dropna().astype(str)) - set(lookup)
-    if unknown:
-        raise ReportDataError(f"column {var}: labels {sorted(unknown)} are not {lang} labels of the item")
-    return series.astype(object).map(lookup)
-
-
 @dataclass
 class Weighting:
     """The designs of the report: ``base`` (w = N_h / n_h), ``raked`` (to ``margins``) and
-    ``final`` (raked, trimmed at ``bounds``)."""
+    ``final`` (raked, trimmed at ``bounds``). Without a design all three are the same
+    equal-weight design, ``weighted`` is False and ``margins`` is empty."""
 
     base: object
     raked: object
     final: object
     margins: dict
-    bounds: tuple[float, float]
+    bounds: tuple[float, float] | None
+    weighted: bool = True
 
 
-def raking_margins(inst=None) -> dict:
-    """Population margins the report rakes to, keyed by the frame columns they apply to.
-
-    Practice type x practice form (published cells; Praxisgemeinschaft counts as single
-    practice, as the margins file says) and federal state.
-    """
-    from schemas.populations import load_population_margins
-
-    m = load_population_margins()
-    return {("rake_practice_type", "rake_practice_form"): m["practice_type_x_form"],
-            "rake_federal_state": m["federal_state"]}
-
-
-def with_raking_columns(df: pd.DataFrame, inst, lang: str) -> pd.DataFrame:
-    """``df`` with the code columns the raking margins refer to."""
-    from schemas.populations import load_population_margins
-
-    collapse = load_population_margins()["practice_form"].attrs.get("collapse_for_raking", {})
-    out = df.copy()
-    out["rake_practice_type"] = codes(df["practice_type"], inst, "practice_type", lang).astype("int64")
-    form = codes(df["practice_form"], inst, "practice_form", lang)
-    out["rake_practice_form"] = form.map(lambda c: collapse.get(c, c)).astype("int64")
-    out["rake_federal_state"] = codes(df["federal_state"], inst, "federal_state", lang).astype(str)
+def raking_margins(study) -> dict:
+    """Population margins the report rakes to, keyed by the ``rake__<var>`` columns they apply to
+    (a tuple for a cross-classified margin), in the order of the declaration."""
+    out = {}
+    for step in _rake_steps(study):
+        cols = tuple(RAKE_PREFIX + v for v in step.variables)
+        out[cols if len(cols) > 1 else cols[0]] = _margin_counts(study, step)
     return out
 
 
-def weighting(rd: ReportData, trim: tuple[float, float] = TRIM_QUANTILES) -> Weighting:
+def analysis_frame(rd: ReportData) -> pd.DataFrame:
+    """The validated data plus the study's derived variables and the raking code columns."""
+    return pd.concat([rd.valid, rd.derived], axis=1)
+
+
+def _trim_spec(study):
+    trim = getattr(getattr(study, "weighting", None), "trim", None)
+    if trim is None:
+        return None, True
+    if isinstance(trim, dict):
+        return tuple(trim.get("quantiles", TRIM_QUANTILES)), bool(trim.get("strict", True))
+    return tuple(getattr(trim, "quantiles", TRIM_QUANTILES)), bool(getattr(trim, "strict", True))
+
+
+def weighting(rd: ReportData) -> Weighting:
     """Base design, raked design and final (raked + trimmed) design of the report.
 
-    The designs hold :func:`analysis_frame` (validated data plus the report's variables).
-
-    Base: stratified by practice type x federal state with fpc N_h, w = N_h / n_h, lonely
-    strata handled as :data:`LONELY_PSU`. Raked to
-    :func:`raking_margins` (iterative proportional fitting to convergence). Trimmed at the
-    ``trim`` quantiles of the raked weights (total kept, excess spread as R's trimWeights with
-    strict = TRUE, so that no final weight is outside the bounds).
+    Base: stratified by the design's strata with fpc N_h, w = N_h / n_h, lonely strata handled
+    by the design's rule (R's survey.lonely.psu; default "adjust"). Raked to
+    :func:`raking_margins` (iterative proportional fitting to convergence), then trimmed at the
+    declared quantiles of the raked weights (total kept, excess spread as R's trimWeights; with
+    strict, repeated until no final weight is outside the bounds). A study without a design gets
+    one equal-weight design for all three.
     """
     import analysis
 
     df = analysis_frame(rd)
-    # A stratum with a single respondent (small surveys) has no variance of its own: R's
-    # survey.lonely.psu = "adjust" centres it at the grand mean instead of failing.
-    base = analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h", lonely_psu=LONELY_PSU)
-    margins = raking_margins(rd.instrument)
-    raked = base.rake(margins)
-    lo, hi = np.quantile(raked.weights, trim)
-    final = raked.trim(lower=float(lo), upper=float(hi), strict=True)  # repeat until inside
-    return Weighting(base=base, raked=raked, final=final, margins=margins, bounds=(float(lo), float(hi)))
-
-
-def indicators(df: pd.DataFrame, inst, lang: str, spec: dict) -> pd.DataFrame:
-    """0/1 indicator columns (NA where the item has no answer) added to ``df``.
-
-    ``spec`` maps a new column to ``(item, codes)``: 1 where the answer is one of ``codes``.
-
-    >>> import schemas
-    >>> d = pd.DataFrame({"incident_12m": pd.Categorical(["Yes", "No", None])})
-    >>> indicators(d, schemas.load_instrument(), "en", {"incident": ("incident_12m", [1])})["incident"].tolist()
-    [1.0, 0.0, nan]
-    """
-    out = df.copy()
-    for name, (var, wanted) in spec.items():
-        item = inst.item(var)
-        labels = {item.label(c, lang) for c in wanted}
-        col = df[var]
-        out[name] = np.where(col.isna(), np.nan, col.astype(object).isin(labels).astype(float))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# the report's analysis variables (one definition for all notebooks)
-
-#: 0/1 indicators: name -> (item, codes counted as 1). NA where the item has no answer
-#: (not asked, don't know, no answer): shares are among practices that answered.
-REPORT_INDICATORS = {
-    **{f"{v}_full": (v, [1]) for v in (
-        "tm_antivirus", "tm_patching", "tm_backup_plan", "tm_backup_offline", "tm_restore_test",
-        "tm_firewall", "tm_disk_encryption", "tm_individual_accounts", "tm_mfa",
-        "tm_network_segmentation", "tm_admin_rights_restricted", "tm_mobile_lockcode")},
-    "it_responsible": ("it_security_responsible", [1, 2]),
-    "training_all": ("training_12m", [1]),
-    "emergency_plan_yes": ("emergency_plan", [1]),
-    "guideline_known": ("guideline_awareness", [1]),
-    "guideline_full": ("guideline_implementation", [1]),
-    "cyber_insurance_yes": ("cyber_insurance", [1]),
-    "provider_certified": ("provider_kbv_certified", [1]),
-    "unsupported_os_yes": ("unsupported_os", [1]),
-    "incident_12m_yes": ("incident_12m", [1]),
-    "incident_ever_yes": ("incident_ever", [1]),
-}
-TECHNICAL_MEASURES = [k for k in REPORT_INDICATORS if k.startswith("tm_")]
-ORGANISATIONAL_MEASURES = ["it_responsible", "training_all", "emergency_plan_yes", "guideline_known",
-                           "guideline_full", "cyber_insurance_yes"]
-INCIDENTS = ["incident_12m_yes", "incident_ever_yes"]
-#: Likert items used as 1-5 scores in models.
-SCORES = ("info_sufficient", "self_competence", "guideline_understandable")
-
-
-def analysis_frame(rd: ReportData) -> pd.DataFrame:
-    """The validated data plus the report's analysis variables.
-
-    Adds :data:`REPORT_INDICATORS`, ``n_info_sources`` (sources ticked, 'none' not counted),
-    ``<item>_score`` (1-5) for :data:`SCORES`, and the raking code columns.
-    """
-    inst, lang = rd.instrument, rd.lang
-    df = indicators(rd.valid, inst, lang, REPORT_INDICATORS)
-    sources = [c for c in df.columns if c.startswith("info_sources__")
-               and c not in ("info_sources__none", "info_sources__missing")]
-    df["n_info_sources"] = df[sources].astype("Float64").sum(axis=1, skipna=False).astype(float)
-    for var in SCORES:
-        df[f"{var}_score"] = codes(df[var], inst, var, lang).astype(float)
-    # guideline implementation from "hardly" up to "fully": a positive coefficient means more
-    impl = df["guideline_implementation"]
-    df["guideline_implementation_up"] = impl.cat.reorder_categories(
-        list(impl.cat.categories[::-1]), ordered=True)
-    n_app = df["n_applicable"].astype(float)
-    df["log_n_applicable"] = np.log(n_app.where(n_app > 0))
-    return with_raking_columns(df, inst, lang)
+    design = _design(rd.study)
+    if design is None or len(rd.strata) == 0:
+        flat = analysis.SurveyDesign(df.assign(w=1.0), weights="w")
+        return Weighting(base=flat, raked=flat, final=flat, margins={}, bounds=None, weighted=False)
+    lonely = getattr(design, "lonely_psu", None) or LONELY_PSU
+    psu = getattr(design, "psu", None)
+    base = analysis.SurveyDesign(df, weights="w", strata="stratum", psu=psu, fpc="N_h",
+                                 lonely_psu=lonely)
+    margins = raking_margins(rd.study)
+    raked = base.rake(margins) if margins else base
+    quantiles, strict = _trim_spec(rd.study)
+    if quantiles is None:
+        return Weighting(base=base, raked=raked, final=raked, margins=margins, bounds=None)
+    lo, hi = np.quantile(raked.weights, quantiles)
+    final = raked.trim(lower=float(lo), upper=float(hi), strict=strict)
+    return Weighting(base=base, raked=raked, final=final, margins=margins,
+                     bounds=(float(lo), float(hi)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,8 +562,9 @@ def analysis_frame(rd: ReportData) -> pd.DataFrame:
 RULE_GROUPS = {"duplicate_row": "duplicates", "duplicate_response_id": "duplicates",
                "skip_asked": "skip_logic", "skip_not_asked": "skip_logic",
                "codes": "invalid_code", "likert": "invalid_code", "binary": "invalid_code",
-               "exclusive": "invalid_code", "max_select": "invalid_code",
+               "exclusive": "invalid_code", "max_select": "invalid_code", "scale": "invalid_code",
                "dtype": "invalid_number", "range": "invalid_number", "datetime": "invalid_number",
+               "date": "invalid_number", "decimal": "invalid_number",
                "malformed": "malformed_record"}
 
 
@@ -424,7 +587,7 @@ def item_nonresponse(rd: ReportData) -> pd.DataFrame:
     """Per item: respondents asked, and how many answered "don't know" or gave no answer.
 
     Items come from the ``<item>__missing`` columns of the validated data; ``asked`` excludes
-    respondents the skip logic did not ask (-7).
+    respondents the skip logic did not ask.
     """
     rows = []
     for col in [c for c in rd.valid.columns if c.endswith("__missing")]:
@@ -433,41 +596,63 @@ def item_nonresponse(rd: ReportData) -> pd.DataFrame:
                      "asked": int((reason != "not_applicable").sum()),
                      "dont_know": int((reason == "dont_know").sum()),
                      "no_answer": int((reason == "no_answer").sum())})
-    out = pd.DataFrame(rows).set_index("item")
+    out = pd.DataFrame(rows, columns=["item", "asked", "dont_know", "no_answer"]).set_index("item")
     out["share_missing"] = (out["dont_know"] + out["no_answer"]) / out["asked"].where(out["asked"] > 0)
     return out
 
 
-def response_rates(rd: ReportData, by: str = "practice_type") -> pd.DataFrame:
-    """Invited, valid responses and response rate by practice type or federal state.
+def strata_variables(rd: ReportData) -> list[str]:
+    """The design's strata variables (empty without a design)."""
+    return list(getattr(_design(rd.study), "strata", ()) or ())
 
-    Needs ``n_invited`` in the strata table (the demo has it; an export needs a strata.csv
-    beside it). Strata are "<practice_type>-<federal_state>" codes; labels from the instrument.
+
+def _code_label(rd: ReportData, var: str):
+    item = rd.instrument.item(var)
+    return {str(c): item.label(c, rd.lang) for c in item.codes}, [item.label(c, rd.lang) for c in item.codes]
+
+
+def response_rates(rd: ReportData, by: str) -> pd.DataFrame:
+    """Invited, valid responses and response rate by one of the design's strata variables.
+
+    Needs ``n_invited`` in the strata table (a strata file beside the export). Stratum keys are
+    the strata variables' codes joined with "-"; labels from the instrument.
     """
     if "n_invited" not in rd.strata:
         raise ReportDataError("response rates need the number invited per stratum (n_invited in a "
-                              "strata.csv beside the export)")
-    part = 0 if by == "practice_type" else 1
-    if by not in ("practice_type", "federal_state"):
-        raise ValueError(f"response rates by practice_type or federal_state, not {by!r}")
-    keys = rd.strata.index.str.split("-").str[part]
-    item = rd.instrument.item(by)
-    lookup = {str(c): item.label(c, rd.lang) for c in item.codes}
-    table = rd.strata.groupby(keys.map(lookup), sort=False)[["n_invited", "n_valid"]].sum()
+                              "strata file beside the export)")
+    names = strata_variables(rd)
+    if by not in names:
+        raise ReportDataError(f"response rates by a strata variable ({', '.join(names)}), not {by!r}")
+    keys = rd.strata.index.str.split("-").str[names.index(by)]
+    lookup, order = _code_label(rd, by)
+    table = rd.strata.groupby(keys.map(lambda k: lookup.get(k, k)), sort=False)[
+        ["n_invited", "n_valid"]].sum()
     table.index.name = by
     table["rate"] = table["n_valid"] / table["n_invited"]
-    order = [item.label(c, rd.lang) for c in item.codes if item.label(c, rd.lang) in table.index]
+    order = [o for o in order if o in table.index] + [o for o in table.index if o not in order]
     return table.loc[order]
+
+
+def response_rate(rd: ReportData) -> float | None:
+    """Valid responses per invited unit overall (None when the number invited is unknown)."""
+    if "n_invited" not in rd.strata or rd.strata["n_invited"].sum() == 0:
+        return None
+    return float(rd.strata["n_valid"].sum() / rd.strata["n_invited"].sum())
+
+
+def raking_variables(rd: ReportData) -> list[str]:
+    """Every variable of the weighting plan's margins, in declaration order."""
+    return list(dict.fromkeys(v for step in _rake_steps(rd.study) for v in step.variables))
 
 
 def composition(w: Weighting, rd: ReportData, var: str) -> pd.DataFrame:
     """Shares of the categories of ``var``: sample (unweighted), population, weighted (final),
     and n, the respondents in each category.
 
-    ``var`` is a raking variable (practice_type, practice_form, federal_state); population
-    shares come from the raking margins; categories are labelled in the report language.
+    ``var`` is a raking variable; population shares come from the raking margins (summed over
+    the other variables of a cross-classified margin); categories labelled in the report language.
     """
-    column = f"rake_{var}"
+    column = RAKE_PREFIX + var
     data = w.final.data
     sample = data[column].value_counts(normalize=True)
     weighted = pd.Series(w.final.weights, index=data.index).groupby(data[column]).sum()
@@ -478,35 +663,37 @@ def composition(w: Weighting, rd: ReportData, var: str) -> pd.DataFrame:
         if column in cols:
             level = cols.index(column)
             pop = margin.groupby(level=level).sum() if margin.index.nlevels > 1 else margin
+            break
     if pop is None:
-        raise ValueError(f"{column} is not a raking column ({list(w.margins)})")
+        raise ReportDataError(f"{var} is not a raking variable ({', '.join(raking_variables(rd))})")
     pop = pop / pop.sum()
     n = data[column].value_counts()
     out = pd.DataFrame({"sample": sample, "population": pop, "weighted": weighted, "n": n})
     out = out.loc[pop.index].fillna({"sample": 0.0, "weighted": 0.0, "n": 0})
     out["n"] = out["n"].astype("int64")
-    item = rd.instrument.item(var)
-    out.index = pd.Index([item.label(c, rd.lang) for c in out.index], name=var)
+    lookup, _ = _code_label(rd, var)
+    out.index = pd.Index([lookup.get(str(c), str(c)) for c in out.index], name=var)
     return out
 
 
 # ---------------------------------------------------------------------------------------------
-# prevalences: one weighted mean per 0/1 indicator, each on its own answered rows
+# estimates: one weighted mean per variable, each on its own answered rows
 
 def prevalence(design, variables, by: str | None = None) -> pd.DataFrame:
-    """Weighted shares of 0/1 indicators with design-based CIs and the respondent counts.
+    """Weighted means (shares of 0/1 indicators) with design-based CIs and respondent counts.
 
     Each variable is estimated on the rows that answered it (R's ``svymean(~x, na.rm=TRUE)``
     one variable at a time: several at once would drop every row missing any of them).
-    Columns: estimate, se, ci_low, ci_high, n (answered), n_yes, n_no; indexed by variable, or
-    by (domain, variable) with ``by`` (rows with no value of ``by`` belong to no domain).
+    Columns: estimate, se, ci_low, ci_high, n (answered), n_yes, n_no (for 0/1 variables;
+    otherwise n_yes/n_no count values 1 and 0); indexed by variable, or by (domain, variable)
+    with ``by`` (rows with no value of ``by`` belong to no domain).
 
-    >>> prevalence(w.final, ["incident_12m_yes"], by="practice_type")   # doctest: +SKIP
+    >>> prevalence(w.final, ["some_indicator"], by="some_domain")   # doctest: +SKIP
     """
     frames = []
     if by is not None and design.data[by].isna().any():
-        # rows without a domain (e.g. size class unknown) are in no domain: a subset keeps
-        # them in the design for the variance, as R's subset()
+        # rows without a domain are in no domain: a subset keeps them in the design for the
+        # variance, as R's subset()
         design = design.subset(design.data[by].notna().to_numpy())
     data = design.data
     for var in variables:
@@ -528,9 +715,12 @@ def prevalence(design, variables, by: str | None = None) -> pd.DataFrame:
     return pd.concat(frames)
 
 
-def too_few(table: pd.DataFrame, k: int) -> pd.Series:
+def too_few(table: pd.DataFrame, k: int, binary: bool = True) -> pd.Series:
     """Rows of a :func:`prevalence` table to suppress: fewer than ``k`` respondents answered,
-    or fewer than ``k`` (but some) said yes, or said no (either would single out practices)."""
+    or (for 0/1 variables) fewer than ``k`` (but some) said yes, or said no (either would
+    single out respondents)."""
+    if not binary:
+        return table["n"] < k
     small = lambda c: (table[c] > 0) & (table[c] < k)
     return (table["n"] < k) | small("n_yes") | small("n_no")
 
@@ -539,26 +729,243 @@ def unweighted(design):
     """The same rows and strata with equal weights: the "unweighted" comparison of a model."""
     import analysis
 
-    return analysis.SurveyDesign(design.data.assign(w_equal=1.0), weights="w_equal", strata="stratum",
-                                 lonely_psu=LONELY_PSU)
+    strata = "stratum" if "stratum" in design.data else None
+    return analysis.SurveyDesign(design.data.assign(w_equal=1.0), weights="w_equal", strata=strata,
+                                 lonely_psu=LONELY_PSU if strata else "fail")
 
 
 # ---------------------------------------------------------------------------------------------
-# the report's models and reference figures
+# the planned models, blocks and published figures
 
-MODELS = {
-    "incident": ("incident_12m_yes ~ training_all + it_responsible + guideline_known"
-                 " + emergency_plan_yes + tech_share + C(kbv_size_class) + C(practice_type)"),
-    "measures": ("tech_index ~ org_index + n_info_sources + C(kbv_size_class) + C(practice_type)"
-                 " + C(it_support_model)"),
-    "implementation": ("guideline_implementation_up ~ tech_share + it_responsible + guideline_known"
-                       " + training_all + guideline_understandable_score"),
-}
-#: Predictors compared in the "information vs equipment" question, and the controls.
-BLOCKS = {"information": ["training_all", "it_responsible", "guideline_known", "emergency_plan_yes",
-                          "n_info_sources"],
-          "equipment": ["tech_share", "C(it_support_model)", "unsupported_os_yes"]}
-CONTROLS = ["C(kbv_size_class)", "C(practice_type)"]
-#: Published figures of the BSI's SiRiPrax survey (2024 press coverage; see the domain brief):
-#: a third fully implemented the guideline, 10 % were ever affected by an incident.
-PUBLISHED = {"guideline_full": 1 / 3, "incident_ever_yes": 0.10}
+#: Declared families -> how the report fits them (quasi families: no fixed dispersion, as R's
+#: svyglm recommends for survey data).
+FAMILIES = {"binomial": "quasibinomial", "quasibinomial": "quasibinomial", "logistic": "quasibinomial",
+            "poisson": "quasipoisson", "quasipoisson": "quasipoisson", "gaussian": "gaussian",
+            "linear": "gaussian", "ordinal": "ordinal", "proportional_odds": "ordinal",
+            "olr": "ordinal"}
+
+
+@dataclass(frozen=True)
+class Model:
+    """One planned model: name, formula, family (as fitted), offset column or None, label."""
+
+    name: str
+    formula: str
+    family: str
+    offset: str | None
+    label: str
+
+    @property
+    def response(self) -> str:
+        return self.formula.split("~", 1)[0].strip()
+
+    @property
+    def ratio(self) -> str | None:
+        """What exp(coefficient) is: OR (odds ratio), RR (rate ratio), or None (linear)."""
+        return {"quasibinomial": "OR", "ordinal": "OR", "quasipoisson": "RR"}.get(self.family)
+
+
+def models(rd: ReportData) -> list[Model]:
+    """The study's planned models (empty without an analysis plan)."""
+    plan = getattr(rd.study, "analysis", None)
+    out = []
+    for spec in getattr(plan, "models", ()) or ():
+        family = str(getattr(spec, "family", "gaussian") or "gaussian")
+        if family not in FAMILIES:
+            raise ReportDataError(f"model {spec.name}: family {family!r} is not one of "
+                                  f"{', '.join(sorted(FAMILIES))}")
+        offset = getattr(spec, "offset", None)
+        out.append(Model(spec.name, spec.formula, FAMILIES[family], offset,
+                         _text(getattr(spec, "label", None), rd.lang) or spec.name))
+    return out
+
+
+def fit(model: Model, design):
+    """Fit a planned model on ``design`` (svyglm, or svyolr for an ordinal family)."""
+    import analysis
+
+    if model.family == "ordinal":
+        return analysis.svyolr(model.formula, design)
+    return analysis.svyglm(model.formula, design, family=model.family, offset=model.offset)
+
+
+def blocks(rd: ReportData) -> dict[str, list[str]]:
+    plan = getattr(rd.study, "analysis", None)
+    return {k: list(v) for k, v in (getattr(plan, "blocks", None) or {}).items()}
+
+
+def controls(rd: ReportData) -> list[str]:
+    plan = getattr(rd.study, "analysis", None)
+    return list(getattr(plan, "controls", None) or ())
+
+
+def block_outcomes(rd: ReportData) -> list[tuple[str, str]]:
+    """(response, family) of the models whose blocks can be compared: the planned glm models
+    without an offset, one per response."""
+    seen = {}
+    for m in models(rd):
+        if m.family in ("quasibinomial", "gaussian") and m.offset is None:
+            seen.setdefault(m.response, m.family)
+    return list(seen.items())
+
+
+def published(rd: ReportData) -> pd.DataFrame:
+    """Published reference figures of the study: value and source, indexed by variable."""
+    plan = getattr(rd.study, "analysis", None)
+    rows = {}
+    for var, ref in (getattr(plan, "published", None) or {}).items():
+        if isinstance(ref, dict):
+            value, source = ref.get("value"), ref.get("source")
+        elif isinstance(ref, (tuple, list)):
+            value, source = ref[0], ref[1] if len(ref) > 1 else None
+        else:
+            value, source = getattr(ref, "value", ref), getattr(ref, "source", None)
+        rows[var] = {"value": float(value), "source": _text(source, rd.lang)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["value", "source"])
+
+
+def outcome_kind(rd: ReportData, var: str) -> str:
+    plan = getattr(rd.study, "analysis", None)
+    for o in getattr(plan, "outcomes", ()) or ():
+        if o.var == var:
+            return getattr(o, "kind", "share")
+    return "share"
+
+
+def coefficient_frame(fit, rd: ReportData, drop=("Intercept",)) -> pd.DataFrame:
+    """Coefficients of a fitted model (estimate, ci_low, ci_high, p on the link scale) indexed by
+    readable terms; a category term says its reference category ("b (vs a)"). Cut points of an
+    ordinal model are left out."""
+    ci = fit.conf_int()
+    frame = pd.DataFrame({"estimate": fit.params, "ci_low": ci.iloc[:, 0], "ci_high": ci.iloc[:, 1],
+                          "p": fit.pvalues})
+    frame = frame.loc[[i for i in frame.index if i not in drop and "|" not in str(i)]]
+    frame.index = pd.Index([_term_with_reference(str(i), rd, fit) for i in frame.index])
+    return frame
+
+
+def _term_with_reference(term: str, rd: ReportData, fit) -> str:
+    m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", term) or re.fullmatch(r"(\w+)\[T\.(.*)\]", term)
+    if not m:
+        return rd.label(term)
+    var, level = m.group(1), m.group(2)
+    ref = reference_category(fit, var)
+    suffix = f" (vs {ref})" if rd.lang == "en" else f" (gegenüber {ref})"
+    return f"{rd.label(var)}: {level}" + (suffix if ref is not None else "")
+
+
+def reference_category(fit, var: str):
+    """The category of ``var`` a model's coefficients compare against (the first level without
+    a term of its own), or None."""
+    names = [str(i) for i in fit.params.index]
+    data = getattr(getattr(fit, "design", None), "data", None)
+    if data is None or var not in data:
+        return None
+    col = data[var]
+    levels = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(
+        col.dropna().unique(), key=str)
+    for level in levels:
+        if not any(n.endswith(f"[T.{level}]") and var in n for n in names):
+            return level
+    return None
+
+
+def item_frequencies(rd: ReportData, var: str) -> pd.DataFrame:
+    """Unweighted frequencies of one categorical item among those who answered it: n and share
+    per answer label (answers in the instrument's order)."""
+    col = rd.valid[var]
+    counts = col.value_counts(sort=False, dropna=True)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        counts = counts.reindex(col.cat.categories, fill_value=0)
+    n = int(counts.sum())
+    return pd.DataFrame({"n": counts.astype("int64"), "share": counts / n if n else np.nan})
+
+
+def item_numeric(rd: ReportData, var: str) -> pd.Series:
+    """n, mean, median, min and max of one numeric item (unweighted, answered rows)."""
+    x = pd.to_numeric(rd.valid[var], errors="coerce").astype(float).dropna()
+    return pd.Series({"n": len(x), "mean": x.mean(), "median": x.median(), "min": x.min(),
+                      "max": x.max()}, name=var)
+
+
+def described_items(rd: ReportData) -> list[tuple[str, str]]:
+    """(variable, kind) of every item of the instrument that the descriptive page shows:
+    "categorical" (single choice and rating scales), "numeric" or "multi"; free text is never
+    shown."""
+    out = []
+    for item in rd.instrument.items:
+        var = item.var
+        kind = str(getattr(item, "type", ""))
+        if kind == "text" or var in disclosure.free_text_columns(rd.instrument):
+            continue
+        if kind == "multi":
+            cols = [c for c in rd.valid.columns if c.startswith(var + "__") and c != var + "__missing"]
+            if cols:
+                out.append((var, "multi"))
+        elif var in rd.valid:
+            col = rd.valid[var]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                out.append((var, "categorical"))
+            elif pd.api.types.is_numeric_dtype(col.dtype):
+                out.append((var, "numeric"))
+    return out
+
+
+def multi_shares(rd: ReportData, var: str) -> pd.DataFrame:
+    """Unweighted share of respondents ticking each option of a multiple-choice item, among those
+    who answered it."""
+    item = rd.instrument.item(var)
+    cols = [c for c in rd.valid.columns if c.startswith(var + "__") and c != var + "__missing"]
+    frame = rd.valid[cols].astype("Float64")
+    answered = frame.notna().all(axis=1)
+    ticked = frame[answered].sum()
+    n = int(answered.sum())
+    options = {str(o.code): _text(o.label, rd.lang) for o in getattr(item, "options", ()) or ()}
+    labels = {c: options.get(c.removeprefix(var + "__"), c.removeprefix(var + "__")) for c in cols}
+    return pd.DataFrame({"n": ticked.astype("int64").to_numpy(),
+                         "share": (ticked / n).to_numpy() if n else np.nan},
+                        index=[labels[c] for c in cols])
+
+
+# ---------------------------------------------------------------------------------------------
+# the pages of a study's report
+
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+
+
+def _has(study, need: str) -> bool:
+    if need == "design":
+        return _design(study) is not None
+    plan = getattr(study, "analysis", None)
+    return bool(getattr(plan, need, None))
+
+
+def study_notebooks(study=None, notebooks_dir=None) -> list[Path]:
+    """The notebooks of a study's report, in number order: the generic pages in
+    ``notebooks_dir`` (default: the repository's notebooks/) that the study has something for
+    (a page whose metadata ``report.needs`` names "design" or "models" is left out of a study
+    without them), plus the study's ``report.extra_pages``, found beside the declaration, in
+    ``notebooks_dir/studies/<study name>/`` or in ``notebooks_dir``.
+    """
+    import nbformat
+
+    study = study_of(study)
+    directory = Path(notebooks_dir) if notebooks_dir is not None else (
+        Path(__file__).resolve().parents[1] / "notebooks")
+    pages = []
+    for path in sorted(directory.glob(NOTEBOOK_GLOB)):
+        needs = nbformat.read(path, as_version=4).metadata.get("report", {}).get("needs", [])
+        if all(_has(study, n) for n in needs):
+            pages.append(path)
+    extra = getattr(getattr(study, "report", None), "extra_pages", ()) or ()
+    source = getattr(study, "source", None)
+    for name in extra:
+        places = ([Path(source).parent / name] if source else []) + [
+            directory / "studies" / str(study.name) / name, directory / name]
+        found = next((p for p in places if p.is_file()), None)
+        if found is None:
+            raise ReportDataError(f"study {study.name}: extra page {name} not found (looked in "
+                                  f"{', '.join(str(p.parent) for p in places)})")
+        if found not in pages:
+            pages.append(found)
+    return sorted(pages, key=lambda p: p.name)

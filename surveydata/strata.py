@@ -1,32 +1,56 @@
-"""Design columns of a stratified practice survey: stratum, N_h, n_h and the base weight.
+"""Design columns of a stratified survey: stratum, N_h, n_h and the base weight.
 
-The simulator's (and a typical study's) strata are practice type x federal state; the frame sizes
-N_h come from a strata table (the simulator writes it as strata.csv).
+The strata are the combinations of the design's strata variables (a study declaration's
+``design.strata``); the stratum key joins their raw codes with "-" (e.g. "3-BY"), and the frame
+sizes N_h come from a strata table indexed by that key (the simulator writes it as strata.csv).
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pandas as pd
 
 
-def attach_design(valid: pd.DataFrame, raw: pd.DataFrame, strata: pd.DataFrame) -> pd.DataFrame:
+def stratum_keys(raw: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """The stratum key of every raw record: the codes of ``columns`` (as text) joined with "-".
+
+    >>> stratum_keys(pd.DataFrame({"a": [" 1", "2"], "b": ["BY", "HE"]}), ["a", "b"]).tolist()
+    ['1-BY', '2-HE']
+    """
+    columns = list(columns)
+    if not columns:
+        raise ValueError("a stratified design needs at least one strata variable")
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise ValueError(f"strata variable(s) {missing} are not columns of the export")
+    parts = [raw[c].astype("str").str.strip() for c in columns]
+    key = parts[0]
+    for p in parts[1:]:
+        key = key + "-" + p
+    return key
+
+
+def attach_design(valid: pd.DataFrame, raw: pd.DataFrame, strata: pd.DataFrame,
+                  columns: Sequence[str]) -> pd.DataFrame:
     """``valid`` with stratum, N_h, n_h (valid responses in the stratum) and w = N_h / n_h.
 
-    The stratum comes from the raw codes of practice_type and federal_state (the typed columns
+    The stratum comes from the raw codes of the strata variables ``columns`` (the typed columns
     carry labels), matched by file line. ``strata`` is indexed by stratum and has a column N_h.
     A stratum of the data missing from ``strata`` is a ValueError naming it.
 
-    >>> raw = pd.DataFrame({"line": [2, 3], "practice_type": ["1", "1"], "federal_state": ["BY", "BY"]})
+    >>> raw = pd.DataFrame({"line": [2, 3], "kind": ["1", "1"], "region": ["BY", "BY"]})
     >>> valid = pd.DataFrame({"line": [2, 3]})
     >>> strata = pd.DataFrame({"N_h": [100]}, index=pd.Index(["1-BY"], name="stratum"))
-    >>> attach_design(valid, raw, strata)["w"].tolist()
+    >>> attach_design(valid, raw, strata, ["kind", "region"])["w"].tolist()
     [50.0, 50.0]
     """
-    codes = raw.set_index("line")[["practice_type", "federal_state"]].loc[valid["line"].to_numpy()]
-    stratum = (codes["practice_type"].str.strip() + "-" + codes["federal_state"].str.strip()).to_numpy()
+    rows = raw.set_index("line").loc[valid["line"].to_numpy()]
+    stratum = stratum_keys(rows, columns).to_numpy()
     unknown = sorted(set(stratum) - set(strata.index))
     if unknown:
-        raise ValueError(f"strata {unknown} of the data are not in the strata table "
-                         f"({len(strata)} strata known)")
+        shown = unknown[:10] + (["..."] if len(unknown) > 10 else [])
+        raise ValueError(f"strata {shown} of the data are not in the strata table "
+                         f"({len(strata)} strata known; strata variables {', '.join(columns)})")
     df = valid.copy()
     df["stratum"] = pd.Series(stratum, index=df.index, dtype="str")
     df["N_h"] = strata.loc[stratum, "N_h"].to_numpy()

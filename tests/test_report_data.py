@@ -1,7 +1,10 @@
-"""The data the report analyses: demo and exports validated, free text gone, design and weights."""
+"""The data the report analyses: demo and exports validated, free text gone, design, derived
+variables and weights all taken from the study declaration."""
 from __future__ import annotations
 
+import pickle
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,11 @@ from schemas.populations import load_population_margins
 from surveydata import reportdata
 from surveydata.demo import demo_path, load_demo_truth
 from tests import export_factory
+
+MODULES = [Path(reportdata.__file__), Path(reportdata.__file__).with_name("strata.py"),
+           Path(reportdata.__file__).with_name("demo.py"),
+           Path(reportdata.__file__).with_name("findings.py"),
+           Path(reportdata.__file__).with_name("pages.py")]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +37,18 @@ def weights(demo):
     return reportdata.weighting(demo)
 
 
+def test_no_report_module_names_a_variable_of_the_practice_study(inst):
+    """The study is declared, not coded: none of the practice instrument's items or the practice
+    study's derived variables is named in the report's modules."""
+    study = schemas.load_study()
+    names = {i.var for i in inst.items} | {d.var for d in study.derived}
+    names -= {"line", "response_id"}
+    for path in MODULES:
+        text = path.read_text(encoding="utf-8")
+        named = sorted(n for n in names if f'"{n}"' in text or f"'{n}'" in text)
+        assert not named, f"{path.name} names {named}"
+
+
 def test_demo_loses_no_row_and_keeps_no_free_text(demo):
     raw = pd.read_csv(demo_path(), sep=";", encoding="cp1252", dtype=str)
     assert demo.n_raw == len(raw) == len(demo.valid) + len(demo.quarantine)
@@ -39,6 +59,7 @@ def test_demo_loses_no_row_and_keeps_no_free_text(demo):
     assert texts, "the demo export has comments"
     assert not texts & set(demo.failures["value"].astype(str))
     assert demo.source["kind"] == "demo" and len(demo.source["sha256"]) == 64
+    assert demo.weighted and demo.source["weighted"]
 
 
 def test_demo_labels_follow_the_language(demo, inst):
@@ -62,26 +83,37 @@ def test_raking_meets_the_population_margins_and_trimming_keeps_the_total(weight
     m = load_population_margins()
     data = weights.raked.data
     w = weights.raked.weights
-    got = pd.Series(w).groupby([data["rake_practice_type"].to_numpy(),
-                                data["rake_practice_form"].to_numpy()]).sum()
+    # the practice study collapses practice form 4 (Praxisgemeinschaft) into 1 for raking
+    form = pd.to_numeric(data["rake__practice_form"])
+    assert 4 not in set(form)
+    got = pd.Series(w).groupby([data["rake__practice_type"].to_numpy(), form.to_numpy()]).sum()
     want = m["practice_type_x_form"]
     np.testing.assert_allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-6)
-    got_state = pd.Series(w).groupby(data["rake_federal_state"].to_numpy()).sum()
+    got_state = pd.Series(w).groupby(data["rake__federal_state"].to_numpy()).sum()
     np.testing.assert_allclose(got_state.loc[m["federal_state"].index].to_numpy(),
                                m["federal_state"].to_numpy(), rtol=1e-6)
     lo, hi = weights.bounds
     wf = weights.final.weights
     assert wf.sum() == pytest.approx(w.sum(), rel=1e-10)
     assert wf.min() >= lo - 1e-9 and wf.max() <= hi + 1e-6
-    assert (lo, hi) == pytest.approx(tuple(np.quantile(w, reportdata.TRIM_QUANTILES)), rel=1e-12)
+    assert (lo, hi) == pytest.approx(tuple(np.quantile(w, (0.01, 0.99))), rel=1e-12)
 
 
-def test_indicators_are_one_for_the_wanted_codes_and_missing_without_answer(demo, inst):
-    out = reportdata.indicators(demo.valid, inst, "en", {"inc": ("incident_12m", [1])})
-    yes = demo.valid["incident_12m"] == inst.item("incident_12m").label(1, "en")
-    assert (out.loc[yes.fillna(False), "inc"] == 1).all()
-    assert out["inc"].isna().sum() == demo.valid["incident_12m"].isna().sum()
-    assert set(out["inc"].dropna()) == {0.0, 1.0}
+def test_the_study_outcomes_are_the_old_indicators_computed_from_the_raw_codes(demo):
+    """Derived variables from the declaration equal the report's former definitions (1 where the
+    answer is the listed code, 0 for another answer, missing for don't know / no answer /
+    not asked), computed here from the raw export text."""
+    raw = pd.read_csv(demo_path(), sep=";", encoding="cp1252", dtype=str)
+    raw["line"] = np.arange(2, len(raw) + 2)
+    rows = raw.set_index("line").loc[demo.valid["line"].to_numpy()]
+    frame = reportdata.analysis_frame(demo)
+    for var, item, yes in [("guideline_full", "guideline_implementation", {1}),
+                           ("incident_12m_yes", "incident_12m", {1}),
+                           ("it_responsible", "it_security_responsible", {1, 2}),
+                           ("tm_mfa_full", "tm_mfa", {1})]:
+        code = pd.to_numeric(rows[item].str.strip()).to_numpy()
+        want = np.where(code < 0, np.nan, np.isin(code, list(yes)).astype(float))
+        np.testing.assert_array_equal(frame[var].to_numpy(dtype=float), want, err_msg=var)
 
 
 def test_export_uses_a_strata_file_beside_it_or_the_population_frame(tmp_path, inst):
@@ -91,6 +123,7 @@ def test_export_uses_a_strata_file_beside_it_or_the_population_frame(tmp_path, i
     assert rd.source["strata"] == "population margins"
     assert rd.valid["N_h"].max() <= 30000 and "n_invited" not in rd.strata
     strata = reportdata.population_strata().assign(n_invited=50)
+    assert strata["N_h"].sum() == 141655
     strata.to_csv(tmp_path / "strata.csv")
     rd = reportdata.load_data(export, lang="de")
     assert rd.source["strata"] == "strata.csv" and (rd.strata["n_invited"] == 50).all()
@@ -104,10 +137,14 @@ def test_an_unknown_stratum_is_named(tmp_path, inst):
         reportdata.load_data(export)
 
 
-def test_bundle_round_trip_and_language_check(tmp_path, demo):
+def test_bundle_round_trip_is_parquet_and_json_and_checks_language(tmp_path, demo):
     reportdata.save_bundle(demo, tmp_path / "b")
+    written = sorted(p.suffix for p in (tmp_path / "b").iterdir())
+    assert set(written) == {".json", ".parquet"}
     back = reportdata.load_data(tmp_path / "b", lang="en")
     pd.testing.assert_frame_equal(back.valid, demo.valid)
+    pd.testing.assert_frame_equal(back.derived, demo.derived)
+    pd.testing.assert_frame_equal(back.strata, demo.strata)
     assert back.report == demo.report and back.source == demo.source
     with pytest.raises(reportdata.ReportDataError, match="labelled in 'en'"):
         reportdata.load_data(tmp_path / "b", lang="de")
@@ -115,13 +152,31 @@ def test_bundle_round_trip_and_language_check(tmp_path, demo):
         reportdata.load_data(tmp_path, lang="en")
 
 
-def test_codes_refuses_labels_of_another_language(inst):
-    with pytest.raises(reportdata.ReportDataError, match="not en labels"):
-        reportdata.codes(pd.Series(["Fachärztlich"]), inst, "practice_type", "en")
+class _Planted:
+    """Unpickling this object would create a file: the proof that a pickle was executed."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_pickle_in_a_bundle_is_never_loaded(tmp_path, demo):
+    witness = tmp_path / "executed"
+    bundle = reportdata.save_bundle(demo, tmp_path / "b")
+    for name in ("valid", "derived", "quarantine", "failures", "flags", "strata"):
+        (bundle / f"{name}.pkl").write_bytes(pickle.dumps(_Planted(witness)))
+    back = reportdata.load_data(bundle, lang="en")      # the Parquet files are read
+    assert len(back.valid) == len(demo.valid) and not witness.exists()
+    (bundle / "valid.parquet").unlink()                 # a pickle does not stand in for Parquet
+    with pytest.raises(reportdata.ReportDataError, match="lacks valid.parquet"):
+        reportdata.load_data(bundle, lang="en")
+    assert not witness.exists()
 
 
 # ---------------------------------------------------------------------------------------------
-# summaries and prevalences, each against an independent computation or the demo's known truth
+# summaries and estimates, each against an independent computation or the demo's known truth
 
 def test_quarantine_reasons_match_the_errors_planted_in_the_demo(demo):
     planted = load_demo_truth()["planted_errors"].values()
@@ -147,17 +202,24 @@ def test_item_nonresponse_counts_the_raw_missing_codes(demo):
     assert lock["asked"] == (valid["tm_mobile_lockcode"].str.strip() != "-7").sum()
 
 
-def test_response_rates_add_up_the_strata(demo, inst):
+def test_response_rates_by_every_strata_variable_add_up_the_strata(demo, inst):
     strata = pd.read_csv(demo_path("strata.csv"), dtype={"stratum": str})
+    assert reportdata.strata_variables(demo) == ["practice_type", "federal_state"]
+    for var in reportdata.strata_variables(demo):
+        rates = reportdata.response_rates(demo, var)
+        assert rates["n_invited"].sum() == strata["n_invited"].sum()
+        assert rates["n_valid"].sum() == len(demo.valid)
     rates = reportdata.response_rates(demo, "practice_type")
-    assert rates["n_invited"].sum() == strata["n_invited"].sum()
-    assert rates["n_valid"].sum() == len(demo.valid)
     gp = inst.item("practice_type").label(1, "en")
     assert rates.loc[gp, "n_invited"] == strata.loc[strata["stratum"].str.startswith("1-"), "n_invited"].sum()
     assert rates.loc[gp, "rate"] == pytest.approx(rates.loc[gp, "n_valid"] / rates.loc[gp, "n_invited"])
+    assert reportdata.response_rate(demo) == pytest.approx(len(demo.valid) / strata["n_invited"].sum())
+    with pytest.raises(reportdata.ReportDataError, match="strata variable"):
+        reportdata.response_rates(demo, "practice_form")
 
 
 def test_composition_after_raking_equals_the_population(weights, demo):
+    assert reportdata.raking_variables(demo) == ["practice_type", "practice_form", "federal_state"]
     comp = reportdata.composition(weights, demo, "practice_type")
     m = load_population_margins()["practice_type"]
     np.testing.assert_allclose(comp["population"].to_numpy(), (m / m.sum()).to_numpy(), rtol=1e-12)
@@ -181,6 +243,13 @@ def test_prevalence_is_the_weighted_share_among_those_who_answered(weights):
     assert alone.loc["incident_12m_yes", "se"] == table.loc["incident_12m_yes", "se"]
 
 
+def test_the_published_headline_is_unchanged(weights):
+    """Issue 14's example finding: 36.7 % (95 % CI 33.5-39.9) fully implement the guideline, n = 1,142."""
+    row = reportdata.prevalence(weights.final, ["guideline_full"]).loc["guideline_full"]
+    assert (round(100 * row["estimate"], 1), round(100 * row["ci_low"], 1),
+            round(100 * row["ci_high"], 1), row["n"]) == (36.7, 33.5, 39.9, 1142)
+
+
 def test_prevalence_by_domain_and_small_cells(weights):
     d = weights.final
     table = reportdata.prevalence(d, ["incident_12m_yes"], by="kbv_size_class")
@@ -192,3 +261,78 @@ def test_prevalence_by_domain_and_small_cells(weights):
         assert row["n"] == rows.sum()
     fake = pd.DataFrame({"n": [3, 50, 50, 50], "n_yes": [1, 2, 0, 48], "n_no": [2, 48, 50, 2]})
     assert reportdata.too_few(fake, 5).tolist() == [True, True, False, True]
+    assert reportdata.too_few(fake, 5, binary=False).tolist() == [True, False, False, False]
+
+
+def test_the_planned_models_come_from_the_study(demo):
+    study = schemas.load_study()
+    models = reportdata.models(demo)
+    assert [m.name for m in models] == [m.name for m in study.analysis.models]
+    assert all(m.formula == s.formula for m, s in zip(models, study.analysis.models))
+    assert reportdata.blocks(demo) == {k: list(v) for k, v in study.analysis.blocks.items()}
+
+
+def test_the_practice_report_has_the_generic_pages_and_its_extra_page():
+    names = [p.name for p in reportdata.study_notebooks()]
+    assert names[:4] == ["01_data_quality.ipynb", "02_sample_weighting.ipynb", "03_estimates.ipynb",
+                         "04_models.ipynb"]
+    assert "05_information_vs_equipment.ipynb" in names
+
+
+# ---------------------------------------------------------------------------------------------
+# an instrument alone: unweighted, labelled, never a crash
+
+OWN_INSTRUMENT = """\
+instrument: {name: staff_check, version: "0.1"}
+meta: {title_de: "Kurzbefragung", title_en: "Short survey"}
+missing_codes:
+  -7: {name: not_applicable, label_de: "Trifft nicht zu", label_en: "Not applicable"}
+  -8: {name: dont_know, label_de: "Weiß nicht", label_en: "Don't know"}
+  -9: {name: no_answer, label_de: "Keine Angabe", label_en: "No answer"}
+sections:
+  A: {title_de: "Team", title_en: "Team"}
+metadata:
+  - {var: response_id, type: id, text_de: "Kennung", text_en: "Identifier"}
+  - {var: submitted_at, type: datetime, text_de: "Zeitpunkt", text_en: "Submitted"}
+  - {var: duration_s, type: number, text_de: "Dauer", text_en: "Duration", validation: {min: 0}}
+items:
+  - var: team_size
+    section: A
+    type: integer
+    text_de: "Wie viele Personen arbeiten im Team?"
+    text_en: "How many people work in the team?"
+    missing: [-9]
+    validation: {min: 1, max: 50}
+  - var: satisfied
+    section: A
+    type: single
+    text_de: "Sind Sie zufrieden?"
+    text_en: "Are you satisfied?"
+    missing: [-9]
+    codes:
+      1: {label_de: "Ja", label_en: "Yes"}
+      2: {label_de: "Nein", label_en: "No"}
+"""
+
+
+def test_an_instrument_alone_gives_unweighted_labelled_data(tmp_path):
+    pytest.importorskip("schemas.study", reason="needs schemas.load_study")
+    path = tmp_path / "own.yaml"
+    path.write_text(OWN_INSTRUMENT, encoding="utf-8")
+    own = schemas.load_instrument(path)
+    export = tmp_path / "export.csv"
+    export_factory.write_export(export, own, n=30, seed=3)
+    rd = reportdata.load_data(export, instrument=path, lang="en")
+    assert not rd.weighted and not rd.source["weighted"]
+    assert len(rd.valid) == 30 and (rd.valid["w"] == 1.0).all() and rd.strata.empty
+    w = reportdata.weighting(rd)
+    assert not w.weighted and w.final.weights.tolist() == [1.0] * 30
+    assert reportdata.models(rd) == [] and reportdata.blocks(rd) == {}
+    freq = reportdata.item_frequencies(rd, "satisfied")
+    assert freq["n"].sum() == rd.valid["satisfied"].notna().sum()
+    assert list(freq.index) == ["Yes", "No"]
+    assert dict(reportdata.described_items(rd)) == {"team_size": "numeric", "satisfied": "categorical"}
+    names = [p.name for p in reportdata.study_notebooks(rd.study)]
+    assert names == ["01_data_quality.ipynb", "03_estimates.ipynb"]   # no design, no models
+    with pytest.raises(reportdata.ReportDataError, match="no embedded demo"):
+        reportdata.load_data(None, instrument=path)

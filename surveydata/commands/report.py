@@ -1,9 +1,12 @@
-"""``surveydata report [--data EXPORT] [--instrument PATH] [--lang de|en] --out DIR``.
+"""``surveydata report [--study S | --instrument X] [--data EXPORT] [--lang de|en|both] --out DIR``.
 
-Validates the data (default: the embedded demo survey), runs the numbered notebooks in
-``notebooks/`` on it with progress on stderr, and writes ``DIR/index.html``, one HTML page per
-notebook and ``DIR/provenance.json`` (see `surveydata.report`). Exit code 0 on success, 2 on a
-usage error or unreadable input, 1 when a notebook fails or a page would disclose free text.
+Validates the data (default: the embedded demo of the default study), runs the report's
+notebooks on it (the generic pages the study has something for, plus the study's extra pages)
+with progress on stderr, and writes ``DIR/index.html``, one HTML page per notebook and
+``DIR/provenance.json`` (see `surveydata.report`). ``--study`` names a study declaration;
+``--instrument`` alone gives an unweighted report of every item, labelled as such. Exit code 0
+on success, 2 on a usage error, a broken declaration or unreadable input, 1 when a notebook
+fails or a page would disclose free text.
 """
 from __future__ import annotations
 
@@ -16,14 +19,19 @@ EXIT_FAILED = 1
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help=HELP, description=HELP)
+    p.add_argument("--study", metavar="STUDY.yaml", default=None,
+                   help="study declaration (default: the packaged practice_security study)")
+    p.add_argument("--instrument", metavar="PATH", default=None,
+                   help="an instrument YAML alone (no study): unweighted results of every item")
     p.add_argument("--data", metavar="EXPORT", default=None,
                    help="survey export to report on (default: the embedded demo survey)")
-    p.add_argument("--instrument", metavar="PATH", default=None,
-                   help="instrument YAML (default: the packaged practice_security)")
-    p.add_argument("--lang", choices=("de", "en"), default="en", help="report language (default: en)")
+    p.add_argument("--lang", choices=("de", "en", "both"), default=None,
+                   help="report language (default: the study's first language; both: one "
+                        "edition per language)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
-    p.add_argument("--min-cell", metavar="K", type=int, default=5, dest="k",
-                   help="suppress table cells of fewer than K respondents (default: 5)")
+    p.add_argument("--min-cell", metavar="K", type=int, default=None, dest="k",
+                   help="suppress table cells of fewer than K respondents (default: the study's "
+                        "min_cell, else 5)")
     p.add_argument("--notebooks", metavar="DIR", default=None,
                    help="directory of NN_*.ipynb notebooks (default: the repository's notebooks/)")
     p.add_argument("--jobs", metavar="N", type=int, default=None,
@@ -34,22 +42,49 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _study(args):
+    """The study of the command line (a broken declaration raises its one-line error)."""
+    from surveydata.cli import UserError
+    from surveydata.reportdata import study_of
+
+    if args.study is not None and args.instrument is not None:
+        raise UserError("give --study or --instrument, not both (a study names its instrument)")
+    for flag, path in (("--study", args.study), ("--instrument", args.instrument)):
+        if path is not None and not Path(path).is_file():
+            raise UserError(f"{flag} {path}: no such file")
+    return study_of(args.study, args.instrument)
+
+
+def _min_cell(args, study) -> int:
+    from surveydata.cli import UserError
+
+    if args.k is not None:
+        if args.k < 1:
+            raise UserError(f"--min-cell must be a positive integer, got {args.k}")
+        return args.k
+    for part in ("report", "disclosure"):
+        k = getattr(getattr(study, part, None), "min_cell", None)
+        if k:
+            return int(k)
+    return 5
+
+
 def run(args) -> int:
     from surveydata.cli import UserError
-    from surveydata.commands.validate import load_instrument_or_fail
     from surveydata.report import ReportError, build_report
 
-    load_instrument_or_fail(args.instrument)  # a broken instrument is a one-line usage error
+    study = _study(args)
     if args.data is not None and not Path(args.data).is_file():
         raise UserError(f"{args.data}: no such file")
-    if args.k < 1:
-        raise UserError(f"--min-cell must be a positive integer, got {args.k}")
+    if args.data is None and args.study is None and args.instrument is not None:
+        raise UserError("--instrument needs --data EXPORT (the demo belongs to the default study)")
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs must be a positive integer, got {args.jobs}")
+    lang = args.lang or (getattr(study, "languages", None) or ("en",))[0]
     try:
-        build_report(args.out, data=args.data, instrument=args.instrument, lang=args.lang, k=args.k,
-                     notebooks_dir=args.notebooks, jobs=args.jobs, progress=not args.quiet,
-                     keep_executed=args.keep_executed)
+        build_report(args.out, data=args.data, study=args.study, instrument=args.instrument,
+                     lang=lang, k=_min_cell(args, study), notebooks_dir=args.notebooks,
+                     jobs=args.jobs, progress=not args.quiet, keep_executed=args.keep_executed)
     except ReportError as err:
         print(f"surveydata report: error: {err}", file=sys.stderr)
         return EXIT_FAILED

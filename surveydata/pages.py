@@ -1,0 +1,293 @@
+"""Sections of the generic report pages, driven by the study declaration.
+
+Each function displays one section (heading, paragraph, table, figure) in the order a reader
+sees it, in the language of the edition, with labels from the study and the instrument; the
+generic notebooks call one function per cell and stay free of loops and of study variables.
+Numbers come from `surveydata.reportdata`, sentences and number formats from
+`surveydata.findings`, tables and figures from `surveydata.tables` and `surveydata.plots`.
+
+Example
+-------
+>>> from surveydata import pages, reportdata
+>>> rd = reportdata.load_data(lang="de")          # doctest: +SKIP
+>>> pages.header(rd, "title_quality", "intro_quality", [])   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from surveydata import disclosure, plots, tables
+from surveydata import findings as fd
+from surveydata import reportdata as rdata
+from surveydata.i18n import t
+
+
+def _display(*objs) -> None:
+    from IPython.display import display
+
+    for o in objs:
+        if o is not None:
+            display(o)
+
+
+def header(rd, title: str, intro: str, findings, k: int = 5) -> None:
+    """Page title, the "unweighted" note when the study has no design, intro and key findings."""
+    lang = rd.lang
+    _display(fd.text(title, lang, 1),
+             fd.text("unweighted_note", lang) if not rd.weighted else None,
+             fd.text(intro, lang, k=k),
+             fd.markdown(findings, lang) if findings else None)
+
+
+def heading(rd, key: str, level: int = 2, **fields):
+    return fd.text(key, rd.lang, level, **fields)
+
+
+def _for_plot(est: pd.DataFrame, labels, suppress: pd.Series | None) -> pd.DataFrame:
+    out = est[["estimate", "ci_low", "ci_high"]].astype(float).copy()
+    if suppress is not None:
+        out.loc[suppress.reindex(out.index, fill_value=False).to_numpy(), :] = np.nan
+    out.index = [labels(v) for v in out.index]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# data quality
+
+def records_table(rd) -> pd.DataFrame:
+    lang = rd.lang
+    assert rd.n_raw == len(rd.valid) + len(rd.quarantine)  # nothing lost
+    counts = pd.Series({t("n_raw", lang): rd.n_raw, t("n_respondents", lang): len(rd.valid),
+                        t("n_quarantined", lang): len(rd.quarantine)}, name=t("records", lang))
+    return counts.map(lambda n: fd.fmt_int(n, lang)).to_frame()
+
+
+def reasons_section(rd, k: int) -> None:
+    lang = rd.lang
+    _display(heading(rd, "h_reasons"), fd.text("p_reasons", lang, k=k))
+    reasons = rdata.quarantine_by_reason(rd)
+    if not len(reasons):
+        _display(fd.text("no_quarantine", lang))
+        return
+    reasons.index = pd.Index([t(r, lang) for r in reasons.index], name=t("reason", lang))
+    _display(disclosure.protect_counts(reasons.to_frame(t("records", lang)), k=k, row_totals=False,
+                                       col_totals=True))
+
+
+def nonresponse_section(rd, k: int, top: int = 15) -> None:
+    lang = rd.lang
+    nonresponse = rdata.item_nonresponse(rd).sort_values("share_missing", ascending=False,
+                                                         kind="stable").head(top)
+    _display(heading(rd, "h_nonresponse"), fd.text("p_nonresponse", lang, n=len(nonresponse)))
+    if not len(nonresponse):
+        return
+    nonresponse.index = pd.Index([rd.label(v) for v in nonresponse.index], name=fd.say("item", lang))
+    _display(tables.nonresponse_table(nonresponse, lang, k=k))
+    plots.bar_ci(tables.nonresponse_shares(nonresponse, lang, k=k), lang=lang,
+                 title=t("missing_pct", lang))
+
+
+def flags_section(rd, k: int) -> None:
+    lang = rd.lang
+    _display(heading(rd, "h_flags"), fd.text("p_flags", lang))
+    if not len(rd.flags):
+        _display(fd.text("no_flags", lang))
+        return
+    flags = rd.flags.groupby("flag").size().rename(t("records", lang)).to_frame()
+    _display(disclosure.protect_counts(flags, k=k, row_totals=False, col_totals=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# sample and weighting
+
+def response_section(rd, k: int) -> None:
+    """Response by every strata variable of the design (when the number invited is known)."""
+    if not rd.weighted:
+        return
+    if "n_invited" not in rd.strata:
+        _display(fd.text("no_invited", rd.lang))
+        return
+    for i, var in enumerate(rdata.strata_variables(rd)):
+        rates = tables.protected_rates(rdata.response_rates(rd, var), k=k)
+        _display(heading(rd, "h_response", var=rd.label(var)),
+                 tables.response_table(rates, rd.lang).rename_axis(rd.label(var)))
+        if i == 0:
+            plots.bar_ci(tables.rate_estimates(rates), lang=rd.lang, xlabel=t("response_rate", rd.lang))
+
+
+def weights_section(rd, w) -> None:
+    if not w.weighted:
+        return
+    lang = rd.lang
+    _display(heading(rd, "h_weights"), fd.text("p_weights", lang),
+             tables.weight_summary({t("base_weight", lang): w.base, t("raked_weight", lang): w.raked,
+                                    t("trimmed_weight", lang): w.final}, lang))
+    plots.weight_distribution(w.raked.weights, bounds=w.bounds, lang=lang,
+                              label=t("raked_weight", lang),
+                              compare={t("trimmed_weight", lang): w.final.weights})
+
+
+def composition_section(rd, w, k: int) -> None:
+    """Sample, population and weighted shares of every raking variable."""
+    if not w.weighted or not w.margins:
+        return
+    _display(fd.text("p_composition", rd.lang, k=k))
+    for var in rdata.raking_variables(rd):
+        shares = tables.protected_shares(rdata.composition(w, rd, var), k=k)
+        _display(heading(rd, "h_composition", var=rd.label(var)),
+                 tables.shares_table(shares, rd.lang).rename_axis(rd.label(var)))
+        plots.composition(shares, lang=rd.lang, title=rd.label(var))
+
+
+# ---------------------------------------------------------------------------------------------
+# estimates
+
+def estimates(rd, d):
+    """Share outcomes overall and by every domain: (overall table, {domain: table})."""
+    shares = rd.outcomes("share")
+    if not shares:
+        return None, {}
+    return rdata.prevalence(d, shares), {dom: rdata.prevalence(d, shares, by=dom) for dom in rd.domains()}
+
+
+def overall_section(rd, est, k: int) -> None:
+    if est is None:
+        return
+    suppress = rdata.too_few(est, k)
+    _display(heading(rd, "h_overall"), fd.share_table(est, rd.label, rd.lang, suppress))
+    plots.bar_ci(_for_plot(est, rd.label, suppress), lang=rd.lang)
+
+
+def means_section(rd, d, k: int) -> None:
+    means = rd.outcomes("mean")
+    if not means:
+        return
+    est = rdata.prevalence(d, means)
+    suppress = rdata.too_few(est, k, binary=False)
+    _display(heading(rd, "h_means"), fd.share_table(est, rd.label, rd.lang, suppress, kind="mean"))
+
+
+def domains_section(rd, by: dict, k: int) -> None:
+    for domain, est in by.items():
+        _display(heading(rd, "h_by", var=rd.label(domain)), fd.text("p_by", rd.lang, var=rd.label(domain)),
+                 fd.domain_table(est, domain, rd.label, rd.lang, rdata.too_few(est, k)))
+
+
+def published_section(rd, est) -> None:
+    pub = rdata.published(rd)
+    if est is None or pub.empty:
+        return
+    pub = pub[pub.index.isin(est.index)]
+    if pub.empty:
+        return
+    lang = rd.lang
+    compared = est.loc[pub.index]
+    table = fd.share_table(compared, rd.label, lang)
+    table[t("published_figure", lang)] = [fd.fmt_num(100 * v, lang, 1) for v in pub["value"]]
+    table[fd.say("source", lang)] = pub["source"].fillna("").to_numpy()
+    _display(heading(rd, "h_published"), fd.text("p_published", lang), table)
+    plots.bar_ci(_for_plot(compared, rd.label, None),
+                 reference=pd.Series(pub["value"].to_numpy(), index=[rd.label(v) for v in pub.index]),
+                 lang=lang)
+
+
+def descriptives_section(rd, k: int) -> None:
+    """Unweighted frequencies of every item (free text never shown): one table per categorical
+    or multiple-choice item, one table of all numeric items."""
+    lang = rd.lang
+    numeric = []
+    for var, kind in rdata.described_items(rd):
+        if kind == "numeric":
+            numeric.append(rdata.item_numeric(rd, var).rename(rd.label(var)))
+            continue
+        freq = rdata.item_frequencies(rd, var) if kind == "categorical" else rdata.multi_shares(rd, var)
+        _display(fd.plain(rd.label(var), 3), fd.frequency_table(freq, lang, k))
+    if numeric:
+        _display(fd.plain(fd.say("numeric_items", lang), 3),
+                 fd.numeric_table(pd.DataFrame(numeric), lang, k))
+
+
+def descriptive_findings(rd, k: int = 5, limit: int = 4) -> list:
+    """The most frequent answer of the first categorical items (unweighted)."""
+    out = []
+    for var, kind in rdata.described_items(rd):
+        if kind != "categorical":
+            continue
+        freq = rdata.item_frequencies(rd, var)
+        if freq["n"].sum() < k or freq["n"].max() < k:
+            continue
+        top = freq["n"].idxmax()
+        out.append(fd.Finding(fd.say("f_mode", rd.lang, item=rd.label(var), answer=top,
+                                     share=fd.fmt_pct(freq.loc[top, "share"], rd.lang),
+                                     n=fd.fmt_int(freq.loc[top, "n"], rd.lang),
+                                     total=fd.fmt_int(freq["n"].sum(), rd.lang)),
+                              {"share": float(freq.loc[top, "share"]), "n": int(freq.loc[top, "n"]),
+                               "total": int(freq["n"].sum())}))
+        if len(out) >= limit:
+            break
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# models
+
+def fit_models(rd, d) -> dict:
+    """Every planned model fitted weighted and unweighted: name -> (model, fit, unweighted fit)."""
+    flat = rdata.unweighted(d)
+    return {m.name: (m, rdata.fit(m, d), rdata.fit(m, flat)) for m in rdata.models(rd)}
+
+
+def compare_blocks(rd, d) -> dict:
+    """Block comparisons of the declared blocks for every glm outcome of the models."""
+    import analysis
+
+    blocks = rdata.blocks(rd)
+    if not blocks:
+        return {}
+    return {resp: analysis.compare_blocks(d, resp, blocks, controls=rdata.controls(rd), family=fam)
+            for resp, fam in rdata.block_outcomes(rd)}
+
+
+def model_findings(rd, fits: dict, blocks: dict) -> list:
+    out = []
+    for m, fit, _ in fits.values():
+        out += fd.term_findings(m.label, rdata.coefficient_frame(fit, rd), rd.lang, m.ratio, limit=1)
+    for resp, table in blocks.items():
+        out += fd.block_findings(rd.label(resp), table, rd.lang, lambda b: _block_name(rd, b))
+    return out[:5]
+
+
+def _block_name(rd, block: str) -> str:
+    try:
+        return t(block, rd.lang)
+    except KeyError:
+        return str(block).replace("_", " ")
+
+
+def models_section(rd, fits: dict) -> None:
+    lang = rd.lang
+    if not fits:
+        _display(fd.text("no_models", lang))
+        return
+    n = len(rd.valid)
+    for m, fit, fit_u in fits.values():
+        used = round(float(fit.nobs))
+        coefs = rdata.coefficient_frame(fit, rd)
+        _display(fd.plain(m.label, 2),
+                 fd.text("p_model_n", lang, n_used=fd.fmt_int(used, lang), n=fd.fmt_int(n, lang),
+                         n_dropped=fd.fmt_int(n - used, lang)),
+                 fd.text(f"p_ratio_{m.ratio}", lang), fd.model_table(coefs, lang, m.ratio))
+        plots.forest_plot({t("weighted", lang): coefs, t("unweighted", lang): rdata.coefficient_frame(fit_u, rd)},
+                          lang=lang, xlabel=m.ratio, exponentiate=m.ratio is not None,
+                          null=1.0 if m.ratio else 0.0)
+
+
+def blocks_section(rd, blocks: dict) -> None:
+    lang = rd.lang
+    controls = ", ".join(rd.term_label(c.removeprefix("C(").removesuffix(")")) for c in rdata.controls(rd))
+    for resp, table in blocks.items():
+        shown = tables.blocks_table(table, lang)
+        shown.index = pd.Index([_block_name(rd, b) for b in table.index], name=t("block", lang))
+        _display(heading(rd, "h_blocks", outcome=rd.label(resp)),
+                 fd.text("p_blocks", lang, controls=controls or "–"), shown)
