@@ -51,8 +51,8 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from surveydata import disclosure as dc
 from surveydata.errors import SurveyDataError
 
-__all__ = ["AuditResult", "DisclosureAuditError", "audit", "audit_directory", "read_records",
-           "record_table", "table_record", "write_report"]
+__all__ = ["AuditResult", "DisclosureAuditError", "audit", "audit_directory", "publish_audit",
+           "read_records", "record_table", "table_record", "write_report"]
 
 RECORD_SUFFIX = ".disclosure.jsonl"
 REPORT_FILE = "disclosure.json"
@@ -301,6 +301,15 @@ def audit(records: list[dict], policy=None) -> AuditResult:
 def audit_directory(directory, policy=None, page_of=None) -> AuditResult:
     """:func:`audit` of every table recorded in ``directory`` (see :func:`read_records`)."""
     return audit(read_records(directory, page_of), policy)
+
+
+def publish_audit(directory, out_dir, policy=None, page_of=None) -> Path:
+    """Audit the tables recorded in ``directory``; refuse (raise, write nothing) if any cell
+    fails, else write ``out_dir/disclosure.json`` and return its path. What the report builder
+    calls after the pages are made and before any of them is put in place."""
+    result = audit_directory(directory, policy, page_of)
+    result.raise_if_failed()
+    return write_report(result, out_dir)
 
 
 def write_report(result: AuditResult, out_dir) -> Path:
