@@ -8,7 +8,9 @@ same functions as plain pandas masks (the speed baseline, and a cross-check of p
 
 The frame these checks read is the RAW coded frame: one column per `inst.columns`, integer codes
 as nullable `Int64` (multi-choice option columns too), string codes (federal_state) and free text
-as `str`, `submitted_at` as ISO 8601 text, `duration_s` as float. `coerce_raw` brings an export
+as `str`, `submitted_at` as ISO 8601 text, `duration_s` as float; in format 2 also number items
+as float64 and date/date-time items as ISO text (a missing code as its digits, "-9" or "99").
+The missing codes are the instrument's own (-7/-8/-9 unless it declares e.g. 97/98/99). `coerce_raw` brings an export
 read as text into that shape and lists every value it cannot convert.
 
 Check names (`<kind>:<target>`), each pandera failure carries `"<name>: <description>"` in the
@@ -20,7 +22,10 @@ name                   level   fails where
 codes:<var>            column  a single-choice value is not a code, permitted missing code, or
                                -7 (only for items with ask_if)
 likert:<var>           column  a Likert value is not 1..5 or a permitted missing code
-range:<var>            column  an integer is outside [min, max] and not a permitted missing code
+scale:<var>            column  a rating (format 2 scale) is not a point or a permitted missing code
+range:<var>            column  an integer or number is outside [min, max] and not a permitted
+                               missing code; a date (date-time) is not one, or outside its range
+decimals:<var>         column  a number has more decimal places than declared
 binary:<var>__<opt>    column  a multi-choice column is not 0/1 (-9, and -7 with ask_if)
 max_length:<var>       column  a free text is longer than max_length characters
 min:<meta>             column  duration_s below 0
@@ -57,7 +62,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .instrument import NO_ANSWER, NOT_APPLICABLE, Instrument, Item, Rule
+from . import values as _values
+from .instrument import Instrument, Item, Rule
 
 __all__ = [
     "CheckSpec",
@@ -68,6 +74,7 @@ __all__ = [
     "response_schema",
     "soft_rules",
     "split_check",
+    "value_kinds",
 ]
 
 
@@ -140,21 +147,82 @@ def raw_dtypes(inst: Instrument) -> dict[str, str]:
     for m in inst.metadata:
         out[m.var] = "float64" if m.type == "number" else "str"
     for item in inst.items:
-        kind = "str" if item.type == "text" or item.string_codes else _INT
+        if item.type == "number":
+            kind = "float64"
+        elif item.type in ("text", "date", "datetime") or item.string_codes:
+            kind = "str"
+        else:
+            kind = _INT
         for col in item.columns:
             out[col] = kind
     return out
 
 
-def coerce_raw(frame: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
+def value_kinds(inst: Instrument) -> dict[str, str]:
+    """How the text of each raw export column is read (the `schemas.values` parser to use):
+    "integer" (codes and counts), "number" (decimals, and duration_s), "date", "datetime"
+    (date and date-time ITEMS, normalised by the parser) or "text" (kept as text: ids, string
+    codes, free text, the submitted_at metadata, which the schema judges).
+
+    Example:
+        >>> import schemas
+        >>> k = value_kinds(schemas.load_instrument())
+        >>> k["n_physicians"], k["duration_s"], k["federal_state"], k["submitted_at"]
+        ('integer', 'number', 'text', 'text')
+    """
+    out: dict[str, str] = {}
+    for m in inst.metadata:
+        out[m.var] = "number" if m.type == "number" else "text"
+    for item in inst.items:
+        if item.type in ("number", "date", "datetime"):
+            kind = item.type
+        elif item.type == "text" or item.string_codes:
+            kind = "text"
+        else:
+            kind = "integer"
+        for col in item.columns:
+            out[col] = kind
+    return out
+
+
+def parse_column(text: pd.Series, inst: Instrument, column: str, decimal: str = "auto"):
+    """`schemas.values.Parsed` of one export column of `inst` (None for a "text" column).
+
+    Dates are checked against the item's range (validation.min/max, default 1900-01-01 to
+    2100-12-31); the instrument's missing codes pass as their digits.
+
+    Example:
+        >>> import pandas as pd, schemas
+        >>> inst = schemas.load_instrument()
+        >>> parse_column(pd.Series(["+3", "2,5"]), inst, "n_physicians").values.tolist()
+        [3, <NA>]
+    """
+    kind = value_kinds(inst)[column]
+    if kind == "text":
+        return None
+    if kind in ("integer", "number"):
+        return _values.parse_values(text, kind, column=column, decimal=decimal)
+    item = inst.column_item(column)
+    return _values.parse_values(
+        text, kind, column=column, earliest=item.min, latest=item.max, codes=tuple(item.missing_set)
+    )
+
+
+def coerce_raw(
+    frame: pd.DataFrame, inst: Instrument, decimal: str = "auto"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert an export read as text into the raw dtypes; list what cannot be converted.
 
+    The text is read by `schemas.values` (the one parser, see its rules: ``"+3"`` is 3,
+    ``"4.0"`` is 4, ``"2,5"`` is 2.5 in a number column, an overflow is a problem, dates
+    strictly); `decimal` is the export's decimal separator ("auto", "," or ".").
+
     Returns (coerced, problems). `coerced` has the instrument's columns (plus any extra columns,
-    unchanged) in their raw dtypes; a value that is not a whole number in an Int64 column, or
-    not a number in duration_s, becomes missing there and gets one row in `problems` with
-    columns index, column, value, check ("dtype:<column>"), description. The same cell then
-    also fails pandera's not_nullable: report the dtype problem and drop that duplicate.
-    Columns the frame lacks are left out (pandera reports them as column_in_dataframe).
+    unchanged) in their raw dtypes; a value that cannot be read becomes missing there and gets
+    one row in `problems` with columns index, column, value, check ("dtype:<column>"),
+    description (the parser's reason). The same cell then also fails pandera's not_nullable:
+    report the dtype problem and drop that duplicate. Columns the frame lacks are left out
+    (pandera reports them as column_in_dataframe).
 
     Example:
         >>> import pandas as pd, schemas
@@ -167,41 +235,32 @@ def coerce_raw(frame: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFrame, pd.
         [[2, 'x', 'dtype:n_physicians'], [3, '1.5', 'dtype:n_physicians']]
     """
     dtypes = raw_dtypes(inst)
+    kinds = value_kinds(inst)
     out = frame.copy()
     problems = []
     for col, dtype in dtypes.items():
         if col not in frame.columns:
             continue
         s = frame[col]
-        if dtype == "str":
+        if kinds[col] == "text":
             if s.dtype != "str":
                 # keep missing cells missing; everything else becomes its text
                 out[col] = s.astype("str").where(s.notna())
             continue
         if dtype == _INT and s.dtype == _INT:
             continue
-        values = s.str.strip() if s.dtype == "str" or s.dtype == object else s
-        if values.dtype == object:
-            values = values.astype("str")
-        number = pd.to_numeric(values, errors="coerce")
-        bad = number.isna() & s.notna() & (values != "")
-        if dtype == _INT:
-            whole = number.notna() & (np.floor(number) == number)
-            bad |= number.notna() & ~whole
-            number = number.where(whole)
-            out[col] = number.astype("Float64").astype(_INT)
-        else:
-            out[col] = number.astype("float64")
-        if bad.any():
+        parsed = parse_column(s, inst, col, decimal=decimal)
+        out[col] = parsed.values
+        if len(parsed.problems):
+            rows = parsed.problems["row"].to_numpy()
             problems.append(
                 pd.DataFrame(
                     {
-                        "index": frame.index[bad.to_numpy()],
+                        "index": frame.index[rows],
                         "column": col,
-                        "value": s[bad].astype("str").to_numpy(),
+                        "value": parsed.problems["value"].to_numpy(),
                         "check": f"dtype:{col}",
-                        "description": f"{col} must be "
-                        + ("a whole number" if dtype == _INT else "a number"),
+                        "description": parsed.problems["message"].to_numpy(),
                     }
                 )
             )
@@ -219,16 +278,23 @@ def _fmt(values) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def _num(x) -> str:
+    """3 -> '3', 2.5 -> '2.5', 40.0 -> '40' (a range bound for a message)."""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
 def _column_checks(item: Item) -> list[CheckSpec]:
     """Value checks that read one column."""
-    missing = list(item.missing) + ([NOT_APPLICABLE] if item.ask_if is not None else [])
+    missing = list(item.missing) + ([item.not_applicable] if item.ask_if is not None else [])
     specs = []
-    if item.type in ("single", "likert5"):
+    if item.type in ("single", "likert5", "scale"):
         if item.string_codes:
             allowed = list(item.substantive_codes) + [str(m) for m in missing]
         else:
             allowed = list(item.substantive_codes) + missing
-        kind = "likert" if item.type == "likert5" else "codes"
+        kind = {"likert5": "likert", "scale": "scale"}.get(item.type, "codes")
         text = f"{item.var} must be one of {_fmt(allowed)}"
         specs.append(
             CheckSpec(
@@ -240,9 +306,10 @@ def _column_checks(item: Item) -> list[CheckSpec]:
                 lambda s, a=allowed: s.isin(a),
             )
         )
-    elif item.type == "integer":
+    elif item.type in ("integer", "number"):
         lo, hi = item.min, item.max
-        text = f"{item.var} must be a whole number from {lo} to {hi}" + (
+        what = "a whole number" if item.type == "integer" else "a number"
+        text = f"{item.var} must be {what} from {_num(lo)} to {_num(hi)}" + (
             f" or one of {_fmt(missing)}" if missing else ""
         )
 
@@ -251,6 +318,38 @@ def _column_checks(item: Item) -> list[CheckSpec]:
 
         specs.append(
             CheckSpec(f"range:{item.var}", "range", "column", (item.var,), text, _chk_range)
+        )
+        if item.type == "number":
+            d = item.decimals
+
+            def _chk_decimals(s, d=d, missing=missing):
+                x = s.astype("float64") * 10.0**d
+                return (np.abs(x - np.round(x)) <= 1e-6 * np.maximum(1.0, np.abs(x))) | s.isin(missing)
+
+            specs.append(
+                CheckSpec(
+                    f"decimals:{item.var}",
+                    "decimals",
+                    "column",
+                    (item.var,),
+                    f"{item.var} must have at most {d} decimal place(s)",
+                    _chk_decimals,
+                )
+            )
+    elif item.type in ("date", "datetime"):
+        lo, hi = item.min, item.max
+        codes = [str(m) for m in missing]
+        what = "a date" if item.type == "date" else "a date-time"
+        text = f"{item.var} must be {what} from {lo} to {hi}" + (
+            f" or one of {_fmt(codes)}" if codes else ""
+        )
+
+        def _chk_dates(s, lo=lo, hi=hi, codes=codes, kind=item.type):
+            parsed = _values.parse_values(s.astype("str"), kind, earliest=lo, latest=hi)
+            return pd.Series(~parsed.bad, index=s.index) | s.isin(codes)
+
+        specs.append(
+            CheckSpec(f"range:{item.var}", "range", "column", (item.var,), text, _chk_dates)
         )
     elif item.type == "multi":
         allowed = [0, 1, *missing]
@@ -295,16 +394,30 @@ def _matrix(frame: pd.DataFrame, columns) -> np.ndarray:
     return np.vstack([frame[c].to_numpy(dtype="int64", na_value=_NA_CODE) for c in columns])
 
 
+def _is_text(item: Item) -> bool:
+    return item.string_codes or item.type in ("date", "datetime")
+
+
 def _answered(frame: pd.DataFrame, item: Item) -> np.ndarray:
     """Rows where the item holds anything but -7 (empty cells do not count)."""
     if item.type == "text":
         return frame[item.var].notna().to_numpy()
+    if _is_text(item):
+        s = frame[item.var]
+        return (s.notna() & (s != str(item.not_applicable))).to_numpy(dtype=bool)
+    if item.type == "number":
+        x = frame[item.var].to_numpy(dtype="float64", na_value=np.nan)
+        return ~np.isnan(x) & (x != item.not_applicable)
     m = _matrix(frame, item.columns)
-    return ((m != NOT_APPLICABLE) & (m != _NA_CODE)).any(axis=0)
+    return ((m != item.not_applicable) & (m != _NA_CODE)).any(axis=0)
 
 
 def _coded_not_applicable(frame: pd.DataFrame, item: Item) -> np.ndarray:
-    return (_matrix(frame, item.columns) == NOT_APPLICABLE).any(axis=0)
+    if _is_text(item):
+        return (frame[item.var] == str(item.not_applicable)).to_numpy(dtype=bool, na_value=False)
+    if item.type == "number":
+        return frame[item.var].to_numpy(dtype="float64", na_value=np.nan) == item.not_applicable
+    return (_matrix(frame, item.columns) == item.not_applicable).any(axis=0)
 
 
 def _skip_checks(item: Item) -> list[CheckSpec]:
@@ -317,7 +430,7 @@ def _skip_checks(item: Item) -> list[CheckSpec]:
             "frame",
             cols,
             f"{item.var} was not asked (ask_if '{cond.text}' is false) but holds an answer; "
-            "expected -7 (not applicable)",
+            f"expected {item.not_applicable} (not applicable)",
             lambda f, i=item, c=cond: ~(~c.evaluate(f) & _answered(f, i)),
         )
     ]
@@ -328,7 +441,8 @@ def _skip_checks(item: Item) -> list[CheckSpec]:
                 "skip_asked",
                 "frame",
                 cols,
-                f"{item.var} was asked (ask_if '{cond.text}' is true) but holds -7 (not applicable)",
+                f"{item.var} was asked (ask_if '{cond.text}' is true) but holds "
+                f"{item.not_applicable} (not applicable)",
                 lambda f, i=item, c=cond: ~(c.evaluate(f) & _coded_not_applicable(f, i)),
             )
         )
@@ -342,10 +456,10 @@ def _multi_checks(item: Item) -> list[CheckSpec]:
     def as_series(f, values):
         return pd.Series(values, index=f.index)
 
-    if NO_ANSWER in item.missing:
+    if item.no_answer in item.missing:
 
-        def _chk_all_or_none(f, cols=cols):
-            n = (_matrix(f, cols) == NO_ANSWER).sum(axis=0)
+        def _chk_all_or_none(f, cols=cols, code=item.no_answer):
+            n = (_matrix(f, cols) == code).sum(axis=0)
             return as_series(f, (n == 0) | (n == len(cols)))
 
         specs.append(
@@ -354,7 +468,7 @@ def _multi_checks(item: Item) -> list[CheckSpec]:
                 "multi_no_answer",
                 "frame",
                 cols,
-                f"{item.var}: -9 (no answer) must be in all option columns or in none",
+                f"{item.var}: {item.no_answer} (no answer) must be in all option columns or in none",
                 _chk_all_or_none,
             )
         )

@@ -7,7 +7,8 @@ Representation (one choice for every item, so code downstream never guesses):
   and for items marked `ordered`), `Int64` for counts, `boolean` for each multi-choice option
   column `<var>__<option>`, `str` for free text. Every missing code (-7, -8, -9) is NA there;
 * the companion column `<var>__missing` (Categorical with the categories `not_applicable`,
-  `dont_know`, `no_answer`) says why a value is NA, and is NA where there is an answer. It exists
+  `dont_know`, `no_answer`, and `refused` between the last two when a format-2 instrument
+  declares it: `Instrument.missing_categories`) says why a value is NA, and is NA where there is an answer. It exists
   for every item that can be missing (skip logic, -8 or -9 allowed); a multi-choice item has
   one for all its option columns.
 
@@ -35,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .instrument import DONT_KNOW, MISSING_NAMES, NO_ANSWER, NOT_APPLICABLE, Instrument, Item
+from .instrument import Instrument, Item
 
 __all__ = ["MISSING_CATEGORIES", "missing_column", "to_typed"]
 
@@ -57,15 +58,20 @@ def _can_be_missing(item: Item) -> bool:
     return item.type != "text" and (item.ask_if is not None or bool(item.missing))
 
 
-def _missing_reason(codes: np.ndarray, index) -> pd.Series:
+def _missing_reason(codes: np.ndarray, index, inst: Instrument) -> pd.Series:
     """Categorical reason from an (n,) or a (k, n) integer code array (any column decides)."""
     if codes.ndim == 2:
-        # a multi-choice item is -7 or -9 in all its columns (the schema checks that)
-        codes = np.where((codes < 0).any(axis=0), codes.min(axis=0), 0)
+        # a multi-choice item is -7 or -9 in all its columns (the schema checks that): the
+        # first column that is neither 0, 1 nor empty decides
+        other = (codes != 0) & (codes != 1) & (codes != _NA_CODE)
+        first = other.argmax(axis=0)
+        codes = np.where(other.any(axis=0), codes[first, np.arange(codes.shape[1])], 0)
+    categories = list(inst.missing_categories)
     position = np.full(codes.shape[-1], -1, dtype=np.int8)
-    for pos, code in enumerate((NOT_APPLICABLE, DONT_KNOW, NO_ANSWER)):
-        position[codes == code] = pos
-    cat = pd.Categorical.from_codes(position, categories=list(MISSING_CATEGORIES))
+    for code, name in inst.missing_set.items():
+        if name in categories:
+            position[codes == code] = categories.index(name)
+    cat = pd.Categorical.from_codes(position, categories=categories)
     return pd.Series(cat, index=index)
 
 
@@ -83,14 +89,16 @@ def _check_codes(frame: pd.DataFrame, col: str, allowed) -> None:
 
 def _labelled(frame: pd.DataFrame, item: Item, lang: str, dont_know: str) -> pd.Series:
     s = frame[item.var]
-    missing_codes = [str(m) for m in MISSING_NAMES] if item.string_codes else list(MISSING_NAMES)
+    missing_set = list(item.missing_set)
+    missing_codes = [str(m) for m in missing_set] if item.string_codes else missing_set
     _check_codes(frame, item.var, [*item.codes, *missing_codes])
     codes = list(item.substantive_codes)
     labels = [item.codes[c].get(lang) for c in codes]
-    ordered = item.ordered or item.type == "likert5"
-    if dont_know == "category" and DONT_KNOW in item.codes:
-        codes.append(DONT_KNOW)
-        labels.append(item.codes[DONT_KNOW].get(lang))
+    ordered = item.ordered or item.rating
+    dk = item.dont_know
+    if dont_know == "category" and dk is not None and dk in item.codes:
+        codes.append(dk)
+        labels.append(item.codes[dk].get(lang))
         ordered = False
     # category position of each row by one vectorised comparison per code; -1 (NA) for the
     # missing codes and empty cells
@@ -146,9 +154,10 @@ def to_typed(
         if item.type == "text":
             out[item.var] = frame[item.var].astype("str")
             continue
+        missing_set = list(inst.missing_set)
         if item.type == "multi":
             for col in item.columns:
-                _check_codes(frame, col, [0, 1, NOT_APPLICABLE, NO_ANSWER])
+                _check_codes(frame, col, [0, 1, item.not_applicable, item.no_answer])
             matrix = np.vstack(
                 [frame[c].to_numpy(dtype="int64", na_value=_NA_CODE) for c in item.columns]
             )
@@ -157,23 +166,43 @@ def to_typed(
                 out[col] = pd.Series(
                     pd.arrays.BooleanArray(v == 1, (v != 0) & (v != 1)), index=frame.index
                 )
-        elif item.type == "integer":
+        elif item.type == "integer" and inst.format == 1:
             s = frame[item.var].astype("Int64")
-            bad = s.notna() & (s < 0) & ~s.isin(list(MISSING_NAMES))
+            bad = s.notna() & (s < 0) & ~s.isin(missing_set)
             if bad.any():
-                _check_codes(frame, item.var, list(MISSING_NAMES))
+                _check_codes(frame, item.var, missing_set)
             out[item.var] = s.where(s >= 0)
             matrix = s.to_numpy(dtype="int64", na_value=_NA_CODE)
+        elif item.type == "integer":
+            s = frame[item.var].astype("Int64")
+            out[item.var] = s.where(~s.isin(missing_set))
+            matrix = s.to_numpy(dtype="int64", na_value=_NA_CODE)
+        elif item.type == "number":
+            x = frame[item.var].astype("float64")
+            out[item.var] = x.where(~x.isin(missing_set))
+            whole = x.where(x == x.round(), _NA_CODE)  # only whole values can be missing codes
+            matrix = whole.fillna(_NA_CODE).to_numpy(dtype="int64")
+        elif item.type in ("date", "datetime"):
+            s = frame[item.var].astype("str")
+            code_text = [str(c) for c in missing_set]
+            answer = s.where(~s.isin(code_text))
+            if item.type == "date":
+                out[item.var] = pd.to_datetime(answer, format="%Y-%m-%d", errors="coerce")
+            else:
+                out[item.var] = pd.to_datetime(answer, format="ISO8601", utc=True, errors="coerce")
+            codes = pd.to_numeric(s.where(s.isin(code_text)), errors="coerce")
+            matrix = codes.fillna(0).to_numpy(dtype="int64")
         else:
             out[item.var] = _labelled(frame, item, lang, dont_know)
         if _can_be_missing(item):
-            if item.type in ("multi", "integer"):
+            if item.type in ("multi", "integer", "number", "date", "datetime"):
                 codes = matrix
             elif item.string_codes:
                 s = frame[item.var]
-                codes = pd.to_numeric(s.where(s.isin(["-7", "-8", "-9"])), errors="coerce")
+                code_text = [str(c) for c in missing_set]
+                codes = pd.to_numeric(s.where(s.isin(code_text)), errors="coerce")
                 codes = codes.fillna(0).to_numpy(dtype="int64")
             else:
                 codes = frame[item.var].to_numpy(dtype="int64", na_value=_NA_CODE)
-            out[missing_column(item.var)] = _missing_reason(codes, frame.index)
+            out[missing_column(item.var)] = _missing_reason(codes, frame.index, inst)
     return pd.DataFrame(out, index=frame.index)
