@@ -90,7 +90,9 @@ def _check_k(k: int) -> int:
 
 
 def _level(value, k: int, name: str) -> int:
-    """A protection level in respondents: a whole number, or a share of k ("30%" or 0.3)."""
+    """A protection level in respondents. The type says the unit: a whole number (``2``) is
+    respondents; a fraction (``0.3``, as the study declaration writes it) or a percentage string
+    (``"30%"``) is a share of k, rounded up."""
     if isinstance(value, str):
         text = value.strip()
         if not text.endswith("%"):
@@ -101,16 +103,15 @@ def _level(value, k: int, name: str) -> int:
         except ValueError:
             raise DisclosureError(f"disclosure protection {name}: {value!r} is not a percentage "
                                   "such as '30%'") from None
-    elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DisclosureError(f"disclosure protection {name}: {value!r} is not a number")
-    elif float(value) < 1 and float(value) != 0:
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value < 0:
+            raise DisclosureError(f"disclosure protection {name}: {value!r} is negative")
+        return int(value)
+    elif isinstance(value, (float, np.floating)) and math.isfinite(value):
         share = float(value)
     else:
-        if float(value) != int(value):
-            raise DisclosureError(f"disclosure protection {name}: {value!r} respondents is not a "
-                                  "whole number; give whole respondents or a share of min_cell "
-                                  "below 1 (0.3) or as '30%'")
-        return int(value)
+        raise DisclosureError(f"disclosure protection {name}: {value!r} is not a number of "
+                              "respondents (2), a share of min_cell (0.3) or a percentage ('30%')")
     if share < 0:
         raise DisclosureError(f"disclosure protection {name}: {value!r} is negative")
     return math.ceil(share * k - 1e-12)
@@ -122,7 +123,8 @@ class DisclosurePolicy:
 
     ``min_cell``: k, the fewest respondents (unweighted) a published cell may describe.
     ``lower``/``upper``: protection levels - how far below/above a sensitive cell's true value
-    the attacker's interval must reach - in respondents, or as a share of k (0.3 or "30%").
+    the attacker's interval must reach - in respondents (an int: 2), or as a share of k (a
+    float, 0.3, or "30%"; rounded up). The upper level is at least 1.
     ``zeros``: "publish" (a zero describes nobody) or "suppress" (zeros are sensitive too: the
     attacker must not be able to prove that a cell is empty). ``full_cells``: "publish" or
     "suppress" (a cell holding every respondent of its row or column is sensitive: the attacker
@@ -165,8 +167,10 @@ class DisclosurePolicy:
 
     @property
     def upper_level(self) -> int:
-        """Upper protection level in respondents."""
-        return _level(self.upper, self.min_cell, "upper")
+        """Upper protection level in respondents; at least 1, whatever was declared: a small
+        cell's attacker interval always reaches above it, so no cell is ever recovered exactly
+        (the guarantee of the rank rule this policy replaced)."""
+        return max(1, _level(self.upper, self.min_cell, "upper"))
 
     def with_k(self, k: int) -> DisclosurePolicy:
         """The same policy with threshold ``k`` (levels given as a share of k follow it)."""

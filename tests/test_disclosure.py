@@ -241,7 +241,9 @@ def test_policy_from_declaration_and_levels_in_respondents():
     p = dc.DisclosurePolicy.from_any({"min_cell": 60, "protection": {"lower": 0.3, "upper": "25%"}})
     assert (p.min_cell, p.lower_level, p.upper_level) == (60, 18, 15)
     assert dc.DisclosurePolicy.from_any(None).as_dict()["protection_respondents"] == {"lower": 2, "upper": 2}
-    assert dc.DisclosurePolicy.from_any({"protection": {"lower": 3, "upper": 0}}).lower_level == 3
+    three = dc.DisclosurePolicy.from_any({"protection": {"lower": 3, "upper": 0}})
+    assert (three.lower_level, three.upper_level) == (3, 1)  # upper never below 1
+    assert dc.DisclosurePolicy.from_any({"protection": {"lower": 1.0, "upper": 1}}).lower_level == 5
     assert dc.DisclosurePolicy.from_any(None, k=10).upper_level == 3  # ceil(0.3 * 10)
     assert dc.DisclosurePolicy.from_any(p.as_dict()) == p  # the record's round trip
 
@@ -250,7 +252,7 @@ def test_policy_from_declaration_and_levels_in_respondents():
         protection = (1, 4)
     q = dc.DisclosurePolicy.from_any(StudyPolicy())
     assert (q.min_cell, q.lower_level, q.upper_level) == (7, 1, 4)
-    for bad, match in [({"protection": {"lower": 1.5}}, "whole number"),
+    for bad, match in [({"protection": {"lower": [1]}}, "not a number"),
                        ({"protection": {"lower": "abc"}}, "percentage"),
                        ({"protection": {"upper": -0.2}}, "negative"),
                        ({"min_cel": 5}, "unknown key"),
@@ -303,3 +305,14 @@ def test_solver_prints_nothing(capfd):
         dc.suppression_mask(pd.DataFrame(rng.integers(0, 8, (4, 4))))
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_a_declared_zero_protection_still_never_lets_a_cell_be_recovered():
+    class StudyPolicy:  # the loader's default when protection is not declared: (0.0, 0.0)
+        min_cell = 5
+        protection = (0.0, 0.0)
+    counts = pd.DataFrame({"GP": [2, 10, 12], "Dental": [9, 11, 30]}, index=["s", "m", "l"])
+    mask = dc.suppression_mask(counts, policy=StudyPolicy())
+    for cell, (lo, hi) in attacker_bounds(dc.with_totals(counts), mask).items():
+        if cell == (0, 0):
+            assert hi >= 3  # 2 + the floor of 1
