@@ -134,9 +134,7 @@ def _for_readstat(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         s = out[col]
-        if isinstance(s.dtype, pd.Int64Dtype) or isinstance(s.dtype, pd.Float64Dtype):
-            out[col] = s.astype("float64")
-        elif isinstance(s.dtype, pd.BooleanDtype):
+        if isinstance(s.dtype, (pd.Int64Dtype, pd.Float64Dtype, pd.BooleanDtype)):
             out[col] = s.astype("float64")
         elif pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
             out[col] = s.astype(object).where(s.notna(), "")

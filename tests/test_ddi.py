@@ -28,7 +28,7 @@ def test_codes_labels_and_missing_codes_of_an_item():
     assert labels == {"de": item.text.de, "en": item.text.en}
     cats = {(c.get("missing"), c.find("d:catValu", NS).text) for c in var.findall("d:catgry", NS)}
     assert cats == {(None, "1"), (None, "2"), ("Y", "-7"), ("Y", "-8"), ("Y", "-9")}
-    dk = [c for c in var.findall("d:catgry", NS) if c.find("d:catValu", NS).text == "-8"][0]
+    dk = next(c for c in var.findall("d:catgry", NS) if c.find("d:catValu", NS).text == "-8")
     assert {lab.get(LANG): lab.text for lab in dk.findall("d:labl", NS)}["en"] == "Don't know"
 
 
