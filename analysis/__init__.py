@@ -10,10 +10,12 @@ means, totals, domains, tables, calibrated designs and models alike.
 """
 
 from analysis.calibration import CalibrationError
+from analysis.contrasts import nonlinear_contrast
 from analysis.design import DesignError, ReplicateDesign, SurveyDesign
 from analysis.diagnostics import kish_deff, kish_n_eff
 from analysis.domains import DomainEstimates, contrast
 from analysis.errors import AnalysisError, ModelError
+from analysis.hypothesis import HypothesisTest, svyranktest, svyttest
 from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
 from analysis.tableone import TableOne, table_one
@@ -59,6 +61,7 @@ __all__ = [
     "Crosstab",
     "DesignError",
     "DomainEstimates",
+    "HypothesisTest",
     "LonelyPSUError",
     "ModelError",
     "ReplicateDesign",
@@ -75,9 +78,12 @@ __all__ = [
     "contrast",
     "kish_deff",
     "kish_n_eff",
+    "nonlinear_contrast",
     "predictive_margins",
     "standardised_effects",
     "svyglm",
     "svyolr",
+    "svyranktest",
+    "svyttest",
     "table_one",
 ]

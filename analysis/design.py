@@ -818,6 +818,56 @@ class ReplicateDesign(_Design):
         return replicate_variance(theta_full, theta_reps, self._scale, self._rscales,
                                   mse=self._mse)
 
+    def replicate_weight(self, r: int) -> np.ndarray:
+        """(n,) analysis weights of replicate r (0-based)."""
+        W = self._repweights
+        if isinstance(W, ReplicateWeightMatrix):
+            return W.weights * W.factors[W.psu, r]
+        return np.asarray(W[:, r], dtype=np.float64)
+
+    def with_replicates(self, statistic: Callable, names=None, return_replicates: bool = False,
+                        level: float = 0.95, df=None):
+        """Any statistic with its replicate standard error (R: withReplicates).
+
+        ``statistic(weights, data)`` returns a number or a vector of numbers for analysis
+        weights ``weights`` (n,) and the design's data; it is called with the full-sample
+        weights and with every replicate's weights, and the variance is the replicate formula
+        (scale, rscales, mse). ``return_replicates=True`` keeps the replicate values for
+        :func:`analysis.contrasts.nonlinear_contrast`. CI normal unless ``df`` is given.
+
+        >>> rd.with_replicates(lambda w, d: np.average(d["api00"], weights=w))  # doctest: +SKIP
+        """
+        from analysis.results import make_estimate
+
+        data = self.data
+        full = np.atleast_1d(np.asarray(statistic(self._weights, data), dtype=np.float64))
+        if full.ndim != 1:
+            raise DesignError(f"with_replicates: the statistic must return a number or a vector, "
+                              f"got shape {full.shape}")
+        n_rep = self._repweights.shape[1]
+        reps = np.empty((n_rep, full.shape[0]))
+        for r in range(n_rep):
+            value = np.atleast_1d(np.asarray(statistic(self.replicate_weight(r), data),
+                                             dtype=np.float64))
+            if value.shape != full.shape:
+                raise DesignError(f"with_replicates: replicate {r + 1} gave {value.shape[0]} "
+                                  f"value(s), the full sample {full.shape[0]}")
+            reps[r] = value
+        V = self.vcov_replicates(full, reps)
+        if names is None:
+            names = ["theta"] if full.shape[0] == 1 else [f"theta{j + 1}"
+                                                            for j in range(full.shape[0])]
+        names = [names] if isinstance(names, str) else list(names)
+        if len(names) != full.shape[0]:
+            raise DesignError(f"with_replicates: {len(names)} names for {full.shape[0]} values")
+        ci_df = np.inf if df is None else (float(self.degf) if df == "degf" else float(df))
+        out = make_estimate(pd.Index(names, name="statistic"), full, V, self.degf, ci_df,
+                            "withReplicates", level)
+        if return_replicates:
+            out.attrs["replicates"] = {"values": reps, "scale": self._scale,
+                                       "rscales": np.asarray(self._rscales), "mse": self._mse}
+        return out
+
     def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
         """Generic variance entry point (replicates: re-estimate with every replicate weight)."""
         theta = np.asarray(point_fn(self._weights[:, None]), dtype=np.float64)[0]

@@ -156,7 +156,8 @@ class DomainEstimates:
         return pd.MultiIndex.from_tuples(tuples, names=self.columns + stat_names)
 
     # ------------------------------------------------------------------ linear statistics
-    def _linear(self, kind, variables, na_rm, deff, df, level, ratio_den=None):
+    def _linear(self, kind, variables, na_rm, deff, df, level, ratio_den=None,
+                return_replicates=False):
         from analysis import estimators as E
 
         E._check_deff(deff)
@@ -185,7 +186,7 @@ class DomainEstimates:
             stat_labels = [(v,) for v, _ in cols.labels]
             stat_names = ["variable"]
         k = A.shape[1]
-        est, V, codes, est_g = self._grouped(design, kind, A, B)
+        est, V, codes, est_g, group_stats = self._grouped(design, kind, A, B)
         G = est_g.shape[0]
         d = None
         if deff is not False:
@@ -201,10 +202,11 @@ class DomainEstimates:
                 else:
                     d.append(E._deff(dg, A * m, block, kind, deff))
             d = np.concatenate(d)
-        return make_estimate(
+        out = make_estimate(
             self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),
             kind, level, deff=d, note=self._note(),
         )
+        return E.attach_replicates(out, design, group_stats) if return_replicates else out
 
     def _note(self, other: str | None = None) -> str | None:
         parts = [other] if other else []
@@ -217,7 +219,8 @@ class DomainEstimates:
         """Means, totals or ratios (A / B) of every column in every domain at once, with the
         joint covariance from one call of the design's variance entry point.
 
-        Returns (estimates (G*k,), covariance, row domain codes, estimates as (G, k))."""
+        Returns (estimates (G*k,), covariance, row domain codes, estimates as (G, k), the
+        point function of replicate weights)."""
         codes, G = self._codes(design)
         ind = self._indicator(codes, G)
         w = design.weights
@@ -260,10 +263,10 @@ class DomainEstimates:
                 n, k, lambda j: w * (A[:, j] - est_g[safe, j] * B[:, j]) / dtot[safe, j], fresh=True)
 
         V = design._vcov_grouped(group_stats, influence_fn, codes, G)
-        return est, V, codes, est_g
+        return est, V, codes, est_g, group_stats
 
     def mean(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
-             covmat: bool = True) -> SurveyEstimate:
+             covmat: bool = True, return_replicates: bool = False) -> SurveyEstimate:
         """Domain means with their joint covariance (``.vcov``; R's svyby covmat=TRUE).
 
         ``covmat`` is accepted for R users' sake and ignored: the joint covariance comes from
@@ -271,23 +274,27 @@ class DomainEstimates:
 
         >>> d.by("stype").mean("api00")  # doctest: +SKIP
         """
-        return self._linear("mean", variables, na_rm, deff, df, level)
+        return self._linear("mean", variables, na_rm, deff, df, level,
+                            return_replicates=return_replicates)
 
     def total(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
-              covmat: bool = True) -> SurveyEstimate:
+              covmat: bool = True, return_replicates: bool = False) -> SurveyEstimate:
         """Domain totals with their joint covariance.
 
         >>> d.by("stype").total("enroll")  # doctest: +SKIP
         """
-        return self._linear("total", variables, na_rm, deff, df, level)
+        return self._linear("total", variables, na_rm, deff, df, level,
+                            return_replicates=return_replicates)
 
     def ratio(self, numerator, denominator, na_rm: bool = False, deff=False, df=None,
-              level: float = 0.95, covmat: bool = True) -> SurveyEstimate:
+              level: float = 0.95, covmat: bool = True,
+              return_replicates: bool = False) -> SurveyEstimate:
         """Domain ratios with their joint covariance.
 
         >>> d.by("stype").ratio("api.stu", "enroll")  # doctest: +SKIP
         """
-        return self._linear("ratio", numerator, na_rm, deff, df, level, ratio_den=denominator)
+        return self._linear("ratio", numerator, na_rm, deff, df, level, ratio_den=denominator,
+                            return_replicates=return_replicates)
 
     def _per_domain(self, fn: Callable[[object], SurveyEstimate]) -> SurveyEstimate:
         """Run an estimator on each domain separately (non-smooth statistics); the covariance
@@ -336,6 +343,20 @@ class DomainEstimates:
         design, Y = E._handle_missing(self.design, Y, labels, na_rm, self.design.data)
         return self._grouped(design, "mean", Y)[1]
 
+    def var(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
+        """Domain variances, each with its domain's n (as R's svyby(~y, ~g, d, svyvar)).
+
+        >>> d.by("stype").var("api00")  # doctest: +SKIP
+        """
+        return self._per_domain(lambda dg: dg.var(variables, na_rm=na_rm, df=df, level=level))
+
+    def sd(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
+        """Domain standard deviations (square roots of :meth:`var`, delta-method SEs).
+
+        >>> d.by("stype").sd("api00")  # doctest: +SKIP
+        """
+        return self._per_domain(lambda dg: dg.sd(variables, na_rm=na_rm, df=df, level=level))
+
     def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",
                  na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Domain quantiles (Woodruff intervals with each domain's design df).
@@ -355,8 +376,19 @@ def contrast(estimates: SurveyEstimate, coefficients, level: float = 0.95,
     (labels may be partial, e.g. the domain level only), or a dict of such dicts (several
     contrasts).  CI normal unless df is given.
 
+    A text, or a dict of texts, is a nonlinear contrast (R's svycontrast with quoted
+    expressions): see :func:`analysis.contrasts.nonlinear_contrast` (delta method, or the
+    replicate estimates when they are attached).
+
     >>> contrast(d.by("stype").mean("api00"), {"E": 1, "M": -1})  # doctest: +SKIP
+    >>> contrast(d.by("stype").mean("api00"), "exp(E - H)")     # doctest: +SKIP
     """
+    if isinstance(coefficients, str) or (
+            isinstance(coefficients, dict) and coefficients
+            and all(isinstance(v, str) for v in coefficients.values())):
+        from analysis.contrasts import nonlinear_contrast
+
+        return nonlinear_contrast(estimates, coefficients, level=level, df=df)
     index = estimates.index
 
     def vector(c) -> np.ndarray:

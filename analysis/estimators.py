@@ -270,31 +270,58 @@ def _check_deff(deff):
         raise ValueError(f"deff must be False, True or 'replace', got {deff!r}")
 
 
+def _sqrt_estimate(v: SurveyEstimate, level: float) -> SurveyEstimate:
+    """Square roots of variance estimates with delta-method covariance."""
+    est = np.sqrt(v["estimate"].to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        J = np.diag(0.5 / est)
+    V = J @ np.asarray(v.vcov) @ J.T
+    out = make_estimate(v.index, est, V, v.attrs["df"], v.attrs["ci_df"], "sd", level)
+    return out
+
+
+def attach_replicates(out: SurveyEstimate, design, point_fn) -> SurveyEstimate:
+    """Keep the replicate estimates (R's return.replicates=TRUE) in ``attrs["replicates"]``:
+    ``values`` (R, k), and the design's ``scale``, ``rscales`` and ``mse``."""
+    rw = getattr(design, "repweights", None)
+    if rw is None:
+        from analysis.errors import AnalysisError
+
+        raise AnalysisError("return_replicates needs a replicate design (design.replicate(...) "
+                            "or ReplicateDesign): a Taylor design has no replicate estimates")
+    values = np.asarray(point_fn(rw), dtype=np.float64)
+    out.attrs["replicates"] = {"values": values, "scale": design.scale,
+                               "rscales": np.asarray(design.rscales), "mse": design.mse}
+    return out
+
+
 # --------------------------------------------------------------------------- the mixin
 class EstimatorMixin:
     """Estimator methods shared by SurveyDesign and ReplicateDesign."""
 
     def mean(self, variables, na_rm: bool = False, deff=False, df=None,
-             level: float = 0.95) -> SurveyEstimate:
+             level: float = 0.95, return_replicates: bool = False) -> SurveyEstimate:
         """Weighted mean(s) with linearisation/replicate SEs (R: svymean).
 
         A categorical variable gives one row per level (the proportions).  ``deff=True`` adds the
         design effect against SRS without replacement, ``deff="replace"`` with replacement.
         CI: normal (R's confint default); ``df="degf"`` uses t with the design df.
+        ``return_replicates=True`` (replicate designs) keeps the replicate estimates in
+        ``attrs["replicates"]`` (R's return.replicates), which nonlinear contrasts then use.
 
         >>> d.mean(["api00", "api99"])  # doctest: +SKIP
         """
-        return self._linear("mean", variables, na_rm, deff, df, level)
+        return self._linear("mean", variables, na_rm, deff, df, level, return_replicates)
 
     def total(self, variables, na_rm: bool = False, deff=False, df=None,
-              level: float = 0.95) -> SurveyEstimate:
+              level: float = 0.95, return_replicates: bool = False) -> SurveyEstimate:
         """Weighted total(s) (R: svytotal); a categorical variable gives one row per level.
 
         >>> d.total("enroll")  # doctest: +SKIP
         """
-        return self._linear("total", variables, na_rm, deff, df, level)
+        return self._linear("total", variables, na_rm, deff, df, level, return_replicates)
 
-    def _linear(self, kind, variables, na_rm, deff, df, level):
+    def _linear(self, kind, variables, na_rm, deff, df, level, return_replicates=False):
         _check_deff(deff)
         cols = _variables(self.data, variables)
         design, Y = _handle_missing(self, cols.Y, cols.labels, na_rm, self.data)
@@ -302,13 +329,59 @@ class EstimatorMixin:
         V = design._vcov(stat.point_fn, stat.influence_fn)
         d = _deff(design, Y, V, kind, deff) if deff is not False else None
         # R: confint(x, df=degf(design)) uses the df of the design as given (before na.rm)
-        return make_estimate(
+        out = make_estimate(
             _index(cols.labels, cols.categorical), stat.estimate, V, self.degf,
             _ci_df(self, df), kind, level, deff=d,
         )
+        return attach_replicates(out, design, stat.point_fn) if return_replicates else out
+
+    def var(self, variables, na_rm: bool = False, df=None, level: float = 0.95,
+            return_replicates: bool = False) -> SurveyEstimate:
+        """Population variance(s) with SEs (R: svyvar): sum w (y - ybar)^2 / sum w * n/(n-1),
+        n the rows with non-zero weight. Taylor: the SE is that of the mean of
+        (y - ybar)^2 n/(n-1) (R's svyvar.survey.design); replicates re-estimate ybar and the
+        variance with every replicate weight (svyvar.svyrep.design). One row: NaN, as R.
+
+        >>> d.var("api00")  # doctest: +SKIP
+        """
+        cols = _variables(self.data, variables)
+        if cols.categorical:
+            raise TypeError("var() needs numeric variables")
+        design, Y = _handle_missing(self, cols.Y, cols.labels, na_rm, self.data)
+        n = _n_obs(design)
+        index = _index(cols.labels, False)
+        k = Y.shape[1]
+        if n < 2:
+            return make_estimate(index, np.full(k, np.nan), np.full((k, k), np.nan), self.degf,
+                                 _ci_df(self, df), "variance", level)
+        w = design.weights
+        ybar = (w @ Y) / w.sum()
+        Z = np.where(design.domain[:, None], (Y - ybar) ** 2 * n / (n - 1), 0.0)
+        stat = _mean_stat(design, Z)
+        Y2 = Y * Y
+
+        def point_fn(W):
+            s0 = W.sum(axis=0)[:, None]
+            s1 = W.T @ Y
+            s2 = W.T @ Y2
+            return (s2 - s1 * s1 / s0) / s0 * n / (n - 1)
+
+        V = design._vcov(point_fn, stat.influence_fn)
+        out = make_estimate(index, stat.estimate, V, self.degf, _ci_df(self, df), "variance",
+                            level)
+        return attach_replicates(out, design, point_fn) if return_replicates else out
+
+    def sd(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
+        """Population standard deviation(s): the square root of :meth:`var`, SE by the delta
+        method (R: svycontrast(svyvar(~y, d), quote(sqrt(y)))); Wald CI on the SD scale.
+
+        >>> d.sd("api00")  # doctest: +SKIP
+        """
+        v = self.var(variables, na_rm=na_rm, df=df, level=level)
+        return _sqrt_estimate(v, level)
 
     def ratio(self, numerator, denominator, na_rm: bool = False, deff=False, df=None,
-              level: float = 0.95) -> SurveyEstimate:
+              level: float = 0.95, return_replicates: bool = False) -> SurveyEstimate:
         """Ratio(s) of totals sum(w y) / sum(w x) (R: svyratio); every numerator is divided
         by every denominator.  CI normal as R's confint; ``df="degf"`` for t.
 
@@ -335,8 +408,9 @@ class EstimatorMixin:
             r = (num - stat.estimate * den) / (design.weights @ den)
             d = _deff(design, r, V, "total", deff)
         index = pd.Index([f"{nums[i]}/{dens[j]}" for i, j in pairs], name="ratio")
-        return make_estimate(index, stat.estimate, V, self.degf, _ci_df(self, df), "ratio",
-                             level, deff=d)
+        out = make_estimate(index, stat.estimate, V, self.degf, _ci_df(self, df), "ratio",
+                            level, deff=d)
+        return attach_replicates(out, design, stat.point_fn) if return_replicates else out
 
     def proportion(self, variable: str, level=None, ci_method: str = "logit",
                    na_rm: bool = False, df=None, conf_level: float = 0.95) -> SurveyEstimate:
