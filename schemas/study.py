@@ -89,6 +89,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -471,11 +472,11 @@ class _StudyBuilder:
         r.text("study.instrument", value)
         try:
             if re.fullmatch(r"[A-Za-z0-9_\-]+", value):
-                return load_instrument(value)
+                return _instrument(value)
             path = Path(value)
             if not path.is_absolute() and self.base is not None:
                 path = self.base / path
-            return load_instrument(path)
+            return _instrument(path)
         except DeclarationError as err:
             raise StudyError(f"{self.source}: study.instrument: {err}") from None
 
@@ -892,6 +893,22 @@ class _StudyBuilder:
                 r.fail(f"report.extra_pages[{i}]", f"{nb!r} must be a notebook file name "
                                                    "(NAME.ipynb, no folder)")
         return ReportSpec(k, pages, tuple(extra))
+
+
+@functools.lru_cache(maxsize=8)
+def _instrument_at(key: str, stamp: tuple) -> Instrument:
+    return load_instrument(key)
+
+
+def _instrument(where) -> Instrument:
+    """load_instrument, reusing the Instrument while its file is unchanged (it is frozen)."""
+    if isinstance(where, Path):
+        try:
+            st = where.stat()
+        except OSError:
+            return load_instrument(where)
+        return _instrument_at(str(where), (st.st_mtime_ns, st.st_size, st.st_ino))
+    return _instrument_at(where, ())
 
 
 class _AnyKey(tuple):
