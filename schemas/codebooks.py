@@ -65,6 +65,14 @@ _TEXT = {
         "ordered": "geordnet",
         "required": "Pflicht",
         "text_type": "Freitext",
+        "unit": "Einheit",
+        "decimals": "Nachkommastellen höchstens",
+        "scale": "Skala",
+        "points": "Punkte",
+        "grid": "Fragenblock",
+        "specify": "Freitext zu „{label}“",
+        "specify_for": "Angabe zu Option",
+        "date_range": "Zulässige Daten",
     },
     "en": {
         "codebook": "Codebook",
@@ -109,6 +117,14 @@ _TEXT = {
         "ordered": "ordered",
         "required": "required",
         "text_type": "free text",
+        "unit": "Unit",
+        "decimals": "Decimal places at most",
+        "scale": "Scale",
+        "points": "points",
+        "grid": "Grid",
+        "specify": "free text for “{label}”",
+        "specify_for": "Specifies option",
+        "date_range": "Dates accepted",
     },
 }
 
@@ -192,13 +208,29 @@ def _item_blocks(inst: Instrument, item: Item, lang: str, checks: list[str]) -> 
         flags.append(t["ordered"])
     b: list[tuple] = [("h3", f"`{item.var}` ({', '.join(flags)})"), ("p", item.text.get(lang))]
     facts = []
+    if item.grid is not None:
+        facts.append(f"{t['grid']} `{item.grid}`: {item.stem.get(lang)}")
     if item.ask_if is not None:
-        facts.append(f"{t['asked_if']}: `{item.ask_if.text}` ({t['otherwise']})")
+        otherwise = t["otherwise"].replace("-7", str(item.not_applicable))
+        facts.append(f"{t['asked_if']}: `{item.ask_if.text}` ({otherwise})")
+    if item.specify_for is not None:
+        var, code = item.specify_for
+        facts.append(f"{t['specify_for']}: `{var}` = `{code}`")
     if item.type != "text":
         accepted = ", ".join(f"`{m}` {inst.missing_codes[m].label.get(lang)}" for m in item.missing)
         facts.append(f"{t['allowed_missing']}: {accepted or t['none']}")
-    if item.type == "integer":
+    if item.type in ("integer", "number"):
         facts.append(f"{t['range']}: {item.min}–{item.max}")
+    if item.type in ("date", "datetime"):
+        facts.append(f"{t['date_range']}: {item.min} – {item.max}")
+    if item.unit is not None:
+        facts.append(f"{t['unit']}: {item.unit.get(lang)}")
+    if item.type == "number":
+        facts.append(f"{t['decimals']}: {item.decimals}")
+    if item.scale is not None:
+        scale = inst.scales[item.scale]
+        facts.append(f"{t['scale']} `{item.scale}`: {len(scale.points)} {t['points']} "
+                     f"({scale.points[0]}–{scale.points[-1]})")
     if item.type == "text":
         facts.append(f"{t['max_length']}: {item.max_length} {t['characters']}")
     if item.type == "multi":
@@ -210,14 +242,27 @@ def _item_blocks(inst: Instrument, item: Item, lang: str, checks: list[str]) -> 
     b.append(("ul", facts))
     if item.type == "multi":
         rows = [
-            [f"`{item.var}__{o.code}`", o.label.get(lang), t["exclusive"] if o.exclusive else ""]
+            [f"`{item.var}__{o.code}`", o.label.get(lang),
+             "; ".join(x for x in (t["exclusive"] if o.exclusive else "",
+                                   _specify(item, o.code, t)) if x)]
             for o in item.options
         ]
         b.append(("table", [t["column"], t["label"], ""], rows))
     elif item.codes:
         rows = [[f"`{c}`", lab.get(lang)] for c, lab in item.codes.items()]
-        b.append(("table", [t["code"], t["label"]], rows))
+        if item.specify:
+            rows = [[*row, _specify(item, c, t)] for row, c in zip(rows, item.codes)]
+            b.append(("table", [t["code"], t["label"], ""], rows))
+        else:
+            b.append(("table", [t["code"], t["label"]], rows))
     return b
+
+
+def _specify(item: Item, code, t) -> str:
+    target = item.specify.get(code)
+    if target is None:
+        return ""
+    return t["specify"].format(label=f"`{target}`")
 
 
 # --------------------------------------------------------------------------- renderers
@@ -258,7 +303,29 @@ _CSS = (
     "line-height:1.4}table{border-collapse:collapse;margin:.5rem 0 1rem}"
     "th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}"
     "code{background:#f4f4f4;padding:0 .2rem}h3{margin-bottom:.2rem}"
+    ".scroll{max-width:100%;overflow-x:auto;position:relative}body{overflow-wrap:break-word}"
+    ".toc{border:1px solid #ccc;padding:.3rem 1rem;margin:1rem 0}.toc-items{margin:.2rem 0;font-size:.9em}"
+    "@media print{.toc{display:none}h2,h3{break-after:avoid}tr{break-inside:avoid}}"
 )
+
+
+def _anchor(text: str, i: int) -> str:
+    return f"s{i}-" + (re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "section")
+
+
+def _toc(blocks, lang: str) -> str:
+    """A table of contents: the sections (h2), each with its items (h3) on one line."""
+    items, current = [], None
+    for i, block in enumerate(blocks):
+        if block[0] == "h2":
+            current = [f'<a href="#{_anchor(block[1], i)}">{_html_text(block[1])}</a>', []]
+            items.append(current)
+        elif block[0] == "h3" and current is not None:
+            current[1].append(f'<a href="#{_anchor(block[1], i)}">{_html_text(block[1])}</a>')
+    label = "Inhalt" if lang == "de" else "Contents"
+    lis = "".join(f"<li>{head}" + (f'<p class="toc-items">{" · ".join(subs)}</p>' if subs else "")
+                  + "</li>" for head, subs in items)
+    return f'<nav class="toc" aria-label="{label}"><h2>{label}</h2><ol>{lis}</ol></nav>'
 
 
 def _render_html(blocks, lang: str, title: str) -> str:
@@ -266,24 +333,35 @@ def _render_html(blocks, lang: str, title: str) -> str:
         "<!DOCTYPE html>",
         f'<html lang="{lang}">',
         '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title>",
         f"<style>{_CSS}</style></head>",
-        "<body>",
+        "<body><main>",
     ]
-    for block in blocks:
+    n_tables = 0
+    for i, block in enumerate(blocks):
         kind = block[0]
-        if kind in ("h1", "h2", "h3", "p"):
+        if kind in ("h2", "h3"):
+            out.append(f'<{kind} id="{_anchor(block[1], i)}">{_html_text(block[1])}</{kind}>')
+        elif kind in ("h1", "p"):
             out.append(f"<{kind}>{_html_text(block[1])}</{kind}>")
+            if kind == "h1":
+                out.append(_toc(blocks, lang))
         elif kind == "ul":
             out.append("<ul>" + "".join(f"<li>{_html_text(x)}</li>" for x in block[1]) + "</ul>")
         elif kind == "table":
-            head = "".join(f"<th>{_html_text(h)}</th>" for h in block[1])
+            blank = ('<span style="position:absolute;width:1px;height:1px;overflow:hidden;'
+                     f'clip:rect(0 0 0 0)">{"Hinweis" if lang == "de" else "Note"}</span>')
+            head = "".join(f'<th scope="col">{_html_text(h) if h else blank}</th>' for h in block[1])
             body = "".join(
                 "<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in row) + "</tr>"
                 for row in block[2]
             )
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    out += ["</body>", "</html>"]
+            n_tables += 1
+            label = f'{"Tabelle" if lang == "de" else "Table"} {n_tables}'
+            out.append(f'<div class="scroll" role="region" tabindex="0" aria-label="{label}">'
+                       f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    out += ["</main></body>", "</html>"]
     return "\n".join(out) + "\n"
 
 

@@ -77,7 +77,7 @@ class _Collect(HTMLParser):
         if tag not in ("meta",):
             self.stack.append(tag)
         for name, value in attrs:
-            if name in ("src", "href") and value:
+            if name in ("src", "href") and value and not value.startswith("#"):  # not in-page links
                 self.external.append(value)
 
     def handle_endtag(self, tag):
