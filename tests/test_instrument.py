@@ -168,7 +168,7 @@ def test_packaged_default_loads_from_anywhere(tmp_path):
 
 
 def test_unknown_packaged_name():
-    expected = r"^no packaged instrument named 'nope'; packaged: \['practice_security'\]$"
+    expected = r"^no packaged instrument named 'nope'; packaged: \['pharmacy_staff', 'practice_security'\]$"
     with pytest.raises(InstrumentError, match=expected):
         load_instrument("nope")
 
