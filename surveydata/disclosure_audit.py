@@ -177,6 +177,10 @@ class AuditResult:
                 "published_below_min_cell": [{k: c[k] for k in ("page", "table", "cell")}
                                              for c in self.published_small]}
 
+    def to_json(self) -> str:
+        """The text of ``disclosure.json``."""
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
     def raise_if_failed(self) -> None:
         """Refuse the report: a one-line message per failing cell (page, table, cell, interval)."""
         if self.passed:
@@ -313,9 +317,7 @@ def publish_audit(directory, out_dir, policy=None, page_of=None) -> Path:
 
 
 def write_report(result: AuditResult, out_dir) -> Path:
-    """Write ``disclosure.json`` into ``out_dir`` (sorted keys, no timestamps)."""
+    """Write ``disclosure.json`` into ``out_dir`` (no timestamps)."""
     path = Path(out_dir) / REPORT_FILE
-    path.write_text(json.dumps(result.as_dict(), indent=2, ensure_ascii=False,
-                               default=lambda x: None if x is None else str(x)) + "\n",
-                    encoding="utf-8")
+    path.write_text(result.to_json(), encoding="utf-8")
     return path
