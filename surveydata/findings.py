@@ -145,9 +145,12 @@ TEXT: dict[str, dict[str, str]] = {
     "no_flags": {"de": "Keine gültige Antwort wurde markiert.", "en": "No valid response was flagged."},
     "no_quarantine": {"de": "Kein Datensatz ging in Quarantäne.", "en": "No record was quarantined."},
     "f_records": {
-        "de": "Von {n_raw} eingegangenen Datensätzen sind {n_valid} gültig ({share}); {n_q} gingen "
-              "in Quarantäne.",
-        "en": "Of {n_raw} records received, {n_valid} are valid ({share}); {n_q} were quarantined."},
+        "de": "Von {n_raw} eingegangenen Datensätzen sind {n_valid} gültig ({share}); {n_q} "
+              "{went} in Quarantäne.",
+        "en": "Of {n_raw} records received, {n_valid} are valid ({share}); {n_q} {went} "
+              "quarantined."},
+    "went": {"de": "gingen", "en": "were"},
+    "went_1": {"de": "ging", "en": "was"},
     "f_top_reason": {"de": "Häufigster Quarantänegrund: {reason} ({n} Datensätze).",
                      "en": "Most frequent reason for quarantine: {reason} ({n} records)."},
     "f_nonresponse": {
@@ -510,7 +513,7 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
     from surveydata import reportdata
 
     lang = rd.lang
-    out = quality_findings(rd)[:1]
+    out = quality_findings(rd, k)[:1]
     rate = reportdata.response_rate(rd)
     if rate is not None:
         out.append(Finding(say("f_response", lang, rate=fmt_pct(rate, lang),
@@ -528,23 +531,25 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
     return out[:limit + 1]
 
 
-def quality_findings(rd) -> list[Finding]:
+def quality_findings(rd, k: int = 5) -> list[Finding]:
     """Records received, valid and quarantined; the most frequent reason; the item most often
-    left unanswered; flags."""
+    left unanswered; flags. A count of 1 to k-1 (suppressed in the tables) is never quoted."""
     from surveydata import reportdata
+    from surveydata.i18n import t
 
     lang = rd.lang
+    small = lambda n: 0 < n < k
     n_raw, n_valid, n_q = rd.n_raw, len(rd.valid), len(rd.quarantine)
     out = [Finding(say("f_records", lang, n_raw=fmt_int(n_raw, lang), n_valid=fmt_int(n_valid, lang),
-                       share=fmt_pct(n_valid / n_raw if n_raw else 0.0, lang), n_q=fmt_int(n_q, lang)),
+                       share=fmt_pct(n_valid / n_raw if n_raw else 0.0, lang), n_q=fmt_int(n_q, lang),
+                       went=say("went_1" if n_q == 1 else "went", lang)),
                    {"n_raw": n_raw, "n_valid": n_valid, "n_quarantined": n_q})]
     reasons = reportdata.quarantine_by_reason(rd)
-    if len(reasons):
-        from surveydata.i18n import t
-
+    if len(reasons) and not small(int(reasons.iloc[0])):
         out.append(Finding(say("f_top_reason", lang, reason=t(reasons.index[0], lang),
                                n=fmt_int(reasons.iloc[0], lang)), {"n": int(reasons.iloc[0])}))
     nonresponse = reportdata.item_nonresponse(rd).dropna(subset=["share_missing"])
+    nonresponse = nonresponse[~(nonresponse["dont_know"].map(small) | nonresponse["no_answer"].map(small))]
     if len(nonresponse) and nonresponse["share_missing"].max() > 0:
         top = nonresponse["share_missing"].idxmax()
         row = nonresponse.loc[top]
@@ -554,7 +559,8 @@ def quality_findings(rd) -> list[Finding]:
                            {"share": float(row["share_missing"]), "asked": int(row["asked"])}))
     if len(rd.flags):
         n = int(rd.flags["line"].nunique()) if "line" in rd.flags else len(rd.flags)
-        out.append(Finding(say("f_flags", lang, n=fmt_int(n, lang)), {"n": n}))
+        if not small(n):
+            out.append(Finding(say("f_flags", lang, n=fmt_int(n, lang)), {"n": n}))
     return out
 
 

@@ -215,8 +215,8 @@ def descriptive_findings(rd, k: int = 5, limit: int = 4) -> list:
         if kind != "categorical":
             continue
         freq = rdata.item_frequencies(rd, var)
-        if freq["n"].sum() < k or freq["n"].max() < k:
-            continue
+        if freq["n"].max() < k or ((freq["n"] > 0) & (freq["n"] < k)).any():
+            continue  # a suppressed answer would follow from the total
         top = freq["n"].idxmax()
         out.append(fd.Finding(fd.say("f_mode", rd.lang, item=rd.label(var), answer=top,
                                      share=fd.fmt_pct(freq.loc[top, "share"], rd.lang),

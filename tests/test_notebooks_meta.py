@@ -20,10 +20,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
-EXPECTED = ["01_data_quality", "02_weighting", "03_prevalence", "04_models",
-            "05_information_vs_equipment"]
-PARAMETERS = {"data": None, "instrument": None, "lang": "en", "k_min": 5}
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+GENERIC = ["01_data_quality", "02_sample_weighting", "03_estimates", "04_models"]
+#: study-specific pages, listed in their study's report.extra_pages
+EXTRA = {"practice_security": ["05_information_vs_equipment"]}
+PARAMETERS = {"data": None, "study": None, "instrument": None, "lang": None, "k_min": 5}
+GENERIC_NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = GENERIC_NOTEBOOKS + sorted(NOTEBOOK_DIR.glob("studies/*/[0-9][0-9]_*.ipynb"))
 MAX_CELL_LINES = 15
 
 
@@ -43,8 +45,32 @@ def _text_outputs(cell) -> list[str]:
     return out
 
 
-def test_the_five_report_notebooks_are_there():
-    assert [p.stem for p in NOTEBOOKS] == EXPECTED
+def test_the_generic_pages_and_the_study_pages_are_there():
+    assert [p.stem for p in GENERIC_NOTEBOOKS] == GENERIC
+    for study, pages in EXTRA.items():
+        assert sorted(p.stem for p in (NOTEBOOK_DIR / "studies" / study).glob("*.ipynb")) == pages
+
+
+def test_the_practice_study_lists_its_extra_page():
+    import schemas
+
+    extra = [Path(p).stem for p in schemas.load_study().report.extra_pages]
+    assert extra == EXTRA["practice_security"]
+
+
+@pytest.mark.parametrize("path", GENERIC_NOTEBOOKS, ids=lambda p: p.stem)
+def test_generic_pages_name_no_variable_of_any_study(path):
+    """A generic page reads outcomes, domains, models and labels from the study: the practice
+    study's items and derived variables appear nowhere in its code."""
+    import schemas
+
+    study = schemas.load_study()
+    names = {i.var for i in study.instrument.items} | {d.var for d in study.derived}
+    code = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
+    named = sorted(n for n in names if re.search(rf"\b{n}\b", code))
+    assert not named, f"{path.name} names {named}"
+    assert not [c for c in _read(path).cells if c.cell_type == "markdown"], \
+        "no fixed-language markdown: page text comes from the edition's language"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

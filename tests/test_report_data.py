@@ -316,7 +316,6 @@ items:
 
 
 def test_an_instrument_alone_gives_unweighted_labelled_data(tmp_path):
-    pytest.importorskip("schemas.study", reason="needs schemas.load_study")
     path = tmp_path / "own.yaml"
     path.write_text(OWN_INSTRUMENT, encoding="utf-8")
     own = schemas.load_instrument(path)
