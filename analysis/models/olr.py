@@ -34,6 +34,7 @@ from .formula import ModelFrame, model_frame, new_design_matrix
 from .irls import irls, tall_matmul
 from .modelwarnings import SurveyModelWarning
 from .results import SurveyModelResults
+from .wald import WaldTest, p_chisq_sum, term_indices
 
 
 def _f(t):
@@ -248,6 +249,38 @@ class SvyOLRResults(SurveyModelResults):
         cum = expit(self.zeta.to_numpy()[None, :] - eta[:, None])
         cum = np.hstack([np.zeros((len(eta), 1)), cum, np.ones((len(eta), 1))])
         return pd.DataFrame(np.diff(cum, axis=1), index=index, columns=list(self.levels))
+
+    def lrt_test(self, terms, df: float | None = None) -> WaldTest:
+        """Rao-Scott working likelihood ratio test of slope ``terms`` (R's regTermTest(m, ~terms,
+        method="LRT") for svyolr).
+
+        chisq = deviance(model without the terms) - deviance(model), deviances -2 loglik / mean
+        weight, the reduced model refitted on the same rows; under H0 a sum of lambda_i chi2_1,
+        lambda the eigenvalues of V0^-1 V (V0 the inverse of the weighted observed information,
+        V the design covariance of the tested slopes), over chi2_ddf/ddf with ddf the residual
+        df (or ``df``). R takes V0 from optim's numerical Hessian, so lambda and p agree with R
+        to about 1e-6, chisq to the fits' precision.
+
+        >>> fit.lrt_test(["avg_ed", "stype"])  # doctest: +SKIP
+        """
+        names = list(self.params.index)
+        wanted, idx = term_indices(terms, self._terms, names[: self.n_slopes])
+        od = self._od
+        w = np.asarray(self.design.weights, dtype=float)[self.used]
+        theta = self.params.to_numpy()
+        keep = np.setdiff1d(np.arange(self.n_slopes), idx)
+        reduced = _OrdinalData(od.X[:, keep], od.codes, od.q + 1)
+        start = np.concatenate([theta[keep], theta[self.n_slopes:]])
+        _, ll0 = reduced.fit(w, start=start, what=f"svyolr({self.formula!r}) reduced model")
+        chisq = -2 * ll0 / w[w > 0].mean() - self.deviance
+        V0 = np.linalg.inv(od.information(theta, w))[np.ix_(idx, idx)]
+        V = self._cov[np.ix_(idx, idx)]
+        lam = np.sort(np.linalg.eigvals(np.linalg.solve(V0, V)).real)[::-1]
+        ddf = self.df_resid if df is None else df
+        return WaldTest(terms=tuple(wanted), coefficients=tuple(names[i] for i in idx),
+                        statistic=chisq, chisq=chisq, df=len(idx), ddf=float(ddf),
+                        p_value=p_chisq_sum(chisq, lam, ddf), method="LRT",
+                        model=f"svyolr({self.formula})", lambdas=tuple(lam))
 
     def proportional_odds_test(self) -> pd.DataFrame:
         """Brant-type design-based Wald test of the proportional-odds assumption.

@@ -231,6 +231,26 @@ class SvyGLMResults(SurveyModelResults):
                         chisq=chisq, df=len(idx), ddf=float(ddf), p_value=p, method="LRT",
                         model=f"{self.model_name}({self.formula})", lambdas=tuple(lam))
 
+    def deff(self) -> pd.Series:
+        """Design effects of the coefficients (R: svyglm(..., deff=TRUE); deff(fit)): the
+        design variance over the variance of a glm fitted to the same data as a simple random
+        sample, ``dispersion * (X' W X)^-1`` with the weights scaled to mean 1; the dispersion
+        is 1 for binomial and poisson, else the glm's Pearson statistic / (n - p).
+
+        >>> fit.deff()  # doctest: +SKIP
+        """
+        pt = self._point
+        n, p = len(pt.w), len(self.params)
+        naive = pt.A_inv * pt.w_scale
+        if self.family_name in ("binomial", "poisson"):
+            phi = 1.0
+        else:
+            y, mu = pt.fit.y, pt.mu
+            pearson = (y - mu) ** 2 / self.family.variance(mu)
+            phi = float(np.sum(pt.w / pt.w_scale * pearson) / (n - p))
+        return pd.Series(np.diag(self._cov) / (phi * np.diag(naive)), index=self.params.index,
+                         name="deff")
+
     # ---- effects on the exp scale ------------------------------------------------------------
     def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
         """exp(coef) with exp'd t intervals: odds ratios (logit link) or rate/mean ratios (log link)."""
