@@ -3,19 +3,22 @@
 The steps, each producing failures as data (one row per failed cell or rule, never an exception):
 
 1. **malformed records** (more or fewer fields than the header, found by `read_export`);
-2. **parsing** the text of each column into the coded frame: integer codes must be whole numbers
-   (``"3,5"``, ``"abc"``, ``"2.0"`` are not), numbers accept a decimal point or a decimal comma,
-   date-times must be ISO 8601; stray whitespace around a value is ignored; free text is kept
-   verbatim;
+2. **parsing** the text of each column into the coded frame with `schemas.values` (the one
+   parser): integer codes must be whole numbers (``"3,5"``, ``"abc"`` are not; ``"+3"`` and
+   ``"2.0"`` are), numbers accept a decimal point or a decimal comma and must not overflow,
+   date-times must be ISO 8601 and plausible; stray whitespace around a value is ignored; free
+   text is kept verbatim;
 3. **duplicates**: an exact copy (every cell's text identical) of an earlier record is quarantined
    as ``duplicate_row`` and the first copy kept; records sharing a ``response_id`` but differing
-   anywhere are all quarantined as ``duplicate_response_id``;
+   anywhere are all quarantined as ``duplicate_response_id``, ids compared by `id_key` (NFKC,
+   zero-width characters removed, whitespace stripped, case folded: ``" R1"`` is ``"r1"``);
 4. **the instrument's pandera schema** (`schemas.response_schema`), validated lazily, so that
    every failing check of every row is reported; its ``failure_cases`` are mapped back to rows.
 
 A row with at least one failure goes to `ValidationResult.quarantine`, every other row to
 `ValidationResult.valid` (typed, with derived variables); soft rules and data-quality screens
-(`surveydata.quality`) only flag valid rows.
+(`surveydata.quality`) only flag valid rows. Rows read = valid + quarantined is checked and a
+break of it raised as `ValidationInvariantError`.
 """
 from __future__ import annotations
 
@@ -23,16 +26,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from surveydata import _instrument as ins
+from surveydata.errors import SurveyDataError
 from surveydata.io import LINE_COLUMN, ROW_ERROR_COLUMN
 
-__all__ = ["FAILURE_COLUMNS", "QUARANTINE_COLUMNS", "ValidationResult", "validate"]
+__all__ = ["FAILURE_COLUMNS", "QUARANTINE_COLUMNS", "ValidationInvariantError",
+           "ValidationResult", "id_key", "validate"]
 
 FAILURE_COLUMNS = ["response_id", "line", "column", "value", "rule", "message"]
 QUARANTINE_COLUMNS = ["response_id", "line", "reasons"]
+
+
+class ValidationInvariantError(SurveyDataError):
+    """Rows read != valid + quarantined (a bug, raised as an error, never an ``assert``)."""
 
 
 @dataclass
@@ -74,6 +81,19 @@ class ValidationResult:
         if odd:
             lines.append(f"quote characters inside fields (check the quoting) on line(s) "
                          f"{', '.join(map(str, odd[:10]))}" + (" ..." if len(odd) > 10 else ""))
+        if r.get("n_records_by_line_count") is not None:
+            lines.append(f"{r['n_records_read']} records read, {r['n_records_by_line_count']} by "
+                         f"the count of the file's {r['n_physical_lines']} lines")
+        for b in r.get("broken_records") or []:
+            lines.append(f"broken quoting on line {b['line']} (column {b['column']!r}): "
+                         f"{b['reason']}; quarantined, lines {b['would_swallow_lines']} read "
+                         "as records of their own")
+        mixed = r.get("lines_not_utf8") or []
+        if mixed:
+            lines.append(f"mixed encodings: {len(mixed)} line(s) are not UTF-8 and were read as "
+                         f"Windows-1252 (the others as UTF-8): line(s) "
+                         f"{', '.join(map(str, mixed[:10]))}" + (" ..." if len(mixed) > 10 else "")
+                         + "; check their text")
         if r.get("extra_columns"):
             lines.append(f"extra columns kept: {', '.join(r['extra_columns'])}")
         return "\n".join(lines)
@@ -82,8 +102,11 @@ class ValidationResult:
 # ---------------------------------------------------------------------------------------------
 # 2. parsing text into the coded frame
 
-_INT = r"[+-]?\d{1,15}"
-_NUMBER = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)"
+# Text that other programs write for "no value": not a code, and the fix is a missing code.
+_NA_MARKERS = {"nan", "na", "n/a", "null", "none", "#n/a", "#nv", "nv", "missing"}
+_NA_MESSAGE = ("{column}: {value!r} is another program's marker for a missing value, not a "
+               "value: code an unanswered question -9 and a skipped one -7")
+_PARSERS = {ins.INT_CODE: "integer", ins.NUMBER: "number", ins.DATETIME: "datetime"}
 
 
 def _failures(rows, column, values, rule, message) -> pd.DataFrame:
@@ -93,47 +116,29 @@ def _failures(rows, column, values, rule, message) -> pd.DataFrame:
                          "rule": rule, "message": message})
 
 
-def _arrow_text(s: pd.Series) -> pa.Array:
-    """The column as an arrow string array (zero-copy for pandas' arrow-backed ``str``)."""
-    if s.dtype != "str":
-        s = s.astype("str")
-    arr = s.array
-    a = pa.array(arr) if hasattr(arr, "__arrow_array__") else pa.array(
-        s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-
-
-def _nullable(values: pa.Array, dtype: str):
-    """arrow numbers with nulls -> pandas Int64 array / float64 with NaN."""
-    missing = values.is_null().to_numpy(zero_copy_only=False)
-    if dtype == "Int64":
-        filled = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        return pd.arrays.IntegerArray(filled, missing)
-    out = pc.fill_null(values, 0.0).to_numpy(zero_copy_only=False).astype(np.float64)
-    out[missing] = np.nan
-    return out
-
-
-def _from_numbers(values: pd.Series, kind: str):
-    """A column that is already numeric (a frame built in Python, e.g. by the simulator):
-    integers pass, floats must be whole numbers for codes and counts."""
-    if kind == ins.NUMBER:
-        return values.astype("float64"), np.zeros(len(values), dtype=bool)
-    x = values.astype("Float64")
-    whole = (x.round() == x).fillna(True).to_numpy(dtype=bool)
-    out = x.where(pd.Series(whole, index=values.index)).astype("Int64")
-    return out, ~whole
+def _rule(kind: str, problem: str, column: str) -> str:
+    """The failure's rule name: ``dtype:<col>`` for text that is not a value of the column's
+    kind, ``overflow:<col>`` for numbers too large to store, ``datetime:<col>`` and
+    ``date_range:<col>`` for date-times that are not ISO 8601 or not plausible."""
+    if kind == "datetime":
+        return f"date_range:{column}" if problem == "out_of_range" else f"datetime:{column}"
+    return f"overflow:{column}" if problem == "overflow" else f"dtype:{column}"
 
 
 def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Text -> the raw coded frame of `schemas.response.raw_dtypes` (Int64 codes and counts,
     float64 duration, str for string codes, ids, date-times and free text); failures as data.
 
-    Stricter and friendlier than a plain ``to_numeric``: ``"4.0"`` is not a whole number,
-    a decimal comma is read as a decimal point in numbers (``"812,5"``), never in codes.
-    Whitespace around a value is ignored; an empty cell is missing (NA), which the schema's
-    not-null check judges. Vectorised with pyarrow compute (strings never become Python objects).
+    The values are parsed by `schemas.values`, the one parser of export text (validation, the
+    public API and the fieldwork form agree): integers accept a leading ``+`` and a zero
+    fraction (``"4.0"``), never another fraction; numbers a decimal point or comma; numbers too
+    large to store (``"9" * 400``, which would be inf) are ``overflow``; date-times must be ISO
+    8601 and plausible (``0000-01-01`` is out of range). Whitespace around a value is ignored;
+    an empty cell is missing (NA), which the schema's not-null check judges; ``NaN``, ``NULL``
+    and the like are named as another program's missing-value marker. Free text is kept verbatim.
     """
+    from schemas import values as sv
+
     sp = ins.spec(inst)
     coded = {}
     fails = []
@@ -142,41 +147,45 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         if col.kind == ins.TEXT:
             coded[col.name] = text.fillna("").astype("str")
             continue
-        if col.kind in (ins.INT_CODE, ins.NUMBER) and pd.api.types.is_numeric_dtype(text.dtype):
-            coded[col.name], bad = _from_numbers(text, col.kind)
-            if bad.any():
-                idx = np.flatnonzero(bad)
-                shown = text.astype("str").to_numpy(dtype=object)[idx]
-                fails.append(_failures(idx, col.name, shown, f"dtype:{col.name}",
-                                       f"{col.name} must be a whole number (a code or a count)"))
+        kind = _PARSERS.get(col.kind)
+        if kind is None:  # ids and string codes: the schema judges the trimmed text
+            s = text.astype("str").str.strip()
+            coded[col.name] = s.where(s != "")
             continue
-        a = _arrow_text(text)
-        s = pc.utf8_trim_whitespace(a)
-        empty = pc.fill_null(pc.equal(s, ""), True)
-        if col.kind in (ins.ID, ins.STR_CODE, ins.DATETIME):  # the schema judges the text
-            s = pc.if_else(empty, pa.scalar(None, pa.string()), s)
-            coded[col.name] = pd.Series(pd.arrays.ArrowStringArray(s), index=raw.index)
-            continue
-        pattern, dtype, what = ((_INT, "Int64", "a whole number (a code or a count)")
-                                if col.kind == ins.INT_CODE else
-                                (_NUMBER, "float64", "a number (decimal point or comma)"))
-        ok = pc.fill_null(pc.match_substring_regex(s, f"^(?:{pattern})$"), False)
-        good = pc.if_else(ok, s, pa.scalar(None, pa.string()))
-        if col.kind == ins.INT_CODE:
-            values = pc.cast(good, pa.int64())
-        else:
-            values = pc.cast(pc.replace_substring(good, ",", "."), pa.float64())
-        coded[col.name] = pd.Series(_nullable(values, dtype), index=raw.index)
-        bad = pc.and_(pc.invert(ok), pc.invert(empty)).to_numpy(zero_copy_only=False)
-        if bad.any():
-            idx = np.flatnonzero(bad)
-            fails.append(_failures(idx, col.name, text.to_numpy(dtype=object)[idx],
-                                   f"dtype:{col.name}", f"{col.name} must be {what}"))
+        parsed = sv.parse_values(text, kind, column=col.name)
+        coded[col.name] = parsed.values
+        pr = parsed.problems
+        if len(pr):
+            messages = pr["message"].to_numpy(dtype=object).copy()
+            marker = pr["value"].str.strip().str.lower().isin(_NA_MARKERS).to_numpy(dtype=bool)
+            for i in np.flatnonzero(marker):
+                messages[i] = _NA_MESSAGE.format(column=col.name, value=pr["value"].iloc[i])
+            fails.append(pd.DataFrame({
+                "row": pr["row"].to_numpy(dtype=np.int64), "column": col.name,
+                "value": pd.array(pr["value"].to_numpy(dtype=object), dtype="str"),
+                "rule": [_rule(kind, p, col.name) for p in pr["problem"]],
+                "message": messages}))
     return pd.DataFrame(coded, index=raw.index), fails
 
 
 # ---------------------------------------------------------------------------------------------
 # 3. duplicates
+
+
+_ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]"
+
+
+def id_key(ids: pd.Series) -> pd.Series:
+    """The key under which ids are compared for duplicates: Unicode NFKC (full-width and
+    compatibility forms folded), zero-width characters and soft hyphens removed, whitespace
+    stripped, case folded. The ids themselves are kept as they were.
+
+    >>> id_key(pd.Series([" r2026-00000", "R2026\u200b-00000", "ｒ２０２６-00000"])).tolist()
+    ['r2026-00000', 'r2026-00000', 'r2026-00000']
+    """
+    s = ids.astype("str")
+    return (s.str.normalize("NFKC").str.replace(_ZERO_WIDTH, "", regex=True)
+            .str.strip().str.casefold())
 
 
 def _duplicates(raw: pd.DataFrame, data_cols: list[str], ids: pd.Series,
@@ -206,8 +215,9 @@ def _duplicates(raw: pd.DataFrame, data_cols: list[str], ids: pd.Series,
             "row": idx, "column": "(row)", "value": pd.array([""] * idx.size, dtype="str"),
             "rule": "duplicate_row",
             "message": [f"exact copy of line {lines[copy_of[i]]}" for i in idx]}))
-    # Same response_id, different content: among rows that are not exact copies.
-    key = ids.str.strip()
+    # Same response_id, different content: among rows that are not exact copies. Ids are
+    # compared as a person would: " R1", "r1" and "r\u200b1" are the same respondent.
+    key = id_key(ids)
     keep = ~exact & key.notna().to_numpy() & (key != "").to_numpy()
     k = key[keep]
     shared = k.duplicated(keep=False)
@@ -424,8 +434,10 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
     bad_rows[failures["row"].to_numpy(dtype=np.int64)] = True
     quarantine = _quarantine(failures, raw, lines, bad_rows)
     valid_idx = np.flatnonzero(~bad_rows)
-    assert len(valid_idx) + len(quarantine) == n, "every raw row must be valid or quarantined"
-    assert bad_rows[quarantine.index.to_numpy()].all() and not bad_rows[valid_idx].any()
+    if len(valid_idx) + len(quarantine) != n or not bad_rows[quarantine.index.to_numpy()].all():
+        raise ValidationInvariantError(
+            f"{n} rows read but {len(valid_idx)} valid + {len(quarantine)} quarantined: a bug "
+            "in validation, not in the data; please report it with the export")
 
     valid = _typed(coded.iloc[valid_idx], inst, lang)
     valid.insert(0, LINE_COLUMN, lines[valid_idx])
@@ -525,4 +537,12 @@ def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:
         "empty_records_skipped": list(src.get("empty_records_skipped", [])),
         "lines_with_inner_quotes": list(src.get("lines_with_inner_quotes", [])),
         "renamed_columns": dict(src.get("renamed_columns", {})),
+        # the reading protocol's accounting (surveydata._records): records read and counted
+        # a second way from the physical lines; broken records; lines not in UTF-8
+        "n_records_read": len(raw),
+        "n_records_by_line_count": src.get("n_records_by_line_count"),
+        "n_physical_lines": src.get("n_physical_lines"),
+        "n_blank_lines": src.get("blank_lines"),
+        "broken_records": list(src.get("broken_records", [])),
+        "lines_not_utf8": list(src.get("lines_not_utf8", [])),
     }
