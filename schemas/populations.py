@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ._yaml import read_yaml
 from .errors import DeclarationError
 
 POPULATIONS_DIR = Path(__file__).resolve().parent / "populations"
@@ -102,7 +102,9 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     file = Path(path) if path is not None else POPULATIONS_DIR / f"{name}.yaml"
     if not file.exists():
         raise FileNotFoundError(f"population margins file {file} does not exist")
-    spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+    spec = read_yaml(file, error=PopulationMarginsError)
+    if not isinstance(spec, dict):
+        raise PopulationMarginsError(f"{file}: a margins file must be a YAML mapping")
     total = int(spec["total"])
 
     cells = pd.DataFrame(spec["practice_type_x_form"]["cells"])
