@@ -11,11 +11,13 @@ Hessian moves the SEs by up to 5e-4; those comparisons use tolerances stating ex
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA_DIR, REFERENCE_DIR, assert_close
+from scipy import stats
 
 from analysis.design import ReplicateDesign, SurveyDesign
 from analysis.models import svyolr
@@ -200,6 +202,39 @@ def test_ordinal_response_must_be_ordered(dstrat_olr):
         svyolr("stype ~ ell", dstrat_olr)
 
 
-def test_summary_shows_design_and_cutpoints(dstrat_olr):
+def _printed(token: str, value: float) -> bool:
+    """The printed number is ``value`` rounded to the digits printed (half a unit of the last
+    printed digit: 0.5242, -0.00888418, 2.358e-13)."""
+    exponent = Decimal(token).as_tuple().exponent
+    return abs(float(token) - value) <= 0.5 * 10.0 ** exponent * (1 + 1e-9) + 1e-15
+
+
+def test_summary_prints_r_numbers(dstrat_olr, extra):
+    """Every number of the printed summary against R (extra_models.json svyolr dstrat_tight:
+    svyolr(api_cat ~ ell + meals, dstrat) refitted tightly). R gives coef, zeta, se, residual
+    df and deviance; t, p and the 95% interval follow from them with R's t distribution on
+    195 df (scipy's t, not the code under test)."""
+    ref = extra["dstrat_tight"]
     text = str(svyolr("api_cat ~ ell + meals", dstrat_olr).summary())
-    assert "degf = 197" in text and "low|mid" in text and "low < mid < high" in text
+    lines = text.splitlines()
+    assert lines[1] == "logit P(Y <= k) = zeta_k - x'beta;  levels: low < mid < high"
+    assert "  n = 200, strata = 3, PSUs = 200, degf = 197" in lines
+    used = next(ln for ln in lines if ln.startswith("Observations used")).split()
+    assert used[:6] == ["Observations", "used:", "200", "residual", "df:", str(ref["df_residual"])]
+    assert used[6] == "deviance:" and _printed(used[7], ref["deviance"])
+    head = lines.index(next(ln for ln in lines if ln.split()[:2] == ["coef", "std"]))
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines[head + 1: head + 5]}
+    assert list(rows) == ["ell", "meals", "low|mid", "mid|high"]
+    q = stats.t.ppf(0.975, ref["df_residual"])
+    for name, cells in rows.items():
+        b = ref["coef"][name] if name in ref["coef"] else ref["zeta"][name]
+        se = ref["se"][name]
+        tval = b / se
+        p = 2 * stats.t.sf(abs(tval), ref["df_residual"])
+        expected = [b, se, tval, p, b - q * se, b + q * se]
+        for token, value in zip(cells, expected, strict=True):
+            if token.startswith("<"):  # p below what a double resolves: "<1e-16"
+                assert value < float(token[1:]), (name, token, value)
+            else:
+                assert _printed(token, value), (name, token, value)
+    assert lines[-1].endswith("t tests and intervals with 195 df.")

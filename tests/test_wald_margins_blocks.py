@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -197,11 +198,40 @@ def test_standardised_effects_are_coef_times_weighted_sd(dstrat):
 
 
 # ------------------------------------------------------------------ the result object
-def test_summary_shows_design_family_and_table(qbin_dstrat):
+def _printed(token: str, value: float) -> bool:
+    """The printed number is R's value rounded to the digits printed (half a unit of the last
+    printed digit, whatever the format: 0.06811, -0.00248964, 2.358e-13)."""
+    exponent = Decimal(token).as_tuple().exponent
+    return abs(float(token) - value) <= 0.5 * 10.0 ** exponent * (1 + 1e-9) + 1e-15
+
+
+def test_summary_prints_r_numbers(qbin_dstrat, extra):
+    """Every number of the printed summary against R's (extra_models.json "tight" qbin_dstrat:
+    svyglm(sch.wide ~ ell + meals + mobility, dstrat, quasibinomial) refitted tightly)."""
+    ref = extra["tight"]["qbin_dstrat"]
     text = str(qbin_dstrat.summary())
-    for piece in ("quasibinomial (link: logit)", "strata = 3", "PSUs = 200", "degf = 197",
-                  "residual df: 194", "P>|t|", "mobility", "Taylor linearisation"):
-        assert piece in text, piece
+    lines = text.splitlines()
+    assert lines[1] == "Family: quasibinomial (link: logit)"
+    assert "  n = 200, strata = 3, PSUs = 200, degf = 197" in lines
+    assert ref["n_obs"] == 200 and ref["degf_design"] == 197 and ref["df_residual"] == 194
+    used = next(ln for ln in lines if ln.startswith("Observations used"))
+    assert used.split() == ["Observations", "used:", "200", "residual", "df:", "194", "dispersion:",
+                            used.split()[-1]]
+    assert _printed(used.split()[-1], ref["dispersion"])
+    dev = next(ln for ln in lines if ln.startswith("Weighted deviance")).split()
+    assert _printed(dev[2], ref["deviance"]) and _printed(dev[5], ref["null_deviance"])
+    head = lines.index(next(ln for ln in lines if ln.split()[:2] == ["coef", "std"]))
+    assert lines[head].split() == ["coef", "std", "err", "t", "P>|t|", "[0.025", "0.975]"]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines[head + 1: head + 5]}
+    assert list(rows) == ["Intercept", "ell", "meals", "mobility"]
+    for name, cells in rows.items():
+        r = "(Intercept)" if name == "Intercept" else name
+        expected = [ref["coef"][r], ref["se"][r], ref["t_value"][r], ref["p_value"][r],
+                    ref["ci_lower"][r], ref["ci_upper"][r]]
+        for token, value in zip(cells, expected, strict=True):
+            assert _printed(token, value), (name, token, value)
+    assert lines[-1] == ("Standard errors: design-based (Taylor linearisation); t tests and "
+                         "intervals with 194 df.")
     assert "Date" not in text and "Time" not in text
     assert repr(qbin_dstrat.summary()) == text
 
