@@ -87,8 +87,12 @@ def test_predict_with_design_based_se(kind, qbin_dstrat, extra, apistrat):
     assert list(pred.index) == list(new.index)
 
 
-def test_predict_without_newdata_gives_fitted_values(qbin_dstrat):
+def test_predict_without_newdata_gives_fitted_values(qbin_dstrat, extra):
     pred = qbin_dstrat.predict(type="response")
+    assert len(pred) == 200
+    # R's predictions at rows 1, 51, 101, 151, 200 (extra_models.json predict, response scale)
+    rows = np.array(extra["predict"]["rows"]) - 1
+    assert_close(pred["estimate"].iloc[rows], extra["predict"]["response"]["estimate"], 1e-8)
     assert_close(pred["estimate"], qbin_dstrat.fittedvalues, 1e-12)
 
 
@@ -110,10 +114,12 @@ def test_predictive_margins_gaussian_cluster(dclus1, extra):
     pm = predictive_margins(svyglm("api00 ~ ell + meals + stype", dclus1), "stype")
     assert_close(pm["estimate"], list(ref["estimate"].values()), TIGHT)
     assert_close(pm["se"], list(ref["se"].values()), TIGHT)
-    # t interval with the design df
+    # t interval with the design df (14), from R's estimate and SE
     from scipy import stats
     q = stats.t.ppf(0.975, 14)
-    assert_close(pm["ci_high"] - pm["estimate"], q * pm["se"], 1e-12)
+    r_est, r_se = np.array(list(ref["estimate"].values())), np.array(list(ref["se"].values()))
+    assert_close(pm["ci_low"], r_est - q * r_se, TIGHT)
+    assert_close(pm["ci_high"], r_est + q * r_se, TIGHT)
 
 
 def test_predictive_margins_replicate_design(reference, extra, apiclus1):
@@ -175,8 +181,11 @@ def test_compare_blocks_against_r(dclus1, extra):
         assert_close(effects.loc[rename.get(name, name), "std_effect"], value, TIGHT)
         assert_close(effects.loc[rename.get(name, name), "sd_x"], ref["sd_x"][name], 1e-12)
     assert effects.loc["api99", "block"] == "control"
-    demog = effects.loc[["ell", "meals"], "std_effect"].abs()
-    assert_close(table.loc["demog", "std_effect_max_abs"], demog.max(), 1e-12)
+    # the largest |standardised effect| of a block, from R's: demog max(|0.436|, |-1.621|)
+    r = ref["std_effect"]
+    assert_close(table.loc["demog", "std_effect_max_abs"], max(abs(r["ell"]), abs(r["meals"])), TIGHT)
+    assert_close(table.loc["school", "std_effect_max_abs"],
+                 max(abs(r["mobility"]), abs(r["stypeH"]), abs(r["stypeM"])), TIGHT)
 
 
 def test_compare_blocks_uses_the_full_models_rows(apiclus1):
@@ -189,12 +198,17 @@ def test_compare_blocks_uses_the_full_models_rows(apiclus1):
     assert_close(table.loc["b", "d2_without"], reduced.deviance_explained, 1e-12)
 
 
-def test_standardised_effects_are_coef_times_weighted_sd(dstrat):
-    fit = svyglm("api00 ~ ell + meals", dstrat)
+def test_standardised_effects_are_coef_times_weighted_sd(dstrat, reference):
+    fit = svyglm("api00 ~ ell + meals + mobility", dstrat)
     eff = standardised_effects(fit)
-    w, x = dstrat.weights, dstrat.data["ell"].to_numpy(dtype=float)
-    sd = np.sqrt(np.sum(w * (x - np.average(x, weights=w)) ** 2) / w.sum())
-    assert_close(eff.loc["ell", "std_effect"], fit.params["ell"] * sd, 1e-12)
+    # R's coefficient (reference.json d_svyglm gauss_dstrat) times the weighted SD by hand
+    coef = reference["d_svyglm"]["gauss_dstrat"]["coef"]
+    w = dstrat.weights
+    for name in ("ell", "meals", "mobility"):
+        x = dstrat.data[name].to_numpy(dtype=float)
+        sd = np.sqrt(np.sum(w * (x - np.average(x, weights=w)) ** 2) / w.sum())
+        assert_close(eff.loc[name, "sd_x"], sd, 1e-12)
+        assert_close(eff.loc[name, "std_effect"], coef[name] * sd, 1e-8)
 
 
 # ------------------------------------------------------------------ the result object
