@@ -18,6 +18,7 @@ api00     662.2874  9.408941  643.846178  680.728548
 """
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from analysis.results import SurveyEstimate, critical_value, make_estimate
 from analysis.variance import ColumnwiseInfluence
 
 CI_METHODS = ("logit", "beta", "likelihood", "asin", "mean", "xlogit", "wilson")
-QRULES = ("math", "hf7")
+QRULES = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8",
+          "hf9")
 QUANTILE_INTERVALS = ("mean", "beta", "xlogit", "asin", "score")
 
 
@@ -451,8 +453,9 @@ class EstimatorMixin:
                  na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Quantiles with Woodruff confidence intervals (R survey 4.1 svyquantile).
 
-        qrule "math" (R's default: the smallest x whose weighted CDF reaches q) or "hf7"
-        (linear interpolation); interval "mean" (default): a t(degf) Wald interval for the CDF
+        qrule as R survey 4.5: "math" = "hf1" (R's default: the smallest x whose weighted CDF
+        reaches q), "school" = "hf2" (the midpoint where the CDF equals q), "hf3", "hf4",
+        the interpolating "hf5", "hf6", "hf7", "hf8", "hf9", and "shahvaish"; interval "mean" (default): a t(degf) Wald interval for the CDF
         at the estimate, mapped back through the quantile rule; "beta", "xlogit", "asin": the
         CDF interval by that svyciprop method; "score": R's inverted score test (ffullerCI).
         se = CI width / (2 t), as R.
@@ -696,7 +699,91 @@ def _qrule_hf7(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(np.interp(p, pk, x))
 
 
-_QRULE_FN = {"math": _qrule_math, "hf7": _qrule_hf7}
+def _sorted_positive(x: np.ndarray, w: np.ndarray):
+    keep = w != 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    return x[order], w[order]
+
+
+def _qs(x: np.ndarray, w: np.ndarray, p: float):
+    """R survey 4.5's qs(): the last sorted value with cumulative weight <= p * total (the first
+    if there is none), the next one, and the weight gaps wlow = p - F(low), wup = F(up) - p.
+    x, w sorted, zero weights removed. Returns (qlow, qup, ilow (1-based), wlow, wup)."""
+    cumw = np.cumsum(w)
+    total = math.fsum(w)              # R's sum() accumulates in long double
+    below = np.flatnonzero(cumw <= p * total)
+    pos = int(below[-1]) if below.size else 0
+    nxt = pos if pos == x.shape[0] - 1 else pos + 1
+    return x[pos], x[nxt], pos + 1, p - cumw[pos] / total, cumw[nxt] / total - p
+
+
+def _qrule_school(x, w, p):
+    """R's qrule_hf2 / "school": the midpoint where the CDF meets p exactly."""
+    x, w = _sorted_positive(x, w)
+    lo, up, _, wlow, _ = _qs(x, w, p)
+    return float((lo + up) / 2 if wlow <= 0 else up)
+
+
+def _qrule_hf3(x, w, p):
+    """R's qrule_hf3: on the distinct values, the lower one at an exact even position."""
+    x, w = _sorted_positive(x, w)
+    ux, inv = np.unique(x, return_inverse=True)
+    uw = np.bincount(inv, weights=w)
+    lo, up, ilow, wlow, _ = _qs(ux, uw, p)
+    return float(lo if (wlow <= 0 and ilow % 2 == 0) else up)
+
+
+def _qrule_hf4(x, w, p):
+    """R's qrule_hf4: linear in the weighted CDF between the two values around p."""
+    x, w = _sorted_positive(x, w)
+    lo, up, _, wlow, wup = _qs(x, w, p)
+    gamma = wlow / (wup + wlow)
+    return float(lo * (1 - gamma) + up * gamma)
+
+
+def _interpolated(pk_fn):
+    def rule(x, w, p):
+        x, w = _sorted_positive(x, w)
+        if x.shape[0] == 1:
+            return float(x[0])
+        return float(np.interp(p, pk_fn(np.cumsum(w), w), x))   # R: approx(rule = 2)
+    return rule
+
+
+# plotting positions of the continuous rules (R survey's qrule_hf5, hf6, hf8, hf9)
+_qrule_hf5 = _interpolated(lambda c, w: (c - w / 2) / c[-1])
+_qrule_hf6 = _interpolated(lambda c, w: c / (c[-1] + w[-1]))
+_qrule_hf8 = _interpolated(
+    lambda c, w: (np.concatenate([[0.0], c[:-1]]) / 3 + c * 2 / 3) / (c[-1] + w[-1] / 3))
+_qrule_hf9 = _interpolated(
+    lambda c, w: (np.concatenate([[0.0], c[:-1]]) * 3 / 8 + c * 5 / 8) / (c[-1] + w[-1] / 4))
+
+
+def _qrule_shahvaish(x, w, p):
+    """R's qrule_shahvaish (Shah & Vaish 2006): a step function of the positions
+    (S + 1/2 - w/2) / (n + 1), S the cumulative weights scaled to mean 1."""
+    x, w = _sorted_positive(x, w)
+    n = x.shape[0]
+    if n == 1:
+        return float(x[0])
+    # as R: the scaled weights in the sum, the raw weights in the correction (so the positions
+    # need not increase when the weights vary)
+    pk = (np.cumsum(w / np.mean(w)) + 0.5 - w / 2) / (n + 1)
+    # R: approx(pk, x, p, method="constant", f=0, rule=2), which first sorts the points by pk
+    # and averages x over tied pk, then takes the value at the last pk <= p
+    order = np.argsort(pk, kind="stable")
+    pk, xs = pk[order], x[order]
+    upk, start, counts = np.unique(pk, return_index=True, return_counts=True)
+    ux = np.add.reduceat(xs, start) / counts
+    i = int(np.searchsorted(upk, p, side="right")) - 1
+    return float(ux[min(max(i, 0), upk.shape[0] - 1)])
+
+
+_QRULE_FN = {"math": _qrule_math, "hf1": _qrule_math, "school": _qrule_school,
+             "hf2": _qrule_school, "hf3": _qrule_hf3, "hf4": _qrule_hf4, "hf5": _qrule_hf5,
+             "hf6": _qrule_hf6, "hf7": _qrule_hf7, "hf8": _qrule_hf8, "hf9": _qrule_hf9,
+             "shahvaish": _qrule_shahvaish}
 
 
 def _quantile_table(design, variables, q, qrule, interval, na_rm, df, level):
