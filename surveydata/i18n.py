@@ -80,6 +80,11 @@ _LABELS: dict[str, dict[str, str]] = {
     "block": {"de": "Block", "en": "Block"},
     "information": {"de": "Information und Organisation", "en": "Information and organisation"},
     "equipment": {"de": "Technische Ausstattung", "en": "Technical equipment"},
+    # headings of the variable groups a study's analysis plan declares (analysis.groups)
+    "group_technical": {"de": "Technische Maßnahmen", "en": "Technical measures"},
+    "group_organisational": {"de": "Organisatorische Maßnahmen", "en": "Organisational measures"},
+    "group_incidents": {"de": "Sicherheitsvorfälle", "en": "Security incidents"},
+    "group_scores": {"de": "Einschätzungen (Mittelwerte)", "en": "Ratings (means)"},
     "p_value": {"de": "p-Wert", "en": "p value"},
     "predicted": {"de": "Vorhergesagte Wahrscheinlichkeit (%)", "en": "Predicted probability (%)"},
     "yes": {"de": "ja", "en": "yes"},
@@ -111,8 +116,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "estimates_csv": {"de": "Alle Schätzwerte der Abbildungen als Tabelle (CSV, tidy)",
                       "en": "All estimates shown in figures, one row each (tidy CSV)"},
     "codebook": {"de": "Codebuch", "en": "Codebook"},
-    "generated_with": {"de": "Erstellt mit {package} {version}, Commit {commit}.",
-                       "en": "Built with {package} {version}, commit {commit}."},
+    "generated_with": {"de": "Erstellt mit {package} {version}, Commit",
+                       "en": "Built with {package} {version}, commit"},
     "response_rate_total": {"de": "Rücklaufquote", "en": "Response rate"},
     # model tables
     "ref": {"de": "1 (Referenz)", "en": "1 (ref.)"},

@@ -119,7 +119,9 @@ def _narrow_png(fig) -> bytes:
                                   for x in labels])
     for legend in fig.legends:
         legend.set_ncols(1)
-    fig.set_size_inches(_NARROW, height * 1.25)
+    rows = [tx.get_text() for ax in fig.axes[:1] for tx in ax.get_yticklabels()]
+    extra = max(0.0, _rows_height(rows, 0) - _rows_height([x.split("\n")[0] for x in rows], 0))
+    fig.set_size_inches(_NARROW, height * 1.1 + extra + 0.3 * len(fig.legends))
     data = _png(fig)
     fig.set_size_inches(width, height)
     return data
@@ -224,10 +226,19 @@ def _legend(fig, ax, created: bool, ncols: int) -> None:
         ax.legend(loc="best", fontsize="small", frameon=False)
 
 
-def _figure(n_rows: int, ax, min_height: float = 2.2):
+_LINE_INCH = 0.19  # one line of tick label text (10 pt and its leading)
+
+
+def _rows_height(labels: list[str], per_row: float) -> float:
+    """Inches the rows need: ``per_row`` each, more for labels wrapped onto several lines."""
+    return sum(max(per_row, _LINE_INCH * (x.count("\n") + 1) + 0.1) for x in labels)
+
+
+def _figure(n_rows: float, ax, min_height: float = 2.2, labels: list[str] | None = None):
     if ax is not None:
         return ax.figure, ax
-    height = max(min_height, 0.9 + _ROW_INCH * n_rows)
+    rows = _rows_height(labels, _ROW_INCH * n_rows / max(len(labels), 1)) if labels else _ROW_INCH * n_rows
+    height = max(min_height, 0.9 + rows)
     fig, ax = plt.subplots(figsize=(_WIDTH, height), dpi=_DPI, layout="constrained")
     return fig, ax
 
@@ -258,7 +269,7 @@ def bar_ci(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax
     scale = 100.0 if percent else 1.0
     n, k = len(index), len(frames)
     created = ax is None  # a figure of the caller's is theirs to show
-    fig, ax = _figure(n * max(1, k * 0.7), ax)
+    fig, ax = _figure(n * max(1, k * 0.7), ax, labels=_labels(index, labels))
     height = 0.8 / k
     y = np.arange(n)[::-1].astype(float)  # first row on top
     for s, (name, f) in enumerate(frames.items()):
@@ -331,7 +342,7 @@ def forest_plot(coefficients: pd.DataFrame | Mapping[str, pd.DataFrame], labels=
     index = next(iter(frames.values())).index
     n, k = len(index), len(frames)
     created = ax is None  # a figure of the caller's is theirs to show
-    fig, ax = _figure(n, ax)
+    fig, ax = _figure(n * max(1, k * 0.6), ax, labels=_labels(index, labels))
     y = np.arange(n)[::-1].astype(float)
     offsets = (np.arange(k) - (k - 1) / 2) * (0.6 / max(k, 1)) if k > 1 else np.zeros(1)
     for s, (name, f) in enumerate(frames.items()):

@@ -33,18 +33,18 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from surveydata import disclosure
+from surveydata import disclosure, disclosure_audit
 from surveydata.errors import SurveyDataError
 from surveydata.i18n import check_lang, t
 from surveydata.reportdata import (
     ReportData,
     file_sha256,
-    instrument_of,
     load_data,
     raw_input,
     save_bundle,
@@ -113,6 +113,8 @@ def _execute(source: str, target: str, parameters: dict, cwd: str) -> float:
     import papermill
 
     log = Path(target).with_suffix(".kernel.log")
+    # the kernel records every count table it publishes here, for the disclosure audit
+    os.environ[disclosure.RECORD_ENV] = str(Path(target).with_suffix(".disclosure.jsonl"))
     start = time.perf_counter()
     saved = os.dup(2)
     with open(log, "wb") as sink:
@@ -129,54 +131,6 @@ def _execute(source: str, target: str, parameters: dict, cwd: str) -> float:
     return time.perf_counter() - start
 
 
-_PAGE_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
-{#- No script is loaded from anywhere: the page opens offline. require.js, MathJax and mermaid
-    are not needed for tables and PNG figures. -#}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{% block extra_css %}<style type="text/css">{{ resources.report_css }}</style>{% endblock extra_css %}
-{%- block body_header -%}
-{{ super() }}
-<nav class="report-nav">{{ resources.report_nav }}</nav>
-{%- endblock body_header -%}
-{% block body_footer %}
-<footer class="report-footer">{{ resources.report_footer }}</footer>
-{{ super() }}
-{% endblock body_footer %}
-"""
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
-.report-nav, .report-footer { max-width: 1100px; margin: 0.5em auto; padding: 0.4em 1em;
-  font-size: 0.9em; color: #333; }
-.report-nav a { margin-right: 1.5em; }
-.report-footer { border-top: 1px solid #ccc; color: #555; }
-main { max-width: 1100px; margin: 0 auto; }
-table { border-collapse: collapse; }
-.report-index h1 { font-size: 1.6em; }
-.report-index table.meta td { padding: 0.15em 1em 0.15em 0; vertical-align: top; }
-.report-index li { margin: 0.5em 0; }
-.report-index .summary { color: #444; }
-"""
-
-
-def _exporter():
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(
-        extra_loaders=[DictLoader({"report_page.html.j2": _PAGE_TEMPLATE})],
-        template_file="report_page.html.j2",
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-        embed_images=True,
-        # belt and braces: blank every URL the template knows, should a block come back
-        require_js_url="", mathjax_url="", mermaid_js_url="", mermaid_layout_elk_js_url="",
-        jquery_url="", jupyter_widgets_base_url="", widget_renderer_url="",
-    )
-
-
 def _title(nb, lang: str, fallback: str) -> str:
     meta = nb.metadata.get("report", {})
     if meta.get(f"title_{lang}"):
@@ -191,66 +145,6 @@ def _title(nb, lang: str, fallback: str) -> str:
 
 def _summary(nb, lang: str) -> str:
     return str(nb.metadata.get("report", {}).get(f"summary_{lang}", ""))
-
-
-def _nav(pages: list[dict], i: int | None, lang: str) -> str:
-    links = [f'<a href="index.html">{html.escape(t("back_to_index", lang))}</a>']
-    if i is not None:
-        if i > 0:
-            links.append(f'<a href="{pages[i - 1]["file"]}">&larr; {html.escape(pages[i - 1]["title"])}</a>')
-        if i + 1 < len(pages):
-            links.append(f'<a href="{pages[i + 1]["file"]}">{html.escape(pages[i + 1]["title"])} &rarr;</a>')
-    return " ".join(links)
-
-
-def _footer(rd: ReportData, k: int, lang: str) -> str:
-    return html.escape(t("suppressed_note", lang, k=k, marker=disclosure.MARKER))
-
-
-def _index_html(pages, rd: ReportData, inst, prov: dict, k: int, lang: str) -> str:
-    e = html.escape
-    src = rd.source
-    data_desc = t("demo_data", lang) if src.get("kind") == "demo" else f'{t("user_data", lang)}: {src.get("name")}'
-    title = getattr(inst, "title", None)
-    inst_title = title.get(lang) if hasattr(title, "get") else str(title or "")
-    rows = [
-        (t("data_source", lang), f"{data_desc} (sha256 {str(src.get('sha256'))[:12]}…)"),
-        (t("instrument", lang), f"{inst_title} — {getattr(inst, 'name', '?')} {getattr(inst, 'version', '?')}"),
-        (t("n_raw", lang), f"{rd.n_raw:,}"),
-        (t("n_respondents", lang), f"{len(rd.valid):,}"),
-        (t("n_quarantined", lang), f"{len(rd.quarantine):,}"),
-        (t("git_commit", lang), str(prov["git"]["commit"])),
-    ]
-    meta = "\n".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td></tr>" for a, b in rows)
-    items = "\n".join(
-        f'<li><a href="{p["file"]}">{e(p["title"])}</a>'
-        + (f'<div class="summary">{e(p["summary"])}</div>' if p["summary"] else "") + "</li>"
-        for p in pages)
-    return f"""<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8" />
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{e(t("report_title", lang))}</title>
-<style type="text/css">{_CSS}</style>
-</head>
-<body class="report-index">
-<main>
-<h1>{e(t("report_title", lang))}</h1>
-<table class="meta">
-{meta}
-</table>
-<h2>{e(t("contents", lang))}</h2>
-<ol class="contents">
-{items}
-</ol>
-<h2>{e(t("provenance", lang))}</h2>
-<p>{e(t("provenance_note", lang))} <a href="provenance.json">provenance.json</a></p>
-</main>
-<footer class="report-footer">{_footer(rd, k, lang)}</footer>
-</body>
-</html>
-"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,11 +226,11 @@ def check_offline(page: str, name: str = "page") -> None:
         raise ReportError(f"{name} loads a remote resource: {snippet!r}")
 
 
-def _free_text_values(data, inst) -> list[tuple[str, int, str]]:
+def _free_text_values(data, rd) -> list[tuple[str, int, str]]:
     """(column, line, value) of every long free-text answer in the raw input."""
-    raw, _, _ = raw_input(data, inst)
+    raw, _, _ = raw_input(data, rd.study)
     out = []
-    for col in disclosure.free_text_columns(inst, raw):
+    for col in disclosure.free_text_columns(rd.instrument, raw):
         values = raw[col].fillna("").astype(str).str.strip()
         long = values.str.len() >= _LEAK_MIN_CHARS
         lines = raw["line"] if "line" in raw else pd.Series(range(len(raw)))
@@ -362,101 +256,423 @@ def _log(progress, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def build_report(out, data=None, instrument=None, lang: str = "en", k: int = disclosure.DEFAULT_K,
+def editions(lang) -> tuple[str, ...]:
+    """The report languages asked for: "de", "en", "de,en", "both" or a sequence.
+
+    >>> editions("both"), editions("de"), editions(["en", "de"])
+    (('de', 'en'), ('de',), ('en', 'de'))
+    """
+    if isinstance(lang, str):
+        items = ["de", "en"] if lang == "both" else [x.strip() for x in lang.split(",") if x.strip()]
+    else:
+        items = list(lang)
+    if not items:
+        raise ValueError("no report language given; expected de, en, de,en or both")
+    for x in items:
+        check_lang(x)
+    return tuple(dict.fromkeys(items))
+
+
+def _short_commit(prov: dict) -> str:
+    commit = str(prov["git"].get("commit", "unknown"))
+    short = commit[:10] if re.fullmatch(r"[0-9a-f]{40}", commit) else commit
+    return short + (" (+)" if prov["git"].get("dirty") else "")
+
+
+def _simulated(rd) -> bool:
+    """Simulated data: the study says so, or the data are the embedded demo survey."""
+    study = getattr(rd, "study", None)
+    return bool(getattr(study, "simulated", False)) or rd.source.get("kind") == "demo"
+
+
+def fieldwork_text(period, lang: str) -> str:
+    """The fieldwork period of a study's meta (``{start, end, mode}`` or a text) as a phrase.
+
+    >>> fieldwork_text({"start": "2023-03-01", "end": "2023-05-31", "mode": "online"}, "de")
+    '2023-03-01 bis 2023-05-31 (online)'
+    """
+    if hasattr(period, "get") and not isinstance(period, str):
+        start, end, mode = period.get("start"), period.get("end"), period.get("mode")
+        if not start:
+            return ""
+        text = f"{start} {'bis' if lang == 'de' else 'to'} {end or '?'}"
+        return text + (f" ({_localised(mode, lang)})" if mode else "")
+    return _localised(period, lang)
+
+
+def _localised(value, lang: str) -> str:
+    """A declaration value that may be given per language ({de: ..., en: ...})."""
+    if hasattr(value, "get") and not isinstance(value, str):
+        return str(value.get(lang) or next(iter(value.values()), ""))
+    return "" if value is None else str(value)
+
+
+def _study_title(rd, lang: str) -> str:
+    title = getattr(rd, "title", None)
+    try:
+        text = title() if callable(title) else title
+    except Exception:  # noqa: BLE001 - the report's generic title will do
+        text = None
+    return str(text) if text else t("report_title", lang)
+
+
+@dataclass
+class _Edition:
+    """What the pages of one language edition share."""
+
+    lang: str
+    rd: object
+    prov: dict
+    k: int
+    other: str | None  # the other edition's folder ("../en/") when both are built
+    pages: list = field(default_factory=list)  # report_html.Page, in order
+
+    @property
+    def simulated(self) -> bool:
+        return _simulated(self.rd)
+
+
+def _nav(ed: _Edition, current: str) -> str:
+    e = html.escape
+    lang = ed.lang
+    names = [p.file for p in ed.pages]
+    links = []
+
+    def link(href, text, rel=""):
+        here = ' aria-current="page"' if href == current else ""
+        extra = f' rel="{rel}"' if rel else ""
+        links.append(f'<a href="{e(href)}"{here}{extra}>{text}</a>')
+
+    link("index.html", e(t("contents", lang)))
+    if current in names:
+        i = names.index(current)
+        if i > 0:
+            link(names[i - 1], "&larr; " + e(t("previous_page", lang)), "prev")
+        if i + 1 < len(names):
+            link(names[i + 1], e(t("next_page", lang)) + " &rarr;", "next")
+    link("methods.html", e(t("methods", lang)))
+    link("codebook.html", e(t("codebook", lang)))
+    if ed.other:
+        other_lang = "en" if lang == "de" else "de"
+        links.append(f'<a href="{e(ed.other + current)}" hreflang="{other_lang}" lang="{other_lang}">'
+                     f'{e(t("other_edition", lang))}</a>')
+    return "\n".join(links)
+
+
+def _footer(ed: _Edition) -> str:
+    e = html.escape
+    lang, rd = ed.lang, ed.rd
+    src = rd.source
+    data_desc = (t("demo_data", lang) if src.get("kind") == "demo"
+                 else f'{t("user_data", lang)}: {src.get("name")}')
+    version = ed.prov["software"]["package"].get(PACKAGE, "?")
+    return (f"<p>{e(t('data_source', lang))}: {e(data_desc)}. "
+            f"{e(t('n_respondents', lang))}: {e(_int(len(rd.valid), lang))}.</p>"
+            f"<p>{e(t('suppressed_note', lang, k=ed.k, marker=disclosure.MARKER))}</p>"
+            f"<p>{e(t('generated_with', lang, package=PACKAGE, version=version))} "
+            f'<span class="commit">{e(_short_commit(ed.prov))}</span></p>')
+
+
+def _int(n, lang: str) -> str:
+    text = f"{int(n):,}"
+    return text.replace(",", ".") if lang == "de" else text
+
+
+def _pct(x: float, lang: str) -> str:
+    text = f"{100 * x:.1f}"
+    return (text.replace(".", ",") + " %") if lang == "de" else text + "%"
+
+
+def _page(ed: _Edition, file: str, title: str, body: str, body_class: str = "") -> str:
+    from surveydata.report_html import shell
+
+    banner = html.escape(t("simulated_banner", ed.lang)) if ed.simulated else ""
+    return shell(f"{title} – {_study_title(ed.rd, ed.lang)}", body, ed.lang, _nav(ed, file),
+                 _footer(ed), banner=banner, body_class=body_class)
+
+
+def _summary_sentences(rd, k: int) -> list[str]:
+    """The executive summary from surveydata.findings (H7a's sentences from the estimates)."""
+    try:
+        from surveydata import findings
+    except ImportError:
+        return []
+    fn = getattr(findings, "executive_summary", None) or getattr(findings, "study_summary", None)
+    if fn is None:
+        return []
+    try:
+        result = fn(rd, k=k)
+    except Exception as err:  # the summary is part of the report: a failure is an error
+        raise ReportError(f"the executive summary could not be written: {err}") from err
+    if isinstance(result, str):
+        return [result]
+    return [getattr(f, "text", str(f)) for f in result]
+
+
+def _index_html(ed: _Edition, downloads: dict[str, str]) -> str:
+    e = html.escape
+    lang, rd = ed.lang, ed.rd
+    src = rd.source
+    data_desc = (t("demo_data", lang) if src.get("kind") == "demo"
+                 else f'{t("user_data", lang)}: {src.get("name")}')
+    inst = rd.instrument
+    title = getattr(inst, "title", None)
+    inst_title = title.get(lang) if hasattr(title, "get") else str(title or "")
+    facts = [
+        (t("data_source", lang), f"{data_desc} (sha256 {str(src.get('sha256'))[:12]}…)"),
+        (t("instrument", lang), f"{inst_title} — {getattr(inst, 'name', '?')} {getattr(inst, 'version', '?')}"),
+        (t("n_raw", lang), _int(rd.n_raw, lang)),
+        (t("n_respondents", lang), _int(len(rd.valid), lang)),
+        (t("n_quarantined", lang), _int(len(rd.quarantine), lang)),
+    ]
+    rate = _response_rate(rd)
+    if rate is not None:
+        facts.append((t("response_rate_total", lang), _pct(rate, lang)))
+    period = fieldwork_text(_meta(rd, "fieldwork"), lang)
+    if period:
+        facts.append((t("m_fieldwork", lang), period))
+    facts_html = "\n".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in facts)
+    facts_html += (f'\n<dt>{e(t("git_commit", lang))}</dt>'
+                   f'<dd class="commit">{e(_short_commit(ed.prov))}</dd>')
+    summary = _summary_sentences(rd, ed.k)
+    summary_html = ""
+    if summary:
+        summary_html = (f'<h2 id="summary">{e(t("executive_summary", lang))}</h2>\n<ul class="findings">'
+                        + "".join(f"<li>{e(x)}</li>" for x in summary) + "</ul>")
+    items = []
+    for p in ed.pages:
+        items.append(f'<li><a href="{e(p.file)}">{e(p.title)}</a>'
+                     + (f'<div class="summary">{e(p.summary)}</div>' if getattr(p, "summary", "") else "")
+                     + "</li>")
+    items.append(f'<li><a href="methods.html">{e(t("methods", lang))}</a></li>')
+    items.append(f'<li><a href="codebook.html">{e(t("codebook", lang))}</a></li>')
+    dl = "".join(f'<li><a href="{e(href)}" download>{e(text)}</a></li>' for href, text in downloads.items())
+    body = f"""<h1>{e(_study_title(rd, lang))}</h1>
+{summary_html}
+<h2 id="key-facts">{e(t("key_facts", lang))}</h2>
+<dl class="facts">
+{facts_html}
+</dl>
+<h2 id="contents">{e(t("contents", lang))}</h2>
+<ol class="contents">
+{"".join(items)}
+</ol>
+<h2 id="downloads">{e(t("downloads", lang))}</h2>
+<ul>{dl}</ul>
+<h2 id="provenance">{e(t("provenance", lang))}</h2>
+<p>{e(t("provenance_note", lang))} <a href="provenance.json">provenance.json</a></p>"""
+    return _page(ed, "index.html", t("contents", lang), body, body_class="report-index")
+
+
+def _meta(rd, key: str):
+    meta = getattr(getattr(rd, "study", None), "meta", None) or {}
+    try:
+        return meta.get(key)
+    except AttributeError:
+        return None
+
+
+def _response_rate(rd) -> float | None:
+    strata = getattr(rd, "strata", None)
+    if strata is None or "n_invited" not in strata or "n_valid" not in strata:
+        return None
+    invited = float(strata["n_invited"].sum())
+    return float(strata["n_valid"].sum()) / invited if invited > 0 else None
+
+
+def _run_notebooks(notebooks: list[Path], params: dict, run_dir: Path, jobs: int, progress) -> list[Path]:
+    targets = [run_dir / p.name for p in notebooks]
+    for p, target in zip(notebooks, targets):
+        shutil.copyfile(p, target)  # papermill reads the copy: the repository stays untouched
+    _log(progress, f"executing {len(notebooks)} notebooks ({jobs} at a time, {params['lang']}) ...")
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_execute, str(tg), str(tg), params, str(run_dir)): tg for tg in targets}
+        for i, target in enumerate(targets, start=1):
+            fut = next(f for f, tg in futures.items() if tg == target)
+            try:
+                seconds = fut.result()
+            except Exception as err:  # papermill's PapermillExecutionError and kernel deaths
+                for f in futures:
+                    f.cancel()
+                raise ReportError(f"notebook {target.name} failed: {err}") from err
+            _log(progress, f"  [{i}/{len(targets)}] {target.name} done in {seconds:.1f} s")
+    return targets
+
+
+def _plain_title(title: str) -> str:
+    """A page title without a leading number (the index numbers the pages)."""
+    return re.sub(r"^\s*\d+[.)]?\s+", "", title).strip() or title
+
+
+def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, bytes]:
+    """Every file of one edition: pages, methods, index, codebook, stylesheet, downloads."""
+    from surveydata import report_html
+    from surveydata.report_methods import methods_body
+
+    lang = ed.lang
+    files: dict[str, bytes] = {}
+    for path, nb in executed:
+        title = _plain_title(_title(nb, lang, path.stem))
+        page = report_html.render_notebook(nb, path.with_suffix(".html").name, title, lang, counter)
+        page.summary = _summary(nb, lang)
+        ed.pages.append(page)
+    methods = methods_body(ed.rd, ed.prov, lang, ed.k, counter)
+    all_tables, estimates = [], []
+    for page in ed.pages + [methods]:
+        stem = Path(page.file).stem
+        for tab in page.tables:
+            files[tab.csv_name] = tab.csv_bytes(lang)
+            all_tables.append(tab)
+        for fig in page.figures:
+            files.update(fig.files())
+            if fig.csv_name:
+                files[fig.csv_name] = report_html.figure_csv(fig, lang)
+            estimates += [{"page": page.file, "figure": fig.number, "caption": fig.caption, **rec}
+                          for rec in fig.data]
+        body = page.body
+        if page.tables:
+            name = f"downloads/{stem}-tables.xlsx"
+            files[name] = report_html.xlsx_bytes(page.tables, lang)
+            body += (f'\n<p class="downloads">{html.escape(t("download", lang))}: '
+                     f'<a href="{name}" download>{html.escape(t("page_tables_xlsx", lang))}</a></p>')
+        files[page.file] = _page(ed, page.file, page.title, body).encode("utf-8")
+    downloads = {}
+    if all_tables:
+        files["downloads/tables.xlsx"] = report_html.xlsx_bytes(all_tables, lang)
+        downloads["downloads/tables.xlsx"] = t("all_tables_xlsx", lang)
+    if estimates:
+        cols = ["page", "figure", "caption", "series", "row", "estimate", "ci_low", "ci_high", "unit"]
+        frame = pd.DataFrame(estimates, columns=cols)
+        from surveydata._safe_csv import neutralise_frame
+
+        files["downloads/estimates.csv"] = neutralise_frame(frame).to_csv(
+            index=False, lineterminator="\r\n").encode("utf-8")
+        downloads["downloads/estimates.csv"] = t("estimates_csv", lang)
+    files["index.html"] = _index_html(ed, downloads).encode("utf-8")
+    files["report.css"] = report_html.stylesheet().encode("utf-8")
+    from schemas.codebooks import codebook
+
+    files["codebook.html"] = codebook(inst, lang=lang, fmt="html").encode("utf-8")
+    return files
+
+
+def _chooser(langs: tuple[str, ...], title_by_lang: dict[str, str]) -> str:
+    """The folder's own index when several editions are built: one link per edition."""
+    e = html.escape
+    names = {"de": "Deutsch", "en": "English"}
+    items = "".join(f'<li><a href="{lg}/index.html" hreflang="{lg}" lang="{lg}">'
+                    f'{e(names[lg])}: {e(title_by_lang[lg])}</a></li>' for lg in langs)
+    return f"""<!DOCTYPE html>
+<html lang="{langs[0]}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title_by_lang[langs[0]])}</title><link rel="stylesheet" href="{langs[0]}/report.css"></head>
+<body><main id="main"><h1>{e(title_by_lang[langs[0]])}</h1><ul>{items}</ul></main></body>
+</html>
+"""
+
+
+def build_report(out, data=None, instrument=None, lang="en", k: int = disclosure.DEFAULT_K,
                  seed: int = DEFAULT_SEED, notebooks_dir=None, jobs: int | None = None,
-                 progress: bool = True, keep_executed=None) -> Path:
+                 progress: bool = True, keep_executed=None, study=None) -> Path:
     """Build the report into ``out``; returns the path of ``index.html``.
 
-    ``data``: a survey export (None: the demo); ``instrument``: its instrument (None: the
-    packaged default); ``lang``: "de" or "en"; ``k``: disclosure threshold; ``jobs``: notebooks
-    run at once (default: up to 2, one per core); ``keep_executed``: a directory to keep the
-    executed notebooks in (they carry timestamps in their metadata, so not in ``out``).
+    ``data``: a survey export (None: the demo); ``study``: its study declaration (None: the
+    packaged default), or ``instrument`` alone; ``lang``: "de", "en", or both ("both",
+    "de,en": one folder per edition, ``out/de/`` and ``out/en/``, linked to each other, and a
+    chooser ``out/index.html``); ``k``: disclosure threshold; ``jobs``: notebooks run at once
+    (default: up to 2, one per core); ``keep_executed``: a directory to keep the executed
+    notebooks in (they carry timestamps in their metadata, so not in ``out``).
+
+    ``out`` is written as one transaction (`surveydata.outputs`): everything is built in a
+    sibling folder first and swapped into place; a run that fails leaves the previous report
+    as it was, and files in ``out`` that the report did not write are kept.
 
     >>> build_report("report", lang="en")                  # doctest: +SKIP
     PosixPath('report/index.html')
     """
     import nbformat
 
-    check_lang(lang)
+    from surveydata.outputs import OutputFolder
+
+    langs = editions(lang)
     disclosure._check_k(k)
     out = Path(out)
-    notebooks = find_notebooks(notebooks_dir)
-    inst = instrument_of(instrument)
-    # What the notebooks get: a file path (absolute: they run elsewhere), a packaged name, or None.
+    from surveydata.reportdata import study_notebooks, study_of
+
+    # the generic pages the study has something for, plus its extra pages
+    notebooks = study_notebooks(study_of(study, instrument), notebooks_dir) or find_notebooks(notebooks_dir)
+    started = time.perf_counter()
+    what = "the demo survey" if data is None else str(data)
+    loaded = {}
+    for lg in langs:
+        loaded[lg] = load_data(data, study=study, lang=lg, instrument=instrument)
+    rd0 = loaded[langs[0]]
+    inst = rd0.instrument
+    _log(progress, f"surveydata report: {what}: {rd0.n_raw} rows: {len(rd0.valid)} valid, "
+                   f"{len(rd0.quarantine)} quarantined; free-text columns withheld: "
+                   f"{', '.join(disclosure.free_text_columns(inst)) or 'none'}")
+    if len(rd0.valid) == 0:
+        raise ReportError(f"{what}: no valid rows; see `surveydata validate` for the reasons")
+    study_param = str(Path(study).resolve()) if isinstance(study, (str, os.PathLike)) else None
     if isinstance(instrument, (str, os.PathLike)) and Path(instrument).is_file():
         instrument_param = str(Path(instrument).resolve())
     elif isinstance(instrument, (str, os.PathLike)):
         instrument_param = str(instrument)
-    elif instrument is not None:
-        instrument_param = str(getattr(inst, "source", "")) or None
     else:
         instrument_param = None
-    started = time.perf_counter()
-    what = "the demo survey" if data is None else str(data)
-    _log(progress, f"surveydata report: validating {what} against {inst.name} {inst.version} ...")
-    rd = load_data(data, inst, lang)
-    _log(progress, f"  {rd.n_raw} rows: {len(rd.valid)} valid, {len(rd.quarantine)} quarantined; "
-                   f"free-text columns withheld: {', '.join(disclosure.free_text_columns(inst)) or 'none'}")
-    if len(rd.valid) == 0:
-        raise ReportError(f"{what}: no valid rows; see `surveydata validate` for the reasons")
+    files: dict[str, bytes] = {}
+    titles = {}
+    from surveydata.report_html import Counter
 
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("[0-9][0-9]_*.html"):
-        stale.unlink()
     with tempfile.TemporaryDirectory(prefix="surveydata-report-") as tmp:
         tmp = Path(tmp)
-        bundle = save_bundle(rd, tmp / "input")
-        params = {"data": str(bundle), "instrument": instrument_param,
-                  "lang": lang, "k_min": int(k), "seed": int(seed)}
-        run_dir = tmp / "run"
-        run_dir.mkdir()
-        jobs = jobs or max(1, min(2, os.cpu_count() or 1, len(notebooks)))
-        targets = [run_dir / p.name for p in notebooks]
-        for p, target in zip(notebooks, targets):
-            shutil.copyfile(p, target)  # papermill reads the copy: the repository stays untouched
-        _log(progress, f"executing {len(notebooks)} notebooks ({jobs} at a time) ...")
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_execute, str(tg), str(tg), params, str(run_dir)): tg for tg in targets}
-            for i, target in enumerate(targets, start=1):
-                fut = next(f for f, tg in futures.items() if tg == target)
-                try:
-                    seconds = fut.result()
-                except Exception as err:  # papermill's PapermillExecutionError and kernel deaths
-                    for f in futures:
-                        f.cancel()
-                    raise ReportError(f"notebook {target.name} failed: {err}") from err
-                _log(progress, f"  [{i}/{len(targets)}] {target.name} done in {seconds:.1f} s")
-        if keep_executed is not None:
-            keep = Path(keep_executed)
-            keep.mkdir(parents=True, exist_ok=True)
-            for target in targets:
-                shutil.copyfile(target, keep / target.name)
+        for lg in langs:
+            rd = loaded[lg]
+            bundle = save_bundle(rd, tmp / f"input-{lg}")
+            params = {"data": str(bundle), "instrument": instrument_param, "lang": lg,
+                      "k_min": int(k), "seed": int(seed)}
+            if study_param:
+                params["study"] = study_param
+            run_dir = tmp / f"run-{lg}"
+            run_dir.mkdir()
+            n_jobs = jobs or max(1, min(2, os.cpu_count() or 1, len(notebooks)))
+            targets = _run_notebooks(notebooks, params, run_dir, n_jobs, progress)
+            if keep_executed is not None:
+                keep = Path(keep_executed) / lg if len(langs) > 1 else Path(keep_executed)
+                keep.mkdir(parents=True, exist_ok=True)
+                for target in targets:
+                    shutil.copyfile(target, keep / target.name)
+            executed = [(tg, nbformat.read(tg, as_version=4)) for tg in targets]
+            # every published count table of this edition, attacked together; refuses the
+            # report (nothing is swapped into place) if a suppressed cell is not protected
+            policy = disclosure.DisclosurePolicy.from_any(
+                getattr(study_of(study, instrument), "disclosure", None), k=k)
+            audit = disclosure_audit.audit_directory(run_dir, policy)
+            audit.raise_if_failed()
+            prov = provenance(rd, inst, notebooks, lg, k, seed)
+            other = None
+            if len(langs) > 1:
+                other = f"../{next(x for x in langs if x != lg)}/"
+            ed = _Edition(lang=lg, rd=rd, prov=prov, k=k, other=other)
+            prefix = f"{lg}/" if len(langs) > 1 else ""
+            for name, data_bytes in _edition_files(ed, executed, Counter(), inst).items():
+                files[prefix + name] = data_bytes
+            files[prefix + "provenance.json"] = (json.dumps(prov, indent=2, ensure_ascii=False)
+                                                 + "\n").encode("utf-8")
+            files[prefix + disclosure_audit.REPORT_FILE] = audit.to_json().encode("utf-8")
+            titles[lg] = _study_title(rd, lg)
+    if len(langs) > 1:
+        files["index.html"] = _chooser(langs, titles).encode("utf-8")
 
-        exporter = _exporter()
-        executed = [nbformat.read(tg, as_version=4) for tg in targets]
-        pages = [{"file": tg.with_suffix(".html").name, "title": _title(nb, lang, tg.stem),
-                  "summary": _summary(nb, lang)} for tg, nb in zip(targets, executed)]
-        written = {}
-        for i, (nb, page) in enumerate(zip(executed, pages)):
-            nb.metadata["title"] = page["title"]
-            for cell in nb.cells:  # papermill gives its cell a random id: pages must not vary
-                if "injected-parameters" in cell.metadata.get("tags", []):
-                    cell["id"] = "injected-parameters"
-            body, _ = exporter.from_notebook_node(nb, resources={
-                "report_css": _CSS, "report_nav": _nav(pages, i, lang),
-                "report_footer": _footer(rd, k, lang), "language_code": lang})
-            written[page["file"]] = body
-
-    prov = provenance(rd, inst, notebooks, lang, k, seed)
-    written["index.html"] = _index_html(pages, rd, inst, prov, k, lang)
-    for name, page in written.items():
+    pages = {name: b.decode("utf-8") for name, b in files.items() if name.endswith(".html")}
+    for name, page in pages.items():
         check_offline(page, name)
-    check_no_free_text(written, _free_text_values(data, inst))
-    for name, page in written.items():
-        (out / name).write_text(page, encoding="utf-8")
-    (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
-    _log(progress, f"report written to {out}/index.html ({len(pages)} pages) in "
+    check_no_free_text(pages, _free_text_values(data, rd0))
+    with OutputFolder(out, command="report", remove_stale=True) as tx:
+        for name, data_bytes in sorted(files.items()):
+            tx.write_bytes(name, data_bytes)
+    _log(progress, f"report written to {out}/index.html ({len(langs)} edition(s), "
+                   f"{sum(n.endswith('.html') for n in files)} pages) in "
                    f"{time.perf_counter() - started:.0f} s")
     return out / "index.html"
 

@@ -24,8 +24,8 @@ __all__ = ["methods_body"]
 
 _TEXT = {
     "population": {
-        "de": "Grundgesamtheit: {unit_pl} in Deutschland (Randverteilungen: {margins}; N = {total}).",
-        "en": "Population: {unit_pl} in Germany (margins: {margins}; N = {total})."},
+        "de": "Grundgesamtheit (Einheit: {unit}): N = {total}; Randverteilungen aus {margins}.",
+        "en": "Population (unit: {unit}): N = {total}; margins from {margins}."},
     "frame": {
         "de": "Auswahlrahmen: die Schichtgrößen N_h stammen aus {frame}.",
         "en": "Sampling frame: the stratum sizes N_h come from {frame}."},
@@ -125,12 +125,18 @@ def _pct(x: float, lang: str) -> str:
 
 
 def _text(value, lang: str) -> str:
-    if isinstance(value, dict):
+    if hasattr(value, "get") and not isinstance(value, str):
         return str(value.get(lang) or next(iter(value.values()), ""))
     return "" if value is None else str(value)
 
 
 def _label(rd, var: str) -> str:
+    """A short name of a variable: the report's short label, else the study's label."""
+    from surveydata.i18n import var_label
+
+    short = var_label(var, rd.lang)
+    if short != var:
+        return short
     try:
         return rd.label(var)
     except Exception:  # noqa: BLE001 - a label is decoration; the name will do
@@ -173,7 +179,7 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
         margins = getattr(population, "margins", {}) or {}
         unit = _text(meta.get("unit"), lang) or t("not_stated", lang)
         total = getattr(population, "total", None) or meta.get("total")
-        para(_say("population", lang, unit_pl=unit, margins=getattr(population, "name", "?"),
+        para(_say("population", lang, unit=unit, margins=getattr(population, "name", "?"),
                   total=_int(total, lang) if total else t("not_stated", lang)))
         frame_src = getattr(design, "strata_file", None) or "strata.csv"
         margin = getattr(design, "margin", None)
@@ -200,8 +206,9 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
     # fieldwork
     section("m_fieldwork")
     fw = meta.get("fieldwork") if hasattr(meta, "get") else None
-    if isinstance(fw, dict) and fw.get("start"):
-        mode = _say("mode", lang, mode=fw["mode"]) if fw.get("mode") else ""
+    fw = fw if hasattr(fw, "get") and not isinstance(fw, str) else None
+    if fw is not None and fw.get("start"):
+        mode = _say("mode", lang, mode=_text(fw["mode"], lang)) if fw.get("mode") else ""
         para(_say("fieldwork", lang, start=str(fw["start"]), end=str(fw.get("end", "?")), mode=mode))
     else:
         para(t("not_stated", lang).capitalize() + ".")
@@ -286,8 +293,9 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
     citation = _text(meta.get("citation"), lang) if hasattr(meta, "get") else ""
     if not citation or citation.strip(". ") == "":
         authors = meta.get("authors") if hasattr(meta, "get") else None
-        authors = ", ".join(authors) if isinstance(authors, (list, tuple)) else (authors or t("not_stated", lang))
-        fw_year = str(fw.get("end") or fw.get("start"))[:4] if isinstance(fw, dict) else ""
+        authors = (", ".join(map(str, authors)) if isinstance(authors, (list, tuple))
+                   else (str(authors) if authors else t("not_stated", lang)))
+        fw_year = str(fw.get("end") or fw.get("start"))[:4] if fw is not None else ""
         title = getattr(study, "title", None)
         try:
             title = title(lang) if callable(title) else _text(title, lang)

@@ -38,6 +38,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-port=0", "--remote-allow-origins=*"]
 PAGE_TIMEOUT_S = 30
+AXE_SOURCE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _chromium() -> str | None:
@@ -79,8 +80,10 @@ class Browser:
         self.port = int(port_file.read_text().split()[0])
         self._id = 0
 
-    def open(self, url: str) -> dict:
-        """Load ``url`` in a fresh tab; returns what the page logged and what it contains."""
+    def open(self, url: str, width: int = 1280, axe: bool = False, screenshot: bool = True) -> dict:
+        """Load ``url`` in a fresh tab ``width`` CSS pixels wide (a phone below 600: mobile
+        emulation at device scale 2); returns what the page logged and what it contains, and
+        with ``axe`` the axe-core violations."""
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT")
         with urllib.request.urlopen(req, timeout=10) as resp:
             target = json.load(resp)
@@ -100,8 +103,9 @@ class Browser:
 
             for domain in ("Runtime", "Log", "Page", "Network"):
                 call(f"{domain}.enable")
-            call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
-                 mobile=False)
+            phone = width < 600
+            call("Emulation.setDeviceMetricsOverride", width=width, height=844 if phone else 900,
+                 deviceScaleFactor=2 if phone else 1, mobile=phone)
             call("Page.navigate", url=url)
             deadline = time.monotonic() + PAGE_TIMEOUT_S
             while not any(e.get("method") == "Page.loadEventFired" for e in events):
@@ -110,6 +114,7 @@ class Browser:
                 events.append(json.loads(ws.recv()))
             content = call("Runtime.evaluate", returnByValue=True, awaitPromise=True, expression="""
                 (async () => {
+                  const W = """ + str(width) + """;  // the emulated width: a page wider overflows
                   await Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)));
                   return {
                     title: document.title,
@@ -119,9 +124,44 @@ class Browser:
                               src: i.getAttribute('src').slice(0, 22)})),
                     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
                     text: document.body.innerText,
+                    lang: document.documentElement.lang,
+                    // text in the page's own language: parts marked lang="xx" of another
+                    // language (the link to the other edition) are left out
+                    own_text: (() => {
+                      const root = document.body.cloneNode(true);
+                      root.querySelectorAll('[lang]').forEach(el => {
+                        if (el.getAttribute('lang') !== document.documentElement.lang) el.remove(); });
+                      root.querySelectorAll('style, script').forEach(el => el.remove());
+                      return root.textContent;
+                    })(),
+                    alts: Array.from(document.images).map(i => i.getAttribute('alt')),
+                    scroll_width: document.documentElement.scrollWidth,
+                    inner_width: W,
+                    wide: Array.from(document.querySelectorAll('body *')).filter(el => {
+                      const r = el.getBoundingClientRect();
+                      let p = el.parentElement, clipped = false;
+                      while (p) { const o = getComputedStyle(p).overflowX;
+                                  if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = true; break; }
+                                  p = p.parentElement; }
+                      return !clipped && r.width > 0 && r.right > W + 1;
+                    }).slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right)),
                   };
                 })()""")["result"]["value"]
-            shot = base64.b64decode(call("Page.captureScreenshot", format="png")["data"])
+            if axe:
+                call("Runtime.evaluate", expression=AXE_SOURCE.read_text(encoding="utf-8"))
+                found = call("Runtime.evaluate", returnByValue=True, awaitPromise=True, expression="""
+                    axe.run(document, {resultTypes: ['violations'], preload: false}).then(r => r.violations.map(v => ({
+                      id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""")
+                content["axe"] = found["result"]["value"]
+            shot = b""
+            if screenshot == "full":  # the whole page (for looking at it, not for the tests)
+                size = call("Page.getLayoutMetrics")["cssContentSize"]
+                shot = base64.b64decode(call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                                             clip={"x": 0, "y": 0, "width": size["width"],
+                                                   "height": min(size["height"], 12000), "scale": 1})["data"])
+            elif screenshot:
+                shot = base64.b64decode(call("Page.captureScreenshot", format="png")["data"])
         finally:
             ws.close()
         problems = []
