@@ -11,6 +11,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,8 @@ def _from_study(study) -> FieldStudy:
     fw = getattr(study, "fieldwork", None)
     targets: dict[str, Any] = {}
     if fw is not None:
-        raw = getattr(fw, "targets", None) or (fw if isinstance(fw, dict) else {})
-        targets = dict(raw.get("targets", raw)) if isinstance(raw, dict) else {}
+        raw = getattr(fw, "targets", None) or (fw if isinstance(fw, Mapping) else {})
+        targets = dict(raw.get("targets", raw)) if isinstance(raw, Mapping) else {}
     langs = tuple(getattr(study, "languages", ("de", "en")))
     design = getattr(study, "design", None)
     return FieldStudy(name=study.name, instrument=study.instrument, languages=langs,

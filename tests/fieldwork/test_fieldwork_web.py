@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
+from fw_helpers import answer as _answer
+from fw_helpers import fields as _fields
+from fw_helpers import post as _post
 from starlette.testclient import TestClient
 
 import schemas
@@ -29,32 +31,6 @@ def _invite(store, study, n=1, frame=None):
                                       "stratum": "1-BY", "frame": frame or {"practice_type": 1}}])
         out.append(t)
     return out
-
-
-def _fields(html):
-    page = re.search(r'name="page" value="(\d+)"', html)
-    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
-    names = list(dict.fromkeys(re.findall(r'name="q:([a-z_0-9]+)"', html)))
-    return (int(page.group(1)) if page else None), csrf, names
-
-
-def _answer(inst, var):
-    item = inst.item(var)
-    if item.type == "multi":
-        return [item.options[0].code]
-    if item.type == "integer":
-        return ["2"]
-    if item.type == "text":
-        return ["Alles gut <b>fett</b>"]
-    return [str(item.substantive_codes[0])]
-
-
-def _post(client, csrf, page, answers, action="next"):
-    data = [("csrf", csrf), ("page", str(page)), ("action", action)]
-    for k, vs in answers.items():
-        data += [(k, v) for v in vs]
-    return client.post("/q", content=urlencode(data), follow_redirects=False,
-                       headers={"content-type": "application/x-www-form-urlencoded"})
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""``surveydata fieldwork [--study S] [--db URL] [--reminders OUT.csv --invitations CSV]``.
+
+Prints invited / started / completed / broken off by group, response rate against the target,
+median duration and where respondents broke off. ``--reminders`` writes the mail-merge rows of
+every unit still owed a response (from the invitation file, the only place tokens are in
+clear). ``--hash-password`` reads a password from stdin and prints the hash to put into
+SURVEYDATA_ADMIN_PASSWORD_HASH for the admin page of `surveydata serve`.
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+HELP = "fieldwork monitor: response status by stratum, reminder list"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("fieldwork", help=HELP, description=HELP)
+    p.add_argument("--study", metavar="PATH", default=None,
+                   help="study (or instrument) YAML (default: the packaged practice study)")
+    p.add_argument("--db", metavar="URL", default=None,
+                   help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
+    p.add_argument("--reminders", metavar="OUT_CSV", default=None,
+                   help="write the invitation rows of units without a completed response")
+    p.add_argument("--invitations", metavar="CSV", default=None,
+                   help="the invitations.csv of `surveydata invite` (needed by --reminders)")
+    p.add_argument("--hash-password", action="store_true",
+                   help="read a password from stdin, print its hash for "
+                        "SURVEYDATA_ADMIN_PASSWORD_HASH, and exit")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from surveydata.cli import UserError
+
+    if args.hash_password:
+        import getpass
+
+        from surveydata.fieldwork.web import hash_password
+
+        pw = (getpass.getpass("admin password: ") if sys.stdin.isatty()
+              else sys.stdin.readline().rstrip("\n"))
+        if len(pw) < 10:
+            raise UserError("the admin password needs at least 10 characters")
+        print(hash_password(pw))
+        return 0
+    from surveydata.fieldwork.form import Questionnaire
+    from surveydata.fieldwork.monitor import status
+    from surveydata.fieldwork.store import Store, engine_url
+    from surveydata.fieldwork.study import load
+
+    study = load(args.study)
+    url = engine_url(args.db, study.name)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        raise UserError(f"{url[len('sqlite:///'):]}: no such database; give --db (the one "
+                        "`surveydata invite`/`serve` used)")
+    store = Store(url)
+    try:
+        st = status(store, study, Questionnaire(study.instrument))
+    finally:
+        store.dispose()
+    print(st.text())
+    if args.reminders:
+        if not args.invitations:
+            raise UserError("--reminders needs --invitations (the invitations.csv of "
+                            "`surveydata invite`)")
+        owed = set(st.reminder_units)
+        try:
+            with open(args.invitations, encoding="utf-8", newline="") as fh:
+                rows = list(csv.reader(fh))
+        except OSError as err:
+            raise UserError(f"{args.invitations}: cannot read ({err.strerror})") from None
+        if not rows or rows[0][:2] != ["unit_id", "token"]:
+            raise UserError(f"{args.invitations}: not an invitations.csv (first columns must "
+                            "be unit_id,token)")
+        keep = [rows[0]] + [r for r in rows[1:] if r and r[0] in owed]
+        with open(args.reminders, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(keep)
+        print(f"{len(keep) - 1} reminder(s) written to {args.reminders}")
+    return 0
