@@ -86,10 +86,14 @@ def test_harness_runs_end_to_end_and_reports_missing_peer(tmp_path, monkeypatch,
         else:
             assert e["r_s"] is None and e["ratio"] is None
             assert e["missing"]["r"].startswith("missing:")
-    # The bootstrap SEs agree with R's up to Monte Carlo error of 100 replicates.
+    # The bootstrap SEs agree with R's up to Monte Carlo error of 100 replicates: an SE from B
+    # replicates has a relative standard deviation of about 1/sqrt(2B) = 0.071, the difference
+    # of two independent ones about 0.1, so the largest of the 7 coefficients' differences
+    # exceeds 0.35 (3.5 sd) with probability about 7 * 4.7e-4 = 0.3 %. Both sides are seeded,
+    # so the run is deterministic (measured: 0.157): a failure is a wrong bootstrap, not bad luck.
     if have_r:
         boot = entries[-1]
-        assert boot["rel_diff_se"] < 0.5
+        assert boot["rel_diff_se"] < 0.35, boot["rel_diff_se"]
     assert "svy not importable" in printed
 
 
