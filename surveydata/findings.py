@@ -231,14 +231,14 @@ TEXT: dict[str, dict[str, str]] = {
     "f_mean": {"de": "{label}: Mittelwert {est} ({ci}; n = {n}).",
                "en": "{label}: mean {est} ({ci}; n = {n})."},
     "f_domain_diff": {
-        "de": "{label} nach {var}: höher bei {hi_cat} ({hi}) als bei {lo_cat} ({lo}); die "
+        "de": "{label}: höher bei {hi_cat} ({hi}) als bei {lo_cat} ({lo}); die "
               "95-%-Konfidenzintervalle überschneiden sich nicht.",
-        "en": "{label} by {var}: higher for {hi_cat} ({hi}) than for {lo_cat} ({lo}); the 95% "
+        "en": "{label}: higher for {hi_cat} ({hi}) than for {lo_cat} ({lo}); the 95% "
               "confidence intervals do not overlap."},
     "f_domain_same": {
-        "de": "{label} nach {var}: kein klarer Unterschied (von {lo} bei {lo_cat} bis {hi} bei "
+        "de": "{label}: kein klarer Unterschied zwischen den Gruppen (von {lo} bei {lo_cat} bis {hi} bei "
               "{hi_cat}; die 95-%-Konfidenzintervalle überschneiden sich).",
-        "en": "{label} by {var}: no clear difference (from {lo} for {lo_cat} to {hi} for "
+        "en": "{label}: no clear difference between groups (from {lo} for {lo_cat} to {hi} for "
               "{hi_cat}; the 95% confidence intervals overlap)."},
     "f_published": {
         "de": "{label}: geschätzt {pct} ({ci}), veröffentlicht {pub}: {verdict}.",

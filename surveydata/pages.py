@@ -168,6 +168,30 @@ def means_section(rd, d, k: int) -> None:
     _display(heading(rd, "h_means"), fd.share_table(est, rd.label, rd.lang, suppress, kind="mean"))
 
 
+def _group_name(rd, group: str) -> str:
+    try:
+        return t(f"group_{group}", rd.lang)
+    except KeyError:
+        return str(group).replace("_", " ").capitalize()
+
+
+def groups_section(rd, d, k: int) -> None:
+    """Every group of variables the analysis plan shows together: weighted shares of 0/1
+    variables (with a figure), weighted means of the others."""
+    plan = getattr(rd.study, "analysis", None)
+    for group, members in (getattr(plan, "groups", None) or {}).items():
+        members = [v for v in members if v in d.data]
+        if not members:
+            continue
+        est = rdata.prevalence(d, members)
+        binary = all(set(d.data[v].dropna().unique()) <= {0.0, 1.0} for v in members)
+        suppress = rdata.too_few(est, k, binary=binary)
+        _display(fd.plain(_group_name(rd, group), 2),
+                 fd.share_table(est, rd.label, rd.lang, suppress, kind="share" if binary else "mean"))
+        if binary:
+            plots.bar_ci(_for_plot(est, rd.label, suppress), lang=rd.lang)
+
+
 def domains_section(rd, by: dict, k: int) -> None:
     for domain, est in by.items():
         _display(heading(rd, "h_by", var=rd.label(domain)), fd.text("p_by", rd.lang, var=rd.label(domain)),

@@ -55,7 +55,7 @@ def test_overlapping_intervals_are_no_clear_difference():
 def test_separate_intervals_are_stated_as_a_difference_with_the_right_direction():
     est = _est([[0.20, 0.15, 0.25, 100], [0.50, 0.44, 0.56, 100]])
     f = fd.domain_finding("Backup", "Region", est, "en")
-    assert f.text.startswith("Backup by Region: higher for b (50.0%) than for a (20.0%)")
+    assert f.text.startswith("Backup: higher for b (50.0%) than for a (20.0%)")
     assert f.quotes["clear"]
 
 
@@ -108,7 +108,7 @@ def test_each_estimate_finding_quotes_its_estimate(demo):
     pattern = re.compile(r"^(.+?): (?:geschätzt )?(?:estimated )?[\d.,]+ ?%")
     for f in found:
         m = pattern.match(f.text)
-        if not m or "nach" in m.group(1) or " by " in m.group(1):
+        if not m or "high_category" in f.quotes:
             continue
         var = _var_of(rd, m.group(1))
         row = est.loc[var]
@@ -124,7 +124,8 @@ def test_the_domain_finding_quotes_the_domain_estimates(demo):
     found = [f for f in fd.estimate_findings(rd, est, by, k=5) if "high_category" in f.quotes]
     assert found, "a comparison over a domain is stated"
     for f in found:
-        domain = next(d for d in by if rd.label(d) in f.text)
+        domain = next(d for d in by if f.quotes["high_category"] in
+                      set(by[d].index.get_level_values(d).astype(str)))
         var = next(v for v in est.index if f.text.startswith(rd.label(v)))
         table = by[domain].xs(var, level="variable")
         hi, lo = table.loc[f.quotes["high_category"]], table.loc[f.quotes["low_category"]]
