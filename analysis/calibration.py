@@ -996,7 +996,8 @@ def calibrate_weights(
 
     ``method``: ``"linear"`` (GREG; closed form when unbounded, as R's regcalibrate; truncated
     linear with bounds), ``"raking"`` (exponential distance) or ``"logit"`` (bounded, needs
-    finite bounds ``L < 1 < U``). ``bounds`` bound the g-weights ``w_new / w``. Bounded or
+    finite bounds ``L < 1 < U``). ``bounds`` bound the g-weights ``w_new / w``: two numbers, or
+    one value per row (R's ``bounds = list(lower = ..., upper = ...)``). Bounded or
     non-linear distances use R's ``grake`` Newton iterations (generalised inverse, step halving,
     stop when ``|misfit| / (1 + |target|) < epsilon`` for every total; R's default epsilon is
     1e-7, ours 1e-10). A matrix (n, R) is calibrated column by column. Failure to converge
@@ -1019,7 +1020,10 @@ def calibrate_weights(
         raise CalibrationError(
             f"calibration matrix {X.shape}, weights {W0.shape} and totals {targets.shape} disagree"
         )
-    lower, upper = (float(bounds[0]), float(bounds[1])) if np.isscalar(bounds[0]) else bounds
+    lower, upper = _bound_pair(bounds, W0.shape[0])
+    # one bound per row: (n, 1), so that it broadcasts over the weight columns
+    lower = lower if np.ndim(lower) == 0 else lower[:, None]
+    upper = upper if np.ndim(upper) == 0 else upper[:, None]
     unbounded = np.all(np.isneginf(lower)) and np.all(np.isposinf(upper))
     sigma2 = _sigma2(variance, X)
     sample_total = (W0.T @ X).T  # (p, m); this product order is the fast one for BLAS
@@ -1065,6 +1069,36 @@ def calibrate_weights(
         variance=None if variance is None else np.asarray(variance, dtype=np.float64),
     )
     return new[:, 0], record
+
+
+def _bound_pair(bounds, n: int):
+    """(lower, upper) of the g-weights: two numbers, or one value per row (arrays of length n,
+    R's bounds = list(lower = ..., upper = ...)); a dict with "lower"/"upper" is accepted."""
+    if isinstance(bounds, Mapping):
+        unknown = set(bounds) - {"lower", "upper"}
+        if unknown:
+            raise CalibrationError(f"bounds takes the keys 'lower' and 'upper', got {sorted(unknown)}")
+        bounds = (bounds.get("lower", -np.inf), bounds.get("upper", np.inf))
+    if len(bounds) != 2:
+        raise CalibrationError(f"bounds must be (lower, upper), got {len(bounds)} values")
+    out = []
+    for name, b in zip(("lower", "upper"), bounds):
+        arr = np.asarray(b, dtype=np.float64)
+        if arr.ndim == 0:
+            out.append(float(arr))
+            continue
+        if arr.shape != (n,):
+            raise CalibrationError(f"{name} bounds must be one number or one value per row "
+                                   f"({n}), got shape {arr.shape}")
+        if np.isnan(arr).any():
+            row = int(np.flatnonzero(np.isnan(arr))[0])
+            raise CalibrationError(f"{name} bound of row {row} is missing (NaN)")
+        out.append(arr)
+    lo, up = out
+    if np.any(np.asarray(lo) > np.asarray(up)):
+        bad = int(np.flatnonzero(np.broadcast_to(np.asarray(lo) > np.asarray(up), (n,)))[0])
+        raise CalibrationError(f"lower bound above the upper bound (first at row {bad})")
+    return lo, up
 
 
 def _sigma2(variance, X: np.ndarray) -> np.ndarray | None:

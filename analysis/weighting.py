@@ -181,6 +181,30 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
     return np.hstack(blocks), tuple(names)
 
 
+def _calibration_bounds(data: pd.DataFrame, weights: np.ndarray, bounds, bounds_const: bool):
+    """(lower, upper) g-weight bounds: numbers or per-row arrays (column names are read from the
+    data); with ``bounds_const`` the bounds are on the new weights and become bound / weight
+    (rows of weight 0 keep the bound, as R)."""
+    if isinstance(bounds, Mapping):
+        bounds = (bounds.get("lower", -np.inf), bounds.get("upper", np.inf))
+    if isinstance(bounds, str) or len(bounds) != 2:
+        raise cal.CalibrationError(f"bounds must be (lower, upper), got {bounds!r}")
+    out = []
+    for name, b in zip(("lower", "upper"), bounds):
+        if isinstance(b, str):
+            if b not in data.columns:
+                raise cal.CalibrationError(f"{name} bound column {b!r} not found in the data")
+            b = _numeric_variance(data, b)
+        elif isinstance(b, pd.Series):
+            b = b.to_numpy(dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        if bounds_const:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = np.where(weights > 0, b / np.where(weights > 0, weights, 1.0), b)
+        out.append(float(b) if b.ndim == 0 else b)
+    return tuple(out)
+
+
 class WeightingMixin:
     """Weighting methods shared by SurveyDesign and ReplicateDesign (needs ``data``,
     ``weights``, ``calibrations`` and ``_with_weights``; replicate designs also ``repweights``)."""
@@ -263,6 +287,7 @@ class WeightingMixin:
         maxit: int = 50,
         force: bool = False,
         variance=None,
+        bounds_const: bool = False,
     ):
         """Calibrate to population totals (R: calibrate), linear (GREG), raking or logit distance.
 
@@ -275,7 +300,11 @@ class WeightingMixin:
           interactions as R writes them (``"~ stype * sch.wide"`` needs the cell totals
           ``"stypeH:sch.wideYes"``, ...; see :func:`model_matrix`).
 
-        ``bounds=(L, U)`` bound the ratios new/old weight (needed for ``"logit"``). R's epsilon
+        ``bounds=(L, U)`` bound the ratios new/old weight (needed for ``"logit"``); L and U may
+        be numbers, or one value per row (arrays or column names: R's
+        ``bounds = list(lower = ..., upper = ...)``). ``bounds_const=True`` reads the bounds as
+        bounds on the new weights themselves (R's bounds.const: divided by each row's weight).
+        R's epsilon
         is 1e-7; ours is tighter. Not converging raises unless ``force=True``.
         ``variance``: heteroscedastic calibration as R's ``calibrate(variance=)``: a column name
         or an array with one sigma2 per row, or one coefficient per calibration total
@@ -300,6 +329,7 @@ class WeightingMixin:
             t = given.loc[list(names)].to_numpy()
         if isinstance(variance, str):
             variance = _numeric_variance(self.data, variance)
+        bounds = _calibration_bounds(self.data, self.weights, bounds, bounds_const)
         kw = {"method": method, "bounds": bounds, "epsilon": epsilon, "maxit": maxit,
               "variance": variance}
         w, record = cal.calibrate_weights(self.weights, X, t, force=force, names=names, **kw)
