@@ -335,3 +335,17 @@ def test_an_instrument_alone_gives_unweighted_labelled_data(tmp_path):
     assert names == ["01_data_quality.ipynb", "03_estimates.ipynb"]   # no design, no models
     with pytest.raises(reportdata.ReportDataError, match="no embedded demo"):
         reportdata.load_data(None, instrument=path)
+
+
+def test_the_planned_models_reproduce_the_previous_reports_numbers(weights, demo):
+    """The models now come from the declaration; their numbers are those the report printed
+    when the formulas were coded in reportdata (notebooks/04_models.ipynb at commit 350a026)."""
+    fits = {m.name: reportdata.fit(m, weights.final) for m in reportdata.models(demo)}
+    assert round(fits["incident"].nobs) == 1239
+    odds = np.exp(fits["incident"].params)
+    assert round(odds["training_all"], 2) == 0.45 and round(odds["guideline_known"], 2) == 0.47
+    assert round(np.exp(fits["measures"].params["org_index"]), 2) == 1.17
+    impl = fits["implementation"]
+    ci = np.exp(impl.conf_int().loc["tech_share"])
+    assert (round(np.exp(impl.params["tech_share"]), 2), round(ci.iloc[0], 2), round(ci.iloc[1], 2)) \
+        == (10.02, 4.52, 22.19)
