@@ -539,6 +539,7 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         Route("/q", submit, methods=["POST"]),
         Route("/done", done),
         Route("/admin", admin),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])

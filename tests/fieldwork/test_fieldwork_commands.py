@@ -26,7 +26,7 @@ def test_invite_respond_monitor_export_validate(tmp_path, capsys):
     out = tmp_path / "inv"
     assert main(["invite", "--frame", str(frame), "--out", str(out), "--db", str(db),
                  "--base-url", "https://survey.example.org"]) == 0
-    inv = (_rows(out / "invitations.csv"))
+    inv = _rows(out / "invitations.csv")
     assert [r["unit_id"] for r in inv] == ["P1", "P2", "P3", "P4"]
     assert all(r["url"] == f"https://survey.example.org/t/{r['token']}" for r in inv)
     assert len({r["token"] for r in inv}) == 4
@@ -59,25 +59,25 @@ def test_invite_respond_monitor_export_validate(tmp_path, capsys):
 
     exp = tmp_path / "export"
     assert main(["export", "--db", str(db), "--out", str(exp)]) == 0
-    fr = (_rows(exp / "frame.csv"))
+    fr = _rows(exp / "frame.csv")
     assert [(r["unit_id"], r["status"], r["stratum"]) for r in fr] == [
         ("P1", "completed", "1-BY"), ("P2", "not_started", "1-BY"),
         ("P3", "broken_off", "3-BE"), ("P4", "not_started", "4-NW")]
     assert "response_id" not in fr[0]
-    strata = (_rows(exp / "strata.csv"))
+    strata = _rows(exp / "strata.csv")
     assert strata[0] == {"stratum": "1-BY", "N_h": "500", "n_invited": "2", "n_completed": "1"}
     capsys.readouterr()
     assert main(["validate", str(exp / "export.csv"), "--out", str(tmp_path / "val")]) == 0
     assert "1 rows read, 1 valid, 0 quarantined" in capsys.readouterr().out
     assert given["q:practice_type"] == ["1"]
-    para = (_rows(exp / "paradata.csv"))
+    para = _rows(exp / "paradata.csv")
     assert len(para) > 10 and set(para[0]) == {"response_id", "seq", "page", "submitted_at",
                                               "page_seconds", "device_class"}
     # a linked export keeps the response id in the frame
     assert main(["export", "--db", str(db), "--out", str(tmp_path / "linked"),
                  "--link-units"]) == 0
-    linked = (_rows(tmp_path / "linked" / "frame.csv"))
-    exported = (_rows(exp / "export.csv"))
+    linked = _rows(tmp_path / "linked" / "frame.csv")
+    exported = _rows(exp / "export.csv")
     assert linked[0]["response_id"] == exported[0]["response_id"]
 
 
