@@ -169,3 +169,19 @@ def test_tables_are_recorded_while_the_report_runs(tmp_path, monkeypatch):
     monkeypatch.delenv(dc.RECORD_ENV)
     dc.protect_counts(counts)
     assert len(path.read_text(encoding="utf-8").splitlines()) == 2  # not recorded outside a report
+
+
+def test_lower_level_fails_when_the_attacker_can_rule_out_zero():
+    # GP [2, 9 | 11], PT [10, 1 | 11], yes 12, no 10, all 32; interior hidden. By hand:
+    # GP-yes = t, GP-no = 11 - t, PT-yes = 12 - t, PT-no = t - 1 >= 0: t in [1, 11]. The 2 can
+    # rise by 9 but not fall to 0 (lower level 2 asks for 0): fails though far from exact.
+    # PT-no = t - 1 in [0, 10]: the 1 needs only min(2, 1) = 1 below, i.e. 0: passes.
+    t = pd.DataFrame({"yes": [2, 10], "no": [9, 1]}, index=pd.Index(["GP", "PT"], name="type"))
+    t.columns.name = "incident"
+    result = da.audit([record(dc.with_totals(t), INTERIOR, "01.html")])
+    assert sensitive(result) == [("01.html", ["GP", "yes"], [1.0, 11.0], False),
+                                 ("01.html", ["PT", "no"], [0.0, 10.0], True)]
+    # the suppression program never publishes such a pattern: it hides more
+    mask = dc.suppression_mask(t.rename_axis(index="type", columns="incident"))
+    rec = da.table_record(dc.with_totals(t), mask, True, True, POLICY)
+    assert da.audit([dict(rec, page="01.html")]).passed
