@@ -74,7 +74,7 @@ _Loader.add_implicit_resolver(
             |[-+]?0[0-7_]+
             |[-+]?(?:0|[1-9][0-9_]*)
             |[-+]?0x[0-9a-fA-F_]+)$""",
-        re.X,
+        re.VERBOSE,
     ),
     list("-+0123456789"),
 )
@@ -85,7 +85,7 @@ _Loader.add_implicit_resolver(
             |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
             |[-+]?\.(?:inf|Inf|INF)
             |\.(?:nan|NaN|NAN))$""",
-        re.X,
+        re.VERBOSE,
     ),
     list("-+0123456789."),
 )
@@ -241,6 +241,8 @@ def load_yaml(
         return loader.get_single_data()
     except yaml.YAMLError as exc:
         _raise_yaml(exc, source, error)
+    except (ValueError, OverflowError) as exc:  # e.g. a date 2020-13-01 that does not exist
+        raise error(f"{source}: not valid YAML: {exc}") from None
     except RecursionError:
         raise error(f"{source}: nested too deeply") from None
     finally:

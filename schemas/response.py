@@ -400,8 +400,9 @@ def _is_text(item: Item) -> bool:
 
 def _answered(frame: pd.DataFrame, item: Item) -> np.ndarray:
     """Rows where the item holds anything but -7 (empty cells do not count)."""
-    if item.type == "text":
-        return frame[item.var].notna().to_numpy()
+    if item.type == "text":  # an empty text (NA, or "" from a reader that fills) is no answer
+        s = frame[item.var]
+        return (s.notna() & (s.astype("str").str.strip() != "")).to_numpy(dtype=bool)
     if _is_text(item):
         s = frame[item.var]
         return (s.notna() & (s != str(item.not_applicable))).to_numpy(dtype=bool)
