@@ -149,6 +149,7 @@ class Questionnaire:
         self.meta_columns = tuple(m.var for m in inst.metadata)
         self.text_columns = {i.var for i in inst.items if i.type == "text"}
         self._item_of = {c: i for i in inst.items for c in i.columns}
+        self._asked_cache: dict[tuple, bool] = {}
 
     # ------------------------------------------------------------------ frames
     def frame(self, row: dict, columns=None) -> pd.DataFrame:
@@ -179,8 +180,15 @@ class Questionnaire:
             if item.ask_if is None:
                 out.append(item)
                 continue
-            f = self.frame(row, item.ask_if.variables)
-            if bool(item.ask_if.evaluate(f).iloc[0]):
+            key = (item.var, tuple(row.get(v) for v in item.ask_if.variables))
+            hit = self._asked_cache.get(key)
+            if hit is None:  # evaluated once per combination of the values it reads
+                f = self.frame(row, item.ask_if.variables)
+                hit = bool(item.ask_if.evaluate(f).iloc[0])
+                if len(self._asked_cache) > 100_000:
+                    self._asked_cache.clear()
+                self._asked_cache[key] = hit
+            if hit:
                 out.append(item)
         return out
 

@@ -338,19 +338,15 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
             out[f"q:{item.var}"] = [str(v)]
         return out
 
-    def state(response):
-        latest = store.latest_answers(response.id)
-        row, asked, todo = q.assemble(latest)
-        return latest, row, asked, todo
-
-    def page_response(request, response, page, lang, values, errors, status=200):
-        latest = store.latest_answers(response.id)
+    def page_response(request, response, page, lang, values, errors, status=200, latest=None):
+        if latest is None:
+            latest = store.latest_answers(response.id)
         before, _, _ = q.assemble(latest, upto=page.index)
         shown = q.asked(page, before)
         _, asked_all, _ = q.assemble(latest)
         k = sum(1 for p in q.pages if p.index < page.index and p.index in asked_all) + 1
         n = max(len(asked_all), k)
-        later = [p for p in q.pages if p.index > page.index and q.asked(p, before)]
+        later = [i for i in asked_all if i > page.index]
         views = [item_view(i, lang, values, errors) for i in shown]
         summary = [{"id": v["id"] if v["type"] not in ("single", "likert5", "multi")
                     else v["options"][0]["id"], "text": v["text"], "msg": m}
@@ -360,12 +356,6 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
                       section=section, items=views, summary=summary, k=k, n=n,
                       percent=int(100 * (k - 1) / n), last=not later, first=k == 1,
                       csrf=sign("csrf", response.response_key))
-
-    def first_todo(response):
-        _, _, asked, todo = state(response)
-        if todo:
-            return todo[0]
-        return asked[-1] if asked else 0
 
     # -------------------------------------------------------------- endpoints
     async def landing(request: Request):
@@ -436,15 +426,16 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         if not limiter.allow("r:" + response.response_key):
             return message_page(request, "too_many", 429)
         lang = lang_of(request)
-        target = first_todo(response)
+        latest = store.latest_answers(response.id)
+        _, asked, todo = q.assemble(latest)
+        target = todo[0] if todo else (asked[-1] if asked else 0)
         p = request.query_params.get("p", "")
         if p.isdigit() and int(p) < len(q.pages) and int(p) <= target:
             target = int(p)
         page = q.pages[target]
-        latest = store.latest_answers(response.id)
         store.touch(response.id, lang=lang, device_class=_device_class(request))
         return page_response(request, response, page, lang,
-                             to_form(page, latest.get(page.index, {})), {})
+                             to_form(page, latest.get(page.index, {})), {}, latest=latest)
 
     async def show(request: Request):
         return await run_in_threadpool(_show, request)
@@ -478,7 +469,8 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         for var, names in problems.items():
             errors.setdefault(var, []).extend(names)
         if errors:
-            return page_response(request, response, page, lang, form, errors, status=422)
+            return page_response(request, response, page, lang, form, errors, status=422,
+                                 latest=latest)
         device = _device_class(request, form)
         store.append_submission(response.id, page.index, answers, device)
         latest[page.index] = answers
