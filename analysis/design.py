@@ -279,6 +279,9 @@ class SurveyDesign(_Design):
         stratum) or sampling fractions; as R, all values > 1 somewhere means population sizes.
         All values equal to 1 are read as sampling fraction 1 (a census), where R would refuse.
     nest : cluster ids repeat across strata (ids are only unique within a stratum).
+    na_weights : rows whose weight is missing: "fail" (default, an error naming them), "warn"
+        (dropped with a warning) or "allow" (dropped; the design's repr counts them), as R's
+        svydesign(na_weights=).
     lonely_psu : "fail" (default), "remove", "certainty", "adjust" or "average" (R's
         survey.lonely.psu); applied when a variance is computed. "adjust" follows survey 4.5
         and its documentation: a lonely PSU is centred at the grand mean of all PSU totals
@@ -306,9 +309,27 @@ class SurveyDesign(_Design):
         fpc: str | Sequence[str] | None = None,
         nest: bool = False,
         lonely_psu: str = "fail",
+        na_weights: str = "fail",
     ):
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"data must be a pandas DataFrame, got {data.__class__.__name__}")
+        if na_weights not in ("fail", "warn", "allow"):
+            raise DesignError(f"na_weights must be 'fail', 'warn' or 'allow', got {na_weights!r}")
+        n_dropped = 0
+        if weights is not None and weights in data.columns and data[weights].isna().any():
+            na = data[weights].isna().to_numpy()
+            if na_weights == "fail":
+                rows = data.index[na]
+                raise DesignError(
+                    f"weights column {weights!r} has {int(na.sum())} missing value(s) in rows "
+                    f"{', '.join(map(str, rows[:10]))}{' ...' if len(rows) > 10 else ''}; pass "
+                    "na_weights='allow' (or 'warn') to drop those rows from the design, as R's "
+                    "svydesign(na_weights=)")
+            if na_weights == "warn":
+                warnings.warn(f"missing values in weights column {weights!r}: {int(na.sum())} "
+                              "record(s) dropped from the design", stacklevel=2)
+            data = data.loc[~na]
+            n_dropped = int(na.sum())
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
         if weights is not None and probs is not None:
@@ -491,6 +512,7 @@ class SurveyDesign(_Design):
             _spec={"weights": weights, "probs": probs, "strata": strata, "psu": psu_cols,
                    "fpc": fpc_cols, "nest": nest},
             _has_fpc=popsize is not None,
+            _n_dropped=n_dropped,
         )
 
     # ------------------------------------------------------------------ design facts
@@ -611,6 +633,8 @@ class SurveyDesign(_Design):
             parts.append(f"lonely_psu={self._lonely_psu!r}")
         sub = "" if self._domain.all() else f"\nSubset: {self.n} of {n_rows} rows"
         cal = f"\nCalibrated: {len(self._calibrations)} step(s)" if self._calibrations else ""
+        if self.__dict__.get("_n_dropped"):
+            cal += f"\n{self._n_dropped} record(s) with missing weights dropped (na_weights)"
         return (
             f"{kind}{clusters}\nSurveyDesign({', '.join(parts)})\n"
             f"n = {self.n}, strata = {st.n_strata}, PSUs = {st.n_psu}, degf = {self.degf}"

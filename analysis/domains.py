@@ -168,11 +168,21 @@ class DomainEstimates:
             cols = E._variables(d0.data, nums + dens)
         else:
             cols = E._variables(d0.data, variables)
-        design, Y = E._handle_missing(d0, cols.Y, cols.labels, na_rm, d0.data)
+        miss = np.isnan(cols.Y) & d0.domain[:, None]
+        na_cells = None
+        if miss.any() and not na_rm:
+            # R's svyby(..., na.rm = FALSE): a domain whose rows miss a variable gets NA for the
+            # statistics of that variable; every other domain is estimated as usual
+            design, Y = d0, np.where(np.isnan(cols.Y) | ~d0.domain[:, None], 0.0, cols.Y)
+            na_cells = miss
+        else:
+            design, Y = E._handle_missing(d0, cols.Y, cols.labels, na_rm, d0.data)
         B = None
+        col_of = None
         if kind == "ratio":
             n_num = len(nums)
             pairs = [(i, j) for i in range(n_num) for j in range(len(dens))]
+            col_of = [(i, n_num + j) for i, j in pairs]
             A = Y[:, [i for i, _ in pairs]]
             B = Y[:, [n_num + j for _, j in pairs]]
             stat_labels = [(f"{nums[i]}/{dens[j]}",) for i, j in pairs]
@@ -188,6 +198,9 @@ class DomainEstimates:
         k = A.shape[1]
         est, V, codes, est_g, group_stats = self._grouped(design, kind, A, B)
         G = est_g.shape[0]
+        note = None
+        if na_cells is not None:
+            est, V, note = self._missing_to_nan(est, V, codes, G, k, na_cells, col_of)
         d = None
         if deff is not False:
             # design effects need each domain's own SRS variance: one pass per domain
@@ -202,11 +215,30 @@ class DomainEstimates:
                 else:
                     d.append(E._deff(dg, A * m, block, kind, deff))
             d = np.concatenate(d)
+        if d is not None and na_cells is not None:
+            d = np.where(np.isnan(est), np.nan, d)
         out = make_estimate(
             self._index(stat_labels, stat_names), est, V, d0.degf, E._ci_df(d0, df),
-            kind, level, deff=d, note=self._note(),
+            kind, level, deff=d, note=self._note(note),
         )
         return E.attach_replicates(out, design, group_stats) if return_replicates else out
+
+    def _missing_to_nan(self, est, V, codes, G, k, na_cells, col_of):
+        """NaN for every (domain, statistic) whose domain has a row missing one of its
+        variables (R's svyby without na.rm); a note names the domains."""
+        est, V = est.copy(), V.copy()
+        bad = np.zeros((G, k), dtype=bool)
+        for c in range(k):
+            cols = [c] if col_of is None else list(col_of[c])
+            rows = na_cells[:, cols].any(axis=1) & (codes >= 0)
+            bad[:, c] = np.bincount(codes[rows], minlength=G) > 0
+        flat = np.flatnonzero(bad.ravel())
+        est[flat] = np.nan
+        V[flat, :] = np.nan
+        V[:, flat] = np.nan
+        names = [":".join(map(str, self._labels[g])) for g in np.flatnonzero(bad.any(axis=1))]
+        return est, V, (f"NA in domain(s) {', '.join(names)}: missing values (pass "
+                        "na_rm=True to leave those rows out)")
 
     def _note(self, other: str | None = None) -> str | None:
         parts = [other] if other else []
