@@ -40,7 +40,24 @@ _MODEL_NAMES = (
 )
 
 
+# Further tools load on first use too (scipy.optimize for scales and planning): name -> module.
+_LAZY = {
+    "ImputedDesigns": "analysis.imputation",
+    "adjust_nonresponse": "analysis.nonresponse",
+    "combine": "analysis.imputation",
+    "impute": "analysis.imputation",
+    "reliability": "analysis.scales",
+    "with_imputations": "analysis.imputation",
+}
+
+
 def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name in _MODEL_NAMES:
         from analysis import models
 
@@ -51,7 +68,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_MODEL_NAMES))
+    return sorted(set(globals()) | set(_MODEL_NAMES) | set(_LAZY))
 
 
 __all__ = [
@@ -62,6 +79,7 @@ __all__ = [
     "DesignError",
     "DomainEstimates",
     "HypothesisTest",
+    "ImputedDesigns",
     "LonelyPSUError",
     "ModelError",
     "ReplicateDesign",
@@ -74,16 +92,21 @@ __all__ = [
     "SvyOLRResults",
     "TableOne",
     "WaldTest",
+    "adjust_nonresponse",
+    "combine",
     "compare_blocks",
     "contrast",
+    "impute",
     "kish_deff",
     "kish_n_eff",
     "nonlinear_contrast",
     "predictive_margins",
+    "reliability",
     "standardised_effects",
     "svyglm",
     "svyolr",
     "svyranktest",
     "svyttest",
     "table_one",
+    "with_imputations",
 ]
