@@ -1,4 +1,5 @@
-"""``surveydata codebook --out FILE``: the codebook of the instrument, Markdown or HTML by extension."""
+"""``surveydata codebook --out FILE [--study S.yaml | --instrument X.yaml]``: the codebook of the
+study's instrument, Markdown or HTML by the file's extension."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +10,9 @@ FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("codebook", help=HELP, description=HELP)
-    p.add_argument("--instrument", metavar="PATH", default=None,
-                   help="instrument YAML (default: the packaged practice_security)")
-    p.add_argument("--lang", choices=("de", "en"), default="de", help="language of the texts")
+    from surveydata.commands._common import add_study_options
+
+    add_study_options(p, lang_default="de", lang_help="language of the texts")
     p.add_argument("--out", metavar="FILE", required=True, help="output file (.md or .html)")
     p.set_defaults(func=run)
 
@@ -19,13 +20,13 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import schemas
     from surveydata.cli import UserError
-    from surveydata.commands.validate import load_instrument_or_fail
+    from surveydata.commands._common import study_from_args
 
     out = Path(args.out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise UserError(f"{out}: unknown extension {out.suffix!r}; use .md or .html")
-    inst = load_instrument_or_fail(args.instrument)
+    inst = study_from_args(args).instrument  # one-line error before anything is written
     text = schemas.codebook(inst, lang=args.lang, fmt=fmt)
     try:
         out.write_text(text, encoding="utf-8")
