@@ -18,7 +18,7 @@ here imports ``statsmodels.api`` (only ``statsmodels.genmod.families``): its GLM
 the fallback.
 """
 from .blocks import compare_blocks, standardised_effects
-from .glm import svyglm
+from .glm import quasi, svyglm
 from .margins import predictive_margins
 from .modelwarnings import SurveyModelWarning
 from .olr import SvyOLRResults, svyolr
@@ -33,6 +33,7 @@ __all__ = [
     "WaldTest",
     "compare_blocks",
     "predictive_margins",
+    "quasi",
     "standardised_effects",
     "svyglm",
     "svyolr",

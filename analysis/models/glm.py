@@ -65,6 +65,36 @@ _LINK_NAMES = {"Identity": "identity", "Logit": "logit", "Log": "log", "InverseP
                "Probit": "probit", "CLogLog": "cloglog", "Sqrt": "sqrt", "InverseSquared": "1/mu^2"}
 
 
+_QUASI_VARIANCE = {"constant": families.Gaussian, "mu": families.Poisson,
+                   "mu^2": families.Gamma, "mu(1-mu)": families.Binomial}
+_QUASI_LINKS = {"identity": "Identity", "log": "Log", "logit": "Logit", "inverse": "InversePower",
+                "sqrt": "Sqrt", "probit": "Probit", "cloglog": "CLogLog"}
+
+
+def quasi(link: str = "identity", variance: str = "constant"):
+    """R's quasi(link, variance) family for svyglm: a quasi-likelihood with variance function
+    "constant", "mu", "mu^2" or "mu(1-mu)" and any of the links identity, log, logit, inverse,
+    sqrt, probit, cloglog. Its estimating equations are those of the gaussian, poisson, gamma
+    or binomial family with that link; the dispersion is estimated (R's summary.svyglm).
+
+    >>> fam = quasi(link="identity", variance="mu")
+    >>> type(fam).__name__, type(fam.link).__name__
+    ('Poisson', 'Identity')
+    """
+    if variance not in _QUASI_VARIANCE:
+        raise ValueError(f"quasi variance must be one of {sorted(_QUASI_VARIANCE)}, got {variance!r}")
+    if link not in _QUASI_LINKS:
+        raise ValueError(f"quasi link must be one of {sorted(_QUASI_LINKS)}, got {link!r}")
+    link_obj = getattr(families.links, _QUASI_LINKS[link])()
+    # a non-canonical link makes statsmodels warn (DomainWarning) that it may leave the family's
+    # range; the fitted means are checked after the fit (glm_point), as for R's quasi
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DomainWarning)
+        fam = _QUASI_VARIANCE[variance](link=link_obj)
+    fam.quasi_variance = variance
+    return fam
+
+
 def _family(family):
     if isinstance(family, str):
         key = family.lower()
@@ -81,6 +111,8 @@ def _family(family):
             fam = _FAMILIES[key]()
         return fam, key
     if isinstance(family, families.Family):
+        if getattr(family, "quasi_variance", None) is not None:
+            return family, "quasi"
         return family, type(family).__name__.lower()
     raise TypeError(f"family must be a name or a statsmodels family, got {type(family).__name__}")
 
@@ -354,7 +386,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
     formula: statsmodels/patsy syntax (``y ~ x + C(group, Treatment("b")) + x:z``); a two-level
     factor response of a binomial model is coded as R does (second level = success).
     family: "gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "gamma" (inverse
-    link, R's default) or a statsmodels family instance (e.g. ``sm.families.Gamma(sm.families.links.Log())``).
+    link, R's default), :func:`quasi` (R's quasi(link, variance)) or a statsmodels family instance (e.g. ``sm.families.Gamma(sm.families.links.Log())``).
     Binomial and quasibinomial (poisson and quasipoisson) give identical results, as in R's svyglm.
     offset: a column name or an array (one value per design row), added to the linear predictor.
     subset: boolean array or expression; rows outside it are left out of the fit but keep the design.

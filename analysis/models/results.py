@@ -267,13 +267,18 @@ class SvyGLMResults(SurveyModelResults):
         return self.exp_params(alpha)
 
     # ---- prediction --------------------------------------------------------------------------
-    def predict(self, newdata: pd.DataFrame | None = None, type: str = "link", offset=None) -> pd.DataFrame:
+    def predict(self, newdata: pd.DataFrame | None = None, type: str = "link", offset=None,
+                total: float | None = None, vcov: bool = False) -> pd.DataFrame:
         """Predictions with design-based SEs (R's predict.svyglm with se.fit).
 
         type "link": eta = x'b, se = sqrt(x'Vx); "response": mu = g^-1(eta), se by the delta method
         |dmu/deta| * se(eta). Default "link" as in R. Unlike R (which ignores offsets in
         predict.svyglm) the model's offset is added: taken from ``newdata`` when the offset was a
         column name, else from ``offset`` (required for new data with an array offset).
+        ``total``: R's predict(total=): the intercept column is multiplied by ``total``, so that
+        ``newdata`` holding population totals of the predictors gives the predicted population
+        total of the outcome (a linear model: the regression estimator of the total).
+        ``vcov=True`` attaches the joint covariance of the predictions (``attrs["vcov"]``).
         """
         if type not in ("link", "response"):
             raise ValueError(f"type must be 'link' or 'response', got {type!r}")
@@ -285,13 +290,24 @@ class SvyGLMResults(SurveyModelResults):
             X = new_design_matrix(self.model_frame, newdata)
             index = newdata.index
             off = self._new_offset(newdata, offset)
+        if total is not None:
+            if "Intercept" not in self.params.index:
+                raise ValueError("predict(total=) needs a model with an intercept")
+            X = np.array(X, dtype=float)
+            X[:, list(self.params.index).index("Intercept")] *= float(total)
         beta = self.params.to_numpy()
         eta = X @ beta + off
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._cov, X))
+        d = np.ones_like(eta)
         if type == "response":
             mu, d = mean_and_derivative(self.family.link, eta)
             eta, se = mu, np.abs(d) * se
-        return pd.DataFrame({"estimate": eta, "se": se}, index=index)
+        out = pd.DataFrame({"estimate": eta, "se": se}, index=index)
+        if vcov:
+            V = X @ self._cov @ X.T
+            out.attrs["vcov"] = pd.DataFrame(d[:, None] * V * d[None, :], index=index,
+                                             columns=index)
+        return out
 
     def _new_offset(self, newdata, offset):
         if offset is not None:
