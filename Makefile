@@ -47,7 +47,7 @@ report: $(STAMP)
 
 ## Re-execute the notebooks in place (after a package change) so nbval compares fresh findings.
 notebooks: $(STAMP)
-	for nb in notebooks/[0-9]*.ipynb; do \
+	for nb in notebooks/[0-9]*.ipynb notebooks/studies/*/[0-9]*.ipynb; do \
 		$(BIN)/python -c "import sys; from surveydata.report import execute_in_place; execute_in_place(sys.argv[1])" $$nb || exit 1; \
 	done
 
