@@ -33,6 +33,7 @@ def standardised_effects(fit: SvyGLMResults, alpha: float = 0.05) -> pd.DataFram
 
     >>> standardised_effects(fit).loc["ell"]   # doctest: +SKIP
     """
+    fit._refuse_aliased("standardised_effects")
     pt = fit._point
     names = list(fit.params.index)
     sd = pd.Series(weighted_sd(pt.fit.X, pt.w), index=names)

@@ -149,7 +149,29 @@ def _offset(offset, data: pd.DataFrame) -> np.ndarray | None:
     return off
 
 
-def _rank_check(X: np.ndarray, names: list[str], formula: str) -> None:
+def _aliased_columns(X: np.ndarray) -> np.ndarray:
+    """(p,) True for every column that is a linear combination of the columns before it (R's
+    glm: those coefficients are NA), decided by numpy's SVD rank of the kept columns."""
+    p = X.shape[1]
+    aliased = np.zeros(p, dtype=bool)
+    kept: list[int] = []
+    for j in range(p):
+        if np.linalg.matrix_rank(X[:, kept + [j]]) < len(kept) + 1:
+            aliased[j] = True
+        else:
+            kept.append(j)
+    return aliased
+
+
+def _rank_check(X: np.ndarray, names: list[str], formula: str, singular_ok: bool = False):
+    """None when X has full column rank; else an error naming the first collinear column, or
+    (``singular_ok``) the (p,) mask of aliased columns."""
+    if singular_ok:
+        return _rank_screen(X, names, formula, raise_error=False)
+    return _rank_screen(X, names, formula, raise_error=True)
+
+
+def _rank_screen(X: np.ndarray, names: list[str], formula: str, raise_error: bool):
     """Refuse a rank-deficient design matrix, naming the first collinear column.
 
     Screened on the p x p cross-product X'X (one pass over X): with the columns scaled to unit
@@ -167,15 +189,19 @@ def _rank_check(X: np.ndarray, names: list[str], formula: str) -> None:
     except np.linalg.LinAlgError:
         pivots = None
     if pivots is not None and pivots.min() > 1e-8:
-        return
+        return None
     rank = np.linalg.matrix_rank(X)
+    if rank < p and not raise_error:
+        return _aliased_columns(X)
     if rank < p:
         # name the first column that is a linear combination of the ones before it
         for j in range(1, p + 1):
             if np.linalg.matrix_rank(X[:, :j]) < j:
                 raise ValueError(f"formula {formula!r}: the design matrix has rank {rank} < {p} "
                                  f"columns; column {names[j - 1]!r} is collinear with earlier columns "
-                                 "(R would report NA for it); remove it from the formula")
+                                 "(R would report NA for it); remove it from the formula, or pass "
+                                 "singular_ok=True to keep it as NaN as R does")
+    return None
 
 
 class _Fit:
@@ -219,6 +245,7 @@ class GLMPoint:
     mu: np.ndarray          # (n_used,) fitted means
     A: np.ndarray           # (p, p) information X' diag(w d^2/V) X at beta (design weights w)
     r: np.ndarray           # (n_used,) score factors w (y - mu) d / V: scores s_i = r_i x_i
+    aliased: np.ndarray | None = None   # (p,) columns dropped as collinear (singular_ok=True)
 
     @property
     def A_inv(self) -> np.ndarray:
@@ -259,7 +286,8 @@ class GLMPoint:
 
 
 def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gaussian", offset=None,
-              subset=None, eval_env: patsy.EvalEnvironment | None = None) -> GLMPoint:
+              subset=None, eval_env: patsy.EvalEnvironment | None = None,
+              singular_ok: bool = False) -> GLMPoint:
     """Weighted pseudo-likelihood estimate of a GLM (statsmodels GLM with ``var_weights``).
 
     Only the point estimate: standard errors need the design (see :func:`svyglm`).
@@ -292,7 +320,12 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     # subset is given): it changes no estimate or SE, only the scale of the reported deviance.
     w_scale = float(w_all[in_subset & (w_all > 0)].mean())
     what = f"svyglm({formula!r}, family={fam_name!r})"
-    _rank_check(fit.X, mf.names, formula)
+    aliased = _rank_check(fit.X, mf.names, formula, singular_ok)
+    if aliased is not None:
+        fit.X = np.ascontiguousarray(fit.X[:, ~aliased])
+        warnings.warn(f"{what}: coefficient(s) {[n for n, a in zip(mf.names, aliased) if a]} "
+                      "not defined because of singularities (NaN, as R's NA)",
+                      SurveyModelWarning, stacklevel=3)
     # our normal-equation IRLS finds the estimate (statsmodels' IRLS solves a least-squares problem
     # by SVD in every step, about 0.5 s per step at a million rows); statsmodels' own fit only when
     # it fails. (The scale of the weights changes no estimate: the design weights w are used as they
@@ -314,7 +347,7 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
                          "here, use a log link")
     return GLMPoint(formula=formula, family=fam, family_name=fam_name, mf=mf, fit=fit, used=used,
                     in_subset=in_subset, offset_values=off, w=w, w_scale=w_scale, beta=beta, mu=mu,
-                    A=A, r=r)
+                    A=A, r=r, aliased=aliased)
 
 
 def _refuse_constant_outcome(y: np.ndarray, fam, response: str, what: str) -> None:
@@ -380,7 +413,8 @@ def _refuse_infinite(mf: ModelFrame, used: np.ndarray, data: pd.DataFrame, formu
                      "the row or recode the value")
 
 
-def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) -> SvyGLMResults:
+def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
+           singular_ok: bool = False) -> SvyGLMResults:
     """Survey-weighted GLM with design-based standard errors (R survey's ``svyglm``).
 
     formula: statsmodels/patsy syntax (``y ~ x + C(group, Treatment("b")) + x:z``); a two-level
@@ -390,6 +424,9 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
     Binomial and quasibinomial (poisson and quasipoisson) give identical results, as in R's svyglm.
     offset: a column name or an array (one value per design row), added to the linear predictor.
     subset: boolean array or expression; rows outside it are left out of the fit but keep the design.
+    singular_ok: a column that is a linear combination of earlier ones is an error naming it
+    (default); ``True`` keeps it with a NaN coefficient and SE, as R's glm (singular.ok = TRUE,
+    R's default), with a warning. Residual df count only the estimated coefficients.
 
     Rows with a missing value in a model variable are dropped from the fit and get zero influence;
     their PSUs stay in the design (as R's svyglm on ``na.omit``), and the residual df is that of
@@ -405,7 +442,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
     [0.9, 2.1]
     """
     pt = glm_point(formula, design.data, design.weights, family, offset, subset,
-                   eval_env=patsy.EvalEnvironment.capture(1))
+                   eval_env=patsy.EvalEnvironment.capture(1), singular_ok=singular_ok)
     fam, fit, w, used = pt.family, pt.fit, pt.w, pt.used
     n = len(design.data)
 
@@ -429,8 +466,17 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None) ->
     del null_mu
     dispersion = _dispersion(design, fam, fit.y, pt.mu, w, pt.w_scale)
     index = design.data.index
+    params = pt.beta
+    if pt.aliased is not None:
+        # R: aliased coefficients are NA, their rows and columns of vcov NA
+        keep = np.flatnonzero(~pt.aliased)
+        params = np.full(pt.aliased.shape[0], np.nan)
+        params[keep] = pt.beta
+        full = np.full((params.shape[0],) * 2, np.nan)
+        full[np.ix_(keep, keep)] = cov
+        cov = full
     return SvyGLMResults(
-        params=pd.Series(pt.beta, index=pt.mf.names, name="coef"),
+        params=pd.Series(params, index=pt.mf.names, name="coef"),
         cov=cov, df_resid=degf + 1 - p, design_degf=degf, nobs=int((w > 0).sum()),
         formula=formula, family=fam, family_name=pt.family_name, link_name=_link_name(fam),
         deviance=deviance, null_deviance=null_deviance, dispersion=dispersion,

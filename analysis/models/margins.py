@@ -59,6 +59,7 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
     data = design.data
     if factor not in data.columns:
         raise KeyError(f"{factor!r} is not a column of the design's data")
+    fit._refuse_aliased("predictive_margins")
     pt = fit._point
     used = fit.used
     rows = data[used]

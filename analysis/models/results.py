@@ -98,6 +98,9 @@ class SurveyModelResults:
         """
         names = list(self.params.index)
         wanted, idx = term_indices(terms, self._terms, names)
+        idx = idx[np.isfinite(self.params.to_numpy()[idx])]    # R: aliased (NA) are left out
+        if idx.size == 0:
+            raise ValueError(f"every coefficient of {wanted} is aliased (NaN): nothing to test")
         ddf = self.df_resid if df is None else df
         stat, chisq, p = wald(self.params.to_numpy(), self._cov, idx, ddf, null, method)
         return WaldTest(terms=tuple(wanted), coefficients=tuple(names[i] for i in idx), statistic=stat,
@@ -208,6 +211,7 @@ class SvyGLMResults(SurveyModelResults):
         the tested coefficients), divided by chi2_ddf/ddf for ddf = residual df (or ``df``; inf
         for a chi-square reference). p by R's saddlepoint approximation (pFsum / pchisqsum).
         """
+        self._refuse_aliased("lrt_test")
         names = list(self.params.index)
         wanted, idx = term_indices(terms, self._terms, names)
         pt = self._point
@@ -240,16 +244,26 @@ class SvyGLMResults(SurveyModelResults):
         >>> fit.deff()  # doctest: +SKIP
         """
         pt = self._point
-        n, p = len(pt.w), len(self.params)
-        naive = pt.A_inv * pt.w_scale
+        kept = np.isfinite(self.params.to_numpy())
+        n, p = len(pt.w), int(kept.sum())
+        naive = np.full(len(self.params), np.nan)
+        naive[kept] = np.diag(pt.A_inv) * pt.w_scale
         if self.family_name in ("binomial", "poisson"):
             phi = 1.0
         else:
             y, mu = pt.fit.y, pt.mu
             pearson = (y - mu) ** 2 / self.family.variance(mu)
             phi = float(np.sum(pt.w / pt.w_scale * pearson) / (n - p))
-        return pd.Series(np.diag(self._cov) / (phi * np.diag(naive)), index=self.params.index,
+        return pd.Series(np.diag(self._cov) / (phi * naive), index=self.params.index,
                          name="deff")
+
+    def _refuse_aliased(self, what: str) -> None:
+        aliased = [n for n, v in self.params.items() if not np.isfinite(v)]
+        if aliased:
+            from analysis.errors import ModelError
+
+            raise ModelError(f"{what} needs every coefficient; {aliased} are aliased (NaN): "
+                             "remove them from the formula and refit")
 
     # ---- effects on the exp scale ------------------------------------------------------------
     def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -295,9 +309,9 @@ class SvyGLMResults(SurveyModelResults):
                 raise ValueError("predict(total=) needs a model with an intercept")
             X = np.array(X, dtype=float)
             X[:, list(self.params.index).index("Intercept")] *= float(total)
-        beta = self.params.to_numpy()
+        beta = np.nan_to_num(self.params.to_numpy())     # R: aliased coefficients count as 0
         eta = X @ beta + off
-        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._cov, X))
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._cov, X))   # NaN if any is aliased, as R
         d = np.ones_like(eta)
         if type == "response":
             mu, d = mean_and_derivative(self.family.link, eta)
