@@ -14,6 +14,7 @@ import pandas as pd
 
 # How a column's text is parsed into the coded frame that the schema checks.
 ID, DATETIME, NUMBER, INT_CODE, STR_CODE, TEXT = "id", "datetime", "number", "int", "str", "text"
+DATE_ITEM = "date_item"  # a date or date-time ITEM (format 2): parsed with its range and missing codes
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,12 @@ def _build(inst) -> Spec:
             continue
         if t == "integer":
             columns.append(Column(var, INT_CODE, var, t))
+            continue
+        if t == "number":  # format 2: decimals
+            columns.append(Column(var, NUMBER, var, t))
+            continue
+        if t in ("date", "datetime"):  # format 2
+            columns.append(Column(var, DATE_ITEM, var, t))
             continue
         is_str = any(isinstance(c, str) and not _is_int_text(c) for c in codes)
         columns.append(Column(var, STR_CODE if is_str else INT_CODE, var, t))

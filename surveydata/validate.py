@@ -106,7 +106,8 @@ class ValidationResult:
 _NA_MARKERS = {"nan", "na", "n/a", "null", "none", "#n/a", "#nv", "nv", "missing"}
 _NA_MESSAGE = ("{column}: {value!r} is another program's marker for a missing value, not a "
                "value: code an unanswered question -9 and a skipped one -7")
-_PARSERS = {ins.INT_CODE: "integer", ins.NUMBER: "number", ins.DATETIME: "datetime"}
+_PARSERS = {ins.INT_CODE: "integer", ins.NUMBER: "number", ins.DATETIME: "datetime",
+            ins.DATE_ITEM: "date"}
 
 
 def _failures(rows, column, values, rule, message) -> pd.DataFrame:
@@ -152,7 +153,13 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
             s = text.astype("str").str.strip()
             coded[col.name] = s.where(s != "")
             continue
-        parsed = sv.parse_values(text, kind, column=col.name)
+        if col.kind == ins.DATE_ITEM:  # the item's range and its instrument's missing codes
+            from schemas.response import parse_column
+
+            kind = col.item_type
+            parsed = parse_column(text, inst, col.name)
+        else:
+            parsed = sv.parse_values(text, kind, column=col.name)
         coded[col.name] = parsed.values
         pr = parsed.problems
         if len(pr):

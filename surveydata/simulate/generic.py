@@ -340,7 +340,7 @@ def _int_items(inst, types=("single", "likert5", "scale")):
     return [it for it in inst.items if it.type in types and not it.string_codes]
 
 
-def _plant(kind, frame, r, coded, inst, rng):
+def _plant(kind, frame, r, coded, inst, rng, decimal=","):
     """Plant one error of `kind` into row r; returns the record, or None if the row offers no
     place for it."""
     row = coded.iloc[r]
@@ -393,7 +393,7 @@ def _plant(kind, frame, r, coded, inst, rng):
         else:
             choices = [f"ca. {int(v)}", f"{int(v)} h", str(above)]
             if item.decimals < 6:
-                choices.append(f"{v:.{item.decimals + 3}f}".rstrip("0") + "7")
+                choices.append((f"{v:.{item.decimals + 3}f}".rstrip("0") + "7").replace(".", decimal))
             value = choices[rng.integers(len(choices))]
     elif kind == "bad_date":
         items = [it for it in inst.items if it.type in ("date", "datetime")
@@ -422,7 +422,7 @@ def _id_column(inst) -> str:
     return ids[0]
 
 
-def _plant_errors(frame, coded, inst, rng, error_rate):
+def _plant_errors(frame, coded, inst, rng, error_rate, decimal=","):
     n = len(frame)
     k = round(error_rate * n)
     if k == 0:
@@ -451,7 +451,7 @@ def _plant_errors(frame, coded, inst, rng, error_rate):
                 rec = {"column": time_col, "value": str(later),
                        "original": frame.at[r, time_col]}
             else:
-                rec = _plant(attempt, frame, r, coded, inst, rng)
+                rec = _plant(attempt, frame, r, coded, inst, rng, decimal)
                 if rec is None:
                     continue
             records.append({"kind": attempt, "response_id": ids[r], **rec, "row": r})
@@ -485,7 +485,7 @@ def simulate_responses(inst, n: int = 300, seed: int = 0, error_rate: float = 0.
     frame = _export_text(coded, inst, rng, decimal)
     planted: list = []
     if error_rate > 0:
-        frame, records, extra = _plant_errors(frame, coded, inst, rng, error_rate)
+        frame, records, extra = _plant_errors(frame, coded, inst, rng, error_rate, decimal)
         frame["__row"] = np.arange(len(frame))
         added = []
         for what, row in extra:
