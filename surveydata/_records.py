@@ -50,6 +50,7 @@ LINE_COLUMN = "line"
 ROW_ERROR_COLUMN = "_row_error"
 BLOCK_LINES = 50_000
 MAX_CELL_CHARS = 1_000_000
+MAX_RECORD_LINES = 10_000  # a quoted value may span at most this many lines
 _SENTINEL = "\x00"  # NUL bytes are refused before parsing, so this line cannot be data
 _FAST = True
 _BREAKS = re.compile(r"(\r\n|\r|\n)")
@@ -92,23 +93,29 @@ class Records:
     empty_records: list[int] = field(default_factory=list)  # separator-only records (first line)
     broken: list[dict] = field(default_factory=list)
     n_records_by_line_count: int = 0
+    consumed: int = 0  # physical lines read (all of them unless split(final=False))
 
 
 class _Source:
-    """Lines from ``pos`` on for csv.reader, then one sentinel line (an open quote that reaches
-    the end swallows it, which is how an unclosed quote is recognised)."""
+    """Lines from ``pos`` on for csv.reader, up to ``cap``, then one sentinel line (an open quote
+    that reaches the cap swallows it, which is how an unclosed quote is recognised). `start`
+    sets the cap for the next record: the end of the text, or MAX_RECORD_LINES on."""
 
     def __init__(self, lines, pos, limit):
         self.lines, self.pos, self.limit = lines, pos, limit
+        self.cap = limit
+
+    def start(self) -> None:
+        self.cap = min(self.limit, self.pos + MAX_RECORD_LINES)
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        if self.pos < self.limit:
+        if self.pos < self.cap:
             self.pos += 1
             return self.lines[self.pos - 1]
-        if self.pos == self.limit:
+        if self.pos == self.cap:
             self.pos += 1
             return _SENTINEL
         raise StopIteration
@@ -134,9 +141,11 @@ def _strip_break(line: str) -> str:
     return line.rstrip("\r\n") if line.endswith(("\r", "\n")) else line
 
 
-def _why_broken(lines, first, end, limit, fields, width, sep) -> str | None:
+def _why_broken(lines, first, end, cap, limit, fields, width, sep) -> str | None:
     """Why the record on lines [first, end) cannot be one record, or None if it can."""
-    if end > limit:
+    if end > cap:
+        if cap < limit:
+            return f"it would span more than {MAX_RECORD_LINES:,} lines"
         return "the quote is never closed before the end of the file"
     if len(fields) != width:
         return (f"read across lines {first + 1}-{end} it would have {len(fields)} fields, "
@@ -174,8 +183,9 @@ def _is_empty_record(fields) -> bool:
     return all(not f.strip() for f in fields)
 
 
-def _exact_block(lines, pos, stop, header, sep, limit) -> _Block:
-    """Records starting at line index ``pos`` until one ends at or after ``stop``."""
+def _exact_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block:
+    """Records starting at line index ``pos`` until one ends at or after ``stop``; line
+    numbers are index + 1 + ``offset`` (the lines of the file before ``lines``)."""
     width = len(header)
     src = _Source(lines, pos, limit)
     reader = _reader(src, sep)
@@ -183,30 +193,32 @@ def _exact_block(lines, pos, stop, header, sep, limit) -> _Block:
     blk = _Block(pd.DataFrame(), pos)
     while src.pos < stop and src.pos < limit:
         first = src.pos
+        src.start()
         fields = next(reader)
         end = src.pos
         error = ""
+        at = first + 1 + offset  # the record's first line in the file
         if end - first > 1:
-            why = _why_broken(lines, first, end, limit, fields, width, sep)
+            why = _why_broken(lines, first, end, src.cap, limit, fields, width, sep)
             if why is not None:
                 fields, _ = _alone(_strip_break(lines[first]), sep)
                 column = header[len(fields) - 1] if 0 < len(fields) <= width else None
-                swallowed = f"{first + 2}-{min(end, limit)}"
+                swallowed = f"{at + 1}-{min(end, src.cap) + offset}"
                 error = (f"broken quoting: a quote opened in column {column!r} on line "
-                         f"{first + 1} does not close on that line ({why}); the record is "
-                         f"quarantined as its line {first + 1} holds it and reading continues "
-                         f"with line {first + 2}")
-                blk.broken.append({"line": first + 1, "column": column,
+                         f"{at} does not close on that line ({why}); the record is "
+                         f"quarantined as its line {at} holds it and reading continues "
+                         f"with line {at + 1}")
+                blk.broken.append({"line": at, "column": column,
                                    "would_swallow_lines": swallowed, "reason": why})
                 src.pos = first + 1
                 reader = _reader(src, sep)
         if not fields:  # a blank line is not a record
-            blk.blank.append(first + 1)
+            blk.blank.append(at)
             continue
         inside = sum(newlines(f) for f in fields)
         blk.inside += inside
         if _is_empty_record(fields):  # ";;;;" rows that Excel leaves below the data
-            blk.empty.append(first + 1)
+            blk.empty.append(at)
             continue
         if not error and len(fields) != width:
             error = f"record has {len(fields)} fields, the header has {width}"
@@ -217,9 +229,9 @@ def _exact_block(lines, pos, stop, header, sep, limit) -> _Block:
             if big:
                 error = (f"cell in column {big[0][0]!r} holds {big[0][1]:,} characters (more "
                          f"than {MAX_CELL_CHARS:,}): not an answer; check the export of the "
-                         f"record starting on line {first + 1}")
+                         f"record starting on line {at}")
         rows.append((fields + [""] * width)[:width])
-        starts.append(first + 1)
+        starts.append(at)
         errors.append(error)
     blk.end = min(src.pos, limit)
     columns = list(zip(*rows)) if rows else [()] * width
@@ -231,7 +243,7 @@ def _exact_block(lines, pos, stop, header, sep, limit) -> _Block:
     return blk
 
 
-def _fast_block(lines, pos, stop, header, sep, limit) -> _Block | None:
+def _fast_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block | None:
     """The same block as `_exact_block`, parsed by pyarrow; None when that is not provably so.
 
     Taken only when: every record has the header's width (pyarrow refuses others), the line
@@ -273,7 +285,7 @@ def _fast_block(lines, pos, stop, header, sep, limit) -> _Block | None:
     starts = pos + np.arange(n, dtype=np.int64) + np.concatenate([[0], np.cumsum(inside)[:-1]])
     for i in np.flatnonzero(inside):  # records spanning lines: rare, and confirmed exactly
         first, end = int(starts[i]), int(starts[i] + inside[i] + 1)
-        check = _exact_block(lines, first, first + 1, header, sep, end)
+        check = _exact_block(lines, first, first + 1, header, sep, end, offset)
         ok = (not check.broken and check.end == end and len(check.frame) == 1
               and check.frame[ROW_ERROR_COLUMN].iloc[0] == ""
               and check.frame[header].iloc[0].tolist()
@@ -281,51 +293,61 @@ def _fast_block(lines, pos, stop, header, sep, limit) -> _Block | None:
         if not ok:
             return None
     keep = ~blank
-    data = {LINE_COLUMN: starts[keep] + 1}
+    data = {LINE_COLUMN: starts[keep] + 1 + offset}
     for name, col in zip(header, table.columns):
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         arr = arr.filter(pa.array(keep)) if blank.any() else arr
         data[name] = pd.array(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())),
                               dtype="str")
     data[ROW_ERROR_COLUMN] = pd.array([""] * int(keep.sum()), dtype="str")
-    return _Block(pd.DataFrame(data), stop, empty=(starts[blank] + 1).tolist(),
+    return _Block(pd.DataFrame(data), stop, empty=(starts[blank] + 1 + offset).tolist(),
                   inside=int(inside.sum()))
 
 
-def split(text: str, sep: str, path, header_check=None) -> Records:
+def split(text: str, sep: str, path, header_check=None, *, header=None, offset=0,
+          final=True) -> Records:
     """Split CSV text into the header and records (see the module docstring).
 
     ``header_check(header)`` may raise for a header that cannot be read on (duplicate names).
+    For a file read in pieces (`surveydata.io.read_export_chunks`): ``header`` (the header of
+    the file, when ``text`` is a later piece: it holds no header), ``offset`` (the number of
+    lines before ``text``) and ``final=False`` for a piece that is not the end of the file:
+    then records are read only while they start MAX_RECORD_LINES lines before its end, and
+    ``Records.consumed`` says how many lines were read (the rest begins the next piece).
     """
     from surveydata.io import ExportError
 
     lines = physical_lines(text)
     limit = len(lines)
-    n_physical = newlines(text) + (1 if text and not text.endswith(("\r", "\n")) else 0)
     blank = []
     pos = 0
-    while pos < limit and not lines[pos].strip("\r\n"):
-        blank.append(pos + 1)
-        pos += 1
-    if pos >= limit:
-        raise ExportError(path, "the file is empty (no header line)", line=1)
-    src = _Source(lines, pos, limit)
-    header_fields = next(_reader(src, sep))
-    if src.pos > limit:
-        raise ExportError(path, "a quote in the header is never closed (the whole file would "
-                          "be one column name): check the header's quoting", line=pos + 1)
-    header_lines = src.pos - pos
-    header_inside = sum(newlines(f) for f in header_fields)
-    header = [clean_name(n) for n in header_fields]
-    if header_check is not None:
-        header_check(header)
-    pos = src.pos
+    header_lines = header_inside = 0
+    if header is None:
+        while pos < limit and not lines[pos].strip("\r\n"):
+            blank.append(pos + 1 + offset)
+            pos += 1
+        if pos >= limit:
+            raise ExportError(path, "the file is empty (no header line)", line=1)
+        src = _Source(lines, pos, limit)
+        src.start()
+        header_fields = next(_reader(src, sep))
+        if src.pos > src.cap:
+            raise ExportError(path, "a quote in the header is never closed (the whole file "
+                              "would be column names): check the header's quoting",
+                              line=pos + 1 + offset)
+        header_lines = src.pos - pos
+        header_inside = sum(newlines(f) for f in header_fields)
+        header = [clean_name(n) for n in header_fields]
+        if header_check is not None:
+            header_check(header)
+        pos = src.pos
+    end_at = limit if final else max(pos, limit - MAX_RECORD_LINES)
     blocks = []
-    while pos < limit:
-        stop = min(pos + BLOCK_LINES, limit)
-        blk = _fast_block(lines, pos, stop, header, sep, limit) if _FAST else None
+    while pos < end_at:
+        stop = min(pos + BLOCK_LINES, end_at)
+        blk = _fast_block(lines, pos, stop, header, sep, limit, offset) if _FAST else None
         if blk is None:
-            blk = _exact_block(lines, pos, stop, header, sep, limit)
+            blk = _exact_block(lines, pos, stop, header, sep, limit, offset)
         blocks.append(blk)
         pos = blk.end
     width = len(header)
@@ -340,14 +362,16 @@ def split(text: str, sep: str, path, header_check=None) -> Records:
     empty = [e for b in blocks for e in b.empty]
     broken = [x for b in blocks for x in b.broken]
     inside = sum(b.inside for b in blocks)
-    by_lines = n_physical - (1 + header_inside) - len(blank) - len(empty) - inside
+    read = text if pos >= limit else "".join(lines[:pos])
+    n_physical = newlines(read) + (1 if read and not read.endswith(("\r", "\n")) else 0)
+    by_lines = n_physical - (header_lines and 1 + header_inside) - len(blank) - len(empty) - inside
     recs = Records(header=header, frame=frame, n_physical_lines=n_physical,
                    header_lines=header_lines, blank_lines=blank, empty_records=empty,
-                   broken=broken, n_records_by_line_count=by_lines)
-    if by_lines != len(frame) or limit != n_physical:
+                   broken=broken, n_records_by_line_count=by_lines, consumed=pos)
+    if by_lines != len(frame) or pos != n_physical:
         raise ReadInvariantError(
             f"{path}: {len(frame)} records read but {by_lines} by the count of physical lines "
-            f"({n_physical} lines, {limit} split; width {width}): a bug in the reader, not in "
+            f"({n_physical} lines, {pos} split; width {width}): a bug in the reader, not in "
             "the file; please report it with the file")
     return recs
 
