@@ -25,7 +25,7 @@ Example
 >>> e.names
 ('E', 'H')
 >>> value, grad = e.evaluate({"E": 1.0, "H": 0.5}, {"E": 0, "H": 1}, 2)
->>> round(value, 6), [round(g, 6) for g in grad]
+>>> round(value, 6), [round(float(g), 6) for g in grad]
 (1.648721, [1.648721, -1.648721])
 """
 from __future__ import annotations

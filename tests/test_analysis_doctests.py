@@ -9,7 +9,8 @@ import pytest
 
 # estimators, domains and tables have only skipped examples (they need a design): not listed
 MODULES = [
-    "analysis.calibration", "analysis.design", "analysis.diagnostics", "analysis.distributions",
+    "analysis.calibration", "analysis.contrasts", "analysis.design", "analysis.diagnostics",
+    "analysis.distributions", "analysis.expressions",
     "analysis.replicates", "analysis.results", "analysis.variance", "analysis.weighting",
 ]
 
