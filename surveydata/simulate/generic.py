@@ -183,6 +183,8 @@ def _numbers(item, n, rng) -> np.ndarray:
         mean = float(prior.get("mean", median * 1.3))
         sigma = np.sqrt(2.0 * np.log(mean / median)) if mean > median else 0.5
         x = np.exp(np.log(median) + sigma * rng.standard_normal(n))
+    elif item.type == "integer":  # every whole number of the range equally likely
+        return rng.integers(int(lo), int(hi) + 1, size=n).astype(np.int64)
     else:
         x = rng.uniform(lo, hi, size=n)
     if item.type == "integer":
