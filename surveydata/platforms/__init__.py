@@ -1,0 +1,9 @@
+"""Bridges to survey platforms for teams that field elsewhere, with the instrument's codes.
+
+xlsform   export the instrument as an XLSForm (ODK Collect, KoboToolbox, Enketo; checked with
+          pyxform): labels in both languages, skip logic as `relevant`, ranges as constraints
+odk       read an ODK Central / KoboToolbox CSV export of that form back into the raw export
+          `surveydata validate` reads (-7 where the skip logic did not ask, -9 for blanks)
+
+Like `surveydata.fieldwork`, these import `schemas`, never `analysis`.
+"""
