@@ -474,7 +474,7 @@ def _cost(values: np.ndarray) -> np.ndarray:
 
 
 def _optimal_pattern(values: np.ndarray, eqs: np.ndarray, sensitive: np.ndarray, lower: np.ndarray,
-                     upper: np.ndarray) -> np.ndarray:
+                     upper: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
     """The least-cost suppression pattern that gives every sensitive cell its protection levels
     (the mixed-integer program in the module docstring). ``values`` etc. are flattened."""
     n = values.size
@@ -521,6 +521,8 @@ def _optimal_pattern(values: np.ndarray, eqs: np.ndarray, sensitive: np.ndarray,
     integrality = np.concatenate([np.ones(n), np.zeros(2 * n * S)])
     lb = np.concatenate([primary, np.zeros(2 * n * S)])
     ub = np.concatenate([np.ones(n), np.full(2 * n * S, np.inf)])
+    if known is not None:  # published elsewhere: cannot be a complement (a sensitive cell still hides)
+        ub[:n][known & ~sensitive] = 0.0
     with _quiet_solver():
         res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=integrality,
                    bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
@@ -531,7 +533,7 @@ def _optimal_pattern(values: np.ndarray, eqs: np.ndarray, sensitive: np.ndarray,
 
 def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: bool = True,
                      col_totals: bool = True, suppress_zeros: bool = False, policy=None,
-                     name: str | None = None) -> pd.DataFrame:
+                     name: str | None = None, published: pd.DataFrame | None = None) -> pd.DataFrame:
     """Primary plus secondary suppression for a count table and the totals published with it.
 
     Returns a boolean frame laid out as ``with_totals(counts, row_totals, col_totals)``: True
@@ -540,6 +542,9 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
     ``policy`` is a :class:`DisclosurePolicy` or a mapping (default: k = 5, 30 % of k = 2
     respondents each way); ``k`` overrides its ``min_cell``; ``suppress_zeros`` its ``zeros``.
     ``name`` labels the table in the disclosure audit's record (see surveydata.disclosure_audit).
+    ``published`` (booleans, rows and columns of the table or of its totals) marks cells that
+    another table publishes anyway: they are never chosen as complements (tau-Argus' status
+    "safe, must be published").
 
     Example
     -------
@@ -556,7 +561,11 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
     sensitive, lower, upper = sensitive_cells(full, pol, row_totals, col_totals)
     eqs = _equations(values.shape[0] - int(col_totals), values.shape[1] - int(row_totals),
                      row_totals, col_totals)
-    flat = _optimal_pattern(values.ravel(), eqs, sensitive.ravel(), lower.ravel(), upper.ravel())
+    known = None
+    if published is not None:
+        known = (published.reindex(index=full.index, columns=full.columns).fillna(False)
+                 .to_numpy(dtype=bool).ravel())
+    flat = _optimal_pattern(values.ravel(), eqs, sensitive.ravel(), lower.ravel(), upper.ravel(), known)
     mask = pd.DataFrame(flat.reshape(values.shape), index=full.index, columns=full.columns)
     if os.environ.get(RECORD_ENV):
         from surveydata import disclosure_audit

@@ -417,20 +417,49 @@ def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return localized(out, lang)
 
 
+def nonresponse_hidden(nonresponse: pd.DataFrame, k: int = DEFAULT_K) -> pd.DataFrame:
+    """Which of ``asked``, ``dont_know`` and ``no_answer`` to suppress, per item.
+
+    The estimates page publishes each item's answered count (its n), and asked = answered +
+    don't know + no answer: a lone suppressed count of 1 to k-1 would follow from the others.
+    Each item is protected as a one-way table with its total, ``answered`` counted as published
+    (see surveydata.disclosure; the tables are recorded for the report's disclosure audit).
+
+    >>> nr = pd.DataFrame({"asked": [100], "dont_know": [3], "no_answer": [10]}, index=["x"])
+    >>> nonresponse_hidden(nr).loc["x"].tolist()   # 3 = 100 - 87 - 10: the 10 goes too
+    [False, True, True]
+    """
+    from surveydata.disclosure import suppression_mask
+
+    out = {}
+    parts = ["answered", "dont_know", "no_answer"]
+    for item, r in nonresponse.iterrows():
+        counts = pd.DataFrame({"n": [int(r["asked"] - r["dont_know"] - r["no_answer"]),
+                                     int(r["dont_know"]), int(r["no_answer"])]},
+                              index=pd.Index(parts, name=str(item)))
+        known = pd.DataFrame({"n": [True, False, False]}, index=counts.index)
+        mask = suppression_mask(counts, k, row_totals=False, col_totals=True, published=known,
+                                name=f"nonresponse {item}")["n"]
+        out[item] = [bool(mask.iloc[-1]), bool(mask["dont_know"]), bool(mask["no_answer"])]
+    return pd.DataFrame.from_dict(out, orient="index", columns=["asked", "dont_know", "no_answer"],
+                                  dtype=bool).reindex(nonresponse.index)
+
+
 def nonresponse_table(nonresponse: pd.DataFrame, lang: str = "en", k: int = DEFAULT_K,
                       marker: str = MARKER) -> pd.DataFrame:
     """Item nonresponse as published: asked, % don't know, % no answer.
 
-    A share based on 1 to k-1 respondents is suppressed. No total of the two is shown, so a
-    suppressed share cannot be recovered from the other.
+    A count of 1 to k-1 respondents is suppressed, with what would give it away
+    (:func:`nonresponse_hidden`).
     """
+    hidden = nonresponse_hidden(nonresponse, k)
+
     def pct(col):
         share = nonresponse[col] / nonresponse["asked"]
-        text = [f"{100 * s:.1f}" for s in share]
-        small = (nonresponse[col] > 0) & (nonresponse[col] < k)
-        return np.where(small, marker, text)
+        return np.where(hidden[col], marker, [f"{100 * s:.1f}" for s in share])
 
-    return localized(pd.DataFrame({t("asked", lang): [f"{int(v):,}" for v in nonresponse["asked"]],
+    return localized(pd.DataFrame({t("asked", lang): np.where(hidden["asked"], marker,
+                                                              nonresponse["asked"].astype(str)),
                                    t("dont_know", lang) + " (%)": pct("dont_know"),
                                    t("no_answer", lang) + " (%)": pct("no_answer")},
                                   index=nonresponse.index), lang)
@@ -439,10 +468,10 @@ def nonresponse_table(nonresponse: pd.DataFrame, lang: str = "en", k: int = DEFA
 def nonresponse_shares(nonresponse: pd.DataFrame, lang: str = "en",
                        k: int = DEFAULT_K) -> dict[str, pd.DataFrame]:
     """Don't-know and no-answer shares as plot series (suppressed shares are missing)."""
+    hidden = nonresponse_hidden(nonresponse, k)
     out = {}
     for col in ("dont_know", "no_answer"):
-        share = (nonresponse[col] / nonresponse["asked"]).where(
-            ~((nonresponse[col] > 0) & (nonresponse[col] < k)))
+        share = (nonresponse[col] / nonresponse["asked"]).where(~hidden[col])
         out[t(col, lang)] = pd.DataFrame({"estimate": share, "ci_low": np.nan, "ci_high": np.nan})
     return out
 

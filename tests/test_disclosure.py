@@ -316,3 +316,16 @@ def test_a_declared_zero_protection_still_never_lets_a_cell_be_recovered():
     for cell, (lo, hi) in attacker_bounds(dc.with_totals(counts), mask).items():
         if cell == (0, 0):
             assert hi >= 3  # 2 + the floor of 1
+
+
+def test_cells_published_elsewhere_are_never_complements():
+    # one item's nonresponse: answered 9 (published on another page as the estimate's n),
+    # don't know 3, no answer 40, asked 52. The cheapest complement of the 3 is the 9 (cost 9),
+    # but the 9 is public: the 40 must go instead. By hand: dk + na = 43, dk in [0, 43].
+    counts = pd.DataFrame({"n": [9, 3, 40]}, index=pd.Index(["answered", "dk", "na"], name="item"))
+    assert dc.suppression_mask(counts, row_totals=False)["n"].tolist() == [True, True, False, False]
+    known = pd.DataFrame({"n": [True, False, False]}, index=counts.index)
+    mask = dc.suppression_mask(counts, row_totals=False, published=known)
+    assert mask["n"].tolist() == [False, True, True, False]
+    full = dc.with_totals(counts, row_totals=False)
+    assert dc.attacker_intervals(full, mask, row_totals=False)[("dk", "n")] == (0.0, 43.0)
