@@ -65,7 +65,7 @@ from surveydata import _instrument as ins
 from surveydata import _records
 from surveydata.errors import SurveyDataError
 
-__all__ = ["FORMATS", "ExportError", "read_export"]
+__all__ = ["FORMATS", "ExportChunks", "ExportError", "read_export"]
 
 FORMATS = ("csv", "limesurvey", "spss", "stata")
 SEPARATORS = (",", ";", "\t")
@@ -128,15 +128,29 @@ def _decode(data: bytes, path) -> tuple[str, str, list[int]]:
         raise ExportError(path, f"NUL byte (0x00) at offset {at}: a text export holds none; "
                           f"if the file is not a CSV export, choose the right file, else {_SAVE_AS}",
                           line=body[:at].count(b"\n") + 1)
+    text, cp1252_lines, utf8_non_ascii = _decode_lines(body, path, len(data) - len(body))
+    if not cp1252_lines:
+        return text, name or "utf-8", []
+    if name is None and not utf8_non_ascii:
+        return text, "cp1252", []
+    return text, f"{name or 'utf-8'}+cp1252", cp1252_lines
+
+
+def _decode_lines(body: bytes, path, skipped: int = 0, first_line: int = 1):
+    """(text, lines read as cp1252, whether a line holds UTF-8 beyond ASCII): UTF-8 where a line
+    is UTF-8, Windows-1252 where it is not (lines numbered from ``first_line``)."""
     try:
-        return body.decode("utf-8"), name or "utf-8", []
+        text = body.decode("utf-8")
+        return text, [], not body.isascii()
     except UnicodeDecodeError:
         pass
     parts = re.split(rb"(\r\n|\r|\n)", body)
     text, cp1252_lines, utf8_non_ascii = [], [], False
+    offset = skipped
     for i, line in enumerate(parts):
         if i % 2:  # a line break
             text.append(line.decode("ascii"))
+            offset += len(line)
             continue
         try:
             text.append(line.decode("utf-8"))
@@ -145,15 +159,13 @@ def _decode(data: bytes, path) -> tuple[str, str, list[int]]:
             try:
                 text.append(line.decode("cp1252"))
             except UnicodeDecodeError as err:
-                offset = len(b"".join(parts[:i])) + err.start + (len(data) - len(body))
                 raise ExportError(
-                    path, f"byte 0x{line[err.start]:02x} at offset {offset} is not valid "
-                    "UTF-8 nor cp1252 (expected UTF-8, UTF-8 with BOM, UTF-16 with BOM or "
-                    "Windows-1252)", line=i // 2 + 1) from None
-            cp1252_lines.append(i // 2 + 1)
-    if name is None and not utf8_non_ascii:
-        return "".join(text), "cp1252", []
-    return "".join(text), f"{name or 'utf-8'}+cp1252", cp1252_lines
+                    path, f"byte 0x{line[err.start]:02x} at offset {offset + err.start} is not "
+                    "valid UTF-8 nor cp1252 (expected UTF-8, UTF-8 with BOM, UTF-16 with BOM "
+                    "or Windows-1252)", line=i // 2 + first_line) from None
+            cp1252_lines.append(i // 2 + first_line)
+        offset += len(line)
+    return "".join(text), cp1252_lines, utf8_non_ascii
 
 
 def _strict(data: bytes, encoding: str, path) -> str:
@@ -439,6 +451,12 @@ def read_export(path, inst=None, format: str | None = None,
                     broken_records=records.broken,
                     lines_with_inner_quotes=_odd_quotes(text, sep))
 
+    return _finish(raw, path, inst, kind, rename, var_labels, info)
+
+
+def _finish(raw, path, inst, kind, rename, var_labels, info) -> pd.DataFrame:
+    """Renames, platform conventions and the check of the instrument's columns (per piece)."""
+    expected = ins.raw_columns(inst) if inst is not None else []
     renames = {}
     if rename:
         unknown = [c for c in rename if c not in raw.columns]
@@ -476,3 +494,129 @@ def read_export(path, inst=None, format: str | None = None,
     info["n_records"] = len(raw)
     raw.attrs["export"] = info
     return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# reading in pieces (streaming validation)
+
+CHUNK_BYTES = 16 << 20
+
+
+class ExportChunks:
+    """`read_export` in pieces of about ``chunk_bytes`` of the file: iterating yields all-text
+    frames of consecutive records (the columns and ``line`` numbers `read_export` gives), so
+    that a file of any size is read with bounded memory. Iterating again reads the file again.
+    After a complete iteration, ``info`` holds the provenance and accounting of the whole file
+    (``read_export(...).attrs["export"]``, with ``n_records`` summed).
+
+    Text exports in UTF-8 (with or without BOM), Windows-1252 or a mix are read in pieces;
+    UTF-16 files and SPSS/Stata files are read whole, as one piece.
+
+    >>> import schemas
+    >>> chunks = ExportChunks("tests/data/example_export_de.csv", schemas.load_instrument(),
+    ...                       chunk_bytes=4096)
+    >>> [len(c) for c in chunks][:3], chunks.info["n_records"]
+    ([4, 5, 3], 41)
+    """
+
+    def __init__(self, path, inst=None, format: str | None = None,
+                 rename: dict[str, str] | None = None, chunk_bytes: int = CHUNK_BYTES):
+        self.path, self.inst, self.format, self.rename = Path(path), inst, format, rename
+        self.chunk_bytes = max(int(chunk_bytes), 1024)
+        self.info: dict = {}
+
+    def __iter__(self):
+        path = self.path
+        if self.format is not None and self.format not in FORMATS:
+            raise ExportError(path, f"unknown format {self.format!r}; expected one of {FORMATS}")
+        try:
+            f = open(path, "rb")  # noqa: SIM115 (closed below, also when iteration stops early)
+        except OSError as err:
+            raise ExportError(path, f"cannot read the file: {err.strerror or err}") from None
+        try:
+            yield from self._pieces(f)
+        finally:
+            f.close()
+
+    def _whole(self):
+        raw = read_export(self.path, self.inst, format=self.format, rename=self.rename)
+        self.info = dict(raw.attrs["export"])
+        yield raw
+
+    def _pieces(self, f):
+        path, inst = self.path, self.inst
+        head = f.read(self.chunk_bytes)
+        stat_file = self.format in ("spss", "stata") or (
+            self.format is None and path.suffix.lower() in (".sav", ".zsav", ".por", ".dta"))
+        bom = next((name for b, name in _BOMS if head.startswith(b)), None)
+        if stat_file or (bom and bom != "utf-8-sig") or b"\x00" in head:
+            yield from self._whole()  # UTF-16/32 and NUL bytes: refused or read there
+            return
+        sha = hashlib.sha256(head)
+        skipped = 3 if bom else 0
+        data, eof = head[skipped:], len(head) < self.chunk_bytes
+        expected = ins.raw_columns(inst) if inst is not None else []
+        carry, offset, header, sep, kind = "", 0, None, None, None
+        decoded_lines = 0  # physical lines decoded so far (to number lines not in UTF-8)
+        cp1252, utf8_non_ascii = [], False
+        total = {"n_physical_lines": 0, "n_records_by_line_count": 0, "blank_lines": 0,
+                 "empty_records_skipped": [], "broken_records": [],
+                 "lines_with_inner_quotes": [], "n_records": 0}
+        info = {}
+        while True:
+            if not eof:
+                cut = data.rfind(b"\n") + 1 or data.rfind(b"\r", 0, len(data) - 1) + 1
+                more = f.read(self.chunk_bytes)
+                sha.update(more)
+                eof = not more
+                if cut <= 0:
+                    data += more
+                    continue
+                part, data = data[:cut], data[cut:] + more
+            else:
+                part, data = data, b""
+            if b"\x00" in part:
+                raise ExportError(path, "NUL byte (0x00): a text export holds none; if the "
+                                  f"file is not a CSV export, choose the right file, else {_SAVE_AS}",
+                                  line=decoded_lines + part[:part.index(b"\x00")].count(b"\n") + 1)
+            text, lines_cp, non_ascii = _decode_lines(part, path, first_line=decoded_lines + 1)
+            decoded_lines += _records.newlines(text)
+            cp1252 += lines_cp
+            utf8_non_ascii |= non_ascii
+            text = carry + text
+            final = eof and not data
+            if header is None:
+                sep = _sniff_separator(_header_text(text), set(expected) | set(_LIMESURVEY_META))
+            recs = _records.split(text, sep, path, header_check=_check_header(path),
+                                  header=header, offset=offset, final=final)
+            lines = _records.physical_lines(text) if not final else None
+            carry = "".join(lines[recs.consumed:]) if lines is not None else ""
+            read_text = text if lines is None else "".join(lines[:recs.consumed])
+            odd = [k + offset for k in _odd_quotes(read_text, sep)]
+            offset += recs.consumed
+            if header is None:
+                header = recs.header
+                kind = self.format or _detect_format(path, header)
+            total["n_physical_lines"] += recs.n_physical_lines
+            total["n_records_by_line_count"] += recs.n_records_by_line_count
+            total["blank_lines"] += len(recs.blank_lines)
+            total["empty_records_skipped"] += recs.empty_records
+            total["broken_records"] += recs.broken
+            total["lines_with_inner_quotes"] += odd
+            info = {"path": str(path), "sha256": None, "format": kind, "separator": sep}
+            raw = _finish(recs.frame, path, inst, kind, self.rename, {}, dict(info))
+            total["n_records"] += len(raw)
+            info.update(extra_columns=raw.attrs["export"]["extra_columns"],
+                        renamed_columns=raw.attrs["export"]["renamed_columns"])
+            if len(raw):
+                yield raw
+            if final:
+                break
+        if not cp1252:
+            encoding = "utf-8-sig" if bom else "utf-8"
+        elif bom is None and not utf8_non_ascii:
+            encoding, cp1252 = "cp1252", []
+        else:
+            encoding = f"{'utf-8-sig' if bom else 'utf-8'}+cp1252"
+        info.update(total, sha256=sha.hexdigest(), encoding=encoding, lines_not_utf8=cp1252)
+        self.info = info
