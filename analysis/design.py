@@ -130,6 +130,59 @@ def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
     return int(np.sum(diag > tol * np.where(orig > 0, orig, np.inf)))
 
 
+PPS_METHODS = ("brewer", "overton", "hartley-rao", "poisson")
+
+
+def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols) -> tuple:
+    """The stages of a PPS design without replacement (R: svydesign(pps=...)).
+
+    brewer: Brewer's approximation, (1 - pi_i) per PSU in the stage-wise engine (stage 2, if
+    any, weighted by pi_i); overton / hartley-rao / poisson: the check-Delta matrix of the PSUs
+    (R's overton2Dcheck, HRDcheck with the sample mean of pi in the stratum, poisson_sampling)."""
+    import dataclasses
+
+    st = stages[0]
+    first = _first_rows(st.psu, st.n_psu)
+    pi = (1.0 / w if pi_row is None else pi_row)
+    varies = pi != pi[first[st.psu]]
+    if varies.any():
+        row = int(np.flatnonzero(varies)[0])
+        raise DesignError(f"inclusion probability varies within PSU at row {data.index[row]!r} "
+                          f"({pi[row]} vs {pi[first[st.psu[row]]]}): one value per PSU")
+    p = pi[first]                                   # (P,) per PSU, in PSU-code order
+    if pps == "brewer":
+        out = [dataclasses.replace(st, psu_fpc=1.0 - p)]
+        if len(stages) > 1:
+            s2 = stages[1]
+            out.append(dataclasses.replace(s2, stratum_multiplier=p[s2.stratum_group]))
+        return tuple(out)
+    import scipy.sparse as sp
+
+    h = st.psu_stratum
+    n_h = st.stratum_n[h]
+    if pps == "poisson":
+        D = sp.diags(1.0 - p)
+    else:
+        rows, cols, vals = [], [], []
+        for g in range(st.n_strata):
+            idx = np.flatnonzero(h == g)
+            if pps == "overton":
+                fbar = (p[idx][:, None] + p[idx][None, :]) / 2
+                block = 1.0 - (n_h[idx][:, None] - fbar) / (n_h[idx][:, None] - 1)
+            else:   # hartley-rao, sum(p^2)/n estimated by the mean of the sampled p
+                fbar = p[idx][:, None] + p[idx][None, :]
+                block = 1.0 - (n_h[idx][:, None] - fbar + p[idx].mean()) / (n_h[idx][:, None] - 1)
+            block[fbar == 1] = 0.0
+            np.fill_diagonal(block, 1.0 - p[idx])
+            r_, c_ = np.meshgrid(idx, idx, indexing="ij")
+            rows.append(r_.ravel())
+            cols.append(c_.ravel())
+            vals.append(block.ravel())
+        D = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(st.n_psu, st.n_psu))
+    return (dataclasses.replace(st, dcheck=D.tocsr()),) + tuple(stages[1:])
+
+
 # --------------------------------------------------------------------------- base class
 class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
     """What every estimator and model may rely on (see notes/analysis_contract.md)."""
@@ -279,6 +332,11 @@ class SurveyDesign(_Design):
         stratum) or sampling fractions; as R, all values > 1 somewhere means population sizes.
         All values equal to 1 are read as sampling fraction 1 (a census), where R would refuse.
     nest : cluster ids repeat across strata (ids are only unique within a stratum).
+    pps : a PPS design without replacement (R's svydesign(pps=)): "brewer" (Brewer's
+        approximation; fpc= holds each PSU's inclusion probability; up to two stages),
+        "overton", "hartley-rao" (with the sample mean of the probabilities for sum(pi^2)/n)
+        or "poisson" (Poisson sampling); the probabilities come from fpc=, else probs=, else
+        1 / weights. Variances are Horvitz-Thompson with the approximate joint probabilities.
     na_weights : rows whose weight is missing: "fail" (default, an error naming them), "warn"
         (dropped with a warning) or "allow" (dropped; the design's repr counts them), as R's
         svydesign(na_weights=).
@@ -310,6 +368,7 @@ class SurveyDesign(_Design):
         nest: bool = False,
         lonely_psu: str = "fail",
         na_weights: str = "fail",
+        pps: str | None = None,
     ):
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"data must be a pandas DataFrame, got {data.__class__.__name__}")
@@ -346,6 +405,25 @@ class SurveyDesign(_Design):
             raise DesignError(
                 f"{len(fpc_cols)} fpc columns {fpc_cols} given for {n_stages} stage(s) of sampling"
             )
+        if pps is not None and pps not in PPS_METHODS:
+            raise DesignError(f"pps must be one of {PPS_METHODS}, got {pps!r}")
+        if pps is not None and pps != "brewer" and n_stages > 1:
+            raise DesignError(f"pps={pps!r} supports one stage of sampling (as R); use "
+                              "pps='brewer' for a multistage design")
+        if pps == "brewer" and n_stages > 2:
+            raise DesignError("pps='brewer' supports at most two stages of sampling")
+        if pps == "brewer" and not fpc_cols:
+            raise DesignError("pps='brewer' needs fpc= with each PSU's inclusion probability")
+        pps_pi = None
+        if pps is not None and fpc_cols:
+            pps_pi = _numeric_column(data, fpc_cols[0], "fpc")
+            if np.any((pps_pi <= 0) | (pps_pi > 1)):
+                row = int(np.flatnonzero((pps_pi <= 0) | (pps_pi > 1))[0])
+                raise DesignError(
+                    f"with pps={pps!r}, fpc column {fpc_cols[0]!r} holds inclusion "
+                    f"probabilities in (0, 1]; row {data.index[row]!r} has {pps_pi[row]}")
+            if pps != "brewer":
+                fpc_cols = []            # the probabilities enter the check-Delta matrix
 
         # ---- strata and clusters of every stage (R: ids nested by interaction with earlier ones)
         if strata is not None:
@@ -449,6 +527,8 @@ class SurveyDesign(_Design):
                 v = raw_fpc[s]
                 first = _first_rows(h, int(h.max()) + 1)
                 varies = v != v[first[h]]
+                if s == 0 and pps == "brewer":
+                    varies[:] = False       # one probability per PSU, not per stratum
                 if varies.any():
                     row = int(np.flatnonzero(varies)[0])
                     raise DesignError(
@@ -491,6 +571,8 @@ class SurveyDesign(_Design):
                 w = w * popsize[s] / n_h[h]
             if not np.all(np.isfinite(w)):
                 raise DesignError("weights implied by the fpc are infinite: give weights=")
+        elif pps_pi is not None:
+            w = 1.0 / pps_pi
         else:
             warnings.warn(
                 "No weights or probabilities supplied, assuming equal probability", stacklevel=2
@@ -498,6 +580,8 @@ class SurveyDesign(_Design):
             w = np.ones(n)
 
         stages = build_stages(stage_strata, stage_psu, popsize, stage_labels)
+        if pps is not None:
+            stages = _pps_stages(stages, pps, pps_pi, w, data, psu_cols)
         w = np.asarray(w, dtype=np.float64).copy()
         w.setflags(write=False)
         domain = np.ones(n, dtype=bool)
@@ -511,8 +595,9 @@ class SurveyDesign(_Design):
             _lonely_psu=lonely_psu,
             _spec={"weights": weights, "probs": probs, "strata": strata, "psu": psu_cols,
                    "fpc": fpc_cols, "nest": nest},
-            _has_fpc=popsize is not None,
+            _has_fpc=popsize is not None or pps is not None,
             _n_dropped=n_dropped,
+            _pps=pps,
         )
 
     # ------------------------------------------------------------------ design facts

@@ -110,6 +110,12 @@ class Stage:
     stratum_group: np.ndarray
     stratum_multiplier: np.ndarray
     stratum_labels: np.ndarray
+    #: (P,) per-PSU 1 - pi_i of a PPS design with Brewer's approximation (R's pps="brewer"),
+    #: used instead of the stratum's 1 - f_h; None otherwise
+    psu_fpc: np.ndarray | None = None
+    #: (P, P) weighted covariance of the sample indicators (Sarndal's check-Delta: Overton,
+    #: Hartley-Rao, Poisson sampling); the variance is then Z' D Z (R's ppsvar, HT form)
+    dcheck: object | None = None
 
     @cached_property
     def indicator(self) -> sp.csr_matrix:
@@ -256,6 +262,11 @@ def _stage_vcov(
         present = np.zeros(st.n_strata, dtype=bool)
         present[st.psu_stratum[st.psu[present_rows]]] = True
     fpc = st.fpc_factor
+    if st.psu_fpc is not None:
+        # R's onestrat with one fpc per PSU: a stratum is a census when every PSU's is ~0
+        below = np.bincount(st.psu_stratum, weights=st.psu_fpc >= CENSUS_TOLERANCE,
+                            minlength=st.n_strata)
+        fpc = np.where(below > 0, 1.0, 0.0)
     census = fpc < CENSUS_TOLERANCE
     lonely = (n_h == 1) & present & ~census
     if lonely.any() and lonely_psu == "fail":
@@ -301,6 +312,13 @@ def _stage_vcov(
             grand /= n_all[:, None]
         zbar[lonely] = grand[st.stratum_group[lonely]]
     D = Z - zbar[st.psu_stratum]
+    if st.psu_fpc is not None:
+        # Brewer: scale (1 - pi_i) n_h / (n_h - 1) per PSU in place of the stratum's (1 - f_h)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_psu = np.where(fpc[st.psu_stratum] > 0, weight[st.psu_stratum]
+                               / np.where(fpc > 0, fpc, 1.0)[st.psu_stratum], 0.0) * st.psu_fpc
+        D *= np.sqrt(per_psu)[:, None]
+        return D.T @ D
     D *= np.sqrt(weight)[st.psu_stratum][:, None]
     return D.T @ D
 
@@ -331,6 +349,10 @@ def stagewise_vcov(
         if U.ndim == 1:
             U = U[:, None]
     k = U.shape[1] * (1 if groups is None else groups[1])
+    if stages[0].dcheck is not None:
+        # PPS without replacement by a check-Delta matrix (single stage): Z' D Z, R's htvar
+        Z = psu_totals(U, stages[0], groups)
+        return np.asarray(Z.T @ np.asarray(stages[0].dcheck @ Z))
     V = np.zeros((k, k))
     for s, st in enumerate(stages):
         if s > 0 and stages[0].stratum_popsize is None:

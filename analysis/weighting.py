@@ -383,6 +383,9 @@ class WeightingMixin:
                 "replicate the full design and take the subset (domain) of the replicate design: "
                 "the replicates must be formed from every sampled PSU"
             )
+        if getattr(self, "_pps", None) is not None:
+            raise ValueError(f"replicate weights for a pps={self._pps!r} design are not "
+                             "supported: build the design without pps= to replicate it")
         key = type.lower()
         if key not in _TYPES:
             raise ValueError(f"type must be one of {sorted(_TYPES)}; got {type!r}")
