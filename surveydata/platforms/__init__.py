@@ -4,6 +4,10 @@ xlsform   export the instrument as an XLSForm (ODK Collect, KoboToolbox, Enketo;
           pyxform): labels in both languages, skip logic as `relevant`, ranges as constraints
 odk       read an ODK Central / KoboToolbox CSV export of that form back into the raw export
           `surveydata validate` reads (-7 where the skip logic did not ask, -9 for blanks)
+redcap    the instrument as a REDCap data dictionary, and a REDCap records export read back
+          (checked against its dictionary's codes) into the same raw export
+
+Not done: LimeSurvey .lss export (LimeSurvey's response export is read by `surveydata.io`).
 
 Like `surveydata.fieldwork`, these import `schemas`, never `analysis`.
 """

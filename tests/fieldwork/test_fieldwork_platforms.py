@@ -82,10 +82,12 @@ def _odk_csv(inst, rows) -> str:
     return out.getvalue()
 
 
-def test_odk_export_reads_back_to_the_same_raw_export(inst, tmp_path):
+def _answer_sets(inst):
+    """Three complete raw rows answered through the form logic: skip logic both ways, a
+    multi-choice "no answer", a free text with a comma and quotes."""
     q = Questionnaire(inst)
     rows = []
-    for variant in range(3):  # skip logic both ways, a multi-choice "no answer"
+    for variant in range(3):
         latest = {}
         for page in q.pages:
             before, _, _ = q.assemble(latest, upto=page.index)
@@ -105,11 +107,20 @@ def test_odk_export_reads_back_to_the_same_raw_export(inst, tmp_path):
             latest[page.index] = answers
         row, _, _ = q.assemble(latest)
         rows.append(row)
-    raw = read_odk_csv(io.StringIO(_odk_csv(inst, rows)), inst)
+    return rows
+
+
+def _same_rows(inst, raw, rows):
     for k, row in enumerate(rows):
         for c in inst.columns[3:]:
             want = "" if row[c] is None else str(row[c])
             assert raw.loc[k, c] == want, (k, c)
+
+
+def test_odk_export_reads_back_to_the_same_raw_export(inst, tmp_path):
+    rows = _answer_sets(inst)
+    raw = read_odk_csv(io.StringIO(_odk_csv(inst, rows)), inst)
+    _same_rows(inst, raw, rows)
     assert raw["duration_s"].tolist() == ["600", "601", "602"]
     path = tmp_path / "odk.csv"
     write_csv(raw.to_dict("records"), inst.columns, path)
@@ -125,3 +136,57 @@ def test_odk_export_reads_back_to_the_same_raw_export(inst, tmp_path):
 def test_odk_export_without_id_column_is_one_line_error(inst):
     with pytest.raises(OdkExportError, match="no instance id column"):
         read_odk_csv(io.StringIO("start,end\n"), inst)
+
+
+def _redcap_records(inst, rows) -> str:
+    """A REDCap raw-data export of these rows: checkbox columns var___code (0/1), hidden
+    (branching) fields empty, a survey timestamp per form and the @NOW start_time."""
+    from surveydata.platforms.redcap import _checkbox_column
+
+    cols, forms = ["record_id", "start_time"], []
+    for item in inst.items:
+        form = f"section_{item.section.lower()}"
+        if form not in forms:
+            forms.append(form)
+        if item.type == "multi":
+            cols += [_checkbox_column(item.var, c) for c in
+                     [*(o.code for o in item.options), *item.missing]]
+        else:
+            cols.append(item.var)
+    cols += [f"{f}_timestamp" for f in forms]
+    out = io.StringIO()
+    w = csv.DictWriter(out, cols)
+    w.writeheader()
+    for k, row in enumerate(rows):
+        rec = {"record_id": str(k + 1), "start_time": "2026-03-01 09:00:00"}
+        for item in inst.items:
+            if item.type == "multi":
+                vals = [row[c] for c in item.columns]
+                for o, v in zip(item.options, vals):
+                    rec[_checkbox_column(item.var, o.code)] = "1" if v == 1 else "0"
+                for m in item.missing:
+                    rec[_checkbox_column(item.var, m)] = "1" if vals[0] == m else "0"
+            else:
+                v = row[item.var]
+                rec[item.var] = "" if v is None or v == -7 else str(v)
+        for n, f in enumerate(forms):
+            rec[f"{f}_timestamp"] = f"2026-03-01 09:{n + 1:02d}:{k:02d}"
+        w.writerow(rec)
+    return out.getvalue()
+
+
+def test_redcap_dictionary_and_export_read_back(inst, tmp_path):
+    from surveydata.platforms.redcap import RedcapError, read_redcap, write_redcap_dictionary
+
+    dictionary = write_redcap_dictionary(inst, tmp_path / "dictionary.csv")
+    text = dictionary.read_text(encoding="utf-8")
+    assert "[info_sources(none)] <> '1'" in text and "[tm_backup_plan] = '1' or" in text
+    rows = _answer_sets(inst)
+    raw = read_redcap(io.StringIO(_redcap_records(inst, rows)), dictionary, inst)
+    _same_rows(inst, raw, rows)
+    assert raw["duration_s"].tolist() == ["480", "481", "482"]  # last form's timestamp - start
+    assert raw["response_id"].tolist() == ["1", "2", "3"]
+    bad = text.replace("3, Psychotherapy", "33, Psychotherapy")
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    with pytest.raises(RedcapError, match="field practice_type: choice code '33'"):
+        read_redcap(io.StringIO(_redcap_records(inst, rows)), tmp_path / "bad.csv", inst)
