@@ -599,8 +599,10 @@ def build_report(out, data=None, instrument=None, lang="en", k: int = disclosure
     out = Path(out)
     from surveydata.reportdata import study_notebooks, study_of
 
-    # the generic pages the study has something for, plus its extra pages
-    notebooks = study_notebooks(study_of(study, instrument), notebooks_dir) or find_notebooks(notebooks_dir)
+    # the generic pages the study has something for, plus its extra pages; notebooks given
+    # explicitly (``notebooks_dir``) are the report's pages as they are
+    notebooks = (find_notebooks(notebooks_dir) if notebooks_dir is not None
+                 else study_notebooks(study_of(study, instrument)) or find_notebooks())
     started = time.perf_counter()
     what = "the demo survey" if data is None else str(data)
     loaded = {}

@@ -101,7 +101,7 @@ class Table:
         German (what a German spreadsheet expects), ',' in English; no cell can run as a formula."""
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=";" if lang == "de" else ",", lineterminator="\r\n")
-        writer.writerow([neutralise(h) for h in self.header])
+        writer.writerow([neutralise(h or t("row_header", lang)) for h in self.header])
         for row in self.rows:
             writer.writerow([neutralise(c) for c in row])
         return ("\ufeff" + buf.getvalue()).encode("utf-8")

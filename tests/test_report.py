@@ -7,7 +7,9 @@ The real notebooks are checked end to end in test_report_notebooks.py.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -54,18 +56,23 @@ FIRST = [
     ("md", "# Placeholder one\n\nSee the [BSI](https://www.bsi.bund.de/) for the guideline."),
     ("params", PARAMS),
     ("code", ("from surveydata.report import load_data\nfrom surveydata import disclosure, plots\n"
-             "import pandas as pd\nrd = load_data(data, instrument, lang)\n"
-             "print('valid rows:', len(rd.valid))\nprint('columns with comments:', 'comments' in rd.valid.columns)")),
+             "from IPython.display import Markdown, display\n"
+             "import pandas as pd\nrd = load_data(data, instrument=instrument, lang=lang)\n"
+             "print('printed: code output')\n"
+             "display(Markdown(f'valid rows: {len(rd.valid)}; columns with comments: {\"comments\" in rd.valid.columns}'))")),
+    ("md", "## Cross table"),
     ("code", "disclosure.safe_crosstab(rd.valid, 'practice_type', 'incident_12m', k=k_min)"),
     ("code", "rd.valid.head(3)"),
     ("code", "rd.failures.head(3)"),
+    ("md", "## A figure"),
     ("code", ("est = pd.DataFrame({'estimate': [0.3], 'ci_low': [0.2], 'ci_high': [0.4]}, index=['x'])\n"
              "plots.bar_ci(est, lang=lang);")),
+    ("code", "rd"),  # an object's repr is code output: not on the page
 ]
 SECOND = [
     ("md", "# Placeholder two"),
     ("params", PARAMS),
-    ("code", "print('language', lang, 'seed', seed)"),
+    ("code", "from IPython.display import Markdown\nMarkdown(f'language {lang} seed {seed}')"),
 ]
 
 
@@ -85,6 +92,11 @@ def notebooks(tmp_path_factory):
 
 def write_export_with_comments(path: Path, inst, n=60, seed=3) -> Path:
     coded = export_factory.valid_coded(inst, n, seed)
+    # practice forms that exist for the practice type (the population margins the study rakes
+    # to have no psychotherapy MVZ, for one): otherwise the weighting has no target for them
+    allowed = {1: {1, 2, 4}, 2: {1, 2, 4}, 3: {1, 2, 4}, 4: {1, 2, 3, 4}, 5: {2, 3}}
+    bad = [f not in allowed[t] for t, f in zip(coded["practice_type"], coded["practice_form"])]
+    coded.loc[bad, "practice_form"] = [2 if t == 5 else 1 for t in coded.loc[bad, "practice_type"]]
     coded["comments"] = ""
     coded.loc[[2, 17, 41], "comments"] = SECRET
     path.write_bytes(export_factory.to_csv_bytes(export_factory.to_text(coded)))
@@ -109,21 +121,30 @@ def _pages(out: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob("*.html"))}
 
 
-def test_writes_index_one_page_per_numbered_notebook_and_provenance(built):
+def _files(out: Path) -> list[str]:
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+
+
+def test_writes_index_pages_methods_codebook_stylesheet_and_provenance(built):
     out = built["out"]
     assert built["index"] == out / "index.html"
-    assert sorted(p.name for p in out.iterdir()) == ["01_one.html", "02_two.html", "index.html",
-                                                      "provenance.json"]
+    top = sorted(p.name for p in out.iterdir() if p.is_file())
+    for name in ["01_one.html", "02_two.html", "codebook.html", "index.html", "manifest.json",
+                 "methods.html", "provenance.json", "report.css"]:
+        assert name in top, top
     index = (out / "index.html").read_text()
     assert 'href="01_one.html"' in index and 'href="02_two.html"' in index
+    assert 'href="methods.html"' in index and 'href="codebook.html"' in index
     assert "Placeholder one" in index and "What came in." in index
 
 
-def test_pages_have_no_code_cells_and_show_outputs(built):
+def test_pages_show_text_tables_and_figures_but_no_code_or_code_output(built):
     page = _pages(built["out"])["01_one.html"]
     assert "load_data(" not in page and "hl-ipython3" not in page  # no highlighted code
-    assert "valid rows: 60" in page
-    assert "columns with comments: False" in page
+    assert "valid rows: 60; columns with comments: False" in page  # a Markdown output is text
+    assert "printed: code output" not in page  # print() is code output
+    assert "ReportData(" not in page and "<pre" not in page  # so is an object's repr
+    assert "Table 1.</span> Cross table" in page and "Figure 1.</span> A figure" in page
 
 
 def test_pages_load_nothing_remote_and_embed_figures(built):
@@ -135,8 +156,11 @@ def test_pages_load_nothing_remote_and_embed_figures(built):
         for src in re.findall(r"<(?:script|img|link|iframe)\b[^>]*(?:src|href)\s*=\s*[\"']([^\"']*)", page):
             assert src.startswith("data:") or not re.match(r"^[a-z]+:|^//", src), f"{name}: {src}"
     page = _pages(built["out"])["01_one.html"]
-    assert re.search(r'<img[^>]+src="data:image/png;base64,[A-Za-z0-9+/]{100,}', page)
-    assert "<script src" not in page
+    img = re.search(r'<img src="(downloads/01_one-figure-1\.png)" alt="([^"]+)"', page)
+    assert img, "the figure is linked from the report folder"
+    png = (built["out"] / img.group(1)).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<script" not in page
     # A link in the narrative to a website is a link, not a resource: it stays.
     assert 'href="https://www.bsi.bund.de/"' in page
 
@@ -152,9 +176,10 @@ def test_repository_notebooks_are_not_modified(built):
 
 def test_free_text_appears_nowhere_in_the_report(built, export):
     assert SECRET in export.read_text()  # the input really has it
-    for path in built["out"].iterdir():
-        assert SECRET not in path.read_text(encoding="utf-8"), path.name
-        assert "Quokka" not in path.read_text(encoding="utf-8"), path.name
+    for path in built["out"].rglob("*"):
+        if path.suffix in (".html", ".csv", ".json", ".css"):
+            assert SECRET not in path.read_text(encoding="utf-8-sig"), path.name
+            assert "Quokka" not in path.read_text(encoding="utf-8-sig"), path.name
 
 
 def test_a_notebook_that_prints_free_text_stops_the_report(tmp_path, export):
@@ -162,7 +187,7 @@ def test_a_notebook_that_prints_free_text_stops_the_report(tmp_path, export):
     nbs.mkdir()
     leaky = [("params", PARAMS),
              ("code", (f"import surveydata\nraw = surveydata.read_export({str(export)!r})\n"
-                      "print(raw['comments'].tolist())"))]
+                      "raw[['comments']]"))]  # a table of the comments: it would reach the page
     nbformat.write(_nb(leaky), nbs / "01_leak.ipynb")
     out = tmp_path / "out"
     with pytest.raises(report.ReportError, match=r"column 'comments' of input line \d+") as err:
@@ -249,12 +274,26 @@ def test_cli_failing_notebook_exits_1_naming_it(tmp_path, export):
 
 
 def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, export, built, inst):
-    """Deterministic pages (no timestamps, stable figures), also with the instrument given as a path."""
+    """Deterministic pages and downloads (no timestamps, stable figures and workbooks)."""
     again = tmp_path / "again"
-    report.build_report(again, data=export, instrument=inst.source, lang="en",
-                        notebooks_dir=notebooks, progress=False)
-    for path in sorted(built["out"].iterdir()):
-        assert (again / path.name).read_bytes() == path.read_bytes(), path.name
+    report.build_report(again, data=export, lang="en", notebooks_dir=notebooks, progress=False)
+    names = _files(built["out"])
+    assert names == _files(again)
+    commits = [json.loads((d / "provenance.json").read_text())["git"] for d in (built["out"], again)]
+    moved = commits[0] != commits[1]  # another commit landed in a shared checkout meanwhile
+
+    def same_commit(data: bytes, git: dict) -> bytes:
+        commit = str(git["commit"]).encode()
+        return (data.replace(commit, b"<commit>").replace(commit[:10], b"<commit>")
+                .replace(b'"dirty": true', b"").replace(b'"dirty": false', b"").replace(b" (+)", b""))
+
+    for name in names:
+        first, second = (built["out"] / name).read_bytes(), (again / name).read_bytes()
+        if moved:
+            if name == "manifest.json":  # hashes of the files that name the commit
+                continue
+            first, second = same_commit(first, commits[0]), same_commit(second, commits[1])
+        assert first == second, name
 
 
 def test_default_input_is_the_demo_survey(tmp_path, notebooks):
@@ -268,10 +307,135 @@ def test_default_input_is_the_demo_survey(tmp_path, notebooks):
     assert prov["input"]["sha256"] == hashlib.sha256(demo_path().read_bytes()).hexdigest()
     assert prov["seeds"]["demo"] == DEMO_SETTINGS["seed"]
     page = (out / "01_one.html").read_text()
-    assert f"valid rows: {len(surveydata.load_demo())}" in page  # the demo's own loader agrees
+    assert f"valid rows: {len(surveydata.load_demo())};" in page  # the demo's own loader agrees
     comments = surveydata.load_demo(raw=True)["comments"].dropna()
     comments = [c for c in comments.unique() if len(c.strip()) > 20]
     assert comments, "the demo has comments"
-    for path in out.iterdir():
-        text = path.read_text(encoding="utf-8")
-        assert not any(c in text for c in comments), path.name
+    for path in out.rglob("*"):
+        if path.suffix in (".html", ".csv", ".json"):
+            text = path.read_text(encoding="utf-8-sig")
+            assert not any(c in text for c in comments), path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# presentation: one language per edition, banner, methods, tables and figures as in a journal
+
+def test_tables_have_one_header_row_a_number_a_caption_and_their_csv(built):
+    from bs4 import BeautifulSoup
+
+    out = built["out"]
+    soup = BeautifulSoup((out / "01_one.html").read_text(), "html.parser")
+    tables = soup.select("figure.report-table table")
+    assert tables
+    for table in tables:
+        assert len(table.select("thead tr")) == 1  # pandas' row of index names is merged
+        for th in table.select("thead th"):
+            assert th.get_text(strip=True), "an empty header cell (axe: empty-table-header)"
+        caption = table.find("caption").get_text(" ", strip=True)
+        assert re.match(r"Table \d+\. \S", caption)
+        link = table.find_parent("figure").select_one('a[href$=".csv"]')["href"]
+        rows = list(csv.reader(io.StringIO((out / link).read_text(encoding="utf-8-sig"))))
+        shown = [[c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+                 for tr in table.select("tbody tr")]
+        header = [th.get_text(" ", strip=True) for th in table.select("thead th")]
+        assert rows[0] == header and rows[1:] == shown  # the CSV is the table as shown
+    book = out / "downloads" / "tables.xlsx"
+    assert book.read_bytes()[:2] == b"PK"
+
+
+def test_figures_are_numbered_with_captions_generated_alt_text_and_downloads(built):
+    from bs4 import BeautifulSoup
+
+    out = built["out"]
+    soup = BeautifulSoup((out / "01_one.html").read_text(), "html.parser")
+    figure = soup.select_one("figure.report-figure")
+    img = figure.find("img")
+    assert img["alt"] == "Bar chart of Share (%) with 95% confidence intervals, 1 row. x: 30.0 (95% CI 20.0–40.0)."
+    assert "No description" not in str(soup)
+    assert figure.find("figcaption").get_text(" ", strip=True).startswith("Figure 1. A figure")
+    assert figure.select_one("picture source")["media"] == "(max-width: 600px)"  # the phone variant
+    png = (out / img["src"]).read_bytes()
+    width = int.from_bytes(png[16:20], "big")
+    assert width == 2 * int(img["width"])  # drawn at twice the resolution it is shown at
+    data = list(csv.DictReader(io.StringIO((out / "downloads" / "01_one-figure-1.csv").read_text(encoding="utf-8-sig"))))
+    assert data == [{"series": "", "row": "x", "estimate": "30.0", "ci_low": "20.0", "ci_high": "40.0",
+                     "unit": "Share (%)"}]
+    tidy = (out / "downloads" / "estimates.csv").read_text()
+    assert tidy.splitlines()[0] == "page,figure,caption,series,row,estimate,ci_low,ci_high,unit"
+    assert "01_one.html,1,A figure,,x,30.0,20.0,40.0,Share (%)" in tidy
+
+
+def test_pages_share_one_stylesheet_and_carry_no_lab_css(built):
+    out = built["out"]
+    for name, page in _pages(out).items():
+        if name == "codebook.html":
+            continue
+        assert '<link rel="stylesheet" href="report.css">' in page, name
+        assert "<style" not in page and "jp-Notebook" not in page, name
+        assert len(page.encode()) < 40_000, name  # was ~257 KB of JupyterLab CSS per page
+    assert "@media print" in (out / "report.css").read_text() and "size: A4" in (out / "report.css").read_text()
+
+
+def test_index_has_short_commit_no_double_numbers_and_no_banner_for_a_users_export(built):
+    index = (built["out"] / "index.html").read_text()
+    assert not re.search(r"[0-9a-f]{40}", index)  # the full hash overflowed a phone
+    assert re.search(r'<dd class="commit">[0-9a-f]{10}( \(\+\))?</dd>', index)
+    assert '<a href="01_one.html">Placeholder one</a>' in index
+    assert report._plain_title("1 Data quality") == "Data quality"
+    assert 'class="banner"' not in index  # an export of a study that is not simulated
+
+
+def test_methods_page_states_design_response_weighting_sources_and_citation(built):
+    page = (built["out"] / "methods.html").read_text()
+    for heading in ("Population and sampling frame", "Sampling design", "Fieldwork period",
+                    "Response by stratum", "Validation and quarantine", "Weighting",
+                    "Variance estimation and confidence intervals", "Software and versions",
+                    "Suggested citation", "Codebook"):
+        assert f">{heading}</h2>" in page, heading
+    assert "2023-03-01 to 2023-05-31, mode: online." in page
+    assert "stand-in (not an official figure)" in page  # the federal-state margin is a proxy
+    assert "statistikportal.de" in page and "2018" in page
+    assert "Wald intervals" in page and '<a href="codebook.html">' in page
+    assert f"Python</th><td class=\"num\">{'.'.join(map(str, sys.version_info[:3]))}" in page
+
+
+def test_both_editions_are_built_each_in_its_language_and_linked(tmp_path, notebooks):
+    out = tmp_path / "both"
+    report.build_report(out, lang="both", notebooks_dir=notebooks, progress=False)
+    assert '<a href="de/index.html" hreflang="de" lang="de">' in (out / "index.html").read_text()
+    for lang, other, word in (("de", "en", "Inhalt"), ("en", "de", "Contents")):
+        pages = _pages(out / lang)
+        assert set(pages) >= {"index.html", "01_one.html", "02_two.html", "methods.html", "codebook.html"}
+        for name, page in pages.items():
+            assert f'<html lang="{lang}">' in page, (lang, name)
+            if name != "codebook.html":
+                assert f'href="../{other}/{name}" hreflang="{other}"' in page, (lang, name)
+                assert 'class="banner" role="note"' in page, (lang, name)  # the demo is simulated
+                assert word in page
+        assert f"language {lang} seed" in pages["02_two.html"]
+    assert "Abbildung 1." in (out / "de" / "01_one.html").read_text()
+    assert "Tabelle 1." in (out / "de" / "01_one.html").read_text()
+    de_csv = next((out / "de" / "downloads").glob("01_one-table-*.csv")).read_text(encoding="utf-8-sig")
+    assert ";" in de_csv.splitlines()[0]  # what a German spreadsheet splits on
+
+
+def test_report_out_is_a_transaction_keeping_foreign_files_and_the_previous_report(tmp_path, notebooks, export):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "99_old.html").write_text("not written by the report")
+    report.build_report(out, data=export, notebooks_dir=notebooks, progress=False)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "99_old.html").read_text() == "not written by the report"  # was deleted
+    before = {n: (out / n).read_bytes() for n in _files(out)}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom')")]), bad / "01_bad.ipynb")
+    with pytest.raises(report.ReportError, match="01_bad.ipynb failed"):
+        report.build_report(out, data=export, notebooks_dir=bad, progress=False)
+    assert {n: (out / n).read_bytes() for n in _files(out)} == before  # the previous report, intact
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.")]  # no staging left
+    (out / "link.html").symlink_to(tmp_path / "victim.txt")
+    with pytest.raises(report.SurveyDataError, match="symbolic link"):
+        report.build_report(out, data=export, notebooks_dir=notebooks, progress=False)
+    assert not (tmp_path / "victim.txt").exists()
