@@ -716,7 +716,7 @@ def _variable(entry: Mapping, names: _Names, at: str, origin: str) -> DerivedVar
         fail(f"ordered must be true or false, got {ordered!r}")
     codes = entry.get("codes")
     if isinstance(codes, Mapping):
-        codes = {c: (lab if isinstance(lab, Label) else _code_label(lab, f"{at}: codes[{c!r}]", fail))
+        codes = {c: (lab if isinstance(lab, Label) else _code_label(lab, f"codes[{c!r}]", fail))
                  for c, lab in codes.items()}
     elif codes is None or codes == {}:
         codes = dict(comp.codes or {})
@@ -724,7 +724,7 @@ def _variable(entry: Mapping, names: _Names, at: str, origin: str) -> DerivedVar
     else:
         fail(f"codes must be a mapping code -> label, got {codes!r}")
     label = entry.get("label", entry.get("text"))
-    return DerivedVariable(var=entry["var"], type=typ, label=_label(label, f"{at}: label", fail),
+    return DerivedVariable(var=entry["var"], type=typ, label=_label(label, "label", fail),
                            codes=MappingProxyType(codes), ordered=ordered,
                            compute=MappingProxyType(_plain(entry["compute"])), computation=comp,
                            origin=origin)
