@@ -257,6 +257,25 @@ class SvyGLMResults(SurveyModelResults):
         return pd.Series(np.diag(self._cov) / (phi * naive), index=self.params.index,
                          name="deff")
 
+    def profile_conf_int(self, names=None, level: float = 0.95, df: float | None = None) -> pd.DataFrame:
+        """Profile-likelihood intervals (R's confint(fit, method = "likelihood")): the working
+        deviance profiled and scaled by each coefficient's design effect; see
+        analysis.models.profile. ``names``: coefficient names (default all).
+
+        >>> fit.profile_conf_int(["ell"])  # doctest: +SKIP
+        """
+        from .profile import profile_conf_int
+
+        self._refuse_aliased("profile_conf_int")
+        if names is None:
+            names = list(self.params.index)
+        elif isinstance(names, str):
+            names = [names]
+        unknown = [n for n in names if n not in self.params.index]
+        if unknown:
+            raise KeyError(f"{unknown} are not coefficients; coefficients: {list(self.params.index)}")
+        return profile_conf_int(self, list(names), level=level, df=df)
+
     def _refuse_aliased(self, what: str) -> None:
         aliased = [n for n, v in self.params.items() if not np.isfinite(v)]
         if aliased:
