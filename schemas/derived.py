@@ -23,8 +23,9 @@ Computations (REGISTRY; "valid" = an answer: not a missing code, a code of the i
            min_valid
     n_ticked: MULTI, except: [opt]    options ticked (except the listed ones); NA unless the
                                       item was answered (every option column 0 or 1)
-    sum | mean: [ITEM, ..],           sum / mean of the valid answers, `reverse` items reversed
-           min_valid, reverse         first; NA when fewer than min_valid are valid (default
+    sum | mean: [ITEM, ..],           sum / mean of the valid answers, `reverse` items (and
+           min_valid, reverse         items the instrument declares `reverse: true`) reversed
+                                      first; NA when fewer than min_valid are valid (default
                                       all): scale scores
     reverse: ITEM                     min + max - answer over the item's codes (reverse-keyed);
                                       labels follow the codes unless declared
@@ -87,6 +88,8 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _NUMBER_TYPES = ("number", "decimal", "float")
+_NUMERIC_ITEMS = ("integer", "number", "decimal")
+_FREE_ITEMS = ("text", "date", "datetime")
 
 
 class DerivedError(DeclarationError):
@@ -197,7 +200,8 @@ class _Ctx:
                 item = self.names.inst.item(var)
             except KeyError:
                 return
-            known = list(item.codes or {}) if item.type != "multi" else []
+            known = list(item.substantive_codes) if item.type not in (
+                "multi", *_NUMERIC_ITEMS, *_FREE_ITEMS) else []
         if not known:
             return
         unknown = [c for c in codes if c not in known and c not in self.names.inst.missing_codes]
@@ -253,14 +257,15 @@ class _Env:
             if "__" in name and name not in {m.var for m in self.inst.metadata}:
                 return s.where(s.isin([0, 1]))
             return s
-        if item.codes and item.type not in ("integer", "number", "decimal"):
+        ok = ~s.isin(list(self.missing | set(item.missing or ()))) & s.notna()
+        if item.type in _NUMERIC_ITEMS:
+            num = pd.to_numeric(s, errors="coerce")
+            if isinstance(getattr(item, "min", None), (int, float)):
+                ok &= num >= item.min
+            if isinstance(getattr(item, "max", None), (int, float)):
+                ok &= num <= item.max
+        elif item.substantive_codes and item.type not in _FREE_ITEMS:
             return s.where(s.isin(list(item.substantive_codes)))
-        ok = ~s.isin(list(self.missing | set(item.missing or ())))
-        num = pd.to_numeric(s, errors="coerce")
-        if getattr(item, "min", None) is not None:
-            ok &= num >= item.min
-        if getattr(item, "max", None) is not None:
-            ok &= num <= item.max
         return s.where(ok.fillna(False).astype(bool))
 
     def number(self, name: str) -> np.ndarray:
@@ -396,7 +401,13 @@ def _scale(spec, ctx: _Ctx, how: str):
     stray = [r for r in reverse if r not in names]
     if stray:
         ctx.fail(f"reverse lists {stray}, which are not among the {how}'s items")
-    bounds = {r: _code_range(ctx, r) for r in reverse}
+    keyed = [v for v in names if v not in ctx.names.derived and ctx.names.kind(v) == "item"
+             and getattr(ctx.names.inst.item(v), "reverse", False)]
+    twice = [v for v in reverse if v in keyed]
+    if twice:
+        ctx.fail(f"reverse lists {twice[0]!r}, which the instrument already declares reverse-keyed "
+                 "(it is reversed once automatically); remove it from reverse")
+    bounds = {r: _code_range(ctx, r) for r in [*reverse, *keyed]}
     min_valid = ctx.integer("min_valid", spec.get("min_valid", "all"), allow_all=True)
 
     def run(env: _Env):

@@ -525,7 +525,28 @@ class _StudyBuilder:
             if total is not None and int(counts.sum()) != total:
                 r.fail(f"population.margins.{key}", f"sums to {int(counts.sum())}, but "
                                                     f"population.total says {total}")
+        self.consistent(margins)
         return Population(name, unit, total, MappingProxyType(margins))
+
+    def consistent(self, margins: Mapping[str, pd.Series]) -> None:
+        """A table by more variables must sum to every margin by fewer of them (raking to
+        margins that disagree cannot converge)."""
+        for small, a in margins.items():
+            for big, b in margins.items():
+                names_a, names_b = list(a.index.names), list(b.index.names)
+                if small == big or not set(names_a) < set(names_b):
+                    continue
+                summed = b.groupby(level=names_a).sum()
+                if summed.index.nlevels != a.index.nlevels:
+                    continue
+                summed = summed.reorder_levels(names_a) if len(names_a) > 1 else summed
+                diff = [k for k in a.index.union(summed.index)
+                        if a.get(k, 0) != summed.get(k, 0)]
+                if diff:
+                    k = diff[0]
+                    self.r.fail(f"population.margins.{big}", f"sums to {summed.get(k, 0)} for "
+                                f"{', '.join(names_a)} = {k!r}, but margin {small!r} says "
+                                f"{a.get(k, 0)}; make the tables agree")
 
     def margins_file(self, spec: str) -> dict:
         from .populations import load_population_margins
