@@ -329,3 +329,12 @@ def test_cells_published_elsewhere_are_never_complements():
     assert mask["n"].tolist() == [False, True, True, False]
     full = dc.with_totals(counts, row_totals=False)
     assert dc.attacker_intervals(full, mask, row_totals=False)[("dk", "n")] == (0.0, 43.0)
+
+
+def test_a_one_column_table_has_no_full_cells():
+    # each cell of a one-column table equals its row total: that is no group disclosure
+    t = dc.with_totals(pd.DataFrame({"n": [7, 30]}, index=["GP", "PT"]))
+    assert not dc.full_cell_mask(t).to_numpy().any()
+    mask = dc.suppression_mask(pd.DataFrame({"n": [7, 30]}, index=["GP", "PT"]),
+                               policy={"full_cells": "suppress"})
+    assert not mask.to_numpy().any()
