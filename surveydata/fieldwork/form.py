@@ -11,7 +11,9 @@ On a page only the checks that read its columns and nothing from later pages are
 Posted field names: ``q:<var>`` (the answer; several values for a multi-choice item), and for
 integer and text items ``m:<var>`` (a missing code: "don't know" / "no answer" checkboxes).
 An item left empty is coded -9 where the instrument allows "no answer", else it stays empty
-and fails ``not_nullable`` ("please answer"), as an empty cell fails validation.
+and fails ``not_nullable`` ("please answer"), as an empty cell fails validation. A multi-choice
+item with nothing ticked is answered "none of these" (every option 0); "no answer" (-9) is its
+own checkbox there.
 
 Example:
     >>> import schemas
@@ -233,16 +235,41 @@ class Questionnaire:
                 miss = [int(v) for v in ticked - codes if _INT.fullmatch(v)]
                 if ticked - codes - {str(m) for m in miss} or len(miss) > 1:
                     problems.setdefault(item.var, []).append("binary")
-                fill = miss[0] if miss else (blank if not ticked else 0)
-                if fill is None:
-                    fill = 0
+                fill = miss[0] if miss else 0  # nothing ticked: none applies (0)
                 for o in item.options:
                     answers[f"{item.var}__{o.code}"] = 1 if o.code in ticked else fill
             else:  # text: kept verbatim (stripped); empty is an empty cell, as in an export
                 text = values[0].strip() if values else ""
                 limit = item.max_length or DEFAULT_TEXT_LIMIT
-                answers[item.var] = text[: 10 * limit]
+                answers[item.var] = text[: 10 * limit] or None
         return answers, problems
+
+    def to_form(self, page: Page, answers: dict) -> dict[str, list[str]]:
+        """Raw codes of a page back into the form fields that produce them (to show a stored
+        page again, or to replay an export through the form).
+
+        >>> import schemas
+        >>> q = Questionnaire(schemas.load_instrument())
+        >>> q.to_form(q.pages[0], {"practice_type": 2, "n_physicians": -9})
+        {'q:practice_type': ['2'], 'm:n_physicians': ['-9']}
+        """
+        out: dict[str, list[str]] = {}
+        for item in page.items:
+            if item.type == "multi":
+                vals = [answers.get(c) for c in item.columns]
+                if vals and vals[0] is not None and vals[0] < 0 and all(v == vals[0] for v in vals):
+                    out[f"q:{item.var}"] = [str(vals[0])]
+                else:
+                    out[f"q:{item.var}"] = [o.code for o, v in zip(item.options, vals) if v == 1]
+                continue
+            v = answers.get(item.var)
+            if v is None:
+                continue
+            if item.type in ("integer", "text") and isinstance(v, int) and v < 0:
+                out[f"m:{item.var}"] = [str(v)]
+                continue
+            out[f"q:{item.var}"] = [str(v)]
+        return out
 
     def _code(self, item: Item, text: str, problems) -> int | str | None:
         text = text.strip()[:MAX_CODE_CHARS]

@@ -41,7 +41,6 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from schemas.instrument import NO_ANSWER
 from surveydata.fieldwork import monitor
 from surveydata.fieldwork.form import Questionnaire, message
 from surveydata.fieldwork.store import Store
@@ -317,27 +316,6 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
                 view["optional"] = True
         return view
 
-    def to_form(page, answers: dict) -> dict[str, list[str]]:
-        """Stored answers of a page back into form fields (to show a page again)."""
-        out: dict[str, list[str]] = {}
-        for item in page.items:
-            if item.type == "multi":
-                vals = [answers.get(c) for c in item.columns]
-                if vals and all(v == vals[0] and v is not None and v < 0 for v in vals):
-                    out[f"q:{item.var}"] = [str(vals[0])]
-                else:
-                    out[f"q:{item.var}"] = [o.code for o, v in zip(item.options, vals) if v == 1]
-                continue
-            v = answers.get(item.var)
-            if v is None:
-                continue
-            if item.type in ("integer", "text") and isinstance(v, int) and v < 0:
-                if v != NO_ANSWER or NO_ANSWER in item.codes:
-                    out[f"m:{item.var}"] = [str(v)]
-                continue
-            out[f"q:{item.var}"] = [str(v)]
-        return out
-
     def page_response(request, response, page, lang, values, errors, status=200, latest=None):
         if latest is None:
             latest = store.latest_answers(response.id)
@@ -435,7 +413,7 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         page = q.pages[target]
         store.touch(response.id, lang=lang, device_class=_device_class(request))
         return page_response(request, response, page, lang,
-                             to_form(page, latest.get(page.index, {})), {}, latest=latest)
+                             q.to_form(page, latest.get(page.index, {})), {}, latest=latest)
 
     async def show(request: Request):
         return await run_in_threadpool(_show, request)
