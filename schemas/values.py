@@ -12,6 +12,7 @@ parse_number(text, column="value", decimal="auto") -> Parsed       # decimals, f
 parse_date(text, column="value", earliest=None, latest=None, codes=()) -> Parsed
 parse_datetime(text, column="value", earliest=None, latest=None, codes=()) -> Parsed
 parse_values(text, kind, **options) -> Parsed                      # dispatch on KINDS
+detect_decimal(text) -> "," | "." | None                         # a column's decimal mark
 Parsed.values    pandas Series, same index as `text`: Int64 (integer), float64 (number),
                  str (date: ISO ``YYYY-MM-DD``; datetime: the trimmed ISO text; a missing code
                  in a date column as its digits, e.g. ``"-9"`` or ``"99"``)
@@ -31,10 +32,13 @@ Rules (one place, so validation, the API and the form agree)
 * Decimal separator: ``decimal="auto"`` accepts a point or a comma (one of them, once);
   ``decimal=","`` or ``"."`` accepts only that one (the export's declared separator). A
   thousands separator is never accepted: with ``decimal=","``, ``"1.000"`` is ``invalid``, not
-  1000. With ``decimal="auto"``, one to three digits (not starting with 0), a separator and
-  exactly three digits (``"1.000"``, ``"2,500"``) is ``ambiguous`` (thousands grouping or
-  decimals?): a wrong guess would silently change a value by a factor of 1000, so the fix is to
-  declare the separator.
+  1000. With ``decimal="auto"`` the separator is DETECTED per column (`detect_decimal`): when
+  the column's unambiguous values (``"2,5"``, ``"0,125"``, ``"12,25"``) all use a comma, the
+  column's decimal mark is the comma, likewise for the point. Only when nothing decides (or
+  both marks occur), one to three digits (not starting with 0), a separator and exactly three
+  digits (``"1.000"``, ``"2,500"``) is ``ambiguous`` (thousands grouping or decimals?): a wrong
+  guess would silently change a value by a factor of 1000, so the fix is to declare the
+  separator.
 * Numbers (decimals): an optional sign, digits, at most one decimal separator (``"2,5"``,
   ``".5"``, ``"3."``); no exponent, no ``inf``/``nan`` words. A value whose magnitude does not
   fit a float (``"9" * 400``) is ``overflow``, never stored as inf.
@@ -77,6 +81,7 @@ __all__ = [
     "MAX_DIGITS",
     "PROBLEMS",
     "Parsed",
+    "detect_decimal",
     "parse_date",
     "parse_datetime",
     "parse_integer",
@@ -232,6 +237,41 @@ def _ambiguous(s: pa.Array, decimal: str) -> np.ndarray:
     return _matches(s, _AMBIGUOUS)
 
 
+def _resolve(s: pa.Array, decimal: str) -> str:
+    """`decimal`, or for "auto" the mark `detect_decimal` finds in the column (else "auto")."""
+    if decimal != "auto":
+        return decimal
+    return _detect(s) or "auto"
+
+
+def _detect(s: pa.Array) -> str | None:
+    numberlike = r"^[+-]?(?:\d+[.,]\d*|[.,]\d+)$"
+    candidates = _matches(s, numberlike) & ~_matches(s, _AMBIGUOUS)
+    if not candidates.any():
+        return None
+    comma = candidates & _matches(s, ",")
+    point = candidates & ~comma
+    if comma.any() and not point.any():
+        return ","
+    if point.any() and not comma.any():
+        return "."
+    return None
+
+
+def detect_decimal(text: pd.Series) -> str | None:
+    """The decimal mark a column of export text uses: "," or "." when its unambiguous numbers
+    (one separator, not exactly three digits after a 1-3 digit whole part) all use that mark,
+    None when none does or both occur.
+
+    Example:
+        >>> import pandas as pd
+        >>> detect_decimal(pd.Series(["1,875", "2,5", "12"])), detect_decimal(pd.Series(["1.000"]))
+        (',', None)
+    """
+    s, _, _ = _text_and_blank(text)
+    return _detect(s)
+
+
 def parse_integer(text: pd.Series, column: str = "value", decimal: str = "auto") -> Parsed:
     """Whole numbers (codes and counts) as Int64; ``"+3"`` is 3, ``"4.0"`` is 4.
 
@@ -242,10 +282,12 @@ def parse_integer(text: pd.Series, column: str = "value", decimal: str = "auto")
         >>> parse_integer(pd.Series(["4,0"]), decimal=".").problems["message"].tolist()
         ['value must be a whole number (a code or a count)']
     """
-    sep = _sep_class(decimal)
+    _sep_class(decimal)
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         return _numeric_input(text, column, integer=True)
     s, empty, original = _text_and_blank(text)
+    decimal = _resolve(s, decimal)
+    sep = _sep_class(decimal)
     shape = rf"^[+-]?\d+(?:{sep}0*)?$"
     fits = rf"^[+-]?0*\d{{1,{MAX_DIGITS}}}(?:{sep}0*)?$"
     ambiguous = _ambiguous(s, decimal)
@@ -283,10 +325,13 @@ def parse_number(text: pd.Series, column: str = "value", decimal: str = "auto") 
         >>> p.values.tolist()[:2], p.problems["problem"].tolist()
         ([2.5, 0.5], ['invalid', 'overflow'])
     """
-    sep = _sep_class(decimal)
+    _sep_class(decimal)
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         return _numeric_input(text, column, integer=False)
     s, empty, original = _text_and_blank(text)
+    shown = decimal
+    decimal = _resolve(s, decimal)
+    sep = _sep_class(decimal)
     ambiguous = _ambiguous(s, decimal)
     ok = _matches(s, rf"^[+-]?(?:\d+(?:{sep}\d*)?|{sep}\d+)$") & ~ambiguous
     good = pc.if_else(pa.array(ok), s, pa.scalar(None, pa.string()))
@@ -298,7 +343,7 @@ def parse_number(text: pd.Series, column: str = "value", decimal: str = "auto") 
     overflow = np.isinf(arr)
     arr[overflow] = np.nan
     invalid = ~ok & ~empty & ~ambiguous
-    message = _NUMBER_MESSAGE.format(column=column, sep=_sep_words(decimal))
+    message = _NUMBER_MESSAGE.format(column=column, sep=_sep_words(shown))
     problems = _collect(
         [
             _problems(np.flatnonzero(invalid), original, "invalid", message),

@@ -158,3 +158,19 @@ def test_vectorised_speed_on_a_large_column():
     elapsed = time.perf_counter() - start
     assert p.values.iloc[-1] == n - 1 and len(p.problems) == 0
     assert elapsed < 5  # vectorised (arrow): a Python loop over 300k cells would be far slower
+
+
+def test_auto_detects_the_columns_decimal_mark():
+    # a German export: "1,875" is 1.875 because the column's other decimals use a comma
+    p = V.parse_number(_series("1,875", "2,5", "12"), column="h")
+    assert p.values.tolist() == [1.875, 2.5, 12.0] and len(p.problems) == 0
+    p = V.parse_number(_series("1.875", "0.25"), column="h")
+    assert p.values.tolist() == [1.875, 0.25]
+    # both marks in one column: nothing is guessed
+    p = V.parse_number(_series("1,875", "2.5"), column="h")
+    assert p.problems["problem"].tolist() == ["ambiguous"] and p.values.iloc[1] == 2.5
+    # integers: a zero fraction with the detected comma; "1.000" then is no number of this column
+    p = V.parse_integer(_series("4,0", "1.000"), column="n")
+    assert p.values.iloc[0] == 4 and p.problems["problem"].tolist() == ["invalid"]
+    assert V.detect_decimal(_series("1,875", "2,5")) == ","
+    assert V.detect_decimal(_series("1.000", "7")) is None
