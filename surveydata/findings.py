@@ -248,6 +248,32 @@ TEXT: dict[str, dict[str, str]] = {
     "outside_ci": {"de": "der veröffentlichte Wert liegt außerhalb des Konfidenzintervalls",
                    "en": "the published figure lies outside the confidence interval"},
     "item": {"de": "Frage", "en": "Item"},
+    "flag": {"de": "Hinweis", "en": "Flag"},
+    "flag_speeder": {"de": "Sehr kurze Bearbeitungszeit", "en": "Very short completion time"},
+    "flag_straightlining": {"de": "Gleiche Antwort auf alle Skalenfragen",
+                            "en": "Same answer to every rating item"},
+    "w_n": {"de": "Befragte (n)", "en": "Respondents (n)"},
+    "w_sum": {"de": "Summe der Gewichte", "en": "Sum of weights"},
+    "w_min": {"de": "Kleinstes Gewicht", "en": "Smallest weight"},
+    "w_max": {"de": "Größtes Gewicht", "en": "Largest weight"},
+    "w_max/min": {"de": "Verhältnis größtes/kleinstes", "en": "Ratio largest/smallest"},
+    "w_n_eff (Kish)": {"de": "Effektive Fallzahl (Kish)", "en": "Effective sample size (Kish)"},
+    "w_deff (Kish)": {"de": "Designeffekt (Kish)", "en": "Design effect (Kish)"},
+    "h_scales": {"de": "Skalen: Reliabilität", "en": "Scales: reliability"},
+    "p_scales": {"de": "Cronbachs Alpha und McDonalds Omega (Ein-Faktor-Modell) mit designbasierten "
+                       "95-%-Konfidenzintervallen; je Frage die Trennschärfe (Korrelation mit der "
+                       "Summe der übrigen Fragen) und Alpha ohne die Frage. Umgepolte Fragen sind "
+                       "vorher umgekehrt.",
+                 "en": "Cronbach's alpha and McDonald's omega (one-factor model) with design-based "
+                       "95% confidence intervals; per item the item-rest correlation and alpha "
+                       "without the item. Reverse-keyed items are reversed first."},
+    "f_scale": {"de": "Skala „{label}“ ({k} Fragen): Cronbachs Alpha {alpha} ({ci}), Omega {omega}; "
+                      "n = {n}.",
+                "en": "Scale \"{label}\" ({k} items): Cronbach's alpha {alpha} ({ci}), omega "
+                      "{omega}; n = {n}."},
+    "statistic": {"de": "Kennwert", "en": "Statistic"},
+    "item_rest": {"de": "Trennschärfe", "en": "Item-rest correlation"},
+    "alpha_if_dropped": {"de": "Alpha ohne die Frage", "en": "Alpha if dropped"},
     "source": {"de": "Quelle", "en": "Source"},
     "numeric_items": {"de": "Zahlenangaben", "en": "Numeric items"},
     "f_mode": {"de": "„{item}“: häufigste Antwort „{answer}“ ({share}; {n} von {total}).",
@@ -314,7 +340,7 @@ TEXT: dict[str, dict[str, str]] = {
     "margin_unclear": {"de": "kein klarer Unterschied (die Konfidenzintervalle überschneiden sich)",
                        "en": "no clear difference (the confidence intervals overlap)"},
     "no_models": {"de": "Die Studie plant keine Modelle.", "en": "The study plans no models."},
-    "term": {"de": "Term", "en": "Term"},
+    "term": {"de": "Modellterm", "en": "Term"},
     "coefficient": {"de": "Koeffizient", "en": "Coefficient"},
     "reference": {"de": "Referenz: {ref}", "en": "reference: {ref}"},
 }
@@ -465,6 +491,38 @@ def margin_finding(label: str, margins: pd.DataFrame, lang: str) -> Finding:
                verdict=say("margin_clear" if clear else "margin_unclear", lang))
     return Finding(text, {"with": float(yes["estimate"]), "without": float(no["estimate"]),
                           "clear": bool(clear)})
+
+
+def scale_finding(label: str, k: int, result, lang: str) -> Finding:
+    """One sentence on a scale's reliability (alpha with its CI, omega, n)."""
+    a = result.estimates.loc["alpha"]
+    omega = result.estimates.loc["omega", "estimate"] if "omega" in result.estimates.index else math.nan
+    text = say("f_scale", lang, label=label, k=k, alpha=fmt_num(a["estimate"], lang, 2),
+               ci=fmt_ci(a["ci_low"], a["ci_high"], lang, percent=False, digits=2),
+               omega=fmt_num(omega, lang, 2), n=fmt_int(result.n, lang))
+    return Finding(text, {"alpha": float(a["estimate"]), "omega": float(omega), "n": int(result.n)})
+
+
+def reliability_table(result, lang: str) -> pd.DataFrame:
+    """Alpha and omega: estimate, 95% CI and n."""
+    from surveydata.i18n import t
+
+    est = result.estimates
+    return pd.DataFrame({t("estimate", lang): [fmt_num(x, lang, 2) for x in est["estimate"]],
+                         t("ci", lang): [f"{fmt_num(lo, lang, 2)}{DASH}{fmt_num(hi, lang, 2)}"
+                                         for lo, hi in zip(est["ci_low"], est["ci_high"])],
+                         "n": fmt_int(result.n, lang)},
+                        index=pd.Index(["Cronbach α" if i == "alpha" else "McDonald ω" for i in est.index],
+                                       name=say("statistic", lang)))
+
+
+def scale_items_table(result, lang: str) -> pd.DataFrame:
+    """Per item: item-rest correlation and alpha if the item is dropped."""
+    items = result.items
+    return pd.DataFrame({say("item_rest", lang): [fmt_num(x, lang, 2) for x in items["item_rest_r"]],
+                         say("alpha_if_dropped", lang): [fmt_num(x, lang, 2)
+                                                         for x in items["alpha_if_dropped"]]},
+                        index=pd.Index(items.index, name=say("item", lang)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,10 +753,16 @@ def model_table(coefs: pd.DataFrame, lang: str, ratio: str | None) -> pd.DataFra
 
 
 def frequency_table(freq: pd.DataFrame, lang: str, k: int = 5, marker: str = "•") -> pd.DataFrame:
-    """Unweighted frequencies (n, %) of one item; counts of 1 to k-1 respondents suppressed."""
+    """Unweighted frequencies (n, %) of one item; counts of 1 to k-1 respondents suppressed,
+    with what would give them away: the shares give the total (n / share), so a lone suppressed
+    count would follow from it (surveydata.disclosure: a one-way table with its total)."""
+    from surveydata.disclosure import suppression_mask
     from surveydata.i18n import t
 
-    small = (freq["n"] > 0) & (freq["n"] < k)
+    counts = pd.DataFrame({"n": freq["n"].astype("int64").to_numpy()},
+                          index=pd.Index(freq.index.astype(str), name=str(freq.index.name or "answer")))
+    small = suppression_mask(counts, k, row_totals=False, col_totals=True,
+                             name=f"frequencies {freq.index.name or ''}".strip())["n"].iloc[:-1].to_numpy()
     return pd.DataFrame({"n": [marker if s else fmt_int(n, lang) for n, s in zip(freq["n"], small)],
                          t("share_pct", lang): [marker if s or pd.isna(p) else fmt_num(100 * p, lang, 1)
                                                 for p, s in zip(freq["share"], small)]},

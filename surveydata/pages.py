@@ -71,8 +71,8 @@ def reasons_section(rd, k: int) -> None:
         _display(fd.text("no_quarantine", lang))
         return
     reasons.index = pd.Index([t(r, lang) for r in reasons.index], name=t("reason", lang))
-    _display(disclosure.protect_counts(reasons.to_frame(t("records", lang)), k=k, row_totals=False,
-                                       col_totals=True))
+    _display(_total_label(disclosure.protect_counts(reasons.to_frame(t("records", lang)), k=k,
+                                                    row_totals=False, col_totals=True), lang))
 
 
 def nonresponse_section(rd, k: int, top: int = 15) -> None:
@@ -95,7 +95,26 @@ def flags_section(rd, k: int) -> None:
         _display(fd.text("no_flags", lang))
         return
     flags = rd.flags.groupby("flag").size().rename(t("records", lang)).to_frame()
+    flags.index = pd.Index([flag_label(rd, f) for f in flags.index], name=fd.say("flag", lang))
     _display(disclosure.protect_counts(flags, k=k, row_totals=False, col_totals=False))
+
+
+def flag_label(rd, flag: str) -> str:
+    """A flag in words: the quality screens by name, a soft rule by its message."""
+    try:
+        return fd.say(f"flag_{flag}", rd.lang)
+    except KeyError:
+        pass
+    try:
+        return rd.instrument.rule(flag).message.get(rd.lang)
+    except (KeyError, ValueError, AttributeError):
+        return str(flag)
+
+
+def _total_label(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The totals row and column of a protected count table labelled in ``lang``."""
+    total = t("total", lang)
+    return table.rename(index={disclosure.TOTAL: total}, columns={disclosure.TOTAL: total})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,12 +139,20 @@ def weights_section(rd, w) -> None:
     if not w.weighted:
         return
     lang = rd.lang
-    _display(heading(rd, "h_weights"), fd.text("p_weights", lang),
-             tables.weight_summary({t("base_weight", lang): w.base, t("raked_weight", lang): w.raked,
-                                    t("trimmed_weight", lang): w.final}, lang))
+    summary = tables.weight_summary({t("base_weight", lang): w.base, t("raked_weight", lang): w.raked,
+                                     t("trimmed_weight", lang): w.final}, lang)
+    summary.index = [_weight_row(r, lang) for r in summary.index]
+    _display(heading(rd, "h_weights"), fd.text("p_weights", lang), summary)
     plots.weight_distribution(w.raked.weights, bounds=w.bounds, lang=lang,
                               label=t("raked_weight", lang),
                               compare={t("trimmed_weight", lang): w.final.weights})
+
+
+def _weight_row(row: str, lang: str) -> str:
+    try:
+        return fd.say(f"w_{row}", lang)
+    except KeyError:
+        return row
 
 
 def composition_section(rd, w, k: int) -> None:
@@ -190,6 +217,20 @@ def groups_section(rd, d, k: int) -> None:
                  fd.share_table(est, rd.label, rd.lang, suppress, kind="share" if binary else "mean"))
         if binary:
             plots.bar_ci(_for_plot(est, rd.label, suppress), lang=rd.lang)
+
+
+def scale_results(rd, d) -> list:
+    """(spec, reliability) of every scale of the study (see `reportdata.scales`)."""
+    return [(spec, rdata.scale_reliability(rd, d, spec)) for spec in rdata.scales(rd)]
+
+
+def scales_section(rd, results: list) -> None:
+    if not results:
+        return
+    _display(heading(rd, "h_scales"), fd.text("p_scales", rd.lang))
+    for spec, result in results:
+        _display(fd.plain(spec.label, 3), fd.reliability_table(result, rd.lang),
+                 fd.scale_items_table(result, rd.lang))
 
 
 def domains_section(rd, by: dict, k: int) -> None:
@@ -315,3 +356,7 @@ def blocks_section(rd, blocks: dict) -> None:
         shown.index = pd.Index([_block_name(rd, b) for b in table.index], name=t("block", lang))
         _display(heading(rd, "h_blocks", outcome=rd.label(resp)),
                  fd.text("p_blocks", lang, controls=controls or "–"), shown)
+
+
+def scale_findings(rd, results: list) -> list:
+    return [fd.scale_finding(spec.label, len(spec.items), result, rd.lang) for spec, result in results]

@@ -969,3 +969,79 @@ def study_notebooks(study=None, notebooks_dir=None) -> list[Path]:
         if found not in pages:
             pages.append(found)
     return sorted(pages, key=lambda p: p.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# multi-item scales: the study's scale scores and the instrument's grids
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    """A multi-item scale: name, label, its items and the reverse-keyed ones among them."""
+
+    name: str
+    label: str
+    items: tuple[str, ...]
+    reverse: tuple[str, ...] = ()
+
+
+def _listed(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in (value or ()) if isinstance(v, str)]
+
+
+def scales(rd: ReportData) -> list[ScaleSpec]:
+    """The scales whose reliability the report shows: every derived scale score of the study
+    (``mean:`` or ``sum:`` over two or more items), then every grid of the instrument (items
+    declared together on one rating scale) that no score already covers."""
+    out, covered = [], set()
+    items = {i.var: i for i in rd.instrument.items}
+    for d in getattr(rd.study, "derived", ()) or ():
+        compute = getattr(d, "compute", None) or {}
+        for how in ("mean", "sum"):
+            members = [v for v in _listed(compute.get(how)) if v in items]
+            if len(members) >= 2:
+                reverse = tuple(v for v in _listed(compute.get("reverse")) if v in members)
+                out.append(ScaleSpec(d.var, rd.label(d.var), tuple(members), reverse))
+                covered.update(members)
+    grids: dict[str, list] = {}
+    for item in rd.instrument.items:
+        grid = getattr(item, "grid", None)
+        if grid and item.var not in covered:
+            grids.setdefault(grid, []).append(item)
+    for grid, members in grids.items():
+        if len(members) >= 2:
+            stem = _text(getattr(members[0], "stem", None), rd.lang)
+            out.append(ScaleSpec(grid, stem or grid.replace("_", " ").capitalize(),
+                                 tuple(i.var for i in members),
+                                 tuple(i.var for i in members if getattr(i, "reverse", False))))
+    return out
+
+
+def item_scores(rd: ReportData, var: str, reverse: bool = False) -> pd.Series:
+    """The answer codes of a rating item as numbers (missing and non-substantive answers NaN);
+    reversed (min + max - code) for a reverse-keyed item."""
+    item = rd.instrument.item(var)
+    codes = [c for c in item.substantive_codes if isinstance(c, (int, np.integer))]
+    lookup = {item.label(c, rd.lang): float(c) for c in codes}
+    col = rd.valid[var]
+    values = (col.astype(object).map(lookup) if isinstance(col.dtype, pd.CategoricalDtype)
+              else pd.to_numeric(col, errors="coerce").where(lambda x: x.isin(codes)))
+    values = values.astype(float)
+    if reverse and codes:
+        values = min(codes) + max(codes) - values
+    return values
+
+
+def scale_reliability(rd: ReportData, design, spec: ScaleSpec):
+    """Cronbach's alpha and McDonald's omega of a scale under the design
+    (`analysis.scales.reliability`), on the item codes (reverse-keyed items reversed)."""
+    from analysis.scales import reliability
+
+    frame = pd.DataFrame({f"scale__item{i}": item_scores(rd, v, v in spec.reverse).to_numpy()
+                          for i, v in enumerate(spec.items)}, index=design.data.index)
+    result = reliability(design.assign(**{c: frame[c].to_numpy() for c in frame.columns}),
+                         list(frame.columns))
+    result.items.index = pd.Index([rd.label(v) for v in spec.items])
+    return result
+

@@ -156,9 +156,10 @@ def test_bad_report_requests_are_one_line_errors(tmp_path, unseen, capsys):
     out = tmp_path / "out"
     assert main(["report", "--instrument", str(instrument), "--out", str(out)]) == 2
     assert "needs --data" in capsys.readouterr().err
-    assert main(["report", "--study", str(instrument), "--instrument", str(instrument),
-                 "--data", str(instrument), "--out", str(out)]) == 2
-    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:          # argparse: mutually exclusive options
+        main(["report", "--study", str(instrument), "--instrument", str(instrument),
+              "--data", str(instrument), "--out", str(out)])
+    assert usage.value.code == 2 and "not allowed with" in capsys.readouterr().err
     broken = tmp_path / "broken.yaml"
     broken.write_text("format: 1\nstudy: {name: x, instrument: nowhere.yaml}\n", encoding="utf-8")
     assert main(["report", "--study", str(broken), "--out", str(out)]) == 2

@@ -349,3 +349,51 @@ def test_the_planned_models_reproduce_the_previous_reports_numbers(weights, demo
     ci = np.exp(impl.conf_int().loc["tech_share"])
     assert (round(np.exp(impl.params["tech_share"]), 2), round(ci.iloc[0], 2), round(ci.iloc[1], 2)) \
         == (10.02, 4.52, 22.19)
+
+
+# ---------------------------------------------------------------------------------------------
+# scales: a grid of rating items (the second example study's instrument)
+
+PHARMACY = Path(__file__).resolve().parents[1] / "schemas" / "instruments" / "pharmacy_staff.yaml"
+
+
+@pytest.fixture(scope="module")
+def pharmacy(tmp_path_factory):
+    from surveydata.cli import main
+
+    out = tmp_path_factory.mktemp("pharmacy")
+    assert main(["simulate", "--seed", "11", "--instrument", str(PHARMACY), "--n", "150",
+                 "--out", str(out)]) == 0
+    return reportdata.load_data(out / "export.csv", instrument=PHARMACY, lang="en")
+
+
+def test_a_grid_is_a_scale_with_its_reverse_keyed_items(pharmacy):
+    inst = schemas.load_instrument(PHARMACY)
+    specs = reportdata.scales(pharmacy)
+    grid = [i.var for i in inst.items if i.grid == "climate"]
+    assert [s.items for s in specs] == [tuple(grid)]
+    assert specs[0].reverse == tuple(i.var for i in inst.items if i.grid == "climate" and i.reverse)
+    assert specs[0].reverse, "the climate grid has a reverse-keyed item"
+
+
+def test_scale_reliability_is_cronbachs_alpha_of_the_item_codes(pharmacy):
+    """Unweighted (an instrument alone): alpha from the raw item codes, reverse-keyed item
+    reversed, complete cases, computed here with the textbook formula."""
+    spec = reportdata.scales(pharmacy)[0]
+    design = reportdata.weighting(pharmacy).final
+    result = reportdata.scale_reliability(pharmacy, design, spec)
+    inst = schemas.load_instrument(PHARMACY)
+    cols = []
+    for var in spec.items:
+        item = inst.item(var)
+        labels = {item.label(c, "en"): c for c in item.substantive_codes}
+        x = pharmacy.valid[var].astype(object).map(labels).astype(float)
+        points = [c for c in item.substantive_codes]
+        cols.append(min(points) + max(points) - x if var in spec.reverse else x)
+    X = np.column_stack(cols)
+    X = X[~np.isnan(X).any(axis=1)]
+    k = X.shape[1]
+    alpha = k / (k - 1) * (1 - X.var(axis=0).sum() / X.sum(axis=1).var())
+    assert result.n == len(X)
+    assert result.alpha == pytest.approx(alpha, rel=1e-10)
+    assert list(result.items.index) == [pharmacy.label(v) for v in spec.items]

@@ -19,10 +19,12 @@ EXIT_FAILED = 1
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help=HELP, description=HELP)
-    p.add_argument("--study", metavar="STUDY.yaml", default=None,
-                   help="study declaration (default: the packaged practice_security study)")
-    p.add_argument("--instrument", metavar="PATH", default=None,
-                   help="an instrument YAML alone (no study): unweighted results of every item")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--study", metavar="STUDY.yaml", default=None,
+                       help="study declaration (default: the packaged practice_security study)")
+    which.add_argument("--instrument", metavar="X.yaml", default=None,
+                       help="an instrument alone (file or packaged name): no population, design "
+                            "or weighting; every result unweighted and labelled so")
     p.add_argument("--data", metavar="EXPORT", default=None,
                    help="survey export to report on (default: the embedded demo survey)")
     p.add_argument("--lang", choices=("de", "en", "both"), default=None,
@@ -43,16 +45,20 @@ def register(subparsers) -> None:
 
 
 def _study(args):
-    """The study of the command line (a broken declaration raises its one-line error)."""
+    """The study of the command line, validated before anything runs (a broken declaration is
+    its one-line error), with ``args.lang`` settled ("both": every language of the study)."""
     from surveydata.cli import UserError
-    from surveydata.reportdata import study_of
+    from surveydata.commands._common import study_from_args
 
-    if args.study is not None and args.instrument is not None:
-        raise UserError("give --study or --instrument, not both (a study names its instrument)")
-    for flag, path in (("--study", args.study), ("--instrument", args.instrument)):
-        if path is not None and not Path(path).is_file():
-            raise UserError(f"{flag} {path}: no such file")
-    return study_of(args.study, args.instrument)
+    if args.study is not None and not Path(args.study).is_file():
+        raise UserError(f"--study {args.study}: no such file")
+    both = args.lang == "both"
+    if both:
+        args.lang = None
+    study = study_from_args(args)
+    if both:
+        args.lang = "both" if len(study.languages) > 1 else study.languages[0]
+    return study
 
 
 def _min_cell(args, study) -> int:
@@ -80,10 +86,9 @@ def run(args) -> int:
         raise UserError("--instrument needs --data EXPORT (the demo belongs to the default study)")
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs must be a positive integer, got {args.jobs}")
-    lang = args.lang or (getattr(study, "languages", None) or ("en",))[0]
     try:
         build_report(args.out, data=args.data, study=args.study, instrument=args.instrument,
-                     lang=lang, k=_min_cell(args, study), notebooks_dir=args.notebooks,
+                     lang=args.lang, k=_min_cell(args, study), notebooks_dir=args.notebooks,
                      jobs=args.jobs, progress=not args.quiet, keep_executed=args.keep_executed)
     except ReportError as err:
         print(f"surveydata report: error: {err}", file=sys.stderr)
