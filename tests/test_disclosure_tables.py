@@ -33,3 +33,10 @@ def test_nonresponse_counts_do_not_follow_from_the_estimates_n():
     assert np.isnan(shares["Don't know"].iloc[0]["estimate"]) and np.isnan(shares["No answer"].iloc[0]["estimate"])
     # at k = 5 the 22 is published and so is everything else
     assert tables.nonresponse_table(nr, "en", k=5).loc["tm_restore_test"].tolist() == ["1460", "17.9", "1.5"]
+
+
+def test_nonresponse_never_hides_the_answered_count_instead():
+    # asked 52 = answered 9 + don't know 3 + no answer 40. Hiding the 9 would be cheapest, but
+    # the 9 is the estimates' n on another page: then 3 = 52 - 9 - 40. The 40 must go.
+    nr = pd.DataFrame({"asked": [52], "dont_know": [3], "no_answer": [40]}, index=["q"])
+    assert tables.nonresponse_table(nr, "en", k=5).loc["q"].tolist() == ["52", MARKER, MARKER]
