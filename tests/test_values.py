@@ -166,9 +166,12 @@ def test_auto_detects_the_columns_decimal_mark():
     assert p.values.tolist() == [1.875, 2.5, 12.0] and len(p.problems) == 0
     p = V.parse_number(_series("1.875", "0.25"), column="h")
     assert p.values.tolist() == [1.875, 0.25]
-    # both marks in one column: nothing is guessed
+    # a point column: "1,875" would be thousands grouping, which is never accepted
     p = V.parse_number(_series("1,875", "2.5"), column="h")
-    assert p.problems["problem"].tolist() == ["ambiguous"] and p.values.iloc[1] == 2.5
+    assert p.problems["problem"].tolist() == ["invalid"] and p.values.iloc[1] == 2.5
+    # both marks in one column: nothing is guessed
+    p = V.parse_number(_series("1,875", "2.5", "0,5"), column="h")
+    assert p.problems["problem"].tolist() == ["ambiguous"] and p.values.tolist()[1:] == [2.5, 0.5]
     # integers: a zero fraction with the detected comma; "1.000" then is no number of this column
     p = V.parse_integer(_series("4,0", "1.000"), column="n")
     assert p.values.iloc[0] == 4 and p.problems["problem"].tolist() == ["invalid"]
