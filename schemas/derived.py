@@ -155,8 +155,11 @@ class _Ctx:
             if kind == "multi":
                 self.fail(f"{key}: {value!r} is a multi-choice item; name one option column "
                           f"({value}__<option>) or use n_ticked")
-            need = "a multi-choice item" if allow == ("multi",) else f"one of: {', '.join(allow)}"
-            self.fail(f"{key}: {value!r} is a {kind} variable, not {need}")
+            what = {"item": "an item with one answer", "option": "an option column",
+                    "meta": "a metadata column", "derived": "a derived variable"}
+            need = "a multi-choice item" if allow == ("multi",) else \
+                " or ".join(what[a] for a in allow)
+            self.fail(f"{key}: {value!r} is {what[kind]}, not {need}")
         self.inputs.setdefault(value)
         return value
 
@@ -601,6 +604,8 @@ def _compile(spec, ctx: _Ctx, outer: _Ctx | None = None) -> Computation:
         ctx.fail(f"compute must be a mapping {{<computation>: <argument>, ...}}, got {spec!r}")
     spec = _plain(spec)
     names = [k for k in spec if k in REGISTRY]
+    if len(names) > 1:  # an option named like a computation (mean's reverse:) is an option
+        names = [k for k in names if not any(k in REGISTRY[o][1] for o in names if o != k)]
     if len(names) != 1:
         if not names:
             unknown = [k for k in spec if k not in REGISTRY]
