@@ -187,7 +187,7 @@ def _blocks(inst: Instrument, lang: str) -> list[tuple]:
     rows = []
     for d in inst.derived:
         codes = "; ".join(f"`{c}` {lab.get(lang)}" for c, lab in d.codes.items())
-        rows.append([f"`{d.var}`", d.text.get(lang), d.rule, codes, f"`{d.computed_by}`"])
+        rows.append([f"`{d.var}`", d.text.get(lang), _InLang(d.rule, "en"), codes, f"`{d.computed_by}`"])
     b.append(
         (
             "table",
@@ -294,6 +294,22 @@ def _render_md(blocks) -> str:
 _CODE = re.compile(r"`([^`]*)`")
 
 
+class _InLang(str):
+    """A text in a given language whatever the codebook's (a derived variable's rule is written
+    once, in English): marked ``lang`` in HTML so that the page says which parts are which."""
+
+    def __new__(cls, text, lang: str):
+        obj = super().__new__(cls, "" if text is None else text)
+        obj.lang = lang
+        return obj
+
+
+def _html_cell(c, lang: str) -> str:
+    if isinstance(c, _InLang) and c and c.lang != lang:
+        return f'<td lang="{c.lang}">{_html_text(c)}</td>'
+    return f"<td>{_html_text(c)}</td>"
+
+
 def _html_text(text: str) -> str:
     return _CODE.sub(r"<code>\1</code>", html.escape(str(text), quote=False))
 
@@ -354,7 +370,7 @@ def _render_html(blocks, lang: str, title: str) -> str:
                      f'clip:rect(0 0 0 0)">{"Hinweis" if lang == "de" else "Note"}</span>')
             head = "".join(f'<th scope="col">{_html_text(h) if h else blank}</th>' for h in block[1])
             body = "".join(
-                "<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in row) + "</tr>"
+                "<tr>" + "".join(_html_cell(c, lang) for c in row) + "</tr>"
                 for row in block[2]
             )
             n_tables += 1

@@ -95,6 +95,8 @@ class Table:
     rows: list[list[str]]
     n_index: int
     csv_name: str = ""
+    #: columns quoted as they are (titles of sources): marked translate="no"
+    verbatim: tuple[int, ...] = ()
 
     def csv_bytes(self, lang: str) -> bytes:
         """The table as shown (labels and formatted numbers), UTF-8 with BOM; ';'-separated in
@@ -212,8 +214,12 @@ def _numeric(values: list[str]) -> bool:
     return bool(filled) and all(_NUMBER_CELL.match(v) for v in filled)
 
 
-def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, stem: str) -> Page:
-    """Every table of an HTML output re-rendered as numbered tables; returns a Page fragment."""
+def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, stem: str,
+                      verbatim: tuple[str, ...] = ()) -> Page:
+    """Every table of an HTML output re-rendered as numbered tables; returns a Page fragment.
+
+    ``verbatim`` names columns whose cells are quoted as they are (titles of sources, in their
+    own language): they are marked ``translate="no"``."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(fragment, "html.parser")
@@ -227,7 +233,8 @@ def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, 
         counter.tables += 1
         cap = " ".join(own.get_text(" ").split()) if own else caption
         tab = Table(counter.tables, cap, header, rows, n_index,
-                    csv_name=f"downloads/{stem}-table-{counter.tables}.csv")
+                    csv_name=f"downloads/{stem}-table-{counter.tables}.csv",
+                    verbatim=tuple(j for j, h in enumerate(header) if h in verbatim))
         page.tables.append(tab)
         parts.append(_table_html(tab, lang))
     if page.tables:
@@ -262,7 +269,8 @@ def _table_html(tab: Table, lang: str) -> str:
                 cells.append(f'<th scope="{scope}"{rs}>{e(v)}</th>')
             else:
                 cls = ' class="num"' if numeric[j] else ""
-                cells.append(f"<td{cls}>{e(v)}</td>")
+                quoted = ' translate="no"' if j in tab.verbatim else ""
+                cells.append(f"<td{cls}{quoted}>{e(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     label = t("table", lang)
     cap = f'<span class="label">{e(label)} {tab.number}.</span> {e(tab.caption)}'

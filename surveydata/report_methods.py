@@ -26,6 +26,10 @@ _TEXT = {
     "population": {
         "de": "Grundgesamtheit (Einheit: {unit}): N = {total}; Randverteilungen aus {margins}.",
         "en": "Population (unit: {unit}): N = {total}; margins from {margins}."},
+    "frame_file": {"de": "der Datei {file} neben den Daten (N_h und Eingeladene je Schicht)",
+                   "en": "the file {file} beside the data (N_h and the number invited per stratum)"},
+    "frame_margin": {"de": "der Randverteilung {margin} der Grundgesamtheit {population}",
+                     "en": "the margin {margin} of the population {population}"},
     "frame": {
         "de": "Auswahlrahmen: die Schichtgrößen N_h stammen aus {frame}.",
         "en": "Sampling frame: the stratum sizes N_h come from {frame}."},
@@ -163,8 +167,8 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
     def para(text: str) -> None:
         chunks.append(f"<p>{e(text)}</p>")
 
-    def table(frame: pd.DataFrame, caption: str) -> None:
-        frag = render_html_table(frame.to_html(), caption, lang, counter, "methods")
+    def table(frame: pd.DataFrame, caption: str, verbatim: tuple[str, ...] = ()) -> None:
+        frag = render_html_table(frame.to_html(), caption, lang, counter, "methods", verbatim)
         page.tables.extend(frag.tables)
         chunks.append(frag.body)
 
@@ -183,8 +187,11 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
                   total=_int(total, lang) if total else t("not_stated", lang)))
         frame_src = getattr(design, "strata_file", None) or "strata.csv"
         margin = getattr(design, "margin", None)
-        if margin and margin in margins:
-            frame_src = f"{margin} ({_text(margins[margin].attrs.get('source'), lang)})"
+        beside = rd.source.get("strata")
+        if beside and beside != "population margins":
+            frame_src = _say("frame_file", lang, file=beside)
+        elif margin and margin in margins:
+            frame_src = _say("frame_margin", lang, margin=margin, population=getattr(population, "name", "?"))
         if design is not None:
             para(_say("frame", lang, frame=frame_src))
     else:
@@ -267,7 +274,8 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
                          t("source", lang): _text(attrs.get("source"), lang) or t("not_stated", lang),
                          t("year", lang): year,
                          t("status", lang): t("stand_in" if stand_in else "published_margin", lang)})
-        table(pd.DataFrame(rows).set_index(t("margin", lang)), t("m_weighting", lang))
+        table(pd.DataFrame(rows).set_index(t("margin", lang)), t("m_weighting", lang),
+              verbatim=(t("source", lang),))
         if any_stand_in:
             para(_say("standin_note", lang))
     else:

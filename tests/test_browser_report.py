@@ -6,9 +6,13 @@ committed notebooks, untouched. Checked: it builds; the notebooks in the reposit
 the planted text appears in no page and not even in the executed notebooks; provenance names the
 export and its sha256; small cells are suppressed in the published tables.
 
-Then headless Chromium opens every page: no console errors, uncaught exceptions or failed loads,
-no request to anything but local files and data: URLs, and its tables and decoded figures are
-there. A screenshot of the index is kept in tests/artifacts/report_index.png (git-ignored).
+The report is built in both editions (``lang="both"``). Then headless Chromium opens every page
+of both (index, notebook pages, methods, codebook) at 1366 and 390 px: no console errors,
+uncaught exceptions or failed loads, no request to anything but local files and data: URLs, no
+horizontal overflow, no image without a description (nbconvert's placeholder counts as none),
+no word of the other language in the visible text, and no axe-core violation of any impact
+(axe-core from npm: ``npm ci`` in tests/browser/). Screenshots of the indexes at phone width are
+kept in tests/artifacts/ (git-ignored).
 
 Chromium is driven over the DevTools protocol (websocket-client, which jupyter_server brings).
 Without Chromium the browser tests are skipped with the reason, except under CI=true, where a
@@ -126,12 +130,13 @@ class Browser:
                     text: document.body.innerText,
                     lang: document.documentElement.lang,
                     // text in the page's own language: parts marked lang="xx" of another
-                    // language (the link to the other edition) are left out
+                    // language (the link to the other edition), code, and titles of sources
+                    // quoted as they are (translate="no") are left out
                     own_text: (() => {
                       const root = document.body.cloneNode(true);
                       root.querySelectorAll('[lang]').forEach(el => {
                         if (el.getAttribute('lang') !== document.documentElement.lang) el.remove(); });
-                      root.querySelectorAll('style, script').forEach(el => el.remove());
+                      root.querySelectorAll('style, script, code, [translate="no"]').forEach(el => el.remove());
                       return root.textContent;
                     })(),
                     alts: Array.from(document.images).map(i => i.getAttribute('alt')),
@@ -225,7 +230,7 @@ def built(tmp_path_factory, user_export):
     executed = tmp_path_factory.mktemp("executed")
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     before = {p.name: p.read_bytes() for p in notebooks}
-    report.build_report(out, data=user_export, lang="de", progress=False, keep_executed=executed)
+    report.build_report(out, data=user_export, lang="both", progress=False, keep_executed=executed)
     after = {p.name: p.read_bytes() for p in notebooks}
     return {"out": out, "executed": executed, "before": before, "after": after}
 
@@ -235,72 +240,134 @@ def report_dir(built):
     return built["out"]
 
 
+def _report_pages(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("[0-9][0-9]_*.html"))
+
+
 def test_report_from_a_user_export_without_touching_the_notebooks(built, user_export):
+    from surveydata.reportdata import study_notebooks
+
     assert built["before"] == built["after"]
-    assert sorted(p.name for p in built["out"].glob("*.html")) == [
-        "01_data_quality.html", "02_weighting.html", "03_prevalence.html", "04_models.html",
-        "05_information_vs_equipment.html", "index.html"]
-    prov = json.loads((built["out"] / "provenance.json").read_text())
-    assert prov["input"]["kind"] == "export" and prov["input"]["name"] == "export.csv"
-    assert prov["input"]["sha256"] == hashlib.sha256(user_export.read_bytes()).hexdigest()
-    assert prov["input"]["strata"] == "strata.csv"
-    assert prov["input"]["n_raw"] == prov["input"]["n_valid"] + prov["input"]["n_quarantined"]
-    assert f"{prov['input']['n_raw']:,}" in (built["out"] / "index.html").read_text()
+    expected = sorted(p.with_suffix(".html").name for p in study_notebooks())
+    for lang in ("de", "en"):
+        assert _report_pages(built["out"] / lang) == expected
+        prov = json.loads((built["out"] / lang / "provenance.json").read_text())
+        assert prov["input"]["kind"] == "export" and prov["input"]["name"] == "export.csv"
+        assert prov["input"]["sha256"] == hashlib.sha256(user_export.read_bytes()).hexdigest()
+        assert prov["input"]["strata"] == "strata.csv"
+        assert prov["input"]["n_raw"] == prov["input"]["n_valid"] + prov["input"]["n_quarantined"]
+    n_raw = json.loads((built["out"] / "en" / "provenance.json").read_text())["input"]["n_raw"]
+    assert f"{n_raw:,}" in (built["out"] / "en" / "index.html").read_text()
+    assert f"{n_raw:,}".replace(",", ".") in (built["out"] / "de" / "index.html").read_text()
 
 
 def test_planted_free_text_reaches_no_page_and_no_notebook(built, user_export):
     assert SECRET in user_export.read_bytes().decode("cp1252")
     for folder in (built["out"], built["executed"]):
-        for path in folder.iterdir():
-            text = path.read_text(encoding="utf-8")
-            assert SECRET not in text and "Quokka" not in text, path.name
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix not in (".png", ".xlsx"):
+                text = path.read_text(encoding="utf-8-sig")
+                assert SECRET not in text and "Quokka" not in text, path.name
 
 
 def test_small_cells_are_suppressed_in_the_published_tables(built):
-    pages = "".join(p.read_text(encoding="utf-8") for p in built["out"].glob("0*.html"))
-    assert re.search(r"<td>\s*•\s*</td>", pages), "a survey of this size has small cells to suppress"
+    pages = "".join(p.read_text(encoding="utf-8") for p in built["out"].glob("*/0*.html"))
+    assert re.search(r"<td[^>]*>\s*•\s*</td>", pages), "a survey of this size has small cells to suppress"
 
 
-def test_every_report_page_renders_tables_and_figures_without_errors(browser, report_dir):
-    pages = sorted(report_dir.glob("[0-9][0-9]_*.html"))
-    assert pages, "the report has no notebook pages"
+#: Words of one language that must not appear in the visible text of the other edition.
+ENGLISH = ("the", "and", "with", "of", "Table", "Figure", "Share", "Total", "weighted",
+           "unweighted", "respondents", "practices", "Download", "Contents", "Methods", "Summary",
+           "confidence", "interval", "Previous", "Next", "suppressed", "Term", "yes", "no")
+GERMAN = ("und", "der", "die", "das", "mit", "nicht", "Anteil", "Tabelle", "Abbildung", "gewichtet",
+          "ungewichtet", "Befragte", "Praxen", "Zusammenfassung", "Inhalt", "Gesamt", "gesperrt",
+          "ja", "nein", "Herunterladen")
+PLACEHOLDER_ALT = "No description has been provided"
+WIDTHS = (1366, 390)
+
+
+def _words_of_the_other_language(text: str, lang: str) -> list[str]:
+    words = ENGLISH if lang == "de" else GERMAN
+    return [w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
+
+
+def _page_problems(res: dict, lang: str, width: int) -> list[str]:
+    """Everything the report must not have, as readable problems (empty: the page is fine)."""
+    c = res["content"]
+    problems = list(res["problems"])
+    if c["scroll_width"] > width:
+        problems.append(f"{c['scroll_width']} px wide at {width} px: {c['wide']}")
+    problems += [f"image without description: {a!r}" for a in c["alts"]
+                 if not a or PLACEHOLDER_ALT in a]
+    if c["lang"] != lang:
+        problems.append(f'<html lang="{c["lang"]}"> in the {lang} edition')
+    other = _words_of_the_other_language(c["own_text"], lang)
+    if other:
+        problems.append(f"words of the other language in the {lang} edition: {other}")
+    problems += [f"axe {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in c.get("axe", [])]
+    return problems
+
+
+def test_every_page_of_both_editions_is_clean_at_desktop_and_phone_width(browser, report_dir):
+    """No console error or failed load, no horizontal overflow at 1366 and 390 px, every image
+    described (never nbconvert's placeholder), the edition's language only, and no axe-core
+    violation of any impact, on every page of both editions (report, methods, codebook, index)."""
+    if not AXE_SOURCE.is_file():
+        pytest.fail(f"axe-core is not installed: run `npm ci` in {AXE_SOURCE.parents[2]}")
+    found = {}
     n_figures = 0
-    for page in pages:
-        res = browser.open(page.as_uri())
-        assert res["problems"] == [], f"{page.name}: {res['problems']}"
-        c = res["content"]
-        assert c["tables"] or c["images"], f"{page.name} shows neither a table nor a figure"
-        assert not c["tables"] or max(c["tables"]) >= 2, f"{page.name}: tables without body rows"
-        for img in c["images"]:
-            assert img["src"].startswith("data:image/png;base64"), f"{page.name}: {img['src']}"
-            assert img["complete"] and img["width"] > 0 and img["height"] > 0, f"{page.name}: {img}"
-        # every figure output of the page source made it to the screen
-        source = page.read_text(encoding="utf-8")
-        assert len(c["images"]) == len(re.findall(r'<img[^>]+src="data:image/png;base64', source))
-        assert "index.html" in c["links"], f"{page.name} has no way back to the index"
-        n_figures += len(c["images"])
+    for lang in ("de", "en"):
+        folder = report_dir / lang
+        names = ["index.html", *_report_pages(folder), "methods.html", "codebook.html"]
+        for name in names:
+            for width in WIDTHS:
+                res = browser.open((folder / name).as_uri(), width=width, axe=True, screenshot=False)
+                problems = _page_problems(res, lang, width)
+                if problems:
+                    found[f"{lang}/{name} @ {width}px"] = problems
+                if width == WIDTHS[0]:
+                    c = res["content"]
+                    for img in c["images"]:
+                        assert img["complete"] and img["width"] > 0, f"{lang}/{name}: {img}"
+                    if name[:2].isdigit():
+                        assert "index.html" in c["links"], f"{name} has no way back to the index"
+                        n_figures += len(c["images"])
+    assert not found, "\n".join(f"{page}: {p}" for page, ps in found.items() for p in ps)
     assert n_figures > 0, "no figure anywhere in the report"
 
 
 def test_index_links_every_page_and_is_kept_as_a_screenshot(browser, report_dir):
-    res = browser.open((report_dir / "index.html").as_uri())
-    assert res["problems"] == []
-    pages = sorted(p.name for p in report_dir.glob("[0-9][0-9]_*.html"))
-    linked = [h for h in res["content"]["links"] if h.endswith(".html")]
-    assert sorted(linked) == pages
-    assert "provenance.json" in res["content"]["links"]
-    assert "Inhalt" in res["content"]["text"]  # built in German
-    assert "Export: export.csv" in res["content"]["text"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "report_index.png").write_bytes(res["screenshot"])
-    assert res["screenshot"][:8] == b"\x89PNG\r\n\x1a\n"
+    for lang, heading in (("de", "Inhalt"), ("en", "Contents")):
+        res = browser.open((report_dir / lang / "index.html").as_uri(), width=390)
+        assert res["problems"] == []
+        pages = _report_pages(report_dir / lang)
+        linked = [h for h in res["content"]["links"] if h.endswith(".html") and "/" not in h]
+        assert sorted(set(linked)) == sorted({*pages, "index.html", "methods.html", "codebook.html"})
+        assert "provenance.json" in res["content"]["links"]
+        assert heading in res["content"]["text"]
+        assert "Export: export.csv" in res["content"]["text"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"report_index_{lang}_390.png").write_bytes(res["screenshot"])
+        assert res["screenshot"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_browser_check_catches_a_broken_page(browser, tmp_path):
-    """The checks above can fail: a page with a console error and a missing image is caught."""
+def test_the_browser_checks_catch_a_broken_page(browser, tmp_path):
+    """The checks above can fail: a console error, a missing image, an image with the placeholder
+    alt text, a page wider than a phone, English words in a German page and an axe violation
+    (an image without alt, a table header without text) are all caught."""
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html><body><img src="missing.png">'
-                   '<script>console.error("broken")</script></body></html>')
-    res = browser.open(bad.as_uri())
-    assert any("console.error" in p for p in res["problems"])
-    assert any("ERR_FILE_NOT_FOUND" in p for p in res["problems"])
+    bad.write_text('<!DOCTYPE html><html lang="de"><head><meta name="viewport" '
+                   'content="width=device-width"></head><body><main><img src="missing.png">'
+                   '<img src="data:image/png;base64,iVBORw0KGgo=" alt="No description has been provided '
+                   'for this image"><div style="width:900px">Share of the practices</div>'
+                   "<table><tr><th></th><th>n</th></tr><tr><td>a</td><td>1</td></tr></table>"
+                   '<script>console.error("broken")</script></main></body></html>')
+    res = browser.open(bad.as_uri(), width=390, axe=True)
+    problems = _page_problems(res, "de", 390)
+    assert any("console.error" in p for p in problems)
+    assert any("ERR_FILE_NOT_FOUND" in p for p in problems)
+    assert any("px wide at 390 px" in p for p in problems)
+    assert any("image without description" in p for p in problems)
+    assert any("words of the other language" in p and "the" in p for p in problems)
+    assert any(p.startswith("axe image-alt") for p in problems)
+    assert any(p.startswith("axe empty-table-header") for p in problems)
