@@ -66,11 +66,11 @@ def test_replicate_design_domains_and_tables_work(request, reference):
 
 def test_mse_centres_at_the_full_sample_estimate(apiclus1):
     rw = np.ones((len(apiclus1), 2))
-    d = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=1)
+    d = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=2)
     theta = np.array([1.0])
     reps = np.array([[0.0], [4.0]])
     assert_close(d.vcov_replicates(theta, reps)[0, 0], 0.5 * (4 + 4))  # replicate mean 2
-    d_mse = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=1,
+    d_mse = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=2,
                             mse=True)
     assert_close(d_mse.vcov_replicates(theta, reps)[0, 0], 0.5 * (1 + 9))
 
@@ -103,7 +103,7 @@ def test_repweights_by_column_pattern(apiclus1, reference):
 def test_non_finite_replicates_are_dropped_with_a_warning(apiclus1):
     # R's svrVar: na.action drops the replicate (and its rscale) and warns; not silent
     rw = np.ones((len(apiclus1), 3))
-    d = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=1)
+    d = ReplicateDesign(apiclus1, rw, weights="pw", type="other", scale=0.5, degf=2)
     reps = np.array([[0.0], [np.nan], [4.0]])
     with pytest.warns(UserWarning, match="1 replicate"):
         v = d.vcov_replicates(np.array([1.0]), reps)
