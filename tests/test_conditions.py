@@ -263,3 +263,22 @@ def test_evaluate_matches_a_row_by_row_interpreter(tree, rows):
     assert cond.evaluate(frame).tolist() == expected
     # the normalised text parses to the same tree
     assert parse_condition(cond.text).tree == cond.tree
+
+
+@pytest.mark.parametrize("text", [
+    "(" * 5000 + "x == 1" + ")" * 5000,
+    "not " * 5000 + "x == 1",
+    "(not " * 3000 + "x == 1" + ")" * 3000,
+])
+def test_deep_nesting_is_a_condition_error_not_a_recursion_error(text):
+    with pytest.raises(ConditionError) as err:
+        parse_condition(text)
+    message = str(err.value)
+    assert "nested deeper than 100 levels" in message
+    assert "\n" not in message and len(message) < 250  # the text is shortened in the message
+
+
+def test_nesting_up_to_the_limit_parses():
+    cond = parse_condition("(" * 100 + "x == 1" + ")" * 100)
+    assert cond.evaluate(pd.DataFrame({"x": [1, 2]})).tolist() == [True, False]
+    assert parse_condition("not " * 100 + "x == 1").variables == ("x",)
