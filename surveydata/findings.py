@@ -137,6 +137,11 @@ TEXT: dict[str, dict[str, str]] = {
                             "unter den Befragten, denen die Frage gestellt wurde.",
                       "en": "The {n} items with the highest share of \"don't know\" or no answer, "
                             "among the respondents who were asked the item."},
+    "p_nonresponse_few": {
+        "de": "{n} Fragen mit insgesamt 1 bis {k_1} fehlenden Angaben sind nicht aufgeführt: Die "
+              "Zahl wäre aus den veröffentlichten Antworten genau ablesbar.",
+        "en": "{n} items with 1 to {k_1} missing answers in all are not listed: the count would "
+              "follow exactly from the published answers."},
     "h_flags": {"de": "Auffälligkeiten", "en": "Flags on valid responses"},
     "p_flags": {"de": "Weiche Prüfungen, die eine Antwort nicht zurückweisen (z. B. sehr kurze "
                       "Bearbeitungszeit).",

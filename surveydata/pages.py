@@ -77,9 +77,15 @@ def reasons_section(rd, k: int) -> None:
 
 def nonresponse_section(rd, k: int, top: int = 15) -> None:
     lang = rd.lang
-    nonresponse = rdata.item_nonresponse(rd).sort_values("share_missing", ascending=False,
-                                                         kind="stable").head(top)
-    _display(heading(rd, "h_nonresponse"), fd.text("p_nonresponse", lang, n=len(nonresponse)))
+    nonresponse = rdata.item_nonresponse(rd)
+    # asked and answered are public (the number of valid responses, the answers' n on the
+    # estimates page): an item with 1 to k-1 missing answers in all would show them exactly
+    missing = nonresponse["dont_know"] + nonresponse["no_answer"]
+    few = (missing > 0) & (missing < k)
+    nonresponse = nonresponse[~few].sort_values("share_missing", ascending=False,
+                                                kind="stable").head(top)
+    _display(heading(rd, "h_nonresponse"), fd.text("p_nonresponse", lang, n=len(nonresponse)),
+             fd.text("p_nonresponse_few", lang, n=int(few.sum()), k_1=k - 1) if few.any() else None)
     if not len(nonresponse):
         return
     nonresponse.index = pd.Index([rd.label(v) for v in nonresponse.index], name=fd.say("item", lang))
