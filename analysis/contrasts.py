@@ -73,7 +73,7 @@ def _source(est):
                 np.asarray(vcov, dtype=float), est.attrs.get("replicates"), est.attrs.get("df"))
     if hasattr(est, "params") and hasattr(est, "cov_params"):
         return (est.params.index, est.params.to_numpy(dtype=float),
-                np.asarray(est.cov_params(), dtype=float), None,
+                np.asarray(est.cov_params(), dtype=float), getattr(est, "replicates", None),
                 getattr(est, "design_degf", None))
     raise TypeError(f"nonlinear_contrast needs estimates (a frame from an estimator) or a fitted "
                     f"model, got {type(est).__name__}")

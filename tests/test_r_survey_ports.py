@@ -166,3 +166,15 @@ def test_contrast_of_replicate_svyglm_coefficients(apiclus2):
     c = nonlinear_contrast(fit, "ell")
     assert_close([c["estimate"].iloc[0], c["se"].iloc[0]],
                  [ref["contrast"]["estimate"], ref["contrast"]["se"]], rtol=1e-6)
+    # nonlinear: the delta method without replicates, the transformed replicates with them
+    nl = nonlinear_contrast(fit, "exp(ell / 10)")
+    assert_close([nl["estimate"].iloc[0], nl["se"].iloc[0]],
+                 [ref["nl_without"]["estimate"], ref["nl_without"]["se"]], rtol=1e-6)
+    fit2 = analysis.svyglm("api00 ~ ell + meals + mobility", d2.replicate("jk1"),
+                           return_replicates=True)
+    assert_close(fit2.replicates["values"][:, 1], ref["replicate_ell"], rtol=1e-6)
+    nl2 = nonlinear_contrast(fit2, "exp(ell / 10)")
+    assert_close([nl2["estimate"].iloc[0], nl2["se"].iloc[0]],
+                 [ref["nl_with"]["estimate"], ref["nl_with"]["se"]], rtol=1e-6)
+    with pytest.raises(analysis.ModelError, match="needs a replicate design"):
+        analysis.svyglm("api00 ~ ell", d2, return_replicates=True)

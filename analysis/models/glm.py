@@ -414,7 +414,7 @@ def _refuse_infinite(mf: ModelFrame, used: np.ndarray, data: pd.DataFrame, formu
 
 
 def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
-           singular_ok: bool = False) -> SvyGLMResults:
+           singular_ok: bool = False, return_replicates: bool = False) -> SvyGLMResults:
     """Survey-weighted GLM with design-based standard errors (R survey's ``svyglm``).
 
     formula: statsmodels/patsy syntax (``y ~ x + C(group, Treatment("b")) + x:z``); a two-level
@@ -424,6 +424,8 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
     Binomial and quasibinomial (poisson and quasipoisson) give identical results, as in R's svyglm.
     offset: a column name or an array (one value per design row), added to the linear predictor.
     subset: boolean array or expression; rows outside it are left out of the fit but keep the design.
+    return_replicates: (replicate designs) keep the replicate coefficients in
+    ``fit.replicates`` (R's return.replicates), which nonlinear contrasts then transform.
     singular_ok: a column that is a linear combination of earlier ones is an error naming it
     (default); ``True`` keeps it with a NaN coefficient and SE, as R's glm (singular.ok = TRUE,
     R's default), with a warning. Residual df count only the estimated coefficients.
@@ -456,7 +458,19 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
 
     # the design restricted to the rows used (R: design[-na.action, ] / design[subset, ])
     model_design = restrict(design, used)
-    cov = model_design._vcov(refit, influence)
+    replicates = None
+    if return_replicates:
+        if pt.aliased is not None:
+            raise ModelError("return_replicates with aliased coefficients: remove them first")
+        if not is_replicate(design):
+            raise ModelError("return_replicates needs a replicate design (design.replicate(...) "
+                             "or ReplicateDesign): a Taylor design has no replicate estimates")
+        reps = np.asarray(refit(model_design.repweights), dtype=float)
+        cov = model_design.vcov_replicates(pt.beta, reps)
+        replicates = {"values": reps, "scale": model_design.scale,
+                      "rscales": np.asarray(model_design.rscales), "mse": model_design.mse}
+    else:
+        cov = model_design._vcov(refit, influence)
     degf = int(model_design.degf)
     p = len(pt.beta)
     # deviances with the mean-1 weights w / w_scale, as R's glm object reports them
@@ -475,7 +489,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
         full = np.full((params.shape[0],) * 2, np.nan)
         full[np.ix_(keep, keep)] = cov
         cov = full
-    return SvyGLMResults(
+    out = SvyGLMResults(
         params=pd.Series(params, index=pt.mf.names, name="coef"),
         cov=cov, df_resid=degf + 1 - p, design_degf=degf, nobs=int((w > 0).sum()),
         formula=formula, family=fam, family_name=pt.family_name, link_name=_link_name(fam),
@@ -485,6 +499,9 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
         fitted=pd.Series(pt.mu, index=index if used.all() else index[used], copy=False),
         replicate=is_replicate(design), point=pt, refit=refit, model_design=model_design,
     )
+    if replicates is not None:
+        out.replicates = replicates
+    return out
 
 
 def _null_mu(fit: _Fit, fam, w, w_scale: float, has_intercept: bool, what: str):

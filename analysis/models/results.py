@@ -179,6 +179,8 @@ class SvyGLMResults(SurveyModelResults):
         self._point = point
         self._refit = refit
         self._model_design = model_design
+        #: replicate coefficients (svyglm(..., return_replicates=True) on a replicate design)
+        self.replicates = None
 
     @property
     def _influence_used(self) -> np.ndarray:

@@ -70,7 +70,14 @@ OUT$regtermtest_missing <- list(chisq_a = as.numeric(ta$chisq), chisq_b = as.num
 dclus2 <- svydesign(id = ~dnum + snum, weights = ~pw, data = apiclus2)
 rclus2 <- as.svrepdesign(dclus2)
 model <- svyglm(api00 ~ ell + meals + mobility, design = rclus2)
+model2 <- svyglm(api00 ~ ell + meals + mobility, design = rclus2, return.replicates = TRUE)
+nl_with <- svycontrast(model2, quote(exp(ell / 10)))
 OUT$svycontrast_glm <- list(contrast = st(svycontrast(model, c(ell = 1, meals = 0))),
-                            coef = as.numeric(coef(model)), se = as.numeric(SE(model)))
+                            coef = as.numeric(coef(model)), se = as.numeric(SE(model)),
+                            with_replicates_linear = { a <- svycontrast(model2, c(ell = 1, meals = 0))$contrast
+                              list(estimate = as.numeric(a), se = sqrt(as.numeric(attr(a, "var")))) },
+                            nl_without = st(svycontrast(model, quote(exp(ell / 10)))),
+                            nl_with = list(estimate = as.numeric(nl_with$nlcon), se = sqrt(as.numeric(attr(nl_with$nlcon, "var")))),
+                            replicate_ell = as.numeric(model2$replicates[, 2]))
 writeLines(to_json(OUT), "extra_ports.json")
 cat("wrote extra_ports.json\n")
