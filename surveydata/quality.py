@@ -22,7 +22,7 @@ import pandas as pd
 
 from surveydata import _instrument as ins
 
-__all__ = ["FLAG_COLUMNS", "flags", "speeders", "straightlining"]
+__all__ = ["FLAG_COLUMNS", "flags", "speeder_flags", "speeders", "straightlining"]
 
 SPEEDER_FACTOR = 1 / 3
 STRAIGHTLINING_MIN_ITEMS = 5
@@ -56,8 +56,31 @@ def straightlining(likert: pd.DataFrame, min_items: int = STRAIGHTLINING_MIN_ITE
     return (n >= min_items) & (hi == lo)
 
 
-def flags(coded: pd.DataFrame, inst, lines) -> pd.DataFrame:
+def speeder_flags(response_id, lines, duration_s) -> pd.DataFrame:
+    """The speeder flags of valid rows given by their ids, lines and durations (all of an
+    export's valid rows: the median is theirs); for validation in pieces.
+
+    >>> speeder_flags(["a", "b", "c", "d"], [2, 3, 4, 5], [600.0, 610, 590, 100])["line"].tolist()
+    [5]
+    """
+    d = pd.Series(np.asarray(duration_s, dtype=float))
+    mask = speeders(d)
+    idx = np.flatnonzero(mask)
+    median = d.median()
+    out = pd.DataFrame({
+        "response_id": pd.array(np.asarray(response_id, dtype=object)[idx], dtype="str"),
+        "line": np.asarray(lines, dtype=np.int64)[idx], "flag": "speeder", "kind": "screen",
+        "columns": "duration_s",
+        "message": f"duration_s below {SPEEDER_FACTOR:.3g} x the median ({median:.0f} s)"})
+    for c in ("flag", "kind", "columns", "message"):
+        out[c] = out[c].astype("str")
+    return out
+
+
+def flags(coded: pd.DataFrame, inst, lines, screen_speeders: bool = True) -> pd.DataFrame:
     """Long frame of flags for the (valid) coded rows: one row per (row, flag).
+    ``screen_speeders=False`` leaves speeders out (a piece of an export: `speeder_flags` needs
+    the median of all valid rows).
 
     >>> flags(coded_valid, inst, lines).columns.tolist()     # doctest: +SKIP
     ['response_id', 'line', 'flag', 'kind', 'columns', 'message']
@@ -73,7 +96,7 @@ def flags(coded: pd.DataFrame, inst, lines) -> pd.DataFrame:
                 "line": lines[idx], "flag": flag, "kind": kind, "columns": columns,
                 "message": message}))
 
-    if "duration_s" in coded.columns and len(coded):
+    if screen_speeders and "duration_s" in coded.columns and len(coded):
         median = pd.to_numeric(coded["duration_s"], errors="coerce").median()
         add(speeders(coded["duration_s"]), "speeder", "screen", "duration_s",
             f"duration_s below {SPEEDER_FACTOR:.3g} x the median ({median:.0f} s)")

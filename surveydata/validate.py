@@ -32,7 +32,7 @@ from surveydata.errors import SurveyDataError
 from surveydata.io import LINE_COLUMN, ROW_ERROR_COLUMN
 
 __all__ = ["FAILURE_COLUMNS", "QUARANTINE_COLUMNS", "ValidationInvariantError",
-           "ValidationResult", "id_key", "validate"]
+           "ValidationResult", "id_key", "validate", "validate_chunks"]
 
 FAILURE_COLUMNS = ["response_id", "line", "column", "value", "rule", "message"]
 QUARANTINE_COLUMNS = ["response_id", "line", "reasons"]
@@ -391,12 +391,21 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
     >>> res.quarantine.loc[1, "reasons"]
     "n_physicians='3,5': dtype:n_physicians (n_physicians must be a whole number (a code or a count))"
     """
-    from surveydata import quality
-
-    sp = ins.spec(inst)
     raw = raw.reset_index(drop=True)
-    n = len(raw)
-    expected = [c.name for c in sp.columns]
+    expected, extra, lines = _columns(raw, inst)
+    dup_fails = _duplicates(raw, expected + extra, raw["response_id"], lines)
+    part = _validate_part(raw, inst, lang, dup_fails, screen_speeders=True)
+    _check_counts(len(raw), len(part.valid), len(part.quarantine))
+    report = _report(len(raw), len(part.valid), raw.attrs.get("export", {}), inst,
+                     part.failures, part.quarantine, part.flags, extra)
+    return ValidationResult(valid=part.valid, quarantine=part.quarantine.reset_index(drop=True),
+                            failures=part.failures.drop(columns=["row", "_joined"]),
+                            flags=part.flags, report=report)
+
+
+def _columns(raw, inst):
+    """The instrument's columns (a missing one is an ExportError), extra columns, lines."""
+    expected = [c.name for c in ins.spec(inst).columns]
     missing = [c for c in expected if c not in raw.columns]
     if missing:
         from surveydata.io import ExportError
@@ -404,10 +413,37 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
         src = raw.attrs.get("export", {}).get("path", "<frame>")
         raise ExportError(src, f"missing required column(s): {', '.join(missing)}", line=1,
                           column=missing[0])
+    n = len(raw)
     lines = (raw[LINE_COLUMN].to_numpy(dtype=np.int64) if LINE_COLUMN in raw.columns
              else np.arange(2, n + 2, dtype=np.int64))
     extra = [c for c in raw.columns if c not in set(expected) | {LINE_COLUMN, ROW_ERROR_COLUMN}]
+    return expected, extra, lines
 
+
+def _check_counts(n_raw: int, n_valid: int, n_quarantined: int) -> None:
+    if n_valid + n_quarantined != n_raw:
+        raise ValidationInvariantError(
+            f"{n_raw} rows read but {n_valid} valid + {n_quarantined} quarantined: a bug in "
+            "validation, not in the data; please report it with the export")
+
+
+@dataclass
+class _Part:
+    valid: pd.DataFrame
+    quarantine: pd.DataFrame
+    failures: pd.DataFrame
+    flags: pd.DataFrame
+    durations: pd.DataFrame  # response_id, line, duration_s of the valid rows (for speeders)
+    coded_valid: pd.DataFrame  # the raw coded valid rows (for derived variables over pieces)
+
+
+def _validate_part(raw, inst, lang, dup_fails, screen_speeders) -> _Part:
+    """Steps 1, 2 and 4 on ``raw`` (a whole export or a piece), with the duplicates' failures
+    (step 3, found over the whole export) given."""
+    from surveydata import quality
+
+    n = len(raw)
+    _, extra, lines = _columns(raw, inst)
     fails: list[pd.DataFrame] = []
     if ROW_ERROR_COLUMN in raw.columns:
         err = raw[ROW_ERROR_COLUMN].fillna("")
@@ -419,7 +455,7 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
                                        "message": err.iloc[bad].to_numpy(dtype=object)}))
     coded, parse_fails = _parse(raw, inst)
     fails += parse_fails
-    fails += _duplicates(raw, expected + extra, raw["response_id"], lines)
+    fails += dup_fails
     schema_fails = _schema_failures(coded, inst, raw)
     # A cell that did not parse is NA in the coded frame; the schema's complaint about that NA
     # would only repeat the parse failure, so it is dropped. Likewise its uniqueness check on
@@ -441,21 +477,196 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
     bad_rows[failures["row"].to_numpy(dtype=np.int64)] = True
     quarantine = _quarantine(failures, raw, lines, bad_rows)
     valid_idx = np.flatnonzero(~bad_rows)
-    if len(valid_idx) + len(quarantine) != n or not bad_rows[quarantine.index.to_numpy()].all():
-        raise ValidationInvariantError(
-            f"{n} rows read but {len(valid_idx)} valid + {len(quarantine)} quarantined: a bug "
-            "in validation, not in the data; please report it with the export")
+    _check_counts(n, len(valid_idx), len(quarantine))
+    if not bad_rows[quarantine.index.to_numpy()].all():
+        raise ValidationInvariantError("a quarantined row without a failure: a bug in validation")
 
     valid = _typed(coded.iloc[valid_idx], inst, lang)
     valid.insert(0, LINE_COLUMN, lines[valid_idx])
     for c in extra:  # kept as the text they were
         valid[c] = pd.array(raw[c].iloc[valid_idx].to_numpy(dtype=object), dtype="str")
     valid = valid.reset_index(drop=True)
-    flags = quality.flags(coded.iloc[valid_idx].reset_index(drop=True), inst,
-                          lines[valid_idx])
-    report = _report(raw, inst, failures, quarantine, valid, flags, extra)
-    return ValidationResult(valid=valid, quarantine=quarantine.reset_index(drop=True),
-                            failures=failures.drop(columns=["row", "_joined"]), flags=flags,
+    coded_valid = coded.iloc[valid_idx].reset_index(drop=True)
+    flags = quality.flags(coded_valid, inst, lines[valid_idx], screen_speeders=screen_speeders)
+    durations = pd.DataFrame({"response_id": coded_valid["response_id"].astype("str"),
+                              "line": lines[valid_idx],
+                              "duration_s": pd.to_numeric(coded_valid["duration_s"],
+                                                          errors="coerce").astype(float)})
+    return _Part(valid, quarantine, failures, flags, durations, coded_valid)
+
+
+def _global_derived(inst):
+    """Derived variables computed over the whole frame (``zmean``: components standardised by
+    their mean and sd in the frame), with their components as derived entries of their own:
+    in pieces, the components are computed per piece and the variable at the end."""
+    from schemas.derived import compile_entries, compile_instrument
+
+    out = {}
+    for d in compile_instrument(inst):
+        if "zmean" not in d.compute:
+            continue
+        comps = [c if isinstance(c, dict) else {"expr": c} for c in d.compute["zmean"]]
+        out[d.var] = compile_entries([{"var": f"zcomponent{i}", "type": "number", "compute": c}
+                                      for i, c in enumerate(comps)], inst)
+    return out
+
+
+def _zmean(columns: list[np.ndarray]) -> np.ndarray:
+    """As `schemas.derived`'s zmean over all rows: mean of z-scores (sd with ddof 1; a
+    component without variation gives 0; NaN where any component is NaN)."""
+    z = []
+    for c in columns:
+        sd = np.nanstd(c, ddof=1) if np.sum(~np.isnan(c)) > 1 else np.nan
+        z.append((c - np.nanmean(c)) / sd if sd > 0 else c * 0.0)
+    return sum(z) / len(z)
+
+
+def _write_valid(pieces_path, valid_path, patches: dict[str, np.ndarray]) -> None:
+    """Copy the pieces' Parquet file to ``valid_path``, batch by batch, with the whole-export
+    values of the ``patches`` columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(pieces_path)
+    at = 0
+    with pq.ParquetWriter(valid_path, pf.schema_arrow) as writer:
+        for batch in pf.iter_batches(batch_size=1 << 16):
+            table = pa.Table.from_batches([batch], schema=pf.schema_arrow)
+            for name, values in patches.items():
+                i = table.schema.get_field_index(name)
+                table = table.set_column(i, table.schema.field(i), pa.array(
+                    values[at:at + table.num_rows], type=table.schema.field(i).type,
+                    from_pandas=True))
+            writer.write_table(table)
+            at += table.num_rows
+        if pf.metadata.num_rows == 0:
+            writer.write_table(pf.schema_arrow.empty_table())
+
+
+def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> ValidationResult:
+    """Validate an export read in pieces (`surveydata.io.ExportChunks`) with bounded memory.
+
+    The result equals `validate` on the whole file (up to the row order within equal lines).
+    Three reads of the file: the ids of every record (a 64-bit hash of `id_key` each); the
+    records whose id hash occurs more than once (few), on which duplicates are found exactly as
+    in `validate` (cell by cell, so a hash collision never quarantines a row); then each piece
+    is validated with its duplicates' failures. Speeders are screened at the end against the
+    median duration of all valid rows, and derived variables standardised over all valid rows
+    (``zmean``) are computed at the end from their components. With ``valid_path``, the valid
+    typed rows are written there as Parquet piece by piece (and ``result.valid`` is empty);
+    without, the pieces are concatenated.
+
+    >>> import schemas
+    >>> from surveydata.io import ExportChunks
+    >>> inst = schemas.load_instrument()
+    >>> chunks = ExportChunks("tests/data/example_export_de.csv", inst, chunk_bytes=4096)
+    >>> r = validate_chunks(chunks, inst).report
+    >>> r["n_raw"], r["n_valid"], r["n_quarantined"]
+    (41, 36, 5)
+    """
+    from surveydata import quality
+
+    # 1. the ids
+    hashes, sizes = [], []
+    for piece in chunks:
+        hashes.append(pd.util.hash_array(id_key(piece["response_id"]).to_numpy(dtype=object)))
+        sizes.append(len(piece))
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    del hashes
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    candidates = np.flatnonzero(counts[inverse] > 1)
+    del h, inverse, counts
+    # 2. duplicates among the candidates, exactly
+    dup_by_piece: dict[int, list[pd.DataFrame]] = {}
+    if candidates.size:
+        subsets, positions = [], []
+        for k, piece in enumerate(chunks):
+            local = candidates[(candidates >= starts[k]) & (candidates < starts[k + 1])] - starts[k]
+            if local.size:
+                subsets.append(piece.iloc[local])
+                positions.append(local + starts[k])
+        sub = pd.concat(subsets, ignore_index=True)
+        pos = np.concatenate(positions)
+        expected, extra, lines = _columns(sub, inst)
+        for f in _duplicates(sub, expected + extra, sub["response_id"], lines):
+            glob = pos[f["row"].to_numpy(dtype=np.int64)]
+            piece_of = np.searchsorted(starts, glob, side="right") - 1
+            for k in np.unique(piece_of):
+                g = f[piece_of == k].copy()
+                g["row"] = glob[piece_of == k] - starts[k]
+                dup_by_piece.setdefault(int(k), []).append(g.reset_index(drop=True))
+    # 3. each piece
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schemas import derive
+
+    global_vars = _global_derived(inst)
+    components = {v: [] for v in global_vars}
+    quarantines, failures, flags, durations, valids = [], [], [], [], []
+    n_raw = n_valid = 0
+    extra = []
+    writer = schema = None
+    pieces_path = None if valid_path is None else f"{valid_path}.pieces"
+    try:
+        for k, piece in enumerate(chunks):
+            piece = piece.reset_index(drop=True)
+            part = _validate_part(piece, inst, lang, dup_by_piece.get(k, []),
+                                  screen_speeders=False)
+            _, extra, _ = _columns(piece, inst)
+            n_raw += len(piece)
+            n_valid += len(part.valid)
+            for var, entries in global_vars.items():
+                comp = derive(part.coded_valid, (inst, entries))
+                components[var].append(comp.to_numpy(dtype="float64", na_value=np.nan))
+            if pieces_path is None:
+                valids.append(part.valid)
+            else:
+                table = pa.Table.from_pandas(part.valid, preserve_index=False)
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(pieces_path, schema)
+                    valids.append(part.valid.iloc[:0])
+                writer.write_table(table.cast(schema))
+            quarantines.append(part.quarantine.reset_index(drop=True))
+            failures.append(part.failures.drop(columns=["_joined"]).assign(
+                row=part.failures["row"] + n_raw - len(piece)))
+            flags.append(part.flags)
+            durations.append(part.durations)
+    finally:
+        if writer is not None:
+            writer.close()
+    patches = {}
+    for var in global_vars:
+        if components[var]:
+            cols = np.concatenate(components[var], axis=0)
+            patches[var] = _zmean([cols[:, j] for j in range(cols.shape[1])])
+    if pieces_path is not None and writer is not None:
+        _write_valid(pieces_path, valid_path, patches)
+        import os
+
+        os.unlink(pieces_path)
+    elif valids:
+        for var, values in patches.items():
+            at = 0
+            for v in valids:
+                v[var] = values[at:at + len(v)]
+                at += len(v)
+    d = pd.concat(durations, ignore_index=True) if durations else None
+    if d is not None and len(d):
+        flags.append(quality.speeder_flags(d["response_id"], d["line"], d["duration_s"]))
+    flags = [f for f in flags if len(f)]
+    flag_frame = (pd.concat(flags, ignore_index=True).sort_values(["line", "flag"], kind="stable")
+                  .reset_index(drop=True) if flags else quality.flags(
+                      pd.DataFrame(), inst, np.zeros(0, dtype=np.int64)))
+    quarantine = pd.concat(quarantines, ignore_index=True)
+    fail_frame = pd.concat(failures, ignore_index=True)
+    _check_counts(n_raw, n_valid, len(quarantine))
+    report = _report(n_raw, n_valid, chunks.info, inst, fail_frame, quarantine, flag_frame, extra)
+    valid = pd.concat(valids, ignore_index=True) if valids else pd.DataFrame()
+    return ValidationResult(valid=valid, quarantine=quarantine,
+                            failures=fail_frame.drop(columns=["row"]), flags=flag_frame,
                             report=report)
 
 
@@ -521,16 +732,15 @@ def _typed(coded_valid: pd.DataFrame, inst, lang: str) -> pd.DataFrame:
     return pd.concat([typed, derived], axis=1)
 
 
-def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:
-    src = raw.attrs.get("export", {})
+def _report(n_raw, n_valid, src, inst, failures, quarantine, flags, extra) -> dict:
     by_rule = failures.groupby("rule").size().sort_index()
     rows_by_rule = failures.drop_duplicates(["row", "rule"]).groupby("rule").size()
     return {
         "instrument": {"name": ins.spec(inst).name, "version": ins.spec(inst).version},
         "input": {k: src.get(k) for k in ("path", "format", "encoding", "separator")},
         "input_sha256": src.get("sha256"),
-        "n_raw": len(raw),
-        "n_valid": len(valid),
+        "n_raw": n_raw,
+        "n_valid": n_valid,
         "n_quarantined": len(quarantine),
         "n_failures": len(failures),
         "failures_by_rule": {k: int(v) for k, v in by_rule.items()},
@@ -546,7 +756,7 @@ def _report(raw, inst, failures, quarantine, valid, flags, extra) -> dict:
         "renamed_columns": dict(src.get("renamed_columns", {})),
         # the reading protocol's accounting (surveydata._records): records read and counted
         # a second way from the physical lines; broken records; lines not in UTF-8
-        "n_records_read": len(raw),
+        "n_records_read": n_raw,
         "n_records_by_line_count": src.get("n_records_by_line_count"),
         "n_physical_lines": src.get("n_physical_lines"),
         "n_blank_lines": src.get("blank_lines"),
