@@ -553,11 +553,15 @@ class _StudyBuilder:
 
         try:
             if re.fullmatch(r"[A-Za-z0-9_\-]+", spec):
-                return dict(load_population_margins(spec))
-            path = Path(spec)
-            if not path.is_absolute() and self.base is not None:
-                path = self.base / path
-            return dict(load_population_margins(path=path))
+                margins = dict(load_population_margins(spec))
+            else:
+                path = Path(spec)
+                if not path.is_absolute() and self.base is not None:
+                    path = self.base / path
+                margins = dict(load_population_margins(path=path))
+            for m in margins.values():  # a proxy (e.g. population shares) stands in for counts
+                m.attrs.setdefault("stand_in", m.attrs.get("basis") in ("proxy", "stand_in"))
+            return margins
         except FileNotFoundError:
             self.r.fail("population.margins", f"no margins file {spec!r} (a packaged name in "
                                               f"schemas/populations/, or a path relative to the study)")

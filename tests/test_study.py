@@ -50,6 +50,9 @@ def test_packaged_study_says_what_the_report_needs():
     # population margins, each with its source
     assert int(s.population.margins["practice_type"].sum()) == s.population.total == 141655
     assert s.population.margins["federal_state"].attrs["source"]
+    # the federal-state counts are a stand-in (population shares), the type x form cells published
+    assert s.population.margins["federal_state"].attrs["stand_in"] is True
+    assert s.population.margins["practice_type_x_form"].attrs["stand_in"] is False
     # design: strata practice type x federal state, N_h from strata.csv or the margin
     d = s.design
     assert (d.strata, d.psu, d.fpc, d.lonely_psu) == (("practice_type", "federal_state"), None,
