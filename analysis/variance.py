@@ -281,6 +281,10 @@ def _stage_vcov(
         use = use & ~lonely
     # (certainty/remove: a centred single PSU is exactly zero, as in R)
     weight = np.where(use, scale * st.stratum_multiplier, 0.0)
+    if groups is not None and lonely.any() and lonely_psu in ("adjust", "average") \
+            and st.psu_fpc is None:
+        return _grouped_lonely_vcov(Z, st, lonely, weight, n_h, lonely_psu, present_rows,
+                                    groups)
     if lonely_psu == "average":
         # R multiplies each onestage() call by #strata / #strata-with-a-variance
         n_group = int(st.stratum_group.max()) + 1
@@ -321,6 +325,51 @@ def _stage_vcov(
         return D.T @ D
     D *= np.sqrt(weight)[st.psu_stratum][:, None]
     return D.T @ D
+
+
+def _grouped_lonely_vcov(Z, st: Stage, lonely, weight, n_h, lonely_psu, present_rows, groups):
+    """Domains estimated at once (groups) under "adjust" or "average": as R's svyby, each
+    domain is its own subset, so a lonely stratum counts only for the domains with rows in it,
+    and the grand mean (adjust) and the strata factor (average) are per domain."""
+    codes, G = groups
+    k = Z.shape[1]
+    kb = k // G
+    rows = codes >= 0
+    if present_rows is not None:
+        rows = rows & present_rows
+    present_g = np.zeros((st.n_strata, G), dtype=bool)
+    present_g[st.psu_stratum[st.psu[rows]], codes[rows]] = True
+    pc = present_g[:, np.arange(k) // kb]                 # (H, k): stratum present for column
+    n_group = int(st.stratum_group.max()) + 1
+    zsum = np.empty((st.n_strata, k))
+    for j in range(k):
+        zsum[:, j] = np.bincount(st.psu_stratum, weights=Z[:, j], minlength=st.n_strata)
+    zbar = zsum / n_h[:, None]
+    W = np.repeat(weight[:, None], k, axis=1)
+    nan_cols = np.zeros(k, dtype=bool)
+    if lonely_psu == "adjust":
+        n_all = np.zeros((n_group, k))
+        np.add.at(n_all, st.stratum_group, n_h[:, None] * pc)
+        grand = np.zeros((n_group, k))
+        np.add.at(grand, st.stratum_group, zsum)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grand = grand / n_all
+        zbar = np.where(lonely[:, None] & pc, grand[st.stratum_group], zbar)
+    else:
+        n_strat = np.zeros((n_group, k))
+        n_ok = np.zeros((n_group, k))
+        np.add.at(n_strat, st.stratum_group, pc.astype(float))
+        np.add.at(n_ok, st.stratum_group, (pc & ~lonely[:, None]).astype(float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(n_strat > 0, n_strat / n_ok, 0.0)
+        nan_cols = np.any((n_ok == 0) & (n_strat > 0), axis=0)
+        factor = np.where(np.isfinite(factor), factor, 0.0)
+        W = W * factor[st.stratum_group]
+    D = (Z - zbar[st.psu_stratum]) * np.sqrt(W[st.psu_stratum])
+    V = D.T @ D
+    V[nan_cols, :] = np.nan
+    V[:, nan_cols] = np.nan
+    return V
 
 
 def stagewise_vcov(

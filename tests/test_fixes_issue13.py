@@ -170,3 +170,14 @@ def test_adjust_centres_lonely_psu_at_grand_mean_as_survey_45(apistrat_lonely, r
     # the decision: survey 4.1-1's centring at zero (reference.json) is not reproduced
     old = reference["i_lonely_psu"][f"{variant}_adjust"]["svytotal_enroll"]["se"]["enroll"]
     assert abs(d.total("enroll")["se"].iloc[0] - old) > 250
+
+
+@pytest.mark.parametrize("rule", ["adjust", "average"])
+def test_lonely_rules_by_domain_as_r_svyby(apistrat_lonely, rule):
+    # R's svyby runs each domain as a subset: the lonely H stratum matters only for domains
+    # with rows in it (sch.wide "Yes" has none), with per-domain grand means / strata factors
+    ref = X["lonely_by_domain_se"][rule]
+    d = SurveyDesign(apistrat_lonely, weights="pw", strata="stype", lonely_psu=rule)
+    assert_close(d.by("sch.wide").total("enroll")["se"], ref["total_enroll_by_schwide"])
+    assert_close(d.by("awards").total("enroll")["se"], ref["total_enroll_by_awards"])
+    assert_close(d.by("sch.wide").mean("api00")["se"], ref["mean_api00_by_schwide"])

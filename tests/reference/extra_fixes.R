@@ -50,6 +50,18 @@ A$two_stage <- list(spec = "svydesign(id=~dnum+snum, strata=~stype, fpc=~fpc1+fp
                     mean_api00 = st(svymean(~api00, d2)))
 options(survey.lonely.psu = "fail")
 OUT$adjust_totals <- A
+## 2b. domains (svyby): each domain is its own subset, so the lonely H stratum counts only
+##     for the domains that have rows in it (sch.wide = "Yes" has none)
+B <- list()
+for (opt in c("adjust", "average")) {
+  options(survey.lonely.psu = opt)
+  d <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = lon)
+  B[[opt]] <- list(total_enroll_by_schwide = as.numeric(SE(svyby(~enroll, ~sch.wide, d, svytotal))),
+                   total_enroll_by_awards = as.numeric(SE(svyby(~enroll, ~awards, d, svytotal))),
+                   mean_api00_by_schwide = as.numeric(SE(svyby(~api00, ~sch.wide, d, svymean))))
+}
+options(survey.lonely.psu = "fail")
+OUT$lonely_by_domain_se <- B
 
 ## 3. crosstab after post-stratifying on both variables: the cell proportions are fixed, so the
 ##    design effect matrix is zero and the tests are degenerate
