@@ -84,7 +84,8 @@ class Browser:
         self.port = int(port_file.read_text().split()[0])
         self._id = 0
 
-    def open(self, url: str, width: int = 1280, axe: bool = False, screenshot: bool = True) -> dict:
+    def open(self, url: str, width: int = 1280, axe: bool = False, screenshot: bool = True,
+             media: str = "", pdf: bool = False) -> dict:
         """Load ``url`` in a fresh tab ``width`` CSS pixels wide (a phone below 600: mobile
         emulation at device scale 2); returns what the page logged and what it contains, and
         with ``axe`` the axe-core violations."""
@@ -110,6 +111,8 @@ class Browser:
             phone = width < 600
             call("Emulation.setDeviceMetricsOverride", width=width, height=844 if phone else 900,
                  deviceScaleFactor=2 if phone else 1, mobile=phone)
+            if media:
+                call("Emulation.setEmulatedMedia", media=media)
             call("Page.navigate", url=url)
             deadline = time.monotonic() + PAGE_TIMEOUT_S
             while not any(e.get("method") == "Page.loadEventFired" for e in events):
@@ -129,6 +132,8 @@ class Browser:
                     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
                     text: document.body.innerText,
                     lang: document.documentElement.lang,
+                    nav_display: Array.from(document.querySelectorAll('nav.report-nav')).map(
+                      n => getComputedStyle(n).display),
                     // text in the page's own language: parts marked lang="xx" of another
                     // language (the link to the other edition), code, and titles of sources
                     // quoted as they are (translate="no") are left out
@@ -159,6 +164,8 @@ class Browser:
                       id: v.id, impact: v.impact, help: v.help,
                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""")
                 content["axe"] = found["result"]["value"]
+            if pdf:  # the page as printed, with the page size its stylesheet asks for
+                content["pdf"] = base64.b64decode(call("Page.printToPDF", preferCSSPageSize=True)["data"])
             shot = b""
             if screenshot == "full":  # the whole page (for looking at it, not for the tests)
                 size = call("Page.getLayoutMetrics")["cssContentSize"]
@@ -371,3 +378,16 @@ def test_the_browser_checks_catch_a_broken_page(browser, tmp_path):
     assert any("words of the other language" in p and "the" in p for p in problems)
     assert any(p.startswith("axe image-alt") for p in problems)
     assert any(p.startswith("axe empty-table-header") for p in problems)
+
+
+def test_print_is_a4_without_navigation(browser, report_dir):
+    page = (report_dir / "en" / _report_pages(report_dir / "en")[0]).as_uri()
+    res = browser.open(page, media="print", pdf=True, screenshot=False)
+    assert res["content"]["nav_display"] == ["none"]  # no navigation on paper
+    pdf = res["content"]["pdf"]
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes, "no page in the PDF"
+    for w, h in boxes:  # A4 is 595.3 x 841.9 pt (Letter would be 612 x 792)
+        assert abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5, (w, h)
+    css = (report_dir / "en" / "report.css").read_text()
+    assert "break-after: avoid" in css and "break-inside: avoid" in css  # headings kept with text
