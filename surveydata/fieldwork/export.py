@@ -13,8 +13,8 @@
     ``last_page``. With ``pseudonymous=False`` it also carries ``response_id``, linking a unit
     to its answers; by default the link is cut. Anonymous responses (no unit) are not in it.
 ``strata.csv``
-    stratum, n_invited, n_completed (and N_h when the frame has a column ``N_h``), when the
-    units carry strata.
+    stratum, N_h, n_invited, n_responded (the layout of the design's strata file), when the
+    units carry strata and the frame a column ``N_h`` (stratum population size).
 ``paradata.csv``
     one row per page submission: response_id, seq, page, submitted_at, page_seconds,
     device_class (never an IP address or a user agent).
@@ -111,17 +111,15 @@ def export_study(study, db_url: str, out, pseudonymous: bool = True,
             path = out / "frame.csv"
             write_csv(rows, cols, path)
             written["frame"] = path
-            if any(u.stratum for u in units):
+            if any(u.stratum for u in units) and all("N_h" in u.frame for u in units):
                 strata: dict[str, dict] = {}
                 for row, u in zip(rows, units):
                     s = strata.setdefault(u.stratum or "", {"stratum": u.stratum or "",
-                                                           "n_invited": 0, "n_completed": 0})
+                                                           "N_h": u.frame["N_h"],
+                                                           "n_invited": 0, "n_responded": 0})
                     s["n_invited"] += 1
-                    s["n_completed"] += row["responded"]
-                    if "N_h" in u.frame:
-                        s["N_h"] = u.frame["N_h"]
-                cols = ["stratum", *(["N_h"] if any("N_h" in s for s in strata.values())
-                                     else []), "n_invited", "n_completed"]
+                    s["n_responded"] += row["responded"]
+                cols = ["stratum", "N_h", "n_invited", "n_responded"]
                 path = out / "strata.csv"
                 write_csv([strata[k] for k in sorted(strata)], cols, path)
                 written["strata"] = path

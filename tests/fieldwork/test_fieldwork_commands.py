@@ -65,7 +65,7 @@ def test_invite_respond_monitor_export_validate(tmp_path, capsys):
         ("P3", "broken_off", "3-BE"), ("P4", "not_started", "4-NW")]
     assert "response_id" not in fr[0]
     strata = _rows(exp / "strata.csv")
-    assert strata[0] == {"stratum": "1-BY", "N_h": "500", "n_invited": "2", "n_completed": "1"}
+    assert strata[0] == {"stratum": "1-BY", "N_h": "500", "n_invited": "2", "n_responded": "1"}
     capsys.readouterr()
     assert main(["validate", str(exp / "export.csv"), "--out", str(tmp_path / "val")]) == 0
     assert "1 rows read, 1 valid, 0 quarantined" in capsys.readouterr().out
