@@ -611,6 +611,8 @@ class GregCalibration(Calibration):
     kind: str = "calibrate"
     old_weights: np.ndarray | None = None  # the weights before this step
     variance: np.ndarray | None = None     # R's heteroscedastic calibration (replayed on replicates)
+    #: (n,) cluster codes of R's aggregate.stage: X and the weights are cluster means
+    aggregate: np.ndarray | None = None
 
     def residualize(self, U):
         column, n, _, assemble, fresh = _influence_columns(U)
@@ -636,6 +638,12 @@ class GregCalibration(Calibration):
 
     def replay(self, W: np.ndarray) -> np.ndarray:
         # as R's calibrate.svyrep.design: a replicate that does not converge only warns
+        if self.aggregate is not None:
+            Wa = cluster_means(np.asarray(W, dtype=np.float64), self.aggregate)
+            G = calibrate_weights(Wa, self.X, self.targets, method=self.method,
+                                  bounds=self.bounds, epsilon=self.epsilon, maxit=self.maxit,
+                                  force=True, variance=self.variance)[0]
+            return np.asarray(W) * np.divide(G, Wa, out=np.ones_like(G), where=Wa != 0)
         return calibrate_weights(
             W,
             self.X,
@@ -1069,6 +1077,23 @@ def calibrate_weights(
         variance=None if variance is None else np.asarray(variance, dtype=np.float64),
     )
     return new[:, 0], record
+
+
+def cluster_means(A: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Every row replaced by the mean of its cluster (R's ave(x, cluster)), column by column.
+
+    >>> cluster_means(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 1])).tolist()
+    [2.0, 2.0, 5.0]
+    """
+    A = np.asarray(A, dtype=np.float64)
+    codes = np.asarray(codes)
+    counts = np.bincount(codes).astype(np.float64)
+    if A.ndim == 1:
+        return (np.bincount(codes, weights=A, minlength=counts.shape[0]) / counts)[codes]
+    out = np.empty_like(A)
+    for j in range(A.shape[1]):
+        out[:, j] = (np.bincount(codes, weights=A[:, j], minlength=counts.shape[0]) / counts)[codes]
+    return out
 
 
 def _bound_pair(bounds, n: int):

@@ -288,6 +288,7 @@ class WeightingMixin:
         force: bool = False,
         variance=None,
         bounds_const: bool = False,
+        aggregate_stage=None,
     ):
         """Calibrate to population totals (R: calibrate), linear (GREG), raking or logit distance.
 
@@ -304,7 +305,10 @@ class WeightingMixin:
         be numbers, or one value per row (arrays or column names: R's
         ``bounds = list(lower = ..., upper = ...)``). ``bounds_const=True`` reads the bounds as
         bounds on the new weights themselves (R's bounds.const: divided by each row's weight).
-        R's epsilon
+        ``aggregate_stage`` (R's aggregate.stage): calibrate with the calibration variables and
+        weights averaged within the sampling units of that stage (an int, 1 = the PSUs, of a
+        SurveyDesign; or a column naming the clusters), so every unit of a cluster gets the
+        same g-weight. R's epsilon
         is 1e-7; ours is tighter. Not converging raises unless ``force=True``.
         ``variance``: heteroscedastic calibration as R's ``calibrate(variance=)``: a column name
         or an array with one sigma2 per row, or one coefficient per calibration total
@@ -332,9 +336,41 @@ class WeightingMixin:
         bounds = _calibration_bounds(self.data, self.weights, bounds, bounds_const)
         kw = {"method": method, "bounds": bounds, "epsilon": epsilon, "maxit": maxit,
               "variance": variance}
+        if aggregate_stage is not None:
+            return self._calibrate_aggregated(aggregate_stage, X, t, names, force, kw)
         w, record = cal.calibrate_weights(self.weights, X, t, force=force, names=names, **kw)
         # replicates that do not converge only warn, as R's calibrate for svyrep designs
         return self._apply(w, record, lambda W: cal.calibrate_weights(W, X, t, force=True, **kw)[0])
+
+    def _calibrate_aggregated(self, aggregate_stage, X, t, names, force, kw):
+        """R's calibrate(aggregate.stage=): X, weights (and a per-row variance) replaced by
+        their cluster means; the g-weights multiply the design's own weights."""
+        import dataclasses
+
+        if isinstance(aggregate_stage, str):
+            if aggregate_stage not in self.data.columns:
+                raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} not found")
+            codes = pd.factorize(self.data[aggregate_stage])[0]
+            if (codes < 0).any():
+                raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} has "
+                                           "missing values")
+        else:
+            stages = getattr(self, "stages", None)
+            if stages is None or not 1 <= int(aggregate_stage) <= len(stages):
+                raise cal.CalibrationError(
+                    f"aggregate_stage={aggregate_stage!r}: give a stage 1..{len(stages or ())} of "
+                    "this design, or a column naming the clusters")
+            codes = stages[int(aggregate_stage) - 1].psu
+        Xa = cal.cluster_means(X, codes)
+        Wa = cal.cluster_means(self.weights, codes)
+        var = kw.get("variance")
+        if var is not None and np.ndim(var) == 1 and np.shape(var)[0] == X.shape[0]:
+            kw = {**kw, "variance": cal.cluster_means(var, codes)}
+        wa, record = cal.calibrate_weights(Wa, Xa, t, force=force, names=names, **kw)
+        G = np.divide(wa, Wa, out=np.ones_like(wa), where=Wa != 0)
+        record = dataclasses.replace(record, aggregate=codes,
+                                     old_weights=cal._frozen(self.weights))
+        return self._apply(self.weights * G, record, record.replay)
 
     # ------------------------------------------------------------------ trimming
     def trim(self, lower: float = -np.inf, upper: float = np.inf, *, strict: bool = False):
