@@ -176,7 +176,7 @@ PHARMACY_STUDY = ROOT / "schemas" / "studies" / "pharmacy_staff.yaml"
                     "(schemas/studies/pharmacy_staff.yaml) is not in the repository")
 def test_the_second_example_study_end_to_end_in_both_languages(tmp_path):
     study = str(PHARMACY_STUDY)
-    assert main(["codebook", "--study", study, "--out", str(tmp_path / "codebook")]) == 0
+    assert main(["codebook", "--study", study, "--out", str(tmp_path / "codebook.html")]) == 0
     export = _simulate(tmp_path, ["--study", study], n=300)
     assert main(["validate", str(export), "--study", study, "--out", str(tmp_path / "v")]) in (0, 1)
     out = tmp_path / "report"
