@@ -217,3 +217,49 @@ def test_skip_logic_back_and_language(app_env, study):
         assert "large_devices" in c.get(r.headers["location"]).text
         de = c.get("/q?p=0&lang=de").text
         assert 'lang="de"' in de and "Welcher Versorgungsbereich" in de
+
+
+def test_dont_know_and_no_answer_offered_exactly_where_the_instrument_allows(app_env, study):
+    """Every page, every shown question: the choices offered are the item's codes plus its
+    permitted missing codes (-8 don't know, -9 no answer), never -7 and nothing else."""
+    app, store = app_env
+    inst = study.instrument
+    (token,) = _invite(store, study)
+    seen = set()
+    with TestClient(app) as c:
+        r = c.get(f"/t/{token}")
+        while "/done" not in str(r.url):
+            html = r.text
+            page, csrf, names = _fields(html)
+            for var in names:
+                item = inst.item(var)
+                offered = set(re.findall(rf'name="q:{var}"[^>]*value="([^"]*)"', html))
+                offered |= set(re.findall(rf'name="m:{var}"[^>]*value="([^"]*)"', html))
+                if item.type == "multi":
+                    want = {o.code for o in item.options} | {str(m) for m in item.missing}
+                elif item.type in ("single", "likert5"):
+                    want = {str(code) for code in item.codes} | {str(m) for m in item.missing}
+                else:
+                    want = {str(m) for m in item.missing} | ({""} if item.type == "integer"
+                                                             else set())
+                    offered = {v for v in offered if v != "" or item.type == "integer"}
+                assert offered == want, (var, offered, want)
+                assert "-7" not in offered
+                seen.add(var)
+            answers = {f"q:{v}": _answer(inst, v) for v in names}
+            r = _post(c, csrf, page, answers)
+            r = c.get(r.headers["location"])
+    assert "municipality_size" in seen and "info_needs" in seen and "n_physicians" in seen
+    assert len(seen) > 40
+
+
+def test_token_form_needs_its_csrf_token(app_env, study):
+    app, store = app_env
+    (token,) = _invite(store, study)
+    with TestClient(app) as c:
+        html = c.get("/").text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+        assert c.post("/login", data={"token": token, "csrf": "0" * 40},
+                      follow_redirects=False).status_code == 403
+        r = c.post("/login", data={"token": token, "csrf": csrf}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/q"
