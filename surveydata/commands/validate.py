@@ -6,6 +6,8 @@ reasons), ``DIR/flags.csv``, ``DIR/failures.csv`` (every failure as data) and
 are neutralised against spreadsheet formula injection. The outputs are one transaction
 (`surveydata.outputs`): all new or, after a failure or a crash, all previous; files in DIR that
 the run does not write are kept; symbolic links inside DIR are refused.
+The export is read and validated in pieces (`surveydata.io.ExportChunks`,
+`surveydata.validate.validate_chunks`), so memory stays bounded for exports of any size.
 Exit code 0 also when rows were quarantined.
 """
 from __future__ import annotations
@@ -17,18 +19,18 @@ HELP = "validate a survey export against the instrument"
 
 
 def register(subparsers) -> None:
+    from surveydata.commands._common import add_study_options
+
     p = subparsers.add_parser("validate", help=HELP, description=HELP)
     p.add_argument("export", metavar="EXPORT", help="the exported file (CSV, LimeSurvey, .sav, .dta)")
-    p.add_argument("--instrument", metavar="PATH", default=None,
-                   help="instrument YAML (default: the packaged practice_security)")
+    add_study_options(p, lang_default="de",
+                      lang_help="language of the category labels in valid.parquet")
     p.add_argument("--format", choices=("csv", "limesurvey", "spss", "stata"), default=None,
                    help="export format (default: detected)")
     p.add_argument("--rename", metavar="THEIRS=OURS", action="append", default=[],
                    help="read the file's column THEIRS as the instrument's column OURS "
                         "(repeatable; SPSS/Stata variable labels that name our columns are "
                         "used without it)")
-    p.add_argument("--lang", choices=("de", "en"), default="de",
-                   help="language of the category labels in valid.parquet (default: de)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
     p.set_defaults(func=run)
 
@@ -47,11 +49,12 @@ def load_instrument_or_fail(path):
 def run(args) -> int:
     from surveydata import _safe_csv
     from surveydata.cli import UserError
-    from surveydata.io import read_export
+    from surveydata.commands._common import study_from_args
+    from surveydata.io import ExportChunks
     from surveydata.outputs import OutputFolder
-    from surveydata.validate import QUARANTINE_COLUMNS, validate
+    from surveydata.validate import QUARANTINE_COLUMNS, validate_chunks
 
-    inst = load_instrument_or_fail(args.instrument)
+    inst = study_from_args(args).instrument
     if not Path(args.export).is_file():
         raise UserError(f"{args.export}: no such file")
     rename = {}
@@ -63,9 +66,9 @@ def run(args) -> int:
     # The outputs are one transaction (surveydata.outputs): written beside --out, swapped into
     # place when complete; a failure anywhere leaves the previous outputs as they were.
     with OutputFolder(args.out, command="validate") as tx:
-        raw = read_export(args.export, inst, format=args.format, rename=rename or None)
-        result = validate(raw, inst, lang=args.lang)
-        result.valid.to_parquet(tx.path("valid.parquet"), index=False)
+        # read and validated in pieces: memory stays bounded for exports of any size
+        chunks = ExportChunks(args.export, inst, format=args.format, rename=rename or None)
+        result = validate_chunks(chunks, inst, lang=args.lang, valid_path=tx.path("valid.parquet"))
         _safe_csv.write_csv(result.quarantine[QUARANTINE_COLUMNS], tx.path("quarantine.csv"))
         _safe_csv.write_csv(result.flags, tx.path("flags.csv"))
         _safe_csv.write_csv(result.failures, tx.path("failures.csv"))
