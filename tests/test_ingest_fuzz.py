@@ -63,9 +63,9 @@ def _check(path, original_lines):
     r = res.report
     assert r["n_raw"] == len(raw) == r["n_valid"] + r["n_quarantined"]
     assert r["n_records_by_line_count"] == r["n_records_read"] == len(raw)
-    ids = sorted(res.valid["response_id"].astype(str).tolist()
-                 + res.quarantine["response_id"].astype(str).tolist())
-    assert ids == sorted(raw["response_id"].astype(str).tolist())
+    ids = sorted(res.valid["response_id"].astype(str).str.strip().tolist()  # valid ids: trimmed
+                 + res.quarantine["response_id"].astype(str).str.strip().tolist())
+    assert ids == sorted(raw["response_id"].astype(str).str.strip().tolist())
     lines = sorted(res.valid["line"].tolist() + res.quarantine["line"].tolist())
     assert lines == sorted(raw["line"].tolist())
     # no value crosses records: a valid row's text names one record only
