@@ -41,6 +41,12 @@ Computations (REGISTRY; "valid" = an answer: not a missing code, a code of the i
     ratio: [numerator, denominator]   numerator / denominator; NA where the denominator is 0
     expr: "EXPRESSION"                arithmetic on valid answers (schemas.expressions)
 
+Where: an instrument's entries keep ``compute:`` in ``Derived.extra["compute"]`` (beside their
+``rule`` text, codes and labels) and describe the questionnaire's own indices; a study's
+``derived:`` entries (keys var, compute, and optionally type, label, codes, ordered, note) are its
+analysis variables and may read the instrument's. ``derive(frame, instrument)`` computes the
+instrument's, ``derive(frame, study)`` both (instrument's first).
+
 Names are item variables, option columns ``<multi>__<option>``, metadata columns and other
 derived variables (in any order; a cycle is an error). The declared ``type`` sets the column:
 ``number`` -> float64 (NaN), anything else -> Int64 (or str for string codes); a non-whole
