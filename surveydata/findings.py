@@ -321,8 +321,10 @@ TEXT: dict[str, dict[str, str]] = {
                        "explained that is lost without the block. Controls: {controls}."},
     "f_term_sig": {"de": "{model}: {term} geht mit {direction} einher ({stat}, {ci}, {p}).",
                    "en": "{model}: {term} goes with {direction} ({stat}, {ci}, {p})."},
-    "f_term_none": {"de": "{model}: kein klarer Zusammenhang mit {terms} (jeweils p ≥ 0,05).",
-                    "en": "{model}: no clear association with {terms} (each p ≥ 0.05)."},
+    "f_term_none": {"de": "{model}: kein Modellterm hängt klar mit dem Ergebnis zusammen "
+                          "(alle p ≥ 0,05; kleinstes p = {p_min}).",
+                    "en": "{model}: no term is clearly associated with the outcome (every "
+                          "p ≥ 0.05; smallest p = {p_min})."},
     "higher_odds": {"de": "einer höheren Chance", "en": "higher odds"},
     "lower_odds": {"de": "einer niedrigeren Chance", "en": "lower odds"},
     "higher_rate": {"de": "einer höheren Rate", "en": "a higher rate"},
@@ -452,9 +454,11 @@ def term_findings(model_label: str, coefs: pd.DataFrame, lang: str, ratio: str |
     """
     sig = coefs[(coefs["p"] < ALPHA) & ((coefs["ci_low"] > 0) | (coefs["ci_high"] < 0))]
     if sig.empty:
-        terms = ", ".join(map(str, coefs.index[:4])) + (" …" if len(coefs) > 4 else "")
-        return [Finding(say("f_term_none", lang, model=model_label, terms=terms),
-                        {"p_min": float(coefs["p"].min()) if len(coefs) else math.nan})]
+        if not len(coefs):
+            return []
+        p_min = float(coefs["p"].min())
+        return [Finding(say("f_term_none", lang, model=model_label,
+                            p_min=fmt_num(p_min, lang, 3)), {"p_min": p_min})]
     out = []
     for term, row in sig.reindex(sig["p"].sort_values(kind="stable").index).head(limit).iterrows():
         up = row["estimate"] > 0

@@ -14,6 +14,8 @@ Example
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -201,11 +203,17 @@ def means_section(rd, d, k: int) -> None:
     _display(heading(rd, "h_means"), fd.share_table(est, rd.label, rd.lang, suppress, kind="mean"))
 
 
-def _group_name(rd, group: str) -> str:
+def _members_name(rd, members) -> str:
+    """A heading in the edition's language from the labels of a group's (or block's) members."""
+    labels = [rd.label(re.sub(r"^C\((\w+)\)$", r"\1", str(m))) for m in members]
+    return ", ".join(labels[:3]) + (" …" if len(labels) > 3 else "")
+
+
+def _group_name(rd, group: str, members=()) -> str:
     try:
         return t(f"group_{group}", rd.lang)
     except KeyError:
-        return str(group).replace("_", " ").capitalize()
+        return _members_name(rd, members) or str(group)
 
 
 def groups_section(rd, d, k: int) -> None:
@@ -219,7 +227,7 @@ def groups_section(rd, d, k: int) -> None:
         est = rdata.prevalence(d, members)
         binary = all(set(d.data[v].dropna().unique()) <= {0.0, 1.0} for v in members)
         suppress = rdata.too_few(est, k, binary=binary)
-        _display(fd.plain(_group_name(rd, group), 2),
+        _display(fd.plain(_group_name(rd, group, members), 2),
                  fd.share_table(est, rd.label, rd.lang, suppress, kind="share" if binary else "mean"))
         if binary:
             plots.bar_ci(_for_plot(est, rd.label, suppress), lang=rd.lang)
@@ -333,7 +341,7 @@ def _block_name(rd, block: str) -> str:
     try:
         return t(block, rd.lang)
     except KeyError:
-        return str(block).replace("_", " ")
+        return _members_name(rd, rdata.blocks(rd).get(block, ())) or str(block)
 
 
 def models_section(rd, fits: dict) -> None:
