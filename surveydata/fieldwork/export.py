@@ -9,9 +9,11 @@
     links it to a unit or token.
 ``frame.csv``
     one row per invited unit (its frame variables and stratum) with ``status`` (completed /
-    broken_off / not_started), ``started_at``, ``completed_at``, ``device_class``,
-    ``last_page``. With ``pseudonymous=False`` it also carries ``response_id``, linking a unit
-    to its answers; by default the link is cut. Anonymous responses (no unit) are not in it.
+    broken_off / not_started), ``responded`` (1/0) and ``last_page`` (where a broken-off
+    respondent stopped). With ``pseudonymous=False`` it also carries ``started_at``,
+    ``completed_at``, ``device_class`` and ``response_id``, linking a unit to its answers; by
+    default that link is cut (and nothing that could be joined to re-make it is written).
+    Anonymous responses (no unit) are not in it.
 ``strata.csv``
     stratum, N_h, n_invited, n_responded (the layout of the design's strata file), when the
     units carry strata and the frame a column ``N_h`` (stratum population size).
@@ -105,9 +107,12 @@ def export_study(study, db_url: str, out, pseudonymous: bool = True,
                 if not pseudonymous:
                     row["response_id"] = r.response_key if r else ""
                 rows.append(row)
+            # pseudonymous: no times or device in the frame, which could be joined with the
+            # export's submitted_at / the paradata to re-link units and answers
+            linking = [] if pseudonymous else ["started_at", "completed_at", "device_class",
+                                               "response_id"]
             cols = ["unit_id", *[c for c in frame_cols if c not in ("unit_id", "stratum")],
-                    "stratum", "wave", "status", "responded", "started_at", "completed_at",
-                    "last_page", "device_class"] + ([] if pseudonymous else ["response_id"])
+                    "stratum", "wave", "status", "responded", "last_page", *linking]
             path = out / "frame.csv"
             write_csv(rows, cols, path)
             written["frame"] = path

@@ -63,7 +63,8 @@ def test_invite_respond_monitor_export_validate(tmp_path, capsys):
     assert [(r["unit_id"], r["status"], r["stratum"]) for r in fr] == [
         ("P1", "completed", "1-BY"), ("P2", "not_started", "1-BY"),
         ("P3", "broken_off", "3-BE"), ("P4", "not_started", "4-NW")]
-    assert "response_id" not in fr[0]
+    # pseudonymous: nothing in the frame joins to the export (no id, no times, no device)
+    assert not {"response_id", "started_at", "completed_at", "device_class"} & set(fr[0])
     strata = _rows(exp / "strata.csv")
     assert strata[0] == {"stratum": "1-BY", "N_h": "500", "n_invited": "2", "n_responded": "1"}
     capsys.readouterr()
@@ -103,3 +104,38 @@ def test_hash_password_command(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert main(["fieldwork", "--hash-password"]) == 0
     assert verify_password("a long enough password", capsys.readouterr().out.strip())
+
+
+def test_serve_command_starts_a_server_with_its_headers(tmp_path):
+    """`surveydata serve` as a user runs it: a process on a free port answering with the
+    security headers; bad arguments are one-line errors."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "serve.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "surveydata", "serve", "--db", str(db),
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    headers, body = r.headers, r.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert headers["X-Frame-Options"] == "DENY" and "server" not in headers
+        assert 'name="token"' in body and db.exists()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert main(["serve", "--db", str(db), "--workers", "0"]) == 2
