@@ -658,8 +658,10 @@ class SurveyDesign(_Design):
             U = record.residualize(U)
             if not isinstance(U, ColumnwiseInfluence):
                 U = np.asarray(U, dtype=np.float64)
+        within = [r for r in self._calibrations if getattr(r, "within_stage", 0)]
         present = None if self._domain.all() else self._domain
-        return stagewise_vcov(U, self._stages, self._lonely_psu, present)
+        return stagewise_vcov(U, self._stages, self._lonely_psu, present,
+                              within=within or None)
 
     def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
         """Generic variance entry point (Taylor: the influence values)."""

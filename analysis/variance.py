@@ -378,6 +378,7 @@ def stagewise_vcov(
     lonely_psu: str = "fail",
     present_rows: np.ndarray | None = None,
     groups: tuple[np.ndarray, int] | None = None,
+    within: list | None = None,
 ) -> np.ndarray:
     """Covariance (k x k) of the column sums of U under the multistage design.
 
@@ -408,5 +409,10 @@ def stagewise_vcov(
             break
         if s > 0 and not np.any(st.stratum_multiplier > 0):
             break
+        for record in within or ():
+            # calibration within the units of stage s (R: residuals inside each unit before
+            # the recursion into the later stages)
+            if record.within_stage == s:
+                U = record.residualize_within(np.asarray(U, dtype=np.float64))
         V += _stage_vcov(U, st, lonely_psu, present_rows, s + 1, groups)
     return V

@@ -289,6 +289,7 @@ class WeightingMixin:
         variance=None,
         bounds_const: bool = False,
         aggregate_stage=None,
+        stage: int = 0,
     ):
         """Calibrate to population totals (R: calibrate), linear (GREG), raking or logit distance.
 
@@ -305,6 +306,10 @@ class WeightingMixin:
         be numbers, or one value per row (arrays or column names: R's
         ``bounds = list(lower = ..., upper = ...)``). ``bounds_const=True`` reads the bounds as
         bounds on the new weights themselves (R's bounds.const: divided by each row's weight).
+        ``stage=1`` (R's calibrate(stage = 1), Sarndal's case C): ``totals`` is a dict
+        {PSU label: {model-matrix name: total}} of each sampled PSU's own population totals
+        (``formula`` required, linear distance); the units of every PSU are calibrated with
+        their conditional (within-PSU) weights, which reduces the second-stage variance only.
         ``aggregate_stage`` (R's aggregate.stage): calibrate with the calibration variables and
         weights averaged within the sampling units of that stage (an int, 1 = the PSUs, of a
         SurveyDesign; or a column naming the clusters), so every unit of a cluster gets the
@@ -318,6 +323,9 @@ class WeightingMixin:
         >>> d.calibrate({"stype": pop_types, "api99": 3914069.0})  # doctest: +SKIP
         >>> d.calibrate(pop_totals, "~stype+api99", method="raking")  # doctest: +SKIP
         """
+        if stage:
+            return self._calibrate_within_clusters(totals, formula, stage, method, bounds,
+                                                   variance)
         if formula is None:
             X, t, names = cal.calibration_matrix(self.data, totals)
         else:
@@ -341,6 +349,75 @@ class WeightingMixin:
         w, record = cal.calibrate_weights(self.weights, X, t, force=force, names=names, **kw)
         # replicates that do not converge only warn, as R's calibrate for svyrep designs
         return self._apply(w, record, lambda W: cal.calibrate_weights(W, X, t, force=True, **kw)[0])
+
+    def _calibrate_within_clusters(self, totals, formula, stage, method, bounds, variance):
+        """R's regcalibrate(stage = 1): linear calibration inside every PSU to its totals."""
+        if stage != 1:
+            raise cal.CalibrationError(f"stage={stage!r}: calibration within clusters is "
+                                       "supported for the PSUs (stage=1)")
+        stages = getattr(self, "stages", None)
+        if stages is None or len(stages) < 2:
+            raise cal.CalibrationError("stage=1 calibrates within PSUs: it needs a design with "
+                                       "two or more stages of sampling")
+        if formula is None or not isinstance(totals, Mapping):
+            raise cal.CalibrationError("stage=1 needs formula= and totals as a dict {PSU label: "
+                                       "{model-matrix name: total}}")
+        if method != "linear" or not all(np.all(np.isinf(b)) for b in bounds):
+            raise cal.CalibrationError("stage=1 calibration is linear and unbounded, as R's")
+        X, names = model_matrix(self.data, formula)
+        st = stages[0]
+        n = X.shape[0]
+        w = np.asarray(self.weights, dtype=np.float64)
+        if (self._spec["weights"] is None and self._spec["probs"] is None
+                and st.stratum_popsize is not None):
+            # stage-1 weights N_h / n_h from the fpc (R's 1 / allprob[, 1])
+            stage_w = (st.stratum_popsize / st.stratum_n)[st.psu_stratum][st.psu]
+        else:
+            stage_w = w          # R: weights given as one column are the stage weights too
+        cw = np.divide(w, stage_w, out=np.zeros(n), where=stage_w != 0)
+        if variance is None:
+            s2 = np.ones(n)
+        elif isinstance(variance, str):
+            s2 = _numeric_variance(self.data, variance)
+        else:
+            v = np.asarray(variance, dtype=np.float64)
+            s2 = v if v.shape == (n,) else X @ v
+        psu_col = self._spec["psu"][0]
+        labels = self.data[psu_col].to_numpy()
+        g = np.ones(n)
+        bases, targets = [], {}
+        for c in range(st.n_psu):
+            rows = np.flatnonzero(st.psu == c)
+            label = labels[rows[0]]
+            key = label if label in totals else (str(label) if str(label) in totals else None)
+            if key is None:
+                raise cal.CalibrationError(
+                    f"no totals for PSU {psu_col}={label!r}; stage=1 needs the totals of every "
+                    "sampled PSU")
+            given = pd.Series(totals[key], dtype=np.float64)
+            missing = [nm for nm in names if nm not in given.index]
+            if missing:
+                raise cal.CalibrationError(f"totals of PSU {label!r} lack {missing}")
+            t = given.loc[list(names)].to_numpy()
+            Xi = X[rows]
+            sample_total = Xi.T @ cw[rows]
+            keep = ~((t == 0) & np.all(Xi == 0, axis=0))      # R drops empty columns
+            A = Xi[:, keep] * (np.sqrt(cw[rows]) / np.sqrt(s2[rows]))[:, None]
+            try:
+                tT = np.linalg.solve(A.T @ A, t[keep] - sample_total[keep])
+            except np.linalg.LinAlgError as exc:
+                raise cal.CalibrationError(
+                    f"calibration within PSU {label!r} is singular: its units cannot meet "
+                    f"{len(t[keep])} totals (R's solve() fails too)") from exc
+            g[rows] = 1.0 + Xi[:, keep] @ tT / s2[rows]
+            Q, _ = np.linalg.qr(A)
+            bases.append((rows, Q))
+            targets[label] = ([nm for nm, k in zip(names, keep) if k], t[keep])
+        new_w = w * g
+        record = cal.ClusterCalibration(
+            within_stage=1, codes=st.psu, bases=tuple(bases), w=g * w * np.sqrt(s2), X=X,
+            targets=targets, old_weights=cal._frozen(w))
+        return self._apply(new_w, record, record.replay)
 
     def _calibrate_aggregated(self, aggregate_stage, X, t, names, force, kw):
         """R's calibrate(aggregate.stage=): X, weights (and a per-row variance) replaced by
