@@ -409,7 +409,8 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         target = todo[0] if todo else (asked[-1] if asked else 0)
         p = request.query_params.get("p", "")
         if p.isdigit() and int(p) < len(q.pages) and int(p) <= target:
-            target = int(p)
+            # a page without a question for this respondent shows the next one that has one
+            target = next((i for i in asked if int(p) <= i <= target), target)
         page = q.pages[target]
         store.touch(response.id, lang=lang, device_class=_device_class(request))
         return page_response(request, response, page, lang,

@@ -263,3 +263,4 @@ def test_token_form_needs_its_csrf_token(app_env, study):
                       follow_redirects=False).status_code == 403
         r = c.post("/login", data={"token": token, "csrf": csrf}, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/q"
+
