@@ -41,7 +41,7 @@ _LABELS: dict[str, dict[str, str]] = {
     # estimates and plots
     "estimate": {"de": "Schätzwert", "en": "Estimate"},
     "se": {"de": "Standardfehler", "en": "Std. error"},
-    "ci": {"de": "95%-Konfidenzintervall", "en": "95% confidence interval"},
+    "ci": {"de": "95-%-KI", "en": "95% CI"},  # short: a table column fits a phone
     "ci_low": {"de": "KI unten", "en": "CI low"},
     "ci_high": {"de": "KI oben", "en": "CI high"},
     "share": {"de": "Anteil", "en": "Share"},

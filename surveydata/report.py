@@ -1,17 +1,23 @@
-"""The publishable report: run the numbered notebooks on a dataset and write offline HTML.
+"""The publishable report: run the study's notebooks on a dataset and write offline HTML.
 
-``build_report(out)`` (and ``surveydata report --out DIR``) does, in order:
+``build_report(out)`` (and ``surveydata report --out DIR``) does, in order, for each edition
+(one language per edition; ``lang="both"`` builds ``out/de`` and ``out/en``, linked):
 
-1. load the instrument and the data (default: the embedded demo survey), validate the data and
+1. load the study and the data (default: the embedded demo survey), validate the data and
    drop every free-text answer (:func:`load_data`): what the notebooks receive is a prepared
    bundle in a temporary directory, so free text never reaches a notebook, let alone an output;
-2. execute copies of ``notebooks/NN_*.ipynb`` with papermill (parameters ``data``,
+2. execute copies of the study's notebooks with papermill (parameters ``data``,
    ``instrument``, ``lang``, ``k_min``, ``seed``), never touching the notebooks in the repository;
-3. convert each executed notebook to one HTML page without code cells, images embedded as
-   base64 PNG, no script or style loaded from anywhere (no CDN: the pages open offline);
-4. write ``index.html`` and ``provenance.json`` (input sha256, instrument name and version,
-   package and dependency versions, git commit, seeds), then check the pages: no free-text
-   answer of the input and no remote resource may appear in them.
+3. render each executed notebook as a page (`surveydata.report_html`): text, numbered tables
+   and figures with captions, generated alt text and downloads (CSV per table, PNG and data per
+   figure, an .xlsx per page), no code and no code output; one shared ``report.css``; a banner
+   on every page when the data are simulated; no script or remote resource (pages open offline);
+4. write the methods page (`surveydata.report_methods`), ``index.html`` (executive summary,
+   key facts, contents, downloads: all tables as .xlsx, every plotted estimate as a tidy CSV),
+   the codebook and ``provenance.json`` (input sha256, instrument, versions, git commit, seeds);
+5. check every page (no free-text answer of the input, no remote resource), and only then
+   publish: ``out`` is written as one transaction (`surveydata.outputs`), so a run that fails
+   leaves the previous report as it was, and files in ``out`` the report did not write stay.
 
 Notebooks call :func:`load_data` with their parameters, so a notebook opened in JupyterLab runs
 on the demo (or on an export given as ``data``) exactly as the report runs it.

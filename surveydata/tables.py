@@ -282,7 +282,7 @@ def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR",
     category, "1 (ref.)", just before its other categories: the ratios are relative to it.
 
     >>> odds_ratio_table(fit, "en").columns.tolist()   # doctest: +SKIP
-    ['OR', '95% confidence interval', 'p value']
+    ['OR', '95% CI', 'p value']
     """
     from surveydata.i18n import term_label
 

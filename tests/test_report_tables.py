@@ -20,12 +20,12 @@ EST = pd.DataFrame({"estimate": [0.31249, 0.1, np.nan], "se": [0.01, 0.02, np.na
 
 def test_ci_table_formats_percentages_and_labels_columns():
     out = tables.ci_table(EST, lang="en")
-    assert out.columns.tolist() == ["Share (%)", "95% confidence interval"]
+    assert out.columns.tolist() == ["Share (%)", "95% CI"]
     assert out.loc["fully"].tolist() == ["31.2", "29.3–33.2"]
     assert out.loc["incident"].tolist() == ["10.0", "6.5–15.0"]
     assert out.loc["none"].tolist() == ["", ""]
     de = tables.ci_table(EST, lang="de", percent=False, digits=3)
-    assert de.columns.tolist() == ["Schätzwert", "95%-Konfidenzintervall"]
+    assert de.columns.tolist() == ["Schätzwert", "95-%-KI"]
     assert de.loc["fully"].tolist() == ["0,312", "0,293–0,332"]  # German decimal comma
 
 
@@ -79,10 +79,10 @@ def test_odds_ratio_table_exponentiates_and_drops_intercept_and_cut_points():
     out = tables.odds_ratio_table(FakeFit(), "en")
     assert out.index.tolist() == ["All staff trained", "Practice type: Psychotherapy"]
     assert out["OR"].tolist() == ["0.50", "2.00"]
-    assert out["95% confidence interval"].tolist() == ["0.25–1.00", "1.00–4.00"]
+    assert out["95% CI"].tolist() == ["0.25–1.00", "1.00–4.00"]
     assert out["p value"].tolist() == ["<0.001", "0.043"]
     de = tables.odds_ratio_table(FakeFit(), "de", ratio="RR")
-    assert de.columns.tolist() == ["RR", "95%-Konfidenzintervall", "p-Wert"]
+    assert de.columns.tolist() == ["RR", "95-%-KI", "p-Wert"]
     assert de.index[0] == "Schulung aller Mitarbeitenden"
 
 
