@@ -20,6 +20,7 @@ from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
 from analysis.tableone import TableOne, table_one
 from analysis.tables import AssociationTest, Crosstab
+from analysis.twophase import twophase
 from analysis.variance import LonelyPSUError
 
 # The models (statsmodels, and with it scipy.stats: about 100 MB resident) load on first use of
@@ -110,5 +111,6 @@ __all__ = [
     "svyranktest",
     "svyttest",
     "table_one",
+    "twophase",
     "with_imputations",
 ]

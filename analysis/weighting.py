@@ -215,6 +215,10 @@ class WeightingMixin:
 
     def _apply(self, new_weights: np.ndarray, record, replay_on_replicates):
         """New design with the weights (and each replicate column weighted the same way)."""
+        if getattr(self, "_pps", None) == "twophase":
+            raise cal.CalibrationError(
+                "weighting a two-phase design is not supported (R calibrates its phases "
+                "separately): weight the phase-1 data before building the two-phase design")
         if self._is_replicate():
             new_rw = replay_on_replicates(self.repweights)
             return self._with_weights(new_weights, record, repweights=new_rw)
