@@ -185,7 +185,8 @@ def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols) -> tu
 
 # --------------------------------------------------------------------------- base class
 class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
-    """What every estimator and model may rely on (see notes/analysis_contract.md)."""
+    """What every estimator and model may rely on: data, weights, domain, calibrations, n, degf and
+    the one variance entry point ``_vcov(point_fn, influence_fn)`` (Taylor or replicates)."""
 
     _data: pd.DataFrame
     _weights: np.ndarray

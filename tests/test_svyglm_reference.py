@@ -1,7 +1,7 @@
 """svyglm against R survey 4.1-1: reference.json sections d, g (svyglm cases), i (svyglm cases)
 and extra_models.json (tight refits, factors, gamma, offsets, missing values, subsets, replicates).
 
-Tolerances: 1e-6 relative for iterative fits (notes/common.md). One documented exception: R's
+Tolerances: 1e-6 relative for iterative fits (the developer guide's rule). One documented exception: R's
 glm.fit keeps the working weights of its *penultimate* IRLS iterate, so the SEs R reports for
 non-gaussian models carry an error of the size of the last IRLS step even with epsilon=1e-12
 (measured 4e-6 relative for qbin_dclus1). Against those reference numbers SEs, t and p are

@@ -8,6 +8,7 @@ editable install of the checkout is shadowed (PYTHONPATH comes first), which the
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -38,8 +39,16 @@ print("ok", len(df))
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # build from a copy of the tracked files: pip builds in the source folder and would leave
+    # build/ behind in the checkout (and a copy holds exactly what a clone holds)
+    src = tmp_path_factory.mktemp("src")
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, src / name)
     res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out),
-                          str(ROOT)], capture_output=True, text=True, check=False, timeout=600)
+                          str(src)], capture_output=True, text=True, check=False, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     (whl,) = out.glob("*.whl")
     return whl
