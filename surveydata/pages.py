@@ -234,8 +234,17 @@ def groups_section(rd, d, k: int) -> None:
 
 
 def scale_results(rd, d) -> list:
-    """(spec, reliability) of every scale of the study (see `reportdata.scales`)."""
-    return [(spec, rdata.scale_reliability(rd, d, spec)) for spec in rdata.scales(rd)]
+    """(spec, reliability) of every scale of the study (see `reportdata.scales`); a scale whose
+    reliability cannot be computed (too few complete rows, a constant item) is left out."""
+    from analysis.scales import ScaleError
+
+    out = []
+    for spec in rdata.scales(rd):
+        try:
+            out.append((spec, rdata.scale_reliability(rd, d, spec)))
+        except ScaleError:
+            continue
+    return out
 
 
 def scales_section(rd, results: list) -> None:

@@ -397,3 +397,48 @@ def test_scale_reliability_is_cronbachs_alpha_of_the_item_codes(pharmacy):
     assert result.n == len(X)
     assert result.alpha == pytest.approx(alpha, rel=1e-10)
     assert list(result.items.index) == [pharmacy.label(v) for v in spec.items]
+
+
+# ---------------------------------------------------------------------------------------------
+# random instruments (issue 11, "Must show"): simulate -> validate -> report data, no exception
+
+def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
+    from surveydata import findings, pages
+    from surveydata.simulate.generic import simulate_responses
+
+    path = tmp_path / f"random_{seed}.yaml"
+    path.write_text(text, encoding="utf-8")
+    inst = schemas.load_instrument(path)
+    export = tmp_path / f"export_{seed}.csv"
+    export.write_bytes(simulate_responses(inst, n=60, seed=seed, error_rate=0.1).to_bytes())
+    for lang in ("de", "en"):
+        rd = reportdata.load_data(export, instrument=path, lang=lang)
+        assert not rd.weighted and rd.n_raw == len(rd.valid) + len(rd.quarantine)
+        w = reportdata.weighting(rd)
+        assert not w.weighted
+        assert findings.quality_findings(rd) and findings.study_summary(rd)
+        for var, kind in reportdata.described_items(rd):
+            if kind == "categorical":
+                freq = reportdata.item_frequencies(rd, var)
+                findings.frequency_table(freq, lang)
+                assert freq["n"].sum() == rd.valid[var].notna().sum()
+            elif kind == "multi":
+                findings.frequency_table(reportdata.multi_shares(rd, var), lang)
+            else:
+                assert reportdata.item_numeric(rd, var)["n"] == rd.valid[var].notna().sum()
+        pages.descriptive_findings(rd)
+        pages.scale_findings(rd, pages.scale_results(rd, w.final))
+
+
+def test_random_instruments_give_report_data(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_random_instruments import COMMON, instruments
+
+    @settings(max_examples=5, derandomize=True, **COMMON)
+    @given(text=instruments(), seed=st.integers(0, 2**16))
+    def run(text, seed):
+        _report_data_roundtrip(text, seed, tmp_path)
+
+    run()
