@@ -221,6 +221,14 @@ TEXT: dict[str, dict[str, str]] = {
               "beantwortet haben. Zellen mit weniger als {k} Befragten sind gesperrt (•).",
         "en": "Unweighted frequencies of every item: shares among the respondents who answered "
               "the item. Cells of fewer than {k} respondents are suppressed (•)."},
+    "caveat_nonresponse": {
+        "de": "Einschränkung: {rate}Die Gewichtung gleicht die Zusammensetzung nach {vars} an die "
+              "Grundgesamtheit an, nicht aber eine Auswahl der Antwortenden innerhalb dieser "
+              "Gruppen (z. B. wenn besser vorbereitete Einheiten eher antworten).",
+        "en": "Caveat: {rate}the weighting aligns the composition by {vars} with the population, "
+              "not a selection of respondents within these groups (e.g. if better prepared units "
+              "are more likely to answer)."},
+    "caveat_rate": {"de": "Rücklauf {rate}. ", "en": "response rate {rate}; "},
     "h_overall": {"de": "Insgesamt", "en": "Overall"},
     "h_by": {"de": "Aufgeschlüsselt nach: {var}", "en": "Broken down by: {var}"},
     "p_by": {"de": "Anteil in Prozent (95-%-KI). Befragte ohne Angabe zu {var} sind in keiner Spalte.",
@@ -591,8 +599,22 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
     if shares and len(rd.valid):
         d = reportdata.weighting(rd).final
         est = reportdata.prevalence(d, shares)
-        out += outcome_findings(est, rd.label, lang, reportdata.too_few(est, k),
-                                limit=max(1, limit - len(out)))
+        suppress = reportdata.too_few(est, k)
+        out += outcome_findings(est, rd.label, lang, suppress, limit=2)
+        first = next((v for v in est.index if not suppress[v]), None)
+        domains = rd.domains()
+        if first is not None and domains:
+            table = reportdata.prevalence(d, [first], by=domains[0])
+            found = domain_finding(rd.label(first), rd.label(domains[0]),
+                                   table.xs(first, level="variable"), lang,
+                                   reportdata.too_few(table, k).xs(first, level="variable"))
+            if found is not None:
+                out.append(found)
+        models = reportdata.models(rd)
+        if models:
+            m = models[0]
+            out += term_findings(m.label, reportdata.coefficient_frame(reportdata.fit(m, d), rd),
+                                 lang, m.ratio, limit=1)
     if not rd.weighted:
         out.append(Finding(say("unweighted_note", lang)))
     return out[:limit + 1]

@@ -42,6 +42,20 @@ def header(rd, title: str, intro: str, findings, k: int = 5) -> None:
              fd.markdown(findings, lang) if findings else None)
 
 
+def caveat(rd) -> None:
+    """The nonresponse caveat beside the headline estimates of a weighted study."""
+    if not rd.weighted:
+        return
+    quote = ("„{}“" if rd.lang == "de" else "“{}”").format
+    variables = [quote(rd.label(v)) if rd.label(v).endswith("?") else rd.label(v)
+                 for v in rdata.raking_variables(rd) or rdata.strata_variables(rd)]
+    rate = rdata.response_rate(rd)
+    joiner = " und " if rd.lang == "de" else " and "
+    names = ", ".join(variables[:-1]) + joiner + variables[-1] if len(variables) > 1 else "".join(variables)
+    _display(fd.text("caveat_nonresponse", rd.lang, vars=names,
+                     rate=fd.say("caveat_rate", rd.lang, rate=fd.fmt_pct(rate, rd.lang)) if rate else ""))
+
+
 def heading(rd, key: str, level: int = 2, **fields):
     return fd.text(key, rd.lang, level, **fields)
 
