@@ -354,7 +354,9 @@ def jkn_weights(strata, psu, popsize=None, lonely_psu: str = "fail") -> Replicat
     if F.shape[1] == 0:
         raise ReplicateError("all strata were sampled completely: there is no sampling variance")
     scale = 1.0
-    if lonely_psu == "average" and lonely.any():
+    if lonely_psu == "average" and F.shape[1] < P:
+        # R's jknweights: fewer replicates than PSUs (lonely PSUs skipped, or strata sampled
+        # completely) scales the variance up by PSUs / replicates
         scale = P / F.shape[1]
     return ReplicateWeights(F, p, scale=scale, rscales=np.asarray(rscales), type="JKn")
 
