@@ -657,6 +657,21 @@ class DerivedVariable:
     def inputs(self) -> tuple[str, ...]:
         return self.computation.inputs
 
+    @property
+    def frame_dependent(self) -> bool:
+        """True when a row's value depends on the other rows of the frame (zmean standardises
+        within the frame): such a variable must be computed on the whole data at once. (A
+        variable reading one is not flagged here: check its inputs.)"""
+        return "zmean" in self.compute or _nested_zmean(self.compute)
+
+
+def _nested_zmean(spec) -> bool:
+    if isinstance(spec, Mapping):
+        return "zmean" in spec or any(_nested_zmean(v) for v in spec.values())
+    if isinstance(spec, (list, tuple)):
+        return any(_nested_zmean(v) for v in spec)
+    return False
+
 
 def _label(value, where: str, ctx_fail) -> Label | None:
     if value is None:

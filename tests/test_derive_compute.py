@@ -167,3 +167,8 @@ def test_expressions():
         with pytest.raises(ExpressionError, match=None) as err:
             parse_expression(text)
         assert problem in str(err.value) and len(str(err.value)) < 300, str(err.value)
+
+
+def test_frame_dependent_variables_are_flagged():
+    flagged = [d.var for d in schemas.load_study().derived if d.frame_dependent]
+    assert flagged == ["info_index"]  # its z-scores use the whole frame's mean and sd
