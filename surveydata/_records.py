@@ -49,6 +49,7 @@ __all__ = ["BLOCK_LINES", "MAX_CELL_CHARS", "ReadInvariantError", "Records", "ph
 LINE_COLUMN = "line"
 ROW_ERROR_COLUMN = "_row_error"
 BLOCK_LINES = 50_000
+MIN_BLOCK_LINES = 256
 MAX_CELL_CHARS = 1_000_000
 MAX_RECORD_LINES = 10_000  # a quoted value may span at most this many lines
 _SENTINEL = "\x00"  # NUL bytes are refused before parsing, so this line cannot be data
@@ -177,15 +178,18 @@ class _Block:
     empty: list[int] = field(default_factory=list)
     broken: list[dict] = field(default_factory=list)
     inside: int = 0  # line breaks inside the values of its records (and separator-only ones)
+    incomplete: bool = False  # stopped at a record the end of the piece leaves open
 
 
 def _is_empty_record(fields) -> bool:
     return all(not f.strip() for f in fields)
 
 
-def _exact_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block:
+def _exact_block(lines, pos, stop, header, sep, limit, offset=0, final=True) -> _Block:
     """Records starting at line index ``pos`` until one ends at or after ``stop``; line
-    numbers are index + 1 + ``offset`` (the lines of the file before ``lines``)."""
+    numbers are index + 1 + ``offset`` (the lines of the file before ``lines``). Unless
+    ``final``, a record still open at the end of ``lines`` ends the block before it
+    (``incomplete``): the next piece of the file decides it."""
     width = len(header)
     src = _Source(lines, pos, limit)
     reader = _reader(src, sep)
@@ -198,6 +202,10 @@ def _exact_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block:
         end = src.pos
         error = ""
         at = first + 1 + offset  # the record's first line in the file
+        if not final and end > src.cap == limit:
+            blk.incomplete = True
+            src.pos = first
+            break
         if end - first > 1:
             why = _why_broken(lines, first, end, src.cap, limit, fields, width, sep)
             if why is not None:
@@ -215,7 +223,8 @@ def _exact_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block:
         if not fields:  # a blank line is not a record
             blk.blank.append(at)
             continue
-        inside = sum(newlines(f) for f in fields)
+        joined = "".join(fields)
+        inside = newlines(joined) if ("\n" in joined or "\r" in joined) else 0
         blk.inside += inside
         if _is_empty_record(fields):  # ";;;;" rows that Excel leaves below the data
             blk.empty.append(at)
@@ -224,7 +233,7 @@ def _exact_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block:
             error = f"record has {len(fields)} fields, the header has {width}"
             if len(fields) > width:  # keep what would be lost in the message: nothing silent
                 error += f" (extra fields: {fields[width:]!r})"
-        if not error:
+        if not error and len(joined) > MAX_CELL_CHARS:
             big = [(header[i], len(f)) for i, f in enumerate(fields[:width]) if len(f) > MAX_CELL_CHARS]
             if big:
                 error = (f"cell in column {big[0][0]!r} holds {big[0][1]:,} characters (more "
@@ -312,7 +321,7 @@ def split(text: str, sep: str, path, header_check=None, *, header=None, offset=0
     For a file read in pieces (`surveydata.io.read_export_chunks`): ``header`` (the header of
     the file, when ``text`` is a later piece: it holds no header), ``offset`` (the number of
     lines before ``text``) and ``final=False`` for a piece that is not the end of the file:
-    then records are read only while they start MAX_RECORD_LINES lines before its end, and
+    then reading stops before a record that is still open at the end of ``text``, and
     ``Records.consumed`` says how many lines were read (the rest begins the next piece).
     """
     from surveydata.io import ExportError
@@ -341,15 +350,22 @@ def split(text: str, sep: str, path, header_check=None, *, header=None, offset=0
         if header_check is not None:
             header_check(header)
         pos = src.pos
-    end_at = limit if final else max(pos, limit - MAX_RECORD_LINES)
     blocks = []
-    while pos < end_at:
-        stop = min(pos + BLOCK_LINES, end_at)
+    size = BLOCK_LINES  # smaller around records pyarrow cannot read, so that few lines go slow
+    while pos < limit:
+        stop = min(pos + size, limit)
         blk = _fast_block(lines, pos, stop, header, sep, limit, offset) if _FAST else None
+        if blk is None and _FAST and size > MIN_BLOCK_LINES:
+            size = max(MIN_BLOCK_LINES, size // 8)
+            continue
         if blk is None:
-            blk = _exact_block(lines, pos, stop, header, sep, limit, offset)
+            blk = _exact_block(lines, pos, stop, header, sep, limit, offset, final)
+        else:
+            size = min(BLOCK_LINES, size * 2)
         blocks.append(blk)
         pos = blk.end
+        if blk.incomplete:
+            break
     width = len(header)
     if blocks:
         frame = pd.concat([b.frame for b in blocks], ignore_index=True)
