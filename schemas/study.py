@@ -135,7 +135,8 @@ BASE_WEIGHTS = ("inverse_sampling_fraction", "equal")
 OUTCOME_KINDS = ("share", "mean")
 #: names a formula may use that are not variables
 FORMULA_FUNCTIONS = {"C", "I", "Q", "log", "np", "exp", "sqrt", "Treatment", "Sum", "Diff",
-                     "center", "standardize", "scale", "bs", "cr"}
+                     "Poly", "Helmert", "center", "standardize", "scale", "bs", "cr",
+                     "reference", "levels", "df", "degree"}  # the last: keyword arguments
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _TOP = ("format", "study", "population", "design", "weighting", "derived", "analysis",
         "disclosure", "fieldwork", "report")

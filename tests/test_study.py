@@ -275,3 +275,13 @@ def test_study_derive_adds_the_study_variables_to_the_instrument_ones():
     out = schemas.derive(raw, s, variables=["guideline_full", "guideline_implementation_up"])
     assert out["guideline_full"].tolist()[:2] == [1.0, 0.0] and out["guideline_full"].isna().sum() == 2
     assert out["guideline_implementation_up"].tolist()[:2] == [4, 1]
+
+
+def test_formula_functions_and_their_arguments_are_not_variables(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["study"]["instrument"] = str(INSTRUMENT_FILE)
+    data["analysis"]["models"][0]["formula"] = (
+        "incident_12m_yes ~ C(practice_type, Treatment(reference=2)) + np.log(tech_index + 1)"
+        " + I(tech_share ** 2) + training_all:it_responsible + C(federal_state, Treatment('BY'))")
+    model = load_study(write(tmp_path, data)).analysis.models[0]
+    assert model.response == "incident_12m_yes" and "Treatment(reference=2)" in model.formula
