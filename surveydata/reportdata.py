@@ -296,10 +296,10 @@ def study_derived(study, raw: pd.DataFrame, valid: pd.DataFrame, lang: str) -> p
     lines = raw["line"].to_numpy() if "line" in raw else np.arange(2, len(raw) + 2)
     pos = pd.Series(np.arange(len(raw)), index=lines).loc[valid["line"].to_numpy()].to_numpy()
     coded_valid = coded.iloc[pos].reset_index(drop=True)
-    try:
-        out = schemas.derive(coded_valid, study, lang=lang)
-    except TypeError:  # a derive without lang=
-        out = schemas.derive(coded_valid, study)
+    wanted = [d.var for d in study.derived if d.var not in valid.columns]
+    if not wanted:
+        return pd.DataFrame(index=valid.index)
+    out = schemas.derive(coded_valid, study, lang=lang, variables=wanted)
     out = out[[c for c in out.columns if c not in valid.columns]]
     out.index = valid.index
     return _to_float(out)
