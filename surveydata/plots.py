@@ -292,7 +292,7 @@ def bar_ci(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], labels=None, ax
         ref_label = reference_label or t("published_figure", lang)
         ax.vlines(ref[has], y[has] - 0.45, y[has] + 0.45, colors="black", linestyles=(0, (2, 1.5)),
                   lw=1.8, zorder=5, label=ref_label)
-        ref_text = [f"{ref_label}: " + "; ".join(
+        ref_text = [f"{ref_label[:1].upper()}{ref_label[1:]}: " + "; ".join(
             f"{' '.join(str(lab).split())} {fmt_number(v, lang)}"
             for lab, v, h in zip(_labels(index, labels), ref, has) if h)]
     row_labels = _labels(index, labels)

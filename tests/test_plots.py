@@ -114,7 +114,7 @@ def test_figures_carry_a_description_from_the_numbers_drawn():
     alt = plots.describe(fig)
     assert alt.startswith("Bar chart of Share (%) with 95% confidence intervals, 3 rows.")
     assert "fully: 30.0 (95% CI 25.0–36.0)" in alt and "incident: 10.0 (95% CI 7.0–13.0)" in alt
-    assert "MVZ: suppressed" in alt and "published figure: fully 33.0" in alt
+    assert "MVZ: suppressed" in alt and "Published figure: fully 33.0" in alt
     de = plots.describe(plots.bar_ci(EST * 10, lang="de"))
     assert "fully: 300,0 (95-%-KI 250,0–360,0)" in de
     data = fig.report_info["data"]
