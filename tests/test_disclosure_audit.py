@@ -185,3 +185,15 @@ def test_lower_level_fails_when_the_attacker_can_rule_out_zero():
     mask = dc.suppression_mask(t.rename_axis(index="type", columns="incident"))
     rec = da.table_record(dc.with_totals(t), mask, True, True, POLICY)
     assert da.audit([dict(rec, page="01.html")]).passed
+
+
+def test_published_cells_are_judged_by_the_reports_min_cell():
+    # a table protected with k = 5 shows a 30; a report built with --min-cell 60 must refuse it
+    t = dc.with_totals(pd.DataFrame({"n": [30, 90]}, index=pd.Index(["GP", "PT"], name="type")),
+                       row_totals=False, col_totals=False)
+    recs = [record(t, [], "01.html", False, False)]
+    assert da.audit(recs).passed
+    strict = da.audit(recs, policy={"min_cell": 60})
+    assert [c["cell"] for c in strict.published_small] == [["GP", "n"]]
+    with pytest.raises(da.DisclosureAuditError, match="fewer than 60 respondents"):
+        strict.raise_if_failed()
