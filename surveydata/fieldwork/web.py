@@ -439,14 +439,22 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
             return message_page(request, "bad_form", 400)
         page = q.pages[int(p)]
         before, _, _ = q.assemble(latest, upto=page.index)
-        if form.get("action", ["next"])[0] == "back":
-            prev = [i for i in asked if i < page.index]
-            return RedirectResponse(f"/q?p={prev[-1] if prev else page.index}", status_code=303)
         shown = q.asked(page, before)
         answers, problems = q.parse(page, shown, form)
         errors = q.errors({**before, **answers}, page)
         for var, names in problems.items():
             errors.setdefault(var, []).extend(names)
+        if form.get("action", ["next"])[0] == "back":
+            # going back keeps this page's answers when every question on it was answered
+            # explicitly and they pass (it never blocks going back, and never turns an
+            # untouched question into "no answer")
+            explicit = all(any(v.strip() for v in form.get(f"q:{i.var}", []) +
+                               form.get(f"m:{i.var}", [])) for i in shown if i.type != "text")
+            if explicit and not errors and latest.get(page.index) != answers:
+                store.append_submission(response.id, page.index, answers,
+                                        _device_class(request, form))
+            prev = [i for i in asked if i < page.index]
+            return RedirectResponse(f"/q?p={prev[-1] if prev else page.index}", status_code=303)
         if errors:
             return page_response(request, response, page, lang, form, errors, status=422,
                                  latest=latest)

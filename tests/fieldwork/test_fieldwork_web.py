@@ -209,9 +209,15 @@ def test_skip_logic_back_and_language(app_env, study):
         html = c.get(r.headers["location"]).text
         assert "large_devices" not in html and "networked_med_devices" in html
         assert 'lang="en"' in html and "Page 2 of" in html
-        r = _post(c, csrf, 1, {}, action="back")
+        r = _post(c, csrf, 1, {"q:networked_med_devices": ["1"]}, action="back")
         html = c.get(r.headers["location"]).text
         assert 'value="3" checked' in html  # the earlier answer is shown again
+        assert " checked" not in c.get("/q?p=1").text  # a half-answered page is not kept
+        full = {"q:networked_med_devices": ["1"], "q:uses_mobile_devices": ["2"]}
+        _post(c, csrf, 1, full, action="back")  # a fully answered page is kept on "back"
+        kept = c.get("/q?p=1").text
+        assert 'id="i-networked_med_devices-1" value="1" checked' in kept
+        assert 'id="i-uses_mobile_devices-2" value="2" checked' in kept
         answers["q:practice_type"] = ["2"]
         r = _post(c, csrf, 0, answers)
         assert "large_devices" in c.get(r.headers["location"]).text
