@@ -558,7 +558,11 @@ def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, byt
     files["report.css"] = report_html.stylesheet().encode("utf-8")
     from schemas.codebooks import codebook
 
-    files["codebook.html"] = codebook(inst, lang=lang, fmt="html").encode("utf-8")
+    page = codebook(inst, lang=lang, fmt="html")
+    back = (f'<nav aria-label="{html.escape(t("report_navigation", lang))}" style="margin:0 0 1rem">'
+            f'<a href="index.html">{html.escape(t("contents", lang))}</a> · '
+            f'<a href="methods.html">{html.escape(t("methods", lang))}</a></nav>')
+    files["codebook.html"] = page.replace("<body>", "<body>" + back, 1).encode("utf-8")
     return files
 
 
