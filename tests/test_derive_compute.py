@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import schemas
 from schemas.derived import REGISTRY, DerivedError, compile_entries, derive
@@ -172,3 +174,37 @@ def test_expressions():
 def test_frame_dependent_variables_are_flagged():
     flagged = [d.var for d in schemas.load_study().derived if d.frame_dependent]
     assert flagged == ["info_index"]  # its z-scores use the whole frame's mean and sd
+
+
+LIKERT = ["info_sufficient", "self_competence", "guideline_understandable", "general_risk_high",
+          "own_risk_high"]
+CELL = st.sampled_from([1, 2, 3, 4, 5, -7, -8, -9, None])
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(rows=st.lists(st.lists(CELL, min_size=5, max_size=5), min_size=1, max_size=15),
+       k=st.integers(1, 5), min_valid=st.integers(0, 6), codes=st.sets(st.integers(1, 5), min_size=1))
+def test_counts_sums_and_means_match_a_row_by_row_oracle(rows, k, min_valid, codes):
+    items = LIKERT[:k]
+    frame = pd.DataFrame([r[:k] for r in rows], columns=items).astype("Int64")
+    out = run(frame,
+              {"var": "n", "compute": {"count": items, "codes": sorted(codes), "min_valid": min_valid}},
+              {"var": "nv", "compute": {"count_valid": items, "min_valid": min_valid}},
+              {"var": "s", "compute": {"sum": items, "min_valid": min_valid}},
+              {"var": "m", "compute": {"mean": items, "min_valid": min_valid,
+                                       "reverse": [items[0]]}})
+    for i, row in enumerate(rows):
+        answers = [v for v in row[:k] if v is not None and v > 0]  # -7/-8/-9 and empty: missing
+        enough = len(answers) >= min_valid
+        assert out["nv"].iloc[i] is pd.NA if not enough else out["nv"].iloc[i] == len(answers)
+        hits = sum(v in codes for v in answers)
+        assert out["n"].iloc[i] is pd.NA if not enough else out["n"].iloc[i] == hits
+        defined = enough and answers  # sum and mean need at least one answer
+        assert math.isnan(out["s"].iloc[i]) if not defined else out["s"].iloc[i] == sum(answers)
+        first = row[0] if row[0] is not None and row[0] > 0 else None
+        keyed = ([6 - first] if first is not None else []) + [
+            v for v in row[1:k] if v is not None and v > 0]
+        if not defined:
+            assert math.isnan(out["m"].iloc[i])
+        else:
+            assert out["m"].iloc[i] == pytest.approx(sum(keyed) / len(keyed), rel=1e-12)
