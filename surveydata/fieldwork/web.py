@@ -136,6 +136,15 @@ class RateLimiter:
         self._hits: dict[str, deque] = {}
         self._lock = threading.Lock()
 
+    def full(self, key: str) -> bool:
+        """Whether `key` has used up its events (without recording one)."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._hits.get(key)
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            return bool(q) and len(q) >= self.limit
+
     def allow(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
@@ -229,6 +238,10 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
     langs = tuple(x for x in study.languages if x in ("de", "en")) or ("de", "en")
     limiter = RateLimiter(*rate_limit)
     admin_limiter = RateLimiter(10, 60.0)
+    # no IP addresses are kept, so these two are global: failed token look-ups (guessing) and
+    # anonymous starts (flooding) per minute
+    failed_limiter = RateLimiter(10 * rate_limit[0], 60.0)
+    start_limiter = RateLimiter(10 * rate_limit[0], 60.0)
     admin_hash = admin_hash if admin_hash is not None else os.environ.get(ADMIN_HASH_ENV)
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
@@ -348,10 +361,11 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
     def _open_token(request: Request, token: str):
         from surveydata.fieldwork.tokens import token_hash
 
-        if not limiter.allow("t:" + token_hash(token or "")):
+        if not limiter.allow("t:" + token_hash(token or "")) or failed_limiter.full("failed"):
             return message_page(request, "too_many", 429)
         unit = store.unit_by_token(study.name, token)
         if unit is None:
+            failed_limiter.allow("failed")
             return message_page(request, "no_token", 404)
         lang = lang_of(request)
         response = store.start_response(study.name, unit.id, lang=lang,
@@ -388,6 +402,8 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
             return message_page(request, "too_large", 413)
         if not _check_pre(request, form):
             return message_page(request, "bad_form", 403)
+        if not start_limiter.allow("start"):
+            return message_page(request, "too_many", 429)
         response = await run_in_threadpool(store.start_response, study.name, None,
                                            lang=lang_of(request),
                                            device_class=_device_class(request, form))

@@ -23,9 +23,9 @@ from surveydata.fieldwork.study import FieldStudy
 from surveydata.fieldwork.web import create_app, hash_password
 
 
-def _invite(store, study, n=1, frame=None):
+def _invite(store, study, n=1, frame=None, first=0):
     out = []
-    for k in range(n):
+    for k in range(first, first + n):
         t = tokens.new_token()
         store.add_units(study.name, [{"unit_key": f"u{k}", "token_hash": tokens.token_hash(t),
                                       "stratum": "1-BY", "frame": frame or {"practice_type": 1}}])
@@ -106,6 +106,13 @@ def test_anonymous_mode_and_device_class_without_ip_or_user_agent(db_url, study)
         assert c.post("/start", data={"csrf": "0" * 40}).status_code == 403
     (resp,) = store.responses(study.name)
     assert resp.unit_id is None and resp.device_class == "phone"
+    flood = create_app(study, db_url, store=store, anonymous=True, rate_limit=(1, 60.0),
+                       admin_hash="")
+    with TestClient(flood) as c:  # anonymous starts are capped per minute (10 x the limit)
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', c.get("/").text).group(1)
+        codes = [c.post("/start", data={"csrf": csrf}, follow_redirects=False).status_code
+                 for _ in range(12)]
+        assert codes == [303] * 10 + [429, 429]
     with store.engine.connect() as conn:
         dump = str([list(conn.execute(sa.text(f"SELECT * FROM {t}")))
                     for t in ("responses", "submissions", "units")])
@@ -136,6 +143,12 @@ def test_csrf_size_bound_and_rate_limit(db_url, study):
     with TestClient(app) as c:  # the token itself is rate limited too
         codes = [c.get(f"/t/{token}", follow_redirects=False).status_code for _ in range(12)]
         assert 429 in codes
+    other = create_app(study, db_url, store=store, rate_limit=(2, 60.0), admin_hash="")
+    (token2,) = _invite(store, study, n=1, frame={"practice_type": 2}, first=1)
+    with TestClient(other) as c:  # guessing tokens: 10 x limit failures a minute, then 429
+        codes = [c.get(f"/t/{tokens.new_token()}").status_code for _ in range(22)]
+        assert codes[:20] == [404] * 20 and codes[20:] == [429, 429]
+        assert c.get(f"/t/{token2}").status_code == 429  # also for a valid one, for a while
 
 
 def test_security_headers_and_static_files(app_env):
