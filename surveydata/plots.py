@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import textwrap
 from collections.abc import Mapping
 
@@ -44,6 +45,8 @@ _NARROW = 4.0         # inches: the variant shown on a phone (same font sizes, w
 _DPI = 96             # CSS pixels per inch: the figure's layout size
 _SCALE = 2            # PNGs are written at twice that resolution (sharp on dense screens, in print)
 _CI_COLUMNS = ("estimate", "ci_low", "ci_high")
+#: Set by the report builder for its kernels: figures then also carry a phone-width variant.
+REPORT_BUILD_ENV = "SURVEYDATA_REPORT_BUILD"
 
 
 def _require(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -195,14 +198,15 @@ def _shown(fig, info: dict):
         from IPython.display import display
 
         wide = _png(fig)
-        narrow = _narrow_png(fig)
         width, height = (round(v * _DPI) for v in fig.get_size_inches())
+        # the phone variant only for the report builder: committed notebooks stay lean
+        narrow = _narrow_png(fig) if os.environ.get(REPORT_BUILD_ENV) else b""
         display({"image/png": base64.b64encode(wide).decode("ascii"), "text/plain": info["alt"]},
                 raw=True, metadata={
                     "image/png": {"width": width, "height": height},
                     "report": {"alt": info["alt"], "caption": info.get("caption") or "",
                                "data": info.get("data", []),
-                               "narrow_png": base64.b64encode(narrow).decode("ascii")}})
+                               "narrow_png": base64.b64encode(narrow).decode("ascii") if narrow else ""}})
         plt.close(fig)
         return None
     return fig

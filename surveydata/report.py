@@ -119,6 +119,7 @@ def _execute(source: str, target: str, parameters: dict, cwd: str) -> float:
     import papermill
 
     log = Path(target).with_suffix(".kernel.log")
+    os.environ["SURVEYDATA_REPORT_BUILD"] = "1"  # plots.REPORT_BUILD_ENV: phone variants of figures
     # the kernel records every count table it publishes here, for the disclosure audit
     os.environ[disclosure.RECORD_ENV] = str(Path(target).with_suffix(".disclosure.jsonl"))
     start = time.perf_counter()
