@@ -17,7 +17,8 @@ Routes
 
 Security: sessions are a signed cookie (HttpOnly, SameSite=Lax) naming the response pseudonym;
 CSRF tokens are HMACs of the session; request bodies are capped; requests per token and per
-response are rate limited; headers: a CSP without inline script or style, X-Frame-Options DENY,
+response are rate limited (in memory, per worker), failed token look-ups and anonymous starts
+are capped per minute globally (no IP address is kept to do it per client); headers: a CSP without inline script or style, X-Frame-Options DENY,
 Referrer-Policy no-referrer, nosniff, no caching. No IP address and no user agent is stored.
 """
 from __future__ import annotations
