@@ -133,7 +133,8 @@ def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
 PPS_METHODS = ("brewer", "overton", "hartley-rao", "poisson")
 
 
-def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols) -> tuple:
+def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols, joint=None,
+                variance: str = "HT") -> tuple:
     """The stages of a PPS design without replacement (R: svydesign(pps=...)).
 
     brewer: Brewer's approximation, (1 - pi_i) per PSU in the stage-wise engine (stage 2, if
@@ -160,7 +161,18 @@ def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols) -> tu
 
     h = st.psu_stratum
     n_h = st.stratum_n[h]
-    if pps == "poisson":
+    if pps == "joint":
+        if joint.shape[0] != st.n_psu:
+            raise DesignError(f"pps: the joint probability matrix is {joint.shape[0]} x "
+                              f"{joint.shape[0]}, the design has {st.n_psu} PSUs")
+        order = np.argsort(first)          # PSU codes in row order (R: matrix rows = units)
+        jp = np.empty_like(joint)
+        jp[np.ix_(order, order)] = joint
+        with np.errstate(divide="ignore", invalid="ignore"):
+            D = (jp - np.outer(np.diag(jp), np.diag(jp))) / jp
+        D[np.abs(D) < jp.min() / 1e4] = 0.0          # R's pi2Dcheck tolerance
+        D = sp.csr_matrix(D)
+    elif pps == "poisson":
         D = sp.diags(1.0 - p)
     else:
         rows, cols, vals = [], [], []
@@ -180,7 +192,8 @@ def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols) -> tu
             vals.append(block.ravel())
         D = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                           shape=(st.n_psu, st.n_psu))
-    return (dataclasses.replace(st, dcheck=D.tocsr()),) + tuple(stages[1:])
+    return (dataclasses.replace(st, dcheck=D.tocsr(), dcheck_yg=variance == "YG"),) \
+        + tuple(stages[1:])
 
 
 # --------------------------------------------------------------------------- base class
@@ -336,8 +349,11 @@ class SurveyDesign(_Design):
     pps : a PPS design without replacement (R's svydesign(pps=)): "brewer" (Brewer's
         approximation; fpc= holds each PSU's inclusion probability; up to two stages),
         "overton", "hartley-rao" (with the sample mean of the probabilities for sum(pi^2)/n)
-        or "poisson" (Poisson sampling); the probabilities come from fpc=, else probs=, else
-        1 / weights. Variances are Horvitz-Thompson with the approximate joint probabilities.
+        or "poisson" (Poisson sampling), or an (n, n) matrix of joint inclusion probabilities of
+        the PSUs in row order (R's ppsmat); the probabilities come from fpc=, else probs=, else
+        1 / weights.
+    variance : "HT" (Horvitz-Thompson, default) or "YG" (Yates-Grundy) for pps designs with
+        joint probabilities, as R's svydesign(variance=).
     na_weights : rows whose weight is missing: "fail" (default, an error naming them), "warn"
         (dropped with a warning) or "allow" (dropped; the design's repr counts them), as R's
         svydesign(na_weights=).
@@ -369,7 +385,8 @@ class SurveyDesign(_Design):
         nest: bool = False,
         lonely_psu: str = "fail",
         na_weights: str = "fail",
-        pps: str | None = None,
+        pps=None,
+        variance: str = "HT",
     ):
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"data must be a pandas DataFrame, got {data.__class__.__name__}")
@@ -406,8 +423,21 @@ class SurveyDesign(_Design):
             raise DesignError(
                 f"{len(fpc_cols)} fpc columns {fpc_cols} given for {n_stages} stage(s) of sampling"
             )
-        if pps is not None and pps not in PPS_METHODS:
-            raise DesignError(f"pps must be one of {PPS_METHODS}, got {pps!r}")
+        joint = None
+        if pps is not None and not isinstance(pps, str):
+            joint = np.asarray(pps, dtype=np.float64)      # R's ppsmat(joint probabilities)
+            if joint.ndim != 2 or joint.shape[0] != joint.shape[1]:
+                raise DesignError(f"pps as joint inclusion probabilities must be a square "
+                                  f"matrix, got shape {joint.shape}")
+            pps = "joint"
+        if pps is not None and pps not in PPS_METHODS + ("joint",):
+            raise DesignError(f"pps must be one of {PPS_METHODS} or a matrix of joint "
+                              f"inclusion probabilities, got {pps!r}")
+        if variance not in ("HT", "YG"):
+            raise DesignError(f"variance must be 'HT' or 'YG', got {variance!r}")
+        if variance == "YG" and pps in (None, "brewer"):
+            raise DesignError("variance='YG' (Yates-Grundy) needs a pps= design with joint "
+                              "probabilities: 'overton', 'hartley-rao', 'poisson' or a matrix")
         if pps is not None and pps != "brewer" and n_stages > 1:
             raise DesignError(f"pps={pps!r} supports one stage of sampling (as R); use "
                               "pps='brewer' for a multistage design")
@@ -582,7 +612,7 @@ class SurveyDesign(_Design):
 
         stages = build_stages(stage_strata, stage_psu, popsize, stage_labels)
         if pps is not None:
-            stages = _pps_stages(stages, pps, pps_pi, w, data, psu_cols)
+            stages = _pps_stages(stages, pps, pps_pi, w, data, psu_cols, joint, variance)
         w = np.asarray(w, dtype=np.float64).copy()
         w.setflags(write=False)
         domain = np.ones(n, dtype=bool)

@@ -116,6 +116,8 @@ class Stage:
     #: (P, P) weighted covariance of the sample indicators (Sarndal's check-Delta: Overton,
     #: Hartley-Rao, Poisson sampling); the variance is then Z' D Z (R's ppsvar, HT form)
     dcheck: object | None = None
+    #: the Yates-Grundy form of the check-Delta variance (R's variance = "YG")
+    dcheck_yg: bool = False
 
     @cached_property
     def indicator(self) -> sp.csr_matrix:
@@ -402,7 +404,13 @@ def stagewise_vcov(
     if stages[0].dcheck is not None:
         # PPS without replacement by a check-Delta matrix (single stage): Z' D Z, R's htvar
         Z = psu_totals(U, stages[0], groups)
-        return np.asarray(Z.T @ np.asarray(stages[0].dcheck @ Z))
+        D = stages[0].dcheck
+        V = np.asarray(Z.T @ np.asarray(D @ Z))
+        if stages[0].dcheck_yg:
+            # R's ygvar.matrix: HT minus sum(D (x_a x_b)) for every pair of columns
+            rowsum = np.asarray(D.sum(axis=1)).ravel()
+            V = V - Z.T @ (Z * rowsum[:, None])
+        return V
     V = np.zeros((k, k))
     for s, st in enumerate(stages):
         if s > 0 and stages[0].stratum_popsize is None:

@@ -66,3 +66,23 @@ def test_pps_errors(ep, apiclus2):
         SurveyDesign(c2, psu=["dnum", "snum"], fpc=["f1"], pps="overton")
     with pytest.raises(ValueError, match="not supported"):
         SurveyDesign(ep, fpc="p", pps="overton").replicate("jk1")
+
+
+@pytest.mark.parametrize("key, kind, variance", [("ht", "joint", "HT"), ("yg", "joint", "YG"),
+                                                 ("overton_yg", "overton", "YG")])
+def test_joint_probabilities_and_yates_grundy(ep, key, kind, variance):
+    ref = X["joint"][key]
+    pps = pd.read_csv(DATA_DIR / "election_jointprob.csv").to_numpy() if kind == "joint" else kind
+    d = SurveyDesign(ep, fpc="p", pps=pps, variance=variance)
+    res = d.total(["Bush", "Kerry"])
+    assert_close(res["estimate"], ref["estimate"])
+    assert_close(res["se"], ref["se"])
+
+
+def test_joint_probability_matrix_must_fit(ep):
+    with pytest.raises(DesignError, match="square matrix"):
+        SurveyDesign(ep, fpc="p", pps=np.ones((3, 4)))
+    with pytest.raises(DesignError, match="the design has 40 PSUs"):
+        SurveyDesign(ep, fpc="p", pps=np.eye(3))
+    with pytest.raises(DesignError, match="variance='YG'"):
+        SurveyDesign(ep, weights="wt", variance="YG")

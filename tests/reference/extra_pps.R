@@ -30,5 +30,12 @@ dclus2pps <- svydesign(id = ~dnum + snum, fpc = ~f1 + f2, data = apiclus2, pps =
 OUT$two_stage <- list(total_enroll = st(svytotal(~enroll, dclus2pps, na.rm = TRUE)),
                       mean_api00 = st(svymean(~api00, dclus2pps)),
                       fpc_design_total_enroll = st(svytotal(~enroll, dclus2, na.rm = TRUE)))
+## joint inclusion probabilities (ppsmat, R's election_jointprob exported to
+## data/election_jointprob.csv) and the Yates-Grundy variance
+write.csv(election_jointprob, "data/election_jointprob.csv", row.names = FALSE)
+OUT$joint <- list(
+  ht = st(svytotal(~Bush + Kerry, svydesign(id = ~1, fpc = ~p, data = ep, pps = ppsmat(election_jointprob)))),
+  yg = st(svytotal(~Bush + Kerry, svydesign(id = ~1, fpc = ~p, data = ep, pps = ppsmat(election_jointprob), variance = "YG"))),
+  overton_yg = st(svytotal(~Bush + Kerry, svydesign(id = ~1, fpc = ~p, data = ep, pps = "overton", variance = "YG"))))
 writeLines(to_json(OUT), "extra_pps.json")
 cat("wrote extra_pps.json\n")
