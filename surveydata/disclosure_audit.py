@@ -1,7 +1,8 @@
 """The attacker's audit of everything a report publishes, all pages together.
 
-Every count table a report publishes goes through :func:`surveydata.disclosure.suppression_mask`;
-while the report builder runs a notebook it sets the environment variable
+Every count table published through :func:`surveydata.disclosure.suppression_mask` (the report's
+quarantine reasons, flags, response rates, sample composition, item nonresponse and answer
+frequencies) is recorded: while the report builder runs a notebook it sets the environment variable
 :data:`surveydata.disclosure.RECORD_ENV` to a file, and each table is appended to it as one JSON
 line (:func:`record_table`): its cells (what each counts, its true value, published or
 suppressed, sensitive or not) and its additivity relations (a total = the sum of its parts).
@@ -20,6 +21,12 @@ cell fails.
 
 What ``disclosure.json`` shows is what any reader can compute from the pages (the attacker's
 interval) and the policy's distances; it never shows a suppressed cell's value.
+
+Published percentages are recorded as the counts they imply (a share of a published total
+fixes its count to within rounding; the audit assumes the attacker knows it exactly, the safe
+side). Not recorded: the respondent counts (n) printed beside weighted estimates; a table that
+must not be undone by one of them marks that count ``published`` when it is protected (as the
+item nonresponse table does with each item's answered count).
 
 Two cells are the same quantity when they count the same key (the variables and levels that
 define them, e.g. ``{"practice_type": "GP"}``; a table's total row drops its row variable) and
