@@ -7,8 +7,8 @@ a `problems` frame listing every bad cell with the reason.
 
 API
 ---
-parse_integer(text, column="value", decimal="auto") -> Parsed      # codes and counts, Int64
-parse_number(text, column="value", decimal="auto") -> Parsed       # decimals, float64
+parse_integer(text, column="value", decimal="auto", hint=None) -> Parsed   # codes, counts: Int64
+parse_number(text, column="value", decimal="auto", hint=None) -> Parsed    # decimals, float64
 parse_date(text, column="value", earliest=None, latest=None, codes=()) -> Parsed
 parse_datetime(text, column="value", earliest=None, latest=None, codes=()) -> Parsed
 parse_values(text, kind, **options) -> Parsed                      # dispatch on KINDS
@@ -38,7 +38,8 @@ Rules (one place, so validation, the API and the form agree)
   both marks occur), one to three digits (not starting with 0), a separator and exactly three
   digits (``"1.000"``, ``"2,500"``) is ``ambiguous`` (thousands grouping or decimals?): a wrong
   guess would silently change a value by a factor of 1000, so the fix is to declare the
-  separator.
+  separator. `hint` (the mark detected over the whole export, e.g. from its other number
+  columns) decides a column that cannot decide itself.
 * Numbers (decimals): an optional sign, digits, at most one decimal separator (``"2,5"``,
   ``".5"``, ``"3."``); no exponent, no ``inf``/``nan`` words. A value whose magnitude does not
   fit a float (``"9" * 400``) is ``overflow``, never stored as inf.
@@ -237,11 +238,14 @@ def _ambiguous(s: pa.Array, decimal: str) -> np.ndarray:
     return _matches(s, _AMBIGUOUS)
 
 
-def _resolve(s: pa.Array, decimal: str) -> str:
-    """`decimal`, or for "auto" the mark `detect_decimal` finds in the column (else "auto")."""
+def _resolve(s: pa.Array, decimal: str, hint: str | None = None) -> str:
+    """`decimal`, or for "auto" the mark `detect_decimal` finds in the column, else `hint` (the
+    mark detected over the whole export), else "auto"."""
     if decimal != "auto":
         return decimal
-    return _detect(s) or "auto"
+    if hint is not None and hint not in (",", "."):
+        raise ValueError(f"hint must be ',', '.' or None, got {hint!r}")
+    return _detect(s) or hint or "auto"
 
 
 def _detect(s: pa.Array) -> str | None:
@@ -272,7 +276,9 @@ def detect_decimal(text: pd.Series) -> str | None:
     return _detect(s)
 
 
-def parse_integer(text: pd.Series, column: str = "value", decimal: str = "auto") -> Parsed:
+def parse_integer(
+    text: pd.Series, column: str = "value", decimal: str = "auto", hint: str | None = None
+) -> Parsed:
     """Whole numbers (codes and counts) as Int64; ``"+3"`` is 3, ``"4.0"`` is 4.
 
     Example:
@@ -286,7 +292,7 @@ def parse_integer(text: pd.Series, column: str = "value", decimal: str = "auto")
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         return _numeric_input(text, column, integer=True)
     s, empty, original = _text_and_blank(text)
-    decimal = _resolve(s, decimal)
+    decimal = _resolve(s, decimal, hint)
     sep = _sep_class(decimal)
     shape = rf"^[+-]?\d+(?:{sep}0*)?$"
     fits = rf"^[+-]?0*\d{{1,{MAX_DIGITS}}}(?:{sep}0*)?$"
@@ -316,7 +322,9 @@ def parse_integer(text: pd.Series, column: str = "value", decimal: str = "auto")
     return Parsed(out, problems)
 
 
-def parse_number(text: pd.Series, column: str = "value", decimal: str = "auto") -> Parsed:
+def parse_number(
+    text: pd.Series, column: str = "value", decimal: str = "auto", hint: str | None = None
+) -> Parsed:
     """Decimal numbers as float64; ``"2,5"`` is 2.5; an overflow to inf is a problem.
 
     Example:
@@ -330,7 +338,7 @@ def parse_number(text: pd.Series, column: str = "value", decimal: str = "auto") 
         return _numeric_input(text, column, integer=False)
     s, empty, original = _text_and_blank(text)
     shown = decimal
-    decimal = _resolve(s, decimal)
+    decimal = _resolve(s, decimal, hint)
     sep = _sep_class(decimal)
     ambiguous = _ambiguous(s, decimal)
     ok = _matches(s, rf"^[+-]?(?:\d+(?:{sep}\d*)?|{sep}\d+)$") & ~ambiguous

@@ -143,6 +143,10 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     sp = ins.spec(inst)
     coded = {}
     fails = []
+    # the export's decimal mark, detected over its number columns (e.g. duration_s "812,5"),
+    # decides a column whose own values cannot ("1,875" alone: 1.875 or 1875?)
+    numbers = [raw[c.name] for c in sp.columns if c.kind == ins.NUMBER and c.name in raw.columns]
+    hint = sv.detect_decimal(pd.concat(numbers, ignore_index=True)) if numbers else None
     for col in sp.columns:
         text = raw[col.name]
         if col.kind == ins.TEXT:
@@ -158,6 +162,8 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
 
             kind = col.item_type
             parsed = parse_column(text, inst, col.name)
+        elif kind in ("integer", "number"):
+            parsed = sv.parse_values(text, kind, column=col.name, hint=hint)
         else:
             parsed = sv.parse_values(text, kind, column=col.name)
         coded[col.name] = parsed.values

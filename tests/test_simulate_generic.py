@@ -90,6 +90,7 @@ sections:
   A: {title_de: "A", title_en: "A"}
 metadata:
   - {var: response_id, type: id, text_de: "ID", text_en: "ID"}
+  - {var: duration_s, type: number, text_de: "Dauer", text_en: "Duration", validation: {min: 0}}
 items:
   - var: colour
     section: A
@@ -126,7 +127,7 @@ def test_uniform_where_no_prior_and_minus_one_minus_two_codes(tmp_path):
     assert abs((answered == -2).mean() - 0.03) < 0.015  # 3 % no answer without a prior
     counts = answered[answered >= 0].value_counts(normalize=True)
     assert set(counts.index) == set(range(10)) and (counts - 0.1).abs().max() < 0.03
-    res = _validate(sim, tmp_path)  # no date or datetime: duplicates by id only
+    res = _validate(sim, tmp_path)  # no submitted_at: duplicate ids planted as other kinds
     assert sorted(res.quarantine["line"]) == sim.quarantined_lines
 
 

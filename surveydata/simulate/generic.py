@@ -342,6 +342,14 @@ def _int_items(inst, types=("single", "likert5", "scale")):
     return [it for it in inst.items if it.type in types and not it.string_codes]
 
 
+def _same(cell, code: int) -> bool:
+    """A coded cell (int, float or text) holds the missing code `code`."""
+    try:
+        return float(cell) == code
+    except (TypeError, ValueError):
+        return False
+
+
 def _plant(kind, frame, r, coded, inst, rng, decimal=","):
     """Plant one error of `kind` into row r; returns the record, or None if the row offers no
     place for it."""
@@ -367,7 +375,7 @@ def _plant(kind, frame, r, coded, inst, rng, decimal=","):
         item = items[rng.integers(len(items))]
         col = item.var
         cell = row[col]
-        if str(cell) == str(item.not_applicable):  # answered although not asked
+        if _same(cell, item.not_applicable):  # answered although not asked
             if item.type in ("date", "datetime"):
                 value = item.min
             elif item.type in ("integer", "number"):
@@ -394,12 +402,13 @@ def _plant(kind, frame, r, coded, inst, rng, decimal=","):
             value = [f"{int(v)},5", f"ca. {int(v)}", f"{int(v)} Stück", str(above)][rng.integers(4)]
         else:
             choices = [f"ca. {int(v)}", f"{int(v)} h", str(above)]
-            if item.decimals < 6:
-                choices.append((f"{v:.{item.decimals + 3}f}".rstrip("0") + "7").replace(".", decimal))
+            if item.decimals < 6:  # two decimal places more than declared
+                more = f"{v:.{item.decimals}f}" + ("." if item.decimals == 0 else "") + "07"
+                choices.append(more.replace(".", decimal))
             value = choices[rng.integers(len(choices))]
     elif kind == "bad_date":
         items = [it for it in inst.items if it.type in ("date", "datetime")
-                 and str(row[it.var]) not in {str(c) for c in missing}]
+                 and not any(_same(row[it.var], c) for c in missing)]
         if not items:
             return None
         item = items[rng.integers(len(items))]
