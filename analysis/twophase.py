@@ -65,7 +65,7 @@ def _stratum_dcheck(h: np.ndarray, p: np.ndarray, n_h: np.ndarray, pairs: bool) 
 
 def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
              strata1: str | None = None, fpc1: str | None = None, probs1: str | None = None,
-             fpc2: str | None = None) -> SurveyDesign:
+             fpc2: str | None = None, psu1: str | None = None) -> SurveyDesign:
     """A two-phase design (R: twophase(id = list(~1, ~1), strata = list(strata1, strata2),
     fpc = list(fpc1, fpc2), probs = list(probs1, NULL), subset = ~subset, method = "full")).
 
@@ -74,6 +74,9 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     strata1/fpc1/probs1: the first phase's strata, population sizes (or sampling fractions) and
     selection probabilities; without any of them the first-phase units are independent draws
     (case-cohort studies). fpc2 defaults to the number of first-phase units in the stratum.
+    psu1: first-phase clusters (R's id = list(~cluster, ~unit)): clusters are sampled at the
+    first phase (fpc1 counts clusters), units within them at the second (e.g. strata2 = the
+    cluster: two-stage sampling written as two phases).
 
     >>> d = twophase(nwtco, subset="in2", strata2="rel")   # doctest: +SKIP
     """
@@ -94,10 +97,16 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     if int(sub.sum()) > _MAX_PHASE2:
         raise DesignError(f"twophase: {int(sub.sum())} phase-2 units; at most {_MAX_PHASE2} "
                           "(the variance uses a dense phase-2 x phase-2 matrix)")
-    # ---- phase 1
+    # ---- phase 1 (per first-phase sampling unit: a row, or a cluster)
     h1 = _codes(data, strata1, "strata1")
-    n1_h = np.bincount(h1).astype(np.float64)[h1]
-    iid = strata1 is None and fpc1 is None and probs1 is None
+    c1 = np.arange(n1) if psu1 is None else _codes(data, psu1, "psu1")
+    n_c = int(c1.max()) + 1
+    first = np.full(n_c, -1, dtype=np.int64)
+    first[c1[::-1]] = np.arange(n1)[::-1]
+    if np.any(h1 != h1[first[c1]]):
+        raise DesignError("twophase: first-phase clusters must nest in the first-phase strata")
+    n1_h = np.bincount(h1[first], minlength=int(h1.max()) + 1).astype(np.float64)[h1]
+    iid = strata1 is None and fpc1 is None and probs1 is None and psu1 is None
     with_replacement = fpc1 is None
     if fpc1 is not None:
         f = data[fpc1].to_numpy(dtype=np.float64)
@@ -126,7 +135,10 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     if iid:
         D1 = np.eye(int(sub.sum()))
     else:
-        D1 = _stratum_dcheck(h1[sub], p1[sub], n1_h[sub], pairs=not with_replacement)
+        # the check-Delta of the first-phase units, read at the phase-2 rows' units
+        Dc = _stratum_dcheck(h1[first], p1[first], n1_h[first], pairs=not with_replacement)
+        cs = c1[sub]
+        D1 = Dc[np.ix_(cs, cs)]
     D2 = _stratum_dcheck(h2, p2, n2[h2], pairs=True)
     D = D1 + D2 - D1 * D2
     data2 = data.loc[sub]

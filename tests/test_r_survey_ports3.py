@@ -1,8 +1,8 @@
 """More ports of R survey's tests/ folder with survey 4.5 numbers (tests/reference/
 extra_ports3.R -> extra_ports3.json): twophase.R (two-phase simple random sampling on pbc;
 Tsuchiya's stratified example), poisson.R (R's seeded Poisson sample of apipop, rows saved),
-bycovmat.R. Not ported from twophase.R: the mu284 case (clusters at the first phase) and the
-svycoxph case-cohort fit (Cox models are not supported)."""
+bycovmat.R. Not ported from twophase.R: the svycoxph case-cohort fit (Cox models are not
+supported)."""
 from __future__ import annotations
 
 import json
@@ -34,6 +34,22 @@ def test_twophase_tsuchiya_example():
     assert_close(tot["estimate"], [R["total"]["estimate"]])
     assert_close(tot["se"], [R["total"]["se"]])
     assert_close(tot["se"].iloc[0] ** 2, R["phases"]["phase1"] + R["phases"]["phase2"])
+
+
+def test_twophase_two_stage_sampling_as_two_phases():
+    """twophase.R: mu284, clusters at phase 1 and units within them at phase 2 equal the
+    two-stage design"""
+    M = X["mu284"]
+    mu = pd.DataFrame(M["data"])
+    d = twophase(mu, subset="sub", strata2="id1", fpc1="n1", psu1="id1")
+    t, m = d.total("y1"), d.mean("y1")
+    assert_close([t["estimate"].iloc[0], t["se"].iloc[0]],
+                 [M["twophase_total"]["estimate"], M["twophase_total"]["se"]])
+    assert_close([m["estimate"].iloc[0], m["se"].iloc[0]],
+                 [M["twophase_mean"]["estimate"], M["twophase_mean"]["se"]])
+    two_stage = SurveyDesign(mu[mu["sub"]], psu=["id1", "id2"], fpc=["n1", "n2"])
+    assert_close(two_stage.total("y1")["se"], [M["twostage_total"]["se"]])
+    assert_close(t["se"], [M["twostage_total"]["se"]])
 
 
 def test_poisson_sampling_total(apipop):

@@ -23,6 +23,17 @@ rei <- data.frame(id = 1:20, N = 300, h = rep(c(1, 2), c(12, 8)),
 des.rei <- twophase(id = list(~id, ~id), strata = list(NULL, ~h), fpc = list(~N, NULL), subset = ~sub, data = rei)
 tot <- svytotal(~y, des.rei)
 OUT$rei <- list(data = rei, total = st(tot), phases = lapply(attr(vcov(tot), "phases"), as.numeric))
+## twophase.R: two-stage sampling written as two phases (mu284; clusters at phase 1)
+data(mu284)
+ii <- with(mu284, c(1:15, rep(1:5, n2[1:5] - 3)))
+mu284.1 <- mu284[ii, ]
+mu284.1$id <- 1:nrow(mu284.1)
+mu284.1$sub <- rep(c(TRUE, FALSE), c(15, 34 - 15))
+dmu284 <- svydesign(id = ~id1 + id2, fpc = ~n1 + n2, data = mu284)
+d2mu284 <- twophase(id = list(~id1, ~id), strata = list(NULL, ~id1), fpc = list(~n1, NULL),
+                    data = mu284.1, subset = ~sub)
+OUT$mu284 <- list(data = mu284.1, twostage_total = st(svytotal(~y1, dmu284)),
+                  twophase_total = st(svytotal(~y1, d2mu284)), twophase_mean = st(svymean(~y1, d2mu284)))
 ## poisson.R
 set.seed(2021-7-15)
 apipop$prob <- apipop$api00 / 1000
