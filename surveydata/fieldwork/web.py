@@ -257,8 +257,7 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
     def render(request, template: str, status: int = 200, **ctx) -> HTMLResponse:
         lang = ctx.pop("lang", None) or lang_of(request)
         html = env.get_template(template).render(
-            lang=lang, t=UI[lang], title=study.title(lang), langs=langs,
-            path=request.url.path, query=request.url.query, **ctx)
+            lang=lang, t=UI[lang], title=study.title(lang), langs=langs, **ctx)
         resp = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in langs:
             resp.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="lax",
