@@ -27,6 +27,10 @@ from tests import export_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "Dr. Quokka-Zebra 4711 in Musterhausen"  # a distinctive free-text answer
+# The small random exports below are reported against the instrument alone (an instrument-only
+# study: unweighted, no models): 60 random rows cannot carry the practice study's weighting and
+# models. The study's own pages are checked on the demo survey (``demo_both``).
+INSTRUMENT = str(schemas.load_instrument().source)
 
 PARAMS = '''data = None
 instrument = None
@@ -112,7 +116,8 @@ def export(tmp_path_factory, inst):
 def built(tmp_path_factory, notebooks, export):
     out = tmp_path_factory.mktemp("report")
     before = {p.name: p.read_bytes() for p in notebooks.iterdir()}
-    index = report.build_report(out, data=export, lang="en", notebooks_dir=notebooks, progress=False)
+    index = report.build_report(out, data=export, instrument=INSTRUMENT, lang="en", notebooks_dir=notebooks,
+                                progress=False)
     after = {p.name: p.read_bytes() for p in notebooks.iterdir()}
     return {"out": out, "index": index, "before": before, "after": after}
 
@@ -191,7 +196,7 @@ def test_a_notebook_that_prints_free_text_stops_the_report(tmp_path, export):
     nbformat.write(_nb(leaky), nbs / "01_leak.ipynb")
     out = tmp_path / "out"
     with pytest.raises(report.ReportError, match=r"column 'comments' of input line \d+") as err:
-        report.build_report(out, data=export, notebooks_dir=nbs, progress=False)
+        report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=nbs, progress=False)
     assert SECRET not in str(err.value)
     assert not (out / "01_leak.html").exists()
 
@@ -242,7 +247,8 @@ def _cli(*args):
 
 
 def test_cli_builds_a_german_report_with_progress(tmp_path, notebooks, export):
-    res = _cli("--data", export, "--lang", "de", "--out", tmp_path / "r", "--notebooks", notebooks,
+    res = _cli("--data", export, "--instrument", INSTRUMENT, "--lang", "de", "--out", tmp_path / "r",
+               "--notebooks", notebooks,
                "--jobs", 1)
     assert res.returncode == 0, res.stderr
     assert "[1/2] 01_one.ipynb done" in res.stderr and "[2/2] 02_two.ipynb done" in res.stderr
@@ -267,7 +273,8 @@ def test_cli_failing_notebook_exits_1_naming_it(tmp_path, export):
     nbs.mkdir()
     nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom in cell')")]),
                    nbs / "01_bad.ipynb")
-    res = _cli("--data", export, "--out", tmp_path / "r", "--notebooks", nbs, "--quiet")
+    res = _cli("--data", export, "--instrument", INSTRUMENT, "--out", tmp_path / "r", "--notebooks", nbs,
+               "--quiet")
     assert res.returncode == 1
     assert "01_bad.ipynb failed" in res.stderr and "boom in cell" in res.stderr
     assert not (tmp_path / "r" / "index.html").exists()
@@ -276,7 +283,8 @@ def test_cli_failing_notebook_exits_1_naming_it(tmp_path, export):
 def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, export, built, inst):
     """Deterministic pages and downloads (no timestamps, stable figures and workbooks)."""
     again = tmp_path / "again"
-    report.build_report(again, data=export, lang="en", notebooks_dir=notebooks, progress=False)
+    report.build_report(again, data=export, instrument=INSTRUMENT, lang="en", notebooks_dir=notebooks,
+                        progress=False)
     names = _files(built["out"])
     assert names == _files(again)
     commits = [json.loads((d / "provenance.json").read_text())["git"] for d in (built["out"], again)]
@@ -296,12 +304,19 @@ def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, exp
         assert first == second, name
 
 
-def test_default_input_is_the_demo_survey(tmp_path, notebooks):
+@pytest.fixture(scope="module")
+def demo_both(tmp_path_factory, notebooks):
+    """The demo survey (the default input, the practice study) in both editions."""
+    out = tmp_path_factory.mktemp("demo_both")
+    report.build_report(out, lang="both", notebooks_dir=notebooks, progress=False)
+    return out
+
+
+def test_default_input_is_the_demo_survey(demo_both):
     import surveydata
     from surveydata.demo import DEMO_SETTINGS, demo_path
 
-    out = tmp_path / "demo"
-    report.build_report(out, notebooks_dir=notebooks, progress=False)
+    out = demo_both / "en"
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["input"]["kind"] == "demo"
     assert prov["input"]["sha256"] == hashlib.sha256(demo_path().read_bytes()).hexdigest()
@@ -385,8 +400,8 @@ def test_index_has_short_commit_no_double_numbers_and_no_banner_for_a_users_expo
     assert 'class="banner"' not in index  # an export of a study that is not simulated
 
 
-def test_methods_page_states_design_response_weighting_sources_and_citation(built):
-    page = (built["out"] / "methods.html").read_text()
+def test_methods_page_states_design_response_weighting_sources_and_citation(demo_both):
+    page = (demo_both / "en" / "methods.html").read_text()
     for heading in ("Population and sampling frame", "Sampling design", "Fieldwork period",
                     "Response by stratum", "Validation and quarantine", "Weighting",
                     "Variance estimation and confidence intervals", "Software and versions",
@@ -399,9 +414,8 @@ def test_methods_page_states_design_response_weighting_sources_and_citation(buil
     assert f"Python</th><td class=\"num\">{'.'.join(map(str, sys.version_info[:3]))}" in page
 
 
-def test_both_editions_are_built_each_in_its_language_and_linked(tmp_path, notebooks):
-    out = tmp_path / "both"
-    report.build_report(out, lang="both", notebooks_dir=notebooks, progress=False)
+def test_both_editions_are_built_each_in_its_language_and_linked(demo_both):
+    out = demo_both
     assert '<a href="de/index.html" hreflang="de" lang="de">' in (out / "index.html").read_text()
     for lang, other, word in (("de", "en", "Inhalt"), ("en", "de", "Contents")):
         pages = _pages(out / lang)
@@ -424,7 +438,7 @@ def test_report_out_is_a_transaction_keeping_foreign_files_and_the_previous_repo
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "99_old.html").write_text("not written by the report")
-    report.build_report(out, data=export, notebooks_dir=notebooks, progress=False)
+    report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=notebooks, progress=False)
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "99_old.html").read_text() == "not written by the report"  # was deleted
     before = {n: (out / n).read_bytes() for n in _files(out)}
@@ -432,10 +446,10 @@ def test_report_out_is_a_transaction_keeping_foreign_files_and_the_previous_repo
     bad.mkdir()
     nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom')")]), bad / "01_bad.ipynb")
     with pytest.raises(report.ReportError, match="01_bad.ipynb failed"):
-        report.build_report(out, data=export, notebooks_dir=bad, progress=False)
+        report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=bad, progress=False)
     assert {n: (out / n).read_bytes() for n in _files(out)} == before  # the previous report, intact
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.")]  # no staging left
     (out / "link.html").symlink_to(tmp_path / "victim.txt")
     with pytest.raises(report.SurveyDataError, match="symbolic link"):
-        report.build_report(out, data=export, notebooks_dir=notebooks, progress=False)
+        report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=notebooks, progress=False)
     assert not (tmp_path / "victim.txt").exists()
