@@ -195,3 +195,30 @@ def test_counts_carry_thousands_separators_in_the_locale_of_the_table():
     assert tables.ci_table(est, "de", n=pd.Series({"x": 1621})).loc["x"].tolist() == ["50,0", "40,0–60,0", "1.621"]
     rates = pd.DataFrame({"n_invited": [8000.0], "n_valid": [1621.0], "rate": [0.2026]}, index=["GP"])
     assert tables.response_table(rates, "de").loc["GP"].tolist() == ["8.000", "1.621", "20,3"]
+
+
+# ---------------------------------------------------------------------------------------------
+# pandas tables as published tables (surveydata.report_html)
+
+def test_pandas_two_row_headers_become_one_header_row_with_every_cell_named():
+    from surveydata.report_html import Counter, render_html_table
+
+    idx = pd.MultiIndex.from_tuples([("GP", "small"), ("GP", "large"), ("PT", "small")],
+                                    names=["type", "size"])
+    cols = pd.MultiIndex.from_tuples([("share", "%"), ("share", "CI"), ("n", "")])
+    frame = pd.DataFrame([["30.0", "20–40", "1,621"], ["10.0", "5–15", "80"], ["•", "•", "3"]],
+                         index=idx, columns=cols)
+    counter = Counter(tables=4)
+    page = render_html_table(frame.to_html(), "By type", "en", counter, "03_x")
+    tab = page.tables[0]
+    assert tab.number == 5 and counter.tables == 5 and tab.caption == "By type"
+    assert tab.header == ["type", "size", "share · %", "share · CI", "n"]
+    assert tab.rows[1] == ["GP", "large", "10.0", "5–15", "80"]  # the row group's label repeated
+    html_ = page.body
+    assert html_.count("<tr>") == 1 + 3  # one header row
+    assert '<th scope="rowgroup" rowspan="2">GP</th>' in html_
+    assert '<td class="num">1,621</td>' in html_  # numbers right-aligned
+    assert 'href="downloads/03_x-table-5.csv"' in html_
+    # an unnamed row header is named for screen readers (axe: empty-table-header)
+    plain = render_html_table(pd.DataFrame({"x": ["1"]}, index=["a"]).to_html(), "c", "de", Counter(), "p")
+    assert '<span class="visually-hidden">Zeile</span>' in plain.body
