@@ -40,3 +40,9 @@ def test_nonresponse_never_hides_the_answered_count_instead():
     # the 9 is the estimates' n on another page: then 3 = 52 - 9 - 40. The 40 must go.
     nr = pd.DataFrame({"asked": [52], "dont_know": [3], "no_answer": [40]}, index=["q"])
     assert tables.nonresponse_table(nr, "en", k=5).loc["q"].tolist() == ["52", MARKER, MARKER]
+
+
+def test_an_item_asked_of_fewer_than_k_shows_no_count():
+    # asked 4 (3 answered, 1 don't know, 0 no answer): the 4 itself is below k
+    nr = pd.DataFrame({"asked": [4], "dont_know": [1], "no_answer": [0]}, index=["q"])
+    assert tables.nonresponse_table(nr, "en", k=5).loc["q"].tolist() == [MARKER, MARKER, "0.0"]
