@@ -16,9 +16,10 @@ HELP = "fieldwork monitor: response status by stratum, reminder list"
 
 
 def register(subparsers) -> None:
+    from surveydata.commands._common import add_study_options
+
     p = subparsers.add_parser("fieldwork", help=HELP, description=HELP)
-    p.add_argument("--study", metavar="PATH", default=None,
-                   help="study (or instrument) YAML (default: the packaged practice study)")
+    add_study_options(p)
     p.add_argument("--db", metavar="URL", default=None,
                    help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
     p.add_argument("--reminders", metavar="OUT_CSV", default=None,
@@ -48,9 +49,9 @@ def run(args) -> int:
     from surveydata.fieldwork.form import Questionnaire
     from surveydata.fieldwork.monitor import status
     from surveydata.fieldwork.store import Store, engine_url
-    from surveydata.fieldwork.study import load
+    from surveydata.fieldwork.study import from_args
 
-    study = load(args.study)
+    study = from_args(args)
     url = engine_url(args.db, study.name)
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise UserError(f"{url[len('sqlite:///'):]}: no such database; give --db (the one "

@@ -10,9 +10,10 @@ HELP = "create tokens and invitation letters for the sampled units of a frame"
 
 
 def register(subparsers) -> None:
+    from surveydata.commands._common import add_study_options
+
     p = subparsers.add_parser("invite", help=HELP, description=HELP)
-    p.add_argument("--study", metavar="PATH", default=None,
-                   help="study (or instrument) YAML (default: the packaged practice study)")
+    add_study_options(p)
     p.add_argument("--frame", metavar="CSV", required=True,
                    help="the sampled units: one row each, an id column and frame variables")
     p.add_argument("--out", metavar="DIR", required=True, help="where invitations go")
@@ -28,9 +29,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from surveydata.fieldwork.invite import invite
     from surveydata.fieldwork.store import engine_url
-    from surveydata.fieldwork.study import load
+    from surveydata.fieldwork.study import from_args
 
-    study = load(args.study)
+    study = from_args(args)
     res = invite(study, args.frame, args.out, engine_url(args.db, study.name),
                  id_column=args.id_column, base_url=args.base_url, wave=args.wave)
     print(f"{res.n} units invited; mail merge: {res.invitations} (the only copy of the tokens: "

@@ -1,4 +1,5 @@
-"""``surveydata serve [--study S] [--db URL] [--host H --port N] [--workers K] [--anonymous]``.
+"""``surveydata serve [--study S | --instrument I] [--lang L] [--db URL] [--host H --port N]
+[--workers K] [--anonymous]``.
 
 Serves the study's questionnaire (see `surveydata.fieldwork.web`) with uvicorn. The database is
 created/migrated on start: SQLite by default (``<study>.fieldwork.sqlite``), or ``--db
@@ -13,9 +14,11 @@ HELP = "serve the web questionnaire of a study (tokens or anonymous)"
 
 
 def register(subparsers) -> None:
+    from surveydata.commands._common import add_study_options
+
     p = subparsers.add_parser("serve", help=HELP, description=HELP)
-    p.add_argument("--study", metavar="PATH", default=None,
-                   help="study (or instrument) YAML (default: the packaged practice study)")
+    add_study_options(p, lang_help="default language of the questionnaire (respondents can "
+                                   "switch)")
     p.add_argument("--db", metavar="URL", default=None,
                    help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -31,13 +34,18 @@ def register(subparsers) -> None:
 
 def app_factory():
     """uvicorn --factory entry for several workers (configured through the environment)."""
-    from surveydata.fieldwork.study import load
+    import argparse
+
+    from surveydata.fieldwork.study import from_args
     from surveydata.fieldwork.web import create_app
 
-    study = load(os.environ.get("SURVEYDATA_SERVE_STUDY") or None)
-    return create_app(study, os.environ["SURVEYDATA_SERVE_DB"],
-                      anonymous=os.environ.get("SURVEYDATA_SERVE_ANONYMOUS") == "1",
-                      secure_cookies=os.environ.get("SURVEYDATA_SERVE_SECURE") == "1")
+    env = os.environ
+    args = argparse.Namespace(study=env.get("SURVEYDATA_SERVE_STUDY") or None,
+                              instrument=env.get("SURVEYDATA_SERVE_INSTRUMENT") or None,
+                              lang=env.get("SURVEYDATA_SERVE_LANG") or None, _lang_default=None)
+    return create_app(from_args(args), env["SURVEYDATA_SERVE_DB"],
+                      anonymous=env.get("SURVEYDATA_SERVE_ANONYMOUS") == "1",
+                      secure_cookies=env.get("SURVEYDATA_SERVE_SECURE") == "1")
 
 
 def run(args) -> int:
@@ -45,9 +53,9 @@ def run(args) -> int:
 
     from surveydata.cli import UserError
     from surveydata.fieldwork.store import Store, engine_url
-    from surveydata.fieldwork.study import load
+    from surveydata.fieldwork.study import from_args
 
-    study = load(args.study)
+    study = from_args(args)
     url = engine_url(args.db, study.name)
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
@@ -56,6 +64,8 @@ def run(args) -> int:
               "use --db postgresql://... for real concurrency")
     Store(url).dispose()  # migrate once before workers start; a bad URL is a one-line error
     os.environ["SURVEYDATA_SERVE_STUDY"] = str(args.study or "")
+    os.environ["SURVEYDATA_SERVE_INSTRUMENT"] = str(args.instrument or "")
+    os.environ["SURVEYDATA_SERVE_LANG"] = args.lang or ""
     os.environ["SURVEYDATA_SERVE_DB"] = url
     os.environ["SURVEYDATA_SERVE_ANONYMOUS"] = "1" if args.anonymous else ""
     os.environ["SURVEYDATA_SERVE_SECURE"] = "1" if args.secure_cookies else ""

@@ -18,7 +18,7 @@ from typing import Any
 
 import schemas
 
-__all__ = ["FieldStudy", "load"]
+__all__ = ["FieldStudy", "from_args", "from_study", "load"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,17 @@ class FieldStudy:
         return self.titles.get(lang) or self.instrument.title.get(lang)
 
 
-def _from_study(study) -> FieldStudy:
+def from_study(study, lang: str | None = None) -> FieldStudy:
+    """The fieldwork view of a `schemas.load_study` Study; `lang` first among its languages
+    (the questionnaire's default language)."""
     fw = getattr(study, "fieldwork", None)
     targets: dict[str, Any] = {}
     if fw is not None:
         raw = getattr(fw, "targets", None) or (fw if isinstance(fw, Mapping) else {})
         targets = dict(raw.get("targets", raw)) if isinstance(raw, Mapping) else {}
     langs = tuple(getattr(study, "languages", ("de", "en")))
+    if lang in langs:
+        langs = (lang, *(x for x in langs if x != lang))
     design = getattr(study, "design", None)
     return FieldStudy(name=study.name, instrument=study.instrument, languages=langs,
                       titles={lang: study.title(lang) for lang in langs}, targets=targets,
@@ -53,7 +57,7 @@ def _from_study(study) -> FieldStudy:
 def load(path: str | Path | None) -> FieldStudy:
     """Load a study (or an instrument as an instrument-only study); None = the packaged one."""
     if hasattr(schemas, "load_study"):
-        return _from_study(schemas.load_study(path))
+        return from_study(schemas.load_study(path))
     import yaml
 
     if path is None:
@@ -76,3 +80,11 @@ def load(path: str | Path | None) -> FieldStudy:
                           targets=dict(fw.get("targets") or {}), strata=strata)
     inst = schemas.load_instrument(path)
     return FieldStudy(name=inst.name, instrument=inst)
+
+
+def from_args(args) -> FieldStudy:
+    """The study named by the shared command-line options (--study / --instrument / --lang of
+    `surveydata.commands._common`), with --lang as the default language."""
+    from surveydata.commands._common import study_from_args
+
+    return from_study(study_from_args(args), getattr(args, "lang", None))

@@ -120,7 +120,7 @@ def test_serve_command_starts_a_server_with_its_headers(tmp_path):
         port = s.getsockname()[1]
     db = tmp_path / "serve.sqlite"
     proc = subprocess.Popen([sys.executable, "-m", "surveydata", "serve", "--db", str(db),
-                             "--port", str(port)], stdout=subprocess.PIPE,
+                             "--port", str(port), "--lang", "de"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -135,7 +135,17 @@ def test_serve_command_starts_a_server_with_its_headers(tmp_path):
                 time.sleep(0.2)
         assert headers["X-Frame-Options"] == "DENY" and "server" not in headers
         assert 'name="token"' in body and db.exists()
+        assert '<html lang="de">' in body  # --lang: the questionnaire's default language
     finally:
         proc.terminate()
         proc.wait(20)
     assert main(["serve", "--db", str(db), "--workers", "0"]) == 2
+
+
+def test_fieldwork_commands_take_the_shared_study_options():
+    from surveydata.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    for name in ("serve", "invite", "fieldwork", "export"):
+        options = {o for a in sub[name]._actions for o in a.option_strings}
+        assert {"--study", "--instrument", "--lang"} <= options, name
