@@ -565,9 +565,10 @@ def check_specs(inst: Instrument) -> tuple[CheckSpec, ...]:
                     "column",
                     (m.var,),
                     f"{m.var} must be an ISO 8601 date-time (e.g. 2026-03-01T09:30:00)",
-                    lambda s: pd.to_datetime(
-                        s, format="ISO8601", errors="coerce", utc=True
-                    ).notna(),
+                    # schemas.values: strict ISO 8601 and plausible (0000-01-01 is not)
+                    lambda s: pd.Series(
+                        ~_values.parse_datetime(s.astype("str")).bad, index=s.index
+                    ),
                 )
             )
         if m.type == "number" and m.min is not None:

@@ -323,3 +323,10 @@ def test_codebook_shows_the_new_parts_in_both_languages():
                  "Asked if: `trained == 1` (otherwise 97)", "Specifies option: `role` = `5`"):
         assert fact in en, fact
     assert "Einheit: Stunden pro Woche" in de and "Skala <code>agree7</code>" in de
+
+
+def test_submitted_at_check_is_strict_and_plausible():
+    spec = {s.name: s for s in schemas.check_specs(load_instrument())}["datetime:submitted_at"]
+    values = pd.Series(["2026-03-01T09:30:00", "0000-01-01", "2026-02-30T10:00",
+                        "2026-03-01 09:30:00+01:00", "01.03.2026 09:30"], dtype="str")
+    assert spec.passes(values).tolist() == [True, False, False, True, False]
