@@ -14,11 +14,15 @@ Instrument
     Instrument: .name .version .title .items .rules .derived .metadata .missing_codes .sections
         .columns (raw export columns in order, multi-choice as <var>__<option>), .variables,
         .item(var), .likert_items, .multi_columns(var), .column_item(column), .rule(id),
-        .derived_variable(var)
-    Item: .var .section .type (single|multi|integer|likert5|text) .text (Label) .codes
+        .derived_variable(var); format 2 adds .format .scales .missing_set {code: kind}
+        .not_applicable .no_answer .dont_know .refused .missing_categories .rating_items
+        (see schemas/instruments/pharmacy_staff.yaml; `format:` absent = 1, today's rules)
+    Item: .var .section .type (single|multi|integer|likert5|text; format 2 also
+        number|scale|date|datetime) .text (Label) .codes
         {code: Label(de, en)} .missing (allowed -8/-9) .ask_if (Condition|None) .required
         .ordered .options (multi) .min .max .max_length .max_select .prior .basis .source
-        .columns .substantive_codes .string_codes .label(code, lang)
+        .columns .substantive_codes .string_codes .label(code, lang); format 2: .unit
+        .decimals .scale .grid .stem .reverse .specify .specify_for .missing_set
     Rule: .id .severity (hard|soft) .when .require (Condition) .builtin .message (Label)
         .violations(frame) -> bool Series
 
@@ -27,7 +31,9 @@ Conditions (skip logic and rules; a safe grammar, never eval)
 
 Checks on the RAW coded frame (Int64 codes, str state codes/text, -7/-8/-9 as codes)
     raw_dtypes(inst) -> {column: dtype}
-    coerce_raw(frame, inst) -> (coerced frame, problems frame)   # text export -> raw dtypes
+    coerce_raw(frame, inst, decimal="auto") -> (coerced, problems)  # text export -> raw dtypes
+    value_kinds(inst), parse_column(text, inst, column)          # which schemas.values parser
+    (schemas.values: the one parser of export text; schemas._yaml: the one YAML loader)
     response_schema(inst) -> pandera DataFrameSchema             # hard checks only
     check_specs(inst) -> tuple[CheckSpec]                        # every check, hard and soft
     soft_rules(inst) -> tuple[CheckSpec]                         # flags, never rejections
@@ -82,6 +88,7 @@ from .instrument import (
     MissingCode,
     Option,
     Rule,
+    Scale,
     Section,
     load_instrument,
     parse_instrument,
@@ -92,10 +99,12 @@ from .response import (
     check_masks,
     check_specs,
     coerce_raw,
+    parse_column,
     raw_dtypes,
     response_schema,
     soft_rules,
     split_check,
+    value_kinds,
 )
 from .study import Study, StudyError, load_study, study_of_instrument
 from .typed import MISSING_CATEGORIES, missing_column, to_typed
@@ -120,6 +129,7 @@ __all__ = [
     "MissingCode",
     "Option",
     "Rule",
+    "Scale",
     "Section",
     "Study",
     "StudyError",
@@ -132,6 +142,7 @@ __all__ = [
     "load_population_margins",
     "load_study",
     "missing_column",
+    "parse_column",
     "parse_condition",
     "parse_expression",
     "parse_instrument",
@@ -141,4 +152,5 @@ __all__ = [
     "split_check",
     "study_of_instrument",
     "to_typed",
+    "value_kinds",
 ]
