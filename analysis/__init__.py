@@ -55,13 +55,13 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
+        import importlib  # noqa: PLC0415 (only on first lazy access)
 
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     if name in _MODEL_NAMES:
-        from analysis import models
+        from analysis import models  # noqa: PLC0415 (lazy: statsmodels)
 
         value = getattr(models, name)
         globals()[name] = value

@@ -28,17 +28,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError
-
-if TYPE_CHECKING:  # annotations only: imported where used
-    import scipy.sparse
-
-from analysis.variance import ColumnwiseInfluence
+from analysis.errors import AnalysisError
+from analysis.variance import ColumnwiseInfluence, indicator_matrix
 
 __all__ = [
     "Calibration",
@@ -73,25 +68,15 @@ def _as_2d(w: np.ndarray) -> tuple[np.ndarray, bool]:
     return w, False
 
 
-def _indicator(codes: np.ndarray, n_cells: int) -> scipy.sparse.csr_matrix:
-    """Sparse (cells x n) indicator: ``_indicator(c, G) @ W`` are the cell totals of every column."""
-    n = codes.shape[0]
-    import scipy.sparse  # here, not at import: designs and means do not need it
-
-    return scipy.sparse.csr_matrix(
-        (np.ones(n), (codes, np.arange(n))), shape=(n_cells, n), dtype=np.float64
-    )
-
-
 def _cell_sums(codes: np.ndarray, n_cells: int, x: np.ndarray, indicator=None) -> np.ndarray:
     """Totals of ``x`` ((n,) or (n, m)) within cells; (G,) or (G, m). ``indicator``: a cached
-    ``_indicator(codes, n_cells)`` for repeated sums of matrices."""
+    ``indicator_matrix(codes, n_cells)`` for repeated sums of matrices."""
     if x.ndim == 1:
         return np.bincount(codes, weights=x, minlength=n_cells)
     if x.shape[1] == 1:
         return np.bincount(codes, weights=x[:, 0], minlength=n_cells)[:, None]
     if indicator is None:
-        indicator = _indicator(codes, n_cells)
+        indicator = indicator_matrix(codes, n_cells)
     return np.asarray(indicator @ x)
 
 
@@ -558,7 +543,7 @@ class Raking(Calibration):
         steps = []
         for m, lev, r in zip(self.margins, self.levels, self.ratios):
             rows = _bincount(m.codes, None, m.n_cells)[:, None]  # ave counts every row
-            steps.append((m, lev, r[:, None], rows, _indicator(lev, m.n_cells)))
+            steps.append((m, lev, r[:, None], rows, indicator_matrix(lev, m.n_cells)))
         delta = np.zeros_like(Z)  # amount subtracted from z in each joint cell so far
         for _ in range(self.sweeps):
             for m, lev, r, rows, ind in steps:
@@ -696,7 +681,7 @@ class ClusterCalibration(Calibration):
                                         got[: len(names)] if len(got) == len(names) else got))
         return pd.concat(frames, ignore_index=True)
 
-    def replay(self, W: np.ndarray) -> np.ndarray:
+    def replay(self, W: np.ndarray) -> np.ndarray:  # noqa: ARG002 (the Calibration interface)
         raise CalibrationError("replicate weights of a design calibrated within clusters "
                                "(stage=1) are not supported: replicate the design first, or "
                                "calibrate to population totals")
@@ -718,7 +703,7 @@ class Trimming(Calibration):
             return U
         return np.asarray(U, dtype=np.float64)
 
-    def achieved(self, weights: np.ndarray) -> pd.DataFrame:
+    def achieved(self, weights: np.ndarray) -> pd.DataFrame:  # noqa: ARG002 (interface)
         return _margin_frame(self.kind, "weights", [], [], [])
 
     def replay(self, W: np.ndarray) -> np.ndarray:
@@ -813,7 +798,7 @@ def rake_weights(
     if is_vec:
         T0 = _bincount(joint, W[:, 0], n_joint)[:, None]
     else:
-        T0 = _cell_sums(joint, n_joint, W, _indicator(joint, n_joint))
+        T0 = _cell_sums(joint, n_joint, W, indicator_matrix(joint, n_joint))
     T = T0.copy()
     threshold = epsilon * W.sum(axis=0) if epsilon < 1 else np.full(W.shape[1], float(epsilon))
     margin_tables: list[np.ndarray] = []
@@ -825,7 +810,7 @@ def rake_weights(
         old = T.copy()
         margin_tables = []
         for m, lev in zip(margins, level):
-            sums = _cell_sums(lev, m.n_cells, T, _indicator(lev, m.n_cells))
+            sums = _cell_sums(lev, m.n_cells, T, indicator_matrix(lev, m.n_cells))
             _check_cell_sums(sums, m)
             T *= (m.targets[:, None] / sums)[lev]
             if is_vec:
@@ -874,7 +859,7 @@ def _check_margins_met(T, margins, level, threshold, is_vec) -> None:
     all be met (empty combinations of cells): then say so instead of returning such weights."""
     allowed = np.maximum(10 * threshold, 1e-6 * T.sum(axis=0))
     for m, lev in zip(margins, level):
-        got = _cell_sums(lev, m.n_cells, T, _indicator(lev, m.n_cells))
+        got = _cell_sums(lev, m.n_cells, T, indicator_matrix(lev, m.n_cells))
         miss = np.abs(got - m.targets[:, None])
         bad = (miss > allowed).any(axis=0)
         if not bad.any():
@@ -1192,7 +1177,7 @@ def _sigma2(variance, X: np.ndarray) -> np.ndarray | None:
 
 def _orthonormal_basis(A: np.ndarray) -> np.ndarray:
     """Orthonormal basis of the column space of A (pivoted QR, rank as R's qr tol 1e-7)."""
-    import scipy.linalg  # here, not at import: designs and means do not need it
+    import scipy.linalg  # noqa: PLC0415 (lazy: designs and means do not need scipy.linalg)
 
     Q, R, _ = scipy.linalg.qr(A, mode="economic", pivoting=True)
     d = np.abs(np.diag(R))

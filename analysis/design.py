@@ -3,7 +3,8 @@
 ``SurveyDesign`` mirrors R's ``svydesign`` (weights or probabilities, strata, one or more stages of
 clusters, fpc per stage, ``nest``, lonely-PSU rule); ``ReplicateDesign`` mirrors ``svrepdesign``.
 Both share ``_Design``: the same estimator methods (mean, total, proportion, ratio, quantile),
-domains (``by``, ``subset``), tables (``crosstab``), and one variance entry point ``_vcov``.
+domains (``by``, ``subset``), tables (``crosstab``), and one variance entry point ``vcov``
+(the contract: :class:`analysis.protocols.Design`).
 Designs are immutable: every transformation returns a new design.
 
 Example
@@ -17,9 +18,11 @@ Example
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,7 @@ import pandas as pd
 from analysis.domains import DomainMixin
 from analysis.estimators import EstimatorMixin
 from analysis.replicates import ReplicateWeightMatrix, replicate_variance
+from analysis.results import make_estimate
 from analysis.tables import TablesMixin
 from analysis.variance import (
     LONELY_PSU_RULES,
@@ -122,7 +126,7 @@ def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
     if a.size == 0:
         return 0
     norms = np.linalg.norm(a, axis=0)
-    import scipy.linalg  # here, not at import: designs and means do not need it
+    import scipy.linalg  # noqa: PLC0415 (lazy: designs and means do not need scipy.linalg)
 
     _, r, piv = scipy.linalg.qr(a, mode="economic", pivoting=True)
     diag = np.abs(np.diag(r))
@@ -133,15 +137,13 @@ def _r_qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
 PPS_METHODS = ("brewer", "overton", "hartley-rao", "poisson")
 
 
-def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols, joint=None,
+def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, joint=None,
                 variance: str = "HT") -> tuple:
     """The stages of a PPS design without replacement (R: svydesign(pps=...)).
 
     brewer: Brewer's approximation, (1 - pi_i) per PSU in the stage-wise engine (stage 2, if
     any, weighted by pi_i); overton / hartley-rao / poisson: the check-Delta matrix of the PSUs
     (R's overton2Dcheck, HRDcheck with the sample mean of pi in the stratum, poisson_sampling)."""
-    import dataclasses
-
     st = stages[0]
     first = _first_rows(st.psu, st.n_psu)
     pi = (1.0 / w if pi_row is None else pi_row)
@@ -157,7 +159,7 @@ def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols, joint
             s2 = stages[1]
             out.append(dataclasses.replace(s2, stratum_multiplier=p[s2.stratum_group]))
         return tuple(out)
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # noqa: PLC0415 (lazy: designs and means do not need scipy.sparse)
 
     h = st.psu_stratum
     n_h = st.stratum_n[h]
@@ -198,8 +200,12 @@ def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, psu_cols, joint
 
 # --------------------------------------------------------------------------- base class
 class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
-    """What every estimator and model may rely on: data, weights, domain, calibrations, n, degf and
-    the one variance entry point ``_vcov(point_fn, influence_fn)`` (Taylor or replicates)."""
+    """What every estimator and model may rely on (:class:`analysis.protocols.Design`): data,
+    weights, domain, calibrations, n, degf, ``is_replicate`` and the one variance entry point
+    ``vcov(point_fn, influence_fn)`` (Taylor or replicates)."""
+
+    #: variances from replicate weights (ReplicateDesign) rather than influence values
+    is_replicate: ClassVar[bool] = False
 
     _data: pd.DataFrame
     _weights: np.ndarray
@@ -322,12 +328,13 @@ class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
         w.setflags(write=False)
         return self._replace(_weights=w, _calibrations=cals)
 
-    def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # pragma: no cover
+    def vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # pragma: no cover
+        """(k, k) covariance of the statistics: see :mod:`analysis.protocols`."""
         raise NotImplementedError
 
-    def _vcov_grouped(self, point_fn, influence_fn, codes, n_groups) -> np.ndarray:
+    def vcov_grouped(self, point_fn, influence_fn, codes, n_groups) -> np.ndarray:  # noqa: ARG002
         """Replicate designs: the point function already returns every group's statistics."""
-        return self._vcov(point_fn, influence_fn)
+        return self.vcov(point_fn, influence_fn)
 
 
 # --------------------------------------------------------------------------- Taylor design
@@ -612,7 +619,7 @@ class SurveyDesign(_Design):
 
         stages = build_stages(stage_strata, stage_psu, popsize, stage_labels)
         if pps is not None:
-            stages = _pps_stages(stages, pps, pps_pi, w, data, psu_cols, joint, variance)
+            stages = _pps_stages(stages, pps, pps_pi, w, data, joint, variance)
         w = np.asarray(w, dtype=np.float64).copy()
         w.setflags(write=False)
         domain = np.ones(n, dtype=bool)
@@ -694,12 +701,12 @@ class SurveyDesign(_Design):
         return stagewise_vcov(U, self._stages, self._lonely_psu, present,
                               within=within or None)
 
-    def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
+    def vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # noqa: ARG002
         """Generic variance entry point (Taylor: the influence values)."""
         return self.vcov_influence(influence_fn())
 
-    def _vcov_grouped(self, point_fn: Callable, influence_fn: Callable, codes: np.ndarray,
-                      n_groups: int) -> np.ndarray:
+    def vcov_grouped(self, point_fn: Callable, influence_fn: Callable,  # noqa: ARG002
+                     codes: np.ndarray, n_groups: int) -> np.ndarray:
         """Variance of statistics computed per group (domain) at once.
 
         influence_fn() returns (n, k) values whose group-g copy (rows with codes == g, others
@@ -723,6 +730,12 @@ class SurveyDesign(_Design):
         present = None if self._domain.all() else self._domain
         return stagewise_vcov(U, self._stages, self._lonely_psu, present,
                               groups=(codes, n_groups))
+
+    def _replicate_design(self, repweights, **options) -> ReplicateDesign:
+        """The replicate design ``replicate()`` builds: same data and weights, these replicate
+        weights and ReplicateDesign options."""
+        return ReplicateDesign(self.data, repweights=repweights, weights=self.weights,
+                               _degf_from_rank=True, **options)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -789,6 +802,8 @@ class ReplicateDesign(_Design):
     >>> rd = ReplicateDesign(df, repweights="^rep", weights="w", type="JK1",
     ...                      scale=14/15)  # doctest: +SKIP
     """
+
+    is_replicate: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -979,8 +994,6 @@ class ReplicateDesign(_Design):
 
         >>> rd.with_replicates(lambda w, d: np.average(d["api00"], weights=w))  # doctest: +SKIP
         """
-        from analysis.results import make_estimate
-
         data = self.data
         full = np.atleast_1d(np.asarray(statistic(self._weights, data), dtype=np.float64))
         if full.ndim != 1:
@@ -1010,7 +1023,7 @@ class ReplicateDesign(_Design):
                                        "rscales": np.asarray(self._rscales), "mse": self._mse}
         return out
 
-    def _vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:
+    def vcov(self, point_fn: Callable, influence_fn: Callable) -> np.ndarray:  # noqa: ARG002
         """Generic variance entry point (replicates: re-estimate with every replicate weight)."""
         theta = np.asarray(point_fn(self._weights[:, None]), dtype=np.float64)[0]
         reps = np.asarray(point_fn(self._repweights), dtype=np.float64)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.display import Summary, fmt_number
+
 __all__ = ["WeightDiagnostics", "kish_deff", "kish_n_eff", "weight_diagnostics"]
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -77,8 +79,6 @@ class WeightDiagnostics:
         return self.summary.rename("value").to_frame()
 
     def _repr_html_(self) -> str:
-        from analysis.display import Summary, fmt_number
-
         lines = repr(self).splitlines()
         tables = [("Weights", self.summary.map(fmt_number).rename("value").to_frame())]
         if len(self.margins):

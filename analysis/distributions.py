@@ -31,7 +31,7 @@ def pchisqsum_saddlepoint(x: float, lam) -> float:
     >>> pchisqsum_saddlepoint(3.0, [1.0, 1.0, 1.0])    # x = sum(lam): R gives NA
     nan
     """
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     lam = np.asarray(lam, dtype=float)
     d = lam.max()
     lam = lam / d
@@ -77,7 +77,7 @@ def pchisqsum(x: float, lam, ddf: float = np.inf) -> float:
     >>> bool(np.isclose(pchisqsum(3.0, [1.0, 1.0, 1.0]), stats.chi2.sf(3.0, 3)))  # fallback
     True
     """
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     lam = np.asarray(lam, dtype=float)
     if np.isinf(ddf):
         s = pchisqsum_saddlepoint(x, lam)

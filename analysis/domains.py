@@ -13,17 +13,15 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # annotations only: imported where used
-    import scipy.sparse as sp
-
+from analysis import estimators as E
+from analysis.contrasts import nonlinear_contrast
 from analysis.replicates import ReplicateWeightMatrix
 from analysis.results import SurveyEstimate, make_estimate
-from analysis.variance import ColumnwiseInfluence
+from analysis.variance import ColumnwiseInfluence, indicator_matrix
 
 
 def _mask_from(design, mask) -> np.ndarray:
@@ -135,14 +133,6 @@ class DomainEstimates:
         codes = np.where(design.domain, codes, -1)
         return codes.astype(np.int64), int(self._groups.shape[0])
 
-    @staticmethod
-    def _indicator(codes: np.ndarray, G: int) -> sp.csr_matrix:
-        import scipy.sparse as sp  # here, not at import: designs and means do not need it
-
-        rows = np.flatnonzero(codes >= 0)
-        return sp.csr_matrix((np.ones(rows.shape[0]), (codes[rows], rows)),
-                             shape=(G, codes.shape[0]))
-
     @property
     def domains(self) -> list[tuple]:
         return list(self._labels)
@@ -158,8 +148,6 @@ class DomainEstimates:
     # ------------------------------------------------------------------ linear statistics
     def _linear(self, kind, variables, na_rm, deff, df, level, ratio_den=None,
                 return_replicates=False):
-        from analysis import estimators as E
-
         E._check_deff(deff)
         d0 = self.design
         if kind == "ratio":
@@ -254,7 +242,7 @@ class DomainEstimates:
         Returns (estimates (G*k,), covariance, row domain codes, estimates as (G, k), the
         point function of replicate weights)."""
         codes, G = self._codes(design)
-        ind = self._indicator(codes, G)
+        ind = indicator_matrix(codes, G)
         w = design.weights
         safe = np.maximum(codes, 0)
         n, k = A.shape
@@ -294,11 +282,12 @@ class DomainEstimates:
             return ColumnwiseInfluence(
                 n, k, lambda j: w * (A[:, j] - est_g[safe, j] * B[:, j]) / dtot[safe, j], fresh=True)
 
-        V = design._vcov_grouped(group_stats, influence_fn, codes, G)
+        V = design.vcov_grouped(group_stats, influence_fn, codes, G)
         return est, V, codes, est_g, group_stats
 
     def mean(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
-             covmat: bool = True, return_replicates: bool = False) -> SurveyEstimate:
+             covmat: bool = True,  # noqa: ARG002 (R's svyby; always attached)
+             return_replicates: bool = False) -> SurveyEstimate:
         """Domain means with their joint covariance (``.vcov``; R's svyby covmat=TRUE).
 
         ``covmat`` is accepted for R users' sake and ignored: the joint covariance comes from
@@ -310,7 +299,8 @@ class DomainEstimates:
                             return_replicates=return_replicates)
 
     def total(self, variables, na_rm: bool = False, deff=False, df=None, level: float = 0.95,
-              covmat: bool = True, return_replicates: bool = False) -> SurveyEstimate:
+              covmat: bool = True,  # noqa: ARG002 (R's svyby; always attached)
+              return_replicates: bool = False) -> SurveyEstimate:
         """Domain totals with their joint covariance.
 
         >>> d.by("stype").total("enroll")  # doctest: +SKIP
@@ -319,7 +309,7 @@ class DomainEstimates:
                             return_replicates=return_replicates)
 
     def ratio(self, numerator, denominator, na_rm: bool = False, deff=False, df=None,
-              level: float = 0.95, covmat: bool = True,
+              level: float = 0.95, covmat: bool = True,  # noqa: ARG002 (as mean)
               return_replicates: bool = False) -> SurveyEstimate:
         """Domain ratios with their joint covariance.
 
@@ -369,8 +359,6 @@ class DomainEstimates:
 
     def _proportion_vcov(self, variable, level, na_rm) -> np.ndarray:
         """Joint covariance of the domain proportions (domain means of the indicators)."""
-        from analysis import estimators as E
-
         Y, labels = E._indicators(self.design.data, variable, level)
         design, Y = E._handle_missing(self.design, Y, labels, na_rm, self.design.data)
         return self._grouped(design, "mean", Y)[1]
@@ -418,8 +406,6 @@ def contrast(estimates: SurveyEstimate, coefficients, level: float = 0.95,
     if isinstance(coefficients, str) or (
             isinstance(coefficients, dict) and coefficients
             and all(isinstance(v, str) for v in coefficients.values())):
-        from analysis.contrasts import nonlinear_contrast
-
         return nonlinear_contrast(estimates, coefficients, level=level, df=df)
     index = estimates.index
 

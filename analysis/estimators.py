@@ -2,7 +2,7 @@
 svyciprop, svyratio, svyquantile).
 
 Every estimator is a point function of the weights plus its weighted influence values; the
-variance always comes from the design's one entry point ``design._vcov(point_fn, influence_fn)``
+variance always comes from the design's one entry point ``design.vcov(point_fn, influence_fn)``
 (Taylor linearisation or replicate weights), never from a formula of its own.
 
 Confidence intervals follow R: ``mean``/``total``/``ratio`` use the normal quantile (R's
@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from analysis.errors import AnalysisError
+from analysis.factors import is_categorical
 from analysis.results import SurveyEstimate, critical_value, make_estimate
 from analysis.variance import ColumnwiseInfluence
 
@@ -37,12 +39,6 @@ QUANTILE_INTERVALS = ("mean", "beta", "xlogit", "asin", "score")
 
 
 # --------------------------------------------------------------------------- design matrices
-def _is_categorical(col: pd.Series) -> bool:
-    return isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
-        col.dtype
-    ) or col.dtype == object
-
-
 @dataclass(frozen=True)
 class _Columns:
     """Numeric matrix of the requested variables (categoricals as level indicators)."""
@@ -64,7 +60,7 @@ def _variables(data: pd.DataFrame, variables: str | Sequence[str]) -> _Columns:
                 f"{', '.join(map(str, data.columns))}"
             )
         col = data[name]
-        if _is_categorical(col):
+        if is_categorical(col, logical=False):
             any_cat = True
             if isinstance(col.dtype, pd.CategoricalDtype):
                 codes = col.cat.codes.to_numpy()
@@ -226,7 +222,7 @@ def _ratio_stat(design, num: np.ndarray, den: np.ndarray) -> _Linear:
 def _n_obs(design) -> int:
     """R's nobs for design effects: rows with non-zero weight (Taylor designs), rows of the
     design (replicate designs, whose subsets drop rows)."""
-    if getattr(design, "repweights", None) is not None:
+    if design.is_replicate:
         return design.n
     return int(np.count_nonzero(design.weights))
 
@@ -285,13 +281,10 @@ def _sqrt_estimate(v: SurveyEstimate, level: float) -> SurveyEstimate:
 def attach_replicates(out: SurveyEstimate, design, point_fn) -> SurveyEstimate:
     """Keep the replicate estimates (R's return.replicates=TRUE) in ``attrs["replicates"]``:
     ``values`` (R, k), and the design's ``scale``, ``rscales`` and ``mse``."""
-    rw = getattr(design, "repweights", None)
-    if rw is None:
-        from analysis.errors import AnalysisError
-
+    if not design.is_replicate:
         raise AnalysisError("return_replicates needs a replicate design (design.replicate(...) "
                             "or ReplicateDesign): a Taylor design has no replicate estimates")
-    values = np.asarray(point_fn(rw), dtype=np.float64)
+    values = np.asarray(point_fn(design.repweights), dtype=np.float64)
     out.attrs["replicates"] = {"values": values, "scale": design.scale,
                                "rscales": np.asarray(design.rscales), "mse": design.mse}
     return out
@@ -328,7 +321,7 @@ class EstimatorMixin:
         cols = _variables(self.data, variables)
         design, Y = _handle_missing(self, cols.Y, cols.labels, na_rm, self.data)
         stat = (_mean_stat if kind == "mean" else _total_stat)(design, Y)
-        V = design._vcov(stat.point_fn, stat.influence_fn)
+        V = design.vcov(stat.point_fn, stat.influence_fn)
         d = _deff(design, Y, V, kind, deff) if deff is not False else None
         # R: confint(x, df=degf(design)) uses the df of the design as given (before na.rm)
         out = make_estimate(
@@ -368,7 +361,7 @@ class EstimatorMixin:
             s2 = W.T @ Y2
             return (s2 - s1 * s1 / s0) / s0 * n / (n - 1)
 
-        V = design._vcov(point_fn, stat.influence_fn)
+        V = design.vcov(point_fn, stat.influence_fn)
         out = make_estimate(index, stat.estimate, V, self.degf, _ci_df(self, df), "variance",
                             level)
         return attach_replicates(out, design, point_fn) if return_replicates else out
@@ -403,7 +396,7 @@ class EstimatorMixin:
         num = Y[:, [i for i, _ in pairs]]
         den = Y[:, [k + j for _, j in pairs]]
         stat = _ratio_stat(design, num, den)
-        V = design._vcov(stat.point_fn, stat.influence_fn)
+        V = design.vcov(stat.point_fn, stat.influence_fn)
         d = None
         if deff is not False:
             # R: deff(svytotal(r, design, deff)) with r = (y - R x) / sum(w x)
@@ -432,7 +425,7 @@ class EstimatorMixin:
         Y, labels = _indicators(self.data, variable, level)
         design, Y = _handle_missing(self, Y, labels, na_rm, self.data)
         stat = _mean_stat(design, Y)
-        V = design._vcov(stat.point_fn, stat.influence_fn)
+        V = design.vcov(stat.point_fn, stat.influence_fn)
         # R's svyciprop: df = degf(design) of the design as given (na.rm acts inside svymean)
         dfd = float(self.degf) if df is None else _ci_df(self, df)
         degenerate = (stat.estimate <= 0) | (stat.estimate >= 1)
@@ -506,7 +499,7 @@ def _prop_ci(design, Y, p, var, method, level, df, n_rows, design_degf):
     """R's svyciprop intervals for each column (t quantile with df unless df is inf);
     n_rows, design_degf: nrow(design) and degf(design) of the design given: the beta method
     rescales the effective n by (t_{n_rows-1} / t_{design_degf})^2 whatever df is, as R."""
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     alpha = 1 - level
     q = critical_value(level, df)
     se = np.sqrt(var)
@@ -618,7 +611,7 @@ def _likelihood_ci(design, y, p, var, level, df):
     its Pearson residuals) is profiled at up to 9 steps of (zmax/5) * SE on each side (MASS's
     profile.glm), a fmm spline is laid through the signed roots and inverted linearly at
     +-t_{df} * sqrt(lambda), lambda = design variance / model-based variance of the logit."""
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     w = design.weights
     inset = design.domain
     wt = w / w[inset].mean()
@@ -818,7 +811,7 @@ def _quantile_table(design, variables, q, qrule, interval, na_rm, df, level):
                 # through the quantile rule
                 Yi = np.where(d.domain, (x <= qhat).astype(np.float64), 0.0)[:, None]
                 stat = _mean_stat(d, Yi)
-                v = d._vcov(stat.point_fn, stat.influence_fn)[0, 0]
+                v = d.vcov(stat.point_fn, stat.influence_fn)[0, 0]
                 m, s_ = stat.estimate[0], np.sqrt(v)
                 if interval == "mean":
                     p_lo, p_hi = m - crit * s_, m + crit * s_
@@ -892,7 +885,7 @@ def _score_interval(d, x, p, rule, level, df):
     """R survey 4.1 svyquantile(interval.type="score") (ffullerCI): invert the design-based
     score test of P(X > theta) = 1 - p by R's uniroot, then map the unweighted share of
     observations below each limit through the quantile rule (as R does)."""
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     alpha = 1 - level
     xs = x[d.domain]
     w = d.weights
@@ -900,7 +893,7 @@ def _score_interval(d, x, p, rule, level, df):
     def score(theta, limit):
         U = np.where(d.domain, (x > theta).astype(np.float64) - (1 - p), 0.0)[:, None]
         stat = _mean_stat(d, U)
-        v = d._vcov(stat.point_fn, stat.influence_fn)[0, 0]
+        v = d.vcov(stat.point_fn, stat.influence_fn)[0, 0]
         return stat.estimate[0] / np.sqrt(v) - limit
 
     q25, q75 = np.quantile(xs, [0.25, 0.75])

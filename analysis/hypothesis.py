@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from analysis.errors import AnalysisError
 from analysis.results import critical_value
@@ -101,8 +102,6 @@ def _column(design, name: str, formula: str) -> pd.Series:
 
 
 def _t_p(t: float, df: float) -> float:
-    from scipy import special
-
     return float(2 * special.stdtr(df, -abs(t)))
 
 
@@ -129,7 +128,7 @@ def svyttest(design, formula: str, level: float = 0.95) -> HypothesisTest:
     if len(levels) != 2:
         raise AnalysisError(f"svyttest({formula!r}): group {rhs!r} must have exactly 2 values "
                             f"in the design, found {len(levels)}")
-    from analysis.models import svyglm
+    from analysis.models import svyglm  # noqa: PLC0415 (lazy: statsmodels)
 
     numeric = pd.api.types.is_numeric_dtype(g) and not pd.api.types.is_bool_dtype(g)
     term = f"Q('{rhs}')" if numeric else f"C(Q('{rhs}'))"   # R: a numeric group is a slope
@@ -148,8 +147,6 @@ def _score_function(test: str):
     if test in ("wilcoxon", "KruskalWallis"):
         return lambda r, N: r / N
     if test == "vanderWaerden":
-        from scipy import special
-
         return lambda r, N: special.ndtri(r / N)
     if test == "median":
         return lambda r, N: (r > N / 2).astype(np.float64)
@@ -214,7 +211,7 @@ def svyranktest(design, formula: str, test: str = "wilcoxon") -> HypothesisTest:
     def point_fn(W):     # replicate designs: totals of the fixed influence values (as R)
         return W.T @ (U / np.where(d.weights != 0, d.weights, 1.0)[:, None])
 
-    V = d._vcov(point_fn, lambda: U)
+    V = d.vcov(point_fn, lambda: U)
     name = "KruskalWallis" if test == "wilcoxon" else test
     method = f"Design-based {name} test"
     if n_groups == 2:
@@ -223,7 +220,7 @@ def svyranktest(design, formula: str, test: str = "wilcoxon") -> HypothesisTest:
         df = float(d.degf - 1)
         return HypothesisTest(method, t, df, _t_p(t, df), float(beta[1]),
                               "difference in mean rank score", data_name=formula)
-    from scipy import stats
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
 
     b = beta[1:]
     chisq = float(b @ np.linalg.solve(V[1:, 1:], b))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .design import SurveyDesign
 from .errors import AnalysisError
 
 __all__ = ["NonresponseAdjustment", "NonresponseError", "adjust_nonresponse"]
@@ -59,8 +60,6 @@ class NonresponseAdjustment:
 
 def _respondent_design(design, keep: np.ndarray):
     """The design rebuilt on the respondents' rows (same weights, strata, clusters, fpc)."""
-    from .design import SurveyDesign
-
     spec = getattr(design, "_spec", None)
     if spec is None:
         raise NonresponseError("nonresponse adjustment needs a SurveyDesign of the whole sample "
@@ -93,7 +92,7 @@ def adjust_nonresponse(design, responded: str, classes=None, propensity: str | N
     w = np.asarray(design.weights, dtype=float)
     fit = None
     if propensity is not None:
-        from .models import svyglm
+        from .models import svyglm  # noqa: PLC0415 (lazy: statsmodels)
 
         d = design.assign(_responded=resp.astype(float))
         fit = svyglm(f"_responded ~ {propensity}", d, family="quasibinomial")

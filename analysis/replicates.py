@@ -196,7 +196,7 @@ class ReplicateWeightMatrix:
         """M @ W for an (m, n) matrix M (e.g. a sparse domain indicator): (M diag(w) E) F with
         E the (n, P) PSU indicator. Call it directly for a scipy.sparse M: scipy's ``M @ W``
         turns W into an array before it would try ``W.__rmatmul__``."""
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # noqa: PLC0415 (lazy: not needed by means)
 
         n, P = self.shape[0], self.factors.shape[0]
         E = sp.csr_matrix((self.weights, (np.arange(n), self.psu)), shape=(n, P))

@@ -15,6 +15,7 @@ Example
 """
 from __future__ import annotations
 
+import html
 from typing import ClassVar
 
 import numpy as np
@@ -91,8 +92,6 @@ class SurveyEstimate(pd.DataFrame):
                 f"design df = {a.get('df')}{extra}")
 
     def _repr_html_(self) -> str:
-        import html
-
         body = pd.DataFrame(self)._repr_html_()
         foot = self._footer()
         return body + (f"<p><small>{html.escape(foot)}</small></p>" if foot else "")

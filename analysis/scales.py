@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from .display import Summary
 from .errors import AnalysisError
 from .results import SurveyEstimate, make_estimate
 from .variance import ColumnwiseInfluence
@@ -126,8 +127,6 @@ class ScaleReliability:
                 f"{pd.DataFrame(self.estimates).round(4)}\n\n{self.items.round(4)}")
 
     def _repr_html_(self) -> str:
-        from .display import Summary
-
         return Summary(f"Scale reliability ({len(self.items)} items, n = {self.n})", (),
                        [("Reliability", pd.DataFrame(self.estimates).round(4)),
                         ("Items", self.items.round(4))]).as_html()
@@ -189,7 +188,7 @@ def reliability(design, items, level: float = 0.95, omega: bool = True) -> Scale
         U = ((Z - m) * f[:, None]) @ G
         return ColumnwiseInfluence(U.shape[0], U.shape[1], lambda c: U[:, c], fresh=True)
 
-    V = sub._vcov(point_fn, influence_fn)
+    V = sub.vcov(point_fn, influence_fn)
     out = make_estimate(pd.Index(names, name="statistic"), est, V, sub.degf, float(sub.degf),
                         "scale reliability", level)
     S = _cov_from_moments(m, k)

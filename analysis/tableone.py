@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
+from .factors import factor_levels, is_categorical
 
 __all__ = ["TableOne", "table_one"]
 
@@ -39,16 +40,6 @@ OVERALL = "Overall"
 
 class TableOneError(AnalysisError):
     """A Table 1 cannot be built as asked (unknown variable, a group without respondents)."""
-
-
-def _is_categorical(col: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)
-
-
-def _levels(col: pd.Series) -> list:
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return list(col.cat.categories)
-    return sorted(col.dropna().unique().tolist(), key=str)
 
 
 @dataclass
@@ -112,7 +103,7 @@ class TableOne:
         return out
 
     def _gt(self):
-        import great_tables as gt
+        import great_tables as gt  # noqa: PLC0415 (optional dependency, only for this rendering)
 
         frame = self.display_frame()
         # a fixed id: great-tables otherwise draws a random one (outputs must be deterministic)
@@ -149,7 +140,7 @@ class TableOne:
 
     def to_docx(self, path) -> None:
         """Word document with the table (python-docx)."""
-        import docx
+        import docx  # noqa: PLC0415 (optional dependency, only for this rendering)
 
         frame = self.display_frame()
         doc = docx.Document()
@@ -180,7 +171,7 @@ def table_one(design, variables, by: str | None = None, level: float = 0.95, tes
     columns = [OVERALL]
     masks = {OVERALL: inside}
     if by is not None:
-        for g in _levels(data[by][inside]):
+        for g in factor_levels(data[by][inside]):
             masks[g] = inside & (data[by] == g).to_numpy()
             columns.append(g)
     rows, test_rows = [], {}
@@ -190,8 +181,8 @@ def table_one(design, variables, by: str | None = None, level: float = 0.95, tes
             sub = design if name == OVERALL else design.subset(mask)
             present = mask & col.notna().to_numpy()
             n_missing = int((mask & col.isna().to_numpy()).sum())
-            if _is_categorical(col):
-                levels = _levels(col[inside])
+            if is_categorical(col):
+                levels = factor_levels(col[inside])
                 counts = col[present].value_counts()
                 if present.any():
                     with warnings.catch_warnings():
@@ -220,7 +211,7 @@ def table_one(design, variables, by: str | None = None, level: float = 0.95, tes
                              "n": n_missing, "estimate": np.nan, "se": np.nan, "ci_low": np.nan,
                              "ci_high": np.nan})
         if tests and by is not None:
-            test_rows[var] = _test(design, var, by, _is_categorical(col))
+            test_rows[var] = _test(design, var, by, is_categorical(col))
     tests_frame = pd.DataFrame.from_dict(test_rows, orient="index",
                                          columns=["test", "statistic", "ndf", "ddf", "p"])
     return TableOne(rows=pd.DataFrame(rows), tests=tests_frame, columns=columns, level=level,
@@ -232,7 +223,7 @@ def _test(design, var: str, by: str, categorical: bool) -> list:
     if categorical:
         t = design.crosstab(var, by).tests["F"]
         return ["Rao-Scott F", t.statistic, t.ndf, t.ddf, t.p]
-    from .models import svyglm
+    from .models import svyglm  # noqa: PLC0415 (lazy: statsmodels)
 
     keep = design.data[var].notna().to_numpy()
     sub = design if keep.all() else design.subset(keep)

@@ -21,6 +21,7 @@ Example
 """
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,8 +29,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from analysis.display import Summary, fmt_number
 from analysis.distributions import pchisqsum
 from analysis.errors import AnalysisError
+from analysis.estimators import _mean_stat, _total_stat
 from analysis.results import SurveyEstimate, make_estimate
 
 
@@ -65,8 +68,6 @@ class AssociationTest:
                               "ddf": self.ddf, "p": self.p, "method": self.method}]).set_index("test")
 
     def _repr_html_(self) -> str:
-        import html
-
         return f"<p>{html.escape(repr(self))}</p>"
 
 
@@ -128,10 +129,8 @@ class Crosstab:
         # ---------------------------------------------------------------- tests (svychisq)
         labels = [(str(r_levels[i]), str(c_levels[j])) for j in range(nc) for i in range(nr)]
         self._labels = labels
-        from analysis.estimators import _mean_stat, _total_stat
-
         mean_stat = _mean_stat(d_ok, M)
-        V = d_ok._vcov(mean_stat.point_fn, mean_stat.influence_fn)
+        V = d_ok.vcov(mean_stat.point_fn, mean_stat.influence_fn)
         p = mean_stat.estimate
         self._p, self._Vp = p, V
         st0 = getattr(design, "stages", None)
@@ -158,7 +157,7 @@ class Crosstab:
         one = np.ones((len(data), 1)) * (~missing)[:, None]
         allY = np.hstack([M, R_ind, C_ind, one]) * design.domain[:, None]
         tot = _total_stat(d_ok, allY)
-        Vt = d_ok._vcov(tot.point_fn, tot.influence_fn)
+        Vt = d_ok.vcov(tot.point_fn, tot.influence_fn)
         self._t_all, self._Vt_all = tot.estimate, Vt
         self._tot_est, self._tot_V = tot.estimate[:k], Vt[:k, :k]
         # the tests are computed on first use (tests["F"], .test, summary()): a table whose
@@ -240,8 +239,6 @@ class Crosstab:
         return long
 
     def _repr_html_(self) -> str:
-        from analysis.display import Summary, fmt_number
-
         table = self.table.map(lambda v: fmt_number(v, 6))
         foot = [repr(self.test)]
         if self.n_missing:
@@ -322,7 +319,7 @@ def _rao_scott_tests(X2: float, p: np.ndarray, V: np.ndarray, N: float, nr: int,
 
     Delta = (C' D^-1 C / N)^-1 C' D^-1 V D^-1 C, D = diag(p), C the interaction contrasts made
     orthogonal to the main effects (R: qr.resid(qr(X1), X12[, interactions]))."""
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     k = nr * nc
     rr, cc = _cells_rows_cols(nr, nc)
     X1 = np.column_stack(
@@ -376,7 +373,7 @@ def _wald_tests(t: np.ndarray, Vt: np.ndarray, nr: int, nc: int, nu: float) -> d
     """R's svychisq "Wald" and "adjWald" from the totals t = (cells, row margins, column
     margins, N) and their covariance Vt: Y = cell total - row total * column total / N over the
     (nr-1)(nc-1) cells not in the first row or column, with its delta-method covariance."""
-    from scipy import stats  # imported here: ~60 MB resident that most estimates never need
+    from scipy import stats  # noqa: PLC0415 (lazy: ~60 MB resident that most estimates never need)
     k = nr * nc
     rr, cc = _cells_rows_cols(nr, nc)
     Rt, Ct, Nt = t[k:k + nr], t[k + nr:k + nr + nc], t[-1]

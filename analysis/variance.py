@@ -100,7 +100,7 @@ class Stage:
                       recursion calls onestage once per such unit; stage 1: all 0)
     stratum_multiplier: (H,) product of sampling fractions n/N of the containing earlier units
     stratum_labels:   (H,) labels used in error messages (R's stratum names)
-    indicator, stratum_indicator: sparse 0/1 matrices (PSU x row, stratum x PSU), built lazily
+    indicator:        sparse 0/1 matrix (PSU x row), built lazily
     """
 
     psu: np.ndarray
@@ -122,12 +122,7 @@ class Stage:
     @cached_property
     def indicator(self) -> sp.csr_matrix:
         """(P, n) sparse 0/1 matrix: PSU totals are ``indicator @ U`` (built on first use)."""
-        return _indicator(self.psu, self.n_psu)
-
-    @cached_property
-    def stratum_indicator(self) -> sp.csr_matrix:
-        """(H, P) sparse 0/1 matrix: stratum sums of PSU totals."""
-        return _indicator(self.psu_stratum, self.n_strata)
+        return indicator_matrix(self.psu, self.n_psu)
 
     @property
     def n_psu(self) -> int:
@@ -148,12 +143,20 @@ class Stage:
         return np.where(np.isinf(N), 1.0, f)
 
 
-def _indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
-    import scipy.sparse as sp  # here, not at import: designs and means do not need it
+def indicator_matrix(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    """Sparse (groups x n) 0/1 matrix with a 1 at (codes[i], i); rows coded -1 (outside every
+    group) have no entry. ``indicator_matrix(c, G) @ X`` are the group totals of every column.
 
-    n = codes.shape[0]
+    >>> indicator_matrix(np.array([0, 1, -1, 0]), 2).toarray()
+    array([[1., 0., 0., 1.],
+           [0., 1., 0., 0.]])
+    """
+    import scipy.sparse as sp  # noqa: PLC0415 (lazy: designs and means do not need scipy.sparse)
+
+    rows = np.flatnonzero(codes >= 0)
     return sp.csr_matrix(
-        (np.ones(n), (codes, np.arange(n))), shape=(n_groups, n), dtype=np.float64
+        (np.ones(rows.shape[0]), (codes[rows], rows)), shape=(n_groups, codes.shape[0]),
+        dtype=np.float64,
     )
 
 
@@ -232,11 +235,7 @@ def psu_totals(U: np.ndarray, st: Stage, groups: tuple[np.ndarray, int] | None =
         bins = np.where(codes >= 0, st.psu * G + codes, size)  # extra bin: no group
     if k > 64 and isinstance(U, np.ndarray) and U.flags.c_contiguous:
         if groups is not None:
-            rows = np.flatnonzero(codes >= 0)
-            import scipy.sparse as sp  # here, not at import: designs and means do not need it
-
-            M = sp.csr_matrix((np.ones(rows.shape[0]), (bins[rows], rows)),
-                              shape=(size, U.shape[0]))
+            M = indicator_matrix(np.where(codes >= 0, bins, -1), size)
         else:
             M = st.indicator
         Z = np.asarray(M @ U)

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,7 @@ import pandas as pd
 from analysis import calibration as cal
 from analysis import replicates as rep
 from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
+from analysis.factors import factor_levels, is_categorical
 
 __all__ = ["WeightingMixin", "model_matrix"]
 
@@ -44,27 +46,11 @@ _TYPES = {
 }
 
 
-def _levels(col: pd.Series) -> list:
-    """Level order as R's factor(): the categories of a Categorical, else sorted values."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return list(col.cat.categories)
-    return sorted(col.dropna().unique().tolist())
-
-
 def _r_level(level) -> str:
     """A level as R prints it in model-matrix names (logicals as TRUE/FALSE)."""
     if isinstance(level, (bool, np.bool_)):
         return "TRUE" if level else "FALSE"
     return str(level)
-
-
-def _is_categorical(col: pd.Series) -> bool:
-    return (
-        isinstance(col.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_string_dtype(col.dtype)
-        or pd.api.types.is_bool_dtype(col.dtype)
-        or col.dtype == object
-    )
 
 
 def _formula_terms(formula: str) -> tuple[list[tuple[str, ...]], bool]:
@@ -164,8 +150,8 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
             raise cal.CalibrationError(
                 f"calibration variable {c!r} has missing values at row(s) {rows}"
             )
-        if _is_categorical(col):
-            levels = _levels(col)
+        if is_categorical(col):
+            levels = factor_levels(col)
             codes = pd.Index(levels).get_indexer(col.to_numpy(dtype=object))
             keep = levels if not full_rank_done else levels[1:]
             start = 0 if not full_rank_done else 1
@@ -205,21 +191,79 @@ def _calibration_bounds(data: pd.DataFrame, weights: np.ndarray, bounds, bounds_
     return tuple(out)
 
 
+def _replicate_factors(design, key: str, replicates: int, *, seed, fay_rho: float,
+                       hadamard_matrix) -> rep.ReplicateWeightMatrix:
+    """Per-PSU replicate multipliers of a Taylor design's first stage (R's as.svrepdesign:
+    jk1weights, jknweights, brrweights, bootweights), with its first-stage fpc where the
+    method uses one."""
+    stage = design.stages[0]
+    psu = stage.psu
+    strata = stage.psu_stratum[psu]
+    popsize = None
+    if stage.stratum_popsize is not None:
+        popsize = stage.stratum_popsize[strata]
+        if len(design.stages) > 1 and any(s.stratum_popsize is not None for s in design.stages[1:]):
+            warnings.warn(
+                "finite population corrections after the first stage are dropped in the "
+                "replicate design (as R's as.svrepdesign)",
+                stacklevel=3,
+            )
+    if key == "jk1":
+        if design.has_strata:
+            raise rep.ReplicateError("JK1 is for unstratified designs: use 'jkn'")
+        return rep.jk1_weights(psu, popsize=popsize)
+    if key == "jkn":
+        if not design.has_strata:
+            raise rep.ReplicateError("JKn needs strata: use 'jk1' or 'bootstrap'")
+        return rep.jkn_weights(strata, psu, popsize=popsize, lonely_psu=design.lonely_psu)
+    if key in ("brr", "fay"):
+        if not design.has_strata:
+            raise rep.ReplicateError("BRR/Fay need strata with 2 PSUs each")
+        if popsize is not None:
+            warnings.warn(
+                "finite population correction dropped in the conversion to BRR/Fay "
+                "replicates (as R)",
+                stacklevel=3,
+            )
+        rho = 0.0 if key == "brr" else fay_rho
+        # R numbers the strata by their labels sorted as text: pass the labels
+        labels = np.asarray(stage.stratum_labels, dtype=str)[strata]
+        return rep.brr_weights(labels, psu, fay_rho=rho, hadamard_matrix=hadamard_matrix)
+    method = "rao-wu" if key == "rao-wu" else "canty-davison"
+    return rep.bootstrap_weights(strata, psu, replicates, seed=seed, popsize=popsize, method=method)
+
+
+def _replicate_analysis_weights(rw: rep.ReplicateWeightMatrix, weights: np.ndarray,
+                                cals: tuple, key: str):
+    """Replicate analysis weights: multipliers times the design weights, kept per PSU (P x R);
+    for a calibrated design every weighting step is redone on an (n, R) matrix, starting from
+    the weights before the first step."""
+    if not cals:
+        return rw.analysis_weights(weights)
+    rep.check_matrix_memory(len(weights), rw.n_replicates,
+                            f"{key} replicates of a calibrated design")
+    base = cals[0].old_weights
+    if base is None:
+        raise rep.ReplicateError("cannot replicate: a calibration step lacks its starting weights")
+    W = rw.multipliers
+    np.multiply(W, base[:, None], out=W)
+    for record in cals:
+        W = record.replay(W)
+    return W
+
+
 class WeightingMixin:
     """Weighting methods shared by SurveyDesign and ReplicateDesign (needs ``data``,
     ``weights``, ``calibrations`` and ``_with_weights``; replicate designs also ``repweights``)."""
 
     # ------------------------------------------------------------------ plumbing
-    def _is_replicate(self) -> bool:
-        return getattr(self, "repweights", None) is not None
-
     def _apply(self, new_weights: np.ndarray, record, replay_on_replicates):
         """New design with the weights (and each replicate column weighted the same way)."""
         if getattr(self, "_pps", None) == "twophase":
             raise cal.CalibrationError(
                 "weighting a two-phase design is not supported (R calibrates its phases "
                 "separately): weight the phase-1 data before building the two-phase design")
-        if self._is_replicate():
+        if self.is_replicate:
             new_rw = replay_on_replicates(self.repweights)
             return self._with_weights(new_weights, record, repweights=new_rw)
         return self._with_weights(new_weights, record)
@@ -426,8 +470,6 @@ class WeightingMixin:
     def _calibrate_aggregated(self, aggregate_stage, X, t, names, force, kw):
         """R's calibrate(aggregate.stage=): X, weights (and a per-row variance) replaced by
         their cluster means; the g-weights multiply the design's own weights."""
-        import dataclasses
-
         if isinstance(aggregate_stage, str):
             if aggregate_stage not in self.data.columns:
                 raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} not found")
@@ -491,91 +533,31 @@ class WeightingMixin:
 
         >>> r = d.replicate("jk1"); r.mean("api00")  # doctest: +SKIP
         """
-        from analysis.design import ReplicateDesign  # the design module imports this one
-
-        if self._is_replicate():
-            raise ValueError("this is already a replicate design")
+        if self.is_replicate:
+            raise rep.ReplicateError("this is already a replicate design")
         if not np.all(self.domain):
-            raise ValueError(
+            raise rep.ReplicateError(
                 "replicate the full design and take the subset (domain) of the replicate design: "
                 "the replicates must be formed from every sampled PSU"
             )
         if getattr(self, "_pps", None) is not None:
-            raise ValueError(f"replicate weights for a pps={self._pps!r} design are not "
-                             "supported: build the design without pps= to replicate it")
+            raise rep.ReplicateError(f"replicate weights for a pps={self._pps!r} design are not "
+                                     "supported: build the design without pps= to replicate it")
         key = type.lower()
         if key not in _TYPES:
-            raise ValueError(f"type must be one of {sorted(_TYPES)}; got {type!r}")
-        stage = self.stages[0]
-        psu = stage.psu
-        strata = stage.psu_stratum[psu]
-        popsize = None
-        if stage.stratum_popsize is not None:
-            popsize = stage.stratum_popsize[strata]
-            if len(self.stages) > 1 and any(s.stratum_popsize is not None for s in self.stages[1:]):
-                warnings.warn(
-                    "finite population corrections after the first stage are dropped in the "
-                    "replicate design (as R's as.svrepdesign)",
-                    stacklevel=2,
-                )
-        if key == "jk1":
-            if self.has_strata:
-                raise rep.ReplicateError("JK1 is for unstratified designs: use 'jkn'")
-            rw = rep.jk1_weights(psu, popsize=popsize)
-        elif key == "jkn":
-            if not self.has_strata:
-                raise rep.ReplicateError("JKn needs strata: use 'jk1' or 'bootstrap'")
-            rw = rep.jkn_weights(strata, psu, popsize=popsize, lonely_psu=self.lonely_psu)
-        elif key in ("brr", "fay"):
-            if not self.has_strata:
-                raise rep.ReplicateError("BRR/Fay need strata with 2 PSUs each")
-            if popsize is not None:
-                warnings.warn(
-                    "finite population correction dropped in the conversion to BRR/Fay "
-                    "replicates (as R)",
-                    stacklevel=2,
-                )
-            rho = 0.0 if key == "brr" else fay_rho
-            # R numbers the strata by their labels sorted as text: pass the labels
-            labels = np.asarray(stage.stratum_labels, dtype=str)[strata]
-            rw = rep.brr_weights(labels, psu, fay_rho=rho, hadamard_matrix=hadamard_matrix)
-        else:
-            method = "rao-wu" if key == "rao-wu" else "canty-davison"
-            rw = rep.bootstrap_weights(
-                strata, psu, replicates, seed=seed, popsize=popsize, method=method
-            )
+            raise rep.ReplicateError(f"type must be one of {sorted(_TYPES)}; got {type!r}")
+        rw = _replicate_factors(self, key, replicates, seed=seed, fay_rho=fay_rho,
+                                hadamard_matrix=hadamard_matrix)
         # degrees of freedom as R: rank of the replicate weights - 1; multipliers are constant
         # within PSUs, so the rank of the (PSU x R) table is the rank of the (n x R) matrix
         live = np.zeros(rw.factors.shape[0], dtype=bool)
         live[rw.psu[self.weights != 0]] = True              # PSUs with a weighted row
         degf = int(np.linalg.matrix_rank(rw.factors[live])) - 1
         cals = tuple(self.calibrations)
-        if cals:
-            rep.check_matrix_memory(len(self.weights), rw.n_replicates,
-                                    f"{key} replicates of a calibrated design")
-            # calibrated replicate weights differ row by row: one (n, R) matrix, multipliers
-            # turned into analysis weights in place, then every weighting step redone on it
-            base = cals[0].old_weights
-            if base is None:
-                raise ValueError("cannot replicate: a calibration step lacks its starting weights")
-            W = rw.multipliers
-            np.multiply(W, base[:, None], out=W)
-            for record in cals:
-                W = record.replay(W)
-        else:
-            # multipliers are constant within PSUs: keep them per PSU (P x R), never n x R
-            W = rw.analysis_weights(self.weights)
-        rd = ReplicateDesign(
-            self.data,
-            repweights=W,
-            weights=self.weights,
-            type=_TYPES[key],
-            scale=rw.scale,
-            rscales=rw.rscales,
-            rho=rw.rho if rw.type == "Fay" else None,
-            mse=mse,
-            degf=degf,
-            _degf_from_rank=True,
+        rd = self._replicate_design(
+            repweights=_replicate_analysis_weights(rw, self.weights, cals, key),
+            type=_TYPES[key], scale=rw.scale, rscales=rw.rscales,
+            rho=rw.rho if rw.type == "Fay" else None, mse=mse, degf=degf,
         )
         for record in cals:
             rd = rd._with_weights(rd.weights, record)
@@ -592,6 +574,6 @@ class WeightingMixin:
         return weight_diagnostics(
             self.weights,
             self.calibrations,
-            repweights=self.repweights if self._is_replicate() else None,
+            repweights=self.repweights if self.is_replicate else None,
             domain=self.domain,
         )

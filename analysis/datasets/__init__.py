@@ -25,6 +25,8 @@ from importlib import resources
 
 import pandas as pd
 
+from analysis.errors import AnalysisError
+
 __all__ = ["NAMES", "load"]
 
 NAMES = ("apipop", "apisrs", "apistrat", "apiclus1", "apiclus2")
@@ -33,8 +35,6 @@ NAMES = ("apipop", "apisrs", "apistrat", "apiclus1", "apiclus2")
 def load(name: str) -> pd.DataFrame:
     """One of :data:`NAMES` as a DataFrame (a fresh copy on every call)."""
     if name not in NAMES:
-        from analysis.errors import AnalysisError
-
         raise AnalysisError(f"no example data set {name!r}; choose one of {', '.join(NAMES)}")
     here = resources.files(__name__)
     csv = here / (f"{name}.csv.gz" if name == "apipop" else f"{name}.csv")

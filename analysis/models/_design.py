@@ -1,12 +1,8 @@
-"""What the model layer needs to know about a design beyond the shared contract (data, weights,
-degf, _vcov): is it a replicate design, the design df of a row subset, and a short description."""
+"""What the model layer needs of a design beyond the shared contract
+(:class:`analysis.protocols.Design`): the design of a row subset, and a short description."""
 from __future__ import annotations
 
 import numpy as np
-
-
-def is_replicate(design) -> bool:
-    return hasattr(design, "repweights")
 
 
 def restrict(design, rows: np.ndarray):

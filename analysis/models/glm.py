@@ -39,7 +39,7 @@ from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarn
 from analysis.errors import ModelError
 from analysis.variance import ColumnwiseInfluence
 
-from ._design import describe_design, is_replicate, restrict
+from ._design import describe_design, restrict
 from .formula import ModelFrame, model_frame, take_rows
 from .irls import (
     SUM_BLOCK,
@@ -379,7 +379,7 @@ def _refuse_constant_outcome(y: np.ndarray, fam, response: str, what: str) -> No
 def _statsmodels_fit(fit: _Fit, fam, wf: np.ndarray, what: str) -> np.ndarray:
     """statsmodels' GLM (IRLS from scratch), when our IRLS fails: its estimate, with its warnings
     relayed and a warning of ours if it does not converge either."""
-    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.genmod.generalized_linear_model import GLM  # noqa: PLC0415 (lazy: statsmodels)
 
     # the inverse link of R's default Gamma() makes statsmodels warn (DomainWarning) that it does
     # not keep mu > 0; positivity of the fitted means is checked by the caller instead
@@ -462,7 +462,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
     if return_replicates:
         if pt.aliased is not None:
             raise ModelError("return_replicates with aliased coefficients: remove them first")
-        if not is_replicate(design):
+        if not design.is_replicate:
             raise ModelError("return_replicates needs a replicate design (design.replicate(...) "
                              "or ReplicateDesign): a Taylor design has no replicate estimates")
         reps = np.asarray(refit(model_design.repweights), dtype=float)
@@ -470,7 +470,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
         replicates = {"values": reps, "scale": model_design.scale,
                       "rscales": np.asarray(model_design.rscales), "mse": model_design.mse}
     else:
-        cov = model_design._vcov(refit, influence)
+        cov = model_design.vcov(refit, influence)
     degf = int(model_design.degf)
     p = len(pt.beta)
     # deviances with the mean-1 weights w / w_scale, as R's glm object reports them
@@ -497,7 +497,7 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
         design=design, design_text=describe_design(design), model_frame=pt.mf, used=used,
         offset=offset, offset_values=pt.offset_values,
         fitted=pd.Series(pt.mu, index=index if used.all() else index[used], copy=False),
-        replicate=is_replicate(design), point=pt, refit=refit, model_design=model_design,
+        replicate=design.is_replicate, point=pt, refit=refit, model_design=model_design,
     )
     if replicates is not None:
         out.replicates = replicates
@@ -539,7 +539,7 @@ def _dispersion(design, fam, y: np.ndarray, mu: np.ndarray, w: np.ndarray, w_sca
         return (y[b] - mu[b]) / np.sqrt(fam.variance(mu[b]))
 
     # (w * r).sum(), not the BLAS dot w @ r: see irls.matvec on BLAS threads
-    if is_replicate(design):
+    if design.is_replicate:
         return float(sum((w[b] * pearson(b) ** 2).sum() for b in blocks) / w_scale)
     n = len(w)
     c = np.sqrt(w.mean() / w_scale)

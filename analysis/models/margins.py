@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..factors import factor_levels
 from ..results import SurveyEstimate
 from .formula import new_design_matrix
 from .irls import mean_and_derivative
@@ -26,9 +27,7 @@ from .results import SvyGLMResults
 def _levels(series: pd.Series, levels):
     if levels is not None:
         return list(levels)
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return list(series.cat.categories)
-    return sorted(series.dropna().unique().tolist())
+    return factor_levels(series)
 
 
 def _set_level(frame: pd.DataFrame, column: str, level) -> pd.DataFrame:
@@ -101,7 +100,7 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
             Z[used, k] = (w * (mu - est[k]) + pt.influence_times(G)) / N
         return Z
 
-    V = fit._model_design._vcov(point, influence)
+    V = fit._model_design.vcov(point, influence)
     se = np.sqrt(np.diag(V))
     df = fit.design_degf
     q = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan

@@ -29,7 +29,7 @@ from scipy import stats
 from scipy.special import expit
 from statsmodels.genmod import families
 
-from ._design import describe_design, is_replicate, restrict
+from ._design import describe_design, restrict
 from .formula import ModelFrame, model_frame, new_design_matrix
 from .irls import irls, tall_matmul
 from .modelwarnings import SurveyModelWarning
@@ -180,15 +180,15 @@ def svyolr(formula: str, design) -> SvyOLRResults:
                           for r in range(Wu.shape[1])])
 
     model_design = restrict(design, used & (w_all > 0))
-    cov = model_design._vcov(refit, influence)
-    degf = int(design.degf if is_replicate(design) else model_design.degf)
+    cov = model_design.vcov(refit, influence)
+    degf = int(design.degf if design.is_replicate else model_design.degf)
     lev = [str(v) for v in mf.response_levels]
     cut_names = [f"{a}|{b}" for a, b in itertools.pairwise(lev)]
     return SvyOLRResults(
         params=pd.Series(theta, index=names + cut_names, name="coef"), cov=cov,
         df_resid=degf - len(names), design_degf=degf, nobs=int((w > 0).sum()), formula=formula,
         design=design, design_text=describe_design(design), terms=_slope_terms(mf),
-        replicate=is_replicate(design), n_slopes=len(names), levels=tuple(mf.response_levels),
+        replicate=design.is_replicate, n_slopes=len(names), levels=tuple(mf.response_levels),
         deviance=-2 * ll / w[w > 0].mean(), model_frame=mf, used=used, ordinal=od,
         slope_columns=keep,
     )
@@ -323,7 +323,7 @@ class SvyOLRResults(SurveyModelResults):
                 U[used, j * k1:(j + 1) * k1] = S @ np.linalg.inv(A)
             return U
 
-        V = restrict(design, used & (w_all > 0))._vcov(point, influence)
+        V = restrict(design, used & (w_all > 0)).vcov(point, influence)
         names = list(self.coefficients.index)
         rows = []
         slope_idx = [[j * k1 + 1 + m for j in range(q)] for m in range(len(names))]

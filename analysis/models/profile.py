@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import ModelError
 from ..estimators import _fmm_spline
 from .irls import deviance_sum, irls
 
@@ -67,8 +68,6 @@ def profile_conf_int(fit, names: list[str], level: float = 0.95, df: float | Non
         else:
             zmax = stats.t.isf(alpha / 2, n - p)
         if not (alpha > 0 and np.isfinite(zmax)):
-            from ..errors import ModelError
-
             raise ModelError(
                 f"profile-likelihood interval of {name!r} is undefined: its variance ratio "
                 f"lambda = {lam[j]:.4g} (design over unscaled model variance, as R) leaves no "

@@ -7,9 +7,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.errors import ModelError
+
 from ..display import Summary
 from .formula import new_design_matrix
 from .irls import deviance_sum, irls, mean_and_derivative
+from .profile import profile_conf_int
 from .wald import WaldTest, p_chisq_sum, term_indices, wald
 
 #: kept for callers of the old name: a summary is a display.Summary (text, HTML and LaTeX)
@@ -266,8 +269,6 @@ class SvyGLMResults(SurveyModelResults):
 
         >>> fit.profile_conf_int(["ell"])  # doctest: +SKIP
         """
-        from .profile import profile_conf_int
-
         self._refuse_aliased("profile_conf_int")
         if names is None:
             names = list(self.params.index)
@@ -281,8 +282,6 @@ class SvyGLMResults(SurveyModelResults):
     def _refuse_aliased(self, what: str) -> None:
         aliased = [n for n, v in self.params.items() if not np.isfinite(v)]
         if aliased:
-            from analysis.errors import ModelError
-
             raise ModelError(f"{what} needs every coefficient; {aliased} are aliased (NaN): "
                              "remove them from the formula and refit")
 

@@ -7,9 +7,11 @@ For the coefficients b of the tested terms (minus a null value) and their design
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from analysis.distributions import pchisqsum
@@ -44,12 +46,9 @@ class WaldTest:
         return f"{head}\nChisq = {self.statistic:.6g} on {self.df} df: p = {p}"
 
     def _repr_html_(self) -> str:
-        import html
-
         return "<p>" + "<br>".join(html.escape(line) for line in repr(self).splitlines()) + "</p>"
 
     def to_frame(self):
-        import pandas as pd
         return pd.DataFrame({"terms": [" + ".join(self.terms)], "statistic": [self.statistic],
                              "df": [self.df], "ddf": [self.ddf], "p_value": [self.p_value],
                              "method": [self.method]})
