@@ -40,7 +40,8 @@ _TEXT = {
         "en": "Stratified sample by {strata} ({n_strata} strata with valid responses), {psu}; "
               "base weight w = N_h / n_h (n_h: valid responses in the stratum){fpc}. Strata with "
               "a single response: variance as R survey with lonely.psu = \"{lonely}\"."},
-    "psu_none": {"de": "die Praxis ist die Auswahleinheit", "en": "the unit itself is sampled"},
+    "psu_none": {"de": "Auswahleinheit: {unit} (keine Klumpen)",
+                 "en": "each {unit} sampled on its own (no clusters)"},
     "psu": {"de": "Klumpen (PSU): {psu}", "en": "clusters (PSUs): {psu}"},
     "fpc": {"de": " mit Endlichkeitskorrektur", "en": " with finite population correction"},
     "no_design": {
@@ -204,7 +205,8 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
         n_strata = int((rd.strata["n_valid"] > 0).sum()) if "n_valid" in rd.strata else 0
         psu = getattr(design, "psu", None)
         para(_say("design", lang, strata=" × ".join(strata) or "–", n_strata=_int(n_strata, lang),
-                  psu=_say("psu", lang, psu=psu) if psu else _say("psu_none", lang),
+                  psu=_say("psu", lang, psu=psu) if psu else _say(
+                      "psu_none", lang, unit=_text(meta.get("unit"), lang) or "–"),
                   fpc=_say("fpc", lang) if getattr(design, "fpc", None) else "",
                   lonely=getattr(design, "lonely_psu", None) or "fail"))
     else:
