@@ -245,8 +245,12 @@ class AnalysisPlan:
 
 @dataclass(frozen=True)
 class DisclosurePolicy:
+    """Minimum cell size k (respondents) and tau-Argus protection levels (lower, upper) as shares
+    of k: an attacker's interval for a suppressed cell must reach that far below and above it.
+    Omitted levels default to 0.3 of k, the report's default protection."""
+
     min_cell: int = 5
-    protection: tuple[float, float] = (0.0, 0.0)  # (lower, upper)
+    protection: tuple[float, float] = (0.3, 0.3)  # (lower, upper)
 
 
 @dataclass(frozen=True)
@@ -885,8 +889,8 @@ class _StudyBuilder:
         d = r.mapping("disclosure", value, ("min_cell", "protection"))
         k = r.integer("disclosure.min_cell", d.get("min_cell"), minimum=1, default=5)
         p = r.mapping("disclosure.protection", d.get("protection"), ("lower", "upper"))
-        lower = r.number("disclosure.protection.lower", p.get("lower", 0.0), 0.0, 1.0)
-        upper = r.number("disclosure.protection.upper", p.get("upper", 0.0), 0.0, 1.0)
+        lower = r.number("disclosure.protection.lower", p.get("lower", 0.3), 0.0, 1.0)
+        upper = r.number("disclosure.protection.upper", p.get("upper", 0.3), 0.0, 1.0)
         return DisclosurePolicy(k, (lower, upper))
 
     def fieldwork(self, value) -> FieldworkSpec | None:
