@@ -41,13 +41,9 @@ from analysis.variance import (
 )
 from analysis.weighting import WeightingMixin
 
-from .errors import AnalysisError
+from .errors import DesignError
 
 __all__ = ["DesignError", "ReplicateDesign", "SurveyDesign"]
-
-
-class DesignError(AnalysisError):
-    """A design specification that cannot be used (unknown column, missing value, bad fpc)."""
 
 
 # --------------------------------------------------------------------------- helpers

@@ -19,34 +19,10 @@ import pandas as pd
 
 from analysis import estimators as E
 from analysis.contrasts import nonlinear_contrast
+from analysis.masks import row_mask
 from analysis.replicates import ReplicateWeightMatrix
 from analysis.results import SurveyEstimate, make_estimate
 from analysis.variance import ColumnwiseInfluence, indicator_matrix
-
-
-def _mask_from(design, mask) -> np.ndarray:
-    data = design.data
-    if callable(mask):
-        mask = mask(data)
-    if isinstance(mask, str):
-        if mask not in data.columns:
-            raise KeyError(f"subset column {mask!r} not found in the design's data")
-        mask = data[mask]
-    if isinstance(mask, pd.Series):
-        if not mask.index.equals(data.index):
-            raise ValueError("subset mask Series must have the same index as the design's data")
-        if mask.isna().any():
-            rows = data.index[mask.isna().to_numpy()]
-            raise ValueError(
-                f"subset mask has missing values in rows {', '.join(map(str, rows[:10]))}"
-            )
-        mask = mask.to_numpy()
-    mask = np.asarray(mask)
-    if mask.shape != (len(data),):
-        raise ValueError(f"subset mask has shape {mask.shape}, expected ({len(data)},)")
-    if mask.dtype != bool:
-        raise TypeError(f"subset mask must be boolean, got dtype {mask.dtype}")
-    return mask
 
 
 class DomainMixin:
@@ -54,11 +30,12 @@ class DomainMixin:
 
     def subset(self, mask):
         """The design restricted to a domain: a boolean array/Series (aligned to the data), a
-        boolean column name, or a function of the data.  All PSUs stay for the variance.
+        boolean column name, or a function of the data (:mod:`analysis.masks`).  All PSUs stay
+        for the variance.
 
         >>> d.subset(d.data["stype"] == "E").mean("api00")  # doctest: +SKIP
         """
-        return self._restrict(_mask_from(self, mask))
+        return self._restrict(row_mask(self._data, mask, "subset"))
 
     def by(self, columns: str | Sequence[str], missing: str = "error") -> DomainEstimates:
         """Estimates for every domain defined by one or more columns, with their joint

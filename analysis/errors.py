@@ -8,11 +8,15 @@ True
 """
 from __future__ import annotations
 
-__all__ = ["AnalysisError", "ModelError"]
+__all__ = ["AnalysisError", "DesignError", "ModelError"]
 
 
 class AnalysisError(ValueError):
     """A design, weighting, estimator or model cannot be computed as asked; the message says why."""
+
+
+class DesignError(AnalysisError):
+    """A design specification that cannot be used (unknown column, missing value, bad fpc)."""
 
 
 class ModelError(AnalysisError):

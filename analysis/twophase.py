@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.design import DesignError, SurveyDesign
+from analysis.masks import row_mask
 
 __all__ = ["twophase"]
 
@@ -83,16 +84,8 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     if not isinstance(data, pd.DataFrame):
         raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     n1 = len(data)
-    if isinstance(subset, str):
-        if subset not in data.columns:
-            raise DesignError(f"twophase: subset column {subset!r} not found in the data")
-        sub = data[subset]
-    else:
-        sub = pd.Series(np.asarray(subset), index=data.index)
-    if sub.isna().any():
-        raise DesignError("twophase: missing values in subset")
-    sub = sub.astype(bool).to_numpy()
-    if sub.shape != (n1,) or not sub.any():
+    sub = row_mask(data, subset, "twophase: subset")
+    if not sub.any():
         raise DesignError("twophase: subset must mark at least one of the first-phase rows")
     if int(sub.sum()) > _MAX_PHASE2:
         raise DesignError(f"twophase: {int(sub.sum())} phase-2 units; at most {_MAX_PHASE2} "

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import assert_close
 
-from analysis.design import SurveyDesign
+from analysis.design import DesignError, SurveyDesign
 from analysis.domains import contrast
 
 
@@ -48,8 +48,10 @@ def test_subset_accepts_column_and_callable(dclus1, apiclus1):
     a = dclus1.subset(lambda df: df["stype"] == "M").mean("api00")
     b = dclus1.subset((apiclus1["stype"] == "M").to_numpy()).mean("api00")
     assert_close(a["se"], b["se"], rtol=0)
-    with pytest.raises(TypeError, match="boolean"):
+    with pytest.raises(DesignError, match="boolean"):
         dclus1.subset(np.ones(len(apiclus1)))
+    with pytest.raises(DesignError, match="column 'nope' not found"):
+        dclus1.subset("nope")
 
 
 def test_contrast_between_domains_uses_the_covariance(reference, dclus1):

@@ -18,7 +18,7 @@ import pytest
 import statsmodels.api as sm
 from conftest import DATA_DIR, REFERENCE_DIR, assert_close, load_api
 
-from analysis.design import ReplicateDesign, SurveyDesign
+from analysis.design import DesignError, ReplicateDesign, SurveyDesign
 from analysis.models import svyglm
 
 FIT_RTOL = 1e-6          # iterative fits (coefficients, SEs of gaussian models)
@@ -226,10 +226,13 @@ def test_missing_values_covering_a_whole_psu_reduce_the_df(apiclus1, extra):
 
 
 def test_subset_keeps_the_design(dstrat, extra):
-    fit = svyglm("api00 ~ ell + meals", dstrat, subset="stype != 'H'")
+    fit = svyglm("api00 ~ ell + meals", dstrat, subset=dstrat.data["stype"] != "H")
     check_fit(fit, extra["svyglm"]["gauss_dstrat_subset"], what="subset")
     mask = (dstrat.data["stype"] != "H").to_numpy()
     assert_close(svyglm("api00 ~ ell + meals", dstrat, subset=mask).bse, fit.bse, 1e-12)
+    # a text is a column name, never an expression (analysis.masks): no eval of strings
+    with pytest.raises(DesignError, match="column \"stype != 'H'\" not found"):
+        svyglm("api00 ~ ell + meals", dstrat, subset="stype != 'H'")
 
 
 def test_replicate_design_binomial_refits(reference, extra):

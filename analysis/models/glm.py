@@ -37,6 +37,7 @@ from statsmodels.genmod import families
 from statsmodels.tools.sm_exceptions import DomainWarning, PerfectSeparationWarning
 
 from analysis.errors import ModelError
+from analysis.masks import row_mask
 from analysis.variance import ColumnwiseInfluence
 
 from ._design import describe_design, restrict
@@ -120,20 +121,6 @@ def _family(family):
 def _link_name(fam) -> str:
     name = type(fam.link).__name__
     return _LINK_NAMES.get(name, name.lower())
-
-
-def _row_mask(subset, data: pd.DataFrame, what: str) -> np.ndarray:
-    """subset as a boolean (n,) array: None, a boolean array/Series, or a DataFrame.eval expression."""
-    n = len(data)
-    if subset is None:
-        return np.ones(n, dtype=bool)
-    if isinstance(subset, str):
-        subset = data.eval(subset)
-    mask = np.asarray(subset)
-    if mask.shape != (n,) or mask.dtype != bool:
-        raise ValueError(f"{what}: subset must be a boolean array of length {n} (one per design row) "
-                         f"or an expression on the design's data; got shape {mask.shape}, dtype {mask.dtype}")
-    return mask
 
 
 def _offset(offset, data: pd.DataFrame) -> np.ndarray | None:
@@ -301,7 +288,7 @@ def glm_point(formula: str, data: pd.DataFrame, weights: np.ndarray, family="gau
     eval_env = eval_env if eval_env is not None else patsy.EvalEnvironment.capture(1)
     binary = isinstance(fam, families.Binomial)
     mf = model_frame(formula, data, eval_env, response="binary" if binary else "numeric")
-    in_subset = _row_mask(subset, data, f"svyglm({formula!r})")
+    in_subset = row_mask(data, subset, f"svyglm({formula!r}): subset")
     off = _offset(offset, data)
     used = mf.complete & in_subset
     if off is not None:
@@ -423,7 +410,8 @@ def svyglm(formula: str, design, family="gaussian", offset=None, subset=None,
     link, R's default), :func:`quasi` (R's quasi(link, variance)) or a statsmodels family instance (e.g. ``sm.families.Gamma(sm.families.links.Log())``).
     Binomial and quasibinomial (poisson and quasipoisson) give identical results, as in R's svyglm.
     offset: a column name or an array (one value per design row), added to the linear predictor.
-    subset: boolean array or expression; rows outside it are left out of the fit but keep the design.
+    subset: a boolean array/Series or column name (:mod:`analysis.masks`); rows outside it are
+    left out of the fit but keep the design.
     return_replicates: (replicate designs) keep the replicate coefficients in
     ``fit.replicates`` (R's return.replicates), which nonlinear contrasts then transform.
     singular_ok: a column that is a linear combination of earlier ones is an error naming it
