@@ -241,6 +241,8 @@ def load_yaml(
         return loader.get_single_data()
     except yaml.YAMLError as exc:
         _raise_yaml(exc, source, error)
+    except DeclarationError:  # a budget exceeded (raised while the composer reads events)
+        raise
     except (ValueError, OverflowError) as exc:  # e.g. a date 2020-13-01 that does not exist
         raise error(f"{source}: not valid YAML: {exc}") from None
     except RecursionError:

@@ -448,12 +448,10 @@ def _parse_dates(text, column, earliest, latest, codes, datetime: bool) -> Parse
     if datetime:
         normal = pc.if_else(pa.array(in_range | is_code), s, pa.scalar(None, pa.string()))
     else:
-        iso_text = np.array(
-            [f"{a:04d}-{b:02d}-{c:02d}" for a, b, c in zip(y[in_range], m[in_range], d[in_range])],
-            dtype=object,
-        )
+        months = ((y[in_range] - 1970) * 12 + (m[in_range] - 1)).astype("datetime64[M]")
+        days = months.astype("datetime64[D]") + (d[in_range] - 1).astype("timedelta64[D]")
         full = np.full(n, None, dtype=object)
-        full[in_range] = iso_text
+        full[in_range] = np.datetime_as_string(days, unit="D").astype(object)
         codes_text = s.to_numpy(zero_copy_only=False)
         full[is_code] = codes_text[is_code]
         normal = pa.array(full, type=pa.string())

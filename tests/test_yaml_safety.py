@@ -201,3 +201,9 @@ def test_cli_refuses_a_bomb_with_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in proc.stderr and "alias bomb" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_budget_message_is_not_wrapped_twice():
+    with pytest.raises(DeclarationError) as err:
+        load_yaml(_laughs(), source="bomb.yaml")
+    assert str(err.value).startswith("bomb.yaml: line ") and str(err.value).count("bomb.yaml") == 1
