@@ -189,3 +189,12 @@ def test_cli_simulate_then_validate_any_instrument(tmp_path, capsys):
                  "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "n must be at least 1" in err
+
+
+def test_cli_simulate_a_study_declaration(tmp_path, capsys):
+    study = "schemas/studies/pharmacy_staff.yaml"
+    out = tmp_path / "s"
+    assert main(["simulate", "--seed", "2", "--study", study, "--n", "120", "--out", str(out)]) == 0
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    assert truth["instrument"]["name"] == "pharmacy_staff" and truth["n_respondents"] == 120
+    assert "--study schemas/studies/pharmacy_staff.yaml" in (out / "README.md").read_text()
