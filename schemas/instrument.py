@@ -4,6 +4,26 @@
 conventions) and refuses a broken one with an `InstrumentError` that names the file, the item and
 the problem. The result is an `Instrument` of frozen dataclasses; mappings are read-only views.
 
+The `format:` key at the top says which rules apply. Absent or 1: today's rules, unchanged (the
+practice instrument). 2 (schemas/instruments/pharmacy_staff.yaml) adds:
+
+* `missing_codes:` the instrument's own set (e.g. 97/98/99 or -1/-2), each code of a kind
+  not_applicable, dont_know, refused or no_answer (the first and last required; default
+  -7/-8/-9); an item's `missing:` lists the don't know/refused codes it offers, no_answer is
+  added unless `required: true`; labels come from the instrument unless the item gives its own;
+* `number` items (validation min/max/decimals, `unit`), integer items with substantive-missing
+  codes; a range may not contain a missing code;
+* `scales:` declared once (points, start, labels of at least the end points, `missing`), used by
+  items of type `scale` and by `grid:` entries (one stem, scale, filter and missing codes shared
+  by several rows; a row may be `reverse: true`);
+* `date` / `datetime` items (validation min/max dates, default 1900-01-01..2100-12-31);
+* `specify: <var>` on an option: a text item "<option>: please specify", asked exactly when the
+  option is chosen.
+
+Both formats: YAML read by `schemas._yaml` (bounded, no object tags, duplicate keys refused,
+only true/false are booleans); `required`, `ordered`, `exclusive`, `reverse` must be real
+booleans (``required: 'no'`` is an error naming the key).
+
 Example:
     >>> inst = load_instrument()                    # the packaged practice_security instrument
     >>> inst.name, inst.version
