@@ -824,14 +824,6 @@ def published(rd: ReportData) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=["value", "source"])
 
 
-def outcome_kind(rd: ReportData, var: str) -> str:
-    plan = getattr(rd.study, "analysis", None)
-    for o in getattr(plan, "outcomes", ()) or ():
-        if o.var == var:
-            return getattr(o, "kind", "share")
-    return "share"
-
-
 def coefficient_frame(fit, rd: ReportData, drop=("Intercept",)) -> pd.DataFrame:
     """Coefficients of a fitted model (estimate, ci_low, ci_high, p on the link scale) indexed by
     readable terms; a category term says its reference category ("b (vs a)"). Cut points of an

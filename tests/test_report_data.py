@@ -442,3 +442,19 @@ def test_random_instruments_give_report_data(tmp_path):
         _report_data_roundtrip(text, seed, tmp_path)
 
     run()
+
+
+def test_an_extra_page_is_found_beside_the_study_and_a_missing_one_is_named(tmp_path):
+    import nbformat
+
+    text = (Path(schemas.__file__).parent / "studies" / "practice_security.yaml").read_text(encoding="utf-8")
+    assert "05_information_vs_equipment.ipynb" in text
+    study_file = tmp_path / "own_study.yaml"
+    study_file.write_text(text.replace("05_information_vs_equipment.ipynb", "07_our_question.ipynb"),
+                          encoding="utf-8")
+    with pytest.raises(reportdata.ReportDataError, match="extra page 07_our_question.ipynb not found"):
+        reportdata.study_notebooks(study_file)
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "07_our_question.ipynb")
+    names = [p.name for p in reportdata.study_notebooks(study_file)]
+    assert names == ["01_data_quality.ipynb", "02_sample_weighting.ipynb", "03_estimates.ipynb",
+                     "04_models.ipynb", "07_our_question.ipynb"]
