@@ -169,6 +169,28 @@ class _Ctx:
         self.inputs.setdefault(value)
         return value
 
+    def numeric(self, key: str, var: str) -> str:
+        """`var` must have numeric answers: arithmetic on a text, date or string-coded item (or
+        an id/datetime metadata column) would only ever give missing values."""
+        if var in self.names.derived:
+            return var
+        kind = self.names.kind(var)
+        what = None
+        if kind == "item":
+            item = self.names.inst.item(var)
+            if item.type in _FREE_ITEMS:
+                what = f"a {item.type} item"
+            elif item.string_codes:
+                what = "an item with text codes"
+        elif kind == "meta":
+            meta = next(m for m in self.names.inst.metadata if m.var == var)
+            if meta.type != "number":
+                what = f"a {meta.type} metadata column"
+        if what:
+            self.fail(f"{key}: {var!r} is {what}, not numeric; use numeric items (or a condition, "
+                      "e.g. indicator, for codes)")
+        return var
+
     def names_list(self, key: str, value, *, at_least: int = 1) -> list[str]:
         if isinstance(value, str) or not isinstance(value, Sequence) or len(value) < at_least:
             self.fail(f"{key} must be a list of at least {at_least} variable name(s), got {value!r}")
@@ -189,7 +211,7 @@ class _Ctx:
         except ExpressionError as err:
             self.fail(f"{key}: {err}")
         for v in expr.variables:
-            self.name(key, v)
+            self.numeric(key, self.name(key, v))
         return expr
 
     def codes(self, key: str, value) -> list:
@@ -358,7 +380,7 @@ def _count(spec, ctx: _Ctx, *, counting: bool):
         ctx.fail("count_valid counts valid entries; codes: belongs to count")
     entries = _entries(key, spec[key], ctx, codes)
     invalid = ctx.codes("invalid", spec["invalid"]) if "invalid" in spec else None
-    min_valid = ctx.integer("min_valid", spec.get("min_valid", 1), allow_all=True)
+    min_valid = _min_valid(ctx, spec.get("min_valid", 1), len(entries), key)
 
     def run(env: _Env):
         bad = env.missing if invalid is None else invalid
@@ -379,6 +401,16 @@ def _count(spec, ctx: _Ctx, *, counting: bool):
         na = n_valid < max(need, 0)
         return pd.arrays.IntegerArray(hits if counting else n_valid, na)
     return run, "integer"
+
+
+def _min_valid(ctx: _Ctx, value, n_entries: int, key: str):
+    """min_valid: a whole number up to the number of entries (more would make the variable
+    missing for every respondent), or "all"."""
+    value = ctx.integer("min_valid", value, allow_all=True)
+    if value != "all" and value > n_entries:
+        ctx.fail(f"min_valid {value} is more than the {n_entries} entries of {key} (the variable "
+                 f"would always be missing); use at most {n_entries} or \"all\"")
+    return value
 
 
 def _n_ticked(spec, ctx: _Ctx):
@@ -405,6 +437,8 @@ def _n_ticked(spec, ctx: _Ctx):
 
 def _scale(spec, ctx: _Ctx, how: str):
     names = ctx.names_list(how, spec[how])
+    for i, v in enumerate(names):
+        ctx.numeric(f"{how}[{i}]", v)
     reverse = spec.get("reverse", [])
     reverse = ctx.names_list("reverse", reverse) if reverse else []
     stray = [r for r in reverse if r not in names]
@@ -417,7 +451,7 @@ def _scale(spec, ctx: _Ctx, how: str):
         ctx.fail(f"reverse lists {twice[0]!r}, which the instrument already declares reverse-keyed "
                  "(it is reversed once automatically); remove it from reverse")
     bounds = {r: _code_range(ctx, r) for r in [*reverse, *keyed]}
-    min_valid = ctx.integer("min_valid", spec.get("min_valid", "all"), allow_all=True)
+    min_valid = _min_valid(ctx, spec.get("min_valid", "all"), len(names), how)
 
     def run(env: _Env):
         cols = []
@@ -484,7 +518,7 @@ def _recode(spec, ctx: _Ctx):
 
 
 def _bins(spec, ctx: _Ctx):
-    var = ctx.name("bins", spec["bins"])
+    var = ctx.numeric("bins", ctx.name("bins", spec["bins"]))
     breaks = spec.get("breaks")
     if (not isinstance(breaks, Sequence) or isinstance(breaks, str) or len(breaks) < 2
             or any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in breaks)

@@ -128,6 +128,7 @@ __all__ = [
 DEFAULT_STUDY = "practice_security"
 FORMATS = (1,)
 LANGUAGES = ("de", "en")  # the languages instrument texts exist in
+_YEAR = re.compile(r"\b(1[89]|2[0-9])[0-9]{2}\b")  # a year a text names (e.g. "2022/23")
 FAMILIES = ("binomial", "quasibinomial", "poisson", "quasipoisson", "gaussian", "ordinal",
             "logistic", "linear", "proportional_odds", "olr")
 LONELY_PSU = ("adjust", "average", "certainty", "remove", "fail")
@@ -449,7 +450,7 @@ class _StudyBuilder:
         population = self.population(top.get("population"))
         design = self.design(top.get("design"), population)
         weighting = self.weighting(top.get("weighting"), population, design)
-        derived = self.derived(top.get("derived"), inst)
+        derived = self.derived(top.get("derived"), inst, languages)
         known = self.known(inst, derived)
         analysis = self.analysis(top.get("analysis"), known, languages)
         disclosure = self.disclosure(top.get("disclosure"))
@@ -587,8 +588,11 @@ class _StudyBuilder:
             variables = r.names(f"{at}.variables", t["variables"])
             r.text(f"{at}.source", t["source"])
             year = t["year"]
-            if isinstance(year, bool) or not isinstance(year, (int, str, list)):
-                r.fail(f"{at}.year", f"must be a year or a list of years, got {_kind(year)}")
+            if isinstance(year, bool) or not isinstance(year, (int, str, list)) or not all(
+                    isinstance(y, int) and not isinstance(y, bool) or isinstance(y, str)
+                    and _YEAR.search(y) for y in (year if isinstance(year, list) else [year])):
+                r.fail(f"{at}.year", f"must be a year or a list of years (e.g. 2024, [2022, 2024] "
+                                     f"or \"2022/23\"), got {year!r}")
             counts = t["counts"]
             rows = []
             if len(variables) == 1 and isinstance(counts, Mapping):
@@ -764,7 +768,19 @@ class _StudyBuilder:
 
     # ---------------------------------------------------------------- derived and analysis
 
-    def derived(self, value, inst) -> tuple[DerivedVariable, ...]:
+    def derived(self, value, inst, languages=LANGUAGES) -> tuple[DerivedVariable, ...]:
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            # labels are shown in every edition: a text per study language (or one for all)
+            for i, entry in enumerate(value):
+                if not isinstance(entry, Mapping):
+                    continue
+                at = f"derived[{i}] ({entry.get('var')})"
+                if isinstance(entry.get("label"), Mapping):
+                    self.r.texts(f"{at}.label", entry["label"], languages)
+                if isinstance(entry.get("codes"), Mapping):
+                    for code, lab in entry["codes"].items():
+                        if isinstance(lab, Mapping):
+                            self.r.texts(f"{at}.codes.{code}", lab, languages)
         try:
             own = compile_instrument(inst, where=f"{inst.source}: derived")
         except DerivedError as err:

@@ -112,7 +112,8 @@ def test_n_ticked_needs_an_answered_item():
 
 def test_run_time_mistakes_are_declaration_errors():
     f = pd.DataFrame({"federal_state": ["SN"], "n_physicians": [3]})
-    with pytest.raises(DerivedError, match="'federal_state' has non-numeric values"):
+    # arithmetic on a text-coded item is refused when the declaration is compiled
+    with pytest.raises(DerivedError, match="'federal_state' is an item with text codes, not numeric"):
         run(f, {"var": "x", "compute": {"expr": "federal_state + 1"}})
     with pytest.raises(DerivedError, match="declared integer but computes 1.5, not a whole number"):
         run(f, {"var": "x", "type": "integer", "compute": {"expr": "n_physicians / 2"}})
@@ -187,6 +188,10 @@ CELL = st.sampled_from([1, 2, 3, 4, 5, -7, -8, -9, None])
 def test_counts_sums_and_means_match_a_row_by_row_oracle(rows, k, min_valid, codes):
     items = LIKERT[:k]
     frame = pd.DataFrame([r[:k] for r in rows], columns=items).astype("Int64")
+    if min_valid > k:  # always missing: refused when declared
+        with pytest.raises(DerivedError, match=f"min_valid {min_valid} is more than the {k} entries"):
+            run(frame, {"var": "s", "compute": {"sum": items, "min_valid": min_valid}})
+        return
     out = run(frame,
               {"var": "n", "compute": {"count": items, "codes": sorted(codes), "min_valid": min_valid}},
               {"var": "nv", "compute": {"count_valid": items, "min_valid": min_valid}},

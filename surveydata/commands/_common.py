@@ -63,7 +63,9 @@ def add_study_options(parser: argparse.ArgumentParser, *, lang_default: str | No
                        help="an instrument alone (file or packaged name): no population, design "
                             "or weighting; results unweighted")
     default = f"{lang_default}, if the study has it, else" if lang_default else ""
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+    # no argparse `choices`: a wrong language is checked against the study in study_from_args,
+    # one line naming the study and its languages (argparse would print the whole usage)
+    parser.add_argument("--lang", metavar="{" + ",".join(LANGUAGES) + "}", default=None,
                         help=f"{lang_help} (default: {default} the study's first language)")
     parser.set_defaults(_lang_default=lang_default)
 
