@@ -309,6 +309,17 @@ def _rake_steps(study) -> list:
     return list(getattr(getattr(study, "weighting", None), "rake", ()) or ())
 
 
+def _post_step(study):
+    return getattr(getattr(study, "weighting", None), "poststratify", None)
+
+
+def _calibration_steps(study) -> list:
+    """Every margin the weighting plan calibrates to: the post-stratification cells, then the
+    raking margins."""
+    post = _post_step(study)
+    return ([post] if post is not None else []) + _rake_steps(study)
+
+
 def _margin_counts(study, step) -> pd.Series:
     counts = getattr(step, "counts", None)
     if counts is not None:
@@ -335,7 +346,7 @@ def raking_columns(study, raw_valid: pd.DataFrame, index) -> pd.DataFrame:
     """The code columns ``rake__<var>`` of every raking variable, typed like its margin's
     categories and with the declared collapses applied (e.g. a category counted as another)."""
     out = pd.DataFrame(index=index)
-    for step in _rake_steps(study):
+    for step in _calibration_steps(study):
         counts = _margin_counts(study, step)
         for level, var in enumerate(step.variables):
             like = counts.index.get_level_values(level) if counts.index.nlevels > 1 else counts.index
@@ -349,8 +360,13 @@ def raking_columns(study, raw_valid: pd.DataFrame, index) -> pd.DataFrame:
                 what = f"codes {unknown} not in margin {step.margin!r}" if unknown else "missing values"
                 raise ReportDataError(f"raking variable {var}: {what}; every valid response needs a "
                                       f"category of the margin")
-            out[RAKE_PREFIX + var] = col.astype("int64") if pd.api.types.is_integer_dtype(
+            col = col.astype("int64") if pd.api.types.is_integer_dtype(
                 np.asarray(like).dtype) else col.astype(object).astype(str)
+            if RAKE_PREFIX + var in out and not (out[RAKE_PREFIX + var].to_numpy()
+                                                 == col.to_numpy()).all():
+                raise ReportDataError(f"weighting variable {var}: two margins code it differently "
+                                      f"(collapse); declare the same collapse in both")
+            out[RAKE_PREFIX + var] = col
     return out
 
 
@@ -499,6 +515,11 @@ class Weighting:
     weighted: bool = True
 
 
+def _columns_key(step):
+    cols = tuple(RAKE_PREFIX + v for v in step.variables)
+    return cols if len(cols) > 1 else cols[0]
+
+
 def raking_margins(study) -> dict:
     """Population margins the report rakes to, keyed by the ``rake__<var>`` columns they apply to
     (a tuple for a cross-classified margin), in the order of the declaration."""
@@ -545,7 +566,15 @@ def weighting(rd: ReportData) -> Weighting:
     base = analysis.SurveyDesign(df, weights="w", strata="stratum", psu=psu, fpc="N_h",
                                  lonely_psu=lonely)
     margins = raking_margins(rd.study)
-    raked = base.rake(margins) if margins else base
+    calibrated = base
+    post = _post_step(rd.study)
+    if post is not None:  # post-stratified first, then raked (each to its declared counts)
+        key = _columns_key(post)
+        calibrated = base.poststratify(list(key) if isinstance(key, tuple) else key,
+                                       _margin_counts(rd.study, post))
+    raked = calibrated.rake(margins) if margins else calibrated
+    if post is not None:
+        margins = {_columns_key(post): _margin_counts(rd.study, post), **margins}
     quantiles, strict = _trim_spec(rd.study)
     if quantiles is None:
         return Weighting(base=base, raked=raked, final=raked, margins=margins, bounds=None)
@@ -642,7 +671,7 @@ def response_rate(rd: ReportData) -> float | None:
 
 def raking_variables(rd: ReportData) -> list[str]:
     """Every variable of the weighting plan's margins, in declaration order."""
-    return list(dict.fromkeys(v for step in _rake_steps(rd.study) for v in step.variables))
+    return list(dict.fromkeys(v for step in _calibration_steps(rd.study) for v in step.variables))
 
 
 def composition(w: Weighting, rd: ReportData, var: str) -> pd.DataFrame:

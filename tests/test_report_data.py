@@ -458,3 +458,29 @@ def test_an_extra_page_is_found_beside_the_study_and_a_missing_one_is_named(tmp_
     names = [p.name for p in reportdata.study_notebooks(study_file)]
     assert names == ["01_data_quality.ipynb", "02_sample_weighting.ipynb", "03_estimates.ipynb",
                      "04_models.ipynb", "07_our_question.ipynb"]
+
+
+def test_a_declared_post_stratification_meets_its_cell_counts(tmp_path):
+    """The second example study, post-stratified to role x pharmacy size instead of raked and
+    not trimmed: the final weights add up to every declared cell count."""
+    from surveydata.cli import main
+
+    source = Path(schemas.__file__).parent / "studies" / "pharmacy_staff.yaml"
+    text = source.read_text(encoding="utf-8")
+    start, end = text.index("\nweighting:"), text.index("\nderived:")
+    study_file = tmp_path / "pharmacy_post.yaml"
+    study_file.write_text(text[:start] + "\nweighting:\n  poststratify:\n    margin: role_x_pharmacy_size"
+                          "\n    variables: [role, pharmacy_size]\n" + text[end:], encoding="utf-8")
+    assert main(["simulate", "--seed", "3", "--study", str(study_file), "--n", "1200",
+                 "--out", str(tmp_path / "sim")]) == 0
+    rd = reportdata.load_data(tmp_path / "sim" / "export.csv", study=study_file, lang="en")
+    w = reportdata.weighting(rd)
+    assert w.bounds is None and w.final is w.raked
+    cells = rd.study.population.margins["role_x_pharmacy_size"]
+    data = w.final.data
+    got = pd.Series(w.final.weights).groupby([data["rake__role"].to_numpy(),
+                                              data["rake__pharmacy_size"].to_numpy()]).sum()
+    np.testing.assert_allclose(got.loc[cells.index].to_numpy(), cells.to_numpy(dtype=float), rtol=1e-9)
+    assert reportdata.raking_variables(rd) == ["role", "pharmacy_size"]
+    comp = reportdata.composition(w, rd, "role")
+    np.testing.assert_allclose(comp["weighted"].to_numpy(), comp["population"].to_numpy(), atol=1e-9)
