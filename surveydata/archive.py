@@ -35,7 +35,7 @@ import pandas as pd
 
 from surveydata.errors import SurveyDataError
 
-__all__ = ["FORMATS", "ArchiveError", "coded_frame", "write_archive"]
+__all__ = ["FORMATS", "ArchiveError", "coded_frame", "detect_lang", "write_archive"]
 
 FORMATS = ("sav", "dta", "parquet", "r")
 #: Stata allows 32 characters, but readstat names each value-label set after its variable plus a
@@ -110,6 +110,30 @@ def coded_frame(valid: pd.DataFrame, inst, lang: str = "de", include_text: bool 
         numeric = pd.to_numeric(values, errors="coerce")
         out[col] = numeric.astype("Int64") if (numeric.dropna() % 1 == 0).all() else numeric
     return pd.DataFrame(out, index=valid.index)
+
+
+def detect_lang(valid: pd.DataFrame, inst, langs=("de", "en")) -> str:
+    """The language the categorical items of ``valid`` are labelled in (the first that fits all).
+
+    >>> import schemas, surveydata
+    >>> detect_lang(surveydata.load_demo(), schemas.load_instrument())
+    'de'
+    """
+    for lang in langs:
+        ok = True
+        for col in valid.columns:
+            item = _item_of(inst, col)
+            s = valid[col]
+            if item is None or not isinstance(s.dtype, pd.CategoricalDtype) or not item.codes:
+                continue
+            labels = {lab.get(lang) for lab in item.codes.values()}
+            if not set(s.dropna().astype(str)) <= labels:
+                ok = False
+                break
+        if ok:
+            return lang
+    raise ArchiveError(f"the data's category labels are not the {' or '.join(langs)} labels of "
+                       f"instrument {inst.name}: was it validated with another instrument?")
 
 
 def _labels(inst, columns, lang: str) -> dict[str, str]:

@@ -99,3 +99,29 @@ def test_wrong_language_and_format_are_one_line_errors(demo, tmp_path):
         coded_frame(demo, INST, lang="en")
     with pytest.raises(ArchiveError, match="unknown format 'xlsx'"):
         write_archive(demo, INST, tmp_path, "xlsx")
+
+
+def test_cli_exports_validated_data_and_the_ddi(tmp_path):
+    from surveydata.cli import main
+
+    checked = tmp_path / "checked"
+    assert main(["validate", str(surveydata.demo.demo_path()), "--out", str(checked)]) == 0
+    for fmt, name in (("sav", "data.sav"), ("dta", "data.dta"), ("parquet", "data.parquet"),
+                      ("r", "load.R")):
+        out = tmp_path / fmt
+        assert main(["export", "--data", str(checked), "--format", fmt, "--out", str(out)]) == 0
+        assert (out / name).is_file() and (out / "manifest.json").is_file()
+    back, _meta = pyreadstat.read_sav(tmp_path / "sav" / "data.sav")
+    assert len(back) == len(pd.read_parquet(checked / "valid.parquet"))
+    assert main(["export", "--format", "ddi", "--out", str(tmp_path / "ddi")]) == 0
+    assert (tmp_path / "ddi" / "practice_security.ddi.xml").read_text().count("<var ") > 100
+
+
+def test_cli_export_mistakes_are_one_line(tmp_path, capsys):
+    from surveydata.cli import main
+
+    assert main(["export", "--data", str(tmp_path / "nothing"), "--format", "sav",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "run `surveydata validate" in err
+    assert not (tmp_path / "o").exists()
