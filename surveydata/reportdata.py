@@ -381,6 +381,8 @@ def _prepare(raw: pd.DataFrame, study, lang: str, strata: pd.DataFrame | None,
     raw_valid = _raw_of_valid(raw, valid)
     if _design(study) is not None and strata is not None:
         valid = attach_design(valid, raw, strata, _design(study).strata)
+        if getattr(_design(study), "base_weight", None) == "equal":
+            valid["w"] = 1.0  # equal starting weights; calibration brings them to the totals
         summary = _strata_summary(valid, strata)
     else:
         valid = valid.assign(w=1.0)

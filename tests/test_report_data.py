@@ -484,3 +484,17 @@ def test_a_declared_post_stratification_meets_its_cell_counts(tmp_path):
     assert reportdata.raking_variables(rd) == ["role", "pharmacy_size"]
     comp = reportdata.composition(w, rd, "role")
     np.testing.assert_allclose(comp["weighted"].to_numpy(), comp["population"].to_numpy(), atol=1e-9)
+
+
+def test_equal_base_weights_are_raked_to_the_same_margins(tmp_path):
+    text = (Path(schemas.__file__).parent / "studies" / "practice_security.yaml").read_text(encoding="utf-8")
+    assert "base_weight: inverse_sampling_fraction" in text
+    study_file = tmp_path / "equal.yaml"
+    study_file.write_text(text.replace("base_weight: inverse_sampling_fraction", "base_weight: equal"),
+                          encoding="utf-8")
+    rd = reportdata.load_data(study=study_file, lang="en")
+    assert (rd.valid["w"] == 1.0).all()
+    w = reportdata.weighting(rd)
+    m = load_population_margins()["federal_state"]
+    got = pd.Series(w.raked.weights).groupby(w.raked.data["rake__federal_state"].to_numpy()).sum()
+    np.testing.assert_allclose(got.loc[m.index].to_numpy(), m.to_numpy(), rtol=1e-6)
