@@ -204,6 +204,8 @@ def overall_section(rd, est, k: int) -> None:
     if est is None:
         return
     suppress = rdata.too_few(est, k)
+    # the same rows stay hidden wherever these estimates reappear (a list: pandas compares attrs)
+    est.attrs["suppressed_rows"] = [str(v) for v in suppress.index[suppress.to_numpy(dtype=bool)]]
     _display(heading(rd, "h_overall"), fd.share_table(est, rd.label, rd.lang, suppress))
     plots.bar_ci(_for_plot(est, rd.label, suppress), lang=rd.lang)
 
@@ -276,7 +278,10 @@ def domains_section(rd, by: dict, k: int) -> None:
                  fd.domain_table(est, domain, rd.label, rd.lang, rdata.too_few(est, k)))
 
 
-def published_section(rd, est) -> None:
+def published_section(rd, est, k: int | None = None) -> None:
+    """Estimates beside the published figures they can be compared with. Rows suppressed on
+    the page (fewer than ``k`` respondents; default: the rows :func:`overall_section` hid)
+    stay hidden here, in the table and in the figure."""
     pub = rdata.published(rd)
     if est is None or pub.empty:
         return
@@ -285,11 +290,19 @@ def published_section(rd, est) -> None:
         return
     lang = rd.lang
     compared = est.loc[pub.index]
-    table = fd.share_table(compared, rd.label, lang)
+    if k is not None:
+        suppress = rdata.too_few(est, k)
+    elif "suppressed_rows" in est.attrs:
+        suppress = pd.Series([str(v) in est.attrs["suppressed_rows"] for v in est.index], index=est.index)
+    else:
+        raise ValueError("published_section needs k (the disclosure threshold) or estimates "
+                         "that overall_section has shown")
+    suppress = suppress.reindex(compared.index, fill_value=True)
+    table = fd.share_table(compared, rd.label, lang, suppress)
     table[t("published_figure", lang)] = [fd.fmt_num(100 * v, lang, 1) for v in pub["value"]]
     table[fd.say("source", lang)] = pub["source"].fillna("").to_numpy()
     _display(heading(rd, "h_published"), fd.text("p_published", lang), table)
-    plots.bar_ci(_for_plot(compared, rd.label, None),
+    plots.bar_ci(_for_plot(compared, rd.label, suppress),
                  reference=pd.Series(pub["value"].to_numpy(), index=[rd.label(v) for v in pub.index]),
                  lang=lang)
 
