@@ -62,6 +62,13 @@ Format (``format: 1``; top-level keys fixed, every key below checked, unknown ke
       blocks: {information: [training_all, ...], equipment: [...]}  # terms compared
       controls: ["C(kbv_size_class)"]
       published: {guideline_full: {value: 0.3333, source: "..."}}  # figures shown beside ours
+      imputation:                         # optional: multiple imputation of item nonresponse
+        variables: [guideline_full]       # imputed, each shown against complete cases
+        missing: [dont_know, no_answer]   # which missing answers are imputed (default both;
+                                          # "not asked" is never imputed)
+        predictors: [practice_type, tech_share]   # complete variables of the imputation model
+        m: 20                             # completed data sets (default 20)
+        seed: 20261204                    # the imputations' random seed (default 1)
     disclosure: {min_cell: 5, protection: {lower: 0.3, upper: 0.3}}
     fieldwork: {targets: {by: practice_type, response_rate: 0.2}}
     report: {min_cell: 5, pages: [generic], extra_pages: [05_information_vs_equipment.ipynb]}
@@ -111,6 +118,7 @@ __all__ = [
     "DesignSpec",
     "DisclosurePolicy",
     "FieldworkSpec",
+    "ImputationSpec",
     "ModelSpec",
     "Outcome",
     "Population",
@@ -134,6 +142,7 @@ FAMILIES = ("binomial", "quasibinomial", "poisson", "quasipoisson", "gaussian", 
 LONELY_PSU = ("adjust", "average", "certainty", "remove", "fail")
 BASE_WEIGHTS = ("inverse_sampling_fraction", "equal")
 OUTCOME_KINDS = ("share", "mean")
+IMPUTED_MISSING = ("dont_know", "no_answer")  # missing answers that may be imputed
 #: names a formula may use that are not variables
 FORMULA_FUNCTIONS = {"C", "I", "Q", "log", "np", "exp", "sqrt", "Treatment", "Sum", "Diff",
                      "Poly", "Helmert", "center", "standardize", "scale", "bs", "cr",
@@ -226,6 +235,19 @@ class Published:
 
 
 @dataclass(frozen=True)
+class ImputationSpec:
+    """Which variables' missing answers are multiply imputed (``missing``: dont_know and/or
+    no_answer; an item not asked stays missing), from which complete ``predictors``, with ``m``
+    completed data sets and ``seed``."""
+
+    variables: tuple[str, ...]
+    predictors: tuple[str, ...] = ()
+    missing: tuple[str, ...] = IMPUTED_MISSING
+    m: int = 20
+    seed: int = 1
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
     """What the study estimates. Empty for an instrument-only study."""
 
@@ -236,6 +258,7 @@ class AnalysisPlan:
     blocks: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     controls: tuple[str, ...] = ()
     published: Mapping[str, Published] = field(default_factory=lambda: MappingProxyType({}))
+    imputation: ImputationSpec | None = None
 
     def model(self, name: str) -> ModelSpec:
         for m in self.models:
@@ -800,8 +823,27 @@ class _StudyBuilder:
         out.update({d.var: "derived variable" for d in derived})
         return out
 
+    def analysable(self, at: str, var: str) -> None:
+        """`var` can be analysed: not a multi item (no column of its own), not free text (never
+        in the report's data), not a date (no number until a derived variable makes one)."""
+        try:
+            item = self.inst.item(var)
+        except KeyError:
+            return
+        if item.type == "multi":
+            self.r.fail(at, f"{var!r} is a multi-choice item, not one variable; name an option "
+                            f"column ({item.columns[0]}, ...) or derive one (n_ticked, indicator)")
+        if item.type == "text" or item.specify_for is not None:
+            self.r.fail(at, f"{var!r} is free text, which is never analysed or published; "
+                            "use a coded item or derive one")
+        if item.type in ("date", "datetime"):
+            self.r.fail(at, f"{var!r} is a {item.type} item; derive a number or a category from "
+                            "it (e.g. bins, cases) and use that")
+
     def variable(self, at: str, var, known) -> str:
         self.r.name(at, var)
+        if var in known:
+            self.analysable(at, var)
         if var not in known:
             close = difflib.get_close_matches(var, list(known), n=1)
             hint = f"did you mean {close[0]!r}?" if close else \
@@ -813,11 +855,23 @@ class _StudyBuilder:
         """The variable names of formula text `text` (each must exist)."""
         if not isinstance(text, str) or not text.strip():
             self.r.fail(at, f"must be a formula text, got {_kind(text)}")
-        if re.search(r"__|\b(lambda|import|exec|eval|open)\b|[;\[\]{}@`]", text):
+        # option columns (<multi>__<option>) are names; any other "__" is not a formula
+        plain = re.sub(r"[A-Za-z][A-Za-z0-9_]*__[A-Za-z0-9_]+",
+                       lambda m: "x" if m.group(0) in known else m.group(0), text)
+        if re.search(r"__|\b(lambda|import|exec|eval|open)\b|[;\[\]{}@`]", plain):
             self.r.fail(at, f"{text!r} is not a plain formula (names, + - * : / ** ~ and "
                             f"{', '.join(sorted(FORMULA_FUNCTIONS))}(...))")
-        for name in re.findall(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?![\w])", re.sub(r"(['\"]).*?\1", "", text)):
-            if name in FORMULA_FUNCTIONS or name in known:
+        unquoted = re.sub(r"(['\"]).*?\1", "", text)
+        dotted = [m for m in re.findall(r"([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)", unquoted)
+                  if m[0] != "np" or m[1] not in FORMULA_FUNCTIONS]
+        if dotted:  # attribute access runs code when the formula is evaluated
+            self.r.fail(at, f"{text!r}: '{dotted[0][0]}.{dotted[0][1]}' is attribute access, "
+                            "not a formula term; use names and C(), I(), log(), np.log(), Q()")
+        for name in re.findall(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?![\w])", unquoted):
+            if name in FORMULA_FUNCTIONS:
+                continue
+            if name in known:
+                self.analysable(at, name)
                 continue
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = f"did you mean {close[0]!r}?" if close else \
@@ -831,7 +885,7 @@ class _StudyBuilder:
             return AnalysisPlan()
         r = self.r
         a = r.mapping("analysis", value, ("outcomes", "domains", "groups", "models", "blocks",
-                                          "controls", "published"))
+                                          "controls", "published", "imputation"))
         outcomes = []
         raw = a.get("outcomes") or []
         if isinstance(raw, (str, Mapping)) or not isinstance(raw, Sequence):
@@ -865,8 +919,11 @@ class _StudyBuilder:
             if any(x.name == name for x in models):
                 r.fail(f"{at}.name", f"model {name!r} is declared twice")
             formula = self.terms(f"{at}.formula", m["formula"], known)
-            if formula.count("~") != 1 or not formula.split("~")[0].strip():
-                r.fail(f"{at}.formula", f"must be 'response ~ predictors', got {formula!r}")
+            lhs, _, rhs = formula.partition("~")
+            if (formula.count("~") != 1 or not re.fullmatch(r"\s*(\w+|[A-Za-z.]+\(.*\))\s*", lhs)
+                    or not rhs.strip() or re.search(r"[-+*:/~(|]\s*$", rhs)):
+                r.fail(f"{at}.formula", f"must be 'response ~ predictors' (one response, at least "
+                                        f"one predictor, no trailing operator), got {formula!r}")
             family = m.get("family", "gaussian")
             if family not in FAMILIES:
                 r.fail(f"{at}.family", f"unknown family {family!r}; one of {', '.join(FAMILIES)}")
@@ -896,7 +953,32 @@ class _StudyBuilder:
                 r.fail(f"{at}.value", f"must be a number, got {_kind(p['value'])}")
             published[var] = Published(float(p["value"]), r.text(f"{at}.source", p["source"]))
         return AnalysisPlan(tuple(outcomes), domains, MappingProxyType(groups), tuple(models),
-                            MappingProxyType(blocks), controls, MappingProxyType(published))
+                            MappingProxyType(blocks), controls, MappingProxyType(published),
+                            self.imputation(a.get("imputation"), known))
+
+    def imputation(self, value, known) -> ImputationSpec | None:
+        if value is None:
+            return None
+        r, at = self.r, "analysis.imputation"
+        i = r.mapping(at, value, ("variables", "predictors", "missing", "m", "seed"),
+                      required=("variables",))
+        variables = r.names(f"{at}.variables", i["variables"])
+        for n, v in enumerate(variables):
+            self.variable(f"{at}.variables[{n}]", v, known)
+        predictors = r.names(f"{at}.predictors", i.get("predictors"), allow_empty=True)
+        for n, v in enumerate(predictors):
+            self.variable(f"{at}.predictors[{n}]", v, known)
+            if v in variables:
+                r.fail(f"{at}.predictors[{n}]", f"{v!r} is imputed (listed under variables); a "
+                                                 "predictor must be a complete variable")
+        missing = r.names(f"{at}.missing", i.get("missing", list(IMPUTED_MISSING)))
+        for n, kind in enumerate(missing):
+            if kind not in IMPUTED_MISSING:
+                r.fail(f"{at}.missing[{n}]", f"must be one of {', '.join(IMPUTED_MISSING)}, got "
+                                             f"{kind!r} (an item not asked is never imputed)")
+        m = r.integer(f"{at}.m", i.get("m"), minimum=2, default=20)
+        seed = r.integer(f"{at}.seed", i.get("seed"), minimum=0, default=1)
+        return ImputationSpec(variables, predictors, missing, m, seed)
 
     # ---------------------------------------------------------------- the rest
 
