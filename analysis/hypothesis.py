@@ -137,7 +137,7 @@ def svyttest(design, formula: str, level: float = 0.95) -> HypothesisTest:
     se = float(fit.bse.iloc[1])
     df = float(fit.df_resid)
     t = est / se
-    ci = fit.conf_int(alpha=1 - level).iloc[1]
+    ci = fit.conf_int(level).iloc[1]
     return HypothesisTest("Design-based t-test", t, df, _t_p(t, df), est,
                           "difference in mean", ci=(float(ci.iloc[0]), float(ci.iloc[1])),
                           level=level, data_name=formula)

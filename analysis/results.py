@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from analysis.errors import AnalysisError
+
 
 class SurveyEstimate(pd.DataFrame):
     """DataFrame of estimates with the covariance and degrees of freedom attached.
@@ -152,6 +154,26 @@ def _common_attrs(objs: list) -> dict:
         if same:
             common[key] = value
     return common
+
+
+def confidence_level(level: float | None = 0.95, alpha: float | None = None) -> float:
+    """The confidence level of an interval: ``level`` (the package's word, as R's ``level=``);
+    ``alpha`` (= 1 - level, statsmodels' word) is still accepted by the model functions.
+
+    >>> confidence_level(0.9), confidence_level(alpha=0.1)
+    (0.9, 0.9)
+    """
+    if alpha is not None:
+        if level not in (None, 0.95):
+            raise AnalysisError(f"give the confidence level once: level={level} or alpha={alpha} "
+                                "(alpha = 1 - level)")
+        if not 0 < alpha < 1:
+            raise AnalysisError(f"alpha must be in (0, 1), got {alpha}; or give level=0.95")
+        return 1.0 - alpha
+    level = 0.95 if level is None else level
+    if not 0 < level < 1:
+        raise AnalysisError(f"level is the confidence level, in (0, 1) (e.g. 0.95); got {level}")
+    return float(level)
 
 
 def critical_value(level: float, df: float) -> float:

@@ -64,7 +64,7 @@ def one_sample(population, instrument, seed: int, formula: str, names: list[str]
     iid = smf.glm(formula, sub, family=sm.families.Binomial()).fit()
     return {"seed": seed, "n": fit.nobs, "df": fit.df_resid,
             "est": fit.params[names].to_numpy(), "se": fit.bse[names].to_numpy(),
-            "lo": ci["lower"][names].to_numpy(), "hi": ci["upper"][names].to_numpy(),
+            "lo": ci["ci_low"][names].to_numpy(), "hi": ci["ci_high"][names].to_numpy(),
             "raw_est": raw.params[names].to_numpy(), "raw_se": raw.bse[names].to_numpy(),
             "iid_est": iid.params[names].to_numpy(), "iid_se": iid.bse[names].to_numpy()}
 

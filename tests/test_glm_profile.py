@@ -33,11 +33,11 @@ def test_profile_interval_matches_r(designs, key, formula, design, family):
     fit = analysis.svyglm(formula, designs[design], family=family)
     ci = fit.profile_conf_int()
     width = np.asarray(ref["upper"]) - np.asarray(ref["lower"])
-    np.testing.assert_allclose(ci["lower"], ref["lower"], rtol=0, atol=1e-6 * width.max())
-    np.testing.assert_allclose(ci["upper"], ref["upper"], rtol=0, atol=1e-6 * width.max())
+    np.testing.assert_allclose(ci["ci_low"], ref["lower"], rtol=0, atol=1e-6 * width.max())
+    np.testing.assert_allclose(ci["ci_high"], ref["upper"], rtol=0, atol=1e-6 * width.max())
     # asymmetric around the estimate, unlike the Wald interval
     wald = fit.conf_int()
-    assert not np.allclose(ci["upper"] - fit.params, fit.params - ci["lower"], rtol=1e-3)
+    assert not np.allclose(ci["ci_high"] - fit.params, fit.params - ci["ci_low"], rtol=1e-3)
     assert np.all(np.abs(ci.to_numpy() - wald.to_numpy()) < width[:, None])
 
 
@@ -45,7 +45,7 @@ def test_profile_interval_of_one_coefficient_and_errors(designs):
     fit = analysis.svyglm("yes ~ ell + meals", designs["dstrat"], family="quasibinomial")
     one = fit.profile_conf_int("ell")
     assert list(one.index) == ["ell"]
-    assert np.isclose(one.loc["ell", "lower"], X["quasibinomial_dstrat"]["lower"][1], atol=1e-7)
+    assert np.isclose(one.loc["ell", "ci_low"], X["quasibinomial_dstrat"]["lower"][1], atol=1e-7)
     with pytest.raises(KeyError, match="not coefficients"):
         fit.profile_conf_int(["nope"])
     assert "error" in X["gaussian_dclus1"]

@@ -260,7 +260,7 @@ def test_tidy_and_odds_ratios(qbin_dstrat):
     assert list(tidy.columns) == ["estimate", "se", "t", "p", "ci_low", "ci_high"]
     ors = qbin_dstrat.odds_ratios()
     assert_close(ors["odds_ratio"], np.exp(qbin_dstrat.params), 1e-12)
-    assert_close(ors["ci_low"], np.exp(qbin_dstrat.conf_int()["lower"]), 1e-12)
+    assert_close(ors["ci_low"], np.exp(qbin_dstrat.conf_int()["ci_low"]), 1e-12)
     assert_close(qbin_dstrat.tidy(exponentiate=True)["estimate"], ors["odds_ratio"], 1e-12)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..results import confidence_level
 from .glm import svyglm
 from .results import SvyGLMResults
 
@@ -28,7 +29,8 @@ def weighted_sd(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.sqrt(w @ (X - mean) ** 2 / w.sum())
 
 
-def standardised_effects(fit: SvyGLMResults, alpha: float = 0.05) -> pd.DataFrame:
+def standardised_effects(fit: SvyGLMResults, level: float = 0.95, *,
+                         alpha: float | None = None) -> pd.DataFrame:
     """Coefficient x design-weighted SD of its model column, for every non-intercept coefficient.
 
     >>> standardised_effects(fit).loc["ell"]   # doctest: +SKIP
@@ -38,6 +40,7 @@ def standardised_effects(fit: SvyGLMResults, alpha: float = 0.05) -> pd.DataFram
     names = list(fit.params.index)
     sd = pd.Series(weighted_sd(pt.fit.X, pt.w), index=names)
     keep = [n for n in names if n != "Intercept"]
+    alpha = 1 - confidence_level(level, alpha)
     q = stats.t.ppf(1 - alpha / 2, fit.df_resid) if fit.df_resid > 0 else np.nan
     est = fit.params[keep] * sd[keep]
     se = fit.bse[keep] * sd[keep]
@@ -46,7 +49,7 @@ def standardised_effects(fit: SvyGLMResults, alpha: float = 0.05) -> pd.DataFram
 
 
 def compare_blocks(design, outcome: str, blocks: dict[str, list[str]], controls=(), family="binomial",
-                   subset=None, alpha: float = 0.05) -> pd.DataFrame:
+                   subset=None, level: float = 0.95, *, alpha: float | None = None) -> pd.DataFrame:
     """One tidy table comparing blocks of predictors in one design-based model.
 
     blocks: {"information": ["training", "C(info_source)"], "technical": ["firewall", ...]} -
@@ -67,7 +70,7 @@ def compare_blocks(design, outcome: str, blocks: dict[str, list[str]], controls=
         raise ValueError(f"a term appears twice among controls and blocks: {all_terms}")
     formula = f"{outcome} ~ " + " + ".join(all_terms)
     fit = svyglm(formula, design, family=family, subset=subset)
-    effects = standardised_effects(fit, alpha)
+    effects = standardised_effects(fit, confidence_level(level, alpha))
     d2_full = fit.deviance_explained
     rows = []
     block_of = {}

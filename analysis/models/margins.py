@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ..factors import factor_levels
-from ..results import SurveyEstimate
+from ..results import SurveyEstimate, confidence_level
 from .formula import new_design_matrix
 from .irls import mean_and_derivative
 from .results import SvyGLMResults
@@ -40,14 +40,15 @@ def _set_level(frame: pd.DataFrame, column: str, level) -> pd.DataFrame:
 
 
 def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str = "response",
-                       alpha: float = 0.05) -> pd.DataFrame:
+                       level: float = 0.95, *, alpha: float | None = None) -> pd.DataFrame:
     """Average predicted outcome with ``factor`` set to each level, with design-based SEs.
 
     factor: a column of the design's data used in the model (any variable the formula reads: a
     factor, a 0/1 indicator, or a numeric variable with ``levels`` giving the values to set).
     type: "response" (mean / probability) or "link".
     Returns estimate, se, ci_low, ci_high per level (t intervals with the design df of the rows
-    used); ``.vcov`` holds the covariance of the margins, ``attrs["df"]`` the df.
+    used, at confidence ``level``; ``alpha`` = 1 - level is still accepted); ``.vcov`` holds the
+    covariance of the margins, ``attrs["df"]`` the df.
 
     >>> pm = predictive_margins(fit, "stype")  # doctest: +SKIP
     >>> pm.loc["E", "estimate"]               # doctest: +SKIP
@@ -103,6 +104,7 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
     V = fit._model_design.vcov(point, influence)
     se = np.sqrt(np.diag(V))
     df = fit.design_degf
+    alpha = 1 - confidence_level(level, alpha)
     q = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan
     out = SurveyEstimate({"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se},
                          index=pd.Index(levs, name=factor))

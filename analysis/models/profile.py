@@ -39,7 +39,8 @@ def _r_approx(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
 
 def profile_conf_int(fit, names: list[str], level: float = 0.95, df: float | None = None,
                      maxsteps: int = 10) -> pd.DataFrame:
-    """Profile-likelihood intervals (lower, upper) of the coefficients ``names`` of a svyglm."""
+    """Profile-likelihood intervals (``ci_low``, ``ci_high``) of the coefficients ``names`` of a
+    svyglm."""
     pt = fit._point
     X, y, offset = pt.fit.X, pt.fit.y, pt.fit.offset
     wf = pt.w / pt.w_scale
@@ -105,5 +106,5 @@ def profile_conf_int(fit, names: list[str], level: float = 0.95, df: float | Non
         cut = np.array([stats.norm.ppf(2 * alpha), stats.norm.isf(2 * alpha)])
         lo, hi = _r_approx(sz, grid, cut)
         rows.append((name, lo, hi))
-    return pd.DataFrame([(lo, hi) for _, lo, hi in rows], columns=["lower", "upper"],
+    return pd.DataFrame([(lo, hi) for _, lo, hi in rows], columns=["ci_low", "ci_high"],
                         index=pd.Index([nm for nm, _, _ in rows]))

@@ -3,11 +3,14 @@ model's residual df, confidence intervals, exponentiated effects, Wald tests, pr
 frame and a plain-text summary (no timestamps, so notebook outputs stay reproducible)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.errors import ModelError
+from analysis.results import confidence_level
 
 from ..display import Summary
 from .formula import new_design_matrix
@@ -69,21 +72,29 @@ class SurveyModelResults:
         names = self.params.index
         return pd.DataFrame(self._cov, index=names, columns=names)
 
-    def _tq(self, alpha: float) -> float:
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    def _tq(self, level: float) -> float:
+        """t quantile of a two-sided ``level`` interval with the residual df."""
+        alpha = 1 - level
         return float(stats.t.ppf(1 - alpha / 2, self.df_resid)) if self.df_resid > 0 else float("nan")
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals b -/+ t(1 - alpha/2, df_resid) * se (R's confint.svyglm default)."""
-        q = self._tq(alpha)
-        return pd.DataFrame({"lower": self.params - q * self.bse, "upper": self.params + q * self.bse})
+    def conf_int(self, level: float = 0.95, *, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals b -/+ t((1 + level)/2, df_resid) * se (R's confint.svyglm default),
+        as columns ``ci_low``, ``ci_high`` (the names of tidy() and of every estimate);
+        ``alpha`` (= 1 - level) is still accepted.
 
-    def tidy(self, alpha: float = 0.05, exponentiate: bool = False) -> pd.DataFrame:
+        >>> fit.conf_int().round(2).loc["ell"].tolist()
+        [-1.05, -0.55]
+        """
+        q = self._tq(confidence_level(level, alpha))
+        return pd.DataFrame({"ci_low": self.params - q * self.bse,
+                             "ci_high": self.params + q * self.bse})
+
+    def tidy(self, level: float = 0.95, exponentiate: bool = False, *,
+             alpha: float | None = None) -> pd.DataFrame:
         """One row per coefficient: estimate, se, t, p, ci_low, ci_high (exp'd when asked)."""
-        ci = self.conf_int(alpha)
+        ci = self.conf_int(level, alpha=alpha)
         out = pd.DataFrame({"estimate": self.params, "se": self.bse, "t": self.tvalues,
-                            "p": self.pvalues, "ci_low": ci["lower"], "ci_high": ci["upper"]})
+                            "p": self.pvalues, "ci_low": ci["ci_low"], "ci_high": ci["ci_high"]})
         out.index.name = "term"
         if exponentiate:
             out = out.assign(estimate=np.exp(out.estimate), ci_low=np.exp(out.ci_low),
@@ -114,13 +125,14 @@ class SurveyModelResults:
     def _header(self) -> list[str]:
         return [f"{self.model_name}: {self.formula}"]
 
-    def _coef_table(self, alpha: float = 0.05) -> str:
-        frame = self._coef_frame(alpha)
+    def _coef_table(self, level: float = 0.95) -> str:
+        frame = self._coef_frame(level)
         frame.index.name = None
         return frame.to_string()
 
-    def _coef_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        t = self.tidy(alpha)
+    def _coef_frame(self, level: float = 0.95) -> pd.DataFrame:
+        t = self.tidy(level)
+        alpha = 1 - level
         lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
         table = pd.DataFrame({
             "coef": t.estimate.map(lambda v: f"{v:.6g}"), "std err": t.se.map(lambda v: f"{v:.4g}"),
@@ -129,22 +141,23 @@ class SurveyModelResults:
         table.index.name = None
         return table
 
-    def summary(self, alpha: float = 0.05) -> Summary:
+    def summary(self, level: float = 0.95, *, alpha: float | None = None) -> Summary:
         """Model, design (strata, PSUs, degf), fit facts and the coefficient table: prints as
         text, shows as an HTML table in Jupyter, ``.as_latex()`` for a paper."""
+        level = confidence_level(level, alpha)
         header = self._header()
         lines = header[1:] + ["Design:"] + ["  " + s for s in self._design_text] + self._fit_lines()
         foot = ("Standard errors: design-based ("
                 + ("replicate weights" if self.replicate else "Taylor linearisation")
                 + f"); t tests and intervals with {self.df_resid:g} df.")
-        return Summary(header[0], lines, [("", self._coef_frame(alpha))], [foot])
+        return Summary(header[0], lines, [("", self._coef_frame(level))], [foot])
 
     def _repr_html_(self) -> str:
         return self.summary().as_html()
 
-    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+    def to_frame(self, level: float = 0.95, *, alpha: float | None = None) -> pd.DataFrame:
         """Tidy coefficients (estimate, se, t, p, ci_low, ci_high) with df and n used."""
-        out = self.tidy(alpha)
+        out = self.tidy(level, alpha=alpha)
         out["df"] = self.df_resid
         out["n"] = self.nobs
         return out
@@ -286,23 +299,31 @@ class SvyGLMResults(SurveyModelResults):
                              "remove them from the formula and refit")
 
     # ---- effects on the exp scale ------------------------------------------------------------
-    def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
-        """exp(coef) with exp'd t intervals: odds ratios (logit link) or rate/mean ratios (log link)."""
-        if self.link_name not in ("logit", "log"):
-            raise ValueError(f"exp(coef) is an odds or rate ratio only for a logit or log link; "
-                             f"this model has link {self.link_name!r}")
-        ci = self.conf_int(alpha)
-        label = "odds_ratio" if self.link_name == "logit" else "ratio"
-        return pd.DataFrame({label: np.exp(self.params), "ci_low": np.exp(ci["lower"]),
-                             "ci_high": np.exp(ci["upper"])})
+    def odds_ratios(self, level: float = 0.95, *, alpha: float | None = None) -> pd.DataFrame:
+        """exp(coefficients) with the exponentiated t intervals: odds ratios (column
+        ``odds_ratio``) for a logit link, rate or mean ratios (column ``ratio``) for a log link;
+        any other link is an error (exp of its coefficients means nothing in particular).
 
-    def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Odds ratios (logit link) or rate ratios (log link) with t-based intervals."""
-        return self.exp_params(alpha)
+        >>> fit.odds_ratios().round(3).loc["ell"].tolist()   # doctest: +SKIP
+        """
+        if self.link_name not in ("logit", "log"):
+            raise ModelError(f"exp(coef) is an odds or rate ratio only for a logit or log link; "
+                             f"this model has link {self.link_name!r}")
+        ci = self.conf_int(level, alpha=alpha)
+        label = "odds_ratio" if self.link_name == "logit" else "ratio"
+        return pd.DataFrame({label: np.exp(self.params), "ci_low": np.exp(ci["ci_low"]),
+                             "ci_high": np.exp(ci["ci_high"])})
+
+    def exp_params(self, level: float = 0.95, *, alpha: float | None = None) -> pd.DataFrame:
+        """Deprecated: the same as :meth:`odds_ratios` (R users know that name)."""
+        warnings.warn("exp_params() is deprecated: use odds_ratios() (the same numbers)",
+                      DeprecationWarning, stacklevel=2)
+        return self.odds_ratios(level, alpha=alpha)
 
     # ---- prediction --------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "link", offset=None,
-                total: float | None = None, vcov: bool = False) -> pd.DataFrame:
+                total: float | None = None, vcov: bool = False,
+                level: float | None = None) -> pd.DataFrame:
         """Predictions with design-based SEs (R's predict.svyglm with se.fit).
 
         type "link": eta = x'b, se = sqrt(x'Vx); "response": mu = g^-1(eta), se by the delta method
@@ -313,6 +334,14 @@ class SvyGLMResults(SurveyModelResults):
         ``newdata`` holding population totals of the predictors gives the predicted population
         total of the outcome (a linear model: the regression estimator of the total).
         ``vcov=True`` attaches the joint covariance of the predictions (``attrs["vcov"]``).
+        ``level`` (e.g. 0.95) adds confidence intervals ``ci_low``, ``ci_high``: t intervals with
+        the residual df on the link scale (as :meth:`conf_int`), mapped through the inverse link
+        for ``type="response"`` (so a probability's interval stays within 0 and 1).
+
+        >>> fit.predict(d.data.head(2), level=0.95).round(1)   # doctest: +NORMALIZE_WHITESPACE
+           estimate   se  ci_low  ci_high
+        0     693.9  9.8   674.0    713.7
+        1     595.4  5.8   583.6    607.2
         """
         if type not in ("link", "response"):
             raise ValueError(f"type must be 'link' or 'response', got {type!r}")
@@ -333,10 +362,19 @@ class SvyGLMResults(SurveyModelResults):
         eta = X @ beta + off
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._cov, X))   # NaN if any is aliased, as R
         d = np.ones_like(eta)
+        bounds = None
+        if level is not None:
+            q = self._tq(confidence_level(level))
+            bounds = (eta - q * se, eta + q * se)
         if type == "response":
             mu, d = mean_and_derivative(self.family.link, eta)
             eta, se = mu, np.abs(d) * se
+            if bounds is not None:
+                ends = [mean_and_derivative(self.family.link, b)[0] for b in bounds]
+                bounds = (np.fmin(*ends), np.fmax(*ends))   # a decreasing link swaps them
         out = pd.DataFrame({"estimate": eta, "se": se}, index=index)
+        if bounds is not None:
+            out["ci_low"], out["ci_high"] = bounds
         if vcov:
             V = X @ self._cov @ X.T
             out.attrs["vcov"] = pd.DataFrame(d[:, None] * V * d[None, :], index=index,
