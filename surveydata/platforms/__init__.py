@@ -6,8 +6,8 @@ odk       read an ODK Central / KoboToolbox CSV export of that form back into th
           `surveydata validate` reads (-7 where the skip logic did not ask, -9 for blanks)
 redcap    the instrument as a REDCap data dictionary, and a REDCap records export read back
           (checked against its dictionary's codes) into the same raw export
-
-Not done: LimeSurvey .lss export (LimeSurvey's response export is read by `surveydata.io`).
+limesurvey the instrument as a LimeSurvey survey structure (.lss) with a code mapping, and
+          LimeSurvey's response export of it read back (`read_responses`)
 
 Like `surveydata.fieldwork`, these import `schemas`, never `analysis`.
 """
