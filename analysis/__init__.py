@@ -4,9 +4,15 @@ One design object flows through every estimator; one variance engine (like R's s
 means, totals, domains, tables, calibrated designs and models alike.
 
 >>> import analysis
->>> d = analysis.SurveyDesign(df, weights="pw", strata="stype", fpc="fpc")   # doctest: +SKIP
->>> d.mean("api00")                                                          # doctest: +SKIP
->>> analysis.svyglm("sch_wide ~ ell + meals", d, family="quasibinomial")    # doctest: +SKIP
+>>> df = analysis.datasets.load("apistrat")
+>>> d = analysis.SurveyDesign(df, weights="pw", strata="stype", fpc="fpc")
+>>> d.mean("api00")
+            estimate        se      ci_low     ci_high
+variable
+api00     662.287363  9.408941  643.846178  680.728548
+[mean; 95% CI: normal; design df = 197]
+>>> analysis.svyglm("api00 ~ ell + meals", d).params.round(3).tolist()
+[823.858, -0.506, -3.111]
 """
 
 from analysis.calibration import CalibrationError

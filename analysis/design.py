@@ -667,7 +667,7 @@ class SurveyDesign(_Design):
     def with_lonely_psu(self, rule: str) -> SurveyDesign:
         """The same design with another lonely-PSU rule.
 
-        >>> d2 = d.with_lonely_psu("adjust")  # doctest: +SKIP
+        >>> d2 = d.with_lonely_psu("adjust")
         """
         if rule not in LONELY_PSU_RULES:
             raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {rule!r}")
@@ -679,7 +679,9 @@ class SurveyDesign(_Design):
 
         Applies every calibration record's ``residualize`` in order, then the stage-wise engine.
 
-        >>> d.vcov_influence(d.weights[:, None] * y[:, None])  # variance of a total # doctest: +SKIP
+        >>> y = d.data["api00"].to_numpy()
+        >>> d.vcov_influence(d.weights[:, None] * y[:, None])  # variance of a total
+        array([[3.39643939e+09]])
         """
         if not isinstance(U, ColumnwiseInfluence):
             U = np.asarray(U, dtype=np.float64)
@@ -966,7 +968,9 @@ class ReplicateDesign(_Design):
     def vcov_replicates(self, theta_full, theta_reps) -> np.ndarray:
         """scale * sum_r rscales_r (theta_r - c)(theta_r - c)^T (R's svrVar).
 
-        >>> rd.vcov_replicates(np.array([1.0]), np.array([[0.9], [1.1]]))  # doctest: +SKIP
+        >>> rd = dclus1.replicate("jk1")
+        >>> rd.vcov_replicates(np.array([1.0]), np.linspace(0.9, 1.1, 15)[:, None])
+        array([[0.05227653]])
         """
         return replicate_variance(theta_full, theta_reps, self._scale, self._rscales,
                                   mse=self._mse)
@@ -988,7 +992,12 @@ class ReplicateDesign(_Design):
         (scale, rscales, mse). ``return_replicates=True`` keeps the replicate values for
         :func:`analysis.contrasts.nonlinear_contrast`. CI normal unless ``df`` is given.
 
-        >>> rd.with_replicates(lambda w, d: np.average(d["api00"], weights=w))  # doctest: +SKIP
+        >>> rd = dclus1.replicate("jk1")
+        >>> rd.with_replicates(lambda w, d: np.average(d["api00"], weights=w))
+                     estimate         se    ci_low     ci_high
+        statistic
+        theta      644.169399  26.329361  592.5648  695.773997
+        [withReplicates; 95% CI: normal; design df = 14]
         """
         data = self.data
         full = np.atleast_1d(np.asarray(statistic(self._weights, data), dtype=np.float64))

@@ -7,8 +7,12 @@ domains have correct standard errors (``contrast``).
 
 Example
 -------
->>> res = dclus1.by("stype").mean("api00")          # doctest: +SKIP
->>> contrast(res, {"E": 1, "H": -1})                # E minus H, with its SE  # doctest: +SKIP
+>>> res = dclus1.by("stype").mean("api00")
+>>> contrast(res, {"E": 1, "H": -1})                # E minus H, with its SE
+           estimate         se   ci_low    ci_high
+contrast
+contrast  30.296627  30.027606 -28.5564  89.149654
+[contrast; 95% CI: normal; design df = 14]
 """
 from __future__ import annotations
 
@@ -33,7 +37,11 @@ class DomainMixin:
         boolean column name, or a function of the data (:mod:`analysis.masks`).  All PSUs stay
         for the variance.
 
-        >>> d.subset(d.data["stype"] == "E").mean("api00")  # doctest: +SKIP
+        >>> d.subset(d.data["stype"] == "E").mean("api00")
+                  estimate        se      ci_low     ci_high
+        variable
+        api00       674.43  12.38248  650.160786  698.699214
+        [mean; 95% CI: normal; design df = 99]
         """
         return self._restrict(row_mask(self._data, mask, "subset"))
 
@@ -270,7 +278,13 @@ class DomainEstimates:
         ``covmat`` is accepted for R users' sake and ignored: the joint covariance comes from
         the same single pass as the SEs, so it is always attached (likewise total, ratio).
 
-        >>> d.by("stype").mean("api00")  # doctest: +SKIP
+        >>> d.by("stype").mean("api00")
+                        estimate         se      ci_low     ci_high
+        stype variable
+        E     api00       674.43  12.382480  650.160786  698.699214
+        H     api00       625.82  14.937129  596.543765  655.096235
+        M     api00       636.60  16.214707  604.819758  668.380242
+        [mean; 95% CI: normal; design df = 197]
         """
         return self._linear("mean", variables, na_rm, deff, df, level,
                             return_replicates=return_replicates)
@@ -280,7 +294,13 @@ class DomainEstimates:
               return_replicates: bool = False) -> SurveyEstimate:
         """Domain totals with their joint covariance.
 
-        >>> d.by("stype").total("enroll")  # doctest: +SKIP
+        >>> d.by("stype").total("enroll")
+                            estimate            se        ci_low       ci_high
+        stype variable
+        E     enroll    1.842584e+06  72581.334576  1.700328e+06  1.984841e+06
+        H     enroll    9.971285e+05  69239.395952  8.614218e+05  1.132835e+06
+        M     enroll    8.474647e+05  55502.963794  7.386809e+05  9.562485e+05
+        [total; 95% CI: normal; design df = 197]
         """
         return self._linear("total", variables, na_rm, deff, df, level,
                             return_replicates=return_replicates)
@@ -290,7 +310,13 @@ class DomainEstimates:
               return_replicates: bool = False) -> SurveyEstimate:
         """Domain ratios with their joint covariance.
 
-        >>> d.by("stype").ratio("api.stu", "enroll")  # doctest: +SKIP
+        >>> d.by("stype").ratio("api.stu", "enroll")
+                              estimate        se    ci_low   ci_high
+        stype ratio
+        E     api.stu/enroll  0.851816  0.007032  0.838033  0.865599
+        H     api.stu/enroll  0.810570  0.020477  0.770435  0.850705
+        M     api.stu/enroll  0.835696  0.018187  0.800049  0.871342
+        [ratio; 95% CI: normal; design df = 197]
         """
         return self._linear("ratio", numerator, na_rm, deff, df, level, ratio_den=denominator,
                             return_replicates=return_replicates)
@@ -322,7 +348,13 @@ class DomainEstimates:
         """Domain proportions with svyciprop intervals; each domain's CI uses that domain's
         design df (as R's svyby(..., svyciprop)).
 
-        >>> d.by("stype").proportion("sch.wide", level="Yes")  # doctest: +SKIP
+        >>> d.by("stype").proportion("sch.wide", level="Yes")
+                              estimate        se    ci_low   ci_high
+        stype variable level
+        E     sch.wide Yes        0.91  0.028435  0.835446  0.952689
+        H     sch.wide Yes        0.52  0.068968  0.383380  0.653693
+        M     sch.wide Yes        0.70  0.063837  0.558829  0.811255
+        [proportion; 95% CI: t(99); design df = 197; ci_method=logit]
         """
         out = self._per_domain(
             lambda dg: dg.proportion(variable, level=level, ci_method=ci_method, na_rm=na_rm,
@@ -343,14 +375,26 @@ class DomainEstimates:
     def var(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Domain variances, each with its domain's n (as R's svyby(~y, ~g, d, svyvar)).
 
-        >>> d.by("stype").var("api00")  # doctest: +SKIP
+        >>> d.by("stype").var("api00")
+                            estimate           se        ci_low       ci_high
+        stype variable
+        E     api00     15687.419293  1635.616944  12481.668989  18893.169597
+        H     api00     11947.089388  1897.239800   8228.567710  15665.611065
+        M     api00     13824.857143  2319.846364   9278.041820  18371.672466
+        [variance; 95% CI: normal; design df = 197]
         """
         return self._per_domain(lambda dg: dg.var(variables, na_rm=na_rm, df=df, level=level))
 
     def sd(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Domain standard deviations (square roots of :meth:`var`, delta-method SEs).
 
-        >>> d.by("stype").sd("api00")  # doctest: +SKIP
+        >>> d.by("stype").sd("api00")
+                          estimate        se      ci_low     ci_high
+        stype variable
+        E     api00     125.249428  6.529439  112.451963  138.046893
+        H     api00     109.302742  8.678830   92.292548  126.312936
+        M     api00     117.579153  9.865041   98.244027  136.914278
+        [sd; 95% CI: normal; design df = 197]
         """
         return self._per_domain(lambda dg: dg.sd(variables, na_rm=na_rm, df=df, level=level))
 
@@ -358,7 +402,13 @@ class DomainEstimates:
                  na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Domain quantiles (Woodruff intervals with each domain's design df).
 
-        >>> d.by("stype").quantile("api00", 0.5)  # doctest: +SKIP
+        >>> d.by("stype").quantile("api00", 0.5)
+                                 estimate         se  ci_low  ci_high
+        stype variable quantile
+        E     api00    0.5          671.0  20.663063   638.0    720.0
+        H     api00    0.5          635.0  19.655895   599.0    678.0
+        M     api00    0.5          648.0  18.660660   601.0    676.0
+        [quantile; 95% CI: t(99); design df = 197; qrule=math, interval=mean]
         """
         return self._per_domain(
             lambda dg: dg.quantile(variables, q, qrule=qrule, interval=interval, na_rm=na_rm,
@@ -377,8 +427,16 @@ def contrast(estimates: SurveyEstimate, coefficients, level: float = 0.95,
     expressions): see :func:`analysis.contrasts.nonlinear_contrast` (delta method, or the
     replicate estimates when they are attached).
 
-    >>> contrast(d.by("stype").mean("api00"), {"E": 1, "M": -1})  # doctest: +SKIP
-    >>> contrast(d.by("stype").mean("api00"), "exp(E - H)")     # doctest: +SKIP
+    >>> contrast(d.by("stype").mean("api00"), {"E": 1, "M": -1})
+              estimate         se   ci_low   ci_high
+    contrast
+    contrast     37.83  20.402023 -2.15723  77.81723
+    [contrast; 95% CI: normal; design df = 197]
+    >>> contrast(d.by("stype").mean("api00"), "exp(E - H)")
+                  estimate            se        ci_low       ci_high
+    contrast
+    contrast  1.291382e+21  2.505560e+22 -4.781668e+22  5.039945e+22
+    [nlcon; 95% CI: normal; design df = 197]
     """
     if isinstance(coefficients, str) or (
             isinstance(coefficients, dict) and coefficients

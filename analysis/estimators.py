@@ -11,10 +11,11 @@ use t with the design df (``svyciprop``/``svyquantile``).
 
 Example
 -------
->>> d.mean("api00")                                   # doctest: +SKIP
-          estimate        se      ci_low     ci_high
+>>> d.mean("api00")
+            estimate        se      ci_low     ci_high
 variable
-api00     662.2874  9.408941  643.846178  680.728548
+api00     662.287363  9.408941  643.846178  680.728548
+[mean; 95% CI: normal; design df = 197]
 """
 from __future__ import annotations
 
@@ -304,7 +305,12 @@ class EstimatorMixin:
         ``return_replicates=True`` (replicate designs) keeps the replicate estimates in
         ``attrs["replicates"]`` (R's return.replicates), which nonlinear contrasts then use.
 
-        >>> d.mean(["api00", "api99"])  # doctest: +SKIP
+        >>> d.mean(["api00", "api99"])
+                    estimate        se      ci_low     ci_high
+        variable
+        api00     662.287363  9.408941  643.846178  680.728548
+        api99     629.394845  9.963947  609.865867  648.923823
+        [mean; 95% CI: normal; design df = 197]
         """
         return self._linear("mean", variables, na_rm, deff, df, level, return_replicates)
 
@@ -312,7 +318,11 @@ class EstimatorMixin:
               level: float = 0.95, return_replicates: bool = False) -> SurveyEstimate:
         """Weighted total(s) (R: svytotal); a categorical variable gives one row per level.
 
-        >>> d.total("enroll")  # doctest: +SKIP
+        >>> d.total("enroll")
+                      estimate             se        ci_low       ci_high
+        variable
+        enroll    3.687178e+06  114641.716101  3.462484e+06  3.911871e+06
+        [total; 95% CI: normal; design df = 197]
         """
         return self._linear("total", variables, na_rm, deff, df, level, return_replicates)
 
@@ -337,7 +347,11 @@ class EstimatorMixin:
         (y - ybar)^2 n/(n-1) (R's svyvar.survey.design); replicates re-estimate ybar and the
         variance with every replicate weight (svyvar.svyrep.design). One row: NaN, as R.
 
-        >>> d.var("api00")  # doctest: +SKIP
+        >>> d.var("api00")
+                      estimate           se        ci_low       ci_high
+        variable
+        api00     15190.586206  1255.739979  12729.381074  17651.791338
+        [variance; 95% CI: normal; design df = 197]
         """
         cols = _variables(self.data, variables)
         if cols.categorical:
@@ -370,7 +384,11 @@ class EstimatorMixin:
         """Population standard deviation(s): the square root of :meth:`var`, SE by the delta
         method (R: svycontrast(svyvar(~y, d), quote(sqrt(y)))); Wald CI on the SD scale.
 
-        >>> d.sd("api00")  # doctest: +SKIP
+        >>> d.sd("api00")
+                    estimate        se      ci_low     ci_high
+        variable
+        api00     123.250096  5.094276  113.265499  133.234693
+        [sd; 95% CI: normal; design df = 197]
         """
         v = self.var(variables, na_rm=na_rm, df=df, level=level)
         return _sqrt_estimate(v, level)
@@ -380,7 +398,11 @@ class EstimatorMixin:
         """Ratio(s) of totals sum(w y) / sum(w x) (R: svyratio); every numerator is divided
         by every denominator.  CI normal as R's confint; ``df="degf"`` for t.
 
-        >>> d.ratio("api.stu", "enroll")  # doctest: +SKIP
+        >>> d.ratio("api.stu", "enroll")
+                        estimate        se    ci_low   ci_high
+        ratio
+        api.stu/enroll  0.836957  0.007757  0.821753  0.852161
+        [ratio; 95% CI: normal; design df = 197]
         """
         _check_deff(deff)
         nums = [numerator] if isinstance(numerator, str) else list(numerator)
@@ -416,7 +438,11 @@ class EstimatorMixin:
         "asin", "beta", "mean", "xlogit" as R; "wilson" (score interval with the Kish effective
         sample size p(1-p)/var and t(degf) critical value; not in R survey 4.1).
 
-        >>> d.proportion("sch.wide", level="Yes", ci_method="beta")  # doctest: +SKIP
+        >>> d.proportion("sch.wide", level="Yes", ci_method="beta")
+                        estimate        se    ci_low   ci_high
+        variable level
+        sch.wide Yes    0.827948  0.024345  0.774171  0.873432
+        [proportion; 95% CI: t(197); design df = 197; ci_method=beta]
         """
         if ci_method not in CI_METHODS:
             raise ValueError(f"ci_method must be one of {CI_METHODS}, got {ci_method!r}")
@@ -453,7 +479,13 @@ class EstimatorMixin:
         CDF interval by that svyciprop method; "score": R's inverted score test (ffullerCI).
         se = CI width / (2 t), as R.
 
-        >>> d.quantile("api00", [0.25, 0.5, 0.75])  # doctest: +SKIP
+        >>> d.quantile("api00", [0.25, 0.5, 0.75])
+                           estimate         se  ci_low  ci_high
+        variable quantile
+        api00    0.25         565.0  15.719451   535.0    597.0
+                 0.50         668.0  13.184056   642.0    694.0
+                 0.75         756.0  13.184056   726.0    778.0
+        [quantile; 95% CI: t(197); design df = 197; qrule=math, interval=mean]
         """
         return _quantile_table(self, variables, q, qrule, interval, na_rm, df, level)
 

@@ -20,8 +20,15 @@ Calibration and replicate weights of a two-phase design are not supported (R tre
 
 Example
 -------
->>> d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc")   # doctest: +SKIP
->>> d.mean("api00")                                                  # doctest: +SKIP
+>>> from analysis import datasets
+>>> srs = datasets.load("apisrs")
+>>> srs["in2"] = srs["snum"] % 2 == 0          # every other school measured at phase 2
+>>> d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc")
+>>> d.mean("api00")
+            estimate         se     ci_low     ci_high
+variable
+api00     681.875914  13.768684  654.88979  708.862038
+[mean; 95% CI: normal; design df = 91]
 """
 from __future__ import annotations
 

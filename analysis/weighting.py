@@ -10,10 +10,26 @@ variances include the weighting.
 Example
 -------
 >>> pop = pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})
->>> d.poststratify("stype", pop).mean("api00")          # doctest: +SKIP
->>> d.rake({"stype": pop, "sch.wide": pd.Series({"No": 1072.0, "Yes": 5122.0})})  # doctest: +SKIP
->>> d.calibrate({"stype": pop, "api99": 3914069.0})     # doctest: +SKIP
->>> d.replicate("jk1").mean("api00")                    # doctest: +SKIP
+>>> d.poststratify("stype", pop).mean("api00")
+            estimate        se      ci_low     ci_high
+variable
+api00     662.287364  9.408941  643.846178  680.728549
+[mean; 95% CI: normal; design df = 197]
+>>> d.rake({"stype": pop, "sch.wide": pd.Series({"No": 1072.0, "Yes": 5122.0})}).mean("api00")
+           estimate        se      ci_low    ci_high
+variable
+api00     662.21165  9.272915  644.037071  680.38623
+[mean; 95% CI: normal; design df = 197]
+>>> d.calibrate({"stype": pop, "api99": 3914069.0}).mean("api00")
+          estimate        se      ci_low     ci_high
+variable
+api00     664.6302  1.899919  660.906428  668.353972
+[mean; 95% CI: normal; design df = 197]
+>>> dclus1.replicate("jk1").mean("api00")
+            estimate         se    ci_low     ci_high
+variable
+api00     644.169399  26.329361  592.5648  695.773997
+[mean; 95% CI: normal; design df = 14]
 """
 
 from __future__ import annotations
@@ -278,7 +294,7 @@ class WeightingMixin:
         population is an error naming it (``partial=True`` ignores populated cells missing from
         the sample, with a warning).
 
-        >>> d2 = d.poststratify("stype", pd.Series({"E": 4421, "H": 755, "M": 1018}))  # doctest: +SKIP
+        >>> d2 = d.poststratify("stype", pd.Series({"E": 4421, "H": 755, "M": 1018}))
         """
         cells = cal.cell_codes(self.data, cols, population, weights=self.weights, partial=partial)
         w, record = cal.poststratify_weights(self.weights, cells)
@@ -302,7 +318,13 @@ class WeightingMixin:
         for ``epsilon >= 1``), at most ``maxit`` sweeps. ``control="R"`` (or R's
         ``{"epsilon": 1, "maxit": 10}``) reproduces R's defaults, which stop early.
 
-        >>> d.rake({"stype": pop_types, "sch.wide": pop_schwide})  # doctest: +SKIP
+        >>> pop_types = pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})
+        >>> pop_schwide = pd.Series({"No": 1072.0, "Yes": 5122.0})
+        >>> d.rake({"stype": pop_types, "sch.wide": pop_schwide}).mean("api00")
+                   estimate        se      ci_low    ci_high
+        variable
+        api00     662.21165  9.272915  644.037071  680.38623
+        [mean; 95% CI: normal; design df = 197]
         """
         if control is not None:
             ctrl = dict(R_RAKE_CONTROL) if isinstance(control, str) else dict(control)
@@ -368,8 +390,19 @@ class WeightingMixin:
         (sigma2 = model matrix @ variance); e.g. the ratio estimator is
         ``calibrate({"api99": t}, variance="api99", formula="~ api99 - 1")``.
 
-        >>> d.calibrate({"stype": pop_types, "api99": 3914069.0})  # doctest: +SKIP
-        >>> d.calibrate(pop_totals, "~stype+api99", method="raking")  # doctest: +SKIP
+        >>> pop_types = pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})
+        >>> d.calibrate({"stype": pop_types, "api99": 3914069.0}).mean("api00")
+                  estimate        se      ci_low     ci_high
+        variable
+        api00     664.6302  1.899919  660.906428  668.353972
+        [mean; 95% CI: normal; design df = 197]
+        >>> pop_totals = pd.Series({"(Intercept)": 6194.0, "stypeH": 755.0, "stypeM": 1018.0,
+        ...                         "api99": 3914069.0})
+        >>> d.calibrate(pop_totals, "~stype+api99", method="raking").mean("api00")
+                   estimate        se      ci_low     ci_high
+        variable
+        api00     664.62917  1.899864  660.905504  668.352836
+        [mean; 95% CI: normal; design df = 197]
         """
         if stage:
             return self._calibrate_within_clusters(totals, formula, stage, method, bounds,
@@ -502,7 +535,11 @@ class WeightingMixin:
         The total weight is kept; ``strict=True`` repeats until no weight is outside. As R, the
         variance treats the trimmed weights as given (earlier calibration records stay).
 
-        >>> d.trim(upper=60)  # doctest: +SKIP
+        >>> d.trim(upper=60)
+        Stratified Independent Sampling design
+        SurveyDesign(weights='pw', strata='stype', fpc=['fpc'])
+        n = 200, strata = 3, PSUs = 200, degf = 197
+        Calibrated: 1 step(s)
         """
         w, record = cal.trim_weights(self.weights, lower=lower, upper=upper, strict=strict)
         return self._apply(
@@ -531,7 +568,12 @@ class WeightingMixin:
         R (dropped with a warning for BRR/Fay). If the design was calibrated, every weighting
         step is re-done on every replicate (R's as.svrepdesign would not).
 
-        >>> r = d.replicate("jk1"); r.mean("api00")  # doctest: +SKIP
+        >>> r = dclus1.replicate("jk1")
+        >>> r.mean("api00")
+                    estimate         se    ci_low     ci_high
+        variable
+        api00     644.169399  26.329361  592.5648  695.773997
+        [mean; 95% CI: normal; design df = 14]
         """
         if self.is_replicate:
             raise rep.ReplicateError("this is already a replicate design")
@@ -569,7 +611,9 @@ class WeightingMixin:
         negative and zero weights (zeros among the design's rows; rows outside a subset are not
         counted), and achieved against target totals of every calibration step.
 
-        >>> d.rake(margins).weight_diagnostics().margins  # doctest: +SKIP
+        >>> raked = d.rake({"stype": pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})})
+        >>> raked.weight_diagnostics().summary["n_eff"].round(2)
+        np.float64(168.58)
         """
         return weight_diagnostics(
             self.weights,

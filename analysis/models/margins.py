@@ -50,8 +50,10 @@ def predictive_margins(fit: SvyGLMResults, factor: str, levels=None, type: str =
     used, at confidence ``level``; ``alpha`` = 1 - level is still accepted); ``.vcov`` holds the
     covariance of the margins, ``attrs["df"]`` the df.
 
-    >>> pm = predictive_margins(fit, "stype")  # doctest: +SKIP
-    >>> pm.loc["E", "estimate"]               # doctest: +SKIP
+    >>> from analysis.models import svyglm
+    >>> pm = predictive_margins(svyglm("api00 ~ ell + stype", d), "stype")
+    >>> pm.loc["E", "estimate"].round(2)
+    np.float64(683.6)
     """
     if type not in ("response", "link"):
         raise ValueError(f"type must be 'response' or 'link', got {type!r}")

@@ -12,7 +12,9 @@ inverted linearly at z = -/+ Phi^-1(2 alpha), as R does.
 
 Example
 -------
->>> fit.profile_conf_int(["ell"])     # doctest: +SKIP
+>>> logit.profile_conf_int(["ell"])
+       ci_low   ci_high
+ell -0.033148  0.019245
 """
 from __future__ import annotations
 
