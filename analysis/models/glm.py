@@ -209,10 +209,6 @@ class _Fit:
         """(n_used,) offset (zeros when the model has none)."""
         return np.zeros(len(self.y)) if self._offset is None else self._offset
 
-    def linear_predictor(self, beta):
-        eta = self.X @ beta
-        return eta if self._offset is None else eta + self._offset
-
 
 @dataclass
 class GLMPoint:

@@ -18,9 +18,6 @@ from .irls import deviance_sum, irls, mean_and_derivative
 from .profile import profile_conf_int
 from .wald import WaldTest, p_chisq_sum, term_indices, wald
 
-#: kept for callers of the old name: a summary is a display.Summary (text, HTML and LaTeX)
-SummaryText = Summary
-
 
 def _fmt_p(p: float) -> str:
     if not np.isfinite(p):
