@@ -49,8 +49,12 @@ def test_lss_is_the_instrument(inst, tmp_path):
     answers = _rows(root, "answers")
     by_title = {(q["title"], q["language"]): q for q in questions}
     qid_of = {q["title"]: q["qid"] for q in questions}
-    for code in {c for c, _ in qcode.values()}:
-        assert code.isalnum() and code[0].isalpha() and len(code) <= 20, code
+    for q in questions + subs:  # LimeSurvey's rules for question and subquestion codes
+        assert q["title"].isalnum() and q["title"].isascii() and len(q["title"]) <= 20, q
+        assert q["title"][0].isalpha() or q["parent_qid"] != "0", q
+    assert len({q["title"] for q in questions}) == len(questions) // 2  # unique, de + en
+    for a in answers:
+        assert a["code"].isalnum() and a["code"].isascii() and len(a["code"]) <= 5, a
     for item in inst.items:
         q, sq = qcode[item.var]
         for lang in ("de", "en"):
@@ -245,3 +249,34 @@ def test_missing_column_is_one_line_error(tmp_path):
         read_responses(io.StringIO("id;submitdate\n1;\n"), inst, mapping)
     with pytest.raises(LimeSurveyError, match="no column 'id'"):
         read_responses(io.StringIO("x,y\n"), inst, mapping)
+
+
+def test_platform_command_exports_and_imports(tmp_path, capsys):
+    """`surveydata platform export --to lss` then `platform import --from limesurvey`: the raw
+    export in DIR/export.csv validates like the original; xlsform and redcap exports too; a
+    REDCap import without its dictionary is a one-line error."""
+    from surveydata.cli import main
+
+    inst = schemas.load_instrument("pharmacy_staff")
+    out = tmp_path / "lss"
+    assert main(["platform", "export", "--to", "lss", "--instrument", "pharmacy_staff",
+                 "--out", str(out)]) == 0
+    mapping = out / "pharmacy_staff_limesurvey_codes.csv"
+    assert (out / "pharmacy_staff.lss").is_file() and mapping.is_file()
+    frame = _sim(inst, 0.1)
+    ls_file = tmp_path / "results.csv"
+    ls_file.write_text(_limesurvey_csv(frame, inst, _mapping_rows(mapping)), encoding="utf-8")
+    for extra in ([], ["--mapping", str(mapping)]):
+        assert main(["platform", "import", "--from", "limesurvey", str(ls_file), "--instrument",
+                     "pharmacy_staff", "--out", str(tmp_path / "in"), *extra]) == 0
+        back = read_export(tmp_path / "in" / "export.csv", inst)
+        assert back[list(inst.columns)].equals(frame.astype("str")[list(inst.columns)])
+    assert f"{len(frame)} response(s) from limesurvey" in capsys.readouterr().out
+    for target, name in (("xlsform", "pharmacy_staff.xlsx"),
+                         ("redcap", "pharmacy_staff_redcap_dictionary.csv")):
+        assert main(["platform", "export", "--format", target, "--instrument", "pharmacy_staff",
+                     "--out", str(tmp_path / target)]) == 0
+        assert (tmp_path / target / name).stat().st_size > 0
+    assert main(["platform", "import", "--from", "redcap", str(ls_file), "--out",
+                 str(tmp_path / "r")]) == 2
+    assert "--from redcap needs --dictionary" in capsys.readouterr().err

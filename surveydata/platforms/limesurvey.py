@@ -207,15 +207,17 @@ def code_mapping(inst) -> CodeMapping:
     qcodes = _Codes(_QCODE_MAX, True)
     rows: list[dict] = []
     grids: dict[str, str] = {}
+    rows_of: dict[str, _Codes] = {}  # one namespace of subquestion codes per grid
     for item in inst.items:
         if item.grid:
             if item.grid not in grids:
                 grids[item.grid] = qcodes.make(_camel(item.grid))
+                rows_of[item.grid] = _Codes(_QCODE_MAX, True)
             sub = item.var[len(item.grid) + 1:] if item.var.startswith(item.grid + "_") \
                 else item.var
             rows.append({"kind": "question", "variable": item.var, "code": "",
                          "ls_question": grids[item.grid],
-                         "ls_subquestion": _Codes(_QCODE_MAX, True).make(_camel(sub)),
+                         "ls_subquestion": rows_of[item.grid].make(_camel(sub)),
                          "ls_answer": ""})
         else:
             rows.append({"kind": "question", "variable": item.var, "code": "",
