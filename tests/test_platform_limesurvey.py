@@ -53,6 +53,10 @@ def test_lss_is_the_instrument(inst, tmp_path):
         assert q["title"].isalnum() and q["title"].isascii() and len(q["title"]) <= 20, q
         assert q["title"][0].isalpha() or q["parent_qid"] != "0", q
     assert len({q["title"] for q in questions}) == len(questions) // 2  # unique, de + en
+    type_of = {q["qid"]: q["type"] for q in questions}
+    assert all(s["type"] == type_of[s["parent_qid"]] for s in subs)  # as LimeSurvey writes them
+    want_type = {"single": "L", "likert5": "L", "scale": "L", "multi": "M", "integer": "N",
+                 "number": "N", "date": "D", "text": "T"}
     for a in answers:
         assert a["code"].isalnum() and a["code"].isascii() and len(a["code"]) <= 5, a
     for item in inst.items:
@@ -65,6 +69,8 @@ def test_lss_is_the_instrument(inst, tmp_path):
                 assert by_title[(q, lang)]["type"] == "F"
             else:
                 assert by_title[(q, lang)]["question"] == item.text.get(lang)
+                short = item.type == "text" and (item.max_length or 10**6) <= 255
+                assert by_title[(q, lang)]["type"] == ("S" if short else want_type[item.type])
             rel = by_title[(q, lang)]["relevance"]
             boxes = [f'{r["ls_question"]}_{r["ls_subquestion"]}.NAOK != "Y"' for r in rows
                      if r["kind"] == "missing" and r["variable"] == item.var]

@@ -418,7 +418,7 @@ def lss_document(inst, mapping: CodeMapping | None = None, sid: int = 100001) ->
             for k, (code, label, kind) in enumerate(_entries(item, inst)):
                 qid += 1
                 sq = m.option(item.var, code)
-                question("T", sq, label, gid, "", "1", parent=main, q_order=k + 1)
+                question("M", sq, label, gid, "", "1", parent=main, q_order=k + 1)
                 if kind or code in item.exclusive_options:
                     excl.append(sq)
             if excl:
@@ -463,7 +463,7 @@ def lss_document(inst, mapping: CodeMapping | None = None, sid: int = 100001) ->
                                      "Instead of an answer:"), gid, "N", rel)
             for k, mcode in enumerate([x for x in item.missing if x != item.no_answer]):
                 qid += 1
-                question("T", m.missing_box(item.var, mcode), inst.missing_codes[mcode].label,
+                question("M", m.missing_box(item.var, mcode), inst.missing_codes[mcode].label,
                          gid, "", "1", parent=parent, q_order=k + 1)
     root = ET.Element("document")
     ET.SubElement(root, "LimeSurveyDocType").text = "Survey"
