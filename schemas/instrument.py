@@ -924,7 +924,7 @@ class _Builder:
             self.fail(
                 where, f"unknown item type {kind!r} (expected one of {', '.join(types)})"
             )
-        if raw.get("section") not in sections:
+        if not _hashable(raw.get("section")) or raw.get("section") not in sections:
             self.fail(
                 where, f"unknown section {raw.get('section')!r} (sections: {', '.join(sections)})"
             )
@@ -962,7 +962,7 @@ class _Builder:
             )
         if kind == "scale":
             name = raw.get("scale")
-            if name not in self.scales:
+            if not _hashable(name) or name not in self.scales:
                 known = ", ".join(self.scales) or "none declared under scales:"
                 self.fail(where, f"unknown scale {name!r} (scales: {known})")
             scale = self.scales[name]
@@ -1162,7 +1162,7 @@ class _Builder:
         if not isinstance(missing, list):
             self.fail(where, f"missing must be a list of missing codes, got {_kind(missing)}")
         for m in missing:
-            if m not in self.missing_set or isinstance(m, bool):
+            if not _hashable(m) or m not in self.missing_set or isinstance(m, bool):
                 self.fail(
                     where,
                     f"missing lists {m!r}, which is not one of the instrument's missing codes "
@@ -1410,6 +1410,14 @@ _DEFAULT_MISSING_LABELS = {
     "dont_know": ("Weiß nicht", "Don't know"),
     "no_answer": ("Keine Angabe", "No answer"),
 }
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _kind(value: Any) -> str:

@@ -207,3 +207,41 @@ def test_budget_message_is_not_wrapped_twice():
     with pytest.raises(DeclarationError) as err:
         load_yaml(_laughs(), source="bomb.yaml")
     assert str(err.value).startswith("bomb.yaml: line ") and str(err.value).count("bomb.yaml") == 1
+
+
+@pytest.mark.parametrize("old, new", [
+    ("    section: A\n    type: integer", "    section: {A: 1}\n    type: integer"),
+    ("    section: A\n    type: integer", "    section: [A]\n    type: integer"),
+])
+def test_unhashable_values_are_one_line_errors(tmp_path, old, new):
+    path = _write(tmp_path, MINI.replace(old, new, 1))
+    with pytest.raises(InstrumentError) as err:
+        load_instrument(path)
+    assert "item 'count': unknown section" in _one_line_error(err, path)
+
+
+def test_mutated_instruments_raise_only_declaration_errors():
+    """Random line deletions, duplications and value swaps in a format-2 instrument: every
+    outcome is an instrument or a one-line DeclarationError, never another exception."""
+    import random
+
+    from schemas import parse_instrument
+
+    text = (ROOT / "schemas/instruments/pharmacy_staff.yaml").read_text(encoding="utf-8")
+    rng = random.Random(7)
+    tokens = ["5", "[]", "{}", "'no'", "yes", "-1", "97", "null", "[1, 2]", "{a: 1}", "x", "1.5",
+              "2020-01-01", "true", "''"]
+    for _ in range(120):
+        lines = text.split("\n")
+        for _ in range(rng.randint(1, 3)):
+            j = rng.randrange(len(lines))
+            if rng.random() < 0.3:
+                del lines[j]
+            elif ":" in lines[j]:
+                lines[j] = lines[j].partition(":")[0] + ": " + rng.choice(tokens)
+            else:
+                lines.insert(j, lines[rng.randrange(len(lines))])
+        try:
+            parse_instrument("\n".join(lines), source="m.yaml")
+        except DeclarationError as err:
+            assert "\n" not in str(err)
