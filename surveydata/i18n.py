@@ -108,6 +108,8 @@ _LABELS: dict[str, dict[str, str]] = {
               "describes no real practice."},
     "previous_page": {"de": "Vorherige Seite", "en": "Previous page"},
     "next_page": {"de": "Nächste Seite", "en": "Next page"},
+    "summary_failed": {"de": "Die Zusammenfassung konnte nicht berechnet werden: {reason}",
+                       "en": "The summary could not be computed: {reason}"},
     "executive_summary": {"de": "Zusammenfassung", "en": "Summary"},
     "key_facts": {"de": "Eckdaten", "en": "Key facts"},
     "downloads": {"de": "Downloads", "en": "Downloads"},

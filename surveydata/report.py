@@ -407,9 +407,15 @@ def _summary_sentences(rd, k: int) -> list[str]:
     fn = getattr(findings, "executive_summary", None) or getattr(findings, "study_summary", None)
     if fn is None:
         return []
+    from analysis.errors import AnalysisError
+
     try:
         result = fn(rd, k=k)
-    except Exception as err:  # the summary is part of the report: a failure is an error
+    except AnalysisError as err:
+        # a statistical limitation of the data (a singular model on a small export, a design
+        # that cannot be estimated): the index says so in a sentence, the other pages stand
+        return [t("summary_failed", rd.lang, reason=" ".join(str(err).split()))]
+    except Exception as err:  # anything else is a bug or a broken input: the report fails
         raise ReportError(f"the executive summary could not be written: {err}") from err
     if isinstance(result, str):
         return [result]
@@ -582,7 +588,29 @@ def _chooser(langs: tuple[str, ...], title_by_lang: dict[str, str]) -> str:
 """
 
 
-def build_report(out, data=None, instrument=None, lang="en", k: int = disclosure.DEFAULT_K,
+def _study_languages(study) -> tuple[str, ...]:
+    """The report languages a study declares (those the report has texts for), in its order."""
+    from surveydata.i18n import LANGS
+
+    declared = [x for x in (getattr(study, "languages", None) or ()) if x in LANGS]
+    return tuple(declared) or ("en",)
+
+
+def _check_out(out: Path) -> None:
+    """The checks `surveydata.outputs.OutputFolder` makes on entering, made before any work:
+    ``out`` is no symbolic link and holds none (outputs are never written through links)."""
+    from surveydata.outputs import OutputError, _refuse_links
+
+    if out.is_symlink():
+        raise OutputError(out, f"is a symbolic link (to {os.readlink(out)}); outputs are never "
+                          "written through links: pass the folder it points to")
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "exists and is not a folder: choose another --out")
+    if out.is_dir():
+        _refuse_links(out)
+
+
+def build_report(out, data=None, instrument=None, lang=None, k: int = disclosure.DEFAULT_K,
                  seed: int = DEFAULT_SEED, notebooks_dir=None, jobs: int | None = None,
                  progress: bool = True, keep_executed=None, study=None) -> Path:
     """Build the report into ``out``; returns the path of ``index.html``.
@@ -590,7 +618,8 @@ def build_report(out, data=None, instrument=None, lang="en", k: int = disclosure
     ``data``: a survey export (None: the demo); ``study``: its study declaration (None: the
     packaged default), or ``instrument`` alone; ``lang``: "de", "en", or both ("both",
     "de,en": one folder per edition, ``out/de/`` and ``out/en/``, linked to each other, and a
-    chooser ``out/index.html``); ``k``: disclosure threshold; ``jobs``: notebooks run at once
+    chooser ``out/index.html``); None (default): every language the study declares (the
+    packaged study: both editions); ``k``: disclosure threshold; ``jobs``: notebooks run at once
     (default: up to 2, one per core); ``keep_executed``: a directory to keep the executed
     notebooks in (they carry timestamps in their metadata, so not in ``out``).
 
@@ -604,16 +633,18 @@ def build_report(out, data=None, instrument=None, lang="en", k: int = disclosure
     import nbformat
 
     from surveydata.outputs import OutputFolder
+    from surveydata.reportdata import study_notebooks, study_of
 
-    langs = editions(lang)
+    declared = study_of(study, instrument)  # loaded once: a declaration takes seconds to read
+    langs = editions(lang if lang is not None else _study_languages(declared))
     disclosure._check_k(k)
     out = Path(out)
-    from surveydata.reportdata import study_notebooks, study_of
+    _check_out(out)  # a folder the report cannot be written to fails now, not after the notebooks
 
     # the generic pages the study has something for, plus its extra pages; notebooks given
     # explicitly (``notebooks_dir``) are the report's pages as they are
     notebooks = (find_notebooks(notebooks_dir) if notebooks_dir is not None
-                 else study_notebooks(study_of(study, instrument)) or find_notebooks())
+                 else study_notebooks(declared) or find_notebooks())
     started = time.perf_counter()
     what = "the demo survey" if data is None else str(data)
     loaded = {}
@@ -658,8 +689,7 @@ def build_report(out, data=None, instrument=None, lang="en", k: int = disclosure
             executed = [(tg, nbformat.read(tg, as_version=4)) for tg in targets]
             # every published count table of this edition, attacked together; refuses the
             # report (nothing is swapped into place) if a suppressed cell is not protected
-            policy = disclosure.DisclosurePolicy.from_any(
-                getattr(study_of(study, instrument), "disclosure", None), k=k)
+            policy = disclosure.DisclosurePolicy.from_any(getattr(declared, "disclosure", None), k=k)
             audit = disclosure_audit.audit_directory(run_dir, policy)
             audit.raise_if_failed()
             prov = provenance(rd, inst, notebooks, lg, k, seed)

@@ -196,7 +196,8 @@ def test_a_notebook_that_prints_free_text_stops_the_report(tmp_path, export):
     nbformat.write(_nb(leaky), nbs / "01_leak.ipynb")
     out = tmp_path / "out"
     with pytest.raises(report.ReportError, match=r"column 'comments' of input line \d+") as err:
-        report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=nbs, progress=False)
+        report.build_report(out, data=export, instrument=INSTRUMENT, lang="en", notebooks_dir=nbs,
+                            progress=False)
     assert SECRET not in str(err.value)
     assert not (out / "01_leak.html").exists()
 
@@ -246,15 +247,16 @@ def _cli(*args):
                           capture_output=True, text=True, cwd=ROOT, check=False)
 
 
-def test_cli_builds_a_german_report_with_progress(tmp_path, notebooks, export):
-    res = _cli("--data", export, "--instrument", INSTRUMENT, "--lang", "de", "--out", tmp_path / "r",
-               "--notebooks", notebooks,
-               "--jobs", 1)
+def test_cli_builds_a_report_with_progress(rebuilt):
+    res = rebuilt["cli"]  # the command line built ``rebuilt``
     assert res.returncode == 0, res.stderr
     assert "[1/2] 01_one.ipynb done" in res.stderr and "[2/2] 02_two.ipynb done" in res.stderr
     assert "60 rows: 60 valid, 0 quarantined" in res.stderr
-    assert (tmp_path / "r" / "provenance.json").exists()
-    pages = _pages(tmp_path / "r")
+    assert (rebuilt["out"] / "provenance.json").exists()
+
+
+def test_a_german_report_is_german(demo_both):
+    pages = _pages(demo_both / "de")
     assert '<html lang="de">' in pages["index.html"]
     assert "Inhalt" in pages["index.html"] and "Platzhalter zwei" in pages["index.html"]
     assert f"language de seed {report.DEFAULT_SEED}" in pages["02_two.html"]
@@ -273,20 +275,37 @@ def test_cli_failing_notebook_exits_1_naming_it(tmp_path, export):
     nbs.mkdir()
     nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom in cell')")]),
                    nbs / "01_bad.ipynb")
-    res = _cli("--data", export, "--instrument", INSTRUMENT, "--out", tmp_path / "r", "--notebooks", nbs,
-               "--quiet")
+    res = _cli("--data", export, "--instrument", INSTRUMENT, "--lang", "de", "--out", tmp_path / "r",
+               "--notebooks", nbs, "--quiet")
     assert res.returncode == 1
     assert "01_bad.ipynb failed" in res.stderr and "boom in cell" in res.stderr
     assert not (tmp_path / "r" / "index.html").exists()
 
 
-def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, export, built, inst):
+#: Files of the user's own in the folder ``rebuilt`` is built into (the report keeps them).
+FOREIGN = {"notes.txt": "mine", "99_old.html": "not written by the report"}
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory, notebooks, export):
+    """The report of ``built`` built a second time, by the command line (with progress, one
+    notebook at a time), into a folder that already holds files of the user's own: compared
+    byte for byte with ``built`` and used for the output transaction."""
+    out = tmp_path_factory.mktemp("rebuilt") / "r"
+    out.mkdir()
+    for name, text in FOREIGN.items():
+        (out / name).write_text(text)
+    res = _cli("--data", export, "--instrument", INSTRUMENT, "--lang", "en", "--out", out,
+               "--notebooks", notebooks, "--jobs", 1)
+    assert res.returncode == 0, res.stderr
+    return {"out": out, "cli": res}
+
+
+def test_same_input_gives_the_same_report_byte_for_byte(built, rebuilt):
     """Deterministic pages and downloads (no timestamps, stable figures and workbooks)."""
-    again = tmp_path / "again"
-    report.build_report(again, data=export, instrument=INSTRUMENT, lang="en", notebooks_dir=notebooks,
-                        progress=False)
+    again = rebuilt["out"]
     names = _files(built["out"])
-    assert names == _files(again)
+    assert names == [n for n in _files(again) if n not in FOREIGN]
     commits = [json.loads((d / "provenance.json").read_text())["git"] for d in (built["out"], again)]
     moved = commits[0] != commits[1]  # another commit landed in a shared checkout meanwhile
 
@@ -297,6 +316,10 @@ def test_same_input_gives_the_same_report_byte_for_byte(tmp_path, notebooks, exp
 
     for name in names:
         first, second = (built["out"] / name).read_bytes(), (again / name).read_bytes()
+        if name == "manifest.json":  # the second folder held the user's files: kept, and said so
+            kept = json.loads(second)["kept_not_written_by_this_run"]
+            assert kept == sorted(FOREIGN) and json.loads(first)["kept_not_written_by_this_run"] == []
+            second = second.replace(json.dumps(kept, indent=2).replace("\n", "\n  ").encode(), b"[]")
         if moved:
             if name == "manifest.json":  # hashes of the files that name the commit
                 continue
@@ -433,23 +456,53 @@ def test_both_editions_are_built_each_in_its_language_and_linked(demo_both):
     assert ";" in de_csv.splitlines()[0]  # what a German spreadsheet splits on
 
 
-def test_report_out_is_a_transaction_keeping_foreign_files_and_the_previous_report(tmp_path, notebooks, export):
-    out = tmp_path / "r"
-    out.mkdir()
-    (out / "notes.txt").write_text("mine")
-    (out / "99_old.html").write_text("not written by the report")
-    report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=notebooks, progress=False)
+def test_report_out_is_a_transaction_keeping_foreign_files_and_the_previous_report(tmp_path, rebuilt,
+                                                                                   notebooks, export):
+    out = rebuilt["out"]  # built into a folder that held the user's files
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "99_old.html").read_text() == "not written by the report"  # was deleted
+    assert (out / "index.html").exists()
     before = {n: (out / n).read_bytes() for n in _files(out)}
     bad = tmp_path / "bad"
     bad.mkdir()
     nbformat.write(_nb([("params", PARAMS), ("code", "raise ValueError('boom')")]), bad / "01_bad.ipynb")
     with pytest.raises(report.ReportError, match="01_bad.ipynb failed"):
-        report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=bad, progress=False)
+        report.build_report(out, data=export, instrument=INSTRUMENT, lang="en", notebooks_dir=bad,
+                            progress=False)
     assert {n: (out / n).read_bytes() for n in _files(out)} == before  # the previous report, intact
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.")]  # no staging left
-    (out / "link.html").symlink_to(tmp_path / "victim.txt")
-    with pytest.raises(report.SurveyDataError, match="symbolic link"):
-        report.build_report(out, data=export, instrument=INSTRUMENT, notebooks_dir=notebooks, progress=False)
-    assert not (tmp_path / "victim.txt").exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".r.")]  # no staging left
+    victim = tmp_path / "victim.txt"
+    (out / "link.html").symlink_to(victim)
+    try:
+        with pytest.raises(report.SurveyDataError, match="symbolic link"):
+            report.build_report(out, data=export, instrument=INSTRUMENT, lang="en", notebooks_dir=notebooks,
+                                progress=False)
+        assert not victim.exists()
+        assert {n: (out / n).read_bytes() for n in _files(out)} == before
+    finally:
+        (out / "link.html").unlink()
+
+
+def test_a_summary_the_data_cannot_support_is_a_sentence_any_other_failure_stops_the_report(monkeypatch):
+    """A statistical limitation (AnalysisError: a singular model on a small export) becomes one
+    sentence naming the reason in the edition's language; a bug (any other error) is an error."""
+    from types import SimpleNamespace
+
+    from analysis.errors import AnalysisError
+    from surveydata import findings
+
+    def singular(rd, k):
+        raise AnalysisError("the design matrix has rank 5 < 12 columns")
+
+    monkeypatch.setattr(findings, "executive_summary", singular, raising=False)
+    assert report._summary_sentences(SimpleNamespace(lang="de"), 5) == [
+        "Die Zusammenfassung konnte nicht berechnet werden: the design matrix has rank 5 < 12 columns"]
+    assert report._summary_sentences(SimpleNamespace(lang="en"), 5) == [
+        "The summary could not be computed: the design matrix has rank 5 < 12 columns"]
+
+    def bug(rd, k):
+        raise KeyError("no_such_column")
+
+    monkeypatch.setattr(findings, "executive_summary", bug, raising=False)
+    with pytest.raises(report.ReportError, match="executive summary could not be written: 'no_such_column'"):
+        report._summary_sentences(SimpleNamespace(lang="en"), 5)
