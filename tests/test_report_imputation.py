@@ -118,3 +118,16 @@ def test_no_declaration_no_section(report):
     study = dataclasses.replace(rd.study, analysis=dataclasses.replace(rd.study.analysis,
                                                                        imputation=None))
     assert pi.imputation_results(dataclasses.replace(rd, study=study), d) is None
+
+
+def test_only_the_declared_kinds_of_missing_answers_are_imputed(report):
+    rd, d, _, _ = report
+    reasons = rd.valid["guideline_implementation__missing"]
+    both = pi.imputable_rows(rd, d.data, "guideline_full", ("dont_know", "no_answer"))
+    dont_know = pi.imputable_rows(rd, d.data, "guideline_full", ("dont_know",))
+    assert both.sum() == reasons.isin(["dont_know", "no_answer"]).sum()
+    assert both.sum() > dont_know.sum() == (reasons == "dont_know").sum() > 0
+    assert not both[(reasons == "not_applicable").to_numpy()].any()   # not asked: never imputed
+    # a variable whose items do not say why it is missing: every missing value is imputable
+    data = d.data.assign(fresh=np.where(np.arange(len(d.data)) % 7 == 0, np.nan, 1.0))
+    assert (pi.imputable_rows(rd, data, "fresh", ("dont_know",)) == data["fresh"].isna()).all()
