@@ -286,3 +286,19 @@ def test_platform_command_exports_and_imports(tmp_path, capsys):
     assert main(["platform", "import", "--from", "redcap", str(ls_file), "--out",
                  str(tmp_path / "r")]) == 2
     assert "--from redcap needs --dictionary" in capsys.readouterr().err
+
+
+def test_expression_manager_headings_and_comma_separator(tmp_path):
+    """LimeSurvey's other heading style, ``q_sq`` (Expression Manager codes), with ',' between
+    fields and no BOM, reads to the same raw export."""
+    inst = schemas.load_instrument("pharmacy_staff")
+    frame = _sim(inst, 0.0).iloc[:30].reset_index(drop=True)
+    _, mapping = write_lss(inst, tmp_path)
+    text = _limesurvey_csv(frame, inst, _mapping_rows(mapping)).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    rows[0] = [re.sub(r"^(\w+)\[(\w+)\]$", r"\1_\2", h) for h in rows[0]]
+    assert any("_" in h for h in rows[0]) and not any("[" in h for h in rows[0])
+    out = io.StringIO()
+    csv.writer(out).writerows(r for r in rows if r)
+    back = read_responses(io.StringIO(out.getvalue()), inst, mapping)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.instrument import NO_ANSWER, NOT_APPLICABLE
 from surveydata.errors import SurveyDataError
 from surveydata.fieldwork.form import Page, Questionnaire
 
@@ -86,11 +85,11 @@ def read_odk_csv(source, inst) -> pd.DataFrame:
         for item in inst.items:
             value = (rec.get(by_var[item.var]) or "").strip()
             asked = bool(q.asked(Page(0, item.section, 1, (item,)), row))
-            blank = NO_ANSWER if NO_ANSWER in item.missing else None
+            blank = item.no_answer if item.no_answer in item.missing else None
             if item.type == "multi":
                 chosen = set(value.split())
                 if not value:
-                    fill = blank if asked else NOT_APPLICABLE
+                    fill = blank if asked else item.not_applicable
                     vals = {c: fill for c in item.columns}
                 else:
                     miss = [int(m) for m in chosen if m.lstrip("-").isdigit()]
@@ -101,7 +100,7 @@ def read_odk_csv(source, inst) -> pd.DataFrame:
                 out.update({c: "" if v is None else str(v) for c, v in vals.items()})
                 continue
             if not value and item.type != "text":
-                code = blank if asked else NOT_APPLICABLE
+                code = blank if asked else item.not_applicable
                 row[item.var] = code
                 out[item.var] = "" if code is None else str(code)
                 continue

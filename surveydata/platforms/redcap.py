@@ -34,7 +34,6 @@ from pathlib import Path
 import pandas as pd
 
 from schemas.conditions import And, Compare, In, Lit, Not, Or, Var
-from schemas.instrument import NO_ANSWER, NOT_APPLICABLE
 from surveydata.errors import SurveyDataError
 from surveydata.fieldwork.form import Page, Questionnaire
 
@@ -207,14 +206,14 @@ def read_redcap(records, dictionary, inst) -> pd.DataFrame:
                "duration_s": (f"{(end - start).total_seconds():g}" if end and start else "")}
         for item in inst.items:
             asked = bool(q.asked(Page(0, item.section, 1, (item,)), row))
-            blank = NO_ANSWER if NO_ANSWER in item.missing else None
+            blank = item.no_answer if item.no_answer in item.missing else None
             if item.type == "multi":
                 ticked = {o.code for o in item.options
                           if rec.get(_checkbox_column(item.var, o.code), "0") == "1"}
                 miss = [m for m in item.missing
                         if rec.get(_checkbox_column(item.var, m), "0") == "1"]
                 if not ticked and not miss:
-                    fill = blank if asked else NOT_APPLICABLE
+                    fill = blank if asked else item.not_applicable
                     vals = {c: fill for c in item.columns}
                 else:
                     fill = miss[0] if miss else 0
@@ -225,7 +224,7 @@ def read_redcap(records, dictionary, inst) -> pd.DataFrame:
                 continue
             value = (rec.get(item.var) or "").strip()
             if not value and item.type != "text":
-                code = blank if asked else NOT_APPLICABLE
+                code = blank if asked else item.not_applicable
                 row[item.var] = code
                 out[item.var] = "" if code is None else str(code)
                 continue

@@ -23,7 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.conditions import And, Compare, In, Lit, Not, Or, Var
-from schemas.instrument import NO_ANSWER
 
 __all__ = ["condition_to_xpath", "write_xlsform", "xlsform_sheets"]
 
@@ -129,8 +128,8 @@ def xlsform_sheets(inst) -> dict[str, list[dict]]:
             extra = [f". = {m}" for m in item.missing]
             row["constraint"] = " or ".join([ok, *extra])
             row.update({f"hint::{v}": (f"{item.min}–{item.max}" + (
-                f"; {NO_ANSWER} = " + inst.missing_codes[NO_ANSWER].label.get(k)
-                if NO_ANSWER in item.missing else "")) for k, v in LANGS.items()})
+                f"; {inst.no_answer} = " + inst.missing_codes[inst.no_answer].label.get(k)
+                if inst.no_answer in item.missing else "")) for k, v in LANGS.items()})
         else:
             row["type"] = "text"
             if item.max_length:
