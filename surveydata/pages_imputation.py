@@ -32,7 +32,7 @@ from surveydata import findings as fd
 from surveydata import reportdata as rdata
 from surveydata.i18n import t
 
-__all__ = ["imputable_rows", "imputation_finding", "imputation_results", "imputation_section",
+__all__ = ["coded_predictors", "imputable_rows", "imputation_finding", "imputation_results", "imputation_section",
            "imputation_spec", "imputation_table", "imputed_designs"]
 
 TEXT: dict[str, dict[str, str]] = {
@@ -110,15 +110,31 @@ def imputable_rows(rd, data: pd.DataFrame, var: str, kinds) -> np.ndarray:
     return missing & allowed & some
 
 
+def coded_predictors(d, predictors) -> tuple[object, list[str]]:
+    """The design with every categorical predictor also as its category codes (column
+    ``<name>__code``), and the predictor names to impute with: the model matrix then does not
+    depend on the labels' language, and both editions impute the same values."""
+    extra, names = {}, []
+    for p in predictors:
+        s = d.data[p]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            extra[f"{p}__code"] = pd.Categorical(s.cat.codes)
+            names.append(f"{p}__code")
+        else:
+            names.append(p)
+    return (d.assign(**extra) if extra else d), names
+
+
 def imputed_designs(rd, d, var: str, spec, index: int):
-    """``analysis.impute`` of ``var`` on design ``d`` (seed ``spec.seed + index``), with the
-    rows not imputable (not asked) set back to missing in every completed design."""
+    """``analysis.impute`` of ``var`` on design ``d`` (seed ``spec.seed + index``; categorical
+    predictors by their codes, see :func:`coded_predictors`), with the rows not imputable (not
+    asked) set back to missing in every completed design."""
     import analysis
     from analysis.imputation import ImputedDesigns
 
     keep_missing = d.data[var].isna().to_numpy() & ~imputable_rows(rd, d.data, var, spec.missing)
-    imp = analysis.impute(d, [var], m=spec.m, seed=spec.seed + index,
-                          predictors=list(spec.predictors))
+    coded, predictors = coded_predictors(d, spec.predictors)
+    imp = analysis.impute(coded, [var], m=spec.m, seed=spec.seed + index, predictors=predictors)
     designs = [c.assign(**{var: c.data[var].where(~keep_missing)}) for c in imp.designs]
     n_imputed = int(imp.n_missing[var] - keep_missing.sum())
     return ImputedDesigns(designs=designs, n_missing={var: n_imputed}, seed=imp.seed)

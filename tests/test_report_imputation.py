@@ -34,7 +34,13 @@ def report():
 def _direct(rd, d, spec, i, var):
     """impute -> not-asked rows back to missing -> mean on each -> combine, written out here."""
     not_asked = (rd.valid[f"{ITEMS[var]}__missing"] == "not_applicable").to_numpy()
-    imp = analysis.impute(d, [var], m=spec.m, seed=spec.seed + i, predictors=list(spec.predictors))
+    # categorical predictors by their codes (language-independent), numbers as they are
+    codes = {f"{p}__code": pd.Categorical(d.data[p].cat.codes) for p in spec.predictors
+             if isinstance(d.data[p].dtype, pd.CategoricalDtype)}
+    predictors = [f"{p}__code" if f"{p}__code" in codes else p for p in spec.predictors]
+    assert codes and len(predictors) == len(spec.predictors)
+    imp = analysis.impute(d.assign(**codes), [var], m=spec.m, seed=spec.seed + i,
+                          predictors=predictors)
     ests = []
     for c in imp.designs:
         filled = c.data[var].to_numpy(dtype=float).copy()
@@ -131,3 +137,18 @@ def test_only_the_declared_kinds_of_missing_answers_are_imputed(report):
     # a variable whose items do not say why it is missing: every missing value is imputable
     data = d.data.assign(fresh=np.where(np.arange(len(d.data)) % 7 == 0, np.nan, 1.0))
     assert (pi.imputable_rows(rd, data, "fresh", ("dont_know",)) == data["fresh"].isna()).all()
+
+
+def test_both_editions_impute_the_same_values(report):
+    """Category labels (the edition's language) do not change the imputations."""
+    rd, d, spec, results = report
+    relabelled = {p: d.data[p].cat.rename_categories([f"z{9 - j}" for j in
+                                                      range(len(d.data[p].cat.categories))])
+                  for p in spec.predictors if isinstance(d.data[p].dtype, pd.CategoricalDtype)}
+    one = dataclasses.replace(spec, variables=spec.variables[:1])
+    study = dataclasses.replace(rd.study, analysis=dataclasses.replace(rd.study.analysis,
+                                                                       imputation=one))
+    again = pi.imputation_results(dataclasses.replace(rd, study=study), d.assign(**relabelled))
+    var = spec.variables[0]
+    assert again.loc[var, "mi_estimate"] == results.loc[var, "mi_estimate"]
+    assert again.loc[var, "mi_se"] == results.loc[var, "mi_se"]
