@@ -474,6 +474,7 @@ class _StudyBuilder:
         design = self.design(top.get("design"), population)
         weighting = self.weighting(top.get("weighting"), population, design)
         derived = self.derived(top.get("derived"), inst, languages)
+        self._derived = derived
         known = self.known(inst, derived)
         analysis = self.analysis(top.get("analysis"), known, languages)
         disclosure = self.disclosure(top.get("disclosure"))
@@ -823,6 +824,34 @@ class _StudyBuilder:
         out.update({d.var: "derived variable" for d in derived})
         return out
 
+    def binary(self, at: str, var) -> None:
+        """A share outcome must be a 0/1 variable (its mean is the share): an indicator, an
+        option column, or a recode/cases to 0 and 1; a score, count or coded answer is not."""
+        if not isinstance(var, str):
+            return
+        derived = {d.var: d for d in self._derived}  # the instrument's and the study's, compiled
+        fix = ("; derive a 0/1 indicator (compute: {indicator: ITEM, codes: [..]}) or use "
+               "kind: mean")
+        if var in derived:
+            compute = dict(derived[var].compute)
+            name = next(iter(compute), None)
+            values = None
+            if name == "recode" and isinstance(compute.get("map"), Mapping):
+                values = list(compute["map"].values())
+            elif name == "cases" and isinstance(compute.get("cases"), Sequence):
+                values = [c.get("value") for c in compute["cases"] if isinstance(c, Mapping)]
+            if name in ("mean", "sum", "ratio", "zmean", "count", "count_valid", "n_ticked",
+                        "reverse", "bins") or (values is not None and not set(values) <= {0, 1}):
+                self.r.fail(at, f"share of {var!r}, which is not a 0/1 variable ({name}){fix}")
+            return
+        try:
+            item = self.inst.item(var)
+        except KeyError:
+            return  # an option column (0/1), or an unknown name reported by variable()
+        if item.type != "multi":
+            self.r.fail(at, f"share of {var!r}, a {item.type} item with answers other than 0/1"
+                            f"{fix}")
+
     def analysable(self, at: str, var: str) -> None:
         """`var` can be analysed: not a multi item (no column of its own), not free text (never
         in the report's data), not a date (no number until a derived variable makes one)."""
@@ -895,6 +924,8 @@ class _StudyBuilder:
             o = r.mapping(at, o, ("var", "kind", "label"), required=("var", "kind"))
             if o["kind"] not in OUTCOME_KINDS:
                 r.fail(f"{at}.kind", f"must be one of {', '.join(OUTCOME_KINDS)}, got {o['kind']!r}")
+            if o["kind"] == "share":
+                self.binary(f"{at}.kind", o["var"])
             outcomes.append(Outcome(self.variable(f"{at}.var", o["var"], known), o["kind"],
                                     r.label(f"{at}.label", o.get("label"), languages)))
         domains = r.names("analysis.domains", a.get("domains"), allow_empty=True)

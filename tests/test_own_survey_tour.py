@@ -240,6 +240,13 @@ STUDY_MISTAKES = {
         "domains: [species_focus, region, size_class]",
         "domains: [species_focus, last_restore_test]", "report",
         ["analysis.domains[1]", "'last_restore_test' is a date item; derive"]),
+    "a share of a scale score": (
+        "{var: security_score, kind: mean}", "{var: security_score, kind: share}", "validate",
+        ["analysis.outcomes[2].kind: share of 'security_score', which is not a 0/1 variable",
+         "kind: mean"]),
+    "a share of a coded item": (
+        "{var: security_score, kind: mean}", "{var: species_focus, kind: share}", "validate",
+        ["analysis.outcomes[2].kind: share of 'species_focus', a single item", "indicator"]),
     "a mean over a free-text item": (
         MOVED, "compute: {mean: [comments, n_vets]}", "validate",
         ["derived 'vets_share'", "'comments' is a text item, not numeric"]),
