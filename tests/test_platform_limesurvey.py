@@ -195,7 +195,7 @@ def _sim(inst, error_rate) -> pd.DataFrame:
     """A simulated raw export (all text): the demo's (surveydata.simulate, planted errors) for
     the practice instrument, the generic simulator's for any other."""
     if inst.name == "practice_security":
-        raw = load_demo(raw=True).drop(columns=["line", "_row_error"]).iloc[:400]
+        raw = load_demo(raw=True).drop(columns=["line", "_row_error"]).iloc[:150]
         return raw.reset_index(drop=True)
     return simulate_responses(inst, n=120, seed=7, error_rate=error_rate, decimal=".",
                               separator=";").frame.astype("str")

@@ -116,11 +116,18 @@ class CodeMapping:
     rows: list[dict] = field(default_factory=list)
 
     def _find(self, kind, variable, code=None) -> dict:
-        for r in self.rows:
-            if r["kind"] == kind and r["variable"] == variable and (
-                    code is None or r["code"] == str(code)):
-                return r
-        raise KeyError(f"mapping has no {kind} for {variable!r} {'' if code is None else code}")
+        index = self.__dict__.get("_index")
+        if index is None or index[0] != len(self.rows):  # built once (rebuilt if rows grew)
+            table: dict = {}
+            for r in self.rows:
+                table.setdefault((r["kind"], r["variable"], r["code"]), r)
+                table.setdefault((r["kind"], r["variable"], None), r)
+            index = self.__dict__["_index"] = (len(self.rows), table)
+        found = index[1].get((kind, variable, None if code is None else str(code)))
+        if found is None:
+            raise KeyError(f"mapping has no {kind} for {variable!r} "
+                           f"{'' if code is None else code}")
+        return found
 
     def question(self, var: str) -> str:
         """LimeSurvey question code of the item `var` (a grid row: the array's code)."""
@@ -140,10 +147,10 @@ class CodeMapping:
 
     def missing_question(self, var: str) -> str | None:
         """The checkbox question holding a number/date item's missing codes, if any."""
-        for r in self.rows:
-            if r["kind"] == "missing" and r["variable"] == var:
-                return r["ls_question"]
-        return None
+        try:
+            return self._find("missing", var)["ls_question"]
+        except KeyError:
+            return None
 
     def missing_box(self, var: str, code) -> str:
         return self._find("missing", var, code)["ls_subquestion"]
@@ -551,7 +558,7 @@ def _columns(header: list[str]) -> dict[str, str]:
 
 def _read_text(path) -> str:
     if not isinstance(path, str | Path):
-        return path.read()
+        return path.read().lstrip("\ufeff")
     try:
         return Path(path).read_text(encoding="utf-8-sig")
     except OSError as err:
