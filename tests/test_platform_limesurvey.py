@@ -242,7 +242,7 @@ def test_shown_unanswered_and_hidden_cells(tmp_path):
     w = csv.DictWriter(out, header, delimiter=";")
     w.writeheader()
     w.writerow(rec)
-    back = read_responses(io.StringIO(out.getvalue()), inst, mapping)
+    back = read_responses(io.StringIO("\ufeff" + out.getvalue()), inst, mapping)  # BOM
     assert {back.loc[0, c] for c in inst.item("info_sources").columns} == {"0"}
     assert back.loc[0, "municipality_size"] == "-9"
     assert back.loc[0, "practice_form"] == "Z9"
