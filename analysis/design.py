@@ -194,6 +194,69 @@ def _pps_stages(stages, pps: str, pi_row, w, data: pd.DataFrame, joint=None,
         + tuple(stages[1:])
 
 
+def _as_fpc(data: pd.DataFrame, fpc_cols: list, stage_strata: list, stage_psu: list,
+            stage_labels: list, n_stages: int, pps) -> list | None:
+    """Population sizes per stage from the fpc columns (R's as.fpc): all values are population
+    sizes (some > 1) or all sampling fractions (<= 1, N = n_h / f), decided over every stage as R
+    does; constant within strata, never fewer units than were sampled. Returns one (n,) array
+    per stage (np.inf: a stage without fpc), or None when no fpc is given."""
+    n = len(data)
+    popsize = None
+    if fpc_cols:
+        raw_fpc = [_numeric_column(data, c, "fpc") for c in fpc_cols]
+        allv = np.concatenate(raw_fpc)
+        if np.any(allv < 0):
+            s = next(i for i, v in enumerate(raw_fpc) if np.any(v < 0))
+            row = int(np.flatnonzero(raw_fpc[s] < 0)[0])
+            raise DesignError(
+                f"fpc column {fpc_cols[s]!r} row {data.index[row]!r}: negative value "
+                f"{raw_fpc[s][row]}; expected a population size or a sampling fraction"
+            )
+        is_popsize = bool(np.any(allv > 1))
+        if is_popsize and np.any(allv < 1):
+            s = next(i for i, v in enumerate(raw_fpc) if np.any(v < 1))
+            row = int(np.flatnonzero(raw_fpc[s] < 1)[0])
+            raise DesignError(
+                f"fpc column {fpc_cols[s]!r} row {data.index[row]!r} has {raw_fpc[s][row]} "
+                f"while other fpc values exceed 1: all fpc values must be population sizes "
+                f"(>= 1) or all sampling fractions (<= 1)"
+            )
+        popsize = []
+        for s in range(n_stages):
+            h = stage_strata[s]
+            n_h = np.bincount(
+                stage_strata[s][_first_rows(stage_psu[s], int(stage_psu[s].max()) + 1)],
+                minlength=int(h.max()) + 1,
+            ).astype(np.float64)
+            if s >= len(fpc_cols):
+                popsize.append(np.full(n, np.inf))
+                continue
+            v = raw_fpc[s]
+            first = _first_rows(h, int(h.max()) + 1)
+            varies = v != v[first[h]]
+            if s == 0 and pps == "brewer":
+                varies[:] = False       # one probability per PSU, not per stratum
+            if varies.any():
+                row = int(np.flatnonzero(varies)[0])
+                raise DesignError(
+                    f"fpc column {fpc_cols[s]!r} varies within stratum "
+                    f"{stage_labels[s][h[row]]} at stage {s + 1} (row {data.index[row]!r}: "
+                    f"{v[row]} vs {v[first[h[row]]]}); it must be constant within strata"
+                )
+            with np.errstate(divide="ignore"):
+                N = v if is_popsize else n_h[h] / v
+            too_small = N < n_h[h]
+            if too_small.any():
+                row = int(np.flatnonzero(too_small)[0])
+                raise DesignError(
+                    f"fpc column {fpc_cols[s]!r} row {data.index[row]!r} implies a population "
+                    f"of {N[row]} units in stratum {stage_labels[s][h[row]]} at stage {s + 1} "
+                    f"but {int(n_h[h[row]])} were sampled (>100% sampling)"
+                )
+            popsize.append(N.astype(np.float64))
+    return popsize
+
+
 # --------------------------------------------------------------------------- base class
 class _Design(EstimatorMixin, DomainMixin, TablesMixin, WeightingMixin):
     """What every estimator and model may rely on (:class:`analysis.protocols.Design`): data,
@@ -527,60 +590,8 @@ class SurveyDesign(_Design):
         if int(stage_psu[0].max()) + 1 == 1 and not (nest and strata is not None):
             raise DesignError("Design has only one primary sampling unit")
 
-        # ---- fpc: population sizes or sampling fractions, decided over all stages as R does
-        popsize = None
-        if fpc_cols:
-            raw_fpc = [_numeric_column(data, c, "fpc") for c in fpc_cols]
-            allv = np.concatenate(raw_fpc)
-            if np.any(allv < 0):
-                s = next(i for i, v in enumerate(raw_fpc) if np.any(v < 0))
-                row = int(np.flatnonzero(raw_fpc[s] < 0)[0])
-                raise DesignError(
-                    f"fpc column {fpc_cols[s]!r} row {data.index[row]!r}: negative value "
-                    f"{raw_fpc[s][row]}; expected a population size or a sampling fraction"
-                )
-            is_popsize = bool(np.any(allv > 1))
-            if is_popsize and np.any(allv < 1):
-                s = next(i for i, v in enumerate(raw_fpc) if np.any(v < 1))
-                row = int(np.flatnonzero(raw_fpc[s] < 1)[0])
-                raise DesignError(
-                    f"fpc column {fpc_cols[s]!r} row {data.index[row]!r} has {raw_fpc[s][row]} "
-                    f"while other fpc values exceed 1: all fpc values must be population sizes "
-                    f"(>= 1) or all sampling fractions (<= 1)"
-                )
-            popsize = []
-            for s in range(n_stages):
-                h = stage_strata[s]
-                n_h = np.bincount(
-                    stage_strata[s][_first_rows(stage_psu[s], int(stage_psu[s].max()) + 1)],
-                    minlength=int(h.max()) + 1,
-                ).astype(np.float64)
-                if s >= len(fpc_cols):
-                    popsize.append(np.full(n, np.inf))
-                    continue
-                v = raw_fpc[s]
-                first = _first_rows(h, int(h.max()) + 1)
-                varies = v != v[first[h]]
-                if s == 0 and pps == "brewer":
-                    varies[:] = False       # one probability per PSU, not per stratum
-                if varies.any():
-                    row = int(np.flatnonzero(varies)[0])
-                    raise DesignError(
-                        f"fpc column {fpc_cols[s]!r} varies within stratum "
-                        f"{stage_labels[s][h[row]]} at stage {s + 1} (row {data.index[row]!r}: "
-                        f"{v[row]} vs {v[first[h[row]]]}); it must be constant within strata"
-                    )
-                with np.errstate(divide="ignore"):
-                    N = v if is_popsize else n_h[h] / v
-                too_small = N < n_h[h]
-                if too_small.any():
-                    row = int(np.flatnonzero(too_small)[0])
-                    raise DesignError(
-                        f"fpc column {fpc_cols[s]!r} row {data.index[row]!r} implies a population "
-                        f"of {N[row]} units in stratum {stage_labels[s][h[row]]} at stage {s + 1} "
-                        f"but {int(n_h[h[row]])} were sampled (>100% sampling)"
-                    )
-                popsize.append(N.astype(np.float64))
+        # ---- fpc: population sizes or sampling fractions (R's as.fpc)
+        popsize = _as_fpc(data, fpc_cols, stage_strata, stage_psu, stage_labels, n_stages, pps)
 
         # ---- weights
         if weights is not None:
