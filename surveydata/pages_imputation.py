@@ -118,7 +118,7 @@ def coded_predictors(d, predictors) -> tuple[object, list[str]]:
     for p in predictors:
         s = d.data[p]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            extra[f"{p}__code"] = pd.Categorical(s.cat.codes)
+            extra[f"{p}__code"] = pd.Categorical(s.cat.codes.where(s.notna()))  # NA stays NA
             names.append(f"{p}__code")
         else:
             names.append(p)
@@ -130,11 +130,17 @@ def imputed_designs(rd, d, var: str, spec, index: int):
     predictors by their codes, see :func:`coded_predictors`), with the rows not imputable (not
     asked) set back to missing in every completed design."""
     import analysis
-    from analysis.imputation import ImputedDesigns
+    from analysis.imputation import ImputationError, ImputedDesigns
 
     keep_missing = d.data[var].isna().to_numpy() & ~imputable_rows(rd, d.data, var, spec.missing)
     coded, predictors = coded_predictors(d, spec.predictors)
-    imp = analysis.impute(coded, [var], m=spec.m, seed=spec.seed + index, predictors=predictors)
+    try:
+        imp = analysis.impute(coded, [var], m=spec.m, seed=spec.seed + index,
+                              predictors=predictors)
+    except ImputationError as err:
+        where = getattr(rd.study, "source", None) or f"study {getattr(rd.study, 'name', '')}"
+        raise rdata.ReportDataError(f"{where}: analysis.imputation: "
+                                    f"{str(err).replace('__code', '')}") from None
     designs = [c.assign(**{var: c.data[var].where(~keep_missing)}) for c in imp.designs]
     n_imputed = int(imp.n_missing[var] - keep_missing.sum())
     return ImputedDesigns(designs=designs, n_missing={var: n_imputed}, seed=imp.seed)

@@ -35,7 +35,8 @@ def _direct(rd, d, spec, i, var):
     """impute -> not-asked rows back to missing -> mean on each -> combine, written out here."""
     not_asked = (rd.valid[f"{ITEMS[var]}__missing"] == "not_applicable").to_numpy()
     # categorical predictors by their codes (language-independent), numbers as they are
-    codes = {f"{p}__code": pd.Categorical(d.data[p].cat.codes) for p in spec.predictors
+    codes = {f"{p}__code": pd.Categorical(d.data[p].cat.codes.where(d.data[p].notna()))
+             for p in spec.predictors
              if isinstance(d.data[p].dtype, pd.CategoricalDtype)}
     predictors = [f"{p}__code" if f"{p}__code" in codes else p for p in spec.predictors]
     assert codes and len(predictors) == len(spec.predictors)
@@ -152,3 +153,16 @@ def test_both_editions_impute_the_same_values(report):
     var = spec.variables[0]
     assert again.loc[var, "mi_estimate"] == results.loc[var, "mi_estimate"]
     assert again.loc[var, "mi_se"] == results.loc[var, "mi_se"]
+
+
+def test_a_predictor_with_gaps_is_a_one_line_error_naming_the_key(report):
+    rd, d, spec, _ = report
+    gappy = dataclasses.replace(spec, predictors=("kbv_size_class",))
+    assert d.data["kbv_size_class"].isna().any()
+    study = dataclasses.replace(rd.study, analysis=dataclasses.replace(rd.study.analysis,
+                                                                       imputation=gappy))
+    with pytest.raises(rdata.ReportDataError) as err:
+        pi.imputation_results(dataclasses.replace(rd, study=study), d)
+    message = str(err.value)
+    assert "\n" not in message and "analysis.imputation" in message
+    assert "predictor kbv_size_class has missing values" in message
