@@ -170,9 +170,27 @@ def test_pages_load_nothing_remote_and_embed_figures(built):
     assert 'href="https://www.bsi.bund.de/"' in page
 
 
-def test_report_counts_are_disclosure_protected(built):
+def test_report_counts_are_disclosure_protected(built, export):
     page = _pages(built["out"])["01_one.html"]
     assert MARKER in page  # 60 respondents over 5 practice types x incident codes: small cells
+    # every cell of the published crosstab: a shown count is the true count (pandas' own
+    # crosstab of the valid rows), and every count of 1 to 4 respondents is the marker
+    rd = report.load_data(export, instrument=INSTRUMENT, lang="en")
+    true = pd.crosstab(rd.valid["practice_type"], rd.valid["incident_12m"], margins=True, margins_name="Total")
+    shown = pd.read_html(io.StringIO(page), keep_default_na=False)[0]
+    shown = shown.set_index(shown.columns[0])
+    assert set(shown.index) == {str(i) for i in true.index}
+    assert set(shown.columns) == {str(c) for c in true.columns}
+    n_hidden = 0
+    for row in true.index:
+        for col in true.columns:
+            cell, value = str(shown.loc[str(row), str(col)]), int(true.loc[row, col])
+            if cell == MARKER:
+                n_hidden += 1
+            else:
+                assert cell == str(value), (row, col, cell, value)
+            assert not 0 < value < 5 or cell == MARKER, (row, col, value)
+    assert n_hidden >= int(((true > 0) & (true < 5)).to_numpy().sum())
 
 
 def test_repository_notebooks_are_not_modified(built):
