@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cdp import Tab, require_chromium
+from .cdp import Tab, require_chromium
 
 from surveydata import read_export, validate
 from surveydata.fieldwork import tokens

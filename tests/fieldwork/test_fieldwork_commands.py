@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import os
 
-from fw_helpers import complete
+from .fw_helpers import complete
 from starlette.testclient import TestClient
 
 from surveydata.cli import main

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fw_helpers import answer as _answer
-from fw_helpers import fields as _fields
-from fw_helpers import post as _post
+from .fw_helpers import answer as _answer
+from .fw_helpers import fields as _fields
+from .fw_helpers import post as _post
 from starlette.testclient import TestClient
 
 import schemas
