@@ -176,6 +176,10 @@ class Browser:
                 shot = base64.b64decode(call("Page.captureScreenshot", format="png")["data"])
         finally:
             ws.close()
+            # close the tab: tabs left open keep running and slow every later page down
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/close/{target['id']}",
+                                        timeout=10):
+                pass
         problems = []
         for e in events:
             m, p = e.get("method"), e.get("params", {})
