@@ -1247,7 +1247,8 @@ class _Builder:
                     self.fail(
                         where,
                         f"ask_if refers to {var!r}, which comes later in the questionnaire "
-                        f"(item {ref_pos + 1}, this is item {pos + 1})",
+                        f"(item {ref_pos + 1}, this is item {pos + 1}); move this item after "
+                        f"{var!r} or filter on an earlier item",
                     )
 
     def check_references(self, where, what, cond: Condition, columns, position):

@@ -288,7 +288,7 @@ BROKEN = [
         "ask_if later variable",
         "    missing: [-8, -9]\n    codes:\n      1:",
         '    ask_if: "count > 2"\n    missing: [-8, -9]\n    codes:\n      1:',
-        "item 'kind': ask_if refers to 'count', which comes later in the questionnaire (item 3, this is item 1)",
+        "item 'kind': ask_if refers to 'count', which comes later in the questionnaire (item 3, this is item 1); move this item after 'count' or filter on an earlier item",
     ),
     (
         "ask_if on itself",

@@ -27,7 +27,9 @@ def register(subparsers) -> None:
                             "or weighting; every result unweighted and labelled so")
     p.add_argument("--data", metavar="EXPORT", default=None,
                    help="survey export to report on (default: the embedded demo survey)")
-    p.add_argument("--lang", choices=("de", "en", "both"), default=None,
+    # no argparse choices: a wrong language is one line naming the study's languages
+    # (study_from_args), not argparse's whole usage
+    p.add_argument("--lang", metavar="{de,en,both}", default=None,
                    help="report language (default: the study's first language; both: one "
                         "edition per language)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")

@@ -18,7 +18,8 @@ def register(subparsers) -> None:
     from surveydata.commands._common import add_study_options
 
     p = subparsers.add_parser("simulate", help=HELP, description=HELP)
-    p.add_argument("--seed", type=int, required=True, help="master seed (stage seeds are spawned from it)")
+    p.add_argument("--seed", type=int, default=1,
+                   help="master seed (stage seeds are spawned from it; default 1, recorded with the output)")
     add_study_options(p, lang_default="de", lang_help="language (not used: exports carry codes)")
     p.add_argument("--n-invited", type=int, default=8000,
                    help="practice study: practices invited (default 8000)")
@@ -26,8 +27,8 @@ def register(subparsers) -> None:
                    help="practice study: expected response rate (default 0.2)")
     p.add_argument("--n", type=int, default=300, dest="n_respondents",
                    help="other studies: number of simulated respondents (default 300)")
-    p.add_argument("--decimal", choices=(",", "."), default=",",
-                   help="other studies: decimal mark in the export (default ',', with ';' between fields)")
+    p.add_argument("--decimal", choices=(",", "."), default=",", metavar="MARK",
+                   help="other studies: decimal mark in the export, ',' (default, with ';' between fields) or '.'")
     p.add_argument("--error-rate", type=float, default=0.05,
                    help="share of respondents with one planted error (default 0.05)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
