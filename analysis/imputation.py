@@ -81,7 +81,12 @@ def _predictor_matrix(data: pd.DataFrame, predictors: Sequence[str]) -> np.ndarr
         if s.isna().any():
             raise ImputationError(f"predictor {p} has missing values: impute it too (put it in "
                                   f"variables) or leave it out of predictors")
-        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # in category order (not sorted labels): the same matrix whatever language the
+            # labels are in, so imputations do not depend on the edition
+            dummies = pd.get_dummies(s.cat.remove_unused_categories(), drop_first=True, dtype=float)
+            cols.append(dummies.to_numpy())
+        elif not pd.api.types.is_numeric_dtype(s.dtype):
             dummies = pd.get_dummies(s.astype(str), drop_first=True, dtype=float)
             cols.append(dummies.to_numpy())
         else:
@@ -95,9 +100,15 @@ def _design_matrix(design) -> np.ndarray:
     spec = getattr(design, "_spec", None) or {}
     strata = spec.get("strata")
     if strata:
-        key = design.data[strata if isinstance(strata, str) else list(strata)].astype(str)
-        key = key if isinstance(key, pd.Series) else key.agg("|".join, axis=1)
-        parts.append(pd.get_dummies(key, drop_first=True, dtype=float).to_numpy())
+        cols = [strata] if isinstance(strata, str) else list(strata)
+        frame = design.data[cols]
+        # categorical strata by their category codes (the same matrix whatever language the
+        # labels are in), others by their sorted values
+        frame = frame.apply(lambda c: c.cat.codes.astype(str).str.zfill(6)
+                            if isinstance(c.dtype, pd.CategoricalDtype) else c.astype(str))
+        key = frame.iloc[:, 0] if len(cols) == 1 else frame.agg("|".join, axis=1)
+        codes = pd.factorize(key, sort=True)[0]
+        parts.append(pd.get_dummies(codes, drop_first=True, dtype=float).to_numpy())
     w = np.asarray(design.weights, dtype=float)
     if np.ptp(w[w > 0]) > 0:
         parts.append(np.log(np.where(w > 0, w, 1.0))[:, None])

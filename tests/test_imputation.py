@@ -76,3 +76,16 @@ def test_what_cannot_be_imputed_is_named(apistrat):
         impute(d, ["cat"], m=2, seed=1)
     with pytest.raises(ImputationError, match="m must be at least 2"):
         impute(d, ["api00"], m=1)
+
+
+def test_imputations_do_not_depend_on_the_language_of_category_labels(apistrat):
+    df = apistrat[["stype", "pw", "fpc", "api00", "ell"]].copy()
+    df.loc[df.index[::6], "api00"] = np.nan
+    renamed = df.assign(stype=df["stype"].cat.rename_categories(["Grund", "Ober", "Mittel"]))
+    runs = []
+    for frame in (df, renamed):
+        d = analysis.SurveyDesign(frame, weights="pw", strata="stype", fpc="fpc")
+        imp = impute(d, ["api00"], m=3, seed=5, predictors=["stype", "ell"])
+        runs.append([x.data["api00"].to_numpy() for x in imp])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -30,8 +30,8 @@ def register(subparsers) -> None:
     # no argparse choices: a wrong language is one line naming the study's languages
     # (study_from_args), not argparse's whole usage
     p.add_argument("--lang", metavar="{de,en,both}", default=None,
-                   help="report language (default: the study's first language; both: one "
-                        "edition per language)")
+                   help="report language (default: every language of the study, one edition "
+                        "each, linked; both: the same)")
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
     p.add_argument("--min-cell", metavar="K", type=int, default=None, dest="k",
                    help="suppress table cells of fewer than K respondents (default: the study's "
@@ -54,7 +54,7 @@ def _study(args):
 
     if args.study is not None and not Path(args.study).is_file():
         raise UserError(f"--study {args.study}: no such file")
-    both = args.lang == "both"
+    both = args.lang in (None, "both")       # default: every language the study declares
     if both:
         args.lang = None
     study = study_from_args(args)
