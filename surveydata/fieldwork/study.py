@@ -56,31 +56,7 @@ def from_study(study, lang: str | None = None) -> FieldStudy:
 
 def load(path: str | Path | None) -> FieldStudy:
     """Load a study (or an instrument as an instrument-only study); None = the packaged one."""
-    if hasattr(schemas, "load_study"):
-        return from_study(schemas.load_study(path))
-    import yaml
-
-    if path is None:
-        inst = schemas.load_instrument()
-        return FieldStudy(name=inst.name, instrument=inst,
-                          targets={"by": "practice_type", "response_rate": 0.2},
-                          strata=("practice_type", "federal_state"))
-    text = Path(path).read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    if isinstance(data, dict) and "study" in data:
-        st = data["study"]
-        ref = st.get("instrument", "practice_security")
-        cand = Path(path).parent / str(ref)
-        inst = schemas.load_instrument(cand if cand.suffix in (".yaml", ".yml") else None)
-        titles = dict(st.get("title") or {})
-        fw = data.get("fieldwork") or {}
-        strata = tuple((data.get("design") or {}).get("strata") or ())
-        return FieldStudy(name=st.get("name", inst.name), instrument=inst,
-                          languages=tuple(st.get("languages") or ("de", "en")), titles=titles,
-                          targets=dict(fw.get("targets") or {}), strata=strata)
-    inst = schemas.load_instrument(path)
-    return FieldStudy(name=inst.name, instrument=inst)
-
+    return from_study(schemas.load_study(path))
 
 def from_args(args) -> FieldStudy:
     """The study named by the shared command-line options (--study / --instrument / --lang of
