@@ -61,20 +61,22 @@ def load_demo_truth() -> dict:
     return json.loads(demo_path("truth.json").read_text(encoding="utf-8"))
 
 
-def load_demo(raw: bool = False) -> pd.DataFrame:
+def load_demo(raw: bool = False, lang: str = "de") -> pd.DataFrame:
     """The demo survey: validated with design columns (default), or the raw export (``raw=True``).
 
-    The validated frame holds the valid rows only; ``load_demo(raw=True)`` returns every record
-    of the export as text, exactly as ``surveydata.read_export`` reads it. Each call returns a
-    fresh copy.
+    The validated frame holds the valid rows only, its categories labelled in ``lang`` ("de" or
+    "en", as the report editions); ``load_demo(raw=True)`` returns every record of the export as
+    text, exactly as ``surveydata.read_export`` reads it. Each call returns a fresh copy.
 
     >>> raw = load_demo(raw=True)
     >>> len(raw) > len(load_demo())
     True
+    >>> load_demo(lang="en")["practice_form"].cat.categories[0]
+    'Single-handed practice'
     """
     if raw:
         return _raw().copy()
-    return _validated().copy()
+    return _validated(lang).copy()
 
 
 @lru_cache(maxsize=1)
@@ -104,13 +106,15 @@ def _raw() -> pd.DataFrame:
     return read_export(demo_path("export.csv"), _instrument())
 
 
-@lru_cache(maxsize=1)
-def _validated() -> pd.DataFrame:
+@lru_cache(maxsize=2)
+def _validated(lang: str = "de") -> pd.DataFrame:
+    from surveydata.i18n import check_lang
     from surveydata.strata import attach_design
     from surveydata.validate import validate
 
+    check_lang(lang)
     raw = _raw()
-    valid = validate(raw, _instrument()).valid
+    valid = validate(raw, _instrument(), lang=lang).valid
     strata = pd.read_csv(demo_path("strata.csv"), dtype={"stratum": "str"}).set_index("stratum")
     try:
         df = attach_design(valid, raw, strata, _study().design.strata)
