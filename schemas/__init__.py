@@ -56,6 +56,7 @@ Study (everything study-specific, declared: see schemas/study.py for the format)
 
 Analysis frame and derived variables
     to_typed(frame, inst, lang="de", dont_know="missing") -> DataFrame
+    scores(typed_frame, inst, items=None) -> DataFrame     # rating items as their codes, in one call
         labelled categoricals, Int64, boolean option columns, and <var>__missing
         (not_applicable / dont_know / no_answer) beside every item that can be missing
     derive(frame, inst_or_study, lang=None, variables=None) -> DataFrame
@@ -107,7 +108,7 @@ from .response import (
     value_kinds,
 )
 from .study import Study, StudyError, load_study, study_of_instrument
-from .typed import MISSING_CATEGORIES, missing_column, to_typed
+from .typed import MISSING_CATEGORIES, missing_column, scores, to_typed
 
 __all__ = [
     "DONT_KNOW",
@@ -148,6 +149,7 @@ __all__ = [
     "parse_instrument",
     "raw_dtypes",
     "response_schema",
+    "scores",
     "soft_rules",
     "split_check",
     "study_of_instrument",

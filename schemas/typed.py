@@ -36,9 +36,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import DeclarationError
 from .instrument import Instrument, Item
 
-__all__ = ["MISSING_CATEGORIES", "missing_column", "to_typed"]
+__all__ = ["MISSING_CATEGORIES", "missing_column", "scores", "to_typed"]
 
 MISSING_CATEGORIES = ("not_applicable", "dont_know", "no_answer")
 _NA_CODE = -(2**31)
@@ -205,4 +206,39 @@ def to_typed(
             else:
                 codes = frame[item.var].to_numpy(dtype="int64", na_value=_NA_CODE)
             out[missing_column(item.var)] = _missing_reason(codes, frame.index, inst)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def scores(frame: pd.DataFrame, inst: Instrument, items=None) -> pd.DataFrame:
+    """Rating and other coded items of a typed frame as numbers: each labelled answer becomes its
+    response code (labels in either language), NA stays NA - the scores a mean or a scale needs,
+    in one call.
+
+    ``items``: item names (default: every scale/likert item of the instrument in the frame).
+
+    Example:
+        >>> import pandas as pd, schemas
+        >>> inst = schemas.load_instrument()
+        >>> raw = pd.DataFrame({"self_competence": pd.array([1, 5, -8], dtype="Int64")})
+        >>> scores(to_typed(raw, inst, lang="en"), inst)["self_competence"].tolist()
+        [1.0, 5.0, nan]
+    """
+    if items is None:
+        items = [i.var for i in inst.items if i.type in ("likert5", "scale") and i.var in frame.columns]
+    out = {}
+    for var in items:
+        item = inst.item(var)
+        col = frame[var]
+        lookup = {}
+        for code, label in item.codes.items():
+            if isinstance(code, (int, np.integer)) and code not in inst.missing_codes:
+                for lang in ("de", "en"):
+                    lookup[label.get(lang)] = float(code)
+        values = col.astype(object).map(lookup)
+        unknown = col.notna() & values.isna()
+        if unknown.any():
+            raise DeclarationError(f"{var}: {col[unknown].iloc[0]!r} is not a label of the item's "
+                                   f"codes in instrument {inst.name!r}: were the data typed with "
+                                   f"another instrument?")
+        out[var] = values.astype(float)
     return pd.DataFrame(out, index=frame.index)

@@ -2,6 +2,7 @@
 
 import doctest
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_schema import INST, valid_frame
@@ -133,3 +134,16 @@ def test_bad_arguments():
 def test_docstring_examples():
     result = doctest.testmod(schemas.typed)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_scores_turn_labelled_ratings_into_their_codes_in_either_language():
+    import schemas
+    import surveydata
+
+    inst = schemas.load_instrument()
+    de, en = surveydata.load_demo(lang="de"), surveydata.load_demo(lang="en")
+    a, b = schemas.scores(de, inst), schemas.scores(en, inst)
+    pd.testing.assert_frame_equal(a, b)
+    raw = surveydata.load_demo(raw=True).set_index("response_id")
+    expected = pd.to_numeric(raw.loc[de["response_id"], "self_competence"]).where(lambda s: s > 0)
+    np.testing.assert_array_equal(a["self_competence"].to_numpy(), expected.to_numpy(dtype=float))
