@@ -144,6 +144,6 @@ def test_scores_turn_labelled_ratings_into_their_codes_in_either_language():
     de, en = surveydata.load_demo(lang="de"), surveydata.load_demo(lang="en")
     a, b = schemas.scores(de, inst), schemas.scores(en, inst)
     pd.testing.assert_frame_equal(a, b)
-    raw = surveydata.load_demo(raw=True).set_index("response_id")
-    expected = pd.to_numeric(raw.loc[de["response_id"], "self_competence"]).where(lambda s: s > 0)
+    raw = surveydata.load_demo(raw=True).set_index("line")          # the same records by file line
+    expected = pd.to_numeric(raw.loc[de["line"], "self_competence"]).where(lambda s: s > 0)
     np.testing.assert_array_equal(a["self_competence"].to_numpy(), expected.to_numpy(dtype=float))
