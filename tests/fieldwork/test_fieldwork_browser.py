@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from .cdp import Tab, require_chromium
 
 from surveydata import read_export, validate
 from surveydata.fieldwork import tokens
@@ -22,6 +21,8 @@ from surveydata.fieldwork.export import export_study
 from surveydata.fieldwork.store import Store
 from surveydata.fieldwork.study import load
 from surveydata.fieldwork.web import create_app
+
+from .cdp import Tab, require_chromium
 
 AXE = Path(__file__).resolve().parents[1] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import csv
 import os
 
-from .fw_helpers import complete
 from starlette.testclient import TestClient
 
 from surveydata.cli import main
 from surveydata.fieldwork.store import Store
 from surveydata.fieldwork.study import load
 from surveydata.fieldwork.web import create_app
+
+from .fw_helpers import complete
 
 
 def _rows(path):

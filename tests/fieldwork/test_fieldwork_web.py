@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from .fw_helpers import answer as _answer
-from .fw_helpers import fields as _fields
-from .fw_helpers import post as _post
 from starlette.testclient import TestClient
 
 import schemas
@@ -21,6 +18,10 @@ from surveydata.fieldwork.export import export_study
 from surveydata.fieldwork.store import Store
 from surveydata.fieldwork.study import FieldStudy
 from surveydata.fieldwork.web import create_app, hash_password
+
+from .fw_helpers import answer as _answer
+from .fw_helpers import fields as _fields
+from .fw_helpers import post as _post
 
 
 def _invite(store, study, n=1, frame=None, first=0):
