@@ -71,8 +71,10 @@ def load_demo(raw: bool = False, lang: str = "de") -> pd.DataFrame:
     >>> raw = load_demo(raw=True)
     >>> len(raw) > len(load_demo())
     True
-    >>> load_demo(lang="en")["practice_form"].cat.categories[0]
-    'Single-handed practice'
+    >>> de, en = load_demo(), load_demo(lang="en")
+    >>> col = next(c for c in de.columns if de[c].dtype == "category")
+    >>> list(de[col].cat.categories) == list(en[col].cat.categories)
+    False
     """
     if raw:
         return _raw().copy()

@@ -38,8 +38,11 @@ def test_make_lab_serves_the_notebooks(tmp_path):
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"],
                JUPYTER_RUNTIME_DIR=str(tmp_path), JUPYTER_DATA_DIR=str(tmp_path / "data"))
     # the Makefile's own recipe, with its venv replaced by the one running the tests
-    recipe = subprocess.run(["make", "-n", "lab", f"ARGS={args}", f"BIN={bindir}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    # run as a make of its own (under `make test` the parent's MAKEFLAGS would add directory lines)
+    make_env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    out = subprocess.run(["make", "--no-print-directory", "-n", "lab", f"ARGS={args}", f"BIN={bindir}"],
+                         cwd=ROOT, env=make_env, capture_output=True, text=True, check=True).stdout
+    recipe = next(line for line in out.splitlines() if "jupyter lab" in line)
     assert f"--port={port}" in recipe
     proc = subprocess.Popen(["bash", "-c", recipe], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
