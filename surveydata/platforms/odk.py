@@ -27,6 +27,7 @@ import pandas as pd
 
 from surveydata.errors import SurveyDataError
 from surveydata.fieldwork.form import Page, Questionnaire
+from surveydata.platforms._rows import put_value
 
 __all__ = ["OdkExportError", "read_odk_csv"]
 
@@ -99,14 +100,7 @@ def read_odk_csv(source, inst) -> pd.DataFrame:
                 row.update(vals)
                 out.update({c: "" if v is None else str(v) for c, v in vals.items()})
                 continue
-            if not value and item.type != "text":
-                code = blank if asked else item.not_applicable
-                row[item.var] = code
-                out[item.var] = "" if code is None else str(code)
-                continue
-            out[item.var] = value
-            row[item.var] = (int(value) if value.lstrip("-").isdigit() and not item.string_codes
-                             else value or None)
+            put_value(row, out, item, value, asked, blank)
         rows.append(out)
     frame = pd.DataFrame(rows, columns=list(inst.columns), dtype="str")
     frame.attrs["export"] = {"path": name, "format": "odk"}

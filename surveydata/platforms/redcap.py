@@ -36,6 +36,7 @@ import pandas as pd
 from schemas.conditions import And, Compare, In, Lit, Not, Or, Var
 from surveydata.errors import SurveyDataError
 from surveydata.fieldwork.form import Page, Questionnaire
+from surveydata.platforms._rows import put_value
 
 __all__ = ["DICTIONARY_COLUMNS", "RedcapError", "read_redcap", "redcap_dictionary",
            "write_redcap_dictionary"]
@@ -223,14 +224,7 @@ def read_redcap(records, dictionary, inst) -> pd.DataFrame:
                 out.update({c: "" if v is None else str(v) for c, v in vals.items()})
                 continue
             value = (rec.get(item.var) or "").strip()
-            if not value and item.type != "text":
-                code = blank if asked else item.not_applicable
-                row[item.var] = code
-                out[item.var] = "" if code is None else str(code)
-                continue
-            out[item.var] = value
-            row[item.var] = (int(value) if value.lstrip("-").isdigit() and not item.string_codes
-                             else value or None)
+            put_value(row, out, item, value, asked, blank)
         out_rows.append(out)
     frame = pd.DataFrame(out_rows, columns=list(inst.columns), dtype="str")
     frame.attrs["export"] = {"format": "redcap"}
