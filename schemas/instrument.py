@@ -20,6 +20,10 @@ practice instrument). 2 (schemas/instruments/pharmacy_staff.yaml) adds:
 * `specify: <var>` on an option: a text item "<option>: please specify", asked exactly when the
   option is chosen.
 
+Both formats: an item, a grid row or a derived variable may carry `short_label:` (one text, or
+`{de: .., en: ..}` like a study's `label`), the name a table row or a figure axis shows instead of
+the question text; read it as `item.short_label` (a `Label`, or None when not declared).
+
 Both formats: YAML read by `schemas._yaml` (bounded, no object tags, duplicate keys refused,
 only true/false are booleans); `required`, `ordered`, `exclusive`, `reverse` must be real
 booleans (``required: 'no'`` is an error naming the key).
@@ -105,6 +109,7 @@ _ITEM_KEYS = {
     "prior",
     "basis",
     "source",
+    "short_label",
     # documentation kept as-is in Item.extra
     "note",
     "role",
@@ -115,7 +120,7 @@ _ITEM_KEYS = {
 _ITEM_KEYS_2 = {"unit", "scale", "reverse"}
 _GRID_KEYS = {"grid", "section", "scale", "text_de", "text_en", "ask_if", "required", "missing",
               "prior", "basis", "source", "items", "note", "role"}
-_GRID_ITEM_KEYS = {"var", "text_de", "text_en", "prior", "reverse", "note", "role"}
+_GRID_ITEM_KEYS = {"var", "text_de", "text_en", "short_label", "prior", "reverse", "note", "role"}
 _SCALE_KEYS = {"points", "start", "labels", "missing", "ordered", "note"}
 _EXTRA_KEYS = ("note", "role", "kbv_ref", "model", "validation_rule")
 _RULE_KEYS = {"id", "severity", "when", "require", "builtin", "draft", "message_de", "message_en"}
@@ -206,6 +211,7 @@ class Item:
     Format 2 adds: `number` (decimals; `decimals`, `unit`), `scale` (a rating item on a named
     scale: `scale`, and `grid`/`stem` when it came from a grid), `date`/`datetime` (`min`/`max`
     are ISO dates), `specify_for` (the "other (specify)" text of an option: (item, code)).
+    `short_label` is the name tables and figures show (None when the file gives none).
     """
 
     var: str
@@ -235,6 +241,7 @@ class Item:
     reverse: bool = False
     specify: Mapping[Code, str] = field(default_factory=lambda: MappingProxyType({}))
     specify_for: tuple[str, Code] | None = None
+    short_label: Label | None = None
 
     @property
     def not_applicable(self) -> int:
@@ -361,6 +368,7 @@ class Derived:
     computed_by: str = "schemas.derive"
     prior: Mapping[Any, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    short_label: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -547,6 +555,26 @@ class _Builder:
                 self.fail(where, f"missing {stem}_{lang}")
             values.append(v)
         return Label(*values)
+
+    def short_label(self, where: str, raw: Mapping) -> Label | None:
+        """`short_label`: one text for both languages or {de: .., en: ..}, as a study's `label`."""
+        if "short_label" not in raw:
+            return None
+        value = raw["short_label"]
+        if isinstance(value, str):
+            if not value.strip():
+                self.fail(where, "short_label is empty; give a text or remove the key")
+            return Label(value, value)
+        if not isinstance(value, dict):
+            self.fail(where, f"short_label must be a text or {{de: .., en: ..}}, got {_kind(value)}")
+        unknown = sorted(set(value) - {"de", "en"}, key=str)
+        if unknown:
+            self.fail(where, f"short_label: unknown language {unknown[0]!r}; languages: de, en")
+        for lang in ("de", "en"):
+            text = value.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                self.fail(where, f"short_label has no text in {lang!r}; add {lang}: \"...\"")
+        return Label(value["de"], value["en"])
 
     def codes(self, where: str, raw: Any, *, allow_exclusive: bool = False, allow_specify: bool = False):
         if not isinstance(raw, dict) or not raw:
@@ -1079,6 +1107,7 @@ class _Builder:
             scale=scale.name if scale is not None else None,
             reverse=self.flag(where, raw, "reverse"),
             specify=MappingProxyType(specify),
+            short_label=self.short_label(where, raw),
         )
 
     def check_answer_codes(self, where, codes):
@@ -1389,6 +1418,7 @@ class _Builder:
             "range",
             "computed_by",
             "prior",
+            "short_label",
         }
         return Derived(
             var=var,
@@ -1402,6 +1432,7 @@ class _Builder:
             computed_by=str(raw.get("computed_by", "schemas.derive")),
             prior=_freeze(raw.get("prior")),
             extra=_freeze({k: v for k, v in raw.items() if k not in known}),
+            short_label=self.short_label(where, raw),
         )
 
 
