@@ -19,6 +19,11 @@ Grammar::
 Names are R-style (letters, digits, ``.`` and ``_``, not starting with a digit); a name in
 backticks may hold any character but a backtick (R's `` `stypeE` ``, `` `api00:api00` ``).
 
+Why a parser of its own: the declaration languages (schemas.conditions, schemas.expressions)
+share one lexer in schemas/_lex.py, but analysis must not import schemas (layering: analysis
+works on any data frame, without a study declaration), and this language differs where it counts:
+R's dotted and backticked names, ``^``, and a gradient for every node.
+
 Example
 -------
 >>> e = parse_expression("exp(E - H)")

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._lex import Token, quote, scan
 from .errors import DeclarationError
 
 __all__ = ["MAX_DEPTH", "Condition", "ConditionError", "parse_condition"]
@@ -116,57 +117,28 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_KEYWORDS = {"and", "or", "not", "in"}
-_OPS = {"==", "!=", "<", "<=", ">", ">="}
+_KEYWORDS = frozenset({"and", "or", "not", "in"})
+_HINTS = {
+    ".": "attribute access ('.') is not allowed",
+    "=": "'=' is not a comparison (use '==')",
+    "'": "unterminated string",
+    '"': "unterminated string",
+}
 
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # int | str | name | kw | op | punct | end
-    text: str
-    pos: int
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    """`text` quoted for a message, shortened in the middle when longer than `limit`."""
-    if len(text) > limit:
-        text = f"{text[: limit // 2]} ... {text[-limit // 4:]}"
-    return repr(text)
-
-
-def _tokenize(text: str) -> list[_Tok]:
+def _tokenize(text: str) -> list[Token]:
     def fail(problem: str, pos: int):
-        raise ConditionError(f"cannot parse condition {_quote(text)}: {problem} at position {pos}")
+        raise ConditionError(f"cannot parse condition {quote(text)}: {problem} at position {pos}")
 
-    tokens: list[_Tok] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            ch = text[pos]
-            if ch == ".":
-                fail("attribute access ('.') is not allowed", pos)
-            if ch == "=":
-                fail("'=' is not a comparison (use '==')", pos)
-            if ch in "'\"":
-                fail("unterminated string", pos)
-            fail(f"unexpected character {ch!r}", pos)
-        kind = m.lastgroup
-        tok = m.group()
-        if kind == "name":
-            if tok.startswith("_"):
-                fail(f"names starting with '_' are not allowed: {tok!r}", pos)
-            if tok in _KEYWORDS:
-                kind = "kw"
-        if kind == "int" and tokens and tokens[-1].kind in ("name", "int", "str"):
-            fail("arithmetic is not allowed", pos)
-        if kind != "ws":
-            tokens.append(_Tok(kind, tok, pos))
-        pos = m.end()
+    tokens: list[Token] = []
+    for tok in scan(text, _TOKEN, fail, keywords=_KEYWORDS, hints=_HINTS):
+        if tok.kind == "int" and tokens and tokens[-1].kind in ("name", "int", "str"):
+            fail("arithmetic is not allowed", tok.pos)
+        tokens.append(tok)
     for a, b in itertools.pairwise(tokens):
         if a.kind == "name" and b.text == "(":
             fail(f"function calls are not allowed: {a.text!r}", a.pos)
-    tokens.append(_Tok("end", "", len(text)))
+    tokens.append(Token("end", "", len(text)))
     return tokens
 
 
@@ -180,15 +152,15 @@ class _Parser:
         self.i = 0
         self.depth = 0
 
-    def fail(self, problem: str, tok: _Tok | None = None):
+    def fail(self, problem: str, tok: Token | None = None):
         tok = tok or self.peek()
         where = "end of condition" if tok.kind == "end" else f"position {tok.pos}"
-        raise ConditionError(f"cannot parse condition {_quote(self.text)}: {problem} at {where}")
+        raise ConditionError(f"cannot parse condition {quote(self.text)}: {problem} at {where}")
 
-    def peek(self) -> _Tok:
+    def peek(self) -> Token:
         return self.toks[self.i]
 
-    def take(self) -> _Tok:
+    def take(self) -> Token:
         tok = self.toks[self.i]
         self.i += 1
         return tok
@@ -204,7 +176,7 @@ class _Parser:
             self.fail(f"expected {text!r}, found {self.describe(self.peek())}")
 
     @staticmethod
-    def describe(tok: _Tok) -> str:
+    def describe(tok: Token) -> str:
         return "nothing" if tok.kind == "end" else repr(tok.text)
 
     def parse(self) -> Node:

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conditions import MAX_DEPTH, _quote
+from ._lex import Token, quote, scan
+from .conditions import MAX_DEPTH
 from .errors import DeclarationError
 
 __all__ = ["FUNCTIONS", "Expression", "ExpressionError", "parse_expression"]
@@ -77,6 +78,10 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+_HINTS = {
+    ".": "attribute access ('.') is not allowed",
+    "=": "an expression computes a value; comparisons belong in a condition",
+}
 
 
 @dataclass(frozen=True)
@@ -110,44 +115,29 @@ class Call:
 class _Parser:
     def __init__(self, text: str):
         self.text = text
-        self.toks: list[tuple[str, str, int]] = []
-        pos = 0
-        while pos < len(text):
-            m = _TOKEN.match(text, pos)
-            if m is None:
-                ch = text[pos]
-                hint = {".": "attribute access ('.') is not allowed",
-                        "=": "an expression computes a value; comparisons belong in a condition"}
-                self.fail(hint.get(ch, f"unexpected character {ch!r}"), pos)
-            kind, tok = m.lastgroup, m.group()
-            if kind == "name" and tok.startswith("_"):
-                self.fail(f"names starting with '_' are not allowed: {tok!r}", pos)
-            if kind != "ws":
-                self.toks.append((kind, tok, pos))
-            pos = m.end()
-        self.toks.append(("end", "", len(text)))
+        self.toks = [*scan(text, _TOKEN, self.fail, hints=_HINTS), Token("end", "", len(text))]
         self.i = 0
         self.depth = 0
 
     def fail(self, problem: str, pos: int | None = None):
         if pos is None:
-            pos = self.toks[self.i][2]
+            pos = self.toks[self.i].pos
         where = "end of expression" if pos >= len(self.text) else f"position {pos}"
-        raise ExpressionError(f"cannot parse expression {_quote(self.text)}: {problem} at {where}")
+        raise ExpressionError(f"cannot parse expression {quote(self.text)}: {problem} at {where}")
 
-    def peek(self) -> tuple[str, str, int]:
+    def peek(self) -> Token:
         return self.toks[self.i]
 
     def accept(self, text: str) -> bool:
-        kind, tok, _ = self.peek()
-        if kind in ("op", "punct") and tok == text:
+        tok = self.peek()
+        if tok.kind in ("op", "punct") and tok.text == text:
             self.i += 1
             return True
         return False
 
     def describe(self) -> str:
-        kind, tok, _ = self.peek()
-        return "nothing" if kind == "end" else repr(tok)
+        tok = self.peek()
+        return "nothing" if tok.kind == "end" else repr(tok.text)
 
     def nest(self):
         self.depth += 1
@@ -155,10 +145,10 @@ class _Parser:
             self.fail(f"nested deeper than {MAX_DEPTH} levels (write it flatter)")
 
     def parse(self):
-        if self.peek()[0] == "end":
+        if self.peek().kind == "end":
             self.fail("empty expression")
         node = self.expression()
-        if self.peek()[0] != "end":
+        if self.peek().kind != "end":
             self.fail(f"unexpected {self.describe()}")
         if _depth(node) > MAX_TREE_DEPTH:
             self.fail(f"more than {MAX_TREE_DEPTH} operations deep (split it into several "
@@ -167,16 +157,16 @@ class _Parser:
 
     def expression(self):
         node = self.term()
-        while self.peek()[1] in ("+", "-") and self.peek()[0] == "op":
-            op = self.peek()[1]
+        while self.peek().text in ("+", "-") and self.peek().kind == "op":
+            op = self.peek().text
             self.i += 1
             node = BinOp(op, node, self.term())
         return node
 
     def term(self):
         node = self.unary()
-        while self.peek()[1] in ("*", "/") and self.peek()[0] == "op":
-            op = self.peek()[1]
+        while self.peek().text in ("*", "/") and self.peek().kind == "op":
+            op = self.peek().text
             self.i += 1
             node = BinOp(op, node, self.unary())
         return node
@@ -190,7 +180,7 @@ class _Parser:
         return self.atom()
 
     def atom(self):
-        kind, tok, pos = self.peek()
+        kind, tok, pos = self.peek().kind, self.peek().text, self.peek().pos
         if kind == "num":
             self.i += 1
             return Num(float(tok))
