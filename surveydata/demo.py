@@ -110,7 +110,7 @@ def _raw() -> pd.DataFrame:
 
 @lru_cache(maxsize=2)
 def _validated(lang: str = "de") -> pd.DataFrame:
-    from surveydata.i18n import check_lang
+    from surveydata.report.i18n import check_lang
     from surveydata.strata import attach_design
     from surveydata.validate import validate
 

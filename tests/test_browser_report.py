@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from surveydata import report
+from surveydata.report import build as report
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -256,7 +256,7 @@ def _report_pages(folder: Path) -> list[str]:
 
 
 def test_report_from_a_user_export_without_touching_the_notebooks(built, user_export):
-    from surveydata.reportdata import study_notebooks
+    from surveydata.report.data import study_notebooks
 
     assert built["before"] == built["after"]
     expected = sorted(p.with_suffix(".html").name for p in study_notebooks())

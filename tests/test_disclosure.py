@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from surveydata import disclosure as dc
-from surveydata.disclosure import MARKER, TOTAL
+from surveydata.report import disclosure as dc
+from surveydata.report.disclosure import MARKER, TOTAL
 
 
 def attacker_bounds(full: pd.DataFrame, mask: pd.DataFrame):
@@ -308,7 +308,7 @@ def test_solver_prints_nothing():
     process exits); a notebook would show them as output. Run in a fresh process, so that its
     exit flushes everything, on tables that make HiGHS print without the guard."""
     code = ("import numpy as np, pandas as pd\n"
-            "from surveydata import disclosure as dc\n"
+            "from surveydata.report import disclosure as dc\n"
             "rng = np.random.default_rng(1)\n"
             "for _ in range(40):\n"
             "    r, c = rng.integers(2, 5, 2)\n"

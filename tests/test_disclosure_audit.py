@@ -1,4 +1,4 @@
-"""The attacker's audit of all published tables together (surveydata.disclosure_audit).
+"""The attacker's audit of all published tables together (surveydata.report.disclosure_audit).
 
 The tables here are laid out by hand, suppression patterns included (not chosen by the code
 under test), and every attacker interval asserted was worked out by hand in the comments.
@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from surveydata import disclosure as dc
-from surveydata import disclosure_audit as da
+from surveydata.report import disclosure as dc
+from surveydata.report import disclosure_audit as da
 
 POLICY = dc.DisclosurePolicy()  # k = 5; 2 respondents below (or down to 0) and above
 

@@ -20,13 +20,14 @@ import pandas as pd
 import pytest
 
 import schemas
-from surveydata import disclosure_audit, report
-from surveydata.disclosure import MARKER
+from surveydata.report import build as report
+from surveydata.report import disclosure_audit
+from surveydata.report.disclosure import MARKER
 from tests import export_factory
 
 INSTRUMENT = Path(schemas.__file__).parent / "instruments" / "practice_security.yaml"
 PARAMS = 'data = None\ninstrument = None\nlang = "en"\nk_min = 5\nseed = 1'
-SETUP = "import pandas as pd\nfrom surveydata import disclosure"
+SETUP = "import pandas as pd\nfrom surveydata.report import disclosure"
 CROSSTAB = ("t = pd.DataFrame({'yes': [2, 10], 'no': [9, 11]}, index=pd.Index(['GP', 'PT'], name='type'))\n"
             "t.columns.name = 'incident'\n"
             "disclosure.protect_counts(t, k=k_min)")

@@ -6,8 +6,8 @@ Each helper is given a table where a lone suppressed count would follow from pub
 import numpy as np
 import pandas as pd
 
-from surveydata import findings, tables
-from surveydata.disclosure import MARKER
+from surveydata.report import findings, tables
+from surveydata.report.disclosure import MARKER
 
 
 def test_frequency_table_does_not_leave_one_count_to_follow_from_the_shares():

@@ -16,9 +16,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from surveydata import pages, plots
-from surveydata import reportdata as rdata
-from surveydata.disclosure import MARKER
+from surveydata.report import data as rdata
+from surveydata.report import pages, plots
+from surveydata.report.disclosure import MARKER
 
 K = 60
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")

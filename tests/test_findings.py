@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveydata import findings as fd
-from surveydata import reportdata
+from surveydata.report import data as reportdata
+from surveydata.report import findings as fd
 
 
 @pytest.mark.parametrize("x, lang, want", [
@@ -177,7 +177,7 @@ def test_english_findings_carry_no_german_and_vice_versa(demo):
 
 def test_model_findings_state_the_test_they_rest_on(demo):
     rd, _, _ = demo
-    from surveydata import pages
+    from surveydata.report import pages
 
     d = reportdata.weighting(rd).final
     fits = pages.fit_models(rd, d)

@@ -5,8 +5,8 @@ import string
 
 import pytest
 
-from surveydata import i18n, plots
-from surveydata.report_html import Table, _cell_value
+from surveydata.report import i18n, plots
+from surveydata.report.html import Table, _cell_value
 
 
 def _fields(text: str) -> set[str]:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from surveydata import plots
+from surveydata.report import plots
 
 CFG = Path(__file__).resolve().parent / "nbval_sanitize.cfg"
 

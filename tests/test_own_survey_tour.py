@@ -104,7 +104,7 @@ def test_validate_quarantines_exactly_the_planted_errors(tour, capsys):
 
 
 def test_report_data_weighted_with_the_declared_derived_variables(tour):
-    from surveydata.reportdata import load_data
+    from surveydata.report.data import load_data
 
     rd = load_data(tour / "sim" / "export.csv", study=tour / "vet_study.yaml", lang="en")
     truth = json.loads((tour / "sim" / "truth.json").read_text(encoding="utf-8"))
@@ -182,7 +182,7 @@ def test_instrument_only_validation(tour, capsys):
     truth = json.loads((tour / "sim" / "truth.json").read_text(encoding="utf-8"))
     # validation is the instrument's business: the same planted errors, without any study
     assert quarantined_lines(tour / "checked-i") == sorted(truth["quarantined_lines"])
-    from surveydata.reportdata import load_data
+    from surveydata.report.data import load_data
 
     rd = load_data(tour / "sim" / "export.csv", instrument=tour / "vet_it.yaml", lang="de")
     assert not rd.weighted and rd.outcomes() == [] and rd.study.design is None

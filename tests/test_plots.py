@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveydata import plots
-from surveydata.disclosure import MARKER
+from surveydata.report import plots
+from surveydata.report.disclosure import MARKER
 
 EST = pd.DataFrame({"estimate": [0.30, 0.10, np.nan], "ci_low": [0.25, 0.07, np.nan],
                     "ci_high": [0.36, 0.13, np.nan]}, index=["fully", "incident", "MVZ"])

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 import schemas
-from surveydata import report
-from surveydata.disclosure import MARKER
+from surveydata.report import build as report
+from surveydata.report.disclosure import MARKER
 from tests import export_factory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ def _nb(cells, title_en="Placeholder one", title_de="Platzhalter eins"):
 FIRST = [
     ("md", "# Placeholder one\n\nSee the [BSI](https://www.bsi.bund.de/) for the guideline."),
     ("params", PARAMS),
-    ("code", ("from surveydata.report import load_data\nfrom surveydata import disclosure, plots\n"
+    ("code", ("from surveydata.report.data import load_data\nfrom surveydata.report import disclosure, plots\n"
              "from IPython.display import Markdown, display\n"
              "import pandas as pd\nrd = load_data(data, instrument=instrument, lang=lang)\n"
              "print('printed: code output')\n"
@@ -507,7 +507,7 @@ def test_a_summary_the_data_cannot_support_is_a_sentence_any_other_failure_stops
     from types import SimpleNamespace
 
     from analysis.errors import AnalysisError
-    from surveydata import findings
+    from surveydata.report import findings
 
     def singular(rd, k):
         raise AnalysisError("the design matrix has rank 5 < 12 columns")

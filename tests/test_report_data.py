@@ -12,12 +12,12 @@ import pytest
 
 import schemas
 from schemas.populations import load_population_margins
-from surveydata import reportdata
 from surveydata.demo import demo_path, load_demo_truth
+from surveydata.report import data as reportdata
 from tests import export_factory
 
-MODULES = [Path(reportdata.__file__), Path(reportdata.__file__).with_name("strata.py"),
-           Path(reportdata.__file__).with_name("demo.py"),
+MODULES = [Path(reportdata.__file__), Path(reportdata.__file__).parents[1] / "strata.py",
+           Path(reportdata.__file__).parents[1] / "demo.py",
            Path(reportdata.__file__).with_name("findings.py"),
            Path(reportdata.__file__).with_name("pages.py")]
 
@@ -403,7 +403,7 @@ def test_scale_reliability_is_cronbachs_alpha_of_the_item_codes(pharmacy):
 # random instruments (issue 11, "Must show"): simulate -> validate -> report data, no exception
 
 def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
-    from surveydata import findings, pages
+    from surveydata.report import findings, pages
     from surveydata.simulate.generic import simulate_responses
 
     path = tmp_path / f"random_{seed}.yaml"

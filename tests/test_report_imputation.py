@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import analysis
-from surveydata import findings as fd
-from surveydata import pages_imputation as pi
-from surveydata import reportdata as rdata
+from surveydata.report import data as rdata
+from surveydata.report import findings as fd
+from surveydata.report import pages_imputation as pi
 
 #: the practice study's imputed indicators and the items they come from (instrument knowledge)
 ITEMS = {"guideline_full": "guideline_implementation", "incident_12m_yes": "incident_12m"}

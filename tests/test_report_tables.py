@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 import schemas
-from surveydata import tables
-from surveydata.disclosure import MARKER
+from surveydata.report import tables
+from surveydata.report.disclosure import MARKER
 
 
 @pytest.fixture(scope="module")
@@ -198,10 +198,10 @@ def test_counts_carry_thousands_separators_in_the_locale_of_the_table():
 
 
 # ---------------------------------------------------------------------------------------------
-# pandas tables as published tables (surveydata.report_html)
+# pandas tables as published tables (surveydata.report.html)
 
 def test_pandas_two_row_headers_become_one_header_row_with_every_cell_named():
-    from surveydata.report_html import Counter, render_html_table
+    from surveydata.report.html import Counter, render_html_table
 
     idx = pd.MultiIndex.from_tuples([("GP", "small"), ("GP", "large"), ("PT", "small")],
                                     names=["type", "size"])

@@ -61,7 +61,7 @@ def test_wheel_carries_the_package_data(wheel):
                 "surveydata/demo/strata.csv", "analysis/datasets/apistrat.csv"]
     missing = [e for e in expected if e not in names]
     assert not missing, missing
-    for folder in ("surveydata/report_assets/", "surveydata/fieldwork/templates/",
+    for folder in ("surveydata/report/assets/", "surveydata/fieldwork/templates/",
                    "surveydata/fieldwork/migrations/"):
         if (ROOT / folder).is_dir():
             in_repo = {str(p.relative_to(ROOT)) for p in (ROOT / folder).rglob("*")

@@ -3,7 +3,7 @@
 Validates the data (default: the embedded demo of the default study), runs the report's
 notebooks on it (the generic pages the study has something for, plus the study's extra pages)
 with progress on stderr, and writes ``DIR/index.html``, one HTML page per notebook and
-``DIR/provenance.json`` (see `surveydata.report`). ``--study`` names a study declaration;
+``DIR/provenance.json`` (see `surveydata.report.build`). ``--study`` names a study declaration;
 ``--instrument`` alone gives an unweighted report of every item, labelled as such. Exit code 0
 on success, 2 on a usage error, a broken declaration or unreadable input, 1 when a notebook
 fails or a page would disclose free text.
@@ -79,7 +79,7 @@ def _min_cell(args, study) -> int:
 
 def run(args) -> int:
     from surveydata.cli import UserError
-    from surveydata.report import ReportError, build_report
+    from surveydata.report.build import ReportError, build_report
 
     study = _study(args)
     if args.data is not None and not Path(args.data).is_file():

@@ -8,11 +8,11 @@
    bundle in a temporary directory, so free text never reaches a notebook, let alone an output;
 2. execute copies of the study's notebooks with papermill (parameters ``data``,
    ``instrument``, ``lang``, ``k_min``, ``seed``), never touching the notebooks in the repository;
-3. render each executed notebook as a page (`surveydata.report_html`): text, numbered tables
+3. render each executed notebook as a page (`surveydata.report.html`): text, numbered tables
    and figures with captions, generated alt text and downloads (CSV per table, PNG and data per
    figure, an .xlsx per page), no code and no code output; one shared ``report.css``; a banner
    on every page when the data are simulated; no script or remote resource (pages open offline);
-4. write the methods page (`surveydata.report_methods`), ``index.html`` (executive summary,
+4. write the methods page (`surveydata.report.methods`), ``index.html`` (executive summary,
    key facts, contents, downloads: all tables as .xlsx, every plotted estimate as a tidy CSV),
    the codebook and ``provenance.json`` (input sha256, instrument, versions, git commit, seeds);
 5. check every page (no free-text answer of the input, no remote resource), and only then
@@ -45,16 +45,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from surveydata import disclosure, disclosure_audit
 from surveydata.errors import SurveyDataError
-from surveydata.i18n import check_lang, t
-from surveydata.reportdata import (
+from surveydata.report import disclosure, disclosure_audit
+from surveydata.report.data import (
     ReportData,
     file_sha256,
     load_data,
     raw_input,
     save_bundle,
 )
+from surveydata.report.i18n import check_lang, t
 
 __all__ = [
     "ReportError",
@@ -90,7 +90,7 @@ class ReportError(SurveyDataError):
 
 def repo_root() -> Path:
     """The directory that holds ``surveydata/`` (the repository root in a checkout)."""
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 def default_notebooks_dir() -> Path:
@@ -225,7 +225,7 @@ def check_offline(page: str, name: str = "page") -> None:
     >>> check_offline('<script src="https://cdn.example/x.js"></script>')
     Traceback (most recent call last):
     ...
-    surveydata.report.ReportError: page loads a remote resource: 'src="https://cdn.example/x.js"'
+    surveydata.report.build.ReportError: page loads a remote resource: 'src="https://cdn.example/x.js"'
     """
     m = _REMOTE.search(page)
     if m:
@@ -391,7 +391,7 @@ def _pct(x: float, lang: str) -> str:
 
 
 def _page(ed: _Edition, file: str, title: str, body: str, body_class: str = "") -> str:
-    from surveydata.report_html import shell
+    from surveydata.report.html import shell
 
     banner = html.escape(t("simulated_banner", ed.lang)) if ed.simulated else ""
     return shell(f"{title} – {_study_title(ed.rd, ed.lang)}", body, ed.lang, _nav(ed, file),
@@ -399,9 +399,9 @@ def _page(ed: _Edition, file: str, title: str, body: str, body_class: str = "") 
 
 
 def _summary_sentences(rd, k: int) -> list[str]:
-    """The executive summary from surveydata.findings (H7a's sentences from the estimates)."""
+    """The executive summary from surveydata.report.findings (H7a's sentences from the estimates)."""
     try:
-        from surveydata import findings
+        from surveydata.report import findings
     except ImportError:
         return []
     fn = getattr(findings, "executive_summary", None) or getattr(findings, "study_summary", None)
@@ -519,8 +519,8 @@ def _plain_title(title: str) -> str:
 
 def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, bytes]:
     """Every file of one edition: pages, methods, index, codebook, stylesheet, downloads."""
-    from surveydata import report_html
-    from surveydata.report_methods import methods_body
+    from surveydata.report import html as report_html
+    from surveydata.report.methods import methods_body
 
     lang = ed.lang
     files: dict[str, bytes] = {}
@@ -590,7 +590,7 @@ def _chooser(langs: tuple[str, ...], title_by_lang: dict[str, str]) -> str:
 
 def _study_languages(study) -> tuple[str, ...]:
     """The report languages a study declares (those the report has texts for), in its order."""
-    from surveydata.i18n import LANGS
+    from surveydata.report.i18n import LANGS
 
     declared = [x for x in (getattr(study, "languages", None) or ()) if x in LANGS]
     return tuple(declared) or ("en",)
@@ -633,7 +633,7 @@ def build_report(out, data=None, instrument=None, lang=None, k: int = disclosure
     import nbformat
 
     from surveydata.outputs import OutputFolder
-    from surveydata.reportdata import study_notebooks, study_of
+    from surveydata.report.data import study_notebooks, study_of
 
     declared = study_of(study, instrument)  # loaded once: a declaration takes seconds to read
     langs = editions(lang if lang is not None else _study_languages(declared))
@@ -666,7 +666,7 @@ def build_report(out, data=None, instrument=None, lang=None, k: int = disclosure
         instrument_param = None
     files: dict[str, bytes] = {}
     titles = {}
-    from surveydata.report_html import Counter
+    from surveydata.report.html import Counter
 
     with tempfile.TemporaryDirectory(prefix="surveydata-report-") as tmp:
         tmp = Path(tmp)

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveydata import disclosure
 from surveydata.errors import SurveyDataError
-from surveydata.i18n import check_lang
+from surveydata.report import disclosure
+from surveydata.report.i18n import check_lang
 from surveydata.strata import attach_design as strata_design
 
 BUNDLE_MARKER = "reportdata.json"
@@ -974,7 +974,7 @@ def study_notebooks(study=None, notebooks_dir=None) -> list[Path]:
 
     study = study_of(study)
     directory = Path(notebooks_dir) if notebooks_dir is not None else (
-        Path(__file__).resolve().parents[1] / "notebooks")
+        Path(__file__).resolve().parents[2] / "notebooks")
     pages = []
     for path in sorted(directory.glob(NOTEBOOK_GLOB)):
         needs = nbformat.read(path, as_version=4).metadata.get("report", {}).get("needs", [])

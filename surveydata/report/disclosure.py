@@ -71,7 +71,7 @@ TOTAL = "Total"
 #: Default protection levels, as a share of k (tau-Argus' lower and upper protection levels).
 DEFAULT_PROTECTION = 0.3
 #: Environment variable naming the file where published tables are recorded for the audit
-#: (set by the report builder for each notebook; see surveydata.disclosure_audit).
+#: (set by the report builder for each notebook; see surveydata.report.disclosure_audit).
 RECORD_ENV = "SURVEYDATA_DISCLOSURE_RECORD"
 
 # A null-space component smaller than this is zero (the equations have coefficients 0 and +-1,
@@ -541,7 +541,7 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
     cheapest that gives every sensitive cell the policy's protection levels (module docstring);
     ``policy`` is a :class:`DisclosurePolicy` or a mapping (default: k = 5, 30 % of k = 2
     respondents each way); ``k`` overrides its ``min_cell``; ``suppress_zeros`` its ``zeros``.
-    ``name`` labels the table in the disclosure audit's record (see surveydata.disclosure_audit).
+    ``name`` labels the table in the disclosure audit's record (see surveydata.report.disclosure_audit).
     ``published`` (booleans, rows and columns of the table or of its totals) marks cells that
     another table publishes anyway: they are never chosen as complements (tau-Argus' status
     "safe, must be published").
@@ -568,7 +568,7 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
     flat = _optimal_pattern(values.ravel(), eqs, sensitive.ravel(), lower.ravel(), upper.ravel(), known)
     mask = pd.DataFrame(flat.reshape(values.shape), index=full.index, columns=full.columns)
     if os.environ.get(RECORD_ENV):
-        from surveydata import disclosure_audit
+        from surveydata.report import disclosure_audit
 
         disclosure_audit.record_table(full, mask, row_totals, col_totals, pol, name=name,
                                       sensitive=sensitive)

@@ -1,9 +1,9 @@
 """The attacker's audit of everything a report publishes, all pages together.
 
-Every count table published through :func:`surveydata.disclosure.suppression_mask` (the report's
+Every count table published through :func:`surveydata.report.disclosure.suppression_mask` (the report's
 quarantine reasons, flags, response rates, sample composition, item nonresponse and answer
 frequencies) is recorded: while the report builder runs a notebook it sets the environment variable
-:data:`surveydata.disclosure.RECORD_ENV` to a file, and each table is appended to it as one JSON
+:data:`surveydata.report.disclosure.RECORD_ENV` to a file, and each table is appended to it as one JSON
 line (:func:`record_table`): its cells (what each counts, its true value, published or
 suppressed, sensitive or not) and its additivity relations (a total = the sum of its parts).
 These records hold true values: they stay in the builder's temporary directory and are never
@@ -36,7 +36,7 @@ attacker an equality that holds.
 Example
 -------
 >>> import pandas as pd
->>> from surveydata import disclosure as dc
+>>> from surveydata.report import disclosure as dc
 >>> t = pd.DataFrame({"yes": [2, 10], "no": [9, 11]}, index=pd.Index(["GP", "PT"], name="type"))
 >>> rec = table_record(dc.with_totals(t), dc.suppression_mask(t), True, True, dc.DisclosurePolicy())
 >>> result = audit([dict(rec, page="p1.html")])
@@ -55,8 +55,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from surveydata import disclosure as dc
 from surveydata.errors import SurveyDataError
+from surveydata.report import disclosure as dc
 
 __all__ = ["AuditResult", "DisclosureAuditError", "audit", "audit_directory", "publish_audit",
            "read_records", "record_table", "table_record", "write_report"]
@@ -82,7 +82,7 @@ def table_record(full: pd.DataFrame, mask: pd.DataFrame, row_totals: bool, col_t
                  policy, name: str | None = None, sensitive=None) -> dict:
     """One published table as the audit reads it (JSON-ready; holds true values: never publish).
 
-    ``full`` is laid out as :func:`surveydata.disclosure.with_totals`; ``mask`` is True where a
+    ``full`` is laid out as :func:`surveydata.report.disclosure.with_totals`; ``mask`` is True where a
     cell is suppressed. ``full.attrs["given"]`` (a mapping, e.g. ``{"incident": "yes"}``) names
     the domain a table is restricted to, so that its cells link to the same counts elsewhere. A table of one column without a total column is a one-way table of its
     row variable: its cells are keyed by the row variable alone (so they link to the same

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from surveydata.i18n import check_lang
+from surveydata.report.i18n import check_lang
 
 DASH = "–"
 ALPHA = 0.05
@@ -522,7 +522,7 @@ def scale_finding(label: str, k: int, result, lang: str) -> Finding:
 
 def reliability_table(result, lang: str) -> pd.DataFrame:
     """Alpha and omega: estimate, 95% CI and n."""
-    from surveydata.i18n import t
+    from surveydata.report.i18n import t
 
     est = result.estimates
     return pd.DataFrame({t("estimate", lang): [fmt_num(x, lang, 2) for x in est["estimate"]],
@@ -581,11 +581,11 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
     """An executive summary of the whole study: records, response, and the headline estimates
     (weighted when the study has a design), each sentence from the numbers it quotes.
 
-    >>> from surveydata import reportdata
+    >>> from surveydata.report import data as reportdata
     >>> [f.text for f in study_summary(reportdata.load_data(lang="en"))][:1]   # doctest: +SKIP
     ['Of 1,621 records received, 1,577 are valid (97.3%); 44 were quarantined.']
     """
-    from surveydata import reportdata
+    from surveydata.report import data as reportdata
 
     lang = rd.lang
     out = quality_findings(rd, k)[:1]
@@ -623,8 +623,8 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
 def quality_findings(rd, k: int = 5) -> list[Finding]:
     """Records received, valid and quarantined; the most frequent reason; the item most often
     left unanswered; flags. A count of 1 to k-1 (suppressed in the tables) is never quoted."""
-    from surveydata import reportdata
-    from surveydata.i18n import t
+    from surveydata.report import data as reportdata
+    from surveydata.report.i18n import t
 
     lang = rd.lang
     small = lambda n: 0 < n < k
@@ -663,7 +663,7 @@ def as_frame(findings) -> pd.DataFrame:
 def sample_findings(rd, w, k: int = 5) -> list[Finding]:
     """Response rate overall and its range over the strata variables, the design effect of the
     final weights, and the largest gap between the unweighted sample and the population."""
-    from surveydata import reportdata
+    from surveydata.report import data as reportdata
 
     lang = rd.lang
     out = []
@@ -708,7 +708,7 @@ def sample_findings(rd, w, k: int = 5) -> list[Finding]:
 def estimate_findings(rd, est: pd.DataFrame, by_domain: dict, k: int = 5) -> list[Finding]:
     """Key findings of the estimates page: the highest and lowest outcome, the first outcome's
     comparison over every domain (as far as the CIs allow) and the published figures."""
-    from surveydata import reportdata
+    from surveydata.report import data as reportdata
 
     lang = rd.lang
     out = outcome_findings(est, rd.label, lang, reportdata.too_few(est, k), limit=2)
@@ -736,7 +736,7 @@ def share_table(est: pd.DataFrame, labels, lang: str, suppress: pd.Series | None
                 kind: str = "share", marker: str = "•") -> pd.DataFrame:
     """Estimates as a table: estimate (% for shares), 95% CI and n, rows labelled; suppressed
     rows show the marker in every cell."""
-    from surveydata.i18n import t
+    from surveydata.report.i18n import t
 
     pct = kind == "share"
     scale, digits = (100, 1) if pct else (1, 2)
@@ -769,7 +769,7 @@ def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd
 
 def model_table(coefs: pd.DataFrame, lang: str, ratio: str | None) -> pd.DataFrame:
     """Coefficients as published: OR/RR (or b for a linear model) with 95% CI and p value."""
-    from surveydata.i18n import t
+    from surveydata.report.i18n import t
 
     if ratio:
         e = np.exp(coefs[["estimate", "ci_low", "ci_high"]])
@@ -786,9 +786,9 @@ def model_table(coefs: pd.DataFrame, lang: str, ratio: str | None) -> pd.DataFra
 def frequency_table(freq: pd.DataFrame, lang: str, k: int = 5, marker: str = "•") -> pd.DataFrame:
     """Unweighted frequencies (n, %) of one item; counts of 1 to k-1 respondents suppressed,
     with what would give them away: the shares give the total (n / share), so a lone suppressed
-    count would follow from it (surveydata.disclosure: a one-way table with its total)."""
-    from surveydata.disclosure import suppression_mask
-    from surveydata.i18n import t
+    count would follow from it (surveydata.report.disclosure: a one-way table with its total)."""
+    from surveydata.report.disclosure import suppression_mask
+    from surveydata.report.i18n import t
 
     counts = pd.DataFrame({"n": freq["n"].astype("int64").to_numpy()},
                           index=pd.Index(freq.index.astype(str), name=str(freq.index.name or "answer")))

@@ -41,7 +41,7 @@ from importlib import resources
 from pathlib import Path
 
 from surveydata._safe_csv import neutralise
-from surveydata.i18n import t
+from surveydata.report.i18n import t
 
 __all__ = [
     "Counter",
@@ -66,7 +66,7 @@ _TOC_MIN_HEADINGS = 3
 
 def stylesheet() -> str:
     """The report's one stylesheet (screen, phone and A4 print)."""
-    return resources.files("surveydata").joinpath("report_assets/report.css").read_text(encoding="utf-8")
+    return resources.files("surveydata.report").joinpath("assets/report.css").read_text(encoding="utf-8")
 
 
 def slug(text: str) -> str:

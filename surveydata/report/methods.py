@@ -18,7 +18,7 @@ import html
 
 import pandas as pd
 
-from surveydata.i18n import t
+from surveydata.report.i18n import t
 
 __all__ = ["methods_body"]
 
@@ -137,7 +137,7 @@ def _text(value, lang: str) -> str:
 
 def _label(rd, var: str) -> str:
     """A short name of a variable: the report's short label, else the study's label."""
-    from surveydata.i18n import var_label
+    from surveydata.report.i18n import var_label
 
     short = var_label(var, rd.lang)
     if short != var:
@@ -149,9 +149,10 @@ def _label(rd, var: str) -> str:
 
 
 def methods_body(rd, prov: dict, lang: str, k: int, counter):
-    """The methods page (a `surveydata.report_html.Page`, tables numbered by ``counter``)."""
-    from surveydata import disclosure, reportdata, tables
-    from surveydata.report_html import Page, render_html_table, slug
+    """The methods page (a `surveydata.report.html.Page`, tables numbered by ``counter``)."""
+    from surveydata.report import data as reportdata
+    from surveydata.report import disclosure, tables
+    from surveydata.report.html import Page, render_html_table, slug
 
     e = html.escape
     study = getattr(rd, "study", None)

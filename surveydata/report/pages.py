@@ -3,12 +3,12 @@
 Each function displays one section (heading, paragraph, table, figure) in the order a reader
 sees it, in the language of the edition, with labels from the study and the instrument; the
 generic notebooks call one function per cell and stay free of loops and of study variables.
-Numbers come from `surveydata.reportdata`, sentences and number formats from
-`surveydata.findings`, tables and figures from `surveydata.tables` and `surveydata.plots`.
+Numbers come from `surveydata.report.data`, sentences and number formats from
+`surveydata.report.findings`, tables and figures from `surveydata.report.tables` and `surveydata.report.plots`.
 
 Example
 -------
->>> from surveydata import pages, reportdata
+>>> from surveydata.report import data as reportdata, pages
 >>> rd = reportdata.load_data(lang="de")          # doctest: +SKIP
 >>> pages.header(rd, "title_quality", "intro_quality", [])   # doctest: +SKIP
 """
@@ -19,10 +19,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from surveydata import disclosure, plots, tables
-from surveydata import findings as fd
-from surveydata import reportdata as rdata
-from surveydata.i18n import t
+from surveydata.report import data as rdata
+from surveydata.report import disclosure, plots, tables
+from surveydata.report import findings as fd
+from surveydata.report.i18n import t
 
 
 def _display(*objs) -> None:

@@ -17,7 +17,7 @@ Disclosure: a row whose complete-case estimate is suppressed on the estimates pa
 k answers, yes or no answers) is suppressed here too, and a number of imputed answers from 1
 to k-1 is not shown.
 
->>> from surveydata import reportdata as rdata
+>>> from surveydata.report import data as rdata
 >>> rd = rdata.load_data(lang="en")                               # doctest: +SKIP
 >>> res = imputation_results(rd, rdata.weighting(rd).final)       # doctest: +SKIP
 >>> list(res.columns)[:4]                                          # doctest: +SKIP
@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from surveydata import findings as fd
-from surveydata import reportdata as rdata
-from surveydata.i18n import t
+from surveydata.report import data as rdata
+from surveydata.report import findings as fd
+from surveydata.report.i18n import t
 
 __all__ = ["coded_predictors", "imputable_rows", "imputation_finding", "imputation_results", "imputation_section",
            "imputation_spec", "imputation_table", "imputed_designs"]

@@ -34,8 +34,8 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
-from surveydata.disclosure import MARKER
-from surveydata.i18n import check_lang, t
+from surveydata.report.disclosure import MARKER
+from surveydata.report.i18n import check_lang, t
 
 #: Colour-blind safe palette (Okabe-Ito), in the order series are drawn.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

@@ -1,5 +1,5 @@
 """Publishable tables: estimates rounded and formatted with their CIs, codes replaced by labels,
-and cells based on too few respondents suppressed (see `surveydata.disclosure`).
+and cells based on too few respondents suppressed (see `surveydata.report.disclosure`).
 
 These helpers only present numbers that the analysis produced; they compute no statistic.
 Formatting to text with a fixed number of digits keeps notebook outputs stable for nbval.
@@ -19,8 +19,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from surveydata.disclosure import DEFAULT_K, MARKER
-from surveydata.i18n import check_lang, t
+from surveydata.report.disclosure import DEFAULT_K, MARKER
+from surveydata.report.i18n import check_lang, t
 
 DASH = "–"
 
@@ -195,7 +195,7 @@ def coefficients(fit, lang: str = "en", drop=("Intercept",)) -> pd.DataFrame:
 
     Works for svyglm and svyolr results (cut points ``a|b`` of an ordinal model are dropped).
     """
-    from surveydata.i18n import term_label
+    from surveydata.report.i18n import term_label
 
     ci = fit.conf_int()
     frame = pd.DataFrame({"estimate": fit.params, "ci_low": ci.iloc[:, 0], "ci_high": ci.iloc[:, 1],
@@ -212,7 +212,7 @@ def relabel(frame: pd.DataFrame, lang: str = "en", level: str = "variable") -> p
     >>> relabel(pd.DataFrame({"x": [1]}, index=pd.Index(["training_all"], name="variable")), "en").index[0]
     'All staff trained'
     """
-    from surveydata.i18n import var_label
+    from surveydata.report.i18n import var_label
 
     out = frame.copy()
     names = [t("measure", lang) if n == level else n for n in out.index.names]
@@ -244,7 +244,7 @@ def protect_counts_column(counts: pd.Series, k: int = DEFAULT_K) -> pd.Series:
     >>> protect_counts_column(pd.Series({"a": 3, "b": 40, "c": 57}), k=5).tolist()
     [True, True, False]
     """
-    from surveydata.disclosure import suppression_mask
+    from surveydata.report.disclosure import suppression_mask
 
     mask = suppression_mask(counts.to_frame("n"), k, row_totals=False, col_totals=True)
     return mask["n"].iloc[:-1].astype(bool)
@@ -284,7 +284,7 @@ def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR",
     >>> odds_ratio_table(fit, "en").columns.tolist()   # doctest: +SKIP
     ['OR', '95% CI', 'p value']
     """
-    from surveydata.i18n import term_label
+    from surveydata.report.i18n import term_label
 
     c = coefficients(fit, lang)
     e = np.exp(c[["estimate", "ci_low", "ci_high"]])
@@ -355,12 +355,12 @@ def model_note(fit, lang: str = "en", labels=None) -> str:
     and the unit of every numeric term's ratio (yes vs no for 0/1 variables; per change from 0
     to 1, i.e. from 0 % to 100 %, for shares; per unit otherwise).
 
-    ``labels`` maps variable names to readable names (default: `surveydata.i18n.var_label`).
+    ``labels`` maps variable names to readable names (default: `surveydata.report.i18n.var_label`).
 
     >>> model_note(fit, "en")   # doctest: +SKIP
     'n = 1,239 of 1,577 respondents used; 338 left out for a missing value in: Size class (210), ...'
     """
-    from surveydata.i18n import var_label
+    from surveydata.report.i18n import var_label
 
     def name(var):
         if labels is None:
@@ -423,13 +423,13 @@ def nonresponse_hidden(nonresponse: pd.DataFrame, k: int = DEFAULT_K) -> pd.Data
     The estimates page publishes each item's answered count (its n), and asked = answered +
     don't know + no answer: a lone suppressed count of 1 to k-1 would follow from the others.
     Each item is protected as a one-way table with its total, ``answered`` counted as published
-    (see surveydata.disclosure; the tables are recorded for the report's disclosure audit).
+    (see surveydata.report.disclosure; the tables are recorded for the report's disclosure audit).
 
     >>> nr = pd.DataFrame({"asked": [100], "dont_know": [3], "no_answer": [10]}, index=["x"])
     >>> nonresponse_hidden(nr).loc["x"].tolist()   # 3 = 100 - 87 - 10: the 10 goes too
     [False, True, True]
     """
-    from surveydata.disclosure import suppression_mask
+    from surveydata.report.disclosure import suppression_mask
 
     out = {}
     parts = ["answered", "dont_know", "no_answer"]
@@ -508,7 +508,7 @@ def standardised(blocks: pd.DataFrame, lang: str = "en") -> dict[str, pd.DataFra
     Every series has all terms (controls left out) as rows, with values only for its own block,
     so that the plot colours the terms by block.
     """
-    from surveydata.i18n import term_label
+    from surveydata.report.i18n import term_label
 
     eff = blocks.attrs["effects"]
     eff = eff[eff["block"] != "control"]
@@ -525,7 +525,7 @@ def standardised(blocks: pd.DataFrame, lang: str = "en") -> dict[str, pd.DataFra
 
 def margins_frame(margins: dict, lang: str = "en") -> pd.DataFrame:
     """Predictive margins of several 0/1 variables in one frame, rows "<variable>: yes/no"."""
-    from surveydata.i18n import var_label
+    from surveydata.report.i18n import var_label
 
     frames = []
     for var, pm in margins.items():

@@ -15,7 +15,7 @@ from surveydata.fieldwork import Questionnaire, Store, export_study, load_study,
 
 @pytest.mark.slow
 def test_a_fieldwork_export_validates_and_builds_the_report(tmp_path):
-    from surveydata.report import build_report
+    from surveydata.report.build import build_report
 
     study = load_study(None)
     q = Questionnaire(study.instrument)
