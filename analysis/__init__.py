@@ -32,7 +32,7 @@ from analysis.variance import LonelyPSUError
 # The models (statsmodels, and with it scipy.stats: about 100 MB resident) load on first use of
 # one of these names (PEP 562), so designs, means and tables do not carry them. They are
 # analysis.models.__all__, written out here (and again in __all__ below, which linters and
-# IDEs read statically); tests/test_import_weight.py keeps the three lists equal.
+# IDEs read statically); tests/analysis/test_import_weight.py keeps the three lists equal.
 _MODEL_NAMES = (
     "SurveyModelResults",
     "SurveyModelWarning",

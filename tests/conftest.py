@@ -1,4 +1,4 @@
-"""Shared fixtures: R's api data (tests/reference/data) and the reference designs.
+"""Shared fixtures: R's api data (tests/analysis/reference/data) and the reference designs.
 
 Names are stable (other test modules import them): apistrat, apiclus1, apiclus2, apisrs, apipop,
 apistrat_lonely, apistrat_pairs, reference (parsed reference.json), dstrat, dclus1, dclus2,
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parent / "analysis" / "reference"
 DATA_DIR = REFERENCE_DIR / "data"
 
 #: relative tolerance for closed-form estimators against R (the developer guide: 1e-8 for closed

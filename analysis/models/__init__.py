@@ -8,7 +8,7 @@ svyolr              proportional-odds ordinal logit (R survey's svyolr), with a 
 compare_blocks      Wald tests, standardised effects and fit change for blocks of predictors
 predictive_margins  average predicted outcome per factor level with design-based SEs
 
-Every number is checked against R survey 4.1-1 (tests/reference/reference.json and
+Every number is checked against R survey 4.1-1 (tests/analysis/reference/reference.json and
 extra_models.json). svyglm's point estimate is the maximiser of statsmodels' GLM weighted
 pseudo-likelihood with the design weights as ``var_weights`` (the estimate of
 ``sm.GLM(y, X, family, var_weights=w).fit()``), found by our own normal-equation IRLS (irls.py)

@@ -5,7 +5,7 @@ weights as ``var_weights`` (never ``freq_weights``, which would treat the weight
 size), i.e. the estimate of ``sm.GLM(y, X, family, var_weights=w, offset=offset).fit()``. It is
 found by our own normal-equation IRLS (irls.py), iterated from the family's starting means until
 every coefficient changes by less than 1e-10 relative (the last step lands at ~1e-14 for canonical
-links); tests/test_glm_engine.py holds it to statsmodels' fit for gaussian, binomial, poisson and
+links); tests/analysis/test_glm_engine.py holds it to statsmodels' fit for gaussian, binomial, poisson and
 gamma (inverse and log links) with offsets and unequal weights. statsmodels' own GLM fit runs only
 as a fallback when that IRLS fails (separation, saturated means, a non-finite result).
 statsmodels supplies the family and link objects (a user may pass e.g.

@@ -2,7 +2,7 @@
 
 :func:`fit_one` finds the point estimate users see: the maximiser of statsmodels' GLM weighted
 pseudo-likelihood with ``var_weights`` (the same estimate as ``sm.GLM(y, X, family,
-var_weights=w).fit()``, tested to 1e-10 in tests/test_glm_engine.py), iterated from the family's
+var_weights=w).fit()``, tested to 1e-10 in tests/analysis/test_glm_engine.py), iterated from the family's
 starting means until every coefficient changes by less than 1e-10 relative (the last step then
 lands at ~1e-14 for canonical links; non-canonical links, which converge linearly, go on to
 1e-13). glm.py falls back to statsmodels' own fit only when this one fails (separation, saturated
