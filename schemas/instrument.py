@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import keyword
 import math
 import re
@@ -51,6 +52,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import pandas as pd
+
 from ._yaml import load_yaml, read_yaml
 from .conditions import Condition, ConditionError, parse_condition
 from .errors import DeclarationError
@@ -58,6 +61,7 @@ from .errors import DeclarationError
 __all__ = [
     "DONT_KNOW",
     "ITEM_TYPES",
+    "LANGUAGES",
     "NOT_APPLICABLE",
     "NO_ANSWER",
     "Derived",
@@ -78,6 +82,7 @@ __all__ = [
 ITEM_TYPES_1 = ("single", "multi", "integer", "likert5", "text")
 ITEM_TYPES = (*ITEM_TYPES_1, "number", "scale", "date", "datetime")  # format 2
 FORMATS = (1, 2)
+LANGUAGES = ("de", "en")  # the languages instrument texts exist in (Label.de, Label.en)
 META_TYPES = ("id", "datetime", "number")
 NOT_APPLICABLE, DONT_KNOW, NO_ANSWER = -7, -8, -9
 MISSING_NAMES = {NOT_APPLICABLE: "not_applicable", DONT_KNOW: "dont_know", NO_ANSWER: "no_answer"}
@@ -147,7 +152,7 @@ class Label:
             >>> Label("Ja", "Yes").get("en")
             'Yes'
         """
-        if lang not in ("de", "en"):
+        if lang not in LANGUAGES:
             raise ValueError(f"language must be 'de' or 'en', got {lang!r}")
         return self.de if lang == "de" else self.en
 
@@ -332,7 +337,7 @@ class Rule:
                     seen.setdefault(v)
         return tuple(seen)
 
-    def violations(self, frame) -> pd.Series:  # noqa: F821 - pandas imported lazily
+    def violations(self, frame: pd.DataFrame) -> pd.Series:
         """Boolean Series: True in the rows that violate the rule (never for builtin rules
         without a `require`).
 
@@ -343,8 +348,6 @@ class Rule:
             >>> rule.violations(frame).tolist()
             [False, True, False]
         """
-        import pandas as pd
-
         if self.require is None:
             return pd.Series(False, index=frame.index)
         bad = ~self.require.evaluate(frame)
@@ -567,10 +570,11 @@ class _Builder:
             return Label(value, value)
         if not isinstance(value, dict):
             self.fail(where, f"short_label must be a text or {{de: .., en: ..}}, got {_kind(value)}")
-        unknown = sorted(set(value) - {"de", "en"}, key=str)
+        unknown = sorted(set(value) - set(LANGUAGES), key=str)
         if unknown:
-            self.fail(where, f"short_label: unknown language {unknown[0]!r}; languages: de, en")
-        for lang in ("de", "en"):
+            self.fail(where, f"short_label: unknown language {unknown[0]!r}; "
+                             f"languages: {', '.join(LANGUAGES)}")
+        for lang in LANGUAGES:
             text = value.get(lang)
             if not isinstance(text, str) or not text.strip():
                 self.fail(where, f"short_label has no text in {lang!r}; add {lang}: \"...\"")
@@ -1131,8 +1135,6 @@ class _Builder:
         self.fail(where, f"unit must be a text (e.g. 'h') or {{label_de, label_en}}, got {raw!r}")
 
     def date_bound(self, where, validation, key, default) -> str:
-        import datetime as _dt
-
         value = validation.get(key, default)
         if isinstance(value, _dt.datetime):
             value = value.date()

@@ -110,7 +110,8 @@ import pandas as pd
 from ._yaml import read_yaml
 from .derived import DerivedError, DerivedVariable, compile_entries, compile_instrument
 from .errors import DeclarationError
-from .instrument import Instrument, Label, load_instrument
+from .instrument import LANGUAGES, Instrument, Label, load_instrument
+from .populations import load_population_margins
 
 __all__ = [
     "FAMILIES",
@@ -135,7 +136,6 @@ __all__ = [
 
 DEFAULT_STUDY = "practice_security"
 FORMATS = (1,)
-LANGUAGES = ("de", "en")  # the languages instrument texts exist in
 _YEAR = re.compile(r"\b(1[89]|2[0-9])[0-9]{2}\b")  # a year a text names (e.g. "2022/23")
 FAMILIES = ("binomial", "quasibinomial", "poisson", "quasipoisson", "gaussian", "ordinal",
             "logistic", "linear", "proportional_odds", "olr")
@@ -579,8 +579,6 @@ class _StudyBuilder:
                                 f"{a.get(k, 0)}; make the tables agree")
 
     def margins_file(self, spec: str) -> dict:
-        from .populations import load_population_margins
-
         try:
             if re.fullmatch(r"[A-Za-z0-9_\-]+", spec):
                 margins = dict(load_population_margins(spec))
@@ -1055,7 +1053,8 @@ class _StudyBuilder:
 
 
 @functools.lru_cache(maxsize=8)
-def _instrument_at(key: str, stamp: tuple) -> Instrument:
+def _instrument_at(key: str, _stamp: tuple) -> Instrument:
+    # _stamp (mtime, size, inode of the file) is part of the cache key only: a changed file reloads
     return load_instrument(key)
 
 
