@@ -141,9 +141,10 @@ class DomainEstimates:
             cols = E._variables(d0.data, nums + dens)
         else:
             cols = E._variables(d0.data, variables)
+        E._check_na_rm(na_rm)
         miss = np.isnan(cols.Y) & d0.domain[:, None]
         na_cells = None
-        if miss.any() and not na_rm:
+        if miss.any() and (na_rm is False or na_rm == "propagate"):
             # R's svyby(..., na.rm = FALSE): a domain whose rows miss a variable gets NA for the
             # statistics of that variable; every other domain is estimated as usual
             design, Y = d0, np.where(np.isnan(cols.Y) | ~d0.domain[:, None], 0.0, cols.Y)
@@ -323,8 +324,11 @@ class DomainEstimates:
 
     def _per_domain(self, fn: Callable[[object], SurveyEstimate]) -> SurveyEstimate:
         """Run an estimator on each domain separately (non-smooth statistics); the covariance
-        across domains is not estimated (NaN off the diagonal blocks)."""
+        across domains is not estimated (NaN off the diagonal blocks). Domains whose result
+        is NaN for missing values (na_rm="propagate") are named in the note."""
         results = [fn(self.design._restrict(m)) for m in self._masks()]
+        na_domains = [":".join(map(str, self._labels[g])) for g, r in enumerate(results)
+                      if "na_rm='propagate'" in (r.attrs.get("note") or "")]
         first = results[0]
         stat_labels = [t if isinstance(t, tuple) else (t,) for t in first.index]
         stat_names = [n if n is not None else "statistic" for n in first.index.names]
@@ -334,11 +338,17 @@ class DomainEstimates:
         for g, r in enumerate(results):
             V[g * k:(g + 1) * k, g * k:(g + 1) * k] = r.vcov.to_numpy()
         frame = pd.concat([pd.DataFrame(r) for r in results], ignore_index=True)
+        note = first.attrs.get("note")
+        if na_domains:
+            keep = [part for part in (note or "").split("; ") if part.startswith("ci_method=")]
+            na_note = (f"NA in domain(s) {', '.join(na_domains)}: missing values (pass "
+                       "na_rm=True to leave those rows out)")
+            note = "; ".join([*keep, na_note])
         out = make_estimate(
             index, frame["estimate"].to_numpy(), V, self.design.degf,
             first.attrs["ci_df"], first.attrs["statistic"], first.attrs["level"],
             ci=(frame["ci_low"].to_numpy(), frame["ci_high"].to_numpy()),
-            se=frame["se"].to_numpy(), note=self._note(first.attrs.get("note")),
+            se=frame["se"].to_numpy(), note=self._note(note),
         )
         out.attrs["domain_df"] = [r.attrs["df"] for r in results]
         return out
@@ -369,6 +379,12 @@ class DomainEstimates:
     def _proportion_vcov(self, variable, level, na_rm) -> np.ndarray:
         """Joint covariance of the domain proportions (domain means of the indicators)."""
         Y, labels = E._indicators(self.design.data, variable, level)
+        if na_rm == "propagate":
+            miss = np.isnan(Y) & self.design.domain[:, None]
+            Y0 = np.where(np.isnan(Y) | ~self.design.domain[:, None], 0.0, Y)
+            est, V, codes, est_g, _ = self._grouped(self.design, "mean", Y0)
+            return self._missing_to_nan(est, V, codes, est_g.shape[0], Y.shape[1], miss,
+                                        None)[1]
         design, Y = E._handle_missing(self.design, Y, labels, na_rm, self.design.data)
         return self._grouped(design, "mean", Y)[1]
 
@@ -383,7 +399,8 @@ class DomainEstimates:
         M     api00     13824.857143  2319.846364   9278.041820  18371.672466
         [variance; 95% CI: normal; design df = 197]
         """
-        return self._per_domain(lambda dg: dg.var(variables, na_rm=na_rm, df=df, level=level))
+        na = "propagate" if na_rm is False else na_rm     # R's svyby: NA for that domain
+        return self._per_domain(lambda dg: dg.var(variables, na_rm=na, df=df, level=level))
 
     def sd(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Domain standard deviations (square roots of :meth:`var`, delta-method SEs).
@@ -396,7 +413,8 @@ class DomainEstimates:
         M     api00     117.579153  9.865041   98.244027  136.914278
         [sd; 95% CI: normal; design df = 197]
         """
-        return self._per_domain(lambda dg: dg.sd(variables, na_rm=na_rm, df=df, level=level))
+        na = "propagate" if na_rm is False else na_rm     # as var
+        return self._per_domain(lambda dg: dg.sd(variables, na_rm=na, df=df, level=level))
 
     def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",
                  na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:

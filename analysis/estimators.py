@@ -124,22 +124,44 @@ def _index(labels: list, categorical: bool) -> pd.Index:
     return pd.Index([v for v, _ in labels], name="variable")
 
 
-def _handle_missing(design, Y: np.ndarray, labels: list, na_rm: bool, data: pd.DataFrame):
+class MissingValuesError(AnalysisError):
+    """A variable has missing values and the call did not say what to do with them."""
+
+
+#: what na_rm takes: False (an error naming the rows), True (leave those rows out), or
+#: "propagate" (R's na.rm = FALSE: NaN for every statistic a missing value enters, with a note)
+NA_RM = (False, True, "propagate")
+
+
+def _check_na_rm(na_rm) -> None:
+    if not any(na_rm is v or (isinstance(na_rm, str) and na_rm == v) for v in NA_RM):
+        raise AnalysisError(f"na_rm must be False, True or 'propagate', got {na_rm!r}")
+
+
+def _handle_missing(design, Y: np.ndarray, labels: list, na_rm, data: pd.DataFrame):
     """Rows missing any variable: dropped from the domain when na_rm (keeping their PSU, as R's
-    subset), an error otherwise.  Returns (effective design, Y with zeros outside)."""
+    subset), an error otherwise.  Returns (effective design, Y with zeros outside).
+    ``na_rm="propagate"`` is handled by :func:`_missing_or_propagate`."""
+    _check_na_rm(na_rm)
     nan = np.isnan(Y)
     missing = nan.any(axis=1) & design.domain
     if missing.any():
-        if not na_rm:
+        if na_rm is False:
             cols = np.isnan(Y[missing]).any(axis=0)
             names = sorted({labels[j][0] for j in np.flatnonzero(cols)})
             rows = data.index[missing]
-            raise ValueError(
+            raise MissingValuesError(
                 f"variable(s) {', '.join(map(repr, names))} have {int(missing.sum())} missing "
                 f"value(s) in rows {', '.join(map(str, rows[:10]))}"
                 f"{' ...' if len(rows) > 10 else ''}; pass na_rm=True to leave them out "
-                f"(their PSUs stay in the variance)"
+                f"(their PSUs stay in the variance), or na_rm='propagate' for NaN as R's "
+                f"na.rm=FALSE"
             )
+        if na_rm == "propagate":
+            raise AnalysisError(
+                "na_rm='propagate' (NaN as R's na.rm=FALSE) is for means, totals, ratios, "
+                "variances and proportions; R's svyquantile fails on missing values: pass "
+                "na_rm=True to leave those rows out")
         design = design._restrict(~missing)
     if not np.any(design.weights != 0):
         raise ValueError(
@@ -152,6 +174,53 @@ def _handle_missing(design, Y: np.ndarray, labels: list, na_rm: bool, data: pd.D
         Y[nan] = 0.0
         Y[outside] = 0.0
     return design, Y
+
+
+def _missing_or_propagate(design, Y: np.ndarray, labels: list, na_rm, data: pd.DataFrame):
+    """As :func:`_handle_missing`, and for ``na_rm="propagate"`` (R's na.rm = FALSE): every row
+    stays, the missing values enter as 0, and the columns they touch are returned (to be set
+    to NaN, as R's estimates of those variables), with a note naming the variables.
+
+    Returns (design, Y, columns with a missing value or None, note or None)."""
+    _check_na_rm(na_rm)
+    if not (isinstance(na_rm, str) and na_rm == "propagate"):
+        design, Y = _handle_missing(design, Y, labels, na_rm, data)
+        return design, Y, None, None
+    nan = np.isnan(Y) & design.domain[:, None]
+    bad = nan.any(axis=0)
+    if not bad.any():
+        design, Y = _handle_missing(design, Y, labels, False, data)
+        return design, Y, None, None
+    rows = nan.any(axis=1)
+    Y = np.where(np.isnan(Y) | ~design.domain[:, None], 0.0, Y)
+    names = list(dict.fromkeys(labels[j][0] for j in np.flatnonzero(bad)))
+    note = (f"NA for {', '.join(names)}: {int(rows.sum())} row(s) with missing values "
+            "(na_rm='propagate', as R's na.rm=FALSE; na_rm=True leaves those rows out)")
+    return design, Y, bad, note
+
+
+def _nan_columns(est: np.ndarray, V: np.ndarray, bad: np.ndarray | None):
+    """NaN for the estimates (and covariance rows/columns) of the columns in ``bad``."""
+    if bad is None:
+        return est, V
+    est, V = np.array(est, dtype=np.float64), np.array(V, dtype=np.float64)
+    est[bad] = np.nan
+    V[bad, :] = np.nan
+    V[:, bad] = np.nan
+    return est, V
+
+
+def _nan_point_fn(point_fn, bad: np.ndarray | None):
+    """The replicate point function with NaN in the columns of ``bad``."""
+    if bad is None:
+        return point_fn
+
+    def fn(W):
+        out = np.array(point_fn(W), dtype=np.float64)
+        out[..., bad] = np.nan
+        return out
+
+    return fn
 
 
 def _ci_df(design, df) -> float:
@@ -275,8 +344,8 @@ def _sqrt_estimate(v: SurveyEstimate, level: float) -> SurveyEstimate:
     with np.errstate(divide="ignore", invalid="ignore"):
         J = np.diag(0.5 / est)
     V = J @ np.asarray(v.vcov) @ J.T
-    out = make_estimate(v.index, est, V, v.attrs["df"], v.attrs["ci_df"], "sd", level)
-    return out
+    return make_estimate(v.index, est, V, v.attrs["df"], v.attrs["ci_df"], "sd", level,
+                         note=v.attrs.get("note"))
 
 
 def attach_replicates(out: SurveyEstimate, design, point_fn) -> SurveyEstimate:
@@ -304,6 +373,10 @@ class EstimatorMixin:
         CI: normal (R's confint default); ``df="degf"`` uses t with the design df.
         ``return_replicates=True`` (replicate designs) keeps the replicate estimates in
         ``attrs["replicates"]`` (R's return.replicates), which nonlinear contrasts then use.
+        ``na_rm``: rows with a missing value are an error naming them (False, default), left
+        out of the domain (True; their PSUs stay in the variance, R's na.rm = TRUE), or kept
+        with NaN for every statistic they enter ("propagate", R's na.rm = FALSE; a note names
+        the variables). The same for total, ratio, var, sd and proportion.
 
         >>> d.mean(["api00", "api99"])
                     estimate        se      ci_low     ci_high
@@ -329,16 +402,21 @@ class EstimatorMixin:
     def _linear(self, kind, variables, na_rm, deff, df, level, return_replicates=False):
         _check_deff(deff)
         cols = _variables(self.data, variables)
-        design, Y = _handle_missing(self, cols.Y, cols.labels, na_rm, self.data)
+        design, Y, bad, note = _missing_or_propagate(self, cols.Y, cols.labels, na_rm, self.data)
         stat = (_mean_stat if kind == "mean" else _total_stat)(design, Y)
         V = design.vcov(stat.point_fn, stat.influence_fn)
         d = _deff(design, Y, V, kind, deff) if deff is not False else None
+        est, V = _nan_columns(stat.estimate, V, bad)
+        if d is not None and bad is not None:
+            d = np.where(bad, np.nan, d)
         # R: confint(x, df=degf(design)) uses the df of the design as given (before na.rm)
         out = make_estimate(
-            _index(cols.labels, cols.categorical), stat.estimate, V, self.degf,
-            _ci_df(self, df), kind, level, deff=d,
+            _index(cols.labels, cols.categorical), est, V, self.degf,
+            _ci_df(self, df), kind, level, deff=d, note=note,
         )
-        return attach_replicates(out, design, stat.point_fn) if return_replicates else out
+        if return_replicates:
+            return attach_replicates(out, design, _nan_point_fn(stat.point_fn, bad))
+        return out
 
     def var(self, variables, na_rm: bool = False, df=None, level: float = 0.95,
             return_replicates: bool = False) -> SurveyEstimate:
@@ -356,13 +434,13 @@ class EstimatorMixin:
         cols = _variables(self.data, variables)
         if cols.categorical:
             raise TypeError("var() needs numeric variables")
-        design, Y = _handle_missing(self, cols.Y, cols.labels, na_rm, self.data)
+        design, Y, bad, note = _missing_or_propagate(self, cols.Y, cols.labels, na_rm, self.data)
         n = _n_obs(design)
         index = _index(cols.labels, False)
         k = Y.shape[1]
         if n < 2:
             return make_estimate(index, np.full(k, np.nan), np.full((k, k), np.nan), self.degf,
-                                 _ci_df(self, df), "variance", level)
+                                 _ci_df(self, df), "variance", level, note=note)
         w = design.weights
         ybar = (w @ Y) / w.sum()
         Z = np.where(design.domain[:, None], (Y - ybar) ** 2 * n / (n - 1), 0.0)
@@ -376,9 +454,12 @@ class EstimatorMixin:
             return (s2 - s1 * s1 / s0) / s0 * n / (n - 1)
 
         V = design.vcov(point_fn, stat.influence_fn)
-        out = make_estimate(index, stat.estimate, V, self.degf, _ci_df(self, df), "variance",
-                            level)
-        return attach_replicates(out, design, point_fn) if return_replicates else out
+        est, V = _nan_columns(stat.estimate, V, bad)
+        out = make_estimate(index, est, V, self.degf, _ci_df(self, df), "variance",
+                            level, note=note)
+        if return_replicates:
+            return attach_replicates(out, design, _nan_point_fn(point_fn, bad))
+        return out
 
     def sd(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
         """Population standard deviation(s): the square root of :meth:`var`, SE by the delta
@@ -412,11 +493,15 @@ class EstimatorMixin:
             cat = sorted({v for v, lev in both.labels if lev != ""})
             raise TypeError(f"ratio() needs numeric numerator and denominator variables; "
                             f"{', '.join(map(repr, cat))} is categorical")
-        design, Y = _handle_missing(self, both.Y, both.labels, na_rm, self.data)
+        design, Y, bad_col, note = _missing_or_propagate(self, both.Y, both.labels, na_rm,
+                                                         self.data)
         k = len(nums)
         pairs = [(i, j) for i in range(k) for j in range(len(dens))]
         num = Y[:, [i for i, _ in pairs]]
         den = Y[:, [k + j for _, j in pairs]]
+        # a ratio is NaN when its numerator or its denominator has a missing value
+        bad = None if bad_col is None else np.array([bad_col[i] or bad_col[k + j]
+                                                      for i, j in pairs])
         stat = _ratio_stat(design, num, den)
         V = design.vcov(stat.point_fn, stat.influence_fn)
         d = None
@@ -424,10 +509,15 @@ class EstimatorMixin:
             # R: deff(svytotal(r, design, deff)) with r = (y - R x) / sum(w x)
             r = (num - stat.estimate * den) / (design.weights @ den)
             d = _deff(design, r, V, "total", deff)
+            if bad is not None:
+                d = np.where(bad, np.nan, d)
+        est, V = _nan_columns(stat.estimate, V, bad)
         index = pd.Index([f"{nums[i]}/{dens[j]}" for i, j in pairs], name="ratio")
-        out = make_estimate(index, stat.estimate, V, self.degf, _ci_df(self, df), "ratio",
-                            level, deff=d)
-        return attach_replicates(out, design, stat.point_fn) if return_replicates else out
+        out = make_estimate(index, est, V, self.degf, _ci_df(self, df), "ratio",
+                            level, deff=d, note=note)
+        if return_replicates:
+            return attach_replicates(out, design, _nan_point_fn(stat.point_fn, bad))
+        return out
 
     def proportion(self, variable: str, level=None, ci_method: str = "logit",
                    na_rm: bool = False, df=None, conf_level: float = 0.95) -> SurveyEstimate:
@@ -449,12 +539,14 @@ class EstimatorMixin:
         if not isinstance(variable, str):
             raise TypeError("proportion() takes one variable name")
         Y, labels = _indicators(self.data, variable, level)
-        design, Y = _handle_missing(self, Y, labels, na_rm, self.data)
+        design, Y, bad, na_note = _missing_or_propagate(self, Y, labels, na_rm, self.data)
         stat = _mean_stat(design, Y)
         V = design.vcov(stat.point_fn, stat.influence_fn)
         # R's svyciprop: df = degf(design) of the design as given (na.rm acts inside svymean)
         dfd = float(self.degf) if df is None else _ci_df(self, df)
         degenerate = (stat.estimate <= 0) | (stat.estimate >= 1)
+        if bad is not None:
+            degenerate &= ~bad
         if degenerate.any() and ci_method != "mean":
             warnings.warn(
                 f"proportion of {[labels[j] for j in np.flatnonzero(degenerate)]} is 0 or 1: "
@@ -464,9 +556,13 @@ class EstimatorMixin:
                           n_rows=self.n, design_degf=self.degf)
         if ci_method != "mean":
             lo, hi = np.where(degenerate, np.nan, lo), np.where(degenerate, np.nan, hi)
+        est, V = _nan_columns(stat.estimate, V, bad)
+        if bad is not None:
+            lo, hi = np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
         index = pd.MultiIndex.from_tuples(labels, names=["variable", "level"])
-        return make_estimate(index, stat.estimate, V, self.degf, dfd, "proportion",
-                             conf_level, ci=(lo, hi), note=f"ci_method={ci_method}")
+        note = f"ci_method={ci_method}" if na_note is None else f"ci_method={ci_method}; {na_note}"
+        return make_estimate(index, est, V, self.degf, dfd, "proportion",
+                             conf_level, ci=(lo, hi), note=note)
 
     def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",
                  na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
