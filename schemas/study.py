@@ -109,7 +109,7 @@ import pandas as pd
 
 from ._yaml import read_yaml
 from .derived import DerivedError, DerivedVariable, compile_entries, compile_instrument
-from .errors import DeclarationError
+from .errors import DeclarationError, StudyError
 from .instrument import LANGUAGES, Instrument, Label, load_instrument
 from .populations import load_population_margins
 
@@ -150,10 +150,6 @@ FORMULA_FUNCTIONS = {"C", "I", "Q", "log", "np", "exp", "sqrt", "Treatment", "Su
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _TOP = ("format", "study", "population", "design", "weighting", "derived", "analysis",
         "disclosure", "fieldwork", "report")
-
-
-class StudyError(DeclarationError):
-    """A study declaration is invalid; the one-line message names file, key, problem and fix."""
 
 
 # --------------------------------------------------------------------------- the Study
