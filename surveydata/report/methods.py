@@ -26,10 +26,14 @@ _TEXT = {
     "population": {
         "de": "Grundgesamtheit (Einheit: {unit}): N = {total}; Randverteilungen aus {margins}.",
         "en": "Population (unit: {unit}): N = {total}; margins from {margins}."},
+    "margins_inline": {"de": "Angaben der Studiendeklaration ({sources})",
+                       "en": "the study declaration ({sources})"},
     "frame_file": {"de": "der Datei {file} neben den Daten (N_h und Eingeladene je Schicht)",
                    "en": "the file {file} beside the data (N_h and the number invited per stratum)"},
     "frame_margin": {"de": "der Randverteilung {margin} der Grundgesamtheit {population}",
                      "en": "the margin {margin} of the population {population}"},
+    "frame_margin_inline": {"de": "der in der Studie deklarierten Randverteilung {margin} ({sources})",
+                            "en": "the margin {margin} declared in the study ({sources})"},
     "frame": {
         "de": "Auswahlrahmen: die Schichtgrößen N_h stammen aus {frame}.",
         "en": "Sampling frame: the stratum sizes N_h come from {frame}."},
@@ -97,6 +101,14 @@ _TEXT = {
               "confidence intervals are Wald intervals: estimate ± 1.96 × standard error (R "
               "survey's confint default); model coefficients from design-based generalised "
               "linear models (svyglm), tested by Wald tests with the design's degrees of freedom."},
+    "variance_unweighted": {
+        "de": "Ungewichtete, beschreibende Auswertung: Anteile, Mittelwerte und Häufigkeiten "
+              "beschreiben nur die Antwortenden. Ohne Stichprobendesign gibt es keine "
+              "designbasierte Inferenz auf eine Grundgesamtheit (keine Standardfehler des "
+              "Designs, keine Gewichtung).",
+        "en": "Unweighted, descriptive analysis: shares, means and frequencies describe the "
+              "respondents only. Without a sampling design there is no design-based inference "
+              "to a population (no design standard errors, no weighting)."},
     "disclosure": {
         "de": "Zellen mit weniger als {k} Befragten (ungewichtet) werden gesperrt ({marker}), "
               "ebenso Zellen, aus denen sich eine gesperrte Zelle zurückrechnen ließe. "
@@ -104,9 +116,10 @@ _TEXT = {
         "en": "Cells of fewer than {k} respondents (unweighted) are suppressed ({marker}), as "
               "are cells from which a suppressed cell could be worked out. Free-text answers are "
               "never published."},
-    "citation": {"de": "{authors} ({year}): {title}. {publisher}. Bericht erstellt mit {package} "
+    # {publisher} is "" or "<publisher>. " (a citation without one has no dangling dash)
+    "citation": {"de": "{authors} ({year}): {title}. {publisher}Bericht erstellt mit {package} "
                        "{version} (Commit {commit}).",
-                 "en": "{authors} ({year}). {title}. {publisher}. Report built with {package} "
+                 "en": "{authors} ({year}). {title}. {publisher}Report built with {package} "
                        "{version} (commit {commit})."},
     "codebook": {"de": "Alle Fragen, Antwortcodes und Filter: {link}.",
                  "en": "Every question, answer code and filter: {link}."},
@@ -148,6 +161,36 @@ def _label(rd, var: str) -> str:
         return var
 
 
+def _margins_source(population, lang: str) -> str:
+    """Where the population margins come from: the margins file's name, or, for tables declared
+    in the study itself, the study declaration with each table's declared source and year."""
+    name = getattr(population, "name", None) or "?"
+    if name != "inline":
+        return name
+    return _say("margins_inline", lang, sources=_sources(getattr(population, "margins", {}) or {}, lang))
+
+
+def _sources(margins, lang: str) -> str:
+    """"source year; source year" of margin tables (their declared attributes), each once."""
+    sources = []
+    for series in margins.values():
+        attrs = dict(getattr(series, "attrs", {}) or {})
+        source = _text(attrs.get("source"), lang)
+        year = attrs.get("year")
+        year = ", ".join(map(str, year)) if isinstance(year, (list, tuple)) else (
+            "" if year is None else str(year))
+        text = f"{source} {year}".strip() if source else year
+        if text and text not in sources:
+            sources.append(text)
+    return "; ".join(sources) or t("not_stated", lang)
+
+
+def _publisher(meta, lang: str) -> str:
+    """The publisher as a sentence of the citation ("Publisher. "), or nothing when not declared."""
+    value = _text(meta.get("publisher"), lang).strip().rstrip(".") if hasattr(meta, "get") else ""
+    return f"{value}. " if value else ""
+
+
 def methods_body(rd, prov: dict, lang: str, k: int, counter):
     """The methods page (a `surveydata.report.html.Page`, tables numbered by ``counter``)."""
     from surveydata.report import data as reportdata
@@ -185,7 +228,7 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
         margins = getattr(population, "margins", {}) or {}
         unit = _text(meta.get("unit"), lang) or t("not_stated", lang)
         total = getattr(population, "total", None) or meta.get("total")
-        para(_say("population", lang, unit=unit, margins=getattr(population, "name", "?"),
+        para(_say("population", lang, unit=unit, margins=_margins_source(population, lang),
                   total=_int(total, lang) if total else t("not_stated", lang)))
         frame_src = getattr(design, "strata_file", None) or "strata.csv"
         margin = getattr(design, "margin", None)
@@ -193,7 +236,10 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
         if beside and beside != "population margins":
             frame_src = _say("frame_file", lang, file=beside)
         elif margin and margin in margins:
-            frame_src = _say("frame_margin", lang, margin=margin, population=getattr(population, "name", "?"))
+            frame_src = (_say("frame_margin", lang, margin=margin, population=population.name)
+                         if getattr(population, "name", None) != "inline" else
+                         _say("frame_margin_inline", lang, margin=margin,
+                              sources=_sources({margin: margins[margin]}, lang)))
         if design is not None:
             para(_say("frame", lang, frame=frame_src))
     else:
@@ -285,7 +331,8 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
         para(_say("no_weighting", lang))
 
     section("m_variance")
-    para(_say("variance", lang))
+    para(_say("variance" if design is not None and getattr(rd, "weighted", True)
+              else "variance_unweighted", lang))
 
     section("m_disclosure")
     para(_say("disclosure", lang, k=k, marker=disclosure.MARKER))
@@ -315,7 +362,7 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
         commit = str(prov["git"].get("commit", "unknown"))[:10]
         citation = _say("citation", lang, authors=authors, year=fw_year or "n. d.",
                         title=title or t("report_title", lang),
-                        publisher=(meta.get("publisher") if hasattr(meta, "get") else None) or "–",
+                        publisher=_publisher(meta, lang),
                         package=next(iter(soft["package"])),
                         version=next(iter(soft["package"].values())), commit=commit)
     para(citation)
