@@ -23,10 +23,10 @@ Example
 -------
 >>> counter = Counter()
 >>> page = render_html_table('<table class="dataframe"><thead><tr><th></th><th>n</th></tr>'
-...     '<tr><th>type</th><th></th></tr></thead><tbody><tr><th>GP</th><td>1621</td></tr>'
-...     '</tbody></table>', "Sizes", "en", counter, "01_x")
+...     '<tr><th>stype</th><th></th></tr></thead><tbody><tr><th>E</th><td>4421</td></tr>'
+...     '</tbody></table>', "Schools", "en", counter, "01_x")
 >>> page.header, page.rows
-(['type', 'n'], [['GP', '1621']])
+(['stype', 'n'], [['E', '4421']])
 """
 from __future__ import annotations
 

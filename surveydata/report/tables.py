@@ -4,11 +4,13 @@ and cells based on too few respondents suppressed (see `surveydata.report.disclo
 These helpers only present numbers that the analysis produced; they compute no statistic.
 Formatting to text with a fixed number of digits keeps notebook outputs stable for nbval.
 
+Examples use R's api data (:mod:`analysis.datasets`) or neutral names: this module is generic.
+
 Example
 -------
 >>> import pandas as pd
 >>> est = pd.DataFrame({"estimate": [0.3124], "se": [0.01], "ci_low": [0.2931], "ci_high": [0.3322]},
-...                    index=["fully"])
+...                    index=["yes"])
 >>> ci_table(est, lang="en").iloc[0].tolist()
 ['31.2', '29.3–33.2']
 """
@@ -103,9 +105,9 @@ def wide(est: pd.DataFrame, columns: str, percent: bool = True, digits: int = 1,
     ``n`` (indexed like ``est``) holds each cell's respondent count; cells below ``k`` show
     ``marker``.
 
-    >>> idx = pd.MultiIndex.from_tuples([("GP", "fully"), ("PT", "fully")], names=["type", "level"])
+    >>> idx = pd.MultiIndex.from_tuples([("E", "yes"), ("H", "yes")], names=["stype", "level"])
     >>> est = pd.DataFrame({"estimate": [0.3, 0.2], "ci_low": [0.2, 0.1], "ci_high": [0.4, 0.3]}, index=idx)
-    >>> wide(est, "type", n=pd.Series([50, 4], index=idx)).loc["fully"].tolist()
+    >>> wide(est, "stype", n=pd.Series([50, 4], index=idx)).loc["yes"].tolist()
     ['30.0 (20.0–40.0)', '•']
     """
     cells = ci_cells(est, percent, digits)
@@ -135,7 +137,7 @@ def label_index(frame: pd.DataFrame, inst, lang: str = "en", variables: dict | N
     to a ``variable`` level gets the labels of the row's variable; a ``variable`` level gets
     ``variables[name]`` if given (short names for long question texts), else the name.
 
-    >>> label_index(pd.DataFrame({"x": [1]}, index=pd.Index([4], name="practice_type")), inst, "en")  # doctest: +SKIP
+    >>> label_index(pd.DataFrame({"x": [1]}, index=pd.Index([2], name="region")), inst, "en")  # doctest: +SKIP
     """
     check_lang(lang)
     variables = variables or {}
@@ -209,8 +211,8 @@ def coefficients(fit, lang: str = "en", drop=("Intercept",)) -> pd.DataFrame:
 def relabel(frame: pd.DataFrame, lang: str = "en", level: str = "variable") -> pd.DataFrame:
     """Analysis variable names in the index level ``level`` replaced by their short labels.
 
-    >>> relabel(pd.DataFrame({"x": [1]}, index=pd.Index(["training_all"], name="variable")), "en").index[0]
-    'All staff trained'
+    >>> relabel(pd.DataFrame({"x": [1]}, index=pd.Index(["api00"], name="variable")), "en").index.tolist()
+    ['api00']
     """
     from surveydata.report.i18n import var_label
 
@@ -322,8 +324,10 @@ def reference_levels(fit) -> dict[str, str]:
     """The reference category of every ``C(var)`` term of a fitted model: the level of ``var``
     (in the model's rows) that has no coefficient of its own.
 
-    >>> reference_levels(fit)   # doctest: +SKIP
-    {'kbv_size_class': 'Small practice (up to 5)', 'practice_type': 'GP'}
+    >>> from analysis import SurveyDesign, datasets, svyglm
+    >>> d = SurveyDesign(datasets.load("apistrat"), weights="pw", strata="stype", fpc="fpc")
+    >>> reference_levels(svyglm("api00 ~ ell + C(stype)", d))
+    {'stype': 'E'}
     """
     data = getattr(getattr(fit, "design", None), "data", None)
     if data is None:
@@ -357,8 +361,14 @@ def model_note(fit, lang: str = "en", labels=None) -> str:
 
     ``labels`` maps variable names to readable names (default: `surveydata.report.i18n.var_label`).
 
-    >>> model_note(fit, "en")   # doctest: +SKIP
-    'n = 1,239 of 1,577 respondents used; 338 left out for a missing value in: Size class (210), ...'
+    >>> from analysis import SurveyDesign, datasets, svyglm
+    >>> api = datasets.load("apistrat")
+    >>> api = api.assign(wide=(api["sch.wide"] == "Yes").astype(float), ell_share=api["ell"] / 100,
+    ...                  class_size=api["acs.46"])
+    >>> d = SurveyDesign(api, weights="pw", strata="stype", fpc="fpc")
+    >>> fit = svyglm("wide ~ ell_share + class_size + C(stype)", d, family="quasibinomial")
+    >>> print(model_note(fit, "en", labels={"ell_share": "English learners", "class_size": "Class size"}))
+    n = 134 of 200 respondents in the model. 66 left out for a missing value in: Class size (66). Units of the coefficients: English learners: change from 0 to 1 (0% to 100%); Class size: per 1 unit (range 20 to 46).
     """
     from surveydata.report.i18n import var_label
 
