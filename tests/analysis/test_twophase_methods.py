@@ -1,0 +1,197 @@
+"""Two-phase designs with method="approx"/"simple" and calibration at phase 2, against R survey
+4.5 (reference/extra_twophase_methods.R -> extra_twophase_methods.json): apisrs with a
+stratified phase-2 subsample, survival's nwtco as a case-cohort and as a two-phase case-control
+design (calibrated to the phase-1 counts of rel x stage x instit, as R's ?twophase), and mu284
+with clusters at phase 1. Closed forms to 1e-8; svyglm fits and R's raking (grake stops at
+its epsilon 1e-7, ours at 1e-10) to 1e-6."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA_DIR, REFERENCE_DIR, assert_close
+
+import analysis
+from analysis import CalibrationError, DesignError, twophase
+from analysis.twophase import TwoPhaseDesign
+
+X = json.loads((REFERENCE_DIR / "extra_twophase_methods.json").read_text())
+
+
+def _check(res, ref, what, rtol=1e-8):
+    assert_close(res["estimate"], np.atleast_1d(ref["estimate"]), rtol=rtol, what=what)
+    assert_close(res["se"], np.atleast_1d(ref["se"]), rtol=rtol, what=what)
+
+
+def _glm(fit, ref, rename, rtol=1e-6):
+    """R's coefficients by R's names (the project's names mapped by ``rename``)."""
+    params = fit.params.rename(index=rename)
+    bse = fit.bse.rename(index=rename)
+    assert_close(params.loc[ref["names"]], ref["coef"], rtol=rtol, what="coef")
+    assert_close(bse.loc[ref["names"]], ref["se"], rtol=rtol, what="se")
+
+
+@pytest.fixture(scope="module")
+def srs(apisrs):
+    return apisrs.assign(in2=apisrs["snum"] % 2 == 0)
+
+
+@pytest.fixture(scope="module")
+def nwtco():
+    nw = pd.read_csv(DATA_DIR / "nwtco.csv")
+    nw["in2"] = (nw["in.subcohort"] == 1) | (nw["rel"] == 1)
+    nw["incc2"] = X["cc"]["data"]["incc2"]       # relapses, institution 2, every 8th seqno
+    assert nw["incc2"].equals((nw["rel"] == 1) | (nw["instit"] == 2) | (nw["seqno"] % 8 == 0))
+    nw["h2"] = (nw["histol"] == 2).astype(float)
+    nw["rel_instit"] = nw["rel"].astype(str) + "." + nw["instit"].astype(str)
+    nw["cell"] = nw["rel_instit"] + "." + nw["stage"].astype(str)
+    return nw
+
+
+API_GLM = {"Intercept": "(Intercept)", "stype[T.H]": "stypeH", "stype[T.M]": "stypeM"}
+
+
+@pytest.mark.parametrize("method", ["full", "approx", "simple"])
+def test_api_two_phase_every_estimator(srs, method):
+    d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc", method=method)
+    A = X["api"][method]
+    assert isinstance(d, TwoPhaseDesign) and d.method == ("full" if method == "full" else "approx")
+    assert_close(d.weights, A["weights"])
+    assert d.degf == A["degf"]
+    _check(d.mean("api00"), A["mean_api00"], "mean")
+    _check(d.total("enroll"), A["total_enroll"], "total")
+    _check(d.ratio("api00", "api99"), A["ratio"], "ratio")
+    _check(d.mean("awards"), A["mean_awards"], "factor mean")
+    _check(d.by("stype").mean("api00"), A["by_stype_mean_api00"], "by phase-2 strata")
+    # domains that cut across the phase-2 strata: "approx" counts the phase-2 units outside
+    # the domain with pi2 = 1 in the phase-1 variance (R drops those rows)
+    _check(d.by("awards").mean("api00"), A["by_awards_mean_api00"], "by awards")
+    _check(d.by("awards").total("enroll"), A["by_awards_total_enroll"], "by awards total")
+    _check(d.subset(d.data["awards"] == "Yes").mean("api00"), A["subset_yes_mean_api00"], "subset")
+    p = d.proportion("awards", level="Yes")
+    ref = A["ciprop_yes"]
+    assert_close([p["estimate"].iloc[0], p["se"].iloc[0], p["ci_low"].iloc[0], p["ci_high"].iloc[0]],
+                 [ref["estimate"], ref["se"], *ref["ci"]], what="svyciprop")
+    _glm(analysis.svyglm("api00 ~ ell + stype", d), A["glm"], API_GLM)
+
+
+def test_approx_and_simple_are_one_method_and_differ_from_full(srs):
+    full = twophase(srs, subset="in2", strata2="stype", fpc1="fpc")
+    approx = twophase(srs, subset="in2", strata2="stype", fpc1="fpc", method="approx")
+    simple = twophase(srs, subset="in2", strata2="stype", fpc1="fpc", method="simple")
+    se = [x.total("enroll")["se"].iloc[0] for x in (full, approx, simple)]
+    assert se[1] == se[2] and abs(se[0] / se[1] - 1) > 1e-4
+    # R's phase split of the approx variance: phase 1 + phase 2 = the variance
+    ph = X["api"]["phases_total_enroll"]
+    assert_close(se[1] ** 2, ph["phase1"] + ph["phase2"])
+
+
+@pytest.mark.parametrize("method", ["simple", "full"])
+def test_case_cohort(nwtco, method):
+    d = twophase(nwtco, subset="in2", strata2="rel", method=method)
+    B = X["nwtco"][method]
+    assert_close(d.weights, B["weights"])
+    _check(d.mean("age"), B["mean_age"], "mean age")
+    tot = d.total("h2")
+    _check(tot, {k: v[1] for k, v in B["total_histol2"].items()}, "total histol 2")
+    _check(d.by("stage").mean("age"), B["by_stage_mean_age"], "by stage", rtol=1e-8)
+    fit = analysis.svyglm("rel ~ C(stage) + age", d, family="quasibinomial")
+    assert_close(fit.params, B["glm"]["coef"], rtol=1e-6)
+    assert_close(fit.bse, B["glm"]["se"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["simple", "full"])
+def test_case_control_calibrated_to_phase_one_counts(nwtco, method):
+    """?twophase: calibrate(dccs2, phase = 2, formula = ~interaction(rel, stage, instit))"""
+    d = twophase(nwtco, subset="incc2", strata2="rel_instit", method=method)
+    # (not named C: svyglm formulas see the caller's names, and C() is patsy's factor)
+    ref = X["cc"][method]
+    _check(d.mean("age"), ref["mean_age"], "mean age")
+    formula = "rel ~ C(stage) * C(histol)"
+    fit = analysis.svyglm(formula, d, family="quasibinomial")
+    assert_close(fit.params, ref["glm"]["coef"], rtol=1e-6)
+    assert_close(fit.bse, ref["glm"]["se"], rtol=1e-6)
+    g = d.calibrate(formula="~ cell")             # totals: the phase-1 counts of the cells
+    assert_close(g.weights, ref["cal"]["weights"])
+    _check(g.mean("age"), ref["cal"]["mean_age"], "calibrated mean age")
+    fit = analysis.svyglm(formula, g, family="quasibinomial")
+    assert_close(fit.params, ref["cal"]["glm"]["coef"], rtol=1e-6)
+    assert_close(fit.bse, ref["cal"]["glm"]["se"], rtol=1e-6)
+    # the cell counts of phase 1 are met exactly
+    counts = pd.Series(g.weights).groupby(g.data["cell"].to_numpy()).sum()
+    assert_close(counts.sort_index(), nwtco["cell"].value_counts().sort_index().astype(float))
+    # raking on age and a stage factor made by assign (a function reaches phase 1 too)
+    r = d.assign(stagef=lambda df: df["stage"].astype(str)).calibrate(
+        formula="~ age + stagef", method="raking")
+    R = ref["cal_age_raking"]
+    assert_close(r.weights, R["weights"], rtol=1e-8)
+    _check(r.mean("age"), R["mean_age"], "raked mean age")
+    _check(r.total("h2"), {k: v[1] for k, v in R["total_histol2"].items()}, "raked total")
+
+
+@pytest.mark.parametrize("method", ["full", "approx"])
+def test_api_calibration_phase_two(srs, method):
+    d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc", method=method)
+    L = X["api"][f"cal_{method}"]["linear"]
+    g = d.calibrate(formula="~ api99")
+    assert_close(g.weights, L["weights"])
+    assert_close(g.weights.sum(), len(srs) / (200 / 6194))    # N: phase-1 count / pi1
+    _check(g.mean("api00"), L["mean_api00"], "mean")
+    _check(g.total("enroll"), L["total_enroll"], "total")
+    _check(g.by("stype").mean("api00"), L["by_stype_mean_api00"], "by")
+    # R's subset of a calibrated design keeps every row (probabilities set to Inf)
+    _check(g.subset(g.data["awards"] == "Yes").mean("api00"), L["subset_yes_mean_api00"], "subset")
+    # given totals in model-matrix order, raking (R's grake stops at epsilon 1e-7)
+    K = X["api"][f"cal_{method}"]["raking_given"]
+    r = d.calibrate([200, 125000, 130], formula="~ api99 + awards", method="raking")
+    assert_close(r.weights, K["weights"], rtol=1e-6)
+    _check(r.mean("api00"), K["mean_api00"], "raked mean", rtol=1e-6)
+    _glm(analysis.svyglm("api00 ~ ell", r), K["glm"], {"Intercept": "(Intercept)"})
+
+
+def test_clusters_at_phase_one_approx():
+    """?twophase: mu284, clusters at phase 1, units within them at phase 2 (samescale FALSE)"""
+    M = X["mu284"]
+    mu = pd.DataFrame(M["data"])
+    d = twophase(mu, subset="sub", strata2="id1", fpc1="n1", psu1="id1", method="approx")
+    _check(d.total("y1"), M["total_y1"], "total")
+    _check(d.mean("y1"), M["mean_y1"], "mean")
+
+
+def test_what_r_refuses_is_a_one_line_error(srs):
+    d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc")
+    errors = X["api"]["errors"]
+    assert "postStratify not" in errors["poststratify"] and errors["phase1"] != "no error"
+    pop = pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})
+    with pytest.raises(CalibrationError, match=r"poststratify of a two-phase design .* calibrate"):
+        d.poststratify("stype", pop)
+    with pytest.raises(CalibrationError, match="rake of a two-phase design"):
+        d.rake({"stype": pop})
+    with pytest.raises(CalibrationError, match=r"phase=1\) of a two-phase design is not supported"):
+        d.calibrate({"api99": 3914069.0}, phase=1)
+    g = d.calibrate(formula="~ api99")
+    with pytest.raises(CalibrationError, match="already calibrated"):
+        g.calibrate(formula="~ api99")
+    with pytest.raises(CalibrationError, match="whole two-phase design"):
+        d.subset(d.data["awards"] == "Yes").calibrate(formula="~ api99")
+    with pytest.raises(CalibrationError, match=r"missing \['\(Intercept\)'\]"):
+        d.calibrate({"api99": 1.0}, formula="~ api99")
+    with pytest.raises(CalibrationError, match="phase-1 totals of '~ big'"):
+        d.assign(big=d.data["enroll"] > 500).calibrate(formula="~ big")
+    with pytest.raises(DesignError, match="method must be one of"):
+        twophase(srs, subset="in2", strata2="stype", method="exact")
+    with pytest.raises(ValueError, match="not supported"):
+        twophase(srs, subset="in2", strata2="stype", method="approx").replicate("jkn")
+
+
+def test_calibration_without_formula_takes_totals_by_column(srs):
+    d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc", method="approx")
+    # the same calibration written as R's model matrix and as column totals
+    t = float(srs["api99"].sum())
+    a = d.calibrate(formula="~ api99")
+    b = d.calibrate({"(Intercept)": float(len(srs)), "api99": t})
+    assert_close(a.weights, b.weights, rtol=1e-12)
+    with pytest.raises(CalibrationError, match="needs formula="):
+        d.calibrate()
