@@ -43,6 +43,7 @@ import pandas as pd
 
 from analysis import calibration as cal
 from analysis import replicates as rep
+from analysis.calibration import within_clusters as cal_within
 from analysis.calibration.bounds import calibration_bounds
 from analysis.calibration.totals import model_matrix, numeric_column
 from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
@@ -121,6 +122,11 @@ def _replicate_analysis_weights(rw: rep.ReplicateWeightMatrix, weights: np.ndarr
     for record in cals:
         W = record.replay(W)
     return W
+
+
+def _plain(value):
+    """A numpy scalar label as the Python value it holds (messages print 1, not np.int64(1))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class WeightingMixin:
@@ -231,10 +237,14 @@ class WeightingMixin:
         be numbers, or one value per row (arrays or column names: R's
         ``bounds = list(lower = ..., upper = ...)``). ``bounds_const=True`` reads the bounds as
         bounds on the new weights themselves (R's bounds.const: divided by each row's weight).
-        ``stage=1`` (R's calibrate(stage = 1), Sarndal's case C): ``totals`` is a dict
-        {PSU label: {model-matrix name: total}} of each sampled PSU's own population totals
-        (``formula`` required, linear distance); the units of every PSU are calibrated with
-        their conditional (within-PSU) weights, which reduces the second-stage variance only.
+        ``stage=s`` (R's calibrate(stage = s), Sarndal's case C): ``totals`` is a dict
+        {unit label: {model-matrix name: total}} of each sampled unit of stage s (``stage=1``:
+        the PSUs) with its own population totals (``formula`` required, linear unbounded
+        distance, as R); the rows of every unit are calibrated with their conditional weights
+        (weight / product of the stage weights N/n of stages 1..s), which reduces the variance
+        of the stages after s only. A unit is found by its label in the stage-s column, or by
+        the tuple of its labels at stages 1..s where labels repeat. ``stage >= 2`` needs the
+        design built from ``fpc=`` alone (R needs every stage's sampling probability too).
         ``aggregate_stage`` (R's aggregate.stage): calibrate with the calibration variables and
         weights averaged within the sampling units of that stage (an int, 1 = the PSUs, of a
         SurveyDesign; or a column naming the clusters), so every unit of a cluster gets the
@@ -260,6 +270,10 @@ class WeightingMixin:
         [mean; 95% CI: normal; design df = 197]
         """
         if stage:
+            if aggregate_stage is not None:
+                # as R: "aggregate= not implemented for calibration within clusters"
+                raise cal.CalibrationError("aggregate_stage cannot be combined with stage= "
+                                           "(calibration within clusters), as in R")
             return self._calibrate_within_clusters(totals, formula, stage, method, bounds,
                                                    variance)
         if formula is None:
@@ -287,73 +301,80 @@ class WeightingMixin:
         return self._apply(w, record, lambda W: cal.calibrate_weights(W, X, t, force=True, **kw)[0])
 
     def _calibrate_within_clusters(self, totals, formula, stage, method, bounds, variance):
-        """R's regcalibrate(stage = 1): linear calibration inside every PSU to its totals."""
-        if stage != 1:
-            raise cal.CalibrationError(f"stage={stage!r}: calibration within clusters is "
-                                       "supported for the PSUs (stage=1)")
+        """R's regcalibrate(stage = s): linear calibration inside every unit of stage s to
+        that unit's totals (see :mod:`analysis.calibration.within_clusters`)."""
         stages = getattr(self, "stages", None)
-        if stages is None or len(stages) < 2:
-            raise cal.CalibrationError("stage=1 calibrates within PSUs: it needs a design with "
-                                       "two or more stages of sampling")
+        n_stages = 0 if stages is None else len(stages)
+        unit = "PSU" if stage == 1 else f"stage-{stage} unit"
+        if not isinstance(stage, (int, np.integer)) or stage < 1:
+            raise cal.CalibrationError(f"stage={stage!r}: give 0 (population totals) or the "
+                                       "stage whose sampling units are calibrated (1 = the PSUs)")
+        if n_stages <= stage:
+            # R accepts stage = the number of stages (no later stage: no effect on the
+            # variance) and stops with "This design does not have stage" beyond it
+            words = {1: "two", 2: "three", 3: "four"}
+            raise cal.CalibrationError(
+                f"stage={stage} calibrates within the {unit}s: it needs a design with "
+                f"{words.get(stage, stage + 1)} or more stages of sampling (this one has "
+                f"{n_stages})")
         if formula is None or not isinstance(totals, Mapping):
-            raise cal.CalibrationError("stage=1 needs formula= and totals as a dict {PSU label: "
-                                       "{model-matrix name: total}}")
+            raise cal.CalibrationError(f"stage={stage} needs formula= and totals as a dict "
+                                       f"{{{unit} label: {{model-matrix name: total}}}}")
         if method != "linear" or not all(np.all(np.isinf(b)) for b in bounds):
-            raise cal.CalibrationError("stage=1 calibration is linear and unbounded, as R's")
+            raise cal.CalibrationError(f"stage={stage} calibration is linear and unbounded, "
+                                       "as R's")
         X, names = model_matrix(self.data, formula)
-        st = stages[0]
         n = X.shape[0]
         w = np.asarray(self.weights, dtype=np.float64)
-        if (self._spec["weights"] is None and self._spec["probs"] is None
-                and st.stratum_popsize is not None):
-            # stage-1 weights N_h / n_h from the fpc (R's 1 / allprob[, 1])
-            stage_w = (st.stratum_popsize / st.stratum_n)[st.psu_stratum][st.psu]
-        else:
-            stage_w = w          # R: weights given as one column are the stage weights too
-        cw = np.divide(w, stage_w, out=np.zeros(n), where=stage_w != 0)
+        stage_w = self._stage_weights(stage, w)
         if variance is None:
-            s2 = np.ones(n)
+            s2 = None
         elif isinstance(variance, str):
             s2 = numeric_column(self.data, variance)
         else:
             v = np.asarray(variance, dtype=np.float64)
             s2 = v if v.shape == (n,) else X @ v
-        psu_col = self._spec["psu"][0]
-        labels = self.data[psu_col].to_numpy()
-        g = np.ones(n)
-        bases, targets = [], {}
-        for c in range(st.n_psu):
-            rows = np.flatnonzero(st.psu == c)
-            label = labels[rows[0]]
-            key = label if label in totals else (str(label) if str(label) in totals else None)
-            if key is None:
-                raise cal.CalibrationError(
-                    f"no totals for PSU {psu_col}={label!r}; stage=1 needs the totals of every "
-                    "sampled PSU")
-            given = pd.Series(totals[key], dtype=np.float64)
-            missing = [nm for nm in names if nm not in given.index]
-            if missing:
-                raise cal.CalibrationError(f"totals of PSU {label!r} lack {missing}")
-            t = given.loc[list(names)].to_numpy()
-            Xi = X[rows]
-            sample_total = Xi.T @ cw[rows]
-            keep = ~((t == 0) & np.all(Xi == 0, axis=0))      # R drops empty columns
-            A = Xi[:, keep] * (np.sqrt(cw[rows]) / np.sqrt(s2[rows]))[:, None]
-            try:
-                tT = np.linalg.solve(A.T @ A, t[keep] - sample_total[keep])
-            except np.linalg.LinAlgError as exc:
-                raise cal.CalibrationError(
-                    f"calibration within PSU {label!r} is singular: its units cannot meet "
-                    f"{len(t[keep])} totals (R's solve() fails too)") from exc
-            g[rows] = 1.0 + Xi[:, keep] @ tT / s2[rows]
-            Q, _ = np.linalg.qr(A)
-            bases.append((rows, Q))
-            targets[label] = ([nm for nm, k in zip(names, keep) if k], t[keep])
-        new_w = w * g
-        record = cal.ClusterCalibration(
-            within_stage=1, codes=st.psu, bases=tuple(bases), w=g * w * np.sqrt(s2), X=X,
-            targets=targets, old_weights=cal._frozen(w))
+        cols = self._spec["psu"][:stage]
+        labels = [self.data[c].to_numpy() for c in cols]
+        codes = stages[stage - 1].psu
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+        # a unit is keyed by its own label (or its text) when that label names one unit of
+        # the stage; where labels repeat across the units of the stage above (1, 2, ... in
+        # every PSU), only by the labels of every stage down to it
+        own_label = pd.unique(labels[-1]).shape[0] == len(starts)
+        if not own_label and stage == 1:
+            raise cal.CalibrationError(f"PSU labels of {cols[0]!r} repeat across strata: give "
+                                       "every PSU its own label to key its totals")
+        units = []
+        for rows in np.split(order, starts[1:]):
+            path = tuple(_plain(lab[rows[0]]) for lab in labels)
+            label = path[-1]
+            keys = ([label, str(label)] if own_label else []) + [path, tuple(map(str, path))]
+            t = cal_within.unit_totals(totals, keys, names, f"{unit} {cols[-1]}={label!r}")
+            units.append((label if stage == 1 else path, rows, t))
+        new_w, record = cal_within.calibrate_within_clusters(
+            w, stage_w, X, names, units, stage=stage, sigma2=s2, codes=codes)
         return self._apply(new_w, record, record.replay)
+
+    def _stage_weights(self, stage: int, w: np.ndarray) -> np.ndarray:
+        """Product of the stage weights N/n of stages 1..stage (R's 1 / allprob[, 1:stage])."""
+        spec_given = self._spec["weights"] is not None or self._spec["probs"] is not None
+        stages = self.stages[:stage]
+        if stage == 1 and (spec_given or stages[0].stratum_popsize is None):
+            return w             # R: weights given as one column are the stage-1 weights too
+        missing = [i + 1 for i, st in enumerate(stages) if st.stratum_popsize is None]
+        if spec_given or missing:
+            # R: allprob has one column when weights/probs are given ("undefined columns
+            # selected")
+            raise cal.CalibrationError(
+                f"stage={stage} needs the sampling fraction of every stage 1..{stage}: build "
+                "the design from fpc= (population sizes of each stage) without weights= or "
+                "probs=" + (f" (no fpc for stage(s) {missing})" if missing else ""))
+        out = np.ones(w.shape[0])
+        for st in stages:
+            out *= (st.stratum_popsize / st.stratum_n)[st.psu_stratum][st.psu]
+        return out
 
     def _calibrate_aggregated(self, aggregate_stage, X, t, names, force, kw):
         """R's calibrate(aggregate.stage=): X, weights (and a per-row variance) replaced by

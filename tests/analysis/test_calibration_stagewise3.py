@@ -1,0 +1,134 @@
+"""Calibration within the units of a later stage (R: calibrate(design, ~api99, population = list
+per district, stage = 2); Sarndal's case C one stage down) on a three-stage sample of apipop
+(counties, districts, schools): each sampled district's schools are calibrated to the district's
+own totals, which reduces the third-stage variance only. Also stage = 1 of the same design, both
+one after the other and a heteroscedastic stage-2 calibration. Against R survey 4.5
+(reference/extra_stagewise3.R -> extra_stagewise3.json, sample in reference/data/stagewise3.csv);
+closed forms, so 1e-8. What R refuses is recorded in the JSON beside our one-line error."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA_DIR, REFERENCE_DIR, assert_close
+
+from analysis import CalibrationError, SurveyDesign
+
+X = json.loads((REFERENCE_DIR / "extra_stagewise3.json").read_text())
+DATA = pd.read_csv(DATA_DIR / "stagewise3.csv")
+DISTRICT_RATIO = {int(k): p for k, p in zip(X["districts"], X["pop_ratio"])}
+DISTRICT_GREG = {int(k): p for k, p in zip(X["districts"], X["pop_greg"])}
+COUNTY_RATIO = {int(k): p for k, p in zip(X["counties"], X["pop_county"])}
+
+
+@pytest.fixture(scope="module")
+def d3():
+    return SurveyDesign(DATA, psu=["cnum", "dnum", "snum"], fpc=["fpc1", "fpc2", "fpc3"])
+
+
+@pytest.fixture(scope="module")
+def calibrated(d3):
+    ratio1 = d3.calibrate(COUNTY_RATIO, "~api99 - 1", stage=1)
+    return {
+        "uncalibrated": d3,
+        "ratio2": d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=2),
+        "greg2": d3.calibrate(DISTRICT_GREG, "~api99", stage=2),
+        "ratio1": ratio1,
+        "both": ratio1.calibrate(DISTRICT_GREG, "~api99", stage=2),
+        "hetero2": d3.calibrate(DISTRICT_GREG, "~api99", stage=2, variance="api99"),
+    }
+
+
+@pytest.mark.parametrize("case", ["uncalibrated", "ratio2", "greg2", "ratio1", "both", "hetero2"])
+def test_stagewise_calibration_matches_r(calibrated, case):
+    dc, ref = calibrated[case], X[case]
+    assert_close(dc.weights, ref["weights"], what=f"{case} weights")
+    for name, res in [("mean_api00", dc.mean("api00")), ("total_api00", dc.total("api00")),
+                      ("total_meals", dc.total("meals")),
+                      ("by_stype_mean_api00", dc.by("stype").mean("api00"))]:
+        assert_close(res["estimate"], np.atleast_1d(ref[name]["estimate"]), what=f"{case} {name}")
+        assert_close(res["se"], np.atleast_1d(ref[name]["se"]), what=f"{case} {name} se")
+
+
+def test_stage2_residuals_enter_at_the_third_stage(calibrated, d3):
+    """R applies the stage-2 residuals inside each district before the schools' variance: the
+    same weights without the residuals, or with them one stage early, miss R's standard error."""
+    dc = calibrated["greg2"]
+    record = dc.calibrations[-1]
+    assert record.within_stage == 2
+    r_se = X["greg2"]["total_api00"]["se"]
+    for wrong in (dataclasses.replace(record, bases=()),
+                  dataclasses.replace(record, within_stage=1)):
+        se = float(d3._with_weights(dc.weights, wrong).total("api00")["se"].iloc[0])
+        assert abs(se / r_se - 1) > 1e-4
+    assert X["greg2"]["total_api00"]["se"] != X["uncalibrated"]["total_api00"]["se"]
+
+
+def test_every_district_meets_its_own_totals(calibrated):
+    margins = calibrated["greg2"].weight_diagnostics().margins
+    assert len(margins) == 2 * len(DISTRICT_GREG)
+    assert set(margins["step"]) == {"calibrate within clusters (stage 2)"}
+    assert_close(margins["achieved"], margins["target"], rtol=1e-10)
+    # each district's own totals, from its conditional weights (weight / stage-1 and stage-2
+    # weights) rather than from the design weights
+    w = calibrated["greg2"].weights
+    stage_w = DATA["fpc1"] / 8 * DATA["fpc2"] / 2
+    for k, pop in DISTRICT_GREG.items():
+        rows = (DATA["dnum"] == k).to_numpy()
+        assert_close(np.sum(w[rows] / stage_w[rows]), pop["(Intercept)"], rtol=1e-10)
+        assert_close(np.sum(w[rows] / stage_w[rows] * DATA.loc[rows, "api99"]), pop["api99"],
+                     rtol=1e-10)
+
+
+def test_repeated_unit_labels_are_keyed_by_the_path(d3, calibrated):
+    """Districts numbered 1, 2 inside every county: keys (county, district) find them, a bare
+    district number is refused instead of giving two districts the same totals."""
+    renum = DATA.assign(dnum=DATA.groupby("cnum")["dnum"].rank(method="dense").astype(int))
+    d = SurveyDesign(renum, psu=["cnum", "dnum", "snum"], fpc=["fpc1", "fpc2", "fpc3"])
+    first = DATA.drop_duplicates("dnum")
+    path_of = {int(row.dnum): (int(row.cnum), int(r)) for row, r in
+               zip(first.itertuples(), renum.loc[first.index, "dnum"])}
+    by_path = {path_of[k]: p for k, p in DISTRICT_GREG.items()}
+    dc = d.calibrate(by_path, "~api99", stage=2)
+    assert_close(dc.weights, X["greg2"]["weights"])
+    bare = {r: DISTRICT_GREG[k] for k, (_, r) in path_of.items()}
+    with pytest.raises(CalibrationError, match=r"no totals for stage-2 unit dnum=1 keyed by"):
+        d.calibrate(bare, "~api99", stage=2)
+    del d3, calibrated
+
+
+def test_what_r_refuses_is_refused(d3, calibrated):
+    refuses = X["refuses"]
+    # R: "This design does not have stage4"; stage 3 (the schools themselves) R accepts and it
+    # cannot change the variance (no later stage): refused here as well
+    assert "does not have stage" in refuses["stage4"]
+    for stage in (3, 4):
+        with pytest.raises(CalibrationError, match=r"or more stages of sampling \(this one has 3\)"):
+            d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=stage)
+    # R fails with "undefined columns selected": one weight column has no stage-2 probabilities
+    assert refuses["weights_only_stage2"] == "undefined columns selected"
+    dw = SurveyDesign(DATA.assign(w=DATA["fpc1"] / 8 * DATA["fpc2"] / 2 * DATA["fpc3"] / 3),
+                      psu=["cnum", "dnum", "snum"], weights="w")
+    with pytest.raises(CalibrationError, match="build the design from fpc="):
+        dw.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=2)
+    # bounds or other distances: R's grake path reads the list of totals as one vector
+    assert "not the same length" in refuses["bounded_stage2"]
+    assert "not the same length" in refuses["raking_stage2"]
+    with pytest.raises(CalibrationError, match="linear and unbounded"):
+        d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=2, bounds=(0.5, 2))
+    with pytest.raises(CalibrationError, match="linear and unbounded"):
+        d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=2, method="raking")
+    assert "not implemented for calibration within clusters" in refuses["aggregate_stage2"]
+    with pytest.raises(CalibrationError, match="aggregate_stage cannot be combined"):
+        d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=2, aggregate_stage=2)
+    assert "after* adding replicate weights" in refuses["replicate_stage2"]
+    with pytest.warns(UserWarning, match="after the first stage are dropped"), \
+            pytest.raises(CalibrationError, match=r"\(stage=2\) are not supported"):
+        calibrated["ratio2"].replicate("jk1")
+    with pytest.raises(CalibrationError, match="stage=-1"):
+        d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=-1)
+    with pytest.raises(CalibrationError, match=r"totals of stage-2 unit dnum=\d+ lack \['api99'\]"):
+        d3.calibrate({k: {"x": 1.0} for k in DISTRICT_RATIO}, "~api99 - 1", stage=2)
