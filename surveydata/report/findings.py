@@ -304,10 +304,6 @@ TEXT: dict[str, dict[str, str]] = {
               "linearisation; t tests with the design's degrees of freedom), each also fitted "
               "without weights: where the two differ, the sample's composition matters. "
               "Cross-sectional data: associations, not effects."},
-    "p_model_n": {"de": "{n_used} von {n} gültigen Antworten gehen in das Modell ein; {n_dropped} "
-                        "fehlen, weil mindestens eine Modellvariable keinen Wert hat.",
-                  "en": "{n_used} of {n} valid responses enter the model; {n_dropped} are left out "
-                        "because at least one model variable has no value."},
     "p_ratio_OR": {"de": "Odds Ratios (OR): Faktor der Chance je Einheit der Variablen bzw. gegenüber "
                          "der Referenzkategorie.",
                    "en": "Odds ratios (OR): factor of the odds per unit of the variable, or against "

@@ -385,13 +385,12 @@ def models_section(rd, fits: dict) -> None:
     if not fits:
         _display(fd.text("no_models", lang))
         return
-    n = len(rd.valid)
     for m, fit, fit_u in fits.values():
-        used = round(float(fit.nobs))
         coefs = rdata.coefficient_frame(fit, rd)
+        # n used of n, which variables' missing values left rows out, and the unit of every
+        # numeric term (a share's ratio is per change from 0 to 100 %), beside the table
         _display(fd.plain(m.label, 2),
-                 fd.text("p_model_n", lang, n_used=fd.fmt_int(used, lang), n=fd.fmt_int(n, lang),
-                         n_dropped=fd.fmt_int(n - used, lang)),
+                 fd.plain(tables.model_note(fit, lang, labels=rd.label)),
                  fd.text(f"p_ratio_{m.ratio}", lang), fd.model_table(coefs, lang, m.ratio))
         plots.forest_plot({t("weighted", lang): coefs, t("unweighted", lang): rdata.coefficient_frame(fit_u, rd)},
                           lang=lang, xlabel=m.ratio, exponentiate=m.ratio is not None,

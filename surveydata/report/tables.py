@@ -393,9 +393,10 @@ def model_note(fit, lang: str = "en", labels=None) -> str:
                        vars=", ".join(f"{name(v)} ({count(n)})" for v, n in dropped)))
     units = []
     rows = data.loc[used]
-    lhs = str(fit.formula).split("~")[0]
+    response = set(re.findall(r"[A-Za-z_]\w*", str(fit.formula).split("~")[0]))
     for v in variables:
-        if v in lhs or not pd.api.types.is_numeric_dtype(rows[v]) or f"C({v}" in str(fit.formula):
+        if (v in response or not pd.api.types.is_numeric_dtype(rows[v])
+                or re.search(rf"C\(\s*{re.escape(v)}\b", str(fit.formula))):
             continue
         x = rows[v].dropna()
         if len(x) == 0:

@@ -1,0 +1,62 @@
+"""Sections of the generic report pages (surveydata.report.pages) checked on fitted models and
+domain estimates: what each section displays, with the numbers of the fit or the estimates."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+from surveydata.report import pages
+
+LABELS = {"trained": "Trained", "equip_share": "Equipment share", "sources": "Sources used",
+          "size": "Size", "y": "Outcome"}
+
+
+def _rd(lang="en"):
+    return SimpleNamespace(lang=lang, label=lambda v: LABELS.get(v, v))
+
+
+@pytest.fixture(scope="module")
+def fit():
+    rng = np.random.default_rng(11)
+    n = 300
+    df = pd.DataFrame({"size": rng.choice(["a small", "b medium", "c large"], n),
+                       "trained": rng.integers(0, 2, n).astype(float),
+                       "equip_share": rng.uniform(0, 1, n),
+                       "sources": rng.integers(0, 7, n).astype(float),
+                       "w": rng.uniform(1, 3, n)})
+    df["y"] = (rng.uniform(size=n) < 0.2 + 0.3 * df["equip_share"]).astype(float)
+    df.loc[:19, "trained"] = np.nan            # 20 rows without trained
+    df.loc[280:, "sources"] = np.nan           # 20 rows without sources
+    return analysis.svyglm("y ~ trained + equip_share + sources + C(size)",
+                           analysis.SurveyDesign(df, weights="w"), family="quasibinomial")
+
+
+def _shown(monkeypatch, section, *args):
+    out = []
+    monkeypatch.setattr(pages, "_display", lambda *objs: out.extend(o for o in objs if o is not None))
+    monkeypatch.setattr(pages.plots, "forest_plot", lambda *a, **k: None)
+    section(*args)
+    return out
+
+
+def test_model_section_states_n_used_why_rows_were_dropped_and_units(monkeypatch, fit):
+    assert int(fit.nobs) == 260                 # 300 - 20 - 20 (no overlap)
+    model = SimpleNamespace(label="Outcome model", ratio="OR")
+    shown = _shown(monkeypatch, pages.models_section, _rd(), {"m": (model, fit, fit)})
+    text = " ".join(o.data for o in shown if hasattr(o, "data") and isinstance(o.data, str))
+    assert f"n = {int(fit.nobs)} of 300 respondents in the model." in text
+    assert "40 left out for a missing value in: Trained (20), Sources used (20)" in text
+    # the ratio of a share is per change from 0 to 100 %, of a 0/1 variable yes vs no
+    assert "Equipment share: change from 0 to 1 (0% to 100%)" in text
+    assert "Trained: yes vs no" in text and "Sources used: per 1 unit (range 0 to 6)" in text
+    table = next(o for o in shown if isinstance(o, pd.DataFrame))
+    # every category term names its reference category; the ratio is exp(coefficient)
+    assert "Size: b medium (vs a small)" in table.index
+    assert table.loc["Equipment share", "OR"] == f"{np.exp(fit.params['equip_share']):.2f}"
+    de = _shown(monkeypatch, pages.models_section, _rd("de"), {"m": (model, fit, fit)})
+    text_de = " ".join(o.data for o in de if hasattr(o, "data") and isinstance(o.data, str))
+    assert "n = 260 von 300 Befragten im Modell." in text_de and "Änderung von 0 auf 1" in text_de
