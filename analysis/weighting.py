@@ -269,6 +269,12 @@ class WeightingMixin:
         api00     664.62917  1.899864  660.905504  668.352836
         [mean; 95% CI: normal; design df = 197]
         """
+        pps = getattr(self, "_pps", None)
+        if pps not in (None, "twophase") and (stage or aggregate_stage is not None):
+            # R's calibrate.pps: "'stage'(>0) not supported", "'aggregate.stage' not supported"
+            raise cal.CalibrationError(f"stage= and aggregate_stage= are not supported for a "
+                                       f"pps={pps!r} design (as in R): calibrate to population "
+                                       "totals")
         if stage:
             if aggregate_stage is not None:
                 # as R: "aggregate= not implemented for calibration within clusters"

@@ -132,3 +132,13 @@ def test_what_r_refuses_is_refused(d3, calibrated):
         d3.calibrate(DISTRICT_RATIO, "~api99 - 1", stage=-1)
     with pytest.raises(CalibrationError, match=r"totals of stage-2 unit dnum=\d+ lack \['api99'\]"):
         d3.calibrate({k: {"x": 1.0} for k in DISTRICT_RATIO}, "~api99 - 1", stage=2)
+
+
+def test_pps_designs_refuse_stage_and_aggregate_stage_as_r():
+    """R's calibrate.pps stops for stage > 0 and for aggregate.stage (survey 4.5 grake.R)."""
+    pps = SurveyDesign(DATA.assign(p=8 / DATA["fpc1"] * 2 / DATA["fpc2"] * 3 / DATA["fpc3"]),
+                       psu="snum", fpc="p", pps="brewer")
+    with pytest.raises(CalibrationError, match="not supported for a pps='brewer' design"):
+        pps.calibrate({"(Intercept)": 1.0}, "~1", stage=1)
+    with pytest.raises(CalibrationError, match="not supported for a pps='brewer' design"):
+        pps.calibrate({"(Intercept)": 1.0}, "~1", aggregate_stage="dnum")
