@@ -436,6 +436,9 @@ class EstimatorMixin:
             raise TypeError("var() needs numeric variables")
         design, Y, bad, note = _missing_or_propagate(self, cols.Y, cols.labels, na_rm, self.data)
         n = _n_obs(design)
+        if bad is not None:
+            # R's svyvar: n counts the rows without a missing value in any of the variables
+            n -= int(np.count_nonzero(np.isnan(cols.Y).any(axis=1) & (design.weights != 0)))
         index = _index(cols.labels, False)
         k = Y.shape[1]
         if n < 2:
