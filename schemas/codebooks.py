@@ -1,8 +1,14 @@
-"""The codebook of an instrument, in German or English, as Markdown or self-contained HTML.
+"""The codebook of an instrument or a study, in German or English, as Markdown or
+self-contained HTML.
 
-Everything comes from the Instrument: variables in questionnaire order with their question
+Everything comes from the declaration: variables in questionnaire order with their question
 text, type, codes and labels, accepted missing codes, skip conditions, ranges and options; the
-cross-item rules; the derived variables. The output has no timestamp, so it is reproducible.
+cross-item rules; the instrument's derived variables. The codebook of a study adds the study's
+own derived (analysis) variables, each with its definition in words and as declared, its type
+and range, and its multi-item scales (`schemas.multi_item`) with their items and reliability:
+Cronbach's alpha and McDonald's omega when numbers computed on data are handed in
+(``reliability=``; ``surveydata codebook --data`` computes them), else how they will be
+computed. The output has no timestamp, so it is reproducible.
 
 Example:
     >>> import schemas
@@ -15,8 +21,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 
 from .instrument import Instrument, Item
+from .multi_item import multi_item_scales
 from .response import check_specs
 
 __all__ = ["codebook"]
@@ -73,6 +81,33 @@ _TEXT = {
         "specify": "Freitext zu „{label}“",
         "specify_for": "Angabe zu Option",
         "date_range": "Zulässige Daten",
+        "study": "Studie",
+        "study_derived": "Analysevariablen der Studie",
+        "study_derived_intro": "Aus den Rohcodes berechnet (schemas.derive); fehlend, wo die "
+                               "Definition keinen Wert ergibt.",
+        "scales": "Skalen und Reliabilität",
+        "no_scales": "Die Studie deklariert keine Skala aus mehreren Items.",
+        "items": "Items",
+        "reversed": "umgepolt",
+        "score": "Skalenwert",
+        "score_mean": "Mittelwert der gültigen Antworten",
+        "score_sum": "Summe der gültigen Antworten",
+        "score_min_valid": "mindestens {k} von {n} Antworten",
+        "score_all_valid": "alle {n} Antworten nötig",
+        "score_grid": "kein Skalenwert deklariert (Fragenblock)",
+        "reliability": "Reliabilität",
+        "reliability_how": (
+            "Cronbachs Alpha und McDonalds Omega (Ein-Faktor-ML-Modell, Omega total) werden auf "
+            "den Antwortcodes der Befragten berechnet, die alle Items beantwortet haben "
+            "(umgepolte Items umgepolt), mit den Gewichten der Studie und designbasierten "
+            "95-%-Konfidenzintervallen, sobald das Codebuch mit Daten erstellt wird "
+            "(surveydata codebook --data EXPORT)."),
+        "reliability_data": "berechnet auf {n} Befragten mit allen Items ({weighting})",
+        "weighted": "gewichtet",
+        "unweighted": "ungewichtet",
+        "not_computed": "nicht berechenbar: {reason}",
+        "ci": "95-%-KI",
+        "undetermined": "nicht durch die Definition begrenzt",
     },
     "en": {
         "codebook": "Codebook",
@@ -125,8 +160,226 @@ _TEXT = {
         "specify": "free text for “{label}”",
         "specify_for": "Specifies option",
         "date_range": "Dates accepted",
+        "study": "Study",
+        "study_derived": "Analysis variables of the study",
+        "study_derived_intro": "Computed from the raw codes (schemas.derive); missing where the "
+                               "definition gives no value.",
+        "scales": "Scales and reliability",
+        "no_scales": "The study declares no multi-item scale.",
+        "items": "Items",
+        "reversed": "reverse-keyed",
+        "score": "Score",
+        "score_mean": "mean of the valid answers",
+        "score_sum": "sum of the valid answers",
+        "score_min_valid": "at least {k} of {n} answers",
+        "score_all_valid": "all {n} answers needed",
+        "score_grid": "no score declared (grid)",
+        "reliability": "Reliability",
+        "reliability_how": (
+            "Cronbach's alpha and McDonald's omega (one-factor ML model, omega total) are "
+            "computed on the answer codes of the respondents who answered every item "
+            "(reverse-keyed items reversed), with the study's weights and design-based 95% "
+            "confidence intervals, when the codebook is built with data "
+            "(surveydata codebook --data EXPORT)."),
+        "reliability_data": "computed on {n} respondents with every item ({weighting})",
+        "weighted": "weighted",
+        "unweighted": "unweighted",
+        "not_computed": "not computable: {reason}",
+        "ci": "95% CI",
+        "undetermined": "not bounded by the definition",
     },
 }
+
+
+#: What each registered computation (schemas.derived.REGISTRY) does, in words; the declaration
+#: itself follows in code, so the words stay generic.
+_WORDS = {
+    "de": {
+        "indicator": "1, wenn die Antwort einer der Codes ist, sonst 0; fehlend ohne Antwort",
+        "indicator_condition": "1, wenn die Bedingung gilt, sonst 0; fehlend, wenn ein Item der "
+                               "Bedingung nicht beantwortet ist",
+        "count": "Anzahl der Einträge mit einem der Codes (bzw. erfüllter Bedingung)",
+        "count_valid": "Anzahl gültiger Antworten unter den Einträgen",
+        "n_ticked": "Anzahl angekreuzter Optionen",
+        "sum": "Summe der gültigen Antworten (umgepolte Items umgepolt)",
+        "mean": "Mittelwert der gültigen Antworten (umgepolte Items umgepolt)",
+        "reverse": "Antwort umgepolt (Minimum + Maximum − Antwort)",
+        "recode": "Antworten auf neue Codes abgebildet",
+        "bins": "Klasse des Werts zwischen den Grenzen",
+        "cases": "Wert der ersten zutreffenden Bedingung",
+        "zmean": "Mittelwert der z-Werte der Komponenten (in den Daten standardisiert)",
+        "ratio": "Zähler geteilt durch Nenner (fehlend bei Nenner 0)",
+        "expr": "Rechenausdruck über gültige Antworten",
+    },
+    "en": {
+        "indicator": "1 where the answer is one of the codes, else 0; missing when not answered",
+        "indicator_condition": "1 where the condition holds, else 0; missing when an item it reads "
+                               "is not answered",
+        "count": "number of entries with one of the codes (or whose condition holds)",
+        "count_valid": "number of valid answers among the entries",
+        "n_ticked": "number of options ticked",
+        "sum": "sum of the valid answers (reverse-keyed items reversed)",
+        "mean": "mean of the valid answers (reverse-keyed items reversed)",
+        "reverse": "the answer reversed (minimum + maximum − answer)",
+        "recode": "answers mapped to new codes",
+        "bins": "class of the value between the breaks",
+        "cases": "value of the first condition that holds",
+        "zmean": "mean of the z-scores of the components (standardised in the data)",
+        "ratio": "numerator divided by denominator (missing where it is 0)",
+        "expr": "arithmetic on the valid answers",
+    },
+}
+
+
+def _flow(value) -> str:
+    """A declaration written compactly on one line, as YAML's flow style."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return str(value)
+
+
+def _definition(compute: Mapping, lang: str) -> str:
+    name = next(iter(compute), None)
+    if name == "indicator" and "codes" not in compute:
+        name = "indicator_condition"
+    words = _WORDS[lang].get(name, "")
+    body = _flow(compute)[1:-1]
+    return f"{words}: `{body}`" if words else f"`{body}`"
+
+
+def _number(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _code_span(inst: Instrument, var: str) -> tuple[float, float] | None:
+    """Lowest and highest substantive numeric code of item `var` (None if it has none)."""
+    try:
+        item = inst.item(var)
+    except (KeyError, ValueError):
+        return None
+    codes = [c for c in item.substantive_codes if isinstance(c, int) and not isinstance(c, bool)]
+    if item.type in ("integer", "number") and item.min is not None and item.max is not None:
+        return item.min, item.max
+    return (min(codes), max(codes)) if codes else None
+
+
+def _range(d, inst: Instrument, lang: str) -> str:
+    """The values a derived variable can take, as far as its declaration bounds them."""
+    t = _TEXT[lang]
+    if d.codes:
+        return "; ".join(f"`{c}` {lab.get(lang)}" for c, lab in d.codes.items())
+    compute = dict(d.compute)
+    name = next(iter(compute), None)
+    arg = compute.get(name)
+    entries = list(arg) if isinstance(arg, (list, tuple)) else [arg]
+    if name == "indicator":
+        return "0–1"
+    if name in ("count", "count_valid"):
+        return f"0–{len(entries)}"
+    if name == "n_ticked":
+        try:
+            item = inst.item(str(arg))
+        except (KeyError, ValueError):
+            return t["undetermined"]
+        excluded = {str(x) for x in compute.get("except", ()) or ()}
+        return f"0–{sum(1 for o in item.options if str(o.code) not in excluded)}"
+    if name in ("mean", "sum", "reverse"):
+        spans = [_code_span(inst, str(v)) for v in entries]
+        if not spans or any(s is None for s in spans):
+            return t["undetermined"]
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        if name == "sum":
+            k = compute.get("min_valid")
+            k = k if isinstance(k, int) else len(entries)
+            lo, hi = (k * lo if lo >= 0 else len(entries) * lo), len(entries) * hi
+        return f"{_number(lo)}–{_number(hi)}"
+    if name in ("recode", "cases"):
+        values = (list((compute.get("map") or {}).values()) if name == "recode"
+                  else [c.get("value") for c in arg or () if isinstance(c, Mapping)])
+        other = compute.get("other")
+        if other is not None and other != "keep":
+            values.append(other)
+        if other == "keep":
+            return t["undetermined"]
+        return ", ".join(f"`{v}`" for v in dict.fromkeys(values))
+    if name == "bins":
+        return f"1–{max(len(compute.get('breaks') or ()) - 1, 1)}"
+    if name == "expr" and isinstance(arg, str) and (span := _code_span(inst, arg.strip())):
+        return f"{_number(span[0])}–{_number(span[1])}"  # an item's answer as a number
+    return t["undetermined"]
+
+
+def _study_blocks(study, lang: str, reliability: Mapping | None) -> list[tuple]:
+    """The study's part of its codebook: its own derived variables, its multi-item scales."""
+    t = _TEXT[lang]
+    inst = study.instrument
+    b: list[tuple] = []
+    own = [d for d in getattr(study, "derived", ()) or () if getattr(d, "origin", "") == "study"]
+    if own:
+        b.append(("h2", t["study_derived"]))
+        b.append(("p", t["study_derived_intro"]))
+        rows = []
+        for d in own:
+            label = d.label.get(lang) if d.label is not None else ""
+            short = getattr(d, "short_label", None)
+            if short is not None and short.get(lang) and short.get(lang) != label:
+                label = f"{label} ({short.get(lang)})" if label else short.get(lang)
+            rows.append([f"`{d.var}`", label, _definition(d.compute, lang), d.type,
+                         _range(d, inst, lang)])
+        b.append(("table", [t["variable"], t["label"], t["definition"], t["type"], t["range"]],
+                  rows))
+    b.append(("h2", t["scales"]))
+    scales = multi_item_scales(study)
+    if not scales:
+        b.append(("p", t["no_scales"]))
+        return b
+    if reliability is None:
+        b.append(("p", t["reliability_how"]))
+    for scale in scales:
+        b.append(("h3", f"`{scale.name}`: {scale.title(lang)}"))
+        items = []
+        for var in scale.items:
+            text = inst.item(var).text.get(lang)
+            mark = f" ({t['reversed']})" if var in scale.reverse else ""
+            items.append([f"`{var}`", text + mark])
+        facts = []
+        if scale.how == "grid":
+            facts.append(f"{t['score']}: {t['score_grid']}")
+        else:
+            k = scale.min_valid
+            need = (t["score_min_valid"].format(k=k, n=len(scale.items)) if k is not None
+                    else t["score_all_valid"].format(n=len(scale.items)))
+            facts.append(f"{t['score']}: {t['score_' + scale.how]}, {need}")
+        if reliability is not None:
+            facts.append(f"{t['reliability']}: {_reliability_text(reliability.get(scale.name), lang)}")
+        b.append(("ul", facts))
+        b.append(("table", [t["variable"], t["description"]], items))
+    return b
+
+
+def _reliability_text(numbers: Mapping | None, lang: str) -> str:
+    """"alpha 0.81 (95% CI 0.78–0.84), omega 0.82 (...); computed on n respondents (weighted)"."""
+    t = _TEXT[lang]
+    if not numbers:
+        return t["not_computed"].format(reason="–")
+    if numbers.get("error"):
+        return t["not_computed"].format(reason=numbers["error"])
+
+    def num(x):
+        text = f"{x:.2f}"
+        return text.replace(".", ",") if lang == "de" else text
+
+    parts = []
+    for key, name in (("alpha", "Cronbach's alpha" if lang == "en" else "Cronbachs Alpha"),
+                      ("omega", "McDonald's omega" if lang == "en" else "McDonalds Omega")):
+        if numbers.get(key) is not None:
+            est, lo, hi = numbers[key]
+            parts.append(f"{name} {num(est)} ({t['ci']} {num(lo)}–{num(hi)})")
+    weighting = t["weighted"] if numbers.get("weighted") else t["unweighted"]
+    n = f"{int(numbers.get('n', 0)):,}".replace(",", "." if lang == "de" else ",")
+    return ", ".join(parts) + "; " + t["reliability_data"].format(n=n, weighting=weighting)
 
 
 # A codebook is a list of blocks, rendered to Markdown or HTML. Cell and paragraph text is
@@ -381,9 +634,15 @@ def _render_html(blocks, lang: str, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def codebook(inst: Instrument, lang: str = "de", fmt: str = "md") -> str:
-    """The codebook of `inst` as a string: Markdown (`fmt="md"`) or one self-contained HTML page
+def codebook(inst, lang: str = "de", fmt: str = "md", reliability: Mapping | None = None) -> str:
+    """The codebook of `inst` (an Instrument, or a Study: then with the study's analysis
+    variables and scales) as a string: Markdown (`fmt="md"`) or one self-contained HTML page
     (`fmt="html"`, no external resources), in German (`lang="de"`) or English.
+
+    `reliability` (a study's codebook built with data) maps a scale's name to numbers computed
+    on the data: ``{"alpha": (estimate, ci_low, ci_high), "omega": (...), "n": rows used,
+    "weighted": bool}``, or ``{"error": "why not"}``. Without it the codebook says how they
+    will be computed.
 
     Example:
         >>> import schemas
@@ -393,7 +652,13 @@ def codebook(inst: Instrument, lang: str = "de", fmt: str = "md") -> str:
     """
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'de' or 'en', got {lang!r}")
-    blocks = _blocks(inst, lang)
+    if fmt not in ("md", "html"):
+        raise ValueError(f"fmt must be 'md' or 'html', got {fmt!r}")
+    study = inst if hasattr(inst, "instrument") else None
+    blocks = _blocks(study.instrument if study is not None else inst, lang)
+    if study is not None:
+        blocks[1:1] = [("p", f"{_TEXT[lang]['study']} `{study.name}`: {study.title(lang)}")]
+        blocks += _study_blocks(study, lang, reliability)
     if fmt == "md":
         return _render_md(blocks)
     if fmt == "html":

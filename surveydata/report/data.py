@@ -1007,37 +1007,21 @@ class ScaleSpec:
     reverse: tuple[str, ...] = ()
 
 
-def _listed(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in (value or ()) if isinstance(v, str)]
-
-
 def scales(rd: ReportData) -> list[ScaleSpec]:
-    """The scales whose reliability the report shows: every derived scale score of the study
-    (``mean:`` or ``sum:`` over two or more items), then every grid of the instrument (items
-    declared together on one rating scale) that no score already covers."""
-    out, covered = [], set()
-    items = {i.var: i for i in rd.instrument.items}
-    for d in getattr(rd.study, "derived", ()) or ():
-        compute = getattr(d, "compute", None) or {}
-        for how in ("mean", "sum"):
-            members = [v for v in _listed(compute.get(how)) if v in items]
-            if len(members) >= 2:
-                reverse = tuple(v for v in _listed(compute.get("reverse")) if v in members)
-                out.append(ScaleSpec(d.var, rd.label(d.var), tuple(members), reverse))
-                covered.update(members)
-    grids: dict[str, list] = {}
-    for item in rd.instrument.items:
-        grid = getattr(item, "grid", None)
-        if grid and item.var not in covered:
-            grids.setdefault(grid, []).append(item)
-    for grid, members in grids.items():
-        if len(members) >= 2:
-            stem = _text(getattr(members[0], "stem", None), rd.lang)
-            out.append(ScaleSpec(grid, stem or grid.replace("_", " ").capitalize(),
-                                 tuple(i.var for i in members),
-                                 tuple(i.var for i in members if getattr(i, "reverse", False))))
+    """The scales whose reliability the report shows, as the declaration names them
+    (`schemas.multi_item.multi_item_scales`): every derived scale score of the study (``mean:``
+    or ``sum:`` over two or more items; reverse-keyed: its ``reverse:`` items and the items the
+    instrument declares reverse-keyed), then every grid of the instrument that no score covers."""
+    from schemas.multi_item import multi_item_scales
+
+    out = []
+    for scale in multi_item_scales(rd.study):
+        if scale.how == "grid":
+            stem = _text(scale.label, rd.lang)
+            label = stem or scale.name.replace("_", " ").capitalize()
+        else:
+            label = rd.label(scale.name)
+        out.append(ScaleSpec(scale.name, label, scale.items, scale.reverse))
     return out
 
 
@@ -1068,3 +1052,24 @@ def scale_reliability(rd: ReportData, design, spec: ScaleSpec):
     result.items.index = pd.Index([rd.label(v) for v in spec.items])
     return result
 
+
+
+def scale_numbers(rd: ReportData, design) -> dict[str, dict]:
+    """Reliability of every scale for the codebook (`schemas.codebook(..., reliability=)`):
+    scale name -> {"alpha": (estimate, ci_low, ci_high), "omega": (...), "n": rows used,
+    "weighted": bool}, or {"error": reason} where it cannot be computed (too few complete rows,
+    an item without variation)."""
+    from analysis.errors import AnalysisError
+
+    out = {}
+    for spec in scales(rd):
+        try:
+            result = scale_reliability(rd, design, spec)
+        except AnalysisError as err:
+            out[spec.name] = {"error": str(err)}
+            continue
+        est = result.estimates
+        out[spec.name] = {stat: tuple(float(est.loc[stat, c]) for c in ("estimate", "ci_low", "ci_high"))
+                          for stat in ("alpha", "omega") if stat in est.index}
+        out[spec.name].update(n=int(result.n), weighted=bool(rd.weighted))
+    return out
