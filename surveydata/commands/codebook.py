@@ -1,5 +1,6 @@
-"""``surveydata codebook --out FILE [--study S.yaml | --instrument X.yaml]``: the codebook of the
-study's instrument, Markdown or HTML by the file's extension."""
+"""``surveydata codebook --out FILE [--study S.yaml | --instrument X.yaml] [--data EXPORT]``: the
+codebook of the study (its instrument, analysis variables and scales), Markdown or HTML by the
+file's extension; with ``--data`` the scales' reliability is computed on that export."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +15,9 @@ def register(subparsers) -> None:
 
     add_study_options(p, lang_default="de", lang_help="language of the texts")
     p.add_argument("--out", metavar="FILE", required=True, help="output file (.md or .html)")
+    p.add_argument("--data", metavar="EXPORT", default=None,
+                   help="an export of the study: the scales' alpha and omega are computed on it "
+                        "(weighted when the study declares a design)")
     p.set_defaults(func=run)
 
 
@@ -26,11 +30,25 @@ def run(args) -> int:
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise UserError(f"{out}: unknown extension {out.suffix!r}; use .md or .html")
-    inst = study_from_args(args).instrument  # one-line error before anything is written
-    text = schemas.codebook(inst, lang=args.lang, fmt=fmt)
+    study = study_from_args(args)  # one-line error before anything is written
+    inst = study.instrument
+    reliability = _reliability(args, study) if args.data is not None else None
+    text = schemas.codebook(study, lang=args.lang, fmt=fmt, reliability=reliability)
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as err:
         raise UserError(f"{out}: cannot write ({err.strerror})") from None
     print(f"codebook ({fmt}, {args.lang}) of {inst.name} {inst.version} written to {out}")
     return 0
+
+
+def _reliability(args, study) -> dict:
+    """Alpha and omega of every scale on the export (schemas stays free of data and analysis:
+    the numbers are computed here and handed to the codebook)."""
+    from surveydata.cli import UserError
+    from surveydata.report import data as rdata  # lazy: pandas/analysis only with --data
+
+    if not Path(args.data).is_file():
+        raise UserError(f"--data {args.data}: no such file")
+    rd = rdata.load_data(args.data, study, args.lang)
+    return rdata.scale_numbers(rd, rdata.weighting(rd).final)
