@@ -202,3 +202,27 @@ def model_matrix(data: pd.DataFrame, formula: str | Sequence[str]):
         blocks.append(block)
         names += block_names
     return np.hstack(blocks), tuple(names)
+
+
+def population_totals(data: pd.DataFrame, totals, formula: str | Sequence[str] | None = None):
+    """The calibration model matrix and its targets, ``(X, targets, names)``: from ``totals``
+    per column (:func:`calibration_matrix`) without a formula, else from the model matrix of
+    ``formula`` (:func:`model_matrix`) and ``totals`` keyed by its column names, every column
+    given and nothing else.
+
+    >>> df = pd.DataFrame({"g": ["a", "b", "b"], "x": [1.0, 2.0, 3.0]})
+    >>> population_totals(df, {"(Intercept)": 12.0, "gb": 7.0, "x": 20.0}, "~ g + x")[1].tolist()
+    [12.0, 7.0, 20.0]
+    """
+    if formula is None:
+        return calibration_matrix(data, totals)
+    X, names = model_matrix(data, formula)
+    given = pd.Series(totals, dtype=np.float64)
+    missing = [nm for nm in names if nm not in given.index]
+    extra = [nm for nm in given.index if nm not in names]
+    if missing or extra:
+        raise CalibrationError(
+            f"population totals do not match the model matrix of {formula!r}: "
+            f"missing {missing}, not in the model {extra}; model columns are {list(names)}"
+        )
+    return X, given.loc[list(names)].to_numpy(), names
