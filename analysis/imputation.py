@@ -62,23 +62,26 @@ def _encode(col: pd.Series, name: str) -> tuple[np.ndarray, Callable | None]:
                 f"scale, or impute it with a model of its own")
         codes = col.cat.codes.to_numpy().astype(float)
         codes[codes < 0] = np.nan
-        return codes, lambda v: pd.Categorical.from_codes(v.astype(int), categories=cats,
-                                                          ordered=col.cat.ordered)
+        # NaN (a row outside the imputed rows) back to code -1, a missing category
+        return codes, lambda v: pd.Categorical.from_codes(np.where(np.isnan(v), -1, v).astype(int),
+                                                          categories=cats, ordered=col.cat.ordered)
     if pd.api.types.is_bool_dtype(col.dtype):
         v = col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        return v, lambda v: pd.array(v.astype(bool), dtype="boolean")
+        return v, lambda v: pd.array(np.where(np.isnan(v), None, v == 1), dtype="boolean")
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype=float, na_value=np.nan), None
     raise ImputationError(f"{name}: dtype {col.dtype} cannot be imputed (numbers, 0/1, booleans and "
                           f"ordered categoricals can)")
 
 
-def _predictor_matrix(data: pd.DataFrame, predictors: Sequence[str]) -> np.ndarray:
-    """Complete predictors as columns (categoricals as indicators of all but the first level)."""
+def _predictor_matrix(data: pd.DataFrame, predictors: Sequence[str],
+                      rows: np.ndarray | None = None) -> np.ndarray:
+    """Complete predictors as columns (categoricals as indicators of all but the first level);
+    complete means complete in ``rows`` (all rows when None): no other row is used."""
     cols = []
     for p in predictors:
         s = data[p]
-        if s.isna().any():
+        if (s.isna() if rows is None else s.isna() & rows).any():
             raise ImputationError(f"predictor {p} has missing values: impute it too (put it in "
                                   f"variables) or leave it out of predictors")
         if isinstance(s.dtype, pd.CategoricalDtype):
@@ -168,10 +171,13 @@ class ImputedDesigns:
     def estimate(self, statistic: Callable, df_complete: float | None = None) -> SurveyEstimate:
         """Run ``statistic(design)`` (an estimator returning a SurveyEstimate, or a model) on
         every completed design and combine with Rubin's rules (:func:`combine`). The complete-data
-        df defaults to the design df."""
+        df defaults to the design df for an estimate and to the residual df of a model (R's
+        svyglm df.residual, degf + 1 - p), the df its complete-data t tests use."""
         results = [statistic(d) for d in self.designs]
         if df_complete is None:
-            df_complete = float(self.designs[0].degf)
+            first = results[0]
+            model = not isinstance(first, SurveyEstimate) and hasattr(first, "df_resid")
+            df_complete = float(first.df_resid if model else self.designs[0].degf)
         return combine(results, df_complete=df_complete)
 
     def __repr__(self) -> str:
@@ -181,13 +187,18 @@ class ImputedDesigns:
 
 def impute(design, variables: str | Sequence[str], m: int = 20, seed: int | None = None,
            predictors: Sequence[str] = (), iterations: int = 10, donors: int = 5,
-           design_predictors: bool = True) -> ImputedDesigns:
+           design_predictors: bool = True, rows=None) -> ImputedDesigns:
     """``m`` completed copies of ``design`` with the missing values of ``variables`` imputed by
     chained equations with predictive mean matching (see the module docstring).
 
     predictors: complete columns used in every imputation model; design_predictors: add stratum
     indicators and the log weight (recommended). ``seed`` makes the imputations reproducible.
     Rows outside a subset are imputed too (they keep their place in the design).
+
+    rows: a boolean mask of the rows to impute within (default: all). Only these rows are
+    imputed and fit the imputation models; the others keep their values, missing or not. Use
+    it for a population an analysis is about, e.g. the units a question was asked of, when
+    the other units have missing values that are not item nonresponse.
     """
     if isinstance(variables, str):
         variables = [variables]
@@ -198,29 +209,38 @@ def impute(design, variables: str | Sequence[str], m: int = 20, seed: int | None
     if m < 2:
         raise ImputationError(f"m must be at least 2 (Rubin's rules need a between-imputation "
                               f"variance), got {m}")
+    if rows is None:
+        inside = np.ones(len(data), dtype=bool)
+    else:
+        inside = np.asarray(rows, dtype=bool)
+        if inside.shape != (len(data),):
+            raise ImputationError(f"rows must be a boolean mask of the design's {len(data)} rows, "
+                                  f"got shape {inside.shape}")
     encoded = {v: _encode(data[v], v) for v in variables}
     values = {v: e[0] for v, e in encoded.items()}
-    missing = {v: np.isnan(values[v]) for v in variables}
+    missing = {v: np.isnan(values[v]) & inside for v in variables}
     for v in variables:
-        if missing[v].all():
+        if np.isnan(values[v])[inside].all():
             raise ImputationError(f"{v}: every value is missing; nothing to impute from")
-    base = [np.ones((len(data), 1)), _predictor_matrix(data, predictors)]
+    base = [np.ones((len(data), 1)), _predictor_matrix(data, predictors,
+                                                       None if rows is None else inside)]
     if design_predictors:
         base.append(_design_matrix(design))
-    fixed = np.hstack(base)
+    fixed = np.hstack(base)[inside]
     todo = [v for v in variables if missing[v].any()]
     rng = np.random.default_rng(seed)
     designs = []
     for _ in range(m):
         filled = {v: values[v].copy() for v in variables}
         for v in todo:                              # start: random draws from the observed values
-            obs = values[v][~missing[v]]
+            obs = values[v][inside & ~missing[v]]
             filled[v][missing[v]] = rng.choice(obs, size=missing[v].sum())
         for _ in range(iterations if len(todo) > 1 else 1):
             for v in todo:
-                others = [filled[o][:, None] for o in variables if o != v]
+                others = [filled[o][inside, None] for o in variables if o != v]
                 X = np.hstack([fixed, *others]) if others else fixed
-                filled[v][missing[v]] = _pmm(filled[v], X, missing[v], rng, donors)
+                filled[v][missing[v]] = _pmm(filled[v][inside], X, missing[v][inside], rng,
+                                             donors)
         new = {}
         for v in todo:
             back = encoded[v][1]
