@@ -91,6 +91,18 @@ def _codes(data: pd.DataFrame, column: str | None, what: str) -> np.ndarray:
     return pd.factorize(col, sort=True)[0].astype(np.int64)
 
 
+def _numbers(data: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    if column not in data.columns:
+        raise DesignError(f"twophase: {what} column {column!r} not found in the data")
+    x = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(x) | (x <= 0)
+    if bad.any():
+        row = data.index[np.flatnonzero(bad)[0]]
+        raise DesignError(f"twophase: {what} column {column!r} has {data.loc[row, column]!r} in "
+                          f"row {row}; expected a positive number")
+    return x
+
+
 def _stratum_dcheck(h: np.ndarray, p: np.ndarray, n_h: np.ndarray, pairs: bool) -> np.ndarray:
     """Check-Delta of stratified simple random sampling among the given units: 1 - p on the
     diagonal, -(1 - p) / (n_h - 1) for two units of the same stratum (when ``pairs``)."""
@@ -340,7 +352,8 @@ def _unit_values(v: np.ndarray, unit: np.ndarray, C: int) -> np.ndarray:
 def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
              strata1: str | None = None, fpc1: str | None = None, probs1: str | None = None,
              fpc2: str | None = None, psu1: str | None = None,
-             method: str = "full") -> TwoPhaseDesign:
+             method: str = "full", weights1: str | None = None,
+             weights2: str | None = None) -> TwoPhaseDesign:
     """A two-phase design (R: twophase(id = list(~1, ~1), strata = list(strata1, strata2),
     fpc = list(fpc1, fpc2), probs = list(probs1, NULL), subset = ~subset, method = method)).
 
@@ -352,6 +365,9 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     psu1: first-phase clusters (R's id = list(~cluster, ~unit)): clusters are sampled at the
     first phase (fpc1 counts clusters), units within them at the second (e.g. strata2 = the
     cluster: two-stage sampling written as two phases).
+    weights1/weights2 (method="approx" only, as R's weights = list(~w1, ~w2)): sampling weights
+    of the phases in place of probabilities; the fpc of each phase still comes from fpc1 and
+    from fpc2 or the first-phase counts.
     method: "full" (R's default, exact for any such design; a dense phase-2 x phase-2 matrix,
     at most 20,000 phase-2 units) or "approx" / "simple" (the same: R's cheaper variance, exact
     for simple random sampling at phase 1 and stratified sampling at phase 2).
@@ -363,6 +379,11 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     if method not in METHODS:
         raise DesignError(f"twophase: method must be one of {METHODS}, got {method!r}")
     method = "approx" if method == "simple" else method
+    if method == "full" and (weights1 is not None or weights2 is not None):
+        raise DesignError("twophase: weights1/weights2 need method='approx' (R: 'weights not "
+                          "accepted by method=\"full\"'); give probs1 or fpc1 instead")
+    if probs1 is not None and weights1 is not None:
+        raise DesignError("twophase: give probs1 or weights1, not both")
     n1 = len(data)
     sub = row_mask(data, subset, "twophase: subset")
     if not sub.any():
@@ -385,20 +406,18 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     iid = strata1 is None and fpc1 is None and probs1 is None and psu1 is None
     with_replacement = fpc1 is None
     f1 = None
+    p1 = np.ones(n1)
     if fpc1 is not None:
-        if fpc1 not in data.columns:
-            raise DesignError(f"twophase: fpc1 column {fpc1!r} not found in the data")
-        f1 = data[fpc1].to_numpy(dtype=np.float64)
+        f1 = _numbers(data, fpc1, "fpc1")
         p1 = n1_h / f1 if np.all(f1 >= 1) else f1
         if np.any((p1 <= 0) | (p1 > 1)):
             raise DesignError(f"twophase: fpc1 {fpc1!r} implies first-phase sampling fractions "
                               "outside (0, 1]")
-    elif probs1 is not None:
-        if probs1 not in data.columns:
-            raise DesignError(f"twophase: probs1 column {probs1!r} not found in the data")
-        p1 = data[probs1].to_numpy(dtype=np.float64)
-    else:
-        p1 = np.ones(n1)
+    # as R's svydesign: given probabilities (or weights) take precedence over the fpc's
+    if probs1 is not None:
+        p1 = _numbers(data, probs1, "probs1")
+    elif weights1 is not None:
+        p1 = 1.0 / _numbers(data, weights1, "weights1")
     # ---- phase 2
     h2_all = _codes(data, strata2, "strata2")
     N2 = np.bincount(h2_all).astype(np.float64)
@@ -408,10 +427,13 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
                           "fraction)")
     h2 = h2_all[sub]
     if fpc2 is not None:
-        f2 = data.loc[sub, fpc2].to_numpy(dtype=np.float64)
+        f2 = _numbers(data.loc[sub], fpc2, "fpc2")
         p2 = n2[h2] / f2 if np.all(f2 >= 1) else f2
     else:
         p2 = n2[h2] / N2[h2]
+    pop2 = n2[h2] / p2                   # the phase-2 fpc (population sizes per row)
+    if weights2 is not None:
+        p2 = 1.0 / _numbers(data.loc[sub], weights2, "weights2")
     data2 = data.loc[sub]
     w = 1.0 / (p1[sub] * p2)
     name = "__twophase_weight__"
@@ -429,16 +451,17 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
         phases = _Phases(method="full", D=D1 + D2 - D1 * D2, D2=D2, **common)
     else:
         phases = _approx_phases(common, sub, h1, c1, n1_strat, f1, strata2 is not None, h2_all,
-                                h2, p2, n2)
-    spec = {**d._spec, "weights": None, "twophase": {"strata1": strata1, "fpc1": fpc1,
-                                                     "probs1": probs1, "strata2": strata2,
-                                                     "method": method}}
+                                h2, pop2)
+    spec = {**d._spec, "weights": None, "twophase": {
+        "strata1": strata1, "fpc1": fpc1, "probs1": probs1, "weights1": weights1,
+        "strata2": strata2, "fpc2": fpc2, "weights2": weights2, "psu1": psu1,
+        "method": method}}
     return d._replace(_data=data2.copy(deep=False), _spec=spec, _pps="twophase",
                       _has_fpc=True, _phases=phases)
 
 
-def _approx_phases(common, sub, h1, c1, n1_strat, f1, has_strata2, h2_all, h2, p2,
-                   n2) -> _Phases:
+def _approx_phases(common, sub, h1, c1, n1_strat, f1, has_strata2, h2_all, h2,
+                   pop2) -> _Phases:
     """R's twophase(method = "approx"): phase-1 units with their chance to reach phase 2 (usu),
     the phase-1 fpc as R's svydesign of the phase-2 rows, and the stratified phase-2 stages."""
     H1 = n1_strat.shape[0]
@@ -476,7 +499,6 @@ def _approx_phases(common, sub, h1, c1, n1_strat, f1, has_strata2, h2_all, h2, p
     # phase 2: stratified element sampling with fpc N2_h (first-phase units of the stratum)
     rows = np.arange(h2.shape[0])
     labels = np.array([str(i + 1) for i in range(int(h2_all.max()) + 1)], dtype=object)
-    pop2 = n2[h2] / p2
     _, h2c = np.unique(h2, return_inverse=True)
     stages2 = build_stages([h2c.astype(np.int64)], [rows], [pop2],
                            [labels[np.unique(h2)]])

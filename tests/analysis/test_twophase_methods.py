@@ -75,6 +75,30 @@ def test_api_two_phase_every_estimator(srs, method):
     assert_close([p["estimate"].iloc[0], p["se"].iloc[0], p["ci_low"].iloc[0], p["ci_high"].iloc[0]],
                  [ref["estimate"], ref["se"], *ref["ci"]], what="svyciprop")
     _glm(analysis.svyglm("api00 ~ ell + stype", d), A["glm"], API_GLM)
+    q = d.quantile("api00", 0.5)
+    ref = A["quantile_api00"]
+    assert_close([q["estimate"].iloc[0], q["ci_low"].iloc[0], q["ci_high"].iloc[0], q["se"].iloc[0]],
+                 [ref["estimate"], *ref["ci"], ref["se"]], what="svyquantile")
+
+
+def test_weights_in_place_of_probabilities(srs):
+    """R's weights = list(~pw, ~w2), method = "approx" only; the phase-2 fpc stays the count"""
+    s = srs.copy()
+    n2 = s.groupby("stype")["in2"].transform("sum")
+    N2 = s.groupby("stype")["in2"].transform("size")
+    s["w2"] = N2 / n2 * (1 + (s["snum"] % 3) / 10)
+    d = twophase(s, subset="in2", strata2="stype", fpc1="fpc", weights1="pw", weights2="w2",
+                 method="approx")
+    W = X["api"]["weighted"]
+    assert_close(d.weights, W["weights"])
+    _check(d.mean("api00"), W["mean_api00"], "mean")
+    _check(d.total("enroll"), W["total_enroll"], "total")
+    _check(d.by("awards").total("enroll"), W["by_awards_total_enroll"], "by awards")
+    assert W["full_error"] == "weights not accepted by method='full'"
+    with pytest.raises(DesignError, match="weights1/weights2 need method='approx'"):
+        twophase(s, subset="in2", strata2="stype", weights1="pw")
+    with pytest.raises(DesignError, match="weights2 column 'stype' has 'E' in row 1;"):
+        twophase(s, subset="in2", strata2="stype", weights2="stype", method="approx")
 
 
 def test_approx_and_simple_are_one_method_and_differ_from_full(srs):

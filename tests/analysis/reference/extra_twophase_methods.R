@@ -6,7 +6,8 @@
 ## (b) survival's nwtco case-cohort (phase 1 iid, phase 2 stratified by relapse); (c) nwtco
 ## two-phase case-control (phase 2 = relapses, institution 2 and every 8th seqno; strata rel x
 ## instit), calibrated to the phase-1 counts of rel x stage x instit as in ?twophase;
-## (d) mu284 clusters at phase 1, units within them at phase 2 (?twophase).
+## (d) mu284 clusters at phase 1, units within them at phase 2 (?twophase); (e) apisrs again with
+## weights = list(~pw, ~w2) in place of probabilities (method = "approx" only).
 ## Run from the reference folder:  R_LIBS=$HOME/.R-survey-4.5 Rscript extra_twophase_methods.R
 suppressPackageStartupMessages({library(survey); library(survival)})
 source("json_helpers.R")
@@ -31,11 +32,19 @@ api_numbers <- function(d) list(
     ciprop_yes = { p <- svyciprop(~I(awards == "Yes"), d, method = "logit")
                    list(estimate = as.numeric(coef(p)), se = as.numeric(SE(p)),
                         ci = as.numeric(attr(p, "ci"))) },
+    quantile_api00 = { q <- svyquantile(~api00, d, 0.5)$api00
+                       list(estimate = q[1, 1], ci = as.numeric(q[1, 2:3]), se = q[1, 4]) },
     glm = fit(svyglm(api00 ~ ell + stype, d)))
 api_full <- api_design("full")
 api_approx <- api_design("approx")
 api_simple <- api_design("simple")
 phases <- attr(vcov(svytotal(~enroll, api_approx)), "phases")
+## weights in place of probabilities (method = "approx" only): phase-1 weights pw, phase-2
+## weights N2/n2 times 1, 1.1 or 1.2 by snum %% 3 (the phase-2 fpc still from the counts)
+srs$w2 <- with(srs, ave(as.numeric(in2), stype, FUN = function(z) length(z) / sum(z))) *
+    (1 + (srs$snum %% 3) / 10)
+api_weighted <- twophase(id = list(~1, ~1), strata = list(NULL, ~stype), fpc = list(~fpc, NULL),
+    weights = list(~pw, ~w2), subset = ~in2, data = srs, method = "approx")
 
 ## calibration at phase 2 to the phase-1 totals (default population) and to given totals
 cal_api <- function(d) list(
@@ -83,6 +92,12 @@ OUT <- list(meta = list(R_version = R.version.string, survey_version = as.charac
   api = list(full = api_numbers(api_full), approx = api_numbers(api_approx),
              simple = api_numbers(api_simple),
              phases_total_enroll = lapply(phases, as.numeric),
+             weighted = list(weights = as.numeric(weights(api_weighted)),
+                             mean_api00 = st(svymean(~api00, api_weighted)),
+                             total_enroll = st(svytotal(~enroll, api_weighted)),
+                             by_awards_total_enroll = st(svyby(~enroll, ~awards, api_weighted, svytotal)),
+                             full_error = err(twophase(id = list(~1, ~1), strata = list(NULL, ~stype),
+                                 weights = list(~pw, NULL), subset = ~in2, data = srs))),
              cal_full = cal_api(api_full), cal_approx = cal_api(api_approx),
              errors = list(phase1 = err(calibrate(api_full, phase = 1, formula = ~api99,
                                                    population = c(6194, 3914069))),
