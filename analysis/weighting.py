@@ -50,9 +50,127 @@ R_RAKE_CONTROL = {"epsilon": 1.0, "maxit": 10}
 
 
 
+def _rake_control(control: Mapping | str) -> tuple[float, int]:
+    """(epsilon, maxit) from R's rake ``control`` (a dict, or "R" for R's defaults)."""
+    ctrl = dict(R_RAKE_CONTROL) if isinstance(control, str) else dict(control)
+    if isinstance(control, str) and control.upper() != "R":
+        raise cal.CalibrationError(f"control must be 'R' or a dict; got {control!r}")
+    unknown = set(ctrl) - {"epsilon", "maxit", "verbose"}
+    if unknown:
+        raise cal.CalibrationError(f"unknown rake control setting(s) {sorted(unknown)}")
+    return ctrl.get("epsilon", R_RAKE_CONTROL["epsilon"]), ctrl.get("maxit", R_RAKE_CONTROL["maxit"])
+
+
 def _plain(value):
     """A numpy scalar label as the Python value it holds (messages print 1, not np.int64(1))."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _calibrate_within_clusters(design, totals, formula, stage, method, bounds, variance):
+    """R's regcalibrate(stage = s): linear calibration inside every unit of stage s to
+    that unit's totals (see :mod:`analysis.calibration.within_clusters`)."""
+    stages = getattr(design, "stages", None)
+    n_stages = 0 if stages is None else len(stages)
+    unit = "PSU" if stage == 1 else f"stage-{stage} unit"
+    if not isinstance(stage, (int, np.integer)) or stage < 1:
+        raise cal.CalibrationError(f"stage={stage!r}: give 0 (population totals) or the "
+                                   "stage whose sampling units are calibrated (1 = the PSUs)")
+    if n_stages <= stage:
+        # R accepts stage = the number of stages (no later stage: no effect on the
+        # variance) and stops with "This design does not have stage" beyond it
+        words = {1: "two", 2: "three", 3: "four"}
+        raise cal.CalibrationError(
+            f"stage={stage} calibrates within the {unit}s: it needs a design with "
+            f"{words.get(stage, stage + 1)} or more stages of sampling (this one has "
+            f"{n_stages})")
+    if formula is None or not isinstance(totals, Mapping):
+        raise cal.CalibrationError(f"stage={stage} needs formula= and totals as a dict "
+                                   f"{{{unit} label: {{model-matrix name: total}}}}")
+    if method != "linear" or not all(np.all(np.isinf(b)) for b in bounds):
+        raise cal.CalibrationError(f"stage={stage} calibration is linear and unbounded, "
+                                   "as R's")
+    X, names = model_matrix(design.data, formula)
+    n = X.shape[0]
+    w = np.asarray(design.weights, dtype=np.float64)
+    stage_w = _stage_weights(design, stage, w)
+    if variance is None:
+        s2 = None
+    elif isinstance(variance, str):
+        s2 = numeric_column(design.data, variance)
+    else:
+        v = np.asarray(variance, dtype=np.float64)
+        s2 = v if v.shape == (n,) else X @ v
+    cols = design._spec["psu"][:stage]
+    labels = [design.data[c].to_numpy() for c in cols]
+    codes = stages[stage - 1].psu
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    # a unit is keyed by its own label (or its text) when that label names one unit of
+    # the stage; where labels repeat across the units of the stage above (1, 2, ... in
+    # every PSU), only by the labels of every stage down to it
+    own_label = pd.unique(labels[-1]).shape[0] == len(starts)
+    if not own_label and stage == 1:
+        raise cal.CalibrationError(f"PSU labels of {cols[0]!r} repeat across strata: give "
+                                   "every PSU its own label to key its totals")
+    units = []
+    for rows in np.split(order, starts[1:]):
+        path = tuple(_plain(lab[rows[0]]) for lab in labels)
+        label = path[-1]
+        keys = ([label, str(label)] if own_label else []) + [path, tuple(map(str, path))]
+        t = cal_within.unit_totals(totals, keys, names, f"{unit} {cols[-1]}={label!r}")
+        units.append((label if stage == 1 else path, rows, t))
+    new_w, record = cal_within.calibrate_within_clusters(
+        w, stage_w, X, names, units, stage=stage, sigma2=s2, codes=codes)
+    return design._apply(new_w, record, record.replay)
+
+
+def _stage_weights(design, stage: int, w: np.ndarray) -> np.ndarray:
+    """Product of the stage weights N/n of stages 1..stage (R's 1 / allprob[, 1:stage])."""
+    spec_given = design._spec["weights"] is not None or design._spec["probs"] is not None
+    stages = design.stages[:stage]
+    if stage == 1 and (spec_given or stages[0].stratum_popsize is None):
+        return w             # R: weights given as one column are the stage-1 weights too
+    missing = [i + 1 for i, st in enumerate(stages) if st.stratum_popsize is None]
+    if spec_given or missing:
+        # R: allprob has one column when weights/probs are given ("undefined columns
+        # selected")
+        raise cal.CalibrationError(
+            f"stage={stage} needs the sampling fraction of every stage 1..{stage}: build "
+            "the design from fpc= (population sizes of each stage) without weights= or "
+            "probs=" + (f" (no fpc for stage(s) {missing})" if missing else ""))
+    out = np.ones(w.shape[0])
+    for st in stages:
+        out *= (st.stratum_popsize / st.stratum_n)[st.psu_stratum][st.psu]
+    return out
+
+
+def _calibrate_aggregated(design, aggregate_stage, X, t, names, force, kw):
+    """R's calibrate(aggregate.stage=): X, weights (and a per-row variance) replaced by
+    their cluster means; the g-weights multiply the design's own weights."""
+    if isinstance(aggregate_stage, str):
+        if aggregate_stage not in design.data.columns:
+            raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} not found")
+        codes = pd.factorize(design.data[aggregate_stage])[0]
+        if (codes < 0).any():
+            raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} has "
+                                       "missing values")
+    else:
+        stages = getattr(design, "stages", None)
+        if stages is None or not 1 <= int(aggregate_stage) <= len(stages):
+            raise cal.CalibrationError(
+                f"aggregate_stage={aggregate_stage!r}: give a stage 1..{len(stages or ())} of "
+                "this design, or a column naming the clusters")
+        codes = stages[int(aggregate_stage) - 1].psu
+    Xa = cal.cluster_means(X, codes)
+    Wa = cal.cluster_means(design.weights, codes)
+    var = kw.get("variance")
+    if var is not None and np.ndim(var) == 1 and np.shape(var)[0] == X.shape[0]:
+        kw = {**kw, "variance": cal.cluster_means(var, codes)}
+    wa, record = cal.calibrate_weights(Wa, Xa, t, force=force, names=names, **kw)
+    G = np.divide(wa, Wa, out=np.ones_like(wa), where=Wa != 0)
+    record = dataclasses.replace(record, aggregate=codes,
+                                 old_weights=cal._frozen(design.weights))
+    return design._apply(design.weights * G, record, record.replay)
 
 
 class WeightingMixin(ReplicationMixin):
@@ -115,16 +233,9 @@ class WeightingMixin(ReplicationMixin):
         [mean; 95% CI: normal; design df = 197]
         """
         if control is not None:
-            ctrl = dict(R_RAKE_CONTROL) if isinstance(control, str) else dict(control)
-            if isinstance(control, str) and control.upper() != "R":
-                raise ValueError(f"control must be 'R' or a dict; got {control!r}")
-            unknown = set(ctrl) - {"epsilon", "maxit", "verbose"}
-            if unknown:
-                raise ValueError(f"unknown rake control setting(s) {sorted(unknown)}")
-            epsilon = ctrl.get("epsilon", R_RAKE_CONTROL["epsilon"])
-            maxit = ctrl.get("maxit", R_RAKE_CONTROL["maxit"])
+            epsilon, maxit = _rake_control(control)
         if not isinstance(margins, Mapping) or not margins:
-            raise ValueError("margins must be a non-empty dict: column -> population totals")
+            raise cal.CalibrationError("margins must be a non-empty dict: column -> population totals")
         cells = [
             cal.cell_codes(self.data, key, pop, weights=self.weights, partial=partial)
             for key, pop in margins.items()
@@ -207,7 +318,7 @@ class WeightingMixin(ReplicationMixin):
                 # as R: "aggregate= not implemented for calibration within clusters"
                 raise cal.CalibrationError("aggregate_stage cannot be combined with stage= "
                                            "(calibration within clusters), as in R")
-            return self._calibrate_within_clusters(totals, formula, stage, method, bounds,
+            return _calibrate_within_clusters(self, totals, formula, stage, method, bounds,
                                                    variance)
         X, t, names = population_totals(self.data, totals, formula)
         if isinstance(variance, str):
@@ -216,114 +327,10 @@ class WeightingMixin(ReplicationMixin):
         kw = {"method": method, "bounds": bounds, "epsilon": epsilon, "maxit": maxit,
               "variance": variance}
         if aggregate_stage is not None:
-            return self._calibrate_aggregated(aggregate_stage, X, t, names, force, kw)
+            return _calibrate_aggregated(self, aggregate_stage, X, t, names, force, kw)
         w, record = cal.calibrate_weights(self.weights, X, t, force=force, names=names, **kw)
         # replicates that do not converge only warn, as R's calibrate for svyrep designs
         return self._apply(w, record, lambda W: cal.calibrate_weights(W, X, t, force=True, **kw)[0])
-
-    def _calibrate_within_clusters(self, totals, formula, stage, method, bounds, variance):
-        """R's regcalibrate(stage = s): linear calibration inside every unit of stage s to
-        that unit's totals (see :mod:`analysis.calibration.within_clusters`)."""
-        stages = getattr(self, "stages", None)
-        n_stages = 0 if stages is None else len(stages)
-        unit = "PSU" if stage == 1 else f"stage-{stage} unit"
-        if not isinstance(stage, (int, np.integer)) or stage < 1:
-            raise cal.CalibrationError(f"stage={stage!r}: give 0 (population totals) or the "
-                                       "stage whose sampling units are calibrated (1 = the PSUs)")
-        if n_stages <= stage:
-            # R accepts stage = the number of stages (no later stage: no effect on the
-            # variance) and stops with "This design does not have stage" beyond it
-            words = {1: "two", 2: "three", 3: "four"}
-            raise cal.CalibrationError(
-                f"stage={stage} calibrates within the {unit}s: it needs a design with "
-                f"{words.get(stage, stage + 1)} or more stages of sampling (this one has "
-                f"{n_stages})")
-        if formula is None or not isinstance(totals, Mapping):
-            raise cal.CalibrationError(f"stage={stage} needs formula= and totals as a dict "
-                                       f"{{{unit} label: {{model-matrix name: total}}}}")
-        if method != "linear" or not all(np.all(np.isinf(b)) for b in bounds):
-            raise cal.CalibrationError(f"stage={stage} calibration is linear and unbounded, "
-                                       "as R's")
-        X, names = model_matrix(self.data, formula)
-        n = X.shape[0]
-        w = np.asarray(self.weights, dtype=np.float64)
-        stage_w = self._stage_weights(stage, w)
-        if variance is None:
-            s2 = None
-        elif isinstance(variance, str):
-            s2 = numeric_column(self.data, variance)
-        else:
-            v = np.asarray(variance, dtype=np.float64)
-            s2 = v if v.shape == (n,) else X @ v
-        cols = self._spec["psu"][:stage]
-        labels = [self.data[c].to_numpy() for c in cols]
-        codes = stages[stage - 1].psu
-        order = np.argsort(codes, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
-        # a unit is keyed by its own label (or its text) when that label names one unit of
-        # the stage; where labels repeat across the units of the stage above (1, 2, ... in
-        # every PSU), only by the labels of every stage down to it
-        own_label = pd.unique(labels[-1]).shape[0] == len(starts)
-        if not own_label and stage == 1:
-            raise cal.CalibrationError(f"PSU labels of {cols[0]!r} repeat across strata: give "
-                                       "every PSU its own label to key its totals")
-        units = []
-        for rows in np.split(order, starts[1:]):
-            path = tuple(_plain(lab[rows[0]]) for lab in labels)
-            label = path[-1]
-            keys = ([label, str(label)] if own_label else []) + [path, tuple(map(str, path))]
-            t = cal_within.unit_totals(totals, keys, names, f"{unit} {cols[-1]}={label!r}")
-            units.append((label if stage == 1 else path, rows, t))
-        new_w, record = cal_within.calibrate_within_clusters(
-            w, stage_w, X, names, units, stage=stage, sigma2=s2, codes=codes)
-        return self._apply(new_w, record, record.replay)
-
-    def _stage_weights(self, stage: int, w: np.ndarray) -> np.ndarray:
-        """Product of the stage weights N/n of stages 1..stage (R's 1 / allprob[, 1:stage])."""
-        spec_given = self._spec["weights"] is not None or self._spec["probs"] is not None
-        stages = self.stages[:stage]
-        if stage == 1 and (spec_given or stages[0].stratum_popsize is None):
-            return w             # R: weights given as one column are the stage-1 weights too
-        missing = [i + 1 for i, st in enumerate(stages) if st.stratum_popsize is None]
-        if spec_given or missing:
-            # R: allprob has one column when weights/probs are given ("undefined columns
-            # selected")
-            raise cal.CalibrationError(
-                f"stage={stage} needs the sampling fraction of every stage 1..{stage}: build "
-                "the design from fpc= (population sizes of each stage) without weights= or "
-                "probs=" + (f" (no fpc for stage(s) {missing})" if missing else ""))
-        out = np.ones(w.shape[0])
-        for st in stages:
-            out *= (st.stratum_popsize / st.stratum_n)[st.psu_stratum][st.psu]
-        return out
-
-    def _calibrate_aggregated(self, aggregate_stage, X, t, names, force, kw):
-        """R's calibrate(aggregate.stage=): X, weights (and a per-row variance) replaced by
-        their cluster means; the g-weights multiply the design's own weights."""
-        if isinstance(aggregate_stage, str):
-            if aggregate_stage not in self.data.columns:
-                raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} not found")
-            codes = pd.factorize(self.data[aggregate_stage])[0]
-            if (codes < 0).any():
-                raise cal.CalibrationError(f"aggregate_stage column {aggregate_stage!r} has "
-                                           "missing values")
-        else:
-            stages = getattr(self, "stages", None)
-            if stages is None or not 1 <= int(aggregate_stage) <= len(stages):
-                raise cal.CalibrationError(
-                    f"aggregate_stage={aggregate_stage!r}: give a stage 1..{len(stages or ())} of "
-                    "this design, or a column naming the clusters")
-            codes = stages[int(aggregate_stage) - 1].psu
-        Xa = cal.cluster_means(X, codes)
-        Wa = cal.cluster_means(self.weights, codes)
-        var = kw.get("variance")
-        if var is not None and np.ndim(var) == 1 and np.shape(var)[0] == X.shape[0]:
-            kw = {**kw, "variance": cal.cluster_means(var, codes)}
-        wa, record = cal.calibrate_weights(Wa, Xa, t, force=force, names=names, **kw)
-        G = np.divide(wa, Wa, out=np.ones_like(wa), where=Wa != 0)
-        record = dataclasses.replace(record, aggregate=codes,
-                                     old_weights=cal._frozen(self.weights))
-        return self._apply(self.weights * G, record, record.replay)
 
     # ------------------------------------------------------------------ trimming
     def trim(self, lower: float = -np.inf, upper: float = np.inf, *, strict: bool = False):
