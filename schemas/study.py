@@ -69,6 +69,8 @@ Format (``format: 1``; top-level keys fixed, every key below checked, unknown ke
         predictors: [practice_type, tech_share]   # complete variables of the imputation model
         m: 20                             # completed data sets (default 20)
         seed: 20261204                    # the imputations' random seed (default 1)
+        models: [incident]                # planned models also fitted on the imputed data
+                                          # (their variables' missing answers imputed)
     disclosure: {min_cell: 5, protection: {lower: 0.3, upper: 0.3}}
     fieldwork: {targets: {by: practice_type, response_rate: 0.2}}
     report: {min_cell: 5, pages: [generic], extra_pages: [05_information_vs_equipment.ipynb]}
@@ -234,13 +236,15 @@ class Published:
 class ImputationSpec:
     """Which variables' missing answers are multiply imputed (``missing``: dont_know and/or
     no_answer; an item not asked stays missing), from which complete ``predictors``, with ``m``
-    completed data sets and ``seed``."""
+    completed data sets and ``seed``; ``models``: planned models (by name) also fitted with the
+    missing answers of their variables imputed."""
 
     variables: tuple[str, ...]
     predictors: tuple[str, ...] = ()
     missing: tuple[str, ...] = IMPUTED_MISSING
     m: int = 20
     seed: int = 1
+    models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -979,13 +983,13 @@ class _StudyBuilder:
             published[var] = Published(float(p["value"]), r.text(f"{at}.source", p["source"]))
         return AnalysisPlan(tuple(outcomes), domains, MappingProxyType(groups), tuple(models),
                             MappingProxyType(blocks), controls, MappingProxyType(published),
-                            self.imputation(a.get("imputation"), known))
+                            self.imputation(a.get("imputation"), known, models))
 
-    def imputation(self, value, known) -> ImputationSpec | None:
+    def imputation(self, value, known, models=()) -> ImputationSpec | None:
         if value is None:
             return None
         r, at = self.r, "analysis.imputation"
-        i = r.mapping(at, value, ("variables", "predictors", "missing", "m", "seed"),
+        i = r.mapping(at, value, ("variables", "predictors", "missing", "m", "seed", "models"),
                       required=("variables",))
         variables = r.names(f"{at}.variables", i["variables"])
         for n, v in enumerate(variables):
@@ -1003,7 +1007,15 @@ class _StudyBuilder:
                                              f"{kind!r} (an item not asked is never imputed)")
         m = r.integer(f"{at}.m", i.get("m"), minimum=2, default=20)
         seed = r.integer(f"{at}.seed", i.get("seed"), minimum=0, default=1)
-        return ImputationSpec(variables, predictors, missing, m, seed)
+        fitted = r.names(f"{at}.models", i.get("models"), allow_empty=True)
+        declared = [x.name for x in models]
+        for n, name in enumerate(fitted):
+            if name not in declared:
+                close = difflib.get_close_matches(name, declared, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else \
+                    f"declared: {', '.join(declared) or 'none'}"
+                r.fail(f"{at}.models[{n}]", f"{name!r} is not a model of analysis.models; {hint}")
+        return ImputationSpec(variables, predictors, missing, m, seed, fitted)
 
     # ---------------------------------------------------------------- the rest
 

@@ -74,6 +74,21 @@ def test_defaults_and_absence(tmp_path):
      "analysis.imputation.seeds: unknown key; did you mean 'seed'?"),
     ({"predictors": ["tech_share"]}, "analysis.imputation.variables: is required"),
     ({"variables": "guideline_full"}, "analysis.imputation.variables: must be a list of names"),
+    ({"variables": ["guideline_full"], "models": ["incidents"]},
+     ("analysis.imputation.models[0]: 'incidents' is not a model of analysis.models; did you "
+      "mean 'incident'?")),
+    ({"variables": ["guideline_full"], "models": "incident"},
+     "analysis.imputation.models: must be a list of names"),
 ])
 def test_mistakes_are_one_line_errors_naming_the_key(tmp_path, imputation, expected):
     assert expected in _error(tmp_path, imputation)
+
+
+def test_models_fitted_on_imputed_data_are_named_planned_models(tmp_path):
+    spec = load_study().analysis.imputation
+    planned = {m.name for m in load_study().analysis.models}
+    assert spec.models and set(spec.models) <= planned
+    _, study = _load(tmp_path, {"variables": ["guideline_full"]})
+    assert study.analysis.imputation.models == ()                 # default: no model
+    _, study = _load(tmp_path, {"variables": ["guideline_full"], "models": ["implementation"]})
+    assert study.analysis.imputation.models == ("implementation",)
