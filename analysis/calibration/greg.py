@@ -139,19 +139,7 @@ def calibrate_weights(
     sigma2 = _sigma2(variance, X)
     sample_total = (W0.T @ X).T  # (p, m); this product order is the fast one for BLAS
     if method == "linear" and unbounded:
-        T = _crossprod_w(X, W0 if sigma2 is None else W0 / sigma2[:, None])
-        try:
-            lam = np.linalg.solve(T, (targets[:, None] - sample_total).T[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError as exc:
-            raise CalibrationError(
-                "calibration matrix X'WX is singular: the calibration variables are collinear "
-                f"or a level has no sample weight ({names or 'columns'})"
-            ) from exc
-        G = X @ lam.T
-        if sigma2 is not None:
-            G /= sigma2[:, None]
-        G += 1.0
-        iterations = 0
+        G, iterations = _regcalibrate(W0, X, targets, sample_total, sigma2, names), 0
     else:
         G, iterations = _grake(
             W0, X, targets, sample_total, method, lower, upper, epsilon, maxit, force, sigma2
@@ -180,6 +168,25 @@ def calibrate_weights(
         variance=None if variance is None else np.asarray(variance, dtype=np.float64),
     )
     return new[:, 0], record
+
+
+def _regcalibrate(W0, X, targets, sample_total, sigma2, names) -> np.ndarray:
+    """R's regcalibrate, the closed form of the unbounded linear distance, for every weight
+    column r: ``g = 1 + X lambda_r / sigma2`` with
+    ``lambda_r = (X' diag(w_r / sigma2) X)^{-1} (targets - X' w_r)``."""
+    T = _crossprod_w(X, W0 if sigma2 is None else W0 / sigma2[:, None])
+    try:
+        lam = np.linalg.solve(T, (targets[:, None] - sample_total).T[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError as exc:
+        raise CalibrationError(
+            "calibration matrix X'WX is singular: the calibration variables are collinear "
+            f"or a level has no sample weight ({names or 'columns'})"
+        ) from exc
+    G = X @ lam.T
+    if sigma2 is not None:
+        G /= sigma2[:, None]
+    G += 1.0
+    return G
 
 
 def _sigma2(variance, X: np.ndarray) -> np.ndarray | None:

@@ -160,25 +160,9 @@ def rake_weights(
         T0 = _cell_sums(joint, n_joint, W, indicator_matrix(joint, n_joint))
     T = T0.copy()
     threshold = epsilon * W.sum(axis=0) if epsilon < 1 else np.full(W.shape[1], float(epsilon))
-    margin_tables: list[np.ndarray] = []
-    converged = False
-    iterations = 0
-    delta = np.full(W.shape[1], np.inf)
     fixed = sweeps is not None
-    while iterations < (sweeps if fixed else maxit):
-        old = T.copy()
-        margin_tables = []
-        for m, lev in zip(margins, level):
-            sums = _cell_sums(lev, m.n_cells, T, indicator_matrix(lev, m.n_cells))
-            _check_cell_sums(sums, m)
-            T *= (m.targets[:, None] / sums)[lev]
-            if is_vec:
-                margin_tables.append(T[:, 0].copy())
-        delta = np.abs(T - old).max(axis=0)
-        if not fixed and np.all(delta < threshold):
-            converged = True
-            break
-        iterations += 1
+    margin_tables, iterations, converged, delta = _ipf(
+        T, margins, level, threshold, sweeps if fixed else maxit, fixed, is_vec)
     if fixed:
         converged = True  # by definition: the number of sweeps was prescribed
     elif not converged and warn:
@@ -211,6 +195,34 @@ def rake_weights(
         epsilon=epsilon,
         maxit=maxit,
     )
+
+
+def _ipf(T, margins, level, threshold, limit: int, fixed: bool, keep_tables: bool):
+    """Iterative proportional fitting of the joint table ``T`` (cells x weight columns, changed
+    in place): each sweep scales ``T`` to every margin in turn; stop when no cell moved by
+    ``threshold`` or more in a sweep (unless ``fixed``: exactly ``limit`` sweeps), at most
+    ``limit`` sweeps. Returns ``(margin_tables, iterations, converged, delta)``: the joint table
+    after each margin's step in the last sweep (first weight column, when ``keep_tables``), the
+    sweeps that changed the table, whether the rule was met, the last sweep's largest change."""
+    margin_tables: list[np.ndarray] = []
+    converged = False
+    iterations = 0
+    delta = np.full(T.shape[1], np.inf)
+    while iterations < limit:
+        old = T.copy()
+        margin_tables = []
+        for m, lev in zip(margins, level):
+            sums = _cell_sums(lev, m.n_cells, T, indicator_matrix(lev, m.n_cells))
+            _check_cell_sums(sums, m)
+            T *= (m.targets[:, None] / sums)[lev]
+            if keep_tables:
+                margin_tables.append(T[:, 0].copy())
+        delta = np.abs(T - old).max(axis=0)
+        if not fixed and np.all(delta < threshold):
+            converged = True
+            break
+        iterations += 1
+    return margin_tables, iterations, converged, delta
 
 
 def _check_margins_met(T, margins, level, threshold, is_vec) -> None:
