@@ -75,6 +75,10 @@ def _calibrate_within_clusters(design, totals, formula, stage, method, bounds, v
     if not isinstance(stage, (int, np.integer)) or stage < 1:
         raise cal.CalibrationError(f"stage={stage!r}: give 0 (population totals) or the "
                                    "stage whose sampling units are calibrated (1 = the PSUs)")
+    if stages is None:
+        raise cal.CalibrationError(f"stage={stage}: calibration within clusters needs a "
+                                   "multistage Taylor design; a replicate design has no stages "
+                                   "(R's calibrate for replicate designs has no stage)")
     if n_stages <= stage:
         # R accepts stage = the number of stages (no later stage: no effect on the
         # variance) and stops with "This design does not have stage" beyond it

@@ -142,3 +142,8 @@ def test_pps_designs_refuse_stage_and_aggregate_stage_as_r():
         pps.calibrate({"(Intercept)": 1.0}, "~1", stage=1)
     with pytest.raises(CalibrationError, match="not supported for a pps='brewer' design"):
         pps.calibrate({"(Intercept)": 1.0}, "~1", aggregate_stage="dnum")
+
+
+def test_replicate_designs_have_no_stages(dclus1):
+    with pytest.raises(CalibrationError, match="a replicate design has no stages"):
+        dclus1.replicate("jk1").calibrate({1: {"api99": 1.0}}, "~api99 - 1", stage=1)
