@@ -130,6 +130,7 @@ class _Phases:
     pi1: np.ndarray                # (n2,) first-phase selection probabilities
     pi2: np.ndarray                # (n2,) second-phase probabilities given phase 1 (uncalibrated)
     data1: pd.DataFrame            # every first-phase unit (default calibration totals)
+    in2: np.ndarray                # (n1,) the first-phase units in phase 2
     D: np.ndarray | None = None    # full: combined check-Delta
     D2: np.ndarray | None = None   # full: the phase-2 check-Delta
     # approx, phase 1 (R's svyrecvar.phase1), per first-phase unit (cluster) c of the phase-2 rows
@@ -249,7 +250,10 @@ class TwoPhaseDesign(SurveyDesign):
         Series/dict over its columns, or ``totals=None`` for R's default: the totals of the
         model matrix over every phase-1 unit (unweighted, as R). Without a formula, ``totals``
         is a dict column -> total or Series of level totals, as SurveyDesign.calibrate.
-        ``method``: "linear", "raking" or "logit"; ``bounds`` bound g.
+        ``method``: "linear", "raking" or "logit"; ``bounds`` bound g. ``method="rrz"`` (R's
+        calfun = "rrz", estWeights: Robins, Rotnitzky and Zhao) estimates the phase-2
+        probabilities instead, by a logistic regression of phase-2 membership on ``formula``
+        over the phase-1 units outside fully sampled phase-2 strata (``totals`` unused).
 
         >>> d.calibrate(formula="~ api99").mean("api00")  # doctest: +SKIP
         """
@@ -264,13 +268,12 @@ class TwoPhaseDesign(SurveyDesign):
                 f"calibrate(phase=2) of a two-phase design takes totals, formula, method, "
                 f"bounds, epsilon, maxit and force; not {sorted(options)}")
         ph = self._phases
-        if ph.calibration is not None:
-            raise cal.CalibrationError(
-                "this two-phase design is already calibrated (R's two-phase variance uses one "
-                "phase-2 calibration): calibrate the uncalibrated design once, with all totals")
-        if not self._domain.all():
-            raise cal.CalibrationError("calibrate the whole two-phase design, then take the "
-                                       "subset (the calibration totals are for every unit)")
+        self._check_calibratable()
+        if method == "rrz":
+            if totals is not None or formula is None:
+                raise cal.CalibrationError("method='rrz' estimates the phase-2 probabilities "
+                                           "from formula= (give no totals)")
+            return self._estimated_weights(formula, epsilon=epsilon, maxit=maxit)
         if formula is not None:
             X, names = model_matrix(self._data, formula)
             if totals is None:
@@ -307,11 +310,47 @@ class TwoPhaseDesign(SurveyDesign):
         w2, record = cal.calibrate_weights(1.0 / ph.pi2, X, t, method=method, bounds=bounds,
                                            epsilon=epsilon, maxit=maxit, force=force,
                                            names=names)
-        g = w2 * ph.pi2
-        new = dataclasses.replace(ph, calibration=record, g=g)
-        w = w2 / ph.pi1
+        return self._with_phase2(w2 * ph.pi2, record)
+
+    def _check_calibratable(self) -> None:
+        if self._phases.calibration is not None:
+            raise cal.CalibrationError(
+                "this two-phase design is already calibrated (R's two-phase variance uses one "
+                "phase-2 calibration): calibrate the uncalibrated design once, with all totals")
+        if not self._domain.all():
+            raise cal.CalibrationError("calibrate the whole two-phase design, then take the "
+                                       "subset (the calibration totals are for every unit)")
+
+    def _with_phase2(self, g: np.ndarray, record) -> TwoPhaseDesign:
+        """The design with phase-2 weights g / pi2 and the record of how they were made."""
+        ph = self._phases
+        w = g / (ph.pi1 * ph.pi2)
         w.setflags(write=False)
-        return self._replace(_weights=w, _phases=new)
+        return self._replace(_weights=w, _phases=dataclasses.replace(ph, calibration=record,
+                                                                     g=g))
+
+    def _estimated_weights(self, formula, epsilon: float, maxit: int) -> TwoPhaseDesign:
+        """R's estWeights.twophase(2): phase-2 probabilities from a logistic regression of
+        phase-2 membership on the formula over the phase-1 units; variance residuals from the
+        model matrix (R's greg_calibration record with qr(mm sqrt(1/pi2)), w = g sqrt(1/pi2))."""
+        ph = self._phases
+        in2 = ph.in2
+        X1, names = model_matrix(ph.data1, formula)
+        if "(Intercept)" not in names:
+            raise cal.CalibrationError("method='rrz': the formula must have an intercept (R)")
+        # units of fully sampled phase-2 strata are certain to be in phase 2 (R's certainty)
+        certain2 = ph.pi2 >= 1.0
+        certain = np.zeros(in2.shape[0], dtype=bool)
+        certain[np.flatnonzero(in2)[certain2]] = True
+        fit = _logistic_fit(X1[~certain], in2[~certain].astype(np.float64), epsilon, maxit)
+        p_hat = np.ones(ph.pi2.shape[0])
+        p_hat[~certain2] = fit[in2[~certain]]
+        g = ph.pi2 / p_hat
+        X2 = X1[in2]
+        if certain2.any():
+            X2 = np.column_stack([certain2.astype(np.float64),
+                                  np.where(certain2[:, None], 0.0, X2)])
+        return self._with_phase2(g, _ModelCalibration.from_matrix(X2, 1.0 / ph.pi2, g))
 
     def poststratify(self, *args, **kwargs):  # noqa: ARG002
         raise cal.CalibrationError(
@@ -329,6 +368,45 @@ class TwoPhaseDesign(SurveyDesign):
         cal_note = "" if ph.calibration is None else ", calibrated at phase 2"
         return (f"Two-phase design (method={ph.method!r}{cal_note}): {len(ph.data1)} "
                 f"phase-1 units, {int(self._domain.sum())} phase-2 rows")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _ModelCalibration:
+    """Variance residuals of estimated phase-2 weights (R's greg_calibration record of
+    estWeights): ``w (r - Q Q' r)``, r = U / w, Q an orthonormal basis of X sqrt(w0),
+    w = g sqrt(w0)."""
+
+    Q: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def from_matrix(cls, X: np.ndarray, w0: np.ndarray, g: np.ndarray) -> _ModelCalibration:
+        A = X * np.sqrt(w0)[:, None]
+        u, sv, _ = np.linalg.svd(A, full_matrices=False)
+        keep = sv > sv[0] * 1e-7 * max(A.shape)      # R's qr leaves aliased columns out
+        return cls(Q=u[:, keep], w=g * np.sqrt(w0))
+
+    def residualize(self, U) -> np.ndarray:
+        r = np.asarray(U, dtype=np.float64) / self.w[:, None]
+        return (r - self.Q @ (self.Q.T @ r)) * self.w[:, None]
+
+
+def _logistic_fit(X: np.ndarray, y: np.ndarray, epsilon: float, maxit: int) -> np.ndarray:
+    """Fitted probabilities of an unweighted logistic regression (R's glm(family = binomial)),
+    by Newton-Raphson until the deviance changes by less than ``epsilon`` (relative)."""
+    beta = np.zeros(X.shape[1])
+    dev_old = np.inf
+    for _ in range(max(maxit, 100)):
+        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        sw = np.sqrt(np.clip(p * (1.0 - p), 1e-300, None))
+        beta = beta + np.linalg.lstsq(X * sw[:, None], (y - p) / sw, rcond=None)[0]
+        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        dev = -2.0 * np.sum(np.where(y > 0, np.log(p), np.log1p(-p)))
+        if abs(dev - dev_old) < epsilon * (abs(dev) + 0.1):
+            return p
+        dev_old = dev
+    raise cal.CalibrationError("method='rrz': the logistic regression of phase-2 membership "
+                               "did not converge")
 
 
 def _as_matrix(U, n: int) -> np.ndarray:
@@ -438,7 +516,7 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
     w = 1.0 / (p1[sub] * p2)
     name = "__twophase_weight__"
     d = TwoPhaseDesign(data2.assign(**{name: w}), weights=name, strata=strata2)
-    common = {"pi1": p1[sub], "pi2": p2, "data1": data.copy(deep=False)}
+    common = {"pi1": p1[sub], "pi2": p2, "data1": data.copy(deep=False), "in2": sub}
     if method == "full":
         if iid:
             D1 = np.eye(int(sub.sum()))

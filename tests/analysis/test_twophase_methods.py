@@ -155,6 +155,29 @@ def test_case_control_calibrated_to_phase_one_counts(nwtco, method):
     _check(r.total("h2"), {k: v[1] for k, v in R["total_histol2"].items()}, "raked total")
 
 
+@pytest.mark.parametrize("method", ["simple", "full"])
+def test_estimated_phase_two_probabilities_rrz(nwtco, method):
+    """?twophase: calibrate(dccs2, phase = 2, formula = ~interaction(rel, stage, instit),
+    calfun = "rrz") (saturated: the same weights as calibration), and a model with age"""
+    d = twophase(nwtco, subset="incc2", strata2="rel_instit", method=method)
+    ref = X["cc"][method]["rrz"]
+    g = d.calibrate(formula="~ cell", method="rrz")
+    assert_close(g.weights, ref["weights"], rtol=1e-6)
+    assert_close(g.weights, d.calibrate(formula="~ cell").weights, rtol=1e-6)
+    _check(g.mean("age"), ref["mean_age"], "rrz mean", rtol=1e-6)
+    fit = analysis.svyglm("rel ~ C(stage) * C(histol)", g, family="quasibinomial")
+    assert_close(fit.params, ref["glm"]["coef"], rtol=1e-6)
+    assert_close(fit.bse, ref["glm"]["se"], rtol=1e-6)
+    ref = X["cc"][method]["rrz_age_stage"]
+    g = d.assign(stagef=lambda df: df["stage"].astype(str)).calibrate(
+        formula="~ age + stagef", method="rrz")
+    assert_close(g.weights, ref["weights"], rtol=1e-6)
+    _check(g.mean("age"), ref["mean_age"], "rrz mean", rtol=1e-6)
+    _check(g.by("stage").mean("age"), ref["by_stage_mean_age"], "rrz by stage", rtol=1e-6)
+    with pytest.raises(CalibrationError, match="needs? formula=|from formula="):
+        d.calibrate({"age": 1.0}, method="rrz")
+
+
 @pytest.mark.parametrize("method", ["full", "approx"])
 def test_api_calibration_phase_two(srs, method):
     d = twophase(srs, subset="in2", strata2="stype", fpc1="fpc", method=method)

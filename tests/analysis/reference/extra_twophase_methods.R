@@ -5,7 +5,8 @@
 ## Designs: (a) apisrs with a stratified phase-2 subsample (even snum, strata stype; phase-1 fpc);
 ## (b) survival's nwtco case-cohort (phase 1 iid, phase 2 stratified by relapse); (c) nwtco
 ## two-phase case-control (phase 2 = relapses, institution 2 and every 8th seqno; strata rel x
-## instit), calibrated to the phase-1 counts of rel x stage x instit as in ?twophase;
+## instit), calibrated to the phase-1 counts of rel x stage x instit as in ?twophase, and with
+## estimated phase-2 probabilities (calfun = "rrz", estWeights);
 ## (d) mu284 clusters at phase 1, units within them at phase 2 (?twophase); (e) apisrs again with
 ## weights = list(~pw, ~w2) in place of probabilities (method = "approx" only).
 ## Run from the reference folder:  R_LIBS=$HOME/.R-survey-4.5 Rscript extra_twophase_methods.R
@@ -77,6 +78,12 @@ cc_numbers <- function(d) list(
     cal = { g <- calibrate(d, phase = 2, formula = ~cell)
             list(weights = as.numeric(weights(g)), mean_age = st(svymean(~age, g)),
                  glm = fit(svyglm(rel ~ factor(stage) * factor(histol), g, family = quasibinomial))) },
+    rrz = { g <- calibrate(d, phase = 2, formula = ~cell, calfun = "rrz")
+            list(weights = as.numeric(weights(g)), mean_age = st(svymean(~age, g)),
+                 glm = fit(svyglm(rel ~ factor(stage) * factor(histol), g, family = quasibinomial))) },
+    rrz_age_stage = { g <- calibrate(d, phase = 2, formula = ~age + factor(stage), calfun = "rrz")
+                      list(weights = as.numeric(weights(g)), mean_age = st(svymean(~age, g)),
+                           by_stage_mean_age = st(svyby(~age, ~stage, g, svymean))) },
     cal_age_raking = { g <- calibrate(d, phase = 2, formula = ~age + factor(stage), calfun = "raking")
                        list(weights = as.numeric(weights(g)), mean_age = st(svymean(~age, g)),
                             total_histol2 = st(svytotal(~I(histol == 2), g))) })
