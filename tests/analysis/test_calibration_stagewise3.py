@@ -2,7 +2,7 @@
 per district, stage = 2); Sarndal's case C one stage down) on a three-stage sample of apipop
 (counties, districts, schools): each sampled district's schools are calibrated to the district's
 own totals, which reduces the third-stage variance only. Also stage = 1 of the same design, both
-one after the other and a heteroscedastic stage-2 calibration. Against R survey 4.5
+one after the other, a heteroscedastic stage-2 calibration and strata at the first stage. Against R survey 4.5
 (reference/extra_stagewise3.R -> extra_stagewise3.json, sample in reference/data/stagewise3.csv);
 closed forms, so 1e-8. What R refuses is recorded in the JSON beside our one-line error."""
 from __future__ import annotations
@@ -39,10 +39,15 @@ def calibrated(d3):
         "ratio1": ratio1,
         "both": ratio1.calibrate(DISTRICT_GREG, "~api99", stage=2),
         "hetero2": d3.calibrate(DISTRICT_GREG, "~api99", stage=2, variance="api99"),
+        # strata at the first stage (R: strata = ~I(cnum < 30))
+        "strat2": SurveyDesign(DATA.assign(low=DATA["cnum"] < 30), strata="low",
+                               psu=["cnum", "dnum", "snum"], fpc=["fpc1", "fpc2", "fpc3"])
+        .calibrate(DISTRICT_GREG, "~api99", stage=2),
     }
 
 
-@pytest.mark.parametrize("case", ["uncalibrated", "ratio2", "greg2", "ratio1", "both", "hetero2"])
+@pytest.mark.parametrize("case", ["uncalibrated", "ratio2", "greg2", "ratio1", "both", "hetero2",
+                                  "strat2"])
 def test_stagewise_calibration_matches_r(calibrated, case):
     dc, ref = calibrated[case], X[case]
     assert_close(dc.weights, ref["weights"], what=f"{case} weights")

@@ -3,7 +3,8 @@
 ## counties, schools within districts; districts spanning two counties and districts with fewer
 ## than 3 schools left out of the frame), calibrated within each sampled district to the
 ## district's own totals; the residuals act on the third-stage variance only. Also stage = 1 on
-## the same design, both stages one after the other, a heteroscedastic stage-2 calibration, and
+## the same design, both stages one after the other, a heteroscedastic stage-2 calibration, a
+## design with strata at the first stage, and
 ## what R refuses (tests/analysis/test_calibration_stagewise3.py).
 ## Writes data/stagewise3.csv (the sample) and extra_stagewise3.json. Run from this folder:
 ##  R_LIBS=$HOME/.R-survey-4.5 Rscript extra_stagewise3.R
@@ -61,6 +62,10 @@ greg2 <- calibrate(d3, ~api99, pop_greg, stage = 2)
 ratio1 <- calibrate(d3, ~api99 - 1, pop_cty, stage = 1)
 both <- calibrate(ratio1, ~api99, pop_greg, stage = 2)
 hetero2 <- calibrate(d3, ~api99, pop_greg, stage = 2, variance = samp$api99)
+## counties in two strata (county number below 30 or not), the same sample and stage-2 totals
+d3s <- svydesign(id = ~cnum + dnum + snum, strata = ~I(cnum < 30), fpc = ~fpc1 + fpc2 + fpc3,
+                 data = samp)
+strat2 <- calibrate(d3s, ~api99, pop_greg, stage = 2)
 refuse <- function(expr) tryCatch({ force(expr); "no error" }, error = function(e) conditionMessage(e))
 dw <- svydesign(id = ~cnum + dnum + snum, weights = ~I(fpc1 / 8 * fpc2 / 2 * fpc3 / 3), data = samp)
 OUT <- list(meta = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey"))),
@@ -70,7 +75,7 @@ OUT <- list(meta = list(R_version = R.version.string, survey_version = as.charac
             pop_county = lapply(pop_cty, as.list),
             uncalibrated = stats(d3),
             ratio2 = stats(ratio2), greg2 = stats(greg2), ratio1 = stats(ratio1),
-            both = stats(both), hetero2 = stats(hetero2),
+            both = stats(both), hetero2 = stats(hetero2), strat2 = stats(strat2),
             refuses = list(
               stage4 = refuse(calibrate(d3, ~api99 - 1, pop_ratio, stage = 4)),
               weights_only_stage2 = refuse(calibrate(dw, ~api99 - 1, pop_ratio, stage = 2)),
