@@ -2,9 +2,10 @@
 per district, stage = 2); Sarndal's case C one stage down) on a three-stage sample of apipop
 (counties, districts, schools): each sampled district's schools are calibrated to the district's
 own totals, which reduces the third-stage variance only. Also stage = 1 of the same design, both
-one after the other, a heteroscedastic stage-2 calibration and strata at the first stage. Against R survey 4.5
-(reference/extra_stagewise3.R -> extra_stagewise3.json, sample in reference/data/stagewise3.csv);
-closed forms, so 1e-8. What R refuses is recorded in the JSON beside our one-line error."""
+one after the other, a heteroscedastic stage-2 calibration and strata at the first stage. Against
+R survey 4.5 (reference/extra_stagewise3.R -> extra_stagewise3.json, sample in
+reference/data/stagewise3.csv); closed forms, so 1e-8. What R refuses is recorded in the JSON
+beside our one-line error."""
 from __future__ import annotations
 
 import dataclasses
