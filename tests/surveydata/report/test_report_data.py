@@ -3,6 +3,7 @@ variables and weights all taken from the study declaration."""
 from __future__ import annotations
 
 import pickle
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tests import export_factory
 MODULES = [Path(reportdata.__file__), Path(reportdata.__file__).parents[1] / "strata.py",
            Path(reportdata.__file__).parents[1] / "demo.py",
            Path(reportdata.__file__).with_name("findings.py"),
-           Path(reportdata.__file__).with_name("pages.py")]
+           Path(reportdata.__file__).with_name("pages.py"),
+           Path(reportdata.__file__).with_name("dates.py")]
 
 
 @pytest.fixture(scope="module")
@@ -433,7 +435,6 @@ def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
 def test_random_instruments_give_report_data(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
-
     from tests.test_random_instruments import COMMON, instruments
 
     @settings(max_examples=5, derandomize=True, **COMMON)
@@ -498,3 +499,107 @@ def test_equal_base_weights_are_raked_to_the_same_margins(tmp_path):
     m = load_population_margins()["federal_state"]
     got = pd.Series(w.raked.weights).groupby(w.raked.data["rake__federal_state"].to_numpy()).sum()
     np.testing.assert_allclose(got.loc[m.index].to_numpy(), m.to_numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# the study's scales and the codebook's reliability numbers
+
+PHARMACY_STUDY = PHARMACY.parents[1] / "studies" / "pharmacy_staff.yaml"
+
+
+@pytest.fixture(scope="module")
+def pharmacy_study(pharmacy, tmp_path_factory):
+    """The same simulated export read with the study (derived scores, design, weights)."""
+    from surveydata.cli import main
+
+    out = tmp_path_factory.mktemp("pharmacy_study")
+    assert main(["simulate", "--seed", "11", "--instrument", str(PHARMACY), "--n", "150",
+                 "--out", str(out)]) == 0
+    return reportdata.load_data(out / "export.csv", study=PHARMACY_STUDY, lang="en")
+
+
+def test_a_score_reverses_the_items_the_instrument_declares_reverse_keyed(pharmacy_study):
+    """climate_score's mean reverses climate_time_pressure (derive does, as the instrument says
+    reverse: true), so its reliability must reverse it too."""
+    (spec,) = reportdata.scales(pharmacy_study)
+    inst = pharmacy_study.instrument
+    assert spec.name == "climate_score" and spec.label == pharmacy_study.label("climate_score")
+    assert spec.reverse == tuple(v for v in spec.items if inst.item(v).reverse) == ("climate_time_pressure",)
+
+
+def test_scale_numbers_for_the_codebook_are_the_reliability_under_the_design(pharmacy_study):
+    design = reportdata.weighting(pharmacy_study).final
+    numbers = reportdata.scale_numbers(pharmacy_study, design)
+    (spec,) = reportdata.scales(pharmacy_study)
+    result = reportdata.scale_reliability(pharmacy_study, design, spec)
+    got = numbers["climate_score"]
+    assert got["n"] == result.n and got["weighted"] is True
+    assert got["alpha"][0] == result.alpha and got["omega"][0] == result.omega
+    lo, hi = got["alpha"][1:]
+    assert lo < result.alpha < hi
+
+
+# ---------------------------------------------------------------------------------------------
+# date items: to the month, sparse ends pooled, counts under the report's suppression
+
+def _dates(per_period: dict[str, int]) -> pd.Series:
+    return pd.Series(pd.to_datetime([d for d, n in per_period.items() for _ in range(n)]))
+
+
+def test_date_counts_pool_sparse_ends_and_list_every_month_between():
+    from surveydata.report import dates
+
+    s = _dates({"2023-11-02": 1, "2023-12-30": 2, "2024-01-05": 4, "2024-03-09": 9,
+                "2024-05-17": 3, "2024-06-01": 1})
+    counts = dates.date_counts(s, k=5, lang="en")
+    # from the start, k = 5 is first reached in January (1 + 2 + 4); from the end in March
+    # (1 + 3 + 0 + 9): each end is one row of at least k, the months between are listed
+    assert counts["n"].to_dict() == {"until 2024-01": 7, "2024-02": 0, "from 2024-03": 13}
+    assert counts["n"].sum() == len(s) and counts.index.name == "Month"
+    assert counts["share"].sum() == pytest.approx(1.0)
+    de = dates.date_counts(s, k=5, lang="de")
+    assert list(de.index) == ["bis 2024-01", "2024-02", "ab 2024-03"] and de.index.name == "Monat"
+    # over two years apart: per year
+    years = dates.date_counts(_dates({"2019-06-01": 6, "2020-02-01": 5, "2022-12-24": 7}), k=5)
+    assert years["n"].to_dict() == {"2019": 6, "2020": 5, "2021": 0, "2022": 7}
+    assert years.index.name == "Year"
+    # fewer than k in all: one pooled row, which the page then suppresses
+    assert dates.date_counts(_dates({"2024-01-01": 2, "2024-02-01": 1}), k=5)["n"].to_dict() == {
+        "until 2024-02": 3}
+
+
+def test_date_summary_is_to_the_month_and_hides_what_fewer_than_k_answered():
+    from surveydata.report import dates
+
+    s = _dates({"2024-01-10": 1, "2024-02-10": 7, "2024-03-20": 1, "2024-04-05": 5})
+    out = dates.date_summary(s, k=5, lang="en")
+    ordered = sorted(s)
+    median = ordered[len(ordered) // 2]  # 14 answers: the 7th and 8th are both in February
+    assert median == ordered[len(ordered) // 2 - 1]
+    assert out == {"n": "14", "Median": median.strftime("%Y-%m"),
+                   "Middle half (25–75%)": "2024-02 – 2024-04",
+                   # January holds 1 respondent: not published; April holds 5
+                   "Range": "• – 2024-04"}
+    assert dates.date_summary(s[:4], k=5, lang="de") == {
+        "n": "4", "Median": "•", "Mittlere Hälfte (25–75 %)": "•", "Spannweite": "•"}
+
+
+def test_date_tables_of_an_instrument_alone(pharmacy):
+    from surveydata.report import dates
+
+    assert dates.date_items(pharmacy) == [i.var for i in pharmacy.instrument.items if i.type in ("date", "datetime")]
+    summary, counts = dates.date_tables(pharmacy, k=5)
+    (var,) = dates.date_items(pharmacy)
+    answered = pd.to_datetime(pharmacy.valid[var]).dropna()
+    assert list(summary.index) == [pharmacy.label(var)]
+    assert summary.loc[pharmacy.label(var), "n"] == f"{len(answered):,}"
+    (label, table), = counts
+    assert label == pharmacy.label(var) and table.index.name in ("Month", "Year")
+    shown = [int(x) for x in table["n"] if x != "•"]
+    assert all(n == 0 or n >= 5 for n in shown)
+    assert sum(shown) <= len(answered)
+    text = summary.to_string() + table.to_string()
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), "a date is published to the day"
+    # a study without date items shows none
+    demo_summary, demo_counts = dates.date_tables(reportdata.load_data(lang="en"), k=5)
+    assert demo_summary is None and demo_counts == []
