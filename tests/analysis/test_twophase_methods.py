@@ -242,3 +242,53 @@ def test_calibration_without_formula_takes_totals_by_column(srs):
     assert_close(a.weights, b.weights, rtol=1e-12)
     with pytest.raises(CalibrationError, match="needs formula="):
         d.calibrate()
+
+
+@pytest.mark.parametrize("key, kw", [
+    ("approx_fpc", {"fpc1": "fpc", "method": "approx"}),
+    ("approx_probs", {"probs1": "p1", "method": "approx"}),
+    ("full_probs", {"probs1": "p1"}),
+])
+def test_stratified_first_phase(apistrat, key, kw):
+    """apistrat as a stratified first phase (stype), phase-2 strata across it (awards)"""
+    s = apistrat.assign(in2=apistrat["snum"] % 3 != 0, p1=1 / apistrat["pw"])
+    d = twophase(s, subset="in2", strata1="stype", strata2="awards", **kw)
+    R = X["strat"][key]
+    assert_close(d.weights, R["weights"])
+    _check(d.mean("api00"), R["mean_api00"], "mean")
+    _check(d.total("enroll"), R["total_enroll"], "total")
+    _check(d.by("stype").total("enroll"), R["by_stype_total_enroll"], "by stype")
+
+
+def test_stratified_first_phase_full_differs_from_r_by_r_indexing(apistrat):
+    """R 4.5's Dcheck_subset reads the first-phase sample size n1_h as sampsize[ithese], ithese
+    the positions among the phase-2 units, i.e. of other rows of the phase-1 data: with a
+    stratified first phase sampled without replacement the pairs of a stratum get another
+    stratum's n1_h (here R even gives NaN SEs by domain). The project uses each unit's own
+    n1_h; the test rebuilds R's number from its indexing to show that is the only difference."""
+    s = apistrat.assign(in2=apistrat["snum"] % 3 != 0)
+    d = twophase(s, subset="in2", strata1="stype", strata2="awards", fpc1="fpc")
+    R = X["strat"]["full_fpc"]
+    assert_close(d.total("enroll")["estimate"], [R["total_enroll"]["estimate"]])
+    sub = s["in2"].to_numpy()
+    n1 = s.groupby("stype")["stype"].transform("size").to_numpy(dtype=float)
+    p1 = (n1 / s["fpc"].to_numpy())[sub]
+    n2_all = s.groupby("awards")["in2"].transform("sum").to_numpy(dtype=float)
+    p2 = (n2_all / s.groupby("awards")["in2"].transform("size").to_numpy())[sub]
+    h1, h2 = s["stype"].to_numpy()[sub], s["awards"].to_numpy()[sub]
+
+    def dcheck(h, p, size):
+        D = np.where(h[:, None] == h[None, :], (-(1 - p) / (size - 1))[:, None], 0.0)
+        np.fill_diagonal(D, 1 - p)
+        return D
+
+    m = int(sub.sum())
+    D2 = dcheck(h2, p2, n2_all[sub])
+    u = d.weights * s.loc[sub, "enroll"].to_numpy()
+
+    def se(D1):
+        return float(np.sqrt(u @ (D1 + D2 - D1 * D2) @ u))
+
+    assert_close(se(dcheck(h1, p1, n1[:m])), R["total_enroll"]["se"], what="R's indexing")
+    assert_close(d.total("enroll")["se"].iloc[0], se(dcheck(h1, p1, n1[sub])), what="own n1_h")
+    assert abs(d.total("enroll")["se"].iloc[0] / R["total_enroll"]["se"] - 1) > 0.1

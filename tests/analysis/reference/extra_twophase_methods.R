@@ -8,7 +8,8 @@
 ## instit), calibrated to the phase-1 counts of rel x stage x instit as in ?twophase, and with
 ## estimated phase-2 probabilities (calfun = "rrz", estWeights);
 ## (d) mu284 clusters at phase 1, units within them at phase 2 (?twophase); (e) apisrs again with
-## weights = list(~pw, ~w2) in place of probabilities (method = "approx" only).
+## weights = list(~pw, ~w2) in place of probabilities (method = "approx" only); (f) apistrat as a
+## stratified first phase with phase-2 strata across it.
 ## Run from the reference folder:  R_LIBS=$HOME/.R-survey-4.5 Rscript extra_twophase_methods.R
 suppressPackageStartupMessages({library(survey); library(survival)})
 source("json_helpers.R")
@@ -95,6 +96,20 @@ mu$sub <- rep(c(TRUE, FALSE), c(15, 34 - 15))
 dmu <- twophase(id = list(~id1, ~id), strata = list(NULL, ~id1), fpc = list(~n1, NULL),
                 data = mu, subset = ~sub, method = "approx")
 
+## (f) a stratified first phase (apistrat: strata stype, fpc) and phase-2 strata that cut across
+## it (awards), with the fpc or with probabilities only (with replacement at phase 1)
+strat <- apistrat
+strat$in2 <- strat$snum %% 3 != 0
+strat$p1 <- 1 / strat$pw
+strat_numbers <- function(method, fpc) {
+    d <- if (fpc) twophase(id = list(~1, ~1), strata = list(~stype, ~awards), fpc = list(~fpc, NULL),
+                           subset = ~in2, data = strat, method = method)
+         else twophase(id = list(~1, ~1), strata = list(~stype, ~awards), probs = list(~p1, NULL),
+                       subset = ~in2, data = strat, method = method)
+    list(weights = as.numeric(weights(d)), mean_api00 = st(svymean(~api00, d)),
+         total_enroll = st(svytotal(~enroll, d)), by_stype_total_enroll = st(svyby(~enroll, ~stype, d, svytotal)))
+}
+
 OUT <- list(meta = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey"))),
   api = list(full = api_numbers(api_full), approx = api_numbers(api_approx),
              simple = api_numbers(api_simple),
@@ -116,6 +131,8 @@ OUT <- list(meta = list(R_version = R.version.string, survey_version = as.charac
                                list(data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))))))),
   nwtco = list(simple = nw_numbers(cohort("simple")), full = nw_numbers(cohort("full"))),
   cc = list(data = list(incc2 = nw$incc2), simple = cc_numbers(cc("simple")), full = cc_numbers(cc("full"))),
+  strat = list(full_fpc = strat_numbers("full", TRUE), approx_fpc = strat_numbers("approx", TRUE),
+               full_probs = strat_numbers("full", FALSE), approx_probs = strat_numbers("approx", FALSE)),
   mu284 = list(data = mu, total_y1 = st(svytotal(~y1, dmu)), mean_y1 = st(svymean(~y1, dmu))))
 writeLines(to_json(OUT), "extra_twophase_methods.json")
 cat("wrote extra_twophase_methods.json\n")
