@@ -12,8 +12,10 @@ For each variable, each column (overall, then every level of ``by``) shows
 
 Estimates per group are those of the subset of the design (R's ``subset(design, group == g)``):
 every PSU stays in the variance. ``TableOne.to_frame()`` is the tidy table (one row per
-variable x category x column); ``display_frame()`` the table as published; ``to_html``,
-``to_latex`` (great-tables), ``to_docx`` (python-docx) and ``to_excel`` (openpyxl) write it.
+variable x category x column); ``display_frame()`` the table as published; ``publication()``
+the same as an :class:`analysis.pubtable.PublicationTable`, the one renderer of publication
+tables (the report's too), whose ``to_html``, ``to_latex`` (great-tables), ``to_docx``
+(python-docx) and ``to_excel`` (openpyxl) write it.
 
 >>> import pandas as pd
 >>> from analysis import SurveyDesign
@@ -102,25 +104,35 @@ class TableOne:
             out = out.drop(columns="p")
         return out
 
-    def _gt(self):
-        import great_tables as gt  # noqa: PLC0415 (optional dependency, only for this rendering)
+    def publication(self):
+        """The published table as an :class:`analysis.pubtable.PublicationTable` (the renderer
+        the report's tables go through too): a spanner per column, n and estimate under it."""
+        from .pubtable import PublicationTable  # noqa: PLC0415
 
         frame = self.display_frame()
-        # a fixed id: great-tables otherwise draws a random one (outputs must be deterministic)
-        table = gt.GT(frame, id="table-one").tab_header(title="Table 1")
+        header, spanners = ["Characteristic"], [""]
         for col in self.columns:
-            table = table.tab_spanner(label=str(col), columns=[f"{col} n", f"{col}"])
-            table = table.cols_label(**{f"{col} n": "n", f"{col}": "estimate"})
+            header += ["n", "estimate"]
+            spanners += [str(col), str(col)]
+        if "p" in frame:
+            header.append("p")
+            spanners.append("")
         pct = round(100 * self.level)
         note = (f"Weighted percentages and means with {pct}% confidence intervals (design-based); "
                 f"n = respondents (unweighted).")
         if not self.tests.empty:
             note += " p: Rao-Scott F test (categories), Wald F test (means)."
-        return table.tab_source_note(note)
+        # a fixed id: great-tables otherwise draws a random one (outputs must be deterministic)
+        return PublicationTable(header=header, rows=frame.astype(str).values.tolist(), stub=1,
+                                spanners=spanners, title="Table 1", notes=[note], id="table-one",
+                                hidden_label="Characteristic")
+
+    def _gt(self):
+        return self.publication().gt(title=True)
 
     def to_html(self) -> str:
-        """HTML table (great-tables)."""
-        return self._gt().as_raw_html()
+        """HTML table (great-tables, through :class:`analysis.pubtable.PublicationTable`)."""
+        return self.publication().to_html()
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -130,29 +142,15 @@ class TableOne:
 
     def to_latex(self) -> str:
         """LaTeX table (great-tables; needs booktabs)."""
-        return self._gt().as_latex()
+        return self.publication().to_latex()
 
     def to_excel(self, path) -> None:
         """Excel workbook: the published table and the tidy numbers, one sheet each."""
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            self.display_frame().to_excel(xw, sheet_name="Table 1", index=False)
-            self.to_frame().to_excel(xw, sheet_name="numbers", index=False)
+        self.publication().to_excel(path, sheet="Table 1", extra={"numbers": self.to_frame()})
 
     def to_docx(self, path) -> None:
-        """Word document with the table (python-docx)."""
-        import docx  # noqa: PLC0415 (optional dependency, only for this rendering)
-
-        frame = self.display_frame()
-        doc = docx.Document()
-        doc.add_heading("Table 1", level=2)
-        table = doc.add_table(rows=1, cols=frame.shape[1])
-        for cell, name in zip(table.rows[0].cells, frame.columns, strict=True):
-            cell.text = str(name)
-        for _, r in frame.iterrows():
-            cells = table.add_row().cells
-            for cell, value in zip(cells, r.tolist(), strict=True):
-                cell.text = str(value)
-        doc.save(path)
+        """Word document with the table and its note (python-docx)."""
+        self.publication().to_docx(path)
 
 
 def table_one(design, variables, by: str | None = None, level: float = 0.95, tests: bool = True,

@@ -4,9 +4,11 @@ An executed notebook becomes one page of the report (:func:`render_notebook`):
 
 * markdown cells and Markdown outputs are the text; headings get ids and, on long pages, a
   table of contents;
-* a DataFrame becomes a numbered table ("Table 3. <caption>") with one header row (pandas' row
-  of index names is merged into it; an unnamed row header gets a label for screen readers),
-  numbers right-aligned, a scroll hint on narrow screens, and its CSV beside it;
+* a DataFrame becomes a numbered table ("Table 3. <caption>") rendered by
+  `analysis.pubtable.PublicationTable`, the renderer of the Jupyter publication tables (Table 1)
+  too: one header row under spanners (pandas' row of index names is merged into it; an unnamed
+  header cell gets a label for screen readers), row groups for a two-level index, numbers
+  right-aligned, a scroll hint on narrow screens, and its CSV beside it;
 * an image becomes a numbered figure with a caption, the description the plot helpers
   generated from the data as alt text (never a placeholder), a phone-sized variant when the
   helper made one, and its PNG (and the numbers drawn, as CSV) beside it; the page links the
@@ -57,8 +59,6 @@ __all__ = [
 ]
 
 _FIGURE_TEXT = re.compile(r"^<(Figure|matplotlib)\b.*>$", re.DOTALL)
-_NUMBER_CELL = re.compile(r"^[<>≤≥]?\s*[−+-]?\d[\d.,\s]*(%|\s%)?(\s*\([^)]*\))?$|^[−+-]?\d[\d.,]*\s?[–-]\s?[−+-]?\d[\d.,]*$"
-                          r"|^[•–—-]$|^$")
 _PLAIN_NUMBER = {"en": re.compile(r"^[−-]?\d{1,3}(,\d{3})*(\.\d+)?$|^[−-]?\d+(\.\d+)?$"),
                  "de": re.compile(r"^[−-]?\d{1,3}(\.\d{3})*(,\d+)?$|^[−-]?\d+(,\d+)?$")}
 _TOC_MIN_HEADINGS = 3
@@ -97,6 +97,20 @@ class Table:
     csv_name: str = ""
     #: columns quoted as they are (titles of sources): marked translate="no"
     verbatim: tuple[int, ...] = ()
+    #: the label above each column ("" for none; pandas' upper column level), as a spanner
+    spanners: list[str] = field(default_factory=list)
+
+    def publication(self, lang: str):
+        """The table as an `analysis.pubtable.PublicationTable` (how the page renders it)."""
+        from analysis.pubtable import PublicationTable
+
+        spanners = self.spanners or [""] * len(self.header)
+        labels = [h[len(s) + 3:] if s and h.startswith(f"{s} · ") else h
+                  for s, h in zip(spanners, self.header)]
+        return PublicationTable(header=labels, rows=self.rows, stub=self.n_index,
+                                spanners=list(spanners), title=self.caption,
+                                label=f"{t('table', lang)} {self.number}.", id=f"table-{self.number}",
+                                hidden_label=t("row_header", lang), verbatim=self.verbatim)
 
     def csv_bytes(self, lang: str) -> bytes:
         """The table as shown (labels and formatted numbers), UTF-8 with BOM; ';'-separated in
@@ -172,8 +186,10 @@ def _grid(rows) -> list[list[tuple[str, str]]]:
     return [[x or ("td", "") for x in row] for row in grid]
 
 
-def _parse_table(table) -> tuple[list[str], list[list[str]], int]:
-    """(header, body rows, number of row-header columns) of a pandas-style HTML table."""
+def _parse_table(table) -> tuple[list[str], list[list[str]], int, list[str]]:
+    """(header, body rows, number of row-header columns, spanners) of a pandas-style HTML
+    table; a header joins the texts above a column ("share · %"), the spanner is all but its
+    last part ("share")."""
     thead = table.find("thead")
     head_rows = thead.find_all("tr", recursive=False) if thead else []
     tbody = table.find("tbody") or table
@@ -195,7 +211,7 @@ def _parse_table(table) -> tuple[list[str], list[list[str]], int]:
         if n_index and any(t for _, t in last[:n_index]) and not any(t for _, t in last[n_index:]):
             names = [t for _, t in last[:n_index]]
             head = head[:-1]
-    header = []
+    header, spanners = [], []
     for j in range(width):
         parts = []
         for row in head:
@@ -203,15 +219,11 @@ def _parse_table(table) -> tuple[list[str], list[list[str]], int]:
             if text and (not parts or parts[-1] != text):
                 parts.append(text)
         label = " · ".join(parts)
+        spanners.append(" · ".join(parts[:-1]) if j >= n_index and len(head) > 1 else "")
         if j < n_index and names and names[j]:
             label = names[j] + (f" · {label}" if label and label != names[j] else "")
         header.append(label)
-    return header, [[t for _, t in r] for r in body], n_index
-
-
-def _numeric(values: list[str]) -> bool:
-    filled = [v for v in values if v not in ("", "•", "–", "—", "-")]
-    return bool(filled) and all(_NUMBER_CELL.match(v) for v in filled)
+    return header, [[t for _, t in r] for r in body], n_index, spanners
 
 
 def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, stem: str,
@@ -227,14 +239,15 @@ def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, 
     parts = []
     for table in soup.find_all("table"):
         own = table.find("caption")
-        header, rows, n_index = _parse_table(table)
+        header, rows, n_index, spanners = _parse_table(table)
         if not rows and not any(header):
             continue
         counter.tables += 1
         cap = " ".join(own.get_text(" ").split()) if own else caption
         tab = Table(counter.tables, cap, header, rows, n_index,
                     csv_name=f"downloads/{stem}-table-{counter.tables}.csv",
-                    verbatim=tuple(j for j, h in enumerate(header) if h in verbatim))
+                    verbatim=tuple(j for j, h in enumerate(header) if h in verbatim),
+                    spanners=spanners if any(spanners) else [])
         page.tables.append(tab)
         parts.append(_table_html(tab, lang))
     if page.tables:
@@ -244,43 +257,16 @@ def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, 
 
 
 def _table_html(tab: Table, lang: str) -> str:
+    """A numbered table as the page shows it: the publication table (great-tables' markup, the
+    report's stylesheet) in a scrolling region named by its caption, the CSV link below."""
     e = html.escape
-    width = len(tab.header)
-    numeric = [j >= tab.n_index and _numeric([r[j] for r in tab.rows]) for j in range(width)]
     tid = f"table-{tab.number}"
-    head = []
-    for j, h in enumerate(tab.header):
-        cls = ' class="num"' if numeric[j] else ""
-        label = e(h) if h else f'<span class="visually-hidden">{e(t("row_header", lang))}</span>'
-        head.append(f'<th scope="col"{cls}>{label}</th>')
-    body = []
-    for r, row in enumerate(tab.rows):
-        cells = []
-        for j, v in enumerate(row):
-            if j < tab.n_index:
-                if j < tab.n_index - 1 and r > 0 and tab.rows[r - 1][: j + 1] == row[: j + 1]:
-                    continue  # covered by the rowspan of the group's first row
-                span = 1
-                if j < tab.n_index - 1:
-                    while r + span < len(tab.rows) and tab.rows[r + span][: j + 1] == row[: j + 1]:
-                        span += 1
-                rs = f' rowspan="{span}"' if span > 1 else ""
-                scope = "rowgroup" if span > 1 else "row"
-                cells.append(f'<th scope="{scope}"{rs}>{e(v)}</th>')
-            else:
-                cls = ' class="num"' if numeric[j] else ""
-                quoted = ' translate="no"' if j in tab.verbatim else ""
-                cells.append(f"<td{cls}{quoted}>{e(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    label = t("table", lang)
-    cap = f'<span class="label">{e(label)} {tab.number}.</span> {e(tab.caption)}'
+    table = tab.publication(lang).to_html(standalone=False)
     downloads = (f'<p class="downloads">{e(t("download", lang))}: '
                  f'<a href="{e(tab.csv_name)}" download>CSV</a></p>')
     return (f'<figure class="report-table" id="{tid}">\n'
             f'<div class="table-scroll" role="region" tabindex="0" aria-labelledby="{tid}-caption">\n'
-            f'<table>\n<caption id="{tid}-caption">{cap}</caption>\n'
-            f'<thead><tr>{"".join(head)}</tr></thead>\n<tbody>\n' + "\n".join(body)
-            + "\n</tbody>\n</table>\n</div>\n"
+            f"{table}\n</div>\n"
             f'<p class="scroll-hint" aria-hidden="true">{e(t("scroll_hint", lang))}</p>\n'
             f"{downloads}\n</figure>")
 

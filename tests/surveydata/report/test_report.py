@@ -384,17 +384,28 @@ def test_tables_have_one_header_row_a_number_a_caption_and_their_csv(built):
     tables = soup.select("figure.report-table table")
     assert tables
     for table in tables:
-        assert len(table.select("thead tr")) == 1  # pandas' row of index names is merged
+        # one row of column labels (pandas' row of index names is merged); upper column levels
+        # are spanners above it, rendered by the publication table (analysis.pubtable)
+        assert len(table.select("thead tr:not(.gt_spanner_row)")) == 1
+        assert "gt_table" in table["class"]
         for th in table.select("thead th"):
             assert th.get_text(strip=True), "an empty header cell (axe: empty-table-header)"
         caption = table.find("caption").get_text(" ", strip=True)
         assert re.match(r"Table \d+\. \S", caption)
         link = table.find_parent("figure").select_one('a[href$=".csv"]')["href"]
         rows = list(csv.reader(io.StringIO((out / link).read_text(encoding="utf-8-sig"))))
-        shown = [[c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
-                 for tr in table.select("tbody tr")]
-        header = [th.get_text(" ", strip=True) for th in table.select("thead th")]
-        assert rows[0] == header and rows[1:] == shown  # the CSV is the table as shown
+        shown, group = [], []
+        for tr in table.select("tbody tr"):
+            cells = [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+            if "gt_group_heading_row" in (tr.get("class") or []):
+                group = cells          # a row group's label: the CSV repeats it in each row
+                continue
+            shown.append(group + cells)
+        labels = [th.get_text(" ", strip=True) for th in table.select("thead tr")[-1].find_all("th")]
+        spanned = table.select("thead tr.gt_spanner_row th")
+        if not spanned:
+            assert rows[0] == labels
+        assert rows[1:] == shown  # the CSV is the table as shown
     book = out / "downloads" / "tables.xlsx"
     assert book.read_bytes()[:2] == b"PK"
 
@@ -452,7 +463,8 @@ def test_methods_page_states_design_response_weighting_sources_and_citation(demo
     assert "stand-in (not an official figure)" in page  # the federal-state margin is a proxy
     assert "statistikportal.de" in page and "2018" in page
     assert "Wald intervals" in page and '<a href="codebook.html">' in page
-    assert f"Python</th><td class=\"num\">{'.'.join(map(str, sys.version_info[:3]))}" in page
+    assert re.search(r'>Python</th>\s*<td headers="[^"]*" class="gt_row gt_right">'
+                     + re.escape(".".join(map(str, sys.version_info[:3]))) + "</td>", page)
 
 
 def test_both_editions_are_built_each_in_its_language_and_linked(demo_both):

@@ -1,4 +1,6 @@
 """Presentation helpers for report tables: rounding, CI text, labels, suppression of small cells."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -214,11 +216,20 @@ def test_pandas_two_row_headers_become_one_header_row_with_every_cell_named():
     assert tab.number == 5 and counter.tables == 5 and tab.caption == "By type"
     assert tab.header == ["type", "size", "share · %", "share · CI", "n"]
     assert tab.rows[1] == ["GP", "large", "10.0", "5–15", "80"]  # the row group's label repeated
+    assert tab.spanners == ["", "", "share", "share", ""]
     html_ = page.body
-    assert html_.count("<tr>") == 1 + 3  # one header row
-    assert '<th scope="rowgroup" rowspan="2">GP</th>' in html_
-    assert '<td class="num">1,621</td>' in html_  # numbers right-aligned
+    # rendered by the publication table (the Jupyter Table 1's renderer): pandas' upper column
+    # level is a spanner over its columns, the first index level a row group, one label row
+    assert tab.publication("en").to_html(standalone=False) in html_
+    assert html_.count('class="gt_col_headings"') == 1 and html_.count("gt_spanner_row") == 1
+    assert re.search(r'<th class="gt_center[^"]*gt_column_spanner_outer" rowspan="1" colspan="2" '
+                     r'scope="colgroup" id="table-5-share">\s*<span class="gt_column_spanner">share</span>', html_)
+    assert re.search(r'<th class="gt_group_heading" colspan="4" scope="colgroup" id="table-5-GP">GP</th>', html_)
+    assert re.search(r'<td headers="[^"]*table-5-c4" class="gt_row gt_right">1,621</td>', html_)  # right-aligned
+    assert '<caption id="table-5-caption"><span class="label">Table 5.</span> By type</caption>' in html_
+    assert 'aria-labelledby="table-5-caption"' in html_ and "<style" not in html_
     assert 'href="downloads/03_x-table-5.csv"' in html_
     # an unnamed row header is named for screen readers (axe: empty-table-header)
     plain = render_html_table(pd.DataFrame({"x": ["1"]}, index=["a"]).to_html(), "c", "de", Counter(), "p")
     assert '<span class="visually-hidden">Zeile</span>' in plain.body
+    assert re.search(r'<th class="gt_col_heading[^>]*>(?:\s*)</th>', plain.body) is None
