@@ -363,6 +363,11 @@ class TwoPhaseDesign(SurveyDesign):
             "rake of a two-phase design is not supported (R rakes by postStratify, which "
             "two-phase designs lack): use calibrate(formula='~ a + b', method='raking')")
 
+    def trim(self, *args, **kwargs):  # noqa: ARG002
+        raise cal.CalibrationError(
+            "trim of a two-phase design is not supported (R's trimWeights has no two-phase "
+            "method): trim the phase-1 weights before twophase(), or bound g in calibrate()")
+
     def __repr__(self) -> str:
         ph = self._phases
         cal_note = "" if ph.calibration is None else ", calibrated at phase 2"

@@ -216,6 +216,8 @@ def test_what_r_refuses_is_a_one_line_error(srs):
         d.poststratify("stype", pop)
     with pytest.raises(CalibrationError, match="rake of a two-phase design"):
         d.rake({"stype": pop})
+    with pytest.raises(CalibrationError, match="trim of a two-phase design"):
+        d.trim(upper=50)
     with pytest.raises(CalibrationError, match=r"phase=1\) of a two-phase design is not supported"):
         d.calibrate({"api99": 3914069.0}, phase=1)
     g = d.calibrate(formula="~ api99")
