@@ -240,6 +240,7 @@ TEXT: dict[str, dict[str, str]] = {
                     "en": "Published reference figures (source in the table); differences may also "
                           "come from other question wording and sampling."},
     "h_means": {"de": "Mittelwerte", "en": "Means"},
+    "group_n": {"de": "Befragte in der Gruppe (n)", "en": "Respondents in the group (n)"},
     "f_share": {"de": "{label}: {pct} ({ci}; n = {n}).", "en": "{label}: {pct} ({ci}; n = {n})."},
     "f_mean": {"de": "{label}: Mittelwert {est} ({ci}; n = {n}).",
                "en": "{label}: mean {est} ({ci}; n = {n})."},
@@ -749,8 +750,14 @@ def share_table(est: pd.DataFrame, labels, lang: str, suppress: pd.Series | None
 
 
 def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd.Series,
-                 kind: str = "share", marker: str = "•") -> pd.DataFrame:
-    """Outcomes (rows) by the categories of a domain (columns): "estimate (lo–hi)" and n."""
+                 kind: str = "share", marker: str = "•", group_n: pd.Series | None = None,
+                 k: int = 5) -> pd.DataFrame:
+    """Outcomes (rows) by the categories of a domain (columns): "estimate (lo–hi; n = answered)".
+
+    ``group_n`` (unweighted respondents per category) adds a first row with each column's n. It
+    is suppressed like the cells it belongs to: when 1 to ``k``-1 respondents are in the group
+    (with the next smallest, so that it does not follow from the total), or when every cell of
+    its column is suppressed (the column then shows nothing)."""
     scale, digits = (100, 1) if kind == "share" else (1, 2)
     cells = {}
     for (cat, var), r in est.iterrows():
@@ -759,8 +766,23 @@ def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd
                 f"({fmt_num(scale * r['ci_low'], lang, digits)}{DASH}"
                 f"{fmt_num(scale * r['ci_high'], lang, digits)}; n = {fmt_int(r['n'], lang)})")
         cells.setdefault(labels(var), {})[str(cat)] = text
-    cats = list(dict.fromkeys(str(c) for c in est.index.get_level_values(domain)))
-    return pd.DataFrame.from_dict(cells, orient="index")[cats]
+    raw = list(dict.fromkeys(est.index.get_level_values(domain)))
+    cats = [str(c) for c in raw]
+    table = pd.DataFrame.from_dict(cells, orient="index")[cats]
+    if group_n is None:
+        return table
+    from surveydata.report.tables import protect_counts_column
+
+    hidden = suppress.groupby(level=domain, sort=False).all()
+    sizes = pd.Series([int(group_n.get(cat, 0)) for cat in raw], index=cats)
+    # the group sizes add up to a published total: a lone small one would follow from the others
+    small = protect_counts_column(sizes, k)
+    counts = {}
+    for cat, c in zip(raw, cats):
+        hide = bool(small[c]) or bool(hidden.get(cat, True))
+        counts[c] = marker if hide else fmt_int(sizes[c], lang)
+    first = pd.DataFrame([counts], index=[say("group_n", lang)])[cats]
+    return pd.concat([first, table])
 
 
 def model_table(coefs: pd.DataFrame, lang: str, ratio: str | None) -> pd.DataFrame:

@@ -197,7 +197,13 @@ def estimates(rd, d):
     shares = rd.outcomes("share")
     if not shares:
         return None, {}
-    return rdata.prevalence(d, shares), {dom: rdata.prevalence(d, shares, by=dom) for dom in rd.domains()}
+    by = {}
+    for dom in rd.domains():
+        est = rdata.prevalence(d, shares, by=dom)
+        # respondents (unweighted) per category: the n of each column of the domain table
+        est.attrs["group_n"] = d.data[dom].value_counts(dropna=True).to_dict()
+        by[dom] = est
+    return rdata.prevalence(d, shares), by
 
 
 def overall_section(rd, est, k: int) -> None:
@@ -275,7 +281,9 @@ def scales_section(rd, results: list) -> None:
 def domains_section(rd, by: dict, k: int) -> None:
     for domain, est in by.items():
         _display(heading(rd, "h_by", var=rd.label(domain)), fd.text("p_by", rd.lang, var=rd.label(domain)),
-                 fd.domain_table(est, domain, rd.label, rd.lang, rdata.too_few(est, k)))
+                 fd.domain_table(est, domain, rd.label, rd.lang, rdata.too_few(est, k),
+                                 group_n=pd.Series(est.attrs["group_n"]) if "group_n" in est.attrs
+                                 else None, k=k))
 
 
 def published_section(rd, est, k: int | None = None) -> None:

@@ -60,3 +60,32 @@ def test_model_section_states_n_used_why_rows_were_dropped_and_units(monkeypatch
     de = _shown(monkeypatch, pages.models_section, _rd("de"), {"m": (model, fit, fit)})
     text_de = " ".join(o.data for o in de if hasattr(o, "data") and isinstance(o.data, str))
     assert "n = 260 von 300 Befragten im Modell." in text_de and "Änderung von 0 auf 1" in text_de
+
+
+def test_domain_table_has_an_n_per_group_suppressed_with_its_cells(monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 203
+    region = np.array(["north"] * 120 + ["south"] * 80 + ["island"] * 3)
+    df = pd.DataFrame({"region": region, "w": rng.uniform(1, 2, n),
+                       "yes_a": rng.integers(0, 2, n).astype(float),
+                       "yes_b": rng.integers(0, 2, n).astype(float)})
+    df.loc[:9, "yes_b"] = np.nan                       # 10 in the north did not answer b
+    d = analysis.SurveyDesign(df, weights="w")
+    rd = SimpleNamespace(lang="en", label=lambda v: {"yes_a": "Answer a", "yes_b": "Answer b",
+                                                     "region": "Region"}.get(v, v),
+                         outcomes=lambda kind: ["yes_a", "yes_b"] if kind == "share" else [],
+                         domains=lambda: ["region"])
+    _, by = pages.estimates(rd, d)
+    shown = _shown(monkeypatch, pages.domains_section, rd, by, 5)
+    table = next(o for o in shown if isinstance(o, pd.DataFrame))
+    first = table.iloc[0]
+    assert table.index[0] == "Respondents in the group (n)"
+    # unweighted respondents per group, not the answers to one item (north answered b 110 times)
+    assert first["north"] == "120"
+    assert "n = 110)" in table.loc["Answer b", "north"]
+    assert first["island"] == "•"                      # 3 < k: suppressed like its cells
+    # and the next smallest too: island would be 203 - 120 - 80 from the published total
+    assert first["south"] == "•"
+    assert (table["island"] == "•").all()
+    assert table.loc["Answer a", "north"].startswith(
+        f"{100 * by['region'].loc[('north', 'yes_a'), 'estimate']:.1f} (")
