@@ -133,7 +133,11 @@ def _stage_weights(design, stage: int, w: np.ndarray) -> np.ndarray:
     spec_given = design._spec["weights"] is not None or design._spec["probs"] is not None
     stages = design.stages[:stage]
     if stage == 1 and (spec_given or stages[0].stratum_popsize is None):
-        return w             # R: weights given as one column are the stage-1 weights too
+        # R: weights given as one column are the stage-1 weights too (1 / allprob): the
+        # weights as given, before any calibration of this design
+        cals = design.calibrations
+        first = cals[0].old_weights if cals else None
+        return w if first is None else np.asarray(first, dtype=np.float64)
     missing = [i + 1 for i, st in enumerate(stages) if st.stratum_popsize is None]
     if spec_given or missing:
         # R: allprob has one column when weights/probs are given ("undefined columns

@@ -2,10 +2,10 @@
 per district, stage = 2); Sarndal's case C one stage down) on a three-stage sample of apipop
 (counties, districts, schools): each sampled district's schools are calibrated to the district's
 own totals, which reduces the third-stage variance only. Also stage = 1 of the same design, both
-one after the other, a heteroscedastic stage-2 calibration and strata at the first stage. Against
-R survey 4.5 (reference/extra_stagewise3.R -> extra_stagewise3.json, sample in
-reference/data/stagewise3.csv); closed forms, so 1e-8. What R refuses is recorded in the JSON
-beside our one-line error."""
+one after the other, a heteroscedastic stage-2 calibration, strata at the first stage, and
+stage = 1 after a calibration to population totals. Against R survey 4.5
+(reference/extra_stagewise3.R -> extra_stagewise3.json, sample in reference/data/stagewise3.csv);
+closed forms, so 1e-8. What R refuses is recorded in the JSON beside our one-line error."""
 from __future__ import annotations
 
 import dataclasses
@@ -153,3 +153,18 @@ def test_pps_designs_refuse_stage_and_aggregate_stage_as_r():
 def test_replicate_designs_have_no_stages(dclus1):
     with pytest.raises(CalibrationError, match="a replicate design has no stages"):
         dclus1.replicate("jk1").calibrate({1: {"api99": 1.0}}, "~api99 - 1", stage=1)
+
+
+def test_stage1_after_a_population_calibration_uses_the_weights_as_given(apiclus2):
+    """R's stage weights are 1 / allprob, the weights the design was given; after a calibration
+    to population totals the conditional weights are calibrated weight / given weight (using
+    the calibrated weights instead, as before, gave a total of 24.7 million against R's 20.3)."""
+    ref = X["after_pop"]
+    d = SurveyDesign(apiclus2, psu=["dnum", "snum"], fpc=["fpc1", "fpc2"], weights="pw")
+    totals = {int(k): p for k, p in zip(ref["districts"], ref["population"])}
+    dc = d.calibrate({"(Intercept)": 6194.0, "stypeH": 755.0, "stypeM": 1018.0}, "~stype") \
+        .calibrate(totals, "~api99 - 1", stage=1)
+    assert_close(dc.weights, ref["weights"])
+    for name, res in [("mean_api00", dc.mean("api00")), ("total_api00", dc.total("api00"))]:
+        assert_close(res["estimate"], np.atleast_1d(ref[name]["estimate"]), what=name)
+        assert_close(res["se"], np.atleast_1d(ref[name]["se"]), what=name)

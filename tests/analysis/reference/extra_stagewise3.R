@@ -4,7 +4,7 @@
 ## than 3 schools left out of the frame), calibrated within each sampled district to the
 ## district's own totals; the residuals act on the third-stage variance only. Also stage = 1 on
 ## the same design, both stages one after the other, a heteroscedastic stage-2 calibration, a
-## design with strata at the first stage, and
+## design with strata at the first stage, stage = 1 after a population calibration, and
 ## what R refuses (tests/analysis/test_calibration_stagewise3.py).
 ## Writes data/stagewise3.csv (the sample) and extra_stagewise3.json. Run from this folder:
 ##  R_LIBS=$HOME/.R-survey-4.5 Rscript extra_stagewise3.R
@@ -66,6 +66,13 @@ hetero2 <- calibrate(d3, ~api99, pop_greg, stage = 2, variance = samp$api99)
 d3s <- svydesign(id = ~cnum + dnum + snum, strata = ~I(cnum < 30), fpc = ~fpc1 + fpc2 + fpc3,
                  data = samp)
 strat2 <- calibrate(d3s, ~api99, pop_greg, stage = 2)
+## stage = 1 after a calibration to population totals, on a design given weights: R's stage
+## weights are 1 / allprob (the weights as given), not the calibrated weights (apiclus2)
+dw2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, weights = ~pw, data = apiclus2)
+pop_dist2 <- lapply(apiclus2$dnum[!duplicated(dw2$cluster[, 1])],
+                    function(k) c(api99 = sum(apipop$api99[apipop$dnum == k])))
+after_pop <- calibrate(calibrate(dw2, ~stype, c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018)),
+                       ~api99 - 1, pop_dist2, stage = 1)
 refuse <- function(expr) tryCatch({ force(expr); "no error" }, error = function(e) conditionMessage(e))
 dw <- svydesign(id = ~cnum + dnum + snum, weights = ~I(fpc1 / 8 * fpc2 / 2 * fpc3 / 3), data = samp)
 OUT <- list(meta = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey"))),
@@ -76,6 +83,11 @@ OUT <- list(meta = list(R_version = R.version.string, survey_version = as.charac
             uncalibrated = stats(d3),
             ratio2 = stats(ratio2), greg2 = stats(greg2), ratio1 = stats(ratio1),
             both = stats(both), hetero2 = stats(hetero2), strat2 = stats(strat2),
+            after_pop = list(districts = as.numeric(apiclus2$dnum[!duplicated(dw2$cluster[, 1])]),
+                             population = lapply(pop_dist2, as.list),
+                             weights = as.numeric(weights(after_pop)),
+                             mean_api00 = st(svymean(~api00, after_pop)),
+                             total_api00 = st(svytotal(~api00, after_pop))),
             refuses = list(
               stage4 = refuse(calibrate(d3, ~api99 - 1, pop_ratio, stage = 4)),
               weights_only_stage2 = refuse(calibrate(dw, ~api99 - 1, pop_ratio, stage = 2)),
