@@ -307,6 +307,10 @@ class TwoPhaseDesign(SurveyDesign):
                 raise cal.CalibrationError("calibrate needs formula= (totals default to the "
                                            "phase-1 totals) or totals=")
             X, t, names = cal.calibration_matrix(self._data, totals)
+        if isinstance(bounds, (tuple, list)) and len(bounds) == 2:
+            # a bound may be a column of the phase-2 rows (one bound per unit)
+            bounds = tuple(_numbers(self._data, b, "bounds") if isinstance(b, str) else b
+                           for b in bounds)
         w2, record = cal.calibrate_weights(1.0 / ph.pi2, X, t, method=method, bounds=bounds,
                                            epsilon=epsilon, maxit=maxit, force=force,
                                            names=names)

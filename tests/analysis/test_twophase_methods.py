@@ -190,6 +190,17 @@ def test_api_calibration_phase_two(srs, method):
     _check(g.by("stype").mean("api00"), L["by_stype_mean_api00"], "by")
     # R's subset of a calibrated design keeps every row (probabilities set to Inf)
     _check(g.subset(g.data["awards"] == "Yes").mean("api00"), L["subset_yes_mean_api00"], "subset")
+    B = X["api"][f"cal_{method}"]["logit_bounded"]
+    b = d.calibrate(formula="~ api99 + stype", method="logit", bounds=(0.5, 2.0))
+    assert_close(b.weights, B["weights"], rtol=1e-6)
+    _check(b.mean("api00"), B["mean_api00"], "logit", rtol=1e-6)
+    g = b.weights / d.weights                              # the g-weights
+    assert 0.5 < g.min() < 0.7 and 1.4 < g.max() < 2.0
+    # one bound per unit from columns: everything within the same bounds as above
+    s = srs.assign(lo=0.5, hi=2.0)
+    b2 = twophase(s, subset="in2", strata2="stype", fpc1="fpc", method=method).calibrate(
+        formula="~ api99 + stype", method="logit", bounds=("lo", "hi"))
+    assert_close(b2.weights, b.weights, rtol=1e-12)
     # given totals in model-matrix order, raking (R's grake stops at epsilon 1e-7)
     K = X["api"][f"cal_{method}"]["raking_given"]
     r = d.calibrate([200, 125000, 130], formula="~ api99 + awards", method="raking")

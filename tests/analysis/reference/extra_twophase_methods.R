@@ -55,6 +55,9 @@ cal_api <- function(d) list(
                     total_enroll = st(svytotal(~enroll, c2)),
                     by_stype_mean_api00 = st(svyby(~api00, ~stype, c2, svymean)),
                     subset_yes_mean_api00 = st(svymean(~api00, subset(c2, awards == "Yes")))) },
+    logit_bounded = { c2 <- calibrate(d, phase = 2, formula = ~api99 + stype, calfun = "logit",
+                                      bounds = c(0.5, 2))
+                      list(weights = as.numeric(weights(c2)), mean_api00 = st(svymean(~api00, c2))) },
     raking_given = { c2 <- calibrate(d, phase = 2, formula = ~api99 + awards,
                                      population = c(200, 125000, 130), calfun = "raking")
                      list(weights = as.numeric(weights(c2)), mean_api00 = st(svymean(~api00, c2)),
