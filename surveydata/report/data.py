@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from surveydata.errors import SurveyDataError
-from surveydata.report import disclosure
+from surveydata.report import disclosure, labels
 from surveydata.report.i18n import check_lang
 from surveydata.strata import attach_design as strata_design
 
@@ -72,13 +72,7 @@ def study_of(study=None, instrument=None):
 
 
 def _text(label, lang: str) -> str | None:
-    if label is None:
-        return None
-    if isinstance(label, str):
-        return label
-    if isinstance(label, dict):
-        return label.get(lang) or next(iter(label.values()), None)
-    return label.get(lang) if hasattr(label, "get") else str(label)
+    return labels.text(label, lang)
 
 
 @dataclass
@@ -159,31 +153,9 @@ class ReportData:
 
 
 def variable_label(study, var: str, lang: str) -> str:
-    """Label of ``var`` in ``lang`` from the study (outcomes, derived variables, instrument)."""
-    plan = getattr(study, "analysis", None)
-    for o in getattr(plan, "outcomes", ()) or ():
-        if o.var == var and _text(getattr(o, "label", None), lang):
-            return _text(o.label, lang)
-    for d in getattr(study, "derived", ()) or ():
-        if getattr(d, "var", None) == var:
-            for attr in ("label", "text"):
-                if _text(getattr(d, attr, None), lang):
-                    return _text(getattr(d, attr), lang)
-    inst = study.instrument
-    try:
-        item = inst.item(var)
-    except (KeyError, ValueError, AttributeError):
-        item = None
-    if item is not None:
-        for attr in ("short", "label_short", "text"):
-            text = getattr(item, attr, None)
-            if text is not None and not callable(text) and _text(text, lang):
-                return _text(text, lang)
-    try:
-        spec = inst.derived_variable(var)
-        return _text(spec.text, lang) or var
-    except (KeyError, ValueError, AttributeError):
-        return var
+    """Label of ``var`` in ``lang`` from the study (outcomes, derived variables, instrument; see
+    `surveydata.report.labels.label`)."""
+    return labels.label(var, lang, study)
 
 
 def file_sha256(path) -> str:
