@@ -189,3 +189,50 @@ def test_the_second_example_study_end_to_end_in_both_languages(tmp_path):
             text = _visible(page.read_text(encoding="utf-8"))
             stray = [w for w in other if re.search(rf"\b{re.escape(w)}\b", text)]
             assert not stray, f"{lang} edition, {page.name}: words of the other language {stray}"
+
+
+OWN = ROOT / "tests" / "data" / "own_survey"
+
+
+def test_codebook_with_data_gives_the_reliability_of_an_own_questionnaires_scale(tmp_path, capsys):
+    """`surveydata codebook --instrument X --data EXPORT` on a questionnaire not in schemas/: the
+    grid's alpha (reverse-keyed item reversed, complete cases, unweighted) as the textbook formula
+    gives it; without --data the codebook says how it will be computed; a missing export is one line."""
+    import numpy as np
+
+    import schemas
+    from surveydata.report import data as reportdata
+
+    instrument = OWN / "vet_it.yaml"
+    export = _simulate(tmp_path, ["--instrument", str(instrument)], n=150)
+    out = tmp_path / "codebook.md"
+    assert main(["codebook", "--instrument", str(instrument), "--lang", "en", "--data", str(export),
+                 "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    inst = schemas.load_instrument(instrument)
+    grid = [i for i in inst.items if i.grid]
+    assert grid and any(i.reverse for i in grid)
+    rd = reportdata.load_data(export, instrument=instrument, lang="en")
+    cols = []
+    for item in grid:
+        codes = list(item.substantive_codes)
+        x = rd.valid[item.var].astype(object).map({item.label(c, "en"): c for c in codes}).astype(float)
+        cols.append(min(codes) + max(codes) - x if item.reverse else x)
+    X = np.column_stack(cols)
+    X = X[~np.isnan(X).any(axis=1)]
+    k = X.shape[1]
+    alpha = k / (k - 1) * (1 - X.var(axis=0).sum() / X.sum(axis=1).var())
+    assert f"Cronbach's alpha {alpha:.2f} (95% CI " in text
+    assert f"computed on {len(X):,} respondents with every item (unweighted)" in text
+    assert "(reverse-keyed)" in text
+    # without data: how it will be computed, no numbers
+    assert main(["codebook", "--study", str(OWN / "vet_study.yaml"), "--lang", "en",
+                 "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "## Analysis variables of the study" in text and "when the codebook is built with data" in text
+    assert "Cronbach's alpha 0" not in text
+    capsys.readouterr()
+    assert main(["codebook", "--study", str(OWN / "vet_study.yaml"), "--data", str(tmp_path / "none.csv"),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "none.csv" in err and "Traceback" not in err
