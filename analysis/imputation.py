@@ -139,15 +139,19 @@ def _pmm(y: np.ndarray, X: np.ndarray, miss: np.ndarray, rng: np.random.Generato
     order = np.argsort(pred_obs, kind="stable")
     sorted_pred = pred_obs[order]
     k = min(donors, len(yo))
-    out = np.empty(miss.sum())
-    for i, p in enumerate(pred_mis):
-        # the k observed rows with the nearest predictions, one drawn at random
-        j = np.searchsorted(sorted_pred, p)
-        lo, hi = max(j - k, 0), min(j + k, len(sorted_pred))
-        window = order[lo:hi]
-        nearest = window[np.argsort(np.abs(pred_obs[window] - p), kind="stable")[:k]]
-        out[i] = yo[rng.choice(nearest)]
-    return out
+    # for every missing row at once: the observed rows of the window of 2k sorted predictions
+    # around its own (padded at the ends), the k nearest of them (stable: ties keep sorted
+    # order), one drawn at random - the same draws as one row at a time, faster
+    j = np.searchsorted(sorted_pred, pred_mis)
+    lo = np.maximum(j - k, 0)
+    width = np.minimum(j + k, len(sorted_pred)) - lo
+    pos = lo[:, None] + np.arange(2 * k)[None, :]
+    valid = np.arange(2 * k)[None, :] < width[:, None]
+    window = order[np.where(valid, pos, 0)]
+    dist = np.where(valid, np.abs(pred_obs[window] - pred_mis[:, None]), np.inf)
+    nearest = np.take_along_axis(window, np.argsort(dist, axis=1, kind="stable")[:, :k], axis=1)
+    pick = rng.integers(0, k, size=len(pred_mis))
+    return yo[nearest[np.arange(len(pred_mis)), pick]]
 
 
 @dataclass
