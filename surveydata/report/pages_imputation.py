@@ -32,8 +32,8 @@ from surveydata.report import data as rdata
 from surveydata.report import findings as fd
 from surveydata.report.i18n import t
 
-__all__ = ["coded_predictors", "imputable_rows", "imputation_finding", "imputation_results", "imputation_section",
-           "imputation_spec", "imputation_table", "imputed_designs"]
+__all__ = ["coded_predictors", "imputable_rows", "imputation_finding", "imputation_results",
+           "imputation_section", "imputation_spec", "imputation_table", "imputed_designs", "verdict"]
 
 TEXT: dict[str, dict[str, str]] = {
     "h_imputation": {"de": "Fehlende Angaben: multiple Imputation und vollständige Antworten",
@@ -65,6 +65,14 @@ TEXT: dict[str, dict[str, str]] = {
                         "liegt außerhalb des 95-%-KI mit Imputation)",
                   "en": "lower with imputation (the complete-case estimate lies outside the "
                         "imputed 95% CI)"},
+    "imp_higher_mi": {"de": "höher mit Imputation (die Schätzung mit Imputation liegt außerhalb "
+                            "des 95-%-KI aus vollständigen Antworten)",
+                      "en": "higher with imputation (the imputed estimate lies outside the "
+                            "complete-case 95% CI)"},
+    "imp_lower_mi": {"de": "niedriger mit Imputation (die Schätzung mit Imputation liegt "
+                           "außerhalb des 95-%-KI aus vollständigen Antworten)",
+                     "en": "lower with imputation (the imputed estimate lies outside the "
+                           "complete-case 95% CI)"},
     "h_change": {"de": "Mit Imputation gegenüber vollständigen Antworten",
                  "en": "Imputed against complete cases"},
     "col_cc": {"de": "Vollständige Antworten", "en": "Complete cases"},
@@ -180,12 +188,22 @@ def imputation_results(rd, d, k: int = 5) -> pd.DataFrame | None:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("variable")
 
 
+def verdict(row) -> tuple[str, str | None]:
+    """How an imputed estimate compares with the complete-case one, as far as the 95% CIs
+    support: ("same", None) when each estimate lies inside the other's CI, else ("higher" |
+    "lower", "cc_outside" | "mi_outside": which estimate lies outside the other's CI; the
+    complete-case one when both do)."""
+    mi_in_cc = row["cc_ci_low"] <= row["mi_estimate"] <= row["cc_ci_high"]
+    cc_in_mi = row["mi_ci_low"] <= row["cc_estimate"] <= row["mi_ci_high"]
+    if mi_in_cc and cc_in_mi:
+        return "same", None
+    change = "higher" if row["mi_estimate"] > row["cc_estimate"] else "lower"
+    return change, "cc_outside" if not cc_in_mi else "mi_outside"
+
+
 def _verdict(row) -> str:
-    same = (row["cc_ci_low"] <= row["mi_estimate"] <= row["cc_ci_high"]
-            and row["mi_ci_low"] <= row["cc_estimate"] <= row["mi_ci_high"])
-    if same:
-        return "imp_same"
-    return "imp_higher" if row["mi_estimate"] > row["cc_estimate"] else "imp_lower"
+    change, reason = verdict(row)
+    return f"imp_{change}" + ("_mi" if reason == "mi_outside" else "")
 
 
 def imputation_finding(label: str, row: pd.Series, lang: str) -> fd.Finding:
@@ -194,17 +212,16 @@ def imputation_finding(label: str, row: pd.Series, lang: str) -> fd.Finding:
     share = row["kind"] == "share"
     fmt = (lambda x: fd.fmt_pct(x, lang)) if share else (lambda x: fd.fmt_num(x, lang, 2))
     ci = (lambda lo, hi: fd.fmt_ci(lo, hi, lang, percent=share, digits=1 if share else 2))
-    verdict = _verdict(row)
     text = _say("f_imputation", lang, label=label, mi=fmt(row["mi_estimate"]),
                 ci_mi=ci(row["mi_ci_low"], row["mi_ci_high"]), cc=fmt(row["cc_estimate"]),
-                ci_cc=ci(row["cc_ci_low"], row["cc_ci_high"]), verdict=_say(verdict, lang))
+                ci_cc=ci(row["cc_ci_low"], row["cc_ci_high"]), verdict=_say(_verdict(row), lang))
     return fd.Finding(text, {"mi_estimate": float(row["mi_estimate"]),
                              "mi_ci_low": float(row["mi_ci_low"]),
                              "mi_ci_high": float(row["mi_ci_high"]),
                              "cc_estimate": float(row["cc_estimate"]),
                              "cc_ci_low": float(row["cc_ci_low"]),
                              "cc_ci_high": float(row["cc_ci_high"]),
-                             "change": verdict.removeprefix("imp_")})
+                             "change": verdict(row)[0]})
 
 
 def imputation_table(results: pd.DataFrame, labels, lang: str, k: int = 5,

@@ -1,0 +1,292 @@
+"""Report section: a planned model fitted with multiple imputation, against complete cases.
+
+A model fitted to survey data drops every row with a missing outcome or predictor. When the
+study lists the model under ``analysis.imputation.models`` (schemas.study.ImputationSpec), the
+missing answers of its variables (outcome, predictors, offset) of the declared kinds ("don't
+know", no answer) are imputed m times by ``analysis.impute`` - jointly, by chained equations,
+each variable predicted from the model's other variables, the declared complete ``predictors``
+and the design (strata, log weight) - and the model (svyglm, or svyolr for an ordinal family)
+is fitted on each completed design; Rubin's rules combine the m fits (``analysis.combine``:
+coefficients, covariance T = U + (1 + 1/m) B, Barnard-Rubin df with the fit's residual df as
+complete-data df, fraction of missing information), as R's
+``MIcombine(with(imputationList(...), svyglm(...)), df.complete = df.residual)``.
+
+Rows where a model variable is missing for another reason (the question was not asked) are not
+imputed (``impute(rows=)``) and stay out of every fit, as they stay out of the complete-case fit:
+both fits describe the same population. The model's imputations use seed ``seed + 1000 (j + 1)``
+(j: the model's place in ``models``), so neither the estimates' imputations nor another model
+change its numbers.
+
+One sentence per key coefficient (the terms not among the study's ``controls``) says how it
+changes, only as far as the intervals support, with the rule of the estimates' section:
+"about the same" when each estimate lies inside the other's 95% CI, otherwise higher or lower.
+Ratios (odds ratios, rate ratios) are compared on their own scale; the rule gives the same
+answer on the log scale, since exp() keeps the order.
+
+>>> from surveydata.report import data as rdata
+>>> rd = rdata.load_data(lang="en")                                     # doctest: +SKIP
+>>> res = model_imputation(rd, rdata.weighting(rd).final, "incident")   # doctest: +SKIP
+>>> res.n_complete, res.n_imputed                                       # doctest: +SKIP
+(1239, 1577)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from surveydata.report import data as rdata
+from surveydata.report import findings as fd
+from surveydata.report import pages_imputation as pi
+from surveydata.report.i18n import t
+
+__all__ = [
+    "ModelImputation",
+    "coefficient_finding",
+    "imputed_models",
+    "key_terms",
+    "model_findings",
+    "model_imputation",
+    "model_imputation_section",
+    "model_imputation_table",
+    "model_variables",
+    "n_finding",
+]
+
+#: seeds of the model imputations: seed + SEED_STEP (j + 1), apart from the estimates' seed + i
+SEED_STEP = 1000
+
+TEXT: dict[str, dict[str, str]] = {
+    "h_model": {"de": "{label}: mit multipler Imputation", "en": "{label}: with multiple imputation"},
+    "p_model": {
+        "de": "Dasselbe Modell zweimal: unter vollständigen Fällen (jede Zeile mit einer fehlenden "
+              "Angabe fällt weg) und mit den fehlenden Angaben („weiß nicht“, keine Angabe) seiner "
+              "Variablen {m}-mal imputiert (verkettete Gleichungen, Predictive Mean Matching; "
+              "Prädiktoren: die übrigen Modellvariablen, {predictors}, Schichten und Gewichte), "
+              "das Modell auf jedem vervollständigten Datensatz geschätzt und nach Rubins Regeln "
+              "kombiniert. Wem eine Frage nicht gestellt wurde, bleibt in beiden außen vor.",
+        "en": "The same model twice: among complete cases (every row with a missing answer drops "
+              "out) and with the missing answers (\"don't know\", no answer) of its variables "
+              "imputed {m} times (chained equations, predictive mean matching; predictors: the "
+              "model's other variables, {predictors}, strata and weights), the model fitted on "
+              "each completed data set and the fits combined by Rubin's rules. Units not asked a "
+              "question stay out of both."},
+    "f_n": {"de": "Verwendete Fälle: {n_cc} von {n_all} unter vollständigen Fällen, {n_mi} mit "
+                  "Imputation ({imputed} Angaben imputiert, m = {m}).",
+            "en": "Rows used: {n_cc} of {n_all} among complete cases, {n_mi} with imputation "
+                  "({imputed} answers imputed, m = {m})."},
+    "f_coef": {"de": "{label}: {what} {mi} mit Imputation ({ci_mi}), {cc} unter vollständigen "
+                     "Fällen ({ci_cc}): {verdict}.",
+               "en": "{label}: {what} {mi} with imputation ({ci_mi}), {cc} among complete cases "
+                     "({ci_cc}): {verdict}."},
+    "same": {"de": "etwa gleich (jede Schätzung liegt im 95-%-KI der anderen)",
+             "en": "about the same (each estimate lies inside the other's 95% CI)"},
+    "higher": {"de": "höher mit Imputation", "en": "higher with imputation"},
+    "lower": {"de": "niedriger mit Imputation", "en": "lower with imputation"},
+    "cc_outside": {"de": "die Schätzung aus vollständigen Fällen liegt außerhalb des 95-%-KI mit "
+                         "Imputation",
+                   "en": "the complete-case estimate lies outside the imputed 95% CI"},
+    "mi_outside": {"de": "die Schätzung mit Imputation liegt außerhalb des 95-%-KI aus "
+                         "vollständigen Fällen",
+                   "en": "the imputed estimate lies outside the complete-case 95% CI"},
+    "h_change": {"de": "Mit Imputation gegenüber vollständigen Fällen",
+                 "en": "Imputed against complete cases"},
+    "col_cc": {"de": "Vollständige Fälle", "en": "Complete cases"},
+    "col_mi": {"de": "Multiple Imputation", "en": "Multiple imputation"},
+    "col_missing_info": {"de": "Fehlende Information (%)", "en": "Missing information (%)"},
+    "coefficient": {"de": "Koeffizient", "en": "Coefficient"},
+    "OR": {"de": "OR", "en": "OR"},
+    "RR": {"de": "RR", "en": "RR"},
+}
+
+
+def _say(key: str, lang: str, **fields) -> str:
+    text = TEXT[key][lang]
+    return text.format(**fields) if fields else text
+
+
+@dataclass
+class ModelImputation:
+    """A planned model fitted among complete cases (``complete``) and on m completed designs
+    combined by Rubin's rules (``combined``: estimate, se, ci_low, ci_high, df, missing_info per
+    coefficient); ``comparison`` puts both side by side per coefficient (``key``: not a control)."""
+
+    model: rdata.Model
+    complete: object
+    combined: pd.DataFrame
+    comparison: pd.DataFrame
+    n_all: int
+    n_complete: int
+    n_imputed: int
+    imputed: dict
+    m: int
+
+
+def model_variables(model: rdata.Model, data: pd.DataFrame) -> list[str]:
+    """The columns of ``data`` a model uses (response, predictors, offset), in formula order."""
+    text = model.formula + (f" + {model.offset}" if model.offset else "")
+    names = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)
+    return list(dict.fromkeys(n for n in names if n in data.columns))
+
+
+def imputed_models(rd) -> list[rdata.Model]:
+    """The planned models the study fits with imputation (``analysis.imputation.models``)."""
+    spec = pi.imputation_spec(rd)
+    names = tuple(getattr(spec, "models", ()) or ()) if spec is not None else ()
+    planned = {m.name: m for m in rdata.models(rd)}
+    return [planned[n] for n in names if n in planned]
+
+
+def key_terms(names, controls) -> list[str]:
+    """Coefficients that are not the intercept, a cut point or a term of ``controls``."""
+    controls = list(controls)
+
+    def control(name):
+        return any(name == c or name.startswith(f"{c}[") for c in controls)
+    return [n for n in map(str, names) if n != "Intercept" and "|" not in n and not control(n)]
+
+
+def _error(rd, model: str, err) -> rdata.ReportDataError:
+    where = getattr(rd.study, "source", None) or f"study {getattr(rd.study, 'name', '')}"
+    return rdata.ReportDataError(f"{where}: analysis.imputation.models: model {model}: "
+                                 f"{str(err).replace('__code', '')}")
+
+
+def model_imputation(rd, d, name: str) -> ModelImputation:
+    """Fit the planned model ``name`` among complete cases and with its variables' missing
+    answers imputed (see the module docstring); raises ReportDataError (one line) when the
+    study declares no imputation or a variable cannot be imputed."""
+    import analysis
+    from analysis.imputation import ImputationError
+
+    spec = pi.imputation_spec(rd)
+    names = tuple(getattr(spec, "models", ()) or ()) if spec is not None else ()
+    if name not in names:
+        raise rdata.ReportDataError(f"model {name}: not listed under analysis.imputation.models "
+                                    f"({', '.join(names) or 'none'}); add it there to fit it with "
+                                    f"imputation")
+    model = next(m for m in rdata.models(rd) if m.name == name)
+    data = d.data
+    variables = model_variables(model, data)
+    gaps = [v for v in variables if data[v].isna().any()]
+    # rows missing for another reason than the declared kinds (not asked) stay out of it all
+    structural = np.zeros(len(data), dtype=bool)
+    for v in gaps:
+        structural |= data[v].isna().to_numpy() & ~pi.imputable_rows(rd, data, v, spec.missing)
+    rows = ~structural
+    # imputed: what has gaps among those rows; the rest is complete there and predicts
+    todo = [v for v in gaps if (data[v].isna().to_numpy() & rows).any()]
+    complete = list(dict.fromkeys([*spec.predictors, *(v for v in variables if v not in todo)]))
+    coded, predictors = pi.coded_predictors(d, complete)
+    try:
+        imp = analysis.impute(coded, todo, m=spec.m, seed=spec.seed + SEED_STEP * (names.index(name) + 1),
+                              predictors=predictors, rows=rows)
+        fits = [rdata.fit(model, c) for c in imp.designs]
+    except ImputationError as err:
+        raise _error(rd, name, err) from None
+    combined = analysis.combine(fits, df_complete=float(fits[0].df_resid))
+    cc = rdata.fit(model, d)
+    ci = cc.conf_int()
+    comparison = pd.DataFrame({
+        "cc_estimate": cc.params, "cc_se": cc.bse, "cc_ci_low": ci.iloc[:, 0],
+        "cc_ci_high": ci.iloc[:, 1], "mi_estimate": combined["estimate"].to_numpy(),
+        "mi_se": combined["se"].to_numpy(), "mi_ci_low": combined["ci_low"].to_numpy(),
+        "mi_ci_high": combined["ci_high"].to_numpy(), "mi_df": combined["df"].to_numpy(),
+        "missing_info": combined["missing_info"].to_numpy()}, index=cc.params.index.astype(str))
+    if list(combined.index.astype(str)) != list(comparison.index):
+        raise rdata.ReportDataError(f"model {name}: the imputed fits estimate other coefficients "
+                                    f"than the complete-case fit (a category unobserved in one)")
+    comparison["key"] = comparison.index.isin(key_terms(comparison.index, rdata.controls(rd)))
+    comparison["change"] = [pi.verdict(r)[0] for _, r in comparison.iterrows()]
+    return ModelImputation(model, cc, combined, comparison, n_all=int((d.weights > 0).sum()),
+                           n_complete=int(cc.nobs), n_imputed=int(fits[0].nobs),
+                           imputed=dict(imp.n_missing), m=imp.m)
+
+
+def _scale(ratio: str | None):
+    """The coefficient as shown: exp() for a ratio (odds or rate ratio), as is otherwise."""
+    return np.exp if ratio else (lambda x: x)
+
+
+def coefficient_finding(label: str, row: pd.Series, lang: str, ratio: str | None = None) -> fd.Finding:
+    """One sentence per coefficient: imputed and complete-case estimate with their 95% CIs (as
+    odds/rate ratios when ``ratio``) and how it changes, as far as the intervals support."""
+    f = _scale(ratio)
+    num = lambda x: fd.fmt_num(f(x), lang, 2)
+    ci = lambda lo, hi: fd.fmt_ci(f(lo), f(hi), lang, percent=False, digits=2)
+    change, reason = pi.verdict(row)
+    said = _say(change, lang) + (f" ({_say(reason, lang)})" if reason else "")
+    what = _say(ratio, lang) if ratio else _say("coefficient", lang)
+    text = _say("f_coef", lang, label=label, what=what, mi=num(row["mi_estimate"]),
+                ci_mi=ci(row["mi_ci_low"], row["mi_ci_high"]), cc=num(row["cc_estimate"]),
+                ci_cc=ci(row["cc_ci_low"], row["cc_ci_high"]), verdict=said)
+    quotes = {k: float(f(row[k])) for k in ("mi_estimate", "mi_ci_low", "mi_ci_high",
+                                             "cc_estimate", "cc_ci_low", "cc_ci_high")}
+    return fd.Finding(text, {**quotes, "change": change})
+
+
+def n_finding(res: ModelImputation, lang: str) -> fd.Finding:
+    """Rows used among complete cases and with imputation, answers imputed, m."""
+    imputed = sum(res.imputed.values())
+    text = _say("f_n", lang, n_cc=fd.fmt_int(res.n_complete, lang), n_all=fd.fmt_int(res.n_all, lang),
+                n_mi=fd.fmt_int(res.n_imputed, lang), imputed=fd.fmt_int(imputed, lang), m=res.m)
+    return fd.Finding(text, {"n_complete": res.n_complete, "n_all": res.n_all,
+                             "n_imputed": res.n_imputed, "imputed": imputed, "m": res.m})
+
+
+def _labels(res: ModelImputation, rd) -> dict[str, str]:
+    """Readable names of the coefficients (a category says its reference), as the models page."""
+    frame = rdata.coefficient_frame(res.complete, rd)
+    kept = [i for i in res.comparison.index if i != "Intercept" and "|" not in i]
+    return dict(zip(kept, frame.index, strict=True))
+
+
+def model_imputation_table(res: ModelImputation, rd, lang: str) -> pd.DataFrame:
+    """Per coefficient (cut points and intercept left out): complete-case and imputed estimate
+    (ratio for a ratio model) with 95% CI, the fraction of missing information."""
+    f = _scale(res.model.ratio)
+    labels = _labels(res, rd)
+    cc, mi, ci = _say("col_cc", lang), _say("col_mi", lang), t("ci", lang)
+    est = res.model.ratio or t("estimate", lang)
+    num = lambda x: fd.fmt_num(f(x), lang, 2)
+    span = lambda lo, hi: f"{num(lo)}{fd.DASH}{num(hi)}"
+    rows = {labels[i]: [num(r["cc_estimate"]), span(r["cc_ci_low"], r["cc_ci_high"]),
+                        num(r["mi_estimate"]), span(r["mi_ci_low"], r["mi_ci_high"]),
+                        fd.fmt_num(100 * r["missing_info"], lang, 1)]
+            for i, r in res.comparison.iterrows() if i in labels}
+    columns = [f"{cc}: {est}", f"{cc}: {ci}", f"{mi}: {est}", f"{mi}: {ci}",
+               _say("col_missing_info", lang)]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+
+def model_findings(res: ModelImputation, rd, lang: str) -> list[fd.Finding]:
+    """The rows-used sentence, then one sentence per key coefficient."""
+    labels = _labels(res, rd)
+    return [n_finding(res, lang)] + [
+        coefficient_finding(labels[i], r, lang, res.model.ratio)
+        for i, r in res.comparison.iterrows() if r["key"] and i in labels]
+
+
+def model_imputation_section(rd, d, names=None) -> dict[str, ModelImputation]:
+    """For each model of ``names`` (default: every model the declaration lists): heading, method
+    paragraph, table and the sentences; nothing when the study declares none. Returns the
+    results by model name."""
+    from IPython.display import Markdown, display
+
+    spec = pi.imputation_spec(rd)
+    models = [m.name for m in imputed_models(rd)] if names is None else list(names)
+    out = {}
+    for name in models:
+        res = model_imputation(rd, d, name)
+        lang = rd.lang
+        predictors = ", ".join(rd.label(p) for p in spec.predictors) or "–"
+        found = model_findings(res, rd, lang)
+        display(fd.plain(_say("h_model", lang, label=res.model.label), 2),
+                fd.plain(_say("p_model", lang, m=res.m, predictors=predictors)),
+                model_imputation_table(res, rd, lang),
+                Markdown(f"**{_say('h_change', lang)}**\n\n"
+                         + "\n".join(f"- {fd.plain(str(s)).data}" for s in found)))
+        out[name] = res
+    return out
