@@ -123,6 +123,29 @@ def _n_distinct(group: np.ndarray, unit: np.ndarray, n_groups: int) -> np.ndarra
 
 
 @dataclasses.dataclass(frozen=True)
+class _StratumDcheck:
+    """``D @ Z`` for the check-Delta of stratified simple random sampling (as
+    :func:`_stratum_dcheck` with pairs) without the dense matrix: row i of D Z is
+    (1 - p_i) (z_i n_h / (n_h - 1) - sum_h z / (n_h - 1)), or (1 - p_i) z_i alone in a
+    stratum of one unit."""
+
+    h: np.ndarray      # (n,) stratum codes 0..H-1
+    p: np.ndarray      # (n,) inclusion probabilities
+    n_h: np.ndarray    # (n,) units of the row's stratum
+
+    def __matmul__(self, Z: np.ndarray) -> np.ndarray:
+        H = int(self.h.max()) + 1
+        S = np.empty((H, Z.shape[1]))
+        for j in range(Z.shape[1]):
+            S[:, j] = np.bincount(self.h, weights=Z[:, j], minlength=H)
+        one = self.n_h <= 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(one, 1.0, self.n_h / (self.n_h - 1.0))
+            b = np.where(one, 0.0, 1.0 / (self.n_h - 1.0))
+        return (1.0 - self.p)[:, None] * (Z * a[:, None] - S[self.h] * b[:, None])
+
+
+@dataclasses.dataclass(frozen=True)
 class _Phases:
     """What the two-phase variance needs besides the phase-2 rows' influence values."""
 
@@ -132,7 +155,7 @@ class _Phases:
     data1: pd.DataFrame            # every first-phase unit (default calibration totals)
     in2: np.ndarray                # (n1,) the first-phase units in phase 2
     D: np.ndarray | None = None    # full: combined check-Delta
-    D2: np.ndarray | None = None   # full: the phase-2 check-Delta
+    D2: _StratumDcheck | None = None  # full: the phase-2 check-Delta (as an operator)
     # approx, phase 1 (R's svyrecvar.phase1), per first-phase unit (cluster) c of the phase-2 rows
     unit: np.ndarray | None = None          # (n2,) unit code 0..C-1
     unit_stratum: np.ndarray | None = None  # (C,) first-phase stratum 0..H-1
@@ -535,7 +558,9 @@ def twophase(data: pd.DataFrame, subset, strata2: str | None = None,
             cs = c1[sub]
             D1 = Dc[np.ix_(cs, cs)]
         D2 = _stratum_dcheck(h2, p2, n2[h2], pairs=True)
-        phases = _Phases(method="full", D=D1 + D2 - D1 * D2, D2=D2, **common)
+        D1 += D2 - D1 * D2                        # in place: one dense n2 x n2 matrix at a time
+        del D2
+        phases = _Phases(method="full", D=D1, D2=_StratumDcheck(h2, p2, n2[h2]), **common)
     else:
         phases = _approx_phases(common, sub, h1, c1, n1_strat, f1, strata2 is not None, h2_all,
                                 h2, pop2)
