@@ -2,8 +2,8 @@
 per district, stage = 2); Sarndal's case C one stage down) on a three-stage sample of apipop
 (counties, districts, schools): each sampled district's schools are calibrated to the district's
 own totals, which reduces the third-stage variance only. Also stage = 1 of the same design, both
-one after the other, a heteroscedastic stage-2 calibration, strata at the first stage, and
-stage = 1 after a calibration to population totals. Against R survey 4.5
+one after the other, a heteroscedastic stage-2 calibration, strata at the first stage, a
+subset, and stage = 1 after a calibration to population totals. Against R survey 4.5
 (reference/extra_stagewise3.R -> extra_stagewise3.json, sample in reference/data/stagewise3.csv);
 closed forms, so 1e-8. What R refuses is recorded in the JSON beside our one-line error."""
 from __future__ import annotations
@@ -168,3 +168,11 @@ def test_stage1_after_a_population_calibration_uses_the_weights_as_given(apiclus
     for name, res in [("mean_api00", dc.mean("api00")), ("total_api00", dc.total("api00"))]:
         assert_close(res["estimate"], np.atleast_1d(ref[name]["estimate"]), what=name)
         assert_close(res["se"], np.atleast_1d(ref[name]["se"]), what=name)
+
+
+def test_stage2_calibration_of_a_subset(d3):
+    """R's subset keeps every row (weight 0 outside): those rows get no conditional weight."""
+    dc = d3.subset(DATA["stype"] != "H").calibrate(DISTRICT_RATIO, "~api99 - 1", stage=2)
+    for name, res in [("mean_api00", dc.mean("api00")), ("total_api00", dc.total("api00"))]:
+        assert_close(res["estimate"], np.atleast_1d(X["subset2"][name]["estimate"]), what=name)
+        assert_close(res["se"], np.atleast_1d(X["subset2"][name]["se"]), what=name)

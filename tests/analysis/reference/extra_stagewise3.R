@@ -4,7 +4,7 @@
 ## than 3 schools left out of the frame), calibrated within each sampled district to the
 ## district's own totals; the residuals act on the third-stage variance only. Also stage = 1 on
 ## the same design, both stages one after the other, a heteroscedastic stage-2 calibration, a
-## design with strata at the first stage, stage = 1 after a population calibration, and
+## design with strata at the first stage, a subset, stage = 1 after a population calibration, and
 ## what R refuses (tests/analysis/test_calibration_stagewise3.py).
 ## Writes data/stagewise3.csv (the sample) and extra_stagewise3.json. Run from this folder:
 ##  R_LIBS=$HOME/.R-survey-4.5 Rscript extra_stagewise3.R
@@ -73,6 +73,8 @@ pop_dist2 <- lapply(apiclus2$dnum[!duplicated(dw2$cluster[, 1])],
                     function(k) c(api99 = sum(apipop$api99[apipop$dnum == k])))
 after_pop <- calibrate(calibrate(dw2, ~stype, c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018)),
                        ~api99 - 1, pop_dist2, stage = 1)
+## stage = 2 calibration of a subset (rows outside it keep weight 0 and no influence)
+sub2 <- calibrate(subset(d3, stype != "H"), ~api99 - 1, pop_ratio, stage = 2)
 refuse <- function(expr) tryCatch({ force(expr); "no error" }, error = function(e) conditionMessage(e))
 dw <- svydesign(id = ~cnum + dnum + snum, weights = ~I(fpc1 / 8 * fpc2 / 2 * fpc3 / 3), data = samp)
 OUT <- list(meta = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey"))),
@@ -83,6 +85,8 @@ OUT <- list(meta = list(R_version = R.version.string, survey_version = as.charac
             uncalibrated = stats(d3),
             ratio2 = stats(ratio2), greg2 = stats(greg2), ratio1 = stats(ratio1),
             both = stats(both), hetero2 = stats(hetero2), strat2 = stats(strat2),
+            subset2 = list(mean_api00 = st(svymean(~api00, sub2)),
+                           total_api00 = st(svytotal(~api00, sub2))),
             after_pop = list(districts = as.numeric(apiclus2$dnum[!duplicated(dw2$cluster[, 1])]),
                              population = lapply(pop_dist2, as.list),
                              weights = as.numeric(weights(after_pop)),
