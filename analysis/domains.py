@@ -53,6 +53,12 @@ class DomainMixin:
         them; "exclude" leaves them out of every domain (as R's svyby, which drops NA groups),
         keeping their PSUs for the variance, and says how many in the result's note.
 
+        Missing values of the estimated variables: a domain with one gets NaN for the
+        statistics it enters (R's svyby with na.rm = FALSE; the note names the domain) for
+        means, totals, ratios, variances and SDs; proportions need na_rm="propagate" for that
+        (R's svyciprop drops the rows), quantiles na_rm=True (R's svyquantile fails);
+        ``na_rm=True`` leaves those rows out of their domain.
+
         >>> d.by(["stype", "sch.wide"]).total("enroll")  # doctest: +SKIP
         """
         return DomainEstimates(self, columns, missing=missing)
