@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from schemas.conditions import parse_condition
+
 # How a column's text is parsed into the coded frame that the schema checks.
 ID, DATETIME, NUMBER, INT_CODE, STR_CODE, TEXT = "id", "datetime", "number", "int", "str", "text"
 DATE_ITEM = "date_item"  # a date or date-time ITEM (format 2): parsed with its range and missing codes
@@ -62,8 +64,6 @@ def _get(obj, name, default=None):
 
 
 def _build(inst) -> Spec:
-    from schemas.conditions import parse_condition
-
     columns: list[Column] = []
     for m in _get(inst, "metadata", ()) or ():
         t = _get(m, "type")

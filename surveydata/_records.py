@@ -40,6 +40,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from surveydata.errors import SurveyDataError
 
@@ -252,7 +255,7 @@ def _exact_block(lines, pos, stop, header, sep, limit, offset=0, final=True) -> 
     return blk
 
 
-def _fast_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block | None:
+def _fast_block(lines, pos, stop, header, sep, offset=0) -> _Block | None:
     """The same block as `_exact_block`, parsed by pyarrow; None when that is not provably so.
 
     Taken only when: every record has the header's width (pyarrow refuses others), the line
@@ -260,10 +263,6 @@ def _fast_block(lines, pos, stop, header, sep, limit, offset=0) -> _Block | None
     and makes ``line`` exact), no cell is over the size limit, and every record that spans
     lines is confirmed by the exact reader on exactly those lines.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
     width = len(header)
     names = [f"c{i}" for i in range(width)]
     text = "".join(lines[pos:stop])
@@ -324,7 +323,7 @@ def split(text: str, sep: str, path, header_check=None, *, header=None, offset=0
     then reading stops before a record that is still open at the end of ``text``, and
     ``Records.consumed`` says how many lines were read (the rest begins the next piece).
     """
-    from surveydata.io import ExportError
+    from surveydata.io import ExportError  # noqa: PLC0415 - cycle with io.py until io imports it from surveydata.errors (requested)
 
     lines = physical_lines(text)
     limit = len(lines)
@@ -354,7 +353,7 @@ def split(text: str, sep: str, path, header_check=None, *, header=None, offset=0
     size = BLOCK_LINES  # smaller around records pyarrow cannot read, so that few lines go slow
     while pos < limit:
         stop = min(pos + size, limit)
-        blk = _fast_block(lines, pos, stop, header, sep, limit, offset) if _FAST else None
+        blk = _fast_block(lines, pos, stop, header, sep, offset) if _FAST else None
         if blk is None and _FAST and size > MIN_BLOCK_LINES:
             size = max(MIN_BLOCK_LINES, size // 8)
             continue

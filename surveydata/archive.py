@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 
 from surveydata.errors import SurveyDataError
 
@@ -189,8 +190,6 @@ def write_archive(valid: pd.DataFrame, inst, out, fmt: str, lang: str = "de",
                   include_text: bool = False) -> list[Path]:
     """Write the data in ``fmt`` (one of :data:`FORMATS`) into the folder ``out``; returns the
     files written."""
-    import pyreadstat
-
     out = Path(out)
     if fmt not in FORMATS:
         raise ArchiveError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")

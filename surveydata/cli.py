@@ -20,7 +20,11 @@ import pkgutil
 import sys
 
 import surveydata.commands as _commands_pkg
-from surveydata.errors import SurveyDataError
+from analysis.errors import AnalysisError
+from schemas.errors import DeclarationError
+from surveydata.errors import SurveyDataError, UserError
+
+__all__ = ["COMMANDS", "EXIT_OK", "EXIT_USAGE", "UserError", "build_parser", "main"]
 
 
 def _command_names() -> tuple[str, ...]:
@@ -35,10 +39,6 @@ COMMANDS = _command_names()
 
 EXIT_OK = 0
 EXIT_USAGE = 2
-
-
-class UserError(SurveyDataError):
-    """A problem with the user's input or arguments: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,9 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (also used as the console entry point)."""
-    from analysis.errors import AnalysisError
-    from schemas.errors import DeclarationError
-
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits with 2 on usage errors
     try:

@@ -34,6 +34,12 @@ from pathlib import Path
 
 import pandas as pd
 
+import schemas
+from surveydata.io import read_export
+from surveydata.languages import check_lang
+from surveydata.strata import attach_design
+from surveydata.validate import validate
+
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_SETTINGS = {"seed": 2023, "n_invited": 8000, "response_rate": 0.2, "error_rate": 0.03}
 DESIGN_COLUMNS = ("stratum", "N_h", "n_h", "w")
@@ -83,8 +89,6 @@ def load_demo(raw: bool = False, lang: str = "de") -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _study():
-    import schemas
-
     return schemas.load_study(None)
 
 
@@ -103,17 +107,11 @@ def _instrument():
 
 @lru_cache(maxsize=1)
 def _raw() -> pd.DataFrame:
-    from surveydata.io import read_export
-
     return read_export(demo_path("export.csv"), _instrument())
 
 
 @lru_cache(maxsize=2)
 def _validated(lang: str = "de") -> pd.DataFrame:
-    from surveydata.report.i18n import check_lang
-    from surveydata.strata import attach_design
-    from surveydata.validate import validate
-
     check_lang(lang)
     raw = _raw()
     valid = validate(raw, _instrument(), lang=lang).valid

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schemas.response import soft_rules
 from surveydata import _instrument as ins
 
 __all__ = ["FLAG_COLUMNS", "flags", "speeder_flags", "speeders", "straightlining"]
@@ -104,8 +105,6 @@ def flags(coded: pd.DataFrame, inst, lines, screen_speeders: bool = True) -> pd.
     if likert:
         add(straightlining(coded[likert]), "straightlining", "screen", ",".join(likert),
             f"the same answer to all answered Likert items (at least {STRAIGHTLINING_MIN_ITEMS})")
-    from schemas.response import soft_rules
-
     for spec in soft_rules(inst):
         if not all(v in coded.columns for v in spec.columns):
             continue

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 
+import schemas
+
 __all__ = ["LANGUAGES", "add_study_options", "study_from_args"]
 
 #: languages a declaration may use (instrument texts exist in these)
@@ -76,8 +78,6 @@ def study_from_args(args: argparse.Namespace):
     Raises schemas.StudyError (or InstrumentError) for a broken declaration or a language the
     study does not have: the CLI prints it as one line and exits with 2.
     """
-    import schemas
-
     if getattr(args, "study", None) is not None:
         study = schemas.load_study(args.study)
     elif getattr(args, "instrument", None) is not None:

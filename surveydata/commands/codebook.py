@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import schemas
+from surveydata.commands._common import add_study_options, study_from_args
+from surveydata.errors import UserError
+
 HELP = "write the codebook of the instrument (Markdown or HTML by the file's extension)"
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("codebook", help=HELP, description=HELP)
-    from surveydata.commands._common import add_study_options
-
     add_study_options(p, lang_default="de", lang_help="language of the texts")
     p.add_argument("--out", metavar="FILE", required=True, help="output file (.md or .html)")
     p.add_argument("--data", metavar="EXPORT", default=None,
@@ -22,10 +24,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import schemas
-    from surveydata.cli import UserError
-    from surveydata.commands._common import study_from_args
-
     out = Path(args.out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -45,8 +43,7 @@ def run(args) -> int:
 def _reliability(args, study) -> dict:
     """Alpha and omega of every scale on the export (schemas stays free of data and analysis:
     the numbers are computed here and handed to the codebook)."""
-    from surveydata.cli import UserError
-    from surveydata.report import data as rdata  # lazy: pandas/analysis only with --data
+    from surveydata.report import data as rdata  # noqa: PLC0415 - lazy: pandas/analysis only with --data
 
     if not Path(args.data).is_file():
         raise UserError(f"--data {args.data}: no such file")

@@ -17,13 +17,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
+from schemas.ddi import ddi_codebook
+from surveydata.archive import detect_lang, write_archive
+from surveydata.commands._common import add_study_options, study_from_args
+from surveydata.errors import UserError
+from surveydata.outputs import OutputFolder
+
 HELP = "export collected responses for validate/report (and the frame with response status)"
 FORMATS = ("csv", "sav", "dta", "parquet", "r", "ddi")
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("export", help=HELP, description=HELP)
     add_study_options(p)
     p.add_argument("--db", metavar="URL", default=None,
@@ -45,10 +51,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if args.data is not None or args.format == "ddi":
         return _archive(args)
-    from surveydata.cli import UserError
-    from surveydata.fieldwork.export import export_study
-    from surveydata.fieldwork.store import engine_url
-    from surveydata.fieldwork.study import from_args
+    from surveydata.fieldwork.export import export_study  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.store import engine_url  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.study import from_args  # noqa: PLC0415 - lazy (commands/__init__)
 
     study = from_args(args)
     url = engine_url(args.db, study.name)
@@ -60,17 +65,9 @@ def run(args) -> int:
 
 
 def _archive(args) -> int:
-    import pandas as pd
-
-    from surveydata.archive import detect_lang, write_archive
-    from surveydata.cli import UserError
-    from surveydata.commands._common import study_from_args
-    from surveydata.outputs import OutputFolder
-
     study = study_from_args(args)
     inst = study.instrument
     if args.format == "ddi":
-        from schemas.ddi import ddi_codebook
 
         with OutputFolder(args.out, command="export --format ddi") as tx:
             tx.write_text(f"{inst.name}.ddi.xml", ddi_codebook(inst))

@@ -9,15 +9,17 @@ SURVEYDATA_ADMIN_PASSWORD_HASH for the admin page of `surveydata serve`.
 from __future__ import annotations
 
 import csv
+import getpass
 import sys
 from pathlib import Path
+
+from surveydata.commands._common import add_study_options
+from surveydata.errors import UserError
 
 HELP = "fieldwork monitor: response status by stratum, reminder list"
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("fieldwork", help=HELP, description=HELP)
     add_study_options(p)
     p.add_argument("--db", metavar="URL", default=None,
@@ -33,12 +35,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from surveydata.cli import UserError
-
     if args.hash_password:
-        import getpass
-
-        from surveydata.fieldwork.web import hash_password
+        from surveydata.fieldwork.web import hash_password  # noqa: PLC0415 - lazy (commands/__init__)
 
         pw = (getpass.getpass("admin password: ") if sys.stdin.isatty()
               else sys.stdin.readline().rstrip("\n"))
@@ -46,10 +44,10 @@ def run(args) -> int:
             raise UserError("the admin password needs at least 10 characters")
         print(hash_password(pw))
         return 0
-    from surveydata.fieldwork.form import Questionnaire
-    from surveydata.fieldwork.monitor import status
-    from surveydata.fieldwork.store import Store, engine_url
-    from surveydata.fieldwork.study import from_args
+    from surveydata.fieldwork.form import Questionnaire  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.monitor import status  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.store import Store, engine_url  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.study import from_args  # noqa: PLC0415 - lazy (commands/__init__)
 
     study = from_args(args)
     url = engine_url(args.db, study.name)

@@ -6,12 +6,12 @@ tokens are in clear, DIR/letters/ holds a printable letter per unit.
 """
 from __future__ import annotations
 
+from surveydata.commands._common import add_study_options
+
 HELP = "create tokens and invitation letters for the sampled units of a frame"
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("invite", help=HELP, description=HELP)
     add_study_options(p)
     p.add_argument("--frame", metavar="CSV", required=True,
@@ -27,9 +27,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from surveydata.fieldwork.invite import invite
-    from surveydata.fieldwork.store import engine_url
-    from surveydata.fieldwork.study import from_args
+    from surveydata.fieldwork.invite import invite  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.store import engine_url  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.study import from_args  # noqa: PLC0415 - lazy (commands/__init__)
 
     study = from_args(args)
     res = invite(study, args.frame, args.out, engine_url(args.db, study.name),

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from surveydata.commands._common import add_study_options, study_from_args
+from surveydata.errors import UserError
+from surveydata.platforms.xlsform import write_xlsform
+
 HELP = "export the questionnaire to XLSForm/LimeSurvey/REDCap, import their response exports"
 TARGETS = ("xlsform", "lss", "redcap")
 SOURCES = ("odk", "redcap", "limesurvey")
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("platform", help=HELP, description=HELP)
     sub = p.add_subparsers(dest="platform_command", metavar="{export,import}")
     sub.required = True
@@ -50,8 +52,6 @@ def register(subparsers) -> None:
 
 
 def _out_dir(path: str) -> Path:
-    from surveydata.cli import UserError
-
     out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -61,20 +61,17 @@ def _out_dir(path: str) -> Path:
 
 
 def run_export(args) -> int:
-    from surveydata.commands._common import study_from_args
-
     inst = study_from_args(args).instrument
     out = _out_dir(args.out)
     if args.to == "xlsform":
-        from surveydata.platforms.xlsform import write_xlsform
 
         written = [write_xlsform(inst, out / f"{inst.name}.xlsx")]
     elif args.to == "lss":
-        from surveydata.platforms.limesurvey import write_lss
+        from surveydata.platforms.limesurvey import write_lss  # noqa: PLC0415 - lazy (commands/__init__)
 
         written = list(write_lss(inst, out))
     else:
-        from surveydata.platforms.redcap import write_redcap_dictionary
+        from surveydata.platforms.redcap import write_redcap_dictionary  # noqa: PLC0415 - lazy (commands/__init__)
 
         written = [write_redcap_dictionary(inst, out / f"{inst.name}_redcap_dictionary.csv")]
     for path in written:
@@ -83,25 +80,22 @@ def run_export(args) -> int:
 
 
 def run_import(args) -> int:
-    from surveydata.cli import UserError
-    from surveydata.commands._common import study_from_args
-
     inst = study_from_args(args).instrument
     if not Path(args.file).is_file():
         raise UserError(f"{args.file}: no such file (the {args.source} response export)")
     if args.source == "odk":
-        from surveydata.platforms.odk import read_odk_csv
+        from surveydata.platforms.odk import read_odk_csv  # noqa: PLC0415 - lazy (commands/__init__)
 
         raw = read_odk_csv(args.file, inst)
     elif args.source == "redcap":
-        from surveydata.platforms.redcap import read_redcap
+        from surveydata.platforms.redcap import read_redcap  # noqa: PLC0415 - lazy (commands/__init__)
 
         if args.dictionary is None:
             raise UserError("--from redcap needs --dictionary FILE (the project's data "
                             "dictionary, Project Setup -> Data Dictionary -> download)")
         raw = read_redcap(args.file, args.dictionary, inst)
     else:
-        from surveydata.platforms.limesurvey import code_mapping, read_responses
+        from surveydata.platforms.limesurvey import code_mapping, read_responses  # noqa: PLC0415 - lazy (commands/__init__)
 
         raw = read_responses(args.file, inst, args.mapping or code_mapping(inst))
     out = _out_dir(args.out) / "export.csv"

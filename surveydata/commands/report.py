@@ -13,6 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from surveydata.commands._common import study_from_args
+from surveydata.errors import UserError
+
 HELP = "build the publishable report (offline HTML) from the notebooks"
 EXIT_FAILED = 1
 
@@ -49,8 +52,6 @@ def register(subparsers) -> None:
 def _study(args):
     """The study of the command line, validated before anything runs (a broken declaration is
     its one-line error), with ``args.lang`` settled ("both": every language of the study)."""
-    from surveydata.cli import UserError
-    from surveydata.commands._common import study_from_args
 
     if args.study is not None and not Path(args.study).is_file():
         raise UserError(f"--study {args.study}: no such file")
@@ -64,8 +65,6 @@ def _study(args):
 
 
 def _min_cell(args, study) -> int:
-    from surveydata.cli import UserError
-
     if args.k is not None:
         if args.k < 1:
             raise UserError(f"--min-cell must be a positive integer, got {args.k}")
@@ -78,8 +77,7 @@ def _min_cell(args, study) -> int:
 
 
 def run(args) -> int:
-    from surveydata.cli import UserError
-    from surveydata.report.build import ReportError, build_report
+    from surveydata.report.build import ReportError, build_report  # noqa: PLC0415 - lazy (commands/__init__)
 
     study = _study(args)
     if args.data is not None and not Path(args.data).is_file():

@@ -8,14 +8,16 @@ variable SURVEYDATA_ADMIN_PASSWORD_HASH (``surveydata fieldwork --hash-password`
 """
 from __future__ import annotations
 
+import argparse
 import os
+
+from surveydata.commands._common import add_study_options
+from surveydata.errors import UserError
 
 HELP = "serve the web questionnaire of a study (tokens or anonymous)"
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("serve", help=HELP, description=HELP)
     add_study_options(p, lang_help="default language of the questionnaire (respondents can "
                                    "switch)")
@@ -34,10 +36,8 @@ def register(subparsers) -> None:
 
 def app_factory():
     """uvicorn --factory entry for several workers (configured through the environment)."""
-    import argparse
-
-    from surveydata.fieldwork.study import from_args
-    from surveydata.fieldwork.web import create_app
+    from surveydata.fieldwork.study import from_args  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.web import create_app  # noqa: PLC0415 - lazy (commands/__init__)
 
     env = os.environ
     args = argparse.Namespace(study=env.get("SURVEYDATA_SERVE_STUDY") or None,
@@ -49,11 +49,10 @@ def app_factory():
 
 
 def run(args) -> int:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 - lazy (commands/__init__)
 
-    from surveydata.cli import UserError
-    from surveydata.fieldwork.store import Store, engine_url
-    from surveydata.fieldwork.study import from_args
+    from surveydata.fieldwork.store import Store, engine_url  # noqa: PLC0415 - lazy (commands/__init__)
+    from surveydata.fieldwork.study import from_args  # noqa: PLC0415 - lazy (commands/__init__)
 
     study = from_args(args)
     url = engine_url(args.db, study.name)

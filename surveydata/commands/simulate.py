@@ -10,13 +10,17 @@ has none), obeying skip logic, missing codes and hard rules, with planted errors
 """
 from __future__ import annotations
 
+from surveydata.commands._common import add_study_options, study_from_args
+from surveydata.errors import UserError
+from surveydata.outputs import OutputFolder
+from surveydata.simulate.dataset import simulate_dataset, write_dataset
+from surveydata.simulate.generic import simulate_responses, simulated_files
+
 HELP = "simulate survey data with planted errors (the practice study: with known population truth)"
 PRACTICE = "practice_security"
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("simulate", help=HELP, description=HELP)
     p.add_argument("--seed", type=int, default=1,
                    help="master seed (stage seeds are spawned from it; default 1, recorded with the output)")
@@ -36,14 +40,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from surveydata.cli import UserError
-
     if args.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.study is None and args.instrument is None:
         return _practice(args)
-    from surveydata.commands._common import study_from_args
-
     inst = study_from_args(args).instrument
     if inst.name == PRACTICE:
         return _practice(args, inst)
@@ -51,9 +51,6 @@ def run(args) -> int:
 
 
 def _practice(args, inst=None) -> int:
-    from surveydata.cli import UserError
-    from surveydata.simulate.dataset import simulate_dataset, write_dataset
-
     try:
         ds = simulate_dataset(args.seed, n_invited=args.n_invited, response_rate=args.response_rate,
                               error_rate=args.error_rate, instrument=inst)
@@ -70,10 +67,6 @@ def _practice(args, inst=None) -> int:
 
 
 def _generic(args, inst) -> int:
-    from surveydata.cli import UserError
-    from surveydata.outputs import OutputFolder
-    from surveydata.simulate.generic import simulate_responses, simulated_files
-
     try:
         sim = simulate_responses(inst, n=args.n_respondents, seed=args.seed,
                                  error_rate=args.error_rate, decimal=args.decimal)

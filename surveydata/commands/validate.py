@@ -15,12 +15,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import schemas
+from surveydata import _safe_csv
+from surveydata.commands._common import add_study_options, study_from_args
+from surveydata.errors import UserError
+from surveydata.io import ExportChunks
+from surveydata.outputs import OutputFolder
+from surveydata.validate import QUARANTINE_COLUMNS, validate_chunks
+
 HELP = "validate a survey export against the instrument"
 
 
 def register(subparsers) -> None:
-    from surveydata.commands._common import add_study_options
-
     p = subparsers.add_parser("validate", help=HELP, description=HELP)
     p.add_argument("export", metavar="EXPORT", help="the exported file (CSV, LimeSurvey, .sav, .dta)")
     add_study_options(p, lang_default="de",
@@ -37,9 +43,6 @@ def register(subparsers) -> None:
 
 def load_instrument_or_fail(path):
     """The instrument, or a one-line UserError naming the file."""
-    import schemas
-    from surveydata.cli import UserError
-
     try:
         return schemas.load_instrument(path)
     except schemas.InstrumentError as err:
@@ -47,13 +50,6 @@ def load_instrument_or_fail(path):
 
 
 def run(args) -> int:
-    from surveydata import _safe_csv
-    from surveydata.cli import UserError
-    from surveydata.commands._common import study_from_args
-    from surveydata.io import ExportChunks
-    from surveydata.outputs import OutputFolder
-    from surveydata.validate import QUARANTINE_COLUMNS, validate_chunks
-
     inst = study_from_args(args).instrument
     if not Path(args.export).is_file():
         raise UserError(f"{args.export}: no such file")

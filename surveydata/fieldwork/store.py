@@ -40,6 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from surveydata.errors import SurveyDataError
+from surveydata.fieldwork.tokens import looks_like_token, matches, token_hash
 
 __all__ = ["Response", "Store", "StoreError", "Unit", "engine_url", "metadata"]
 
@@ -197,8 +198,9 @@ class Store:
     # ----------------------------------------------------------------- schema
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
-        from alembic import command
-        from alembic.config import Config
+        # Alembic (0.4 s to import) only when a database is created or upgraded
+        from alembic import command  # noqa: PLC0415
+        from alembic.config import Config  # noqa: PLC0415
 
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
@@ -252,8 +254,6 @@ class Store:
 
     def unit_by_token(self, study: str, token: str) -> Unit | None:
         """The unit whose token this is, or None (hash lookup, constant-time confirmation)."""
-        from surveydata.fieldwork.tokens import looks_like_token, matches, token_hash
-
         if not looks_like_token(token):
             return None
         with self.engine.connect() as conn:
@@ -304,7 +304,7 @@ class Store:
                                .where(responses.c.response_key == key)).first()
         return _response(row) if row is not None else None
 
-    def touch(self, response_id: int, *, page: int | None = None, lang: str | None = None,
+    def touch(self, response_id: int, *, lang: str | None = None,
               device_class: str | None = None) -> None:
         """Record that a page was shown (its timing starts now)."""
         values: dict = {"last_seen": time.time()}

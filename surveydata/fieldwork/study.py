@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import schemas
+from surveydata.commands._common import study_from_args
 
 __all__ = ["FieldStudy", "from_args", "from_study", "load"]
 
@@ -61,6 +62,4 @@ def load(path: str | Path | None) -> FieldStudy:
 def from_args(args) -> FieldStudy:
     """The study named by the shared command-line options (--study / --instrument / --lang of
     `surveydata.commands._common`), with --lang as the default language."""
-    from surveydata.commands._common import study_from_args
-
     return from_study(study_from_args(args), getattr(args, "lang", None))

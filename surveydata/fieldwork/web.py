@@ -23,6 +23,8 @@ Referrer-Policy no-referrer, nosniff, no caching. No IP address and no user agen
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -45,6 +47,7 @@ from starlette.staticfiles import StaticFiles
 from surveydata.fieldwork import monitor
 from surveydata.fieldwork.form import Questionnaire, message
 from surveydata.fieldwork.store import Store
+from surveydata.fieldwork.tokens import token_hash
 
 __all__ = ["ADMIN_HASH_ENV", "create_app", "hash_password", "verify_password"]
 
@@ -359,8 +362,6 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         return resp
 
     def _open_token(request: Request, token: str):
-        from surveydata.fieldwork.tokens import token_hash
-
         if not limiter.allow("t:" + token_hash(token or "")) or failed_limiter.full("failed"):
             return message_page(request, "too_many", 429)
         unit = store.unit_by_token(study.name, token)
@@ -505,9 +506,6 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         if not admin_hash:
             return PlainTextResponse(f"admin page disabled: set {ADMIN_HASH_ENV} (make one with "
                                      "`surveydata fieldwork --hash-password`)", status_code=503)
-        import base64
-        import binascii
-
         auth = request.headers.get("authorization", "")
         ok = False
         if auth.startswith("Basic ") and admin_limiter.allow("admin"):
@@ -534,7 +532,7 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         Route("/q", submit, methods=["POST"]),
         Route("/done", done),
         Route("/admin", admin),
-        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Route("/favicon.ico", lambda _request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])

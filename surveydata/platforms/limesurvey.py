@@ -270,7 +270,7 @@ def _ref(var: str, inst, m: CodeMapping) -> tuple[str, object]:
     return f"{m.question(item.var)}.NAOK", item
 
 
-def _compare(ref: str, item, op: str, value, inst, m: CodeMapping) -> str:
+def _compare(ref: str, item, op: str, value, m: CodeMapping) -> str:
     emop = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[op]
     if item.type == "multi":
         ticked = {("==", 1), ("!=", 0)}
@@ -307,7 +307,7 @@ def relevance(node, inst, m: CodeMapping) -> str:
         return f"!({relevance(node.operand, inst, m)})"
     if isinstance(node, In):
         ref, item = _ref(node.var.name, inst, m)
-        parts = [_compare(ref, item, "==", v, inst, m) for v in node.values]
+        parts = [_compare(ref, item, "==", v, m) for v in node.values]
         inner = "(" + " or ".join(parts) + ")"
         return f"!{inner}" if node.negated else inner
     if isinstance(node, Compare):
@@ -317,7 +317,7 @@ def relevance(node, inst, m: CodeMapping) -> str:
             left, right, op = right, left, flip.get(op, op)
         if isinstance(right, Lit):
             ref, item = _ref(left.name, inst, m)
-            return _compare(ref, item, op, right.value, inst, m)
+            return _compare(ref, item, op, right.value, m)
         a, _ = _ref(left.name, inst, m)
         b, _ = _ref(right.name, inst, m)
         return f"{a} {op} {b}"
