@@ -12,7 +12,7 @@ An executed notebook becomes one page of the report (:func:`render_notebook`):
 * an image becomes a numbered figure with a caption, the description the plot helpers
   generated from the data as alt text (never a placeholder), a phone-sized variant when the
   helper made one, and its PNG (and the numbers drawn, as CSV) beside it; the page links the
-  PNG files in ``downloads/`` (relative links: the report folder is self-contained and
+  PNG (and SVG) files in ``downloads/`` (relative links: the report folder is self-contained and
   offline, and a page is not a megabyte of base64);
 * printed text (``print``), object representations and errors are code output and never
   reach a page.
@@ -136,12 +136,16 @@ class Figure:
     png_name: str = ""
     narrow_name: str = ""
     csv_name: str = ""
+    svg: bytes = b""
+    svg_name: str = ""
 
     def files(self) -> dict[str, bytes]:
         """The figure's files in the report folder (the page links them)."""
         out = {self.png_name: self.png}
         if self.narrow_png:
             out[self.narrow_name] = self.narrow_png
+        if self.svg:
+            out[self.svg_name] = self.svg
         return out
 
 
@@ -282,6 +286,8 @@ def _figure_html(fig: Figure, lang: str) -> str:
         narrow = f'<source media="(max-width: 600px)" srcset="{e(fig.narrow_name)}">'
     src = fig.png_name
     links = [f'<a href="{e(fig.png_name)}" download>PNG</a>']
+    if fig.svg:
+        links.append(f'<a href="{e(fig.svg_name)}" download>SVG</a>')
     if fig.csv_name:
         links.append(f'<a href="{e(fig.csv_name)}" download>{e(t("figure_data", lang))} (CSV)</a>')
     return (f'<figure class="report-figure" id="figure-{fig.number}">\n'
@@ -309,6 +315,9 @@ def _figure_from_output(output, caption: str, lang: str, counter: Counter, stem:
                  size.get("width"), size.get("height"), list(info.get("data") or []))
     fig.png_name = f"downloads/{stem}-figure-{fig.number}.png"
     fig.narrow_name = f"downloads/{stem}-figure-{fig.number}-narrow.png"
+    svg = str(info.get("svg") or "")
+    if svg.lstrip().startswith(("<?xml", "<svg")):
+        fig.svg, fig.svg_name = svg.encode("utf-8"), f"downloads/{stem}-figure-{fig.number}.svg"
     if fig.data:
         fig.csv_name = f"downloads/{stem}-figure-{fig.number}.csv"
     return fig

@@ -9,8 +9,10 @@ A row whose estimate is missing (a suppressed cell) is drawn as the disclosure m
 
 In a notebook, a figure is shown as a 2x-resolution PNG whose text representation is a
 description generated from the numbers drawn (the image's alt text in the report); its
-metadata (``report``) carries a caption, a narrow variant for phones and the numbers as a tidy
-table, which the report builder turns into a numbered figure with its downloads.
+metadata (``report``) carries a caption, a narrow variant for phones, an SVG (vector) copy and
+the numbers as a tidy table, which the report builder turns into a numbered figure with its
+downloads (the PNG stays the image on the page: it is lighter than the SVG, whose text is drawn
+as paths).
 
 Example
 -------
@@ -111,6 +113,15 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _svg(fig) -> bytes:
+    """The figure as SVG for download (vector: sharp at any size, editable). Deterministic: a
+    fixed hash salt for the element ids and no date, so the same figure gives the same bytes."""
+    buf = io.BytesIO()
+    with plt.rc_context({"svg.hashsalt": "surveydata-report"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
 def _narrow_png(fig) -> bytes:
     """The figure re-laid out at phone width: same font sizes, long labels wrapped."""
     width, height = fig.get_size_inches()
@@ -199,14 +210,18 @@ def _shown(fig, info: dict):
 
         wide = _png(fig)
         width, height = (round(v * _DPI) for v in fig.get_size_inches())
-        # the phone variant only for the report builder: committed notebooks stay lean
-        narrow = _narrow_png(fig) if os.environ.get(REPORT_BUILD_ENV) else b""
+        # the phone variant and the SVG download only for the report builder: committed
+        # notebooks stay lean
+        building = bool(os.environ.get(REPORT_BUILD_ENV))
+        svg = _svg(fig) if building else b""
+        narrow = _narrow_png(fig) if building else b""
         display({"image/png": base64.b64encode(wide).decode("ascii"), "text/plain": info["alt"]},
                 raw=True, metadata={
                     "image/png": {"width": width, "height": height},
                     "report": {"alt": info["alt"], "caption": info.get("caption") or "",
                                "data": info.get("data", []),
-                               "narrow_png": base64.b64encode(narrow).decode("ascii") if narrow else ""}})
+                               "narrow_png": base64.b64encode(narrow).decode("ascii") if narrow else "",
+                               "svg": svg.decode("utf-8")}})
         plt.close(fig)
         return None
     return fig

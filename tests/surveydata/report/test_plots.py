@@ -142,3 +142,14 @@ def test_composition_translates_standard_series_names():
     assert _legend(fig) == ["Sample", "Population", "Sample, weighted"]
     heights = sorted(round(b.get_width(), 9) for b in _bars(fig.axes[0]))
     assert heights == [40.0, 50.0, 50.0, 50.0, 50.0, 60.0]
+
+
+def test_svg_download_is_vector_deterministic_and_undated():
+    est = pd.DataFrame({"estimate": [0.3, 0.1], "ci_low": [0.25, 0.07], "ci_high": [0.35, 0.13]},
+                       index=["a", "b"])
+    first, second = plots._svg(plots.bar_ci(est)), plots._svg(plots.bar_ci(est))
+    assert first == second                       # fixed hash salt: the same ids every time
+    assert first.lstrip().startswith(b"<?xml") and b"<svg" in first
+    assert b"<dc:date>" not in first             # no creation date
+    assert matplotlib.rcParams["svg.hashsalt"] is None    # only for this file, not for the session
+    plt.close("all")

@@ -424,6 +424,11 @@ def test_figures_are_numbered_with_captions_generated_alt_text_and_downloads(bui
     png = (out / img["src"]).read_bytes()
     width = int.from_bytes(png[16:20], "big")
     assert width == 2 * int(img["width"])  # drawn at twice the resolution it is shown at
+    # the vector copy beside the PNG (the PNG stays the image on the page: lighter)
+    svg_link = figure.select_one('a[href$=".svg"]')["href"]
+    assert svg_link == "downloads/01_one-figure-1.svg" and img["src"].endswith(".png")
+    assert (out / svg_link).read_bytes().lstrip().startswith(b"<?xml")
+    assert b"<svg" in (out / svg_link).read_bytes()
     data = list(csv.DictReader(io.StringIO((out / "downloads" / "01_one-figure-1.csv").read_text(encoding="utf-8-sig"))))
     assert data == [{"series": "", "row": "x", "estimate": "30.0", "ci_low": "20.0", "ci_high": "40.0",
                      "unit": "Share (%)"}]
