@@ -147,10 +147,10 @@ class DomainEstimates:
             cols = E._variables(d0.data, nums + dens)
         else:
             cols = E._variables(d0.data, variables)
-        E._check_na_rm(na_rm)
+        na_rm = E._na_mode(na_rm)
         miss = np.isnan(cols.Y) & d0.domain[:, None]
         na_cells = None
-        if miss.any() and (na_rm is False or na_rm == "propagate"):
+        if miss.any() and na_rm in (False, "propagate"):
             # R's svyby(..., na.rm = FALSE): a domain whose rows miss a variable gets NA for the
             # statistics of that variable; every other domain is estimated as usual
             design, Y = d0, np.where(np.isnan(cols.Y) | ~d0.domain[:, None], 0.0, cols.Y)
@@ -405,7 +405,7 @@ class DomainEstimates:
         M     api00     13824.857143  2319.846364   9278.041820  18371.672466
         [variance; 95% CI: normal; design df = 197]
         """
-        na = "propagate" if na_rm is False else na_rm     # R's svyby: NA for that domain
+        na = "propagate" if E._na_mode(na_rm) is False else na_rm   # R's svyby: NA there
         return self._per_domain(lambda dg: dg.var(variables, na_rm=na, df=df, level=level))
 
     def sd(self, variables, na_rm: bool = False, df=None, level: float = 0.95) -> SurveyEstimate:
@@ -419,7 +419,7 @@ class DomainEstimates:
         M     api00     117.579153  9.865041   98.244027  136.914278
         [sd; 95% CI: normal; design df = 197]
         """
-        na = "propagate" if na_rm is False else na_rm     # as var
+        na = "propagate" if E._na_mode(na_rm) is False else na_rm   # as var
         return self._per_domain(lambda dg: dg.sd(variables, na_rm=na, df=df, level=level))
 
     def quantile(self, variables, q=0.5, qrule: str = "math", interval: str = "mean",

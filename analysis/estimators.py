@@ -133,16 +133,21 @@ class MissingValuesError(AnalysisError):
 NA_RM = (False, True, "propagate")
 
 
-def _check_na_rm(na_rm) -> None:
-    if not any(na_rm is v or (isinstance(na_rm, str) and na_rm == v) for v in NA_RM):
-        raise AnalysisError(f"na_rm must be False, True or 'propagate', got {na_rm!r}")
+def _na_mode(na_rm):
+    """na_rm as False, True or "propagate" (numpy booleans are booleans)."""
+    if isinstance(na_rm, str):
+        if na_rm == "propagate":
+            return na_rm
+    elif isinstance(na_rm, (bool, np.bool_)):
+        return bool(na_rm)
+    raise AnalysisError(f"na_rm must be False, True or 'propagate', got {na_rm!r}")
 
 
 def _handle_missing(design, Y: np.ndarray, labels: list, na_rm, data: pd.DataFrame):
     """Rows missing any variable: dropped from the domain when na_rm (keeping their PSU, as R's
     subset), an error otherwise.  Returns (effective design, Y with zeros outside).
     ``na_rm="propagate"`` is handled by :func:`_missing_or_propagate`."""
-    _check_na_rm(na_rm)
+    na_rm = _na_mode(na_rm)
     nan = np.isnan(Y)
     missing = nan.any(axis=1) & design.domain
     if missing.any():
@@ -182,8 +187,7 @@ def _missing_or_propagate(design, Y: np.ndarray, labels: list, na_rm, data: pd.D
     to NaN, as R's estimates of those variables), with a note naming the variables.
 
     Returns (design, Y, columns with a missing value or None, note or None)."""
-    _check_na_rm(na_rm)
-    if not (isinstance(na_rm, str) and na_rm == "propagate"):
+    if _na_mode(na_rm) != "propagate":
         design, Y = _handle_missing(design, Y, labels, na_rm, data)
         return design, Y, None, None
     nan = np.isnan(Y) & design.domain[:, None]
