@@ -82,6 +82,7 @@ _TEXT = {
         "specify_for": "Angabe zu Option",
         "date_range": "Zulässige Daten",
         "study": "Studie",
+        "declared": "Deklaration",
         "study_derived": "Analysevariablen der Studie",
         "study_derived_intro": "Aus den Rohcodes berechnet (schemas.derive); fehlend, wo die "
                                "Definition keinen Wert ergibt.",
@@ -161,6 +162,7 @@ _TEXT = {
         "specify_for": "Specifies option",
         "date_range": "Dates accepted",
         "study": "Study",
+        "declared": "Declared as",
         "study_derived": "Analysis variables of the study",
         "study_derived_intro": "Computed from the raw codes (schemas.derive); missing where the "
                                "definition gives no value.",
@@ -241,12 +243,17 @@ def _flow(value) -> str:
 
 
 def _definition(compute: Mapping, lang: str) -> str:
+    """What the computation does, in words of ``lang``."""
     name = next(iter(compute), None)
     if name == "indicator" and "codes" not in compute:
         name = "indicator_condition"
-    words = _WORDS[lang].get(name, "")
-    body = _flow(compute)[1:-1]
-    return f"{words}: `{body}`" if words else f"`{body}`"
+    return _WORDS[lang].get(name, "")
+
+
+def _declared(compute: Mapping) -> _InLang:
+    """The declaration as written (code: variable names and the expression language, whose
+    keywords are English, so marked lang="en" in a German page)."""
+    return _InLang(f"`{_flow(compute)[1:-1]}`", "en")
 
 
 def _number(x) -> str:
@@ -326,10 +333,10 @@ def _study_blocks(study, lang: str, reliability: Mapping | None) -> list[tuple]:
             short = getattr(d, "short_label", None)
             if short is not None and short.get(lang) and short.get(lang) != label:
                 label = f"{label} ({short.get(lang)})" if label else short.get(lang)
-            rows.append([f"`{d.var}`", label, _definition(d.compute, lang), d.type,
-                         _range(d, inst, lang)])
-        b.append(("table", [t["variable"], t["label"], t["definition"], t["type"], t["range"]],
-                  rows))
+            rows.append([f"`{d.var}`", label, _definition(d.compute, lang), _declared(d.compute),
+                         d.type, _range(d, inst, lang)])
+        b.append(("table", [t["variable"], t["label"], t["definition"], t["declared"], t["type"],
+                            t["range"]], rows))
     b.append(("h2", t["scales"]))
     scales = multi_item_scales(study)
     if not scales:

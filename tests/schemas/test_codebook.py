@@ -146,9 +146,9 @@ def test_analysis_variable_rows_give_definition_type_and_range():
     rows = {line.split(" | ")[0][3:-1]: line for line in section.splitlines() if line.startswith("| `")}
     assert rows["trained_yes"] == (
         "| `trained_yes` | Ever trained | 1 where the answer is one of the codes, else 0; missing "
-        "when not answered: `indicator: trained, codes: [1]` | number | 0–1 |")
+        "when not answered | `indicator: trained, codes: [1]` | number | 0–1 |")
     assert rows["full_time"].endswith(
-        "1 where the condition holds, else 0; missing when an item it reads is not answered: "
+        "1 where the condition holds, else 0; missing when an item it reads is not answered | "
         "`indicator: weekly_hours >= 35` | number | 0–1 |")
     # mean over a 1..7 grid: the score stays within the points; n_ticked: options but `none`
     assert rows["climate_score"].endswith("min_valid: 3` | number | 1–7 |")
@@ -227,3 +227,11 @@ def test_multi_item_docstring_examples():
 
     result = doctest.testmod(schemas.multi_item)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_declarations_are_marked_as_code_in_a_german_page():
+    """The declaration's keywords are English (`indicator`, `codes`, `and`): in the German
+    codebook the cell says so (lang="en"), the words beside it are German."""
+    page = codebook(PHARMACY, "de", "html")
+    assert ('<td>1, wenn die Antwort einer der Codes ist, sonst 0; fehlend ohne Antwort</td>'
+            '<td lang="en"><code>indicator: trained, codes: [1]</code></td>') in page
