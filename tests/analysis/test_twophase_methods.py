@@ -75,6 +75,11 @@ def test_api_two_phase_every_estimator(srs, method):
     assert_close([p["estimate"].iloc[0], p["se"].iloc[0], p["ci_low"].iloc[0], p["ci_high"].iloc[0]],
                  [ref["estimate"], ref["se"], *ref["ci"]], what="svyciprop")
     _glm(analysis.svyglm("api00 ~ ell + stype", d), A["glm"], API_GLM)
+    tab = d.crosstab("sch.wide", "awards")              # R's svychisq on the two-phase design
+    for name, ref in A["chisq"].items():
+        t = tab.tests[name]
+        assert_close([t.statistic, t.p], [ref["statistic"], ref["p"]], what=f"svychisq {name}")
+        assert_close(t.ndf, np.atleast_1d(ref["parameter"])[0], what=name)
     q = d.quantile("api00", 0.5)
     ref = A["quantile_api00"]
     assert_close([q["estimate"].iloc[0], q["ci_low"].iloc[0], q["ci_high"].iloc[0], q["se"].iloc[0]],

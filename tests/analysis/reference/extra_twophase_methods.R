@@ -36,6 +36,10 @@ api_numbers <- function(d) list(
                         ci = as.numeric(attr(p, "ci"))) },
     quantile_api00 = { q <- svyquantile(~api00, d, 0.5)$api00
                        list(estimate = q[1, 1], ci = as.numeric(q[1, 2:3]), se = q[1, 4]) },
+    chisq = lapply(c(F = "F", Chisq = "Chisq", Wald = "Wald"), function(s) {
+        t <- svychisq(~sch.wide + awards, d, statistic = s)
+        list(statistic = as.numeric(t$statistic), p = as.numeric(t$p.value),
+             parameter = as.numeric(t$parameter)) }),
     glm = fit(svyglm(api00 ~ ell + stype, d)))
 api_full <- api_design("full")
 api_approx <- api_design("approx")
