@@ -375,7 +375,7 @@ def _reliability_text(numbers: Mapping | None, lang: str) -> str:
         return t["not_computed"].format(reason=numbers["error"])
 
     def num(x):
-        text = f"{x:.2f}"
+        text = f"{x:.2f}".replace("-", "\u2212")  # a minus sign: "−0.05–0.30" reads as a range
         return text.replace(".", ",") if lang == "de" else text
 
     parts = []

@@ -235,3 +235,8 @@ def test_declarations_are_marked_as_code_in_a_german_page():
     page = codebook(PHARMACY, "de", "html")
     assert ('<td>1, wenn die Antwort einer der Codes ist, sonst 0; fehlend ohne Antwort</td>'
             '<td lang="en"><code>indicator: trained, codes: [1]</code></td>') in page
+
+
+def test_a_negative_bound_has_a_minus_sign_not_a_hyphen():
+    numbers = {"climate_score": {"alpha": (0.1, -0.05, 0.3), "n": 40, "weighted": False}}
+    assert "Cronbach's alpha 0.10 (95% CI \u22120.05–0.30); computed on 40" in codebook(PHARMACY, "en", reliability=numbers)
