@@ -39,6 +39,7 @@ import pandas as pd
 
 from surveydata.report import data as rdata
 from surveydata.report import findings as fd
+from surveydata.report import labels as lb
 from surveydata.report import pages_imputation as pi
 from surveydata.report.i18n import t
 
@@ -247,15 +248,15 @@ def model_imputation_table(res: ModelImputation, rd, lang: str) -> pd.DataFrame:
     """Per coefficient (cut points and intercept left out): complete-case and imputed estimate
     (ratio for a ratio model) with 95% CI, the fraction of missing information."""
     f = _scale(res.model.ratio)
-    labels = _labels(res, rd)
     cc, mi, ci = _say("col_cc", lang), _say("col_mi", lang), t("ci", lang)
     est = res.model.ratio or t("estimate", lang)
     num = lambda x: fd.fmt_num(f(x), lang, 2)
     span = lambda lo, hi: f"{num(lo)}{fd.DASH}{num(hi)}"
-    rows = {labels[i]: [num(r["cc_estimate"]), span(r["cc_ci_low"], r["cc_ci_high"]),
+    # a table is a tight place: short labels, as the models page's tables
+    rows = {lb.term_label(i, lang, rd): [num(r["cc_estimate"]), span(r["cc_ci_low"], r["cc_ci_high"]),
                         num(r["mi_estimate"]), span(r["mi_ci_low"], r["mi_ci_high"]),
                         fd.fmt_num(100 * r["missing_info"], lang, 1)]
-            for i, r in res.comparison.iterrows() if i in labels}
+            for i, r in res.comparison.iterrows() if i != "Intercept" and "|" not in i}
     columns = [f"{cc}: {est}", f"{cc}: {ci}", f"{mi}: {est}", f"{mi}: {ci}",
                _say("col_missing_info", lang)]
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
@@ -269,10 +270,10 @@ def model_findings(res: ModelImputation, rd, lang: str) -> list[fd.Finding]:
         for i, r in res.comparison.iterrows() if r["key"] and i in labels]
 
 
-def model_imputation_section(rd, d, names=None) -> dict[str, ModelImputation]:
-    """For each model of ``names`` (default: every model the declaration lists): heading, method
-    paragraph, table and the sentences; nothing when the study declares none. Returns the
-    results by model name."""
+def model_imputation_section(rd, d, names=None, level: int = 2) -> dict[str, ModelImputation]:
+    """For each model of ``names`` (default: every model the declaration lists): heading (of
+    ``level``), method paragraph, table and the sentences; nothing when the study declares none.
+    Returns the results by model name."""
     from IPython.display import Markdown, display
 
     spec = pi.imputation_spec(rd)
@@ -281,9 +282,9 @@ def model_imputation_section(rd, d, names=None) -> dict[str, ModelImputation]:
     for name in models:
         res = model_imputation(rd, d, name)
         lang = rd.lang
-        predictors = ", ".join(rd.label(p) for p in spec.predictors) or "–"
+        predictors = ", ".join(lb.short_label(p, lang, rd) for p in spec.predictors) or "–"
         found = model_findings(res, rd, lang)
-        display(fd.plain(_say("h_model", lang, label=res.model.label), 2),
+        display(fd.plain(_say("h_model", lang, label=res.model.label), level),
                 fd.plain(_say("p_model", lang, m=res.m, predictors=predictors)),
                 model_imputation_table(res, rd, lang),
                 Markdown(f"**{_say('h_change', lang)}**\n\n"
