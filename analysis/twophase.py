@@ -62,6 +62,7 @@ import pandas as pd
 from analysis import calibration as cal
 from analysis.design import DesignError, SurveyDesign
 from analysis.masks import row_mask
+from analysis.replicates import ReplicateError
 from analysis.variance import (
     CENSUS_TOLERANCE,
     ColumnwiseInfluence,
@@ -389,6 +390,11 @@ class TwoPhaseDesign(SurveyDesign):
         raise cal.CalibrationError(
             "rake of a two-phase design is not supported (R rakes by postStratify, which "
             "two-phase designs lack): use calibrate(formula='~ a + b', method='raking')")
+
+    def replicate(self, *args, **kwargs):  # noqa: ARG002
+        raise ReplicateError(
+            "replicate weights of a two-phase design are not supported (R has no two-phase "
+            "as.svrepdesign): use the two-phase Taylor variance, or replicate the phase-1 design")
 
     def trim(self, *args, **kwargs):  # noqa: ARG002
         raise cal.CalibrationError(

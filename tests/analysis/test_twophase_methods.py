@@ -15,6 +15,7 @@ from conftest import DATA_DIR, REFERENCE_DIR, assert_close
 
 import analysis
 from analysis import CalibrationError, DesignError, twophase
+from analysis.replicates import ReplicateError
 from analysis.twophase import TwoPhaseDesign
 
 X = json.loads((REFERENCE_DIR / "extra_twophase_methods.json").read_text())
@@ -247,7 +248,7 @@ def test_what_r_refuses_is_a_one_line_error(srs):
         d.assign(big=d.data["enroll"] > 500).calibrate(formula="~ big")
     with pytest.raises(DesignError, match="method must be one of"):
         twophase(srs, subset="in2", strata2="stype", method="exact")
-    with pytest.raises(ValueError, match="not supported"):
+    with pytest.raises(ReplicateError, match="replicate weights of a two-phase design"):
         twophase(srs, subset="in2", strata2="stype", method="approx").replicate("jkn")
 
 
