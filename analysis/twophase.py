@@ -175,7 +175,7 @@ class TwoPhaseDesign(SurveyDesign):
     domain and model of :class:`~analysis.design.SurveyDesign`, with the two-phase variance,
     and :meth:`calibrate` at phase 2 (R: calibrate(design, phase = 2, ...))."""
 
-    _phases: _Phases
+    _phases: _Phases | None = None     # set by twophase()
 
     @property
     def method(self) -> str:
@@ -198,6 +198,8 @@ class TwoPhaseDesign(SurveyDesign):
     def _twophase_vcov(self, U: np.ndarray, inside: np.ndarray) -> np.ndarray:
         """Variance of the column sums of U; ``inside`` (n, k): rows in each column's domain."""
         ph = self._phases
+        if ph is None:
+            raise DesignError("a TwoPhaseDesign is made by twophase(data, subset=..., ...)")
         rec = ph.calibration
         X2 = U if rec is None else np.asarray(rec.residualize(U), dtype=np.float64)
         if ph.method == "full":
