@@ -180,7 +180,7 @@ class TwoPhaseDesign(SurveyDesign):
     @property
     def method(self) -> str:
         """"full" (R's twophase2) or "approx" (R's twophase(method = "approx"/"simple"))."""
-        return self._phases.method
+        return "" if self._phases is None else self._phases.method
 
     # ------------------------------------------------------------------ variance
     def vcov_influence(self, U) -> np.ndarray:
@@ -405,6 +405,8 @@ class TwoPhaseDesign(SurveyDesign):
 
     def __repr__(self) -> str:
         ph = self._phases
+        if ph is None:
+            return super().__repr__()
         cal_note = "" if ph.calibration is None else ", calibrated at phase 2"
         return (f"Two-phase design (method={ph.method!r}{cal_note}): {len(ph.data1)} "
                 f"phase-1 units, {int(self._domain.sum())} phase-2 rows")
