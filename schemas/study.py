@@ -74,6 +74,10 @@ Format (``format: 1``; top-level keys fixed, every key below checked, unknown ke
     disclosure: {min_cell: 5, protection: {lower: 0.3, upper: 0.3}}
     fieldwork: {targets: {by: practice_type, response_rate: 0.2}}
     report: {min_cell: 5, pages: [generic], extra_pages: [05_information_vs_equipment.ipynb]}
+    simulation: {parameters: .., frame: .., steps: [..], response: .., truth: ..}
+                                          # optional: the population model the simulator runs
+                                          # (format: surveydata.simulate.engine; checked by
+                                          # schemas.simulation)
 
 Only ``format`` and ``study`` are required. Formulas may name items, option columns, derived
 variables (instrument's and study's) and the functions C(), I(), log(), np.log(), Q(); each name
@@ -114,6 +118,7 @@ from .derived import DerivedError, DerivedVariable, compile_entries, compile_ins
 from .errors import DeclarationError, StudyError
 from .instrument import LANGUAGES, Instrument, Label, load_instrument
 from .populations import load_population_margins
+from .simulation import parse_simulation
 
 __all__ = [
     "FAMILIES",
@@ -151,7 +156,7 @@ FORMULA_FUNCTIONS = {"C", "I", "Q", "log", "np", "exp", "sqrt", "Treatment", "Su
                      "reference", "levels", "df", "degree"}  # the last: keyword arguments
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _TOP = ("format", "study", "population", "design", "weighting", "derived", "analysis",
-        "disclosure", "fieldwork", "report")
+        "disclosure", "fieldwork", "report", "simulation")
 
 
 # --------------------------------------------------------------------------- the Study
@@ -309,6 +314,7 @@ class Study:
     disclosure: DisclosurePolicy
     fieldwork: FieldworkSpec | None
     report: ReportSpec
+    simulation: Any = field(default=None, repr=False)   # schemas.simulation.SimulationSpec
 
     def title(self, lang: str | None = None) -> str:
         """The title in `lang` (default: the study's first language).
@@ -480,12 +486,16 @@ class _StudyBuilder:
         disclosure = self.disclosure(top.get("disclosure"))
         fieldwork = self.fieldwork(top.get("fieldwork"))
         report = self.report(top.get("report"))
+        simulation = None
+        if top.get("simulation") is not None:   # the population model (surveydata.simulate.engine)
+            simulation = parse_simulation(top["simulation"], self.source, inst,
+                                          design.strata if design else ())
         return Study(name=name, format=fmt, source=Path(self.source) if self.base else None,
                      titles=MappingProxyType(titles), languages=languages, instrument=inst,
                      simulated=r.boolean("study.simulated", info.get("simulated"), False),
                      meta=_freeze(meta), population=population, design=design,
                      weighting=weighting, derived=derived, analysis=analysis,
-                     disclosure=disclosure, fieldwork=fieldwork, report=report)
+                     disclosure=disclosure, fieldwork=fieldwork, report=report, simulation=simulation)
 
     def languages(self, value) -> tuple[str, ...]:
         if value is None:

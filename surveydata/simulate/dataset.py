@@ -26,14 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from schemas import load_instrument
-
 from .export import ERROR_SHARES, make_export
-from .population import TrueModel, simulate_population
+from .population import simulate_population
 from .sample import draw_sample
-from .truth import analysis_variables, census_models, population_truth, round_floats
-
-BIAS_DIRECTION = {"incident_12m_yes": "up", "guideline_implementation_fully": "up"}
+from .truth import _truth_spec, analysis_variables, census_models, population_truth, round_floats
 
 
 @dataclass
@@ -57,45 +53,48 @@ def stage_seeds(seed: int) -> dict:
             for name, c in zip(("population", "sample", "export"), children)}
 
 
-def _respondent_values(d: pd.DataFrame, weights=None) -> dict:
-    """Estimates from respondents (item nonresponse -9 excluded from each denominator)."""
+def _respondent_values(d: pd.DataFrame, values, inst, weights=None) -> dict:
+    """The declared sample values from respondents (not asked and no answer excluded from each
+    share's denominator): ``{share: item, code: c}`` or ``{mean: column}``."""
     w = np.ones(len(d)) if weights is None else np.asarray(weights, dtype=float)
 
     def share(col, code):
-        ok = (d[col] != -7) & (d[col] != -9)
+        item = inst.item(col)
+        ok = (d[col] != item.not_applicable) & (d[col] != item.no_answer)
         return float(np.sum(w * ok * (d[col] == code)) / np.sum(w * ok))
 
-    return {"incident_12m_yes": share("incident_12m", 1),
-            "guideline_implementation_fully": share("guideline_implementation", 1),
-            "guideline_awareness_well": share("guideline_awareness", 1),
-            "tech_index_mean": float(np.sum(w * d["tech_index"]) / np.sum(w))}
+    return {name: share(q["var"], q["code"]) if q["kind"] == "share" else
+            float(np.sum(w * d[q["formula"].text.strip()]) / np.sum(w)) for name, q in values.items()}
 
 
 def simulate_dataset(seed: int, n_invited: int = 8000, response_rate: float = 0.2, error_rate: float = 0.05,
-                     params: TrueModel | None = None, instrument=None) -> Dataset:
+                     params=None, instrument=None, study=None) -> Dataset:
     """Run population, sample and export for one master seed and compute the truth.
 
     >>> ds = simulate_dataset(seed=5, n_invited=2000)
     >>> ds.truth["sample"]["n_invited"]
     2000
     """
-    inst = instrument or load_instrument()
+    st, spec, t = _truth_spec(study)
+    inst = instrument or st.instrument
     seeds = stage_seeds(seed)
-    pop = simulate_population(seeds["population"], params, instrument=inst)
-    sample = draw_sample(pop, seeds["sample"], n_invited=n_invited, response_rate=response_rate, instrument=inst)
+    pop = simulate_population(seeds["population"], params, instrument=inst, study=study)
+    sample = draw_sample(pop, seeds["sample"], n_invited=n_invited, response_rate=response_rate, instrument=inst,
+                         study=study)
     export = make_export(sample, seeds["export"], error_rate=error_rate, instrument=inst)
 
-    pop_vars = analysis_variables(pop)
-    pop_truth = population_truth(pop, inst, variables=pop_vars)
-    models = census_models(pop, variables=pop_vars)
-    resp = analysis_variables(sample.respondents)
-    invited = sample.invited.merge(pop_vars[["practice_id", "incident_12m", "guideline_implementation",
-                                             "guideline_awareness", "tech_index"]],
-                                   on="practice_id", how="left", validate="one_to_one")
-    key = ("incident_12m_yes", "guideline_implementation_fully", "guideline_awareness_well", "tech_index_mean")
+    pop_vars = analysis_variables(pop, study)
+    pop_truth = population_truth(pop, inst, variables=pop_vars, study=study)
+    models = census_models(pop, variables=pop_vars, study=study)
+    resp = analysis_variables(sample.respondents, study)
+    values = t["sample"]["values"]
+    id_col = spec.frame["id"]
+    columns = [q["var"] if q["kind"] == "share" else q["formula"].text.strip() for q in values.values()]
+    invited = sample.invited.merge(pop_vars[[id_col, *columns]], on=id_col, how="left", validate="one_to_one")
+    key = tuple(values)
+    texts = t["texts"]
     truth = {
-        "about": "Known truth of a simulated survey of German practices (surveydata.simulate). "
-                 "Population shares are among practices asked the item, don't know in the denominator.",
+        "about": texts["about"],
         "seed": int(seed),
         "stage_seeds": seeds,
         "instrument": {"name": inst.name, "version": inst.version},
@@ -107,10 +106,10 @@ def simulate_dataset(seed: int, n_invited: int = 8000, response_rate: float = 0.
             "response_rate": len(sample.respondents) / int(sample.strata["n_invited"].sum()),
             "n_strata": len(sample.strata),
             "truth": {k: pop_truth["prevalence"][k] for k in key},
-            "unweighted": _respondent_values(resp),
-            "base_weighted": _respondent_values(resp, resp["w"]),
-            "expected_unweighted": _respondent_values(invited, sample.invited["p_response"]),
-            "bias_direction": BIAS_DIRECTION,
+            "unweighted": _respondent_values(resp, values, inst),
+            "base_weighted": _respondent_values(resp, values, inst, resp["w"]),
+            "expected_unweighted": _respondent_values(invited, values, inst, sample.invited["p_response"]),
+            "bias_direction": dict(t["sample"]["bias_direction"]),
             "settings": sample.settings,
         },
         "export": {"n_rows": len(export.frame), "error_rate": float(error_rate),
@@ -124,7 +123,7 @@ def simulate_dataset(seed: int, n_invited: int = 8000, response_rate: float = 0.
         "export.csv": export.to_bytes(),
         "strata.csv": sample.strata.to_csv(index=False, lineterminator="\n").encode("utf-8"),
         "truth.json": (json.dumps(truth, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8"),
-        "README.md": _readme(truth).encode("utf-8"),
+        "README.md": _readme(truth, texts, "-".join(st.design.strata)).encode("utf-8"),
     }
     return Dataset(files=files, truth=truth, export=export, sample=sample)
 
@@ -147,13 +146,13 @@ def write_dataset(dataset: Dataset, out_dir) -> list[Path]:
     return paths
 
 
-def _readme(t: dict) -> str:
+def _readme(t: dict, texts, strata: str) -> str:
     s = t["sample"]
     rows = "\n".join(
         f"| {k} | {s['truth'][k]:.4f} | {s['unweighted'][k]:.4f} | {s['base_weighted'][k]:.4f} | "
         f"{s['expected_unweighted'][k]:.4f} |" for k in s["truth"])
     kinds = "\n".join(f"| {k} | {v} |" for k, v in t["export"]["planted_by_kind"].items())
-    return f"""# Simulated survey: IT security in German practices (seed {t['seed']})
+    return f"""# Simulated survey: {texts['title']} (seed {t['seed']})
 
 Made by `surveydata simulate --seed {t['seed']} --n-invited {s['n_invited']} --response-rate \
 {s['settings']['response_rate']} --error-rate {t['export']['error_rate']}` (instrument \
@@ -165,21 +164,18 @@ sample {t['stage_seeds']['sample']}, export {t['stage_seeds']['export']}.
 ## Files
 
 - `export.csv`: what a survey platform exports: {t['export']['format']}; {t['export']['n_rows']} rows.
-- `strata.csv`: the design: stratum (practice_type-federal_state), N_h, n_invited, n_responded.
+- `strata.csv`: the design: stratum ({strata}), N_h, n_invited, n_responded.
 - `truth.json`: population values (`population`), census model coefficients (`models`), sample
   facts (`sample`), the generating parameters (`generating_model`) and `planted_errors`
   (response_id -> kind, column, value written, original value, expected validator outcome).
 
 ## Design
 
-Stratified random sample of {s['n_invited']} practices in {s['n_strata']} strata (practice type x
-federal state, power allocation n_h ~ N_h^{s['settings']['allocation_power']}, at least \
+Stratified random sample of {s['n_invited']} {texts['units']} in {s['n_strata']} strata ({texts['strata']}, power allocation n_h ~ N_h^{s['settings']['allocation_power']}, at least \
 {s['settings']['min_invited']} per stratum), {s['n_responded']} responded \
 ({100 * s['response_rate']:.1f} %). Base weight w = N_h / n_responded_h.
 
-Unit nonresponse depends on security awareness, size, practice type and having had an incident,
-so unweighted estimates are biased upwards for incidents and guideline implementation; the base
-weights remove the part due to the disproportionate allocation only.
+{texts['nonresponse']}
 
 | quantity | population truth | unweighted | base-weighted | expected unweighted |
 |---|---:|---:|---:|---:|

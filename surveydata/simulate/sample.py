@@ -1,29 +1,28 @@
 """Stage 2: a stratified sample of the population, unit nonresponse and item nonresponse.
 
-Design. Strata are practice_type x federal_state (80 strata, N_h known from the frame).
-``n_invited`` practices are allocated by *power allocation* n_h ~ N_h^power (power 0.5 by
-default: small strata such as mixed practices in Bremen are oversampled, large ones such as GPs
-in North Rhine-Westphalia undersampled; power 1 is proportional), at least ``min_invited`` per
-stratum and never more than N_h, and drawn by simple random sampling without replacement.
+Design. Strata are the study design's strata (the population's ``stratum`` column, N_h known
+from the frame). ``n_invited`` units are allocated by *power allocation* n_h ~ N_h^power (power
+0.5 by default: small strata are oversampled, large ones undersampled; power 1 is
+proportional), at least ``min_invited`` per stratum and never more than N_h, and drawn by simple
+random sampling without replacement.
 
-Unit nonresponse. Each invited practice responds with probability
-``expit(r0 + r_awareness * awareness + r_log_size * log(persons / 6) + r_type[type]
-+ r_incident * reported_incident)``, r0 solved so that the expected response rate among the
-invited equals ``response_rate``. Security-aware practices, larger practices and practices that
-had an incident (topic salience) respond more. Consequence, by construction and checked in the
-tests: the *unweighted* respondent mean of guideline implementation ("fully") and of reported
-incidents (incident_12m == 1) are both ABOVE the population values, and only part of that bias
-is removed by the base weights (awareness and incidents are not design variables).
+Unit nonresponse. Each invited unit responds with probability ``expit(r0 + propensity)``, the
+``propensity`` formula and its parameters declared in the study's ``simulation.response``
+(`NonresponseModel` holds the default study's parameters); r0 is solved so that the expected
+response rate among the invited equals ``response_rate``. In the practice study aware, larger
+and incident-reporting units respond more, so unweighted estimates of those outcomes are biased
+upwards and the base weights remove only part of it (the study YAML says why).
 
-Item nonresponse. Every asked, non-required item is left unanswered (-9, in every option column
-of a multi-choice item) with probability ``expit(c + 0.3 * (3 - resp_it_affinity))``, c set so
-the mean rate is ``item_nonresponse`` (doubled for the sensitive incident, insurance and
-respondent items). Skip logic is then re-applied: an item whose filter question was left
-unanswered is not shown (-7) when its condition is false, and unanswered (-9) when the condition
-still holds (e.g. ``info_sources__none != 1`` with info_sources skipped).
+Item nonresponse (``simulation.response.item_nonresponse``). Every asked, non-required item is
+left unanswered (-9, in every option column of a multi-choice item) with probability
+``expit(c + lp)``, c set so the mean rate is ``rate`` (times ``sensitive_factor`` for the
+``sensitive`` items); ``unanswered_when`` leaves an item unanswered where a condition on the
+answers holds (e.g. a follow-up of a skipped question). Skip logic is then re-applied: an item
+whose filter question was left unanswered is not shown (-7) when its condition is false, and
+unanswered (-9) when the condition still holds.
 
-Don't-know answers are part of each practice's potential answer (drawn in the population stage,
-more often with low IT competence), so the census truth includes them; the sample reveals them.
+Don't-know answers are part of each unit's potential answer (drawn in the population stage), so
+the census truth includes them; the sample reveals them.
 
 >>> from surveydata.simulate import simulate_population
 >>> s = draw_sample(simulate_population(1), seed=2, n_invited=8000, response_rate=0.2)
@@ -33,56 +32,47 @@ more often with low IT competence), so the census truth includes them; the sampl
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from schemas import load_instrument
 from schemas.populations import largest_remainder
 
 from ._draw import solve_intercept
-
-NA, NO_ANSWER = -7, -9
-SENSITIVE = ("incident_12m", "incident_types", "incident_downtime", "incident_reported_to", "incident_ever",
-             "cyber_insurance", "resp_age_group", "resp_gender")
+from .engine import Evaluator, response_class
+from .population import simulation_of
 
 
-@dataclass(frozen=True)
-class NonresponseModel:
-    """Response propensity slopes (logit) and item nonresponse rates."""
+def nonresponse_model(study=None):
+    """The response parameter class of a study's simulation (a frozen dataclass with
+    ``to_dict`` and ``ignorable()``: response at random within strata and no item nonresponse,
+    so the respondents are a stratified simple random sample and base-weighted estimates are
+    design-unbiased, what a coverage study of the estimators needs)."""
+    st, spec = simulation_of(study)
+    if spec.response is None:
+        raise ValueError(f"study {st.name!r} declares no simulation.response; add one to draw samples")
+    return response_class(spec)
 
-    r_awareness: float = 0.5            # per SD of latent security awareness
-    r_log_size: float = 0.25
-    r_type: tuple = (-0.2, -0.1, 0.2, 0.0, 0.1)   # by practice_type 1..5
-    r_incident: float = 0.6             # practices that had an incident find the topic salient
-    item_nonresponse: float = 0.015     # mean rate of -9 on an asked item
-    item_affinity: float = 0.3          # per Likert point of low IT affinity
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def ignorable(cls) -> NonresponseModel:
-        """Response at random within strata and no item nonresponse: the respondents are then a
-        stratified simple random sample, and base-weighted estimates are design-unbiased (what a
-        coverage study of the estimators needs).
-
-        >>> NonresponseModel.ignorable().r_incident
-        0.0
-        """
-        return cls(r_awareness=0.0, r_log_size=0.0, r_type=(0.0,) * 5, r_incident=0.0, item_nonresponse=0.0)
+def __getattr__(name):
+    # NonresponseModel, the default study's response parameters (``NonresponseModel.ignorable()``:
+    # ignorable response), is made on first use
+    if name == "NonresponseModel":
+        globals()["NonresponseModel"] = nonresponse_model()
+        return globals()["NonresponseModel"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
 class Sample:
     """What `draw_sample` returns.
 
-    respondents  one row per responding practice: the population's answers after item
-                 nonresponse, plus practice_id, stratum, N_h, n_h (respondents in the stratum)
+    respondents  one row per responding unit: the population's answers after item
+                 nonresponse, plus the frame's id, stratum, N_h, n_h (respondents in the stratum)
                  and the base weight ``w = N_h / n_h``
-    invited      every invited practice: practice_id, stratum, p_response, responded
+    invited      every invited unit: the frame's id, stratum, p_response, responded
     strata       stratum, N_h, n_invited, n_responded (one row per stratum)
     """
 
@@ -124,8 +114,8 @@ def allocate(N_h: pd.Series, n_invited: int, power: float = 0.5, min_invited: in
 
 
 def draw_sample(population: pd.DataFrame, seed: int, n_invited: int = 8000, response_rate: float = 0.2,
-                allocation_power: float = 0.5, min_invited: int = 20, model: NonresponseModel | None = None,
-                instrument=None) -> Sample:
+                allocation_power: float = 0.5, min_invited: int = 20, model=None,
+                instrument=None, study=None) -> Sample:
     """Draw the stratified sample, its unit nonresponse and its item nonresponse.
 
     >>> from surveydata.simulate import simulate_population
@@ -135,8 +125,9 @@ def draw_sample(population: pd.DataFrame, seed: int, n_invited: int = 8000, resp
     """
     if not 0.0 < response_rate < 1.0:
         raise ValueError(f"response_rate must be strictly between 0 and 1, got {response_rate}")
-    m = model or NonresponseModel()
-    inst = instrument or load_instrument()
+    st, spec = simulation_of(study)
+    m = model or (__getattr__("NonresponseModel")() if study is None else response_class(spec)())
+    inst = instrument or st.instrument
     rng = np.random.default_rng(seed)
 
     stratum = population["stratum"].to_numpy()
@@ -152,18 +143,16 @@ def draw_sample(population: pd.DataFrame, seed: int, n_invited: int = 8000, resp
     chosen = np.flatnonzero(position < n_h.to_numpy()[code])
 
     pop = population.iloc[chosen]
-    lp = (m.r_awareness * pop["awareness"].to_numpy()
-          + m.r_log_size * np.log(pop["n_persons_data"].to_numpy() / 6.0)
-          + np.array(m.r_type)[pop["practice_type"].to_numpy() - 1]
-          + m.r_incident * (pop["incident_12m"].to_numpy() == 1))
+    lp = _evaluate(spec.response["propensity"], pop, m)
     r0 = solve_intercept(lp, response_rate)
     p_resp = expit(r0 + lp)
     responded = rng.random(len(pop)) < p_resp
-    invited = pd.DataFrame({"practice_id": pop["practice_id"].to_numpy(), "stratum": pop["stratum"].to_numpy(),
+    id_col = spec.frame["id"]
+    invited = pd.DataFrame({id_col: pop[id_col].to_numpy(), "stratum": pop["stratum"].to_numpy(),
                             "p_response": p_resp, "responded": responded})
 
     resp = pop[responded].reset_index(drop=True)
-    resp = _item_nonresponse(resp, inst, m, rng)
+    resp = _item_nonresponse(resp, inst, m, rng, spec.response.get("item_nonresponse"))
     n_resp = resp.groupby("stratum").size().reindex(N_h.index, fill_value=0)
     strata = pd.DataFrame({"stratum": N_h.index, "N_h": N_h.to_numpy(), "n_invited": n_h.to_numpy(),
                            "n_responded": n_resp.to_numpy()})
@@ -176,31 +165,39 @@ def draw_sample(population: pd.DataFrame, seed: int, n_invited: int = 8000, resp
     return Sample(respondents=resp, invited=invited, strata=strata, seed=int(seed), settings=settings)
 
 
-def _item_nonresponse(resp: pd.DataFrame, inst, m: NonresponseModel, rng) -> pd.DataFrame:
-    """Set -9 on asked, non-required items at random (more with low IT affinity), then re-apply skips."""
+def _evaluate(formula, frame: pd.DataFrame, m, full=True):
+    """A response formula over the columns of `frame` and the parameters of `m`."""
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.to_dict().items()}
+    values.update({c: frame[c].to_numpy() for c in formula.names if c in frame.columns and c not in values})
+    return Evaluator(values, None, len(frame))(formula, full=full)
+
+
+def _item_nonresponse(resp: pd.DataFrame, inst, m, rng, spec) -> pd.DataFrame:
+    """Set -9 on asked, non-required items at random (the declared logit), then re-apply skips."""
     resp = resp.copy()
+    if spec is None:
+        return apply_skip_logic(resp, inst)
     n = len(resp)
-    affinity = resp["resp_it_affinity"].to_numpy(dtype=float)
-    base_lp = m.item_affinity * (3 - np.where(affinity > 0, affinity, 3))
+    base_lp = _evaluate(spec["lp"], resp, m)
+    base_rate = _evaluate(spec["rate"], resp, m, full=False)
     for item in inst.items:
-        if item.required or item.type == "text" or NO_ANSWER not in item.missing:
+        if item.required or item.type == "text" or item.no_answer not in item.missing:
             continue
-        rate = m.item_nonresponse * (2.0 if item.var in SENSITIVE else 1.0)
+        rate = base_rate * (spec["sensitive_factor"] if item.var in spec["sensitive"] else 1.0)
         if rate == 0.0:
             continue
         c = solve_intercept(base_lp, rate)
         hit = rng.random(n) < expit(c + base_lp)
         cols = list(item.columns)
-        asked = (resp[cols[0]] != NA).to_numpy()
+        asked = (resp[cols[0]] != item.not_applicable).to_numpy()
         rows = hit & asked
         for col in cols:
             values = resp[col].to_numpy().copy()
-            values[rows] = NO_ANSWER
+            values[rows] = item.no_answer
             resp[col] = values
-    # A main source cannot be named when the sources question was skipped (rule info_source_main_ticked).
-    if "info_sources__none" in resp and "info_source_main" in resp:
-        skipped = resp["info_sources__none"] == NO_ANSWER
-        resp.loc[skipped, "info_source_main"] = NO_ANSWER
+    for var, condition in spec["unanswered_when"].items():   # e.g. a follow-up of a skipped question
+        hit = np.asarray(_evaluate(condition, resp, m), dtype=bool)
+        resp.loc[hit, var] = inst.item(var).no_answer
     return apply_skip_logic(resp, inst)
 
 
@@ -210,19 +207,20 @@ def apply_skip_logic(frame: pd.DataFrame, inst) -> pd.DataFrame:
     its filter question was left unanswered and the condition does not exclude it).
 
     >>> import schemas
-    >>> inst = schemas.load_instrument()
-    >>> f = pd.DataFrame({"incident_12m": [-9], "incident_downtime": [2]})
-    >>> apply_skip_logic(f, inst)["incident_downtime"].tolist()
-    [-7]
+    >>> inst = schemas.load_instrument("pharmacy_staff")      # not applicable: 97, no answer: 99
+    >>> f = pd.DataFrame({"phishing_seen": [2, 1], "phishing_reported": [1, 97]})
+    >>> apply_skip_logic(f, inst)["phishing_reported"].tolist()
+    [97, 99]
     """
     frame = frame.copy()
     for item in inst.items:
         if item.ask_if is None or not set(item.columns) <= set(frame.columns):
             continue
         asked = item.ask_if.evaluate(frame).to_numpy()
+        na = item.not_applicable
         for col in item.columns:
             values = frame[col].to_numpy().copy()
-            values[~asked] = NA
-            values[asked & (values == NA)] = NO_ANSWER
+            values[~asked] = na
+            values[asked & (values == na)] = item.no_answer
             frame[col] = values
     return frame

@@ -1,31 +1,27 @@
 """Known truth: population values and census model coefficients of a simulated population.
 
-Everything here is computed on the *whole* population (a census), from the answers every practice
-would give, so a design-based estimator on a sample targets exactly these numbers. Shares are
-among the practices *asked* an item (not -7), with "don't know" (-8) in the denominator, unless
-the name says otherwise.
+Everything here is computed on the *whole* population (a census), from the answers every unit
+would give, so a design-based estimator on a sample targets exactly these numbers. What is
+computed is declared in the study's ``simulation.truth`` (checked by ``schemas.simulation``):
 
-Analysis variables (`analysis_variables`): the instrument's derived variables ``tech_index``,
-``n_applicable``, ``tech_share``, ``org_index`` and ``kbv_size_class`` exactly as
-``schemas.derived`` computes them for a validated frame, plus ``n_info_sources`` (ticked
-sources, "none" excluded; missing if the question was unanswered), 0/1 indicators
-(``responsible_named``, ``training_all``, ``guideline_known``, ``provider_certified``) and the
-0/1 outcome ``incident`` (1 yes, 0 no, missing for don't know / no answer). ``info_index`` is
-not used: it is standardised within each sample, so it has no fixed population value.
-
-Census models (statsmodels, point estimates only; their formulas are stored with the numbers so
-that a survey fit on a sample can target the same coefficients):
-
-- ``incident_logit``: binomial GLM, logit link, on practices answering incident_12m yes/no;
-- ``tech_index_poisson``: Poisson GLM with offset log(n_applicable);
-- ``implementation_polr``: proportional-odds logit of guideline_implementation codes 1 (fully)
-  < 2 < 3 < 4 (hardly) among the aware practices with a substantive answer, in MASS::polr's
-  convention logit P(Y <= k) = zeta_k - x'beta (negative beta: more fully implemented).
+- ``derived``: the instrument's derived variables, computed by ``schemas.derive`` exactly as for
+  a validated frame; ``variables``: further analysis variables as formulas over the raw codes
+  (``valid_if(x, condition)`` leaves x missing where the condition fails);
+- ``key_values``: named population values, overall and by every ``domains`` variable:
+  ``{count: rows}``, ``{mean: formula}`` (over all rows), ``{ratio: [numerator, denominator]}``
+  (sums of two formulas), ``{share: item, code: c}`` (among the rows asked the item, "don't
+  know" in the denominator; a group name gives one share per item), ``optional: true`` (None
+  where a column is absent);
+- ``models``: census fits (point estimates only) with ``formula``, ``family``, ``offset`` and
+  ``subset`` (stored with the numbers so a survey fit on a sample can target the same
+  coefficients), ``fit`` (binomial GLM, Poisson GLM with the offset, or ``polr``: a
+  proportional-odds logit in MASS::polr's convention logit P(Y <= k) = zeta_k - x'beta) and
+  ``rows`` (a formula selecting the rows fitted); ``integer`` columns are whole numbers.
 
 >>> from surveydata.simulate import simulate_population
 >>> t = population_truth(simulate_population(1))
->>> round(t["prevalence"]["incident_12m_yes"], 2)
-0.08
+>>> sorted(t)[-2:], len(t) > 2                     # "by_<domain>" for every declared domain
+(['distributions', 'prevalence'], True)
 """
 
 from __future__ import annotations
@@ -35,112 +31,128 @@ import pandas as pd
 
 import schemas
 
-NA = -7
-#: the technical measures counted by the instrument's tech_index (from its declaration)
-TM = tuple(schemas.load_instrument().derived_variable("tech_index").extra["compute"]["count"])
-
-MODELS = {
-    "incident_logit": {
-        "formula": "incident ~ tech_index + org_index + n_info_sources + C(kbv_size_class) + C(practice_type)",
-        "family": "binomial",
-        "subset": "incident_12m in [1, 2] (yes/no answers)",
-    },
-    "tech_index_poisson": {
-        "formula": "tech_index ~ org_index + n_info_sources + C(kbv_size_class) + C(practice_type) + C(it_support_model)",
-        "family": "poisson",
-        "offset": "log(n_applicable)",
-        "subset": "n_applicable > 0 and it_support_model answered",
-    },
-    "implementation_polr": {
-        "formula": "guideline_implementation ~ tech_share + responsible_named + guideline_known + training_all"
-                   " + guideline_understandable + provider_certified",
-        "family": "ordinal logit (proportional odds), MASS::polr convention",
-        "subset": "guideline_implementation in [1, 2, 3, 4] and guideline_understandable in 1..5",
-    },
-}
+from .engine import Evaluator
+from .population import simulation_of
 
 
-def analysis_variables(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the analysis variables used by the truth and the census models (raw codes in, new columns out).
+def _truth_spec(study=None):
+    st, spec = simulation_of(study)
+    if spec.truth is None:
+        raise schemas.StudyError(f"study {st.name!r} declares no simulation.truth; add one to compute the truth")
+    return st, spec, spec.truth
 
-    >>> import pandas as pd
-    >>> f = pd.DataFrame({c: [1] for c in TM} | {"it_security_responsible": [3], "training_12m": [1],
-    ...     "emergency_plan": [1], "guideline_awareness": [2], "n_persons_data": [4], "large_devices": [-7],
-    ...     "incident_12m": [-8], "guideline_implementation": [-7], "provider_kbv_certified": [-7],
-    ...     "guideline_understandable": [-7]})
-    >>> analysis_variables(f)[["tech_index", "org_index", "kbv_size_class"]].iloc[0].tolist()
-    [12, 2, 1]
+
+def models(study=None) -> dict:
+    """The census models of a study as stored with their numbers (formula, family, offset, subset)."""
+    return {name: dict(m["stored"]) for name, m in _truth_spec(study)[2]["models"].items()}
+
+
+def __getattr__(name):
+    # MODELS, the default study's census models (formula, family, [offset,] subset), on first use
+    if name == "MODELS":
+        globals()["MODELS"] = models()
+        return globals()["MODELS"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def evaluate(formula, frame: pd.DataFrame, spec, inst) -> np.ndarray:
+    """A truth formula over the columns of `frame` (multi-choice items and groups by name)."""
+    values = {c: frame[c].to_numpy() for c in frame.columns if c in formula.names or "__" in c
+              or c in {v for g in spec.groups.values() for v in g}}
+    return Evaluator(values, None, len(frame), dict(spec.groups), inst)(formula, full=True)
+
+
+def _available(formula, frame, spec, inst) -> bool:
+    for name in formula.names:
+        if name in frame.columns or name in spec.groups:
+            continue
+        item = next((i for i in inst.items if i.var == name), None)
+        if item is None or not set(item.columns) <= set(frame.columns):
+            return False
+    return True
+
+
+def analysis_variables(frame: pd.DataFrame, study=None) -> pd.DataFrame:
+    """Add the declared analysis variables (raw codes in, new columns out).
+
+    >>> from surveydata.simulate import simulate_population
+    >>> d = analysis_variables(simulate_population(1).head(50))
+    >>> len(d.columns) > 100
+    True
     """
+    st, spec, t = _truth_spec(study)
     out = frame.copy()
     # the instrument's derived variables, computed by schemas (never re-implemented here)
-    derived = schemas.derive(frame, schemas.load_instrument(), variables=[
-        "tech_index", "n_applicable", "tech_share", "org_index", "kbv_size_class"])
+    derived = schemas.derive(frame, st.instrument, variables=list(t["derived"]))
     for col in derived:
         out[col] = derived[col]
-    out["responsible_named"] = frame["it_security_responsible"].isin([1, 2]).astype(int)
-    out["training_all"] = (frame["training_12m"] == 1).astype(int)
-    out["guideline_known"] = (frame["guideline_awareness"] == 1).astype(int)
-    src = [c for c in frame.columns if c.startswith("info_sources__") and c != "info_sources__none"]
-    if src:
-        ticks = frame[src]
-        out["n_info_sources"] = (ticks == 1).sum(axis=1).where((ticks >= 0).all(axis=1))
-    out["incident"] = frame["incident_12m"].map({1: 1.0, 2: 0.0})
-    out["provider_certified"] = (frame["provider_kbv_certified"] == 1).astype(int)
-    und = frame["guideline_understandable"]
-    out["guideline_understandable"] = und.where(und.between(1, 5))
+    for var, formula in t["variables"].items():
+        if _available(formula, frame, spec, st.instrument):
+            out[var] = evaluate(formula, frame, spec, st.instrument)
     return out
 
 
-def _share(col: pd.Series, code) -> float:
-    asked = col[col != NA]
+def _share(col: pd.Series, code, na=-7) -> float:
+    asked = col[col != na]
     return float((asked == code).mean()) if len(asked) else float("nan")
 
 
-def _key_values(d: pd.DataFrame) -> dict:
+def quantity(q, d: pd.DataFrame, spec, inst):
+    """One declared quantity (count, mean, ratio or share) of the rows `d`."""
+    kind = q["kind"]
+    if kind == "count":
+        return len(d)
+    if kind == "share":
+        if q["var"] in spec.groups:
+            return {c: _share(d[c], q["code"], inst.item(c).not_applicable) for c in spec.groups[q["var"]]}
+        return _share(d[q["var"]], q["code"], inst.item(q["var"]).not_applicable)
+    formulas = q["formula"] if kind == "ratio" else (q["formula"],)
+    if q["optional"] and not all(_available(f, d, spec, inst) for f in formulas):
+        return None
+    if kind == "mean":
+        f = q["formula"]
+        if f.text.strip() in d.columns:        # a column: pandas' mean (missing values skipped)
+            return float(d[f.text.strip()].mean())
+        return float(pd.Series(evaluate(f, d, spec, inst)).mean())
+    num, den = (evaluate(f, d, spec, inst) for f in formulas)
+    return num.sum() / den.sum()
+
+
+def _key_values(d: pd.DataFrame, spec, t, inst) -> dict:
     """The key quantities of one population (or one domain of it)."""
-    inc = d["incident_12m"]
-    v = {
-        "N": len(d),
-        "incident_12m_yes": float((inc == 1).mean()),
-        "incident_12m_yes_among_answered": float((inc == 1).sum() / inc.isin([1, 2]).sum()),
-        "incident_true_12m": float(d["incident_true"].mean()) if "incident_true" in d else None,
-        "incident_with_downtime": float(((inc == 1) & (d["incident_downtime"] >= 1)).mean()),
-        "incident_ever_yes": _share(d["incident_ever"], 1),
-        "guideline_awareness_well": _share(d["guideline_awareness"], 1),
-        "guideline_implementation_fully": _share(d["guideline_implementation"], 1),
-        "guideline_implementation_fully_among_all": float((d["guideline_implementation"] == 1).mean()),
-        "it_security_responsible_named": float(d["it_security_responsible"].isin([1, 2]).mean()),
-        "training_12m_all": _share(d["training_12m"], 1),
-        "tech_index_mean": float(d["tech_index"].mean()),
-        "tech_share_mean": float(d["tech_share"].mean()),
-        "org_index_mean": float(d["org_index"].mean()),
-        "tm_fully": {c: _share(d[c], 1) for c in TM},
-    }
-    return v
+    return {name: quantity(q, d, spec, inst) for name, q in t["key_values"].items()}
 
 
-def population_truth(population: pd.DataFrame, instrument=None, variables: pd.DataFrame | None = None) -> dict:
-    """Population values: key quantities overall, by practice_type and by kbv_size_class, and the
-    share of every code of every single-choice/Likert item (and every multi-choice option).
+def _domain_key(k) -> str:
+    return str(int(k)) if isinstance(k, (float, np.floating)) and float(k).is_integer() else str(k)
+
+
+def population_truth(population: pd.DataFrame, instrument=None, variables: pd.DataFrame | None = None,
+                     study=None) -> dict:
+    """Population values: key quantities overall and by every declared domain, and the share of
+    every code of every single-choice/Likert item (and every multi-choice option).
 
     >>> from surveydata.simulate import simulate_population
     >>> t = population_truth(simulate_population(2))
-    >>> sorted(t["by_practice_type"])
-    ['1', '2', '3', '4', '5']
+    >>> sum(t[k]["1"]["N"] for k in t if k.startswith("by_")) < 2 * t["prevalence"]["N"]
+    True
     """
-    d = analysis_variables(population) if variables is None else variables
-    truth = {"prevalence": _key_values(d)}
-    truth["by_practice_type"] = {str(k): _key_values(g) for k, g in d.groupby("practice_type")}
-    truth["by_kbv_size_class"] = {str(int(k)): _key_values(g) for k, g in d.groupby("kbv_size_class")}
+    st, spec, t = _truth_spec(study)
+    d = analysis_variables(population, study) if variables is None else variables
+    inst = st.instrument
+    truth = {"prevalence": _key_values(d, spec, t, inst)}
+    for var in t["domains"]:
+        truth[f"by_{var}"] = {_domain_key(k): _key_values(g, spec, t, inst) for k, g in d.groupby(var)}
     dist = {}
     if instrument is not None:
         for item in instrument.items:
+            na = item.not_applicable
             if item.type in ("single", "likert5"):
-                asked = d[item.var][d[item.var] != NA]
+                asked = d[item.var][d[item.var] != na]
                 dist[item.var] = {str(k): float(v) for k, v in asked.value_counts(normalize=True).sort_index().items()}
             elif item.type == "multi":
                 for c in item.columns:
-                    asked = d[c][d[c] != NA]
+                    asked = d[c][d[c] != na]
                     dist[c] = {"1": float((asked == 1).mean())}
             elif item.type == "integer":
                 dist[item.var] = {"mean": float(d[item.var].mean()), "median": float(d[item.var].median())}
@@ -148,8 +160,8 @@ def population_truth(population: pd.DataFrame, instrument=None, variables: pd.Da
     return truth
 
 
-def census_models(population: pd.DataFrame, variables: pd.DataFrame | None = None) -> dict:
-    """Fit the analysis models on the whole population (point estimates only).
+def census_models(population: pd.DataFrame, variables: pd.DataFrame | None = None, study=None) -> dict:
+    """Fit the declared census models on the whole population (point estimates only).
 
     ``variables`` may pass ``analysis_variables(population)`` when it was computed already.
     Formulas use only ``+``, numeric terms and ``C(var)`` (treatment coding, lowest code as the
@@ -157,33 +169,33 @@ def census_models(population: pd.DataFrame, variables: pd.DataFrame | None = Non
 
     >>> from surveydata.simulate import simulate_population
     >>> m = census_models(simulate_population(3))
-    >>> m["incident_logit"]["params"]["tech_index"] < 0
+    >>> sorted(m) == sorted(models())
     True
     """
     import statsmodels.api as sm  # imported here: `import surveydata` stays light
 
-    d = analysis_variables(population) if variables is None else variables
-    integer = ["tech_index", "n_applicable", "org_index", "kbv_size_class"]
+    st, spec, t = _truth_spec(study)
+    d = analysis_variables(population, study) if variables is None else variables
+    integer = list(t["integer"])
     d = d.dropna(subset=integer).astype({c: "int64" for c in integer})   # a census has no -9
     out = {}
-    spec = MODELS["incident_logit"]
-    y, X = design_matrix(spec["formula"], d[d["incident"].notna()])
-    fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-10)
-    out["incident_logit"] = {**spec, "n": int(fit.nobs), "params": _params(fit.params)}
-
-    spec = MODELS["tech_index_poisson"]
-    sub = d[(d["n_applicable"] > 0) & (d["it_support_model"] > 0)]
-    y, X = design_matrix(spec["formula"], sub)
-    fit = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(sub["n_applicable"].to_numpy(float))).fit(tol=1e-10)
-    out["tech_index_poisson"] = {**spec, "n": int(fit.nobs), "params": _params(fit.params)}
-
-    spec = MODELS["implementation_polr"]
-    sub = d[d["guideline_implementation"].isin([1, 2, 3, 4]) & d["guideline_understandable"].notna()]
-    y, X = design_matrix(spec["formula"], sub, intercept=False)
-    beta, zeta = polr(y.to_numpy().astype(np.int64), X.to_numpy())
-    out["implementation_polr"] = {**spec, "n": len(sub),
-                                  "params": {t: _r(b) for t, b in zip(X.columns, beta)},
-                                  "cutpoints": {f"{k}|{k + 1}": _r(z) for k, z in zip((1, 2, 3), zeta)}}
+    for name, m in t["models"].items():
+        stored = dict(m["stored"])
+        sub = d[np.asarray(evaluate(m["rows"], d, spec, st.instrument), dtype=bool)]
+        if m["fit"] == "polr":
+            y, X = design_matrix(stored["formula"], sub, intercept=False)
+            beta, zeta = polr(y.to_numpy().astype(np.int64), X.to_numpy())
+            out[name] = {**stored, "n": len(sub),
+                         "params": {term: _r(b) for term, b in zip(X.columns, beta)},
+                         "cutpoints": {f"{k}|{k + 1}": _r(z) for k, z in zip(range(1, len(zeta) + 1), zeta)}}
+            continue
+        y, X = design_matrix(stored["formula"], sub)
+        if m["fit"] == "binomial":
+            fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-10)
+        else:
+            offset = evaluate(m["offset"], sub, spec, st.instrument) if m["offset"] is not None else None
+            fit = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(tol=1e-10)
+        out[name] = {**stored, "n": int(fit.nobs), "params": _params(fit.params)}
     return out
 
 
