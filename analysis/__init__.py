@@ -21,12 +21,13 @@ from analysis.design import DesignError, ReplicateDesign, SurveyDesign
 from analysis.diagnostics import kish_deff, kish_n_eff
 from analysis.domains import DomainEstimates, contrast
 from analysis.errors import AnalysisError, ModelError
+from analysis.estimators import MissingValuesError
 from analysis.hypothesis import HypothesisTest, svyranktest, svyttest
 from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
 from analysis.tableone import TableOne, table_one
 from analysis.tables import AssociationTest, Crosstab
-from analysis.twophase import twophase
+from analysis.twophase import TwoPhaseDesign, twophase
 from analysis.variance import LonelyPSUError
 
 # The models (statsmodels, and with it scipy.stats: about 100 MB resident) load on first use of
@@ -89,6 +90,7 @@ __all__ = [
     "HypothesisTest",
     "ImputedDesigns",
     "LonelyPSUError",
+    "MissingValuesError",
     "ModelError",
     "ReplicateDesign",
     "ReplicateError",
@@ -99,6 +101,7 @@ __all__ = [
     "SvyGLMResults",
     "SvyOLRResults",
     "TableOne",
+    "TwoPhaseDesign",
     "WaldTest",
     "adjust_nonresponse",
     "combine",
