@@ -35,7 +35,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["PublicationTable"]
+__all__ = ["MIME", "PublicationTable", "model_table"]
+
+#: the notebook output type that carries a table's cells, so that a report re-renders it
+#: (numbered, in its stylesheet) with this same code instead of parsing its HTML
+MIME = "application/vnd.surveydata.publication-table+json"
 
 #: a cell that is a number as published (estimate, CI, count, p value, suppression marker)
 _NUMBER_CELL = re.compile(r"^[<>≤≥]?\s*[−+-]?\d[\d.,\s]*(%|\s%)?(\s*\([^)]*\))?$"
@@ -219,6 +223,25 @@ class PublicationTable:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:  # noqa: ARG002 (IPython's signature)
+        """HTML for Jupyter, text, and the cells (:data:`MIME`) for a report to re-render."""
+        return {"text/html": self.to_html(), "text/plain": repr(self), MIME: self.to_dict()}
+
+    def to_dict(self) -> dict:
+        """The table as JSON-able data (what a notebook output carries, see :data:`MIME`)."""
+        return {"header": list(self.header), "rows": [list(r) for r in self.rows], "stub": self.stub,
+                "spanners": list(self.spanners), "title": self.title, "label": self.label,
+                "notes": list(self.notes), "id": self.id, "hidden_label": self.hidden_label,
+                "verbatim": list(self.verbatim)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PublicationTable:
+        """The inverse of :meth:`to_dict`."""
+        fields = {k: data[k] for k in ("header", "rows", "stub", "spanners", "title", "label",
+                                       "notes", "id", "hidden_label") if k in data}
+        fields["rows"] = [[str(c) for c in r] for r in fields.get("rows", [])]
+        return cls(**fields, verbatim=tuple(data.get("verbatim", ())))
+
     def to_text(self) -> str:
         """Plain text (the console and ``repr``)."""
         frame = self.to_frame()
@@ -261,6 +284,94 @@ class PublicationTable:
         for note in self.notes:
             doc.add_paragraph(note)
         doc.save(path)
+
+
+#: the words of a model table (English); pass ``words=`` for another language
+MODEL_WORDS = {"term": "Characteristic", "coef": "Coefficient", "ratio": "exp(b)", "ci": "{pct}% CI",
+               "p": "p value", "ref": "ref.", "n": "n = {used} of {all} observations used."}
+_CATEGORY_TERM = re.compile(r"^C\((\w+)(?:\s*,[^)]*)?\)\[T\.(.*)\]$|^(\w+)\[T\.(.*)\]$")
+
+
+def _p_text(p: float, number) -> str:
+    if p is None or not math.isfinite(p):
+        return ""
+    return "<" + number(0.001, 3) if p < 0.0005 else number(p, 3)
+
+
+def model_table(fit, exponentiate: bool = False, level: float = 0.95, labels=None, digits: int = 2,
+                number=None, words: dict | None = None, id: str = "model-table",
+                title: str = "") -> PublicationTable:
+    """A fitted model (svyglm, svyolr) as a publication table: one row per term (intercept and
+    cut points left out), every categorical variable with a row for its reference category
+    just before its other categories, the estimate (``exponentiate``: odds or rate ratios),
+    its ``level`` CI and p value; the note says how many observations the fit used.
+
+    labels: variable -> display name (a mapping or a callable); number(x, digits) -> text
+    formats numbers (default: a point as decimal separator); words: the table's words in
+    another language (keys of :data:`MODEL_WORDS`; ``ratio`` names the exponentiated
+    estimate, e.g. "OR").
+
+    >>> from analysis import SurveyDesign, datasets, svyglm
+    >>> d = SurveyDesign(datasets.load("apistrat"), weights="pw", strata="stype", fpc="fpc")
+    >>> tab = model_table(svyglm("api00 ~ ell + C(stype)", d), labels={"stype": "School type"})
+    >>> [r[:2] for r in tab.rows]
+    [['School type: E', '0.00 (ref.)'], ['School type: H', '-94.30'], ['School type: M', '-59.75'], ['ell', '-4.03']]
+    >>> tab.notes[0]
+    'n = 200 of 200 observations used.'
+    """
+    words = {**MODEL_WORDS, **(words or {})}
+    name = labels if callable(labels) else (lambda v: (labels or {}).get(v, v))
+    fmt = number or (lambda x, d: f"{x:.{d}f}")
+    ci = fit.conf_int(level)
+    params, pvalues = fit.params, fit.pvalues
+    transform = math.exp if exponentiate else (lambda x: x)
+    data = getattr(getattr(fit, "design", None), "data", None)
+    used = getattr(fit, "used", None)
+    rows_used = data if data is None or used is None else data.loc[list(map(bool, used))]
+    terms = [str(i) for i in params.index if str(i) != "Intercept" and "|" not in str(i)]
+    rows, seen = [], set()
+    for term in terms:
+        m = _CATEGORY_TERM.match(term)
+        if m:
+            var, lev = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            if var not in seen:
+                seen.add(var)
+                ref = _reference_level(rows_used, var, terms)
+                if ref is not None:
+                    rows.append([f"{name(var)}: {ref}",
+                                 f"{fmt(transform(0.0), digits)} ({words['ref']})", "", ""])
+            label = f"{name(var)}: {lev}"
+        else:
+            label = name(term)
+        lo, hi = (float(x) for x in ci.loc[term].iloc[:2])
+        est = float(params[term])
+        rows.append([label, fmt(transform(est), digits),
+                     f"{fmt(transform(lo), digits)}–{fmt(transform(hi), digits)}",
+                     _p_text(float(pvalues[term]), fmt)])
+    pct = f"{100 * level:g}"
+    header = [words["term"], words["ratio"] if exponentiate else words["coef"],
+              words["ci"].format(pct=fmt(float(pct), 0) if float(pct).is_integer() else pct),
+              words["p"]]
+    n_all = len(data) if data is not None else int(fit.nobs)
+    notes = [words["n"].format(used=f"{int(fit.nobs):,}", all=f"{n_all:,}")]
+    return PublicationTable(header=header, rows=rows, stub=1, title=title, notes=notes, id=id,
+                            hidden_label=words["term"])
+
+
+def _reference_level(data, var: str, terms: list[str]):
+    """The level of ``var`` without a coefficient of its own (the model's reference)."""
+    if data is None or var not in data:
+        return None
+    col = data[var]
+    levels = (list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype)
+              else sorted(col.dropna().unique(), key=str))
+    present = set(map(str, col.dropna().unique()))
+    coded = {t.split("[T.", 1)[1][:-1] for t in terms if _CATEGORY_TERM.match(t)
+             and (_CATEGORY_TERM.match(t).group(1) or _CATEGORY_TERM.match(t).group(3)) == var}
+    for lev in levels:
+        if str(lev) not in coded and str(lev) in present:
+            return str(lev)
+    return None
 
 
 def _text(value) -> str:

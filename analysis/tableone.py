@@ -137,6 +137,10 @@ class TableOne:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """As the publication table shows itself: HTML, text and its cells (for the report)."""
+        return self.publication()._repr_mimebundle_(include, exclude)
+
     def __repr__(self) -> str:
         return self.display_frame().to_string(index=False)
 

@@ -785,22 +785,6 @@ def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd
     return pd.concat([first, table])
 
 
-def model_table(coefs: pd.DataFrame, lang: str, ratio: str | None) -> pd.DataFrame:
-    """Coefficients as published: OR/RR (or b for a linear model) with 95% CI and p value."""
-    from surveydata.report.i18n import t
-
-    if ratio:
-        e = np.exp(coefs[["estimate", "ci_low", "ci_high"]])
-        head = ratio
-    else:
-        e, head = coefs[["estimate", "ci_low", "ci_high"]], say("coefficient", lang)
-    return pd.DataFrame({head: [fmt_num(x, lang, 2) for x in e["estimate"]],
-                         t("ci", lang): [f"{fmt_num(lo, lang, 2)}{DASH}{fmt_num(hi, lang, 2)}"
-                                         for lo, hi in zip(e["ci_low"], e["ci_high"])],
-                         t("p_value", lang): [fmt_p_value(p, lang) for p in coefs["p"]]},
-                        index=pd.Index(coefs.index, name=say("term", lang)))
-
-
 def frequency_table(freq: pd.DataFrame, lang: str, k: int = 5, marker: str = "•") -> pd.DataFrame:
     """Unweighted frequencies (n, %) of one item; counts of 1 to k-1 respondents suppressed,
     with what would give them away: the shares give the total (n / share), so a lone suppressed

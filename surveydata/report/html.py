@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from analysis.pubtable import MIME as PUBLICATION_MIME
 from surveydata._safe_csv import neutralise
 from surveydata.report.i18n import t
 
@@ -99,6 +100,8 @@ class Table:
     verbatim: tuple[int, ...] = ()
     #: the label above each column ("" for none; pandas' upper column level), as a spanner
     spanners: list[str] = field(default_factory=list)
+    #: notes below the table (a publication table's own, e.g. the n a model used)
+    notes: list[str] = field(default_factory=list)
 
     def publication(self, lang: str):
         """The table as an `analysis.pubtable.PublicationTable` (how the page renders it)."""
@@ -108,7 +111,7 @@ class Table:
         labels = [h[len(s) + 3:] if s and h.startswith(f"{s} · ") else h
                   for s, h in zip(spanners, self.header)]
         return PublicationTable(header=labels, rows=self.rows, stub=self.n_index,
-                                spanners=list(spanners), title=self.caption,
+                                spanners=list(spanners), title=self.caption, notes=list(self.notes),
                                 label=f"{t('table', lang)} {self.number}.", id=f"table-{self.number}",
                                 hidden_label=t("row_header", lang), verbatim=self.verbatim)
 
@@ -260,6 +263,20 @@ def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, 
     return page
 
 
+def _table_from_spec(spec: dict, caption: str, counter: Counter, stem: str) -> Table:
+    """A numbered report table from the cells a publication table put in a notebook output
+    (`analysis.pubtable.MIME`): rendered by the same code, with the report's number and id."""
+    from analysis.pubtable import PublicationTable
+
+    pub = PublicationTable.from_dict(spec)
+    counter.tables += 1
+    spanners = pub.spanners or [""] * len(pub.header)
+    header = [f"{s} · {h}" if s else h for s, h in zip(spanners, pub.header)]
+    return Table(counter.tables, pub.title or caption, header, pub.rows, pub.stub,
+                 csv_name=f"downloads/{stem}-table-{counter.tables}.csv", verbatim=pub.verbatim,
+                 spanners=list(pub.spanners), notes=list(pub.notes))
+
+
 def _table_html(tab: Table, lang: str) -> str:
     """A numbered table as the page shows it: the publication table (great-tables' markup, the
     report's stylesheet) in a scrolling region named by its caption, the CSV link below."""
@@ -389,7 +406,11 @@ def render_notebook(nb, file: str, title: str, lang: str, counter: Counter) -> P
             if kind in ("stream", "error"):
                 continue  # printed text and tracebacks are code output, not report content
             data = output.get("data", {})
-            if "image/png" in data:
+            if PUBLICATION_MIME in data:   # a publication table: its cells, not its HTML
+                tab = _table_from_spec(data[PUBLICATION_MIME], caption, counter, stem)
+                page.tables.append(tab)
+                chunks.append(_table_html(tab, lang))
+            elif "image/png" in data:
                 fig = _figure_from_output(output, caption, lang, counter, stem)
                 page.figures.append(fig)
                 chunks.append(_figure_html(fig, lang))

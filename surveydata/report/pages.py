@@ -395,14 +395,29 @@ def models_section(rd, fits: dict) -> None:
         return
     for m, fit, fit_u in fits.values():
         coefs = rdata.coefficient_frame(fit, rd)
-        # n used of n, which variables' missing values left rows out, and the unit of every
-        # numeric term (a share's ratio is per change from 0 to 100 %), beside the table
-        _display(fd.plain(m.label, 2),
-                 fd.plain(tables.model_note(fit, lang, labels=rd.label)),
-                 fd.text(f"p_ratio_{m.ratio}", lang), fd.model_table(coefs, lang, m.ratio))
+        _display(fd.plain(m.label, 2), fd.text(f"p_ratio_{m.ratio}", lang), model_table(rd, m, fit))
         plots.forest_plot({t("weighted", lang): coefs, t("unweighted", lang): rdata.coefficient_frame(fit_u, rd)},
                           lang=lang, xlabel=m.ratio, exponentiate=m.ratio is not None,
                           null=1.0 if m.ratio else 0.0)
+
+
+def model_table(rd, m, fit):
+    """A planned model's table as published, by the publication-table code of the Jupyter
+    tables (`analysis.pubtable.model_table`): reference categories, ratios (or coefficients)
+    with CIs and p values in the edition's number format; its note says n used of n, which
+    variables' missing values left rows out, and the unit of every numeric term (a share's
+    ratio is per change from 0 to 100 %)."""
+    from analysis.pubtable import model_table as publication_model_table
+    from surveydata.report.html import slug
+
+    lang = rd.lang
+    words = {"term": fd.say("term", lang), "coef": fd.say("coefficient", lang), "ratio": m.ratio or "",
+             "ci": t("ci", lang), "p": t("p_value", lang), "ref": "Referenz" if lang == "de" else "ref."}
+    tab = publication_model_table(fit, exponentiate=m.ratio is not None, labels=rd.label,
+                                  number=lambda x, d: fd.fmt_num(x, lang, d), words=words,
+                                  title=str(m.label), id=f"model-{slug(str(m.label))}")
+    tab.notes = [tables.model_note(fit, lang, labels=rd.label)]
+    return tab
 
 
 def blocks_section(rd, blocks: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -76,3 +77,26 @@ def test_table_one_renders_through_the_publication_table():
     html = t1.to_html()
     assert "<caption" in html and html.count('scope="colgroup"') == 4   # Overall, E, H, M
 
+
+
+def test_model_table_has_reference_rows_ratios_and_the_n_the_fit_used():
+    from analysis import svyglm
+    from analysis.pubtable import model_table
+
+    api = datasets.load("apistrat")
+    api = api.assign(wide=(api["sch.wide"] == "Yes").astype(float), class_size=api["acs.46"])
+    d = SurveyDesign(api, weights="pw", strata="stype", fpc="fpc")
+    fit = svyglm("wide ~ class_size + C(stype)", d, family="quasibinomial")
+    tab = model_table(fit, exponentiate=True, words={"ratio": "OR"})
+    assert tab.header == ["Characteristic", "OR", "95% CI", "p value"]
+    rows = {r[0]: r[1:] for r in tab.rows}
+    assert list(rows) == ["stype: E", "stype: H", "stype: M", "class_size"]   # the fit's order
+    assert rows["stype: E"] == ["1.00 (ref.)", "", ""]                       # the reference
+    ci = fit.conf_int()
+    assert rows["stype: M"][0] == f"{np.exp(fit.params['C(stype)[T.M]']):.2f}"
+    assert rows["class_size"][1] == f"{np.exp(ci.loc['class_size'].iloc[0]):.2f}–" \
+                                    f"{np.exp(ci.loc['class_size'].iloc[1]):.2f}"
+    assert int(fit.nobs) == 134 and tab.notes == ["n = 134 of 200 observations used."]
+    german = model_table(fit, exponentiate=True, number=lambda x, k: f"{x:.{k}f}".replace(".", ","),
+                         words={"ratio": "OR", "ref": "Referenz"})
+    assert {r[0]: r for r in german.rows}["stype: E"][1] == "1,00 (Referenz)"

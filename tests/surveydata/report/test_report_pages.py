@@ -44,22 +44,36 @@ def _shown(monkeypatch, section, *args):
 
 
 def test_model_section_states_n_used_why_rows_were_dropped_and_units(monkeypatch, fit):
+    from analysis.pubtable import PublicationTable
+
     assert int(fit.nobs) == 260                 # 300 - 20 - 20 (no overlap)
     model = SimpleNamespace(label="Outcome model", ratio="OR")
     shown = _shown(monkeypatch, pages.models_section, _rd(), {"m": (model, fit, fit)})
-    text = " ".join(o.data for o in shown if hasattr(o, "data") and isinstance(o.data, str))
-    assert f"n = {int(fit.nobs)} of 300 respondents in the model." in text
-    assert "40 left out for a missing value in: Trained (20), Sources used (20)" in text
+    table = next(o for o in shown if isinstance(o, PublicationTable))
+    note = " ".join(table.notes)
+    assert note.startswith(f"n = {int(fit.nobs)} of 300 respondents in the model.")
+    assert "40 left out for a missing value in: Trained (20), Sources used (20)" in note
     # the ratio of a share is per change from 0 to 100 %, of a 0/1 variable yes vs no
-    assert "Equipment share: change from 0 to 1 (0% to 100%)" in text
-    assert "Trained: yes vs no" in text and "Sources used: per 1 unit (range 0 to 6)" in text
-    table = next(o for o in shown if isinstance(o, pd.DataFrame))
-    # every category term names its reference category; the ratio is exp(coefficient)
-    assert "Size: b medium (vs a small)" in table.index
-    assert table.loc["Equipment share", "OR"] == f"{np.exp(fit.params['equip_share']):.2f}"
+    assert "Equipment share: change from 0 to 1 (0% to 100%)" in note
+    assert "Trained: yes vs no" in note and "Sources used: per 1 unit (range 0 to 6)" in note
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert table.header == ["Term", "OR", "95% CI", "p value"]
+    # every categorical variable has its reference category, just before its other levels
+    names = [r[0] for r in table.rows]
+    assert rows["Size: a small"] == ["1.00 (ref.)", "", ""]
+    assert names.index("Size: a small") == names.index("Size: b medium") - 1
+    ci = fit.conf_int()
+    assert rows["Equipment share"][0] == f"{np.exp(fit.params['equip_share']):.2f}"
+    assert rows["Size: c large"][1] == (f"{np.exp(ci.loc['C(size)[T.c large]'].iloc[0]):.2f}–"
+                                        f"{np.exp(ci.loc['C(size)[T.c large]'].iloc[1]):.2f}")
     de = _shown(monkeypatch, pages.models_section, _rd("de"), {"m": (model, fit, fit)})
-    text_de = " ".join(o.data for o in de if hasattr(o, "data") and isinstance(o.data, str))
-    assert "n = 260 von 300 Befragten im Modell." in text_de and "Änderung von 0 auf 1" in text_de
+    table_de = next(o for o in de if isinstance(o, PublicationTable))
+    assert " ".join(table_de.notes).startswith("n = 260 von 300 Befragten im Modell.")
+    assert "Änderung von 0 auf 1" in table_de.notes[0]
+    assert table_de.header[2] == "95-%-KI" and {r[0]: r for r in table_de.rows}["Size: a small"][1] \
+        == "1,00 (Referenz)"
+    assert {r[0]: r for r in table_de.rows}["Equipment share"][1] == \
+        f"{np.exp(fit.params['equip_share']):.2f}".replace(".", ",")
 
 
 def test_domain_table_has_an_n_per_group_suppressed_with_its_cells(monkeypatch):

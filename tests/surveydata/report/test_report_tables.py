@@ -78,14 +78,19 @@ class FakeFit:
 
 
 def test_odds_ratio_table_exponentiates_and_drops_intercept_and_cut_points():
+    from surveydata.report.i18n import term_label, var_label
+
     out = tables.odds_ratio_table(FakeFit(), "en")
-    assert out.index.tolist() == ["All staff trained", "Practice type: Psychotherapy"]
+    # labels come from the study's short labels (owned by i18n; the test is about the numbers)
+    assert out.index.tolist() == [var_label("training_all", "en"),
+                                  term_label("C(practice_type)[T.Psychotherapy]", "en")]
+    assert out.index[0] != "training_all"
     assert out["OR"].tolist() == ["0.50", "2.00"]
     assert out["95% CI"].tolist() == ["0.25–1.00", "1.00–4.00"]
     assert out["p value"].tolist() == ["<0.001", "0.043"]
     de = tables.odds_ratio_table(FakeFit(), "de", ratio="RR")
     assert de.columns.tolist() == ["RR", "95-%-KI", "p-Wert"]
-    assert de.index[0] == "Schulung aller Mitarbeitenden"
+    assert de.index[0] == var_label("training_all", "de") != var_label("training_all", "en")
 
 
 def test_nonresponse_table_suppresses_shares_of_few_respondents():
@@ -110,16 +115,22 @@ def test_standardised_effects_split_by_block_for_the_plot():
     out = tables.standardised(blocks, "en")
     assert list(out) == ["Information and organisation", "Technical equipment"]
     info = out["Information and organisation"]
-    assert info.index.tolist() == ["All staff trained", "Share of technical measures"]
-    assert info.loc["All staff trained", "estimate"] == -0.4
-    assert info.loc["Share of technical measures"].isna().all()
+    from surveydata.report.i18n import var_label
+
+    assert info.index.tolist() == [var_label("training_all", "en"), var_label("tech_share", "en")]
+    assert info.loc[var_label("training_all", "en"), "estimate"] == -0.4
+    assert info.loc[var_label("tech_share", "en")].isna().all()
 
 
 def test_margins_frame_labels_levels_yes_and_no():
     pm = pd.DataFrame({"estimate": [0.2, 0.1], "se": [0.01, 0.01], "ci_low": [0.18, 0.08],
                        "ci_high": [0.22, 0.12]}, index=[0, 1])
     out = tables.margins_frame({"training_all": pm}, "de")
-    assert out.index.tolist() == ["Schulung aller Mitarbeitenden: nein", "Schulung aller Mitarbeitenden: ja"]
+    from surveydata.report.i18n import var_label
+
+    name = var_label("training_all", "de")
+    assert name != "training_all"
+    assert out.index.tolist() == [f"{name}: nein", f"{name}: ja"]
     assert out["estimate"].tolist() == [0.2, 0.1]
 
 
@@ -233,3 +244,32 @@ def test_pandas_two_row_headers_become_one_header_row_with_every_cell_named():
     plain = render_html_table(pd.DataFrame({"x": ["1"]}, index=["a"]).to_html(), "c", "de", Counter(), "p")
     assert '<span class="visually-hidden">Zeile</span>' in plain.body
     assert re.search(r'<th class="gt_col_heading[^>]*>(?:\s*)</th>', plain.body) is None
+
+
+def test_a_publication_table_in_a_notebook_is_rendered_from_its_cells_by_the_same_code():
+    import nbformat
+
+    import analysis
+    from analysis import datasets
+    from analysis.pubtable import MIME, model_table
+    from surveydata.report.html import Counter, render_notebook
+
+    d = analysis.SurveyDesign(datasets.load("apistrat"), weights="pw", strata="stype", fpc="fpc")
+    tab = model_table(analysis.svyglm("api00 ~ ell + C(stype)", d), labels={"stype": "School type"},
+                      title="API 2000")
+    bundle = tab._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain", MIME}
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("tab")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=bundle)]
+    nb.cells = [nbformat.v4.new_markdown_cell("## Model"), cell]
+    page = render_notebook(nb, "04_m.html", "Models", "en", Counter(tables=2))
+    report_table = page.tables[0]
+    assert report_table.number == 3 and report_table.caption == "API 2000"
+    assert report_table.rows == tab.rows and report_table.notes == ["n = 200 of 200 observations used."]
+    # the page shows the table the publication table renders, with the report's number and id
+    expected = report_table.publication("en").to_html(standalone=False)
+    assert expected in page.body and 'id="table-3-caption"' in expected
+    assert "School type: E" in page.body and "0.00 (ref.)" in page.body
+    assert "n = 200 of 200 observations used." in page.body      # the note, below the table
+    assert bundle["text/html"] not in page.body                   # not Jupyter's own HTML
