@@ -394,8 +394,8 @@ def validate(raw: pd.DataFrame, inst, lang: str = "de") -> ValidationResult:
     >>> res = validate(read_export("tests/data/example_export_de.csv", inst), inst)
     >>> res.report["n_raw"], res.report["n_valid"], res.report["n_quarantined"]
     (41, 36, 5)
-    >>> res.quarantine.loc[1, "reasons"]
-    "n_physicians='3,5': dtype:n_physicians (n_physicians must be a whole number (a code or a count))"
+    >>> res.quarantine.loc[4, "reasons"]
+    'record: duplicate_row (exact copy of line 12)'
     """
     raw = raw.reset_index(drop=True)
     expected, extra, lines = _columns(raw, inst)
@@ -697,7 +697,7 @@ def _assemble(fails, raw, lines) -> pd.DataFrame:
 
 def reason_text(failures: pd.DataFrame) -> pd.Series:
     """One line per failure: ``column='value': rule (message)``; a cross-column check names its
-    values itself: ``large_devices=1, practice_type=1: skip_not_asked:large_devices (...)``."""
+    values itself: ``q7=1, q2=1: skip_not_asked:q7 (...)``."""
     value = failures["value"].fillna("")
     single = failures["column"] + "=" + "'" + value + "'"
     joined = (failures["_joined"].to_numpy(dtype=bool) if "_joined" in failures.columns

@@ -29,7 +29,7 @@ must not be undone by one of them marks that count ``published`` when it is prot
 item nonresponse table does with each item's answered count).
 
 Two cells are the same quantity when they count the same key (the variables and levels that
-define them, e.g. ``{"practice_type": "GP"}``; a table's total row drops its row variable) and
+define them, e.g. ``{"region": "north"}``; a table's total row drops its row variable) and
 have the same true value. Linking on the true value too is conservative: it can only give the
 attacker an equality that holds.
 
@@ -37,7 +37,7 @@ Example
 -------
 >>> import pandas as pd
 >>> from surveydata.report import disclosure as dc
->>> t = pd.DataFrame({"yes": [2, 10], "no": [9, 11]}, index=pd.Index(["GP", "PT"], name="type"))
+>>> t = pd.DataFrame({"yes": [2, 10], "no": [9, 11]}, index=pd.Index(["north", "south"], name="region"))
 >>> rec = table_record(dc.with_totals(t), dc.suppression_mask(t), True, True, dc.DisclosurePolicy())
 >>> result = audit([dict(rec, page="p1.html")])
 >>> result.passed, [c["attacker_interval"] for c in result.cells if c["sensitive"]]
@@ -83,7 +83,7 @@ def table_record(full: pd.DataFrame, mask: pd.DataFrame, row_totals: bool, col_t
     """One published table as the audit reads it (JSON-ready; holds true values: never publish).
 
     ``full`` is laid out as :func:`surveydata.report.disclosure.with_totals`; ``mask`` is True where a
-    cell is suppressed. ``full.attrs["given"]`` (a mapping, e.g. ``{"incident": "yes"}``) names
+    cell is suppressed. ``full.attrs["given"]`` (a mapping, e.g. ``{"smoker": "yes"}``) names
     the domain a table is restricted to, so that its cells link to the same counts elsewhere. A table of one column without a total column is a one-way table of its
     row variable: its cells are keyed by the row variable alone (so they link to the same
     margin published elsewhere).
