@@ -771,16 +771,19 @@ def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd
     table = pd.DataFrame.from_dict(cells, orient="index")[cats]
     if group_n is None:
         return table
-    from surveydata.report.tables import protect_counts_column
+    from surveydata.report.disclosure import suppression_mask
 
     hidden = suppress.groupby(level=domain, sort=False).all()
-    sizes = pd.Series([int(group_n.get(cat, 0)) for cat in raw], index=cats)
-    # the group sizes add up to a published total: a lone small one would follow from the others
-    small = protect_counts_column(sizes, k)
+    sizes = pd.DataFrame({"n": [int(group_n.get(cat, 0)) for cat in raw]},
+                         index=pd.Index(cats, name=domain))
+    # the group sizes add up to a published total: a lone small one would follow from the
+    # others (a one-way table with its total, recorded for the report's disclosure audit)
+    small = suppression_mask(sizes, k, row_totals=False, col_totals=True,
+                             name=f"group sizes {domain}")["n"].iloc[:-1]
     counts = {}
     for cat, c in zip(raw, cats):
         hide = bool(small[c]) or bool(hidden.get(cat, True))
-        counts[c] = marker if hide else fmt_int(sizes[c], lang)
+        counts[c] = marker if hide else fmt_int(sizes.loc[c, "n"], lang)
     first = pd.DataFrame([counts], index=[say("group_n", lang)])[cats]
     return pd.concat([first, table])
 
