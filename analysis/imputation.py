@@ -21,6 +21,12 @@ results are combined with Rubin's rules exactly as R's mitools ``MIcombine``:
     with a complete-data df: df_obs = (df_c + 1) / (df_c + 3) df_c U / (U + B),
     df = 1 / (1/df + 1/df_obs) (Barnard & Rubin 1999); missing information (r + 2/(df + 3)) / (r + 1).
 
+A joint test of k coefficients (``pooled_wald_test``, the D1 statistic of Li, Raghunathan &
+Rubin 1991, as R's mitml ``testConstraints(method = "D1")``): with Q, U, B of those coefficients,
+r = (1 + 1/m) tr(B U^-1) / k,  D1 = Q' U^-1 Q / (k (1 + r))  on (k, v) df, where with t = k (m - 1)
+v = 4 + (t - 4) (1 + (1 - 2/t) / r)^2 (t > 4), or Reiter's (2007) small-sample v given a
+complete-data df.
+
 >>> import numpy as np, pandas as pd
 >>> from analysis import SurveyDesign
 >>> rng = np.random.default_rng(1)
@@ -38,12 +44,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from .errors import AnalysisError
 from .results import SurveyEstimate, critical_value
 
-__all__ = ["ImputationError", "ImputedDesigns", "combine", "impute", "with_imputations"]
+__all__ = ["ImputationError", "ImputedDesigns", "PooledWaldTest", "combine", "impute",
+           "pooled_wald_test", "with_imputations"]
 
 
 class ImputationError(AnalysisError):
@@ -313,3 +320,62 @@ def combine(results: Sequence, df_complete: float = np.inf, level: float | None 
     out.attrs.update(statistic=f"multiple imputation (m = {m}, Rubin's rules)", level=level,
                      ci_df=float(np.min(df)), df=df_complete)
     return out
+
+
+# ------------------------------------------------------------------------------ pooled Wald test
+@dataclass(frozen=True)
+class PooledWaldTest:
+    """D1: a joint Wald test of ``coefficients`` = 0 over m completed-data fits; F on (df, ddf)
+    df, p value, riv (the average relative increase in variance due to the missing answers)."""
+
+    coefficients: tuple
+    statistic: float
+    df: int
+    ddf: float
+    p_value: float
+    riv: float
+    m: int
+
+
+def pooled_wald_test(results: Sequence, coefficients: Sequence, df_complete: float | None = None
+                     ) -> PooledWaldTest:
+    """Joint test that ``coefficients`` (names, or positions) are all zero, pooled over the
+    completed-data results by the D1 rule (R mitml's ``testConstraints(qhat, uhat, constraints,
+    method = "D1", df.com = df_complete)``; ``df_complete`` None or inf: the large-sample df)."""
+    parts = [_parts(r) for r in results]
+    m = len(parts)
+    if m < 2:
+        raise ImputationError("a pooled test needs at least two completed-data results")
+    names = [str(n) for n in parts[0][2]]
+    idx = []
+    for c in coefficients:
+        if isinstance(c, (int, np.integer)):
+            idx.append(int(c))
+        elif str(c) in names:
+            idx.append(names.index(str(c)))
+        else:
+            raise ImputationError(f"pooled_wald_test(): no coefficient {c!r} (coefficients: "
+                                  f"{', '.join(names)})")
+    k = len(idx)
+    Q = np.vstack([p[0][idx] for p in parts])                 # m x k
+    U = sum(p[1][np.ix_(idx, idx)] for p in parts) / m
+    B = np.atleast_2d(np.cov(Q, rowvar=False, ddof=1))
+    qbar = Q.mean(axis=0)
+    r = (1 + 1 / m) * np.trace(B @ np.linalg.inv(U)) / k
+    stat = float(qbar @ np.linalg.solve((1 + r) * U, qbar) / k)
+    t = k * (m - 1)
+    if df_complete is not None and np.isfinite(df_complete):
+        # Reiter (2007): the small-sample df, as mitml
+        a = r * t / (t - 2)
+        vstar = (df_complete + 1) / (df_complete + 3) * df_complete
+        c0, c1, c2 = 1 / (t - 4), vstar - 2 * (1 + a), vstar - 4 * (1 + a)
+        z = (1 / c2 + c0 * (a ** 2 * c1 / ((1 + a) ** 2 * c2))
+             + c0 * (8 * a ** 2 * c1 / ((1 + a) * c2 ** 2) + 4 * a ** 2 / ((1 + a) * c2))
+             + c0 * (4 * a ** 2 / (c2 * c1) + 16 * a ** 2 * c1 / c2 ** 3) + c0 * (8 * a ** 2 / c2 ** 2))
+        v = 4 + 1 / z
+    elif t > 4:
+        v = 4 + (t - 4) * (1 + (1 - 2 / t) / r) ** 2
+    else:
+        v = t * (1 + 1 / k) * (1 + 1 / r) ** 2 / 2
+    return PooledWaldTest(coefficients=tuple(names[i] for i in idx), statistic=stat, df=k,
+                          ddf=float(v), p_value=float(stats.f.sf(stat, k, v)), riv=float(r), m=m)

@@ -106,3 +106,32 @@ def test_rows_restricts_what_is_imputed_and_what_is_checked(apistrat):
     b = analysis.impute(d, ["api00"], m=2, seed=3)
     for x, y in zip(a, b, strict=True):
         pd.testing.assert_frame_equal(x.data, y.data)
+
+
+@pytest.mark.parametrize("key, names, dfc", [
+    ("d1_stype", ["stype[T.H]", "stype[T.M]"], None),
+    ("d1_stype_dfc", ["stype[T.H]", "stype[T.M]"], "glm"),
+    ("d1_ell_meals_dfc", ["ell", "meals"], "glm"),
+    ("d1_ell", ["ell"], None),                      # t = k (m - 1) = 4: the other df rule
+])
+def test_pooled_wald_test_equals_mitml_d1(imputed, key, names, dfc):
+    from analysis.imputation import pooled_wald_test
+
+    fits = [_glm(d) for d in imputed]
+    df_complete = fits[0].df_resid if dfc else None
+    if dfc:
+        assert df_complete == REF["glm_df_complete"]
+    test = pooled_wald_test(fits, names, df_complete=df_complete)
+    ref = REF[key]
+    assert test.df == ref["df1"] == len(names) and test.m == 5
+    assert test.coefficients == tuple(names)
+    np.testing.assert_allclose([test.statistic, test.ddf, test.p_value, test.riv],
+                               [ref["F"], ref["df2"], ref["p"], ref["riv"]], rtol=1e-6)
+
+
+def test_pooled_wald_test_names_an_unknown_coefficient(imputed):
+    from analysis.imputation import pooled_wald_test
+
+    fits = [_glm(d) for d in imputed]
+    with pytest.raises(ImputationError, match="no coefficient 'elll'"):
+        pooled_wald_test(fits, ["elll"])

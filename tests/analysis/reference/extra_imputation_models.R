@@ -3,8 +3,9 @@
 ## nonresponse in the outcomes and predictors, imputed jointly by analysis.impute
 ## (extra_imputation_models_data.py writes data/mi_models_apistrat_*.csv; 12 rows "not asked"
 ## keep ell missing and drop out of every fit, as a subset of the design).
+## Pooled joint Wald tests (D1) as R's mitml testConstraints on the same fits.
 ## Run from tests/analysis/reference:  Rscript extra_imputation_models.R -> extra_imputation_models.json
-suppressPackageStartupMessages({library(survey); library(mitools)})
+suppressPackageStartupMessages({library(survey); library(mitools); library(mitml)})
 source("json_helpers.R")
 files <- sprintf("data/mi_models_apistrat_%d.csv", 1:5)
 dfs <- lapply(files, function(f) {
@@ -27,12 +28,20 @@ olrs <- with(des, svyolr(band ~ ell + meals, control = list(reltol = 1e-15, maxi
                                                            ndeps = rep(1e-5, 4))))
 # svyolr's df.residual: degf of the rows used - number of slopes
 olr_dfc <- olrs[[1]]$df.residual
+d1 <- function(constraints, df.com = NULL) {
+  tc <- testConstraints(qhat = lapply(glms, coef), uhat = lapply(glms, vcov),
+                        constraints = constraints, method = "D1", df.com = df.com)
+  as.list(setNames(as.numeric(tc$test), c("F", "df1", "df2", "p", "riv")))
+}
 OUT <- list(meta = list(R_version = R.version.string, survey_version = as.character(packageVersion("survey")),
-                        mitools_version = as.character(packageVersion("mitools"))),
+                        mitools_version = as.character(packageVersion("mitools")),
+                        mitml_version = as.character(packageVersion("mitml"))),
             glm_df_complete = glm_dfc, olr_df_complete = olr_dfc,
             nobs = sum(!is.na(dfs[[1]]$ell)),
             glm = out1(MIcombine(glms, df.complete = glm_dfc)),
             glm_inf = out1(MIcombine(glms)),
             olr = out1(MIcombine(olrs, df.complete = olr_dfc)),
-            per_imputation_glm = unname(t(sapply(glms, coef))))
+            per_imputation_glm = unname(t(sapply(glms, coef))),
+            d1_stype = d1(c("stypeH", "stypeM")), d1_stype_dfc = d1(c("stypeH", "stypeM"), glm_dfc),
+            d1_ell_meals_dfc = d1(c("ell", "meals"), glm_dfc), d1_ell = d1("ell"))
 writeLines(to_json(OUT), "extra_imputation_models.json")
