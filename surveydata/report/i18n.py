@@ -12,7 +12,9 @@ Example
 """
 from __future__ import annotations
 
-LANGS = ("de", "en")
+from surveydata.languages import LANGS, check_lang
+
+__all__ = ["LANGS", "VARIABLES", "check_lang", "t", "term_label", "var_label"]
 
 _LABELS: dict[str, dict[str, str]] = {
     # report frame
@@ -178,17 +180,6 @@ _LABELS: dict[str, dict[str, str]] = {
     "alt_bounds": {"de": "Kappungsgrenzen bei {lo} und {hi} (gestrichelt).",
                    "en": "Trimming bounds at {lo} and {hi} (dashed)."},
 }
-
-
-def check_lang(lang: str) -> str:
-    """``lang`` if it is a supported language, else a ValueError naming the choices.
-
-    >>> check_lang("en")
-    'en'
-    """
-    if lang not in LANGS:
-        raise ValueError(f"language {lang!r} is not supported; expected one of {', '.join(LANGS)}")
-    return lang
 
 
 def t(key: str, lang: str = "en", **fields) -> str:

@@ -435,7 +435,7 @@ def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
 def test_random_instruments_give_report_data(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
-    from tests.test_random_instruments import COMMON, instruments
+    from tests.surveydata.test_random_instruments import COMMON, instruments
 
     @settings(max_examples=5, derandomize=True, **COMMON)
     @given(text=instruments(), seed=st.integers(0, 2**16))
