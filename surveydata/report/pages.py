@@ -413,11 +413,22 @@ def model_table(rd, m, fit):
     lang = rd.lang
     words = {"term": fd.say("term", lang), "coef": fd.say("coefficient", lang), "ratio": m.ratio or "",
              "ci": t("ci", lang), "p": t("p_value", lang), "ref": "Referenz" if lang == "de" else "ref."}
-    tab = publication_model_table(fit, exponentiate=m.ratio is not None, labels=rd.label,
+    name = _short_name(rd)
+    tab = publication_model_table(fit, exponentiate=m.ratio is not None, labels=name,
                                   number=lambda x, d: fd.fmt_num(x, lang, d), words=words,
                                   title=str(m.label), id=f"model-{slug(str(m.label))}")
-    tab.notes = [tables.model_note(fit, lang, labels=rd.label)]
+    tab.notes = [tables.model_note(fit, lang, labels=name)]
     return tab
+
+
+def _short_name(rd):
+    """Variable names for tight places (model terms): the declared short label, else the label."""
+    from surveydata.report import labels
+
+    study = getattr(rd, "study", None)
+    if study is None:
+        return rd.label
+    return lambda var: labels.short_label(var, rd.lang, study)
 
 
 def blocks_section(rd, blocks: dict) -> None:

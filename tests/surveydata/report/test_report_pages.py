@@ -103,3 +103,20 @@ def test_domain_table_has_an_n_per_group_suppressed_with_its_cells(monkeypatch):
     assert (table["island"] == "•").all()
     assert table.loc["Answer a", "north"].startswith(
         f"{100 * by['region'].loc[('north', 'yes_a'), 'estimate']:.1f} (")
+
+
+def test_model_terms_use_the_declared_short_labels():
+    import schemas
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"practice_type": rng.choice(["a", "b"], 120), "w": 1.0,
+                       "y": rng.integers(0, 2, 120).astype(float)})
+    fit = analysis.svyglm("y ~ C(practice_type)", analysis.SurveyDesign(df, weights="w"),
+                          family="quasibinomial")
+    study = schemas.load_study(None)
+    item = study.instrument.item("practice_type")
+    rd = SimpleNamespace(lang="en", study=study, label=lambda v: "a long question text?")
+    table = pages.model_table(rd, SimpleNamespace(label="M", ratio="OR"), fit)
+    short = item.short_label.get("en")
+    assert short and short != item.text.get("en")
+    assert [r[0] for r in table.rows] == [f"{short}: a", f"{short}: b"]
