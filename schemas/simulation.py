@@ -50,7 +50,7 @@ GROUP_FUNCTIONS = ("n_equal", "n_less", "n_not_equal", "n_ticked")
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitAnd, ast.BitOr)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
 STEP_KINDS = ("let", "value", "ordinal", "categorical", "binary", "sequential", "multi", "main_choice",
-              "detected_event", "text")
+              "detected_event", "text", "prior")
 
 
 class SimulationError(StudyError):
@@ -280,12 +280,13 @@ _STEP_KEYS = {
     "value": ("item", "value", "cases", "at_most"),
     "ordinal": ("kind", "item", "items", "lp", "order", "dont_know"),
     "categorical": ("kind", "item", "lp", "dont_know", "fixed"),
-    "binary": ("kind", "item", "yes", "no", "lp", "fixed", "dont_know", "max_share"),
+    "binary": ("kind", "item", "yes_code", "no_code", "lp", "fixed", "dont_know", "max_share"),
     "sequential": ("kind", "item", "splits", "dont_know"),
     "multi": ("kind", "item", "lp"),
     "main_choice": ("kind", "item", "from", "options"),
-    "detected_event": ("kind", "item", "yes", "no", "lp", "detection", "dont_know", "columns", "levels"),
+    "detected_event": ("kind", "item", "yes_code", "no_code", "lp", "detection", "dont_know", "columns", "levels"),
     "text": ("kind", "item", "share", "texts"),
+    "prior": ("kind", "item"),
 }
 
 
@@ -325,10 +326,10 @@ def _step(c: _Checker, key, step, known, groups, produced):
         c.fail(f"{key}.item", "is required")
     else:
         out["items"] = (step["item"],)
-    types = {"multi": ("multi",), "text": ("text",)}.get(kind, ("single", "likert5", "scale"))
+    types = {"multi": ("multi",), "text": ("text",), "prior": None}.get(kind, ("single", "likert5", "scale"))
     for j, var in enumerate(out["items"]):
         c.item(f"{key}.item", var, types)
-        if c.inst.item(var).prior is None and kind not in ("text", "main_choice"):
+        if c.inst.item(var).prior is None and kind not in ("text", "main_choice", "prior"):
             c.fail(f"{key}.item", f"item {var!r} has no prior; the simulation takes its shares from the prior")
     item = c.inst.item(out["items"][0])
     if kind in ("ordinal", "categorical", "binary", "sequential", "detected_event") and step.get("dont_know") is not None:
@@ -349,16 +350,18 @@ def _step(c: _Checker, key, step, known, groups, produced):
         out["lp"] = tuple((code, f(f"lp.{code}", text)) for code, text in lp.items())
         out["fixed"] = _fixed(c, f"{key}.fixed", step.get("fixed"), f)
     elif kind == "binary":
-        for k in ("yes", "no"):
+        for k in ("yes_code", "no_code"):   # not yes:/no: which YAML 1.1 reads as true/false
             if step.get(k) not in item.prior:
                 c.fail(f"{key}.{k}", f"must be an answer code of {item.var} with a prior")
-        out.update(yes=step["yes"], no=step["no"], lp=f("lp", step.get("lp", 0)),
+        out.update(yes=step["yes_code"], no=step["no_code"], lp=f("lp", step.get("lp", 0)),
                    fixed=_fixed(c, f"{key}.fixed", step.get("fixed"), f), max_share=step.get("max_share"))
     elif kind == "sequential":
         splits = step.get("splits")
         if not isinstance(splits, list) or not splits:
-            c.fail(f"{key}.splits", "must be a list of {yes: [codes], lp: formula}")
-        out["splits"] = tuple((tuple(s["yes"]), f(f"splits[{j}].lp", s.get("lp", 0))) for j, s in enumerate(splits))
+            c.fail(f"{key}.splits", "must be a list of {codes: [codes on the yes side], lp: formula}")
+        for j, sp in enumerate(splits):
+            c.mapping(f"{key}.splits[{j}]", sp, ("codes", "lp"), required=("codes",))
+        out["splits"] = tuple((tuple(sp["codes"]), f(f"splits[{j}].lp", sp.get("lp", 0))) for j, sp in enumerate(splits))
     elif kind == "multi":
         lp = step.get("lp") or {}
         opts = [o.code for o in item.options] + ["*"]
@@ -383,7 +386,7 @@ def _step(c: _Checker, key, step, known, groups, produced):
                          required=("event", "detected", "probability"))
         levels = c.mapping(f"{key}.levels", step.get("levels"), ("event", "detection", "dont_know"),
                            required=("event", "detection", "dont_know"))
-        out.update(yes=step.get("yes", 1), no=step.get("no", 2), lp=f("lp", step.get("lp", 0)),
+        out.update(yes=step.get("yes_code", 1), no=step.get("no_code", 2), lp=f("lp", step.get("lp", 0)),
                    rate=f("detection.rate", det["rate"]), detection_lp=f("detection.lp", det.get("lp", 0)),
                    columns=MappingProxyType(dict(cols)), levels=MappingProxyType(dict(levels)))
         for v in cols.values():
@@ -393,6 +396,9 @@ def _step(c: _Checker, key, step, known, groups, produced):
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
             c.fail(f"{key}.texts", "must be a list of texts")
         out.update(share=f("share", step.get("share", 0)), texts=tuple(texts))
+    elif kind == "prior" and item.type == "multi":
+        for o in item.options:
+            known[f"{item.var}__{o.code}"] = "column"
     for var in out["items"]:
         known[var] = "item"
         produced.add(var)

@@ -22,21 +22,22 @@ A study declares (YAML, beside the rest of the study; checked by ``schemas.simul
           cases: [{when: "form == 2", value: "2 + poisson(0.3)"}]
         - {kind: ordinal, item: q1, lp: "0.5 * size", order: high_first, dont_know: "-0.8 * skill"}
         - {kind: categorical, item: q2, lp: {3: "0.8 * size"}}      # log-odds of code 3 vs the rest
-        - {kind: binary, item: q3, yes: 1, no: 2, lp: "0.3 * size",
+        - {kind: binary, item: q3, yes_code: 1, no_code: 2, lp: "0.3 * size",
            fixed: {when: "type == 3", code: 2}, dont_know: uniform_first, max_share: 0.98}
         - kind: sequential        # continuation logits: codes [1, 2] vs 3, then 2 vs 1
           item: q4
-          splits: [{yes: [1, 2], lp: "1.3 * aware"}, {yes: [2], lp: "1.2 * external"}]
+          splits: [{codes: [1, 2], lp: "1.3 * aware"}, {codes: [2], lp: "1.2 * external"}]
         - {kind: multi, item: q5, lp: {"*": "0.6 * aware", none: "-1.5 * aware"}}
         - {kind: main_choice, item: q6, from: q5, options: {1: [a], 2: [b, c]}}
         - kind: detected_event    # a true event, reported only if detected
-          item: q7
+          item: q7                # yes_code: 1, no_code: 2 by default
           lp: "-0.5 * trained + 0.35 * size"
           detection: {rate: 0.75, lp: "0.8 * aware"}
           dont_know: "dk_lp"
           columns: {event: event_true, detected: event_detected, probability: p_detect}
           levels: {event: event_true, detection: event_detection, dont_know: event_dont_know}
         - {kind: text, item: comments, share: 0.05, texts: ["...", "..."]}
+        - {kind: prior, item: q8}   # from the item's prior alone
       latent: [aware, event_true] # latent columns kept after the answers (never exported)
       response: ...               # unit and item nonresponse: see sample.py
       truth: ...                  # analysis variables, key values and census models: see truth.py
@@ -52,10 +53,11 @@ slopes. Mechanisms:
 - ``categorical``: multinomial logit, ``lp`` per code (unlisted codes 0). With ``fixed``, rows
   meeting ``when`` answer ``code`` and the other rows' shares are set so the overall shares are the
   prior; missing codes are then drawn at random over all rows.
-- ``binary``: a yes/no item, logit ``lp`` with its level solved so the share of ``yes`` among all
+- ``binary``: a yes/no item (``yes_code``, ``no_code``; not yes:/no:, which YAML 1.1 reads as
+  true/false), logit ``lp`` with its level solved so the share of ``yes_code`` among the asked
   rows is the prior. ``fixed`` rows answer ``code`` (and count towards the share); ``dont_know``:
-  ``uniform_first`` (at random over all rows, before) or a logit among the non-fixed rows.
-- ``sequential``: a chain of binary splits, each among the rows in the previous ``yes`` set.
+  ``uniform_first`` (at random, before) or a logit among the non-fixed rows.
+- ``sequential``: a chain of binary splits, each among the rows in the previous split's ``codes``.
 - ``multi``: every option ticked with its prior share, slopes ``lp`` per option (``"*"``: every
   option not listed), an exclusive option alone (see `Builder.multi`).
 - ``main_choice``: a single item naming one of the options ticked in ``from`` (``options`` maps
@@ -64,6 +66,9 @@ slopes. Mechanisms:
   (logit ``detection.lp`` with mean probability ``detection.rate``); the event's level is solved
   so the reported ``yes`` share is the prior.
 - ``text``: a share of rows answer one of ``texts`` at random.
+- ``prior``: the item drawn from its prior alone, as ``generic.simulate_responses`` draws any
+  instrument (numbers, dates, free text, single and multi-choice; skip logic obeyed): for
+  items with no part in the causal model.
 
 Formulas (see ``schemas.simulation``) are walked node by node over numpy arrays in the order
 Python evaluates them (left to right, the same operations), so random draws inside a formula
@@ -340,21 +345,23 @@ class Builder:
         return out
 
     def binary(self, var, yes, no, lp, fixed=None, fixed_code=None, dont_know=None, max_share=None):
-        """A yes/no item; the level is solved so the share of `yes` among all rows is the prior."""
+        """A yes/no item; the level is solved so the share of `yes` among the asked rows is the prior."""
         subs, w, miss = self.prior(var)
-        fixed = np.zeros(self.n, dtype=bool) if fixed is None else fixed
+        asked = self.asked(var)
+        n_asked = int(asked.sum())
+        fixed = np.zeros(self.n, dtype=bool) if fixed is None else fixed & asked
         m_dk = miss.get(self.dk, 0.0)
-        if isinstance(dont_know, str) or dont_know is None:      # at random over all rows, first
-            dk = self.rng.random(self.n) < m_dk
-            sel = ~fixed & ~dk
+        if isinstance(dont_know, str) or dont_know is None:      # at random, first
+            dk = (self.rng.random(self.n) < m_dk) & asked
+            sel = asked & ~fixed & ~dk
         else:                                                     # a logit among the other rows
-            rest = ~fixed
-            dk_rest, _ = draw_binary(self.rng, dont_know[rest], m_dk * self.n / rest.sum())
+            rest = asked & ~fixed
+            dk_rest, _ = draw_binary(self.rng, dont_know[rest], m_dk * n_asked / rest.sum())
             dk = np.zeros(self.n, dtype=bool)
             dk[np.flatnonzero(rest)[dk_rest]] = True
             sel = rest & ~dk
         n_fixed_yes = (fixed & (fixed_code == yes)).sum() if fixed_code is not None else 0
-        target = (w[subs.index(yes)] * (1 - m_dk) * self.n - n_fixed_yes) / sel.sum()
+        target = (w[subs.index(yes)] * (1 - m_dk) * n_asked - n_fixed_yes) / sel.sum()
         if max_share is not None:
             target = min(target, max_share)
         hit, _ = draw_binary(self.rng, lp[sel], target)
@@ -363,9 +370,32 @@ class Builder:
             out[fixed] = fixed_code
         out[np.flatnonzero(sel)[hit]] = yes
         out[dk] = self.dk
-        out[~self.asked(var)] = self.na
+        out[~asked] = self.na
         self.col[var] = out
         return out
+
+    def prior_only(self, var):
+        """An item drawn from its prior alone (as `generic` draws any instrument): no slopes."""
+        from . import generic
+
+        item = self.inst.item(var)
+        asked = self.asked(var)
+        na = item.not_applicable
+        if item.type == "multi":
+            for col, v in generic._multi(item, self.n, self.rng).items():
+                self.col[col] = np.where(asked, v, na)
+            return
+        if item.type == "text":
+            v = generic._texts(item, self.n, self.rng)
+            self.col[var] = np.where(asked & (v != ""), v, None)
+            return
+        if item.type in ("integer", "number"):
+            v = generic._with_missing(item, generic._numbers(item, self.n, self.rng), self.n, self.rng)
+        elif item.type in ("date", "datetime"):
+            v = generic._with_missing(item, generic._dates(item, self.n, self.rng), self.n, self.rng)
+        else:
+            v = generic._categorical(item, self.n, self.rng)
+        self.col[var] = np.where(asked, v, str(na) if v.dtype == object else na)
 
     def sequential(self, var, splits, competence_lp):
         """Continuation logits: among the answering rows, codes in split 1's ``yes`` set vs the
@@ -551,7 +581,7 @@ def run_population(spec, inst, margins: dict, seed: int, params) -> pd.DataFrame
         _run_step(step, b, ev, values, n)
         sync()
 
-    texts = [s["items"][0] for s in spec.steps if s["kind"] == "text"]
+    texts = [i.var for i in inst.items if i.type == "text" and i.var in col]
     answers = {c: col[c] for c in inst.columns if c in col}
     missing = [c for c in inst.columns if c not in col and c not in {m.var for m in inst.metadata}]
     if missing:
@@ -633,6 +663,8 @@ def _run_step(step, b: Builder, ev: Evaluator, values: dict, n: int):
                          step["columns"], step["levels"])
     elif kind == "text":
         b.text(var, ev(step["share"]), step["texts"])
+    elif kind == "prior":
+        b.prior_only(var)
     else:  # pragma: no cover - the declaration is checked on load
         raise ValueError(f"unknown step kind {kind!r}")
 

@@ -11,10 +11,13 @@ How a respondent is drawn, item by item in questionnaire order (rows are indepen
   in every column (a text item stays empty);
 * single, Likert and scale items: the prior (percent over codes, missing codes included) or, when
   there is none, uniform over the answer codes with 3 % for each missing code the item accepts;
-* multi-choice: each option ticked with its prior percentage (50 % without one); an exclusive
-  option, when ticked, clears the others; an answered item with nothing ticked ticks its
-  exclusive option if it has one; ``max_select`` is respected; "no answer" (all columns) with
-  the percentage of the prior's no-answer code (2 % without a prior);
+* multi-choice: each option ticked with its prior percentage (50 % without one). With an
+  exclusive option ("none"), that option is an answer of its own, ticked alone with its prior
+  share; every other answer ticks at least one and at most ``max_select`` of the other options,
+  with tick probabilities solved so each option's share is still its prior (without the solve,
+  every empty answer would tick "none", far above its prior); without an exclusive option,
+  ``max_select`` drops ticks at random; "no answer" (all columns) with the percentage of the
+  prior's no-answer code (2 % without a prior);
 * integer and number items: ``distribution`` normal (mean, sd), lognormal (median, mean) or
   uniform over [min, max] (also when there is no prior), rounded to whole numbers or to the
   declared decimals and kept inside the range; ``missing: {code: percent}`` (3 % each without a
@@ -142,27 +145,18 @@ def _multi(item, n, rng) -> dict[str, np.ndarray]:
     opts = [o.code for o in item.options]
     share = {o: (float(prior[o]) / 100.0 if prior is not None and o in prior else
                  (0.5 if prior is None else 0.0)) for o in opts}
-    ticked = {o: rng.random(n) < share[o] for o in opts}
     excl = [o for o in opts if o in item.exclusive_options]
-    for o in excl:  # an exclusive option clears the others
-        for other in opts:
-            if other != o:
-                ticked[other] &= ~ticked[o]
-    if len(excl) > 1:  # two exclusive options: keep the first ticked
-        seen = np.zeros(n, dtype=bool)
-        for o in excl:
-            ticked[o] &= ~seen
-            seen |= ticked[o]
-    if item.max_select is not None:
-        m = np.column_stack([ticked[o] for o in opts])
-        for i in np.flatnonzero(m.sum(axis=1) > item.max_select):
-            on = np.flatnonzero(m[i])
-            drop = rng.choice(on, size=len(on) - item.max_select, replace=False)
-            for j in drop:
-                ticked[opts[j]][i] = False
     if excl:
-        nothing = ~np.column_stack([ticked[o] for o in opts]).any(axis=1)
-        ticked[excl[0]] |= nothing
+        ticked = _multi_with_exclusive(item, opts, excl, share, n, rng)
+    else:
+        ticked = {o: rng.random(n) < share[o] for o in opts}
+        if item.max_select is not None:
+            m = np.column_stack([ticked[o] for o in opts])
+            for i in np.flatnonzero(m.sum(axis=1) > item.max_select):
+                on = np.flatnonzero(m[i])
+                drop = rng.choice(on, size=len(on) - item.max_select, replace=False)
+                for j in drop:
+                    ticked[opts[j]][i] = False
     out = {f"{item.var}__{o}": ticked[o].astype(np.int64) for o in opts}
     no_answer = item.no_answer
     if no_answer in item.missing:
@@ -170,6 +164,72 @@ def _multi(item, n, rng) -> dict[str, np.ndarray]:
         gone = rng.random(n) < p
         out = {col: np.where(gone, no_answer, v) for col, v in out.items()}
     return out
+
+
+def _multi_with_exclusive(item, opts, excl, share, n, rng) -> dict[str, np.ndarray]:
+    """An exclusive option is an answer of its own: it is ticked alone with its prior share; every
+    other answer ticks 1..max_select of the other options, each with the probability q that makes
+    its share among all answers its prior (q solved for the condition "at least one, at most
+    max_select"; the rows breaking it are drawn again, which draws from exactly that condition)."""
+    ticked = {o: np.zeros(n, dtype=bool) for o in opts}
+    p_excl = np.array([share[o] for o in excl])
+    if p_excl.sum() > 1.0:
+        p_excl = p_excl / p_excl.sum()
+    which = np.searchsorted(np.cumsum(p_excl), rng.random(n), side="right")
+    for j, o in enumerate(excl):
+        ticked[o] = which == j
+    rest = np.flatnonzero(which == len(excl))
+    others = [o for o in opts if o not in excl]
+    if not others:     # nothing but exclusive options: an answer ticks the first
+        ticked[excl[0]][rest] = True
+        return ticked
+    most = len(others) if item.max_select is None else min(item.max_select, len(others))
+    target = np.array([share[o] for o in others]) / max(1.0 - p_excl.sum(), 1e-12)
+    q = _tick_probabilities(np.clip(target, 0.0, 1.0), most)
+    m = np.zeros((len(rest), len(others)), dtype=bool)
+    todo = np.arange(len(rest))
+    for _ in range(200):
+        if not len(todo):
+            break
+        draw = rng.random((len(todo), len(others))) < q
+        k = draw.sum(axis=1)
+        ok = (k >= 1) & (k <= most)
+        m[todo[ok]] = draw[ok]
+        todo = todo[~ok]
+    m[todo, int(np.argmax(target))] = True      # never reached with sensible priors
+    for j, o in enumerate(others):
+        ticked[o][rest] = m[:, j]
+    return ticked
+
+
+def _count_pmf(q) -> np.ndarray:
+    """P(K = k), k = 0..len(q), for K the number of independent events with probabilities q."""
+    pmf = np.array([1.0])
+    for p in q:
+        pmf = np.convolve(pmf, [1.0 - p, p])
+    return pmf
+
+
+def _tick_probabilities(target, most, iterations=500) -> np.ndarray:
+    """q with P(option ticked | 1 <= ticks <= most) = target, by fixed-point iteration:
+    q_o <- target_o * P(1 <= K <= most) / P(K without o <= most - 1). Where the targets cannot be
+    met (they sum to less than 1, or to more than `most`), the closest shares are kept.
+
+    >>> q = _tick_probabilities(np.array([0.5, 0.3, 0.4]), 3)
+    >>> pmf = _count_pmf(q); p1 = pmf[1:].sum()
+    >>> [round(float(q[j] * _count_pmf(np.delete(q, j))[:3].sum() / p1), 6) for j in range(3)]
+    [0.5, 0.3, 0.4]
+    """
+    q = np.clip(target, 1e-6, 1 - 1e-6).astype(float)
+    for _ in range(iterations):
+        p_ok = _count_pmf(q)[1:most + 1].sum()
+        new = np.array([target[j] * p_ok / max(_count_pmf(np.delete(q, j))[:most].sum(), 1e-12)
+                        for j in range(len(q))])
+        new = np.clip(new, 1e-9, 1 - 1e-9)
+        if np.abs(new - q).max() < 1e-12:
+            return new
+        q = new
+    return q
 
 
 def _numbers(item, n, rng) -> np.ndarray:
