@@ -394,9 +394,10 @@ def models_section(rd, fits: dict) -> None:
         _display(fd.text("no_models", lang))
         return
     for m, fit, fit_u in fits.values():
-        coefs = rdata.coefficient_frame(fit, rd)
+        coefs = _short_terms(rd, fit, rdata.coefficient_frame(fit, rd))
         _display(fd.plain(m.label, 2), fd.text(f"p_ratio_{m.ratio}", lang), model_table(rd, m, fit))
-        plots.forest_plot({t("weighted", lang): coefs, t("unweighted", lang): rdata.coefficient_frame(fit_u, rd)},
+        unweighted = _short_terms(rd, fit_u, rdata.coefficient_frame(fit_u, rd))
+        plots.forest_plot({t("weighted", lang): coefs, t("unweighted", lang): unweighted},
                           lang=lang, xlabel=m.ratio, exponentiate=m.ratio is not None,
                           null=1.0 if m.ratio else 0.0)
 
@@ -419,6 +420,27 @@ def model_table(rd, m, fit):
                                   title=str(m.label), id=f"model-{slug(str(m.label))}")
     tab.notes = [tables.model_note(fit, lang, labels=name)]
     return tab
+
+
+def _short_terms(rd, fit, coefs: pd.DataFrame) -> pd.DataFrame:
+    """A coefficient frame (rows in the fit's order, intercept and cut points left out) with
+    terms named by short labels, "<short>: level (vs reference)", as the forest plot shows them."""
+    name = _short_name(rd)
+    terms = [str(i) for i in fit.params.index if str(i) != "Intercept" and "|" not in str(i)]
+    if len(terms) != len(coefs):
+        return coefs
+    vs = "gegenüber" if rd.lang == "de" else "vs"
+    labels = []
+    for term in terms:
+        m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", term) or re.fullmatch(r"(\w+)\[T\.(.*)\]", term)
+        if m:
+            ref = rdata.reference_category(fit, m.group(1))
+            labels.append(f"{name(m.group(1))}: {m.group(2)}" + (f" ({vs} {ref})" if ref is not None else ""))
+        else:
+            labels.append(name(term))
+    out = coefs.copy()
+    out.index = pd.Index(labels)
+    return out
 
 
 def _short_name(rd):

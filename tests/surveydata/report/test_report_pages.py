@@ -120,3 +120,23 @@ def test_model_terms_use_the_declared_short_labels():
     short = item.short_label.get("en")
     assert short and short != item.text.get("en")
     assert [r[0] for r in table.rows] == [f"{short}: a", f"{short}: b"]
+
+
+def test_forest_plot_terms_use_short_labels_and_name_the_reference(monkeypatch):
+    import schemas
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"practice_type": rng.choice(["a", "b", "c"], 150), "w": 1.0,
+                       "y": rng.integers(0, 2, 150).astype(float)})
+    fit = analysis.svyglm("y ~ C(practice_type)", analysis.SurveyDesign(df, weights="w"),
+                          family="quasibinomial")
+    study = schemas.load_study(None)
+    short = study.instrument.item("practice_type").short_label.get("en")
+    rd = SimpleNamespace(lang="en", study=study, label=lambda v: "a long question text?")
+    drawn = {}
+    monkeypatch.setattr(pages, "_display", lambda *objs: None)
+    monkeypatch.setattr(pages.plots, "forest_plot", lambda frames, **k: drawn.update(frames))
+    pages.models_section(rd, {"m": (SimpleNamespace(label="M", ratio="OR"), fit, fit)})
+    weighted = drawn["weighted"]
+    assert weighted.index.tolist() == [f"{short}: b (vs a)", f"{short}: c (vs a)"]
+    assert weighted["estimate"].tolist() == fit.params.drop("Intercept").tolist()
