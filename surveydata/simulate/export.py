@@ -1,8 +1,9 @@
 """Stage 3: the file a survey platform would export, in German Excel conventions, with planted errors.
 
-Format: semicolon-separated, Windows-1252, CRLF line ends, decimal comma in ``duration_s``,
-ISO 8601 ``submitted_at``, codes as integers, multi-choice columns ``<var>__<option>`` (0/1, -7,
--9), empty cells for empty free text. Rows are in order of submission.
+Format: semicolon-separated, Windows-1252, CRLF line ends, decimal comma in the duration, ISO
+8601 submission time (the instrument's metadata of types number and datetime), codes as
+integers, multi-choice columns ``<var>__<option>`` (0/1, -7, -9), empty cells for empty free
+text. Rows are in order of submission.
 
 Planted errors: ``round(error_rate * n_respondents)`` distinct respondents each get exactly one
 error, split over the kinds in ``ERROR_SHARES``; every planted error is recorded (response_id ->
@@ -13,7 +14,7 @@ kind, column, value written, original value, what a validator must do with it):
 ``bad_integer``           an integer item holds "2,5", "ca. 10", "10 Personen" or a value above its maximum
 ``duplicate_row``         an exact copy of the record is inserted (the validator keeps the first)
 ``duplicate_response_id`` a second, different record with the same response_id (both rejected)
-``speeder``               duration_s below a third of the median: flagged, not rejected
+``speeder``               a duration below a third of the median: flagged, not rejected
 
 Clean durations are lognormal (median 900 s) truncated below at 450 s, so no clean respondent is
 a speeder; planted speeders take 60-240 s.
@@ -35,7 +36,6 @@ import pandas as pd
 from schemas import load_instrument
 from schemas.populations import largest_remainder
 
-NA = -7
 ERROR_SHARES = {"invalid_code": 0.25, "skip_logic": 0.20, "bad_integer": 0.15, "duplicate_row": 0.10,
                 "duplicate_response_id": 0.10, "speeder": 0.20}
 QUARANTINED = ("invalid_code", "skip_logic", "bad_integer", "duplicate_row", "duplicate_response_id")
@@ -84,17 +84,18 @@ def make_export(sample, seed: int, error_rate: float = 0.05, instrument=None) ->
     resp = sample.respondents
     n = len(resp)
 
+    id_col, time_col, duration_col = _metadata(inst)
     ids = np.array([f"R{i:07d}" for i in rng.choice(10**7, size=n, replace=False)], dtype=object)
     seconds = rng.integers(0, FIELD_DAYS * 86400, size=n)
     submitted = FIELD_START + seconds.astype("timedelta64[s]")
     duration = np.maximum(450.0, np.exp(np.log(900.0) + 0.35 * rng.standard_normal(n)))
-    columns = [c for c in inst.columns if c not in ("response_id", "submitted_at", "duration_s")]
-    text = {"response_id": ids,
-            "submitted_at": np.datetime_as_string(submitted, unit="s"),
-            "duration_s": _decimal_comma(duration)}
+    columns = [c for c in inst.columns if c not in (id_col, time_col, duration_col)]
+    text = {id_col: ids,
+            time_col: np.datetime_as_string(submitted, unit="s"),
+            duration_col: _decimal_comma(duration)}
     for c in columns:
         text[c] = _as_text(resp[c])
-    frame = pd.DataFrame(text, columns=["response_id", "submitted_at", "duration_s", *columns])
+    frame = pd.DataFrame(text, columns=[id_col, time_col, duration_col, *columns])
 
     counts = largest_remainder(round(error_rate * n), np.array(list(ERROR_SHARES.values()))) if error_rate > 0 else \
         np.zeros(len(ERROR_SHARES), dtype=np.int64)
@@ -107,14 +108,27 @@ def make_export(sample, seed: int, error_rate: float = 0.05, instrument=None) ->
             if "row" in rec:
                 extra.append(rec.pop("row"))
             rec["expected"] = "quarantine" if kind in QUARANTINED else "flag"
-            planted[frame.at[int(r), "response_id"]] = {"kind": kind, **rec}
+            planted[frame.at[int(r), id_col]] = {"kind": kind, **rec}
         pos += k
     if extra:
         frame = pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
-    order = np.lexsort((frame["response_id"].to_numpy().astype(str), frame["submitted_at"].to_numpy().astype(str)))
+    order = np.lexsort((frame[id_col].to_numpy().astype(str), frame[time_col].to_numpy().astype(str)))
     frame = frame.iloc[order].reset_index(drop=True)
     planted = dict(sorted(planted.items()))
     return Export(frame=frame, planted=planted, seed=int(seed), error_rate=float(error_rate))
+
+
+def _metadata(inst) -> tuple[str, str, str]:
+    """The instrument's id, submission time and duration columns (metadata of type id, datetime
+    and number): this export writes all three."""
+    by_type = {}
+    for m in inst.metadata:
+        by_type.setdefault(m.type, m.var)
+    missing = [t for t in ("id", "datetime", "number") if t not in by_type]
+    if missing:
+        raise ValueError(f"instrument {inst.name!r} declares no metadata of type {missing[0]}; this export "
+                         "needs an id, a submission time and a duration (use generic.simulate_responses)")
+    return by_type["id"], by_type["datetime"], by_type["number"]
 
 
 def _decimal_comma(x: np.ndarray) -> np.ndarray:
@@ -134,7 +148,7 @@ def _coded_items(inst, types=("single", "likert5")):
 
 
 def _plant_invalid_code(frame, r, resp, inst, rng):
-    candidates = [it for it in _coded_items(inst) if resp.at[r, it.var] not in (NA,)]
+    candidates = [it for it in _coded_items(inst) if resp.at[r, it.var] != it.not_applicable]
     multi = [c for it in inst.items if it.type == "multi" for c in it.columns if resp.at[r, c] in (0, 1)]
     if rng.random() < 0.2 and multi:
         col = multi[rng.integers(len(multi))]
@@ -152,13 +166,14 @@ def _plant_skip_logic(frame, r, resp, inst, rng):
     candidates = [it for it in _coded_items(inst) if it.ask_if is not None]
     item = candidates[rng.integers(len(candidates))]
     original = frame.at[r, item.var]
-    if resp.at[r, item.var] == NA:      # answered although the filter excluded it
+    na = item.not_applicable
+    if resp.at[r, item.var] == na:      # answered although the filter excluded it
         subs = item.substantive_codes
         value = str(subs[rng.integers(len(subs))])
         what = "answered although not asked"
     else:                               # marked not applicable although asked
-        value = str(NA)
-        what = "-7 although asked"
+        value = str(na)
+        what = f"{na} although asked"
     frame.at[r, item.var] = value
     return {"column": item.var, "value": value, "original": original, "detail": what}
 
@@ -186,17 +201,19 @@ def _plant_duplicate_response_id(frame, r, resp, inst, rng):
     old = int(resp.at[r, col])
     new = old % 5 + 1
     copy[col] = str(new)
-    later = np.datetime64(frame.at[r, "submitted_at"]) + np.timedelta64(int(rng.integers(600, 86400)), "s")
-    copy["submitted_at"] = str(later)
+    _, time_col, _ = _metadata(inst)
+    later = np.datetime64(frame.at[r, time_col]) + np.timedelta64(int(rng.integers(600, 86400)), "s")
+    copy[time_col] = str(later)
     return {"column": col, "value": str(new), "original": str(old), "row": copy.tolist(),
             "detail": "second record with the same response_id and a different answer"}
 
 
 def _plant_speeder(frame, r, resp, inst, rng):
     value = _decimal_comma(np.array([rng.uniform(60.0, 240.0)]))[0]
-    original = frame.at[r, "duration_s"]
-    frame.at[r, "duration_s"] = value
-    return {"column": "duration_s", "value": value, "original": original}
+    _, _, duration_col = _metadata(inst)
+    original = frame.at[r, duration_col]
+    frame.at[r, duration_col] = value
+    return {"column": duration_col, "value": value, "original": original}
 
 
 _PLANT = {"invalid_code": _plant_invalid_code, "skip_logic": _plant_skip_logic, "bad_integer": _plant_bad_integer,
