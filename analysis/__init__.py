@@ -23,6 +23,7 @@ from analysis.domains import DomainEstimates, contrast
 from analysis.errors import AnalysisError, ModelError
 from analysis.estimators import MissingValuesError
 from analysis.hypothesis import HypothesisTest, svyranktest, svyttest
+from analysis.pubtable import PublicationTable, model_table
 from analysis.replicates import ReplicateError
 from analysis.results import SurveyEstimate
 from analysis.tableone import TableOne, table_one
@@ -92,6 +93,7 @@ __all__ = [
     "LonelyPSUError",
     "MissingValuesError",
     "ModelError",
+    "PublicationTable",
     "ReplicateDesign",
     "ReplicateError",
     "SurveyDesign",
@@ -110,6 +112,7 @@ __all__ = [
     "impute",
     "kish_deff",
     "kish_n_eff",
+    "model_table",
     "nonlinear_contrast",
     "predictive_margins",
     "quasi",
