@@ -8,7 +8,9 @@ An executed notebook becomes one page of the report (:func:`render_notebook`):
   `analysis.pubtable.PublicationTable`, the renderer of the Jupyter publication tables (Table 1)
   too: one header row under spanners (pandas' row of index names is merged into it; an unnamed
   header cell gets a label for screen readers), row groups for a two-level index, numbers
-  right-aligned, a scroll hint on narrow screens, and its CSV beside it;
+  right-aligned, a scroll hint on narrow screens, and its CSV beside it; a publication table
+  shown in the notebook (Table 1, a model table) is re-rendered from the cells its output
+  carries (`analysis.pubtable.MIME`), not from its HTML;
 * an image becomes a numbered figure with a caption, the description the plot helpers
   generated from the data as alt text (never a placeholder), a phone-sized variant when the
   helper made one, and its PNG (and the numbers drawn, as CSV) beside it; the page links the
