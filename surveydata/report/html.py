@@ -488,8 +488,8 @@ def _cell_value(text: str, lang: str):
 
 
 def xlsx_bytes(tables: list[Table], lang: str) -> bytes:
-    """All ``tables`` in one workbook, one sheet per table ("Table 3"), caption in the first row;
-    plain numbers as numbers, everything else (CIs, markers) as text.
+    """All ``tables`` in one workbook, one sheet per table ("Table 3"), caption in the first row,
+    notes below the table; plain numbers as numbers, everything else (CIs, markers) as text.
 
     Written with openpyxl (the project's one Excel library); creation time and the times inside
     the zip are fixed, so that the same report gives the same bytes.
@@ -517,6 +517,10 @@ def xlsx_bytes(tables: list[Table], lang: str) -> bytes:
                 cell.value = value
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text
+        # the table's notes (a model's n used, why rows were dropped, units) one line below it
+        for i, note in enumerate(tab.notes, start=len(tab.rows) + 5):
+            cell = sheet.cell(i, 1, neutralise(note))
+            cell.data_type = "s"
         for j, h in enumerate(tab.header, start=1):
             width = max([len(h)] + [len(r[j - 1]) for r in tab.rows])
             sheet.column_dimensions[sheet.cell(3, j).column_letter].width = min(60, max(8, width + 2))

@@ -273,3 +273,12 @@ def test_a_publication_table_in_a_notebook_is_rendered_from_its_cells_by_the_sam
     assert "School type: E" in page.body and "0.00 (ref.)" in page.body
     assert "n = 200 of 200 observations used." in page.body      # the note, below the table
     assert bundle["text/html"] not in page.body                   # not Jupyter's own HTML
+    import io
+
+    from openpyxl import load_workbook
+
+    from surveydata.report.html import xlsx_bytes
+
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(page.tables, "en")))["Table 3"]
+    assert sheet.cell(3, 1).value == "Characteristic" and sheet.cell(4, 1).value == "School type: E"
+    assert sheet.cell(4 + len(tab.rows) + 1, 1).value == "n = 200 of 200 observations used."
