@@ -196,10 +196,14 @@ def _plant_duplicate_row(frame, r, resp, inst, rng):
 
 def _plant_duplicate_response_id(frame, r, resp, inst, rng):
     copy = frame.iloc[r].copy()
-    likert = [it.var for it in inst.items if it.type == "likert5" and resp.at[r, it.var] in (1, 2, 3, 4, 5)]
-    col = likert[rng.integers(len(likert))]
+    # another answer to a rating item (likert5 first; else any coded item), the next code in turn
+    items = [it for it in inst.items if it.type == "likert5"] or _coded_items(inst, ("single", "scale", "likert5"))
+    rated = [it for it in items if resp.at[r, it.var] in it.substantive_codes and len(it.substantive_codes) > 1]
+    item = rated[rng.integers(len(rated))]
+    col = item.var
+    codes = list(item.substantive_codes)
     old = int(resp.at[r, col])
-    new = old % 5 + 1
+    new = codes[(codes.index(old) + 1) % len(codes)]
     copy[col] = str(new)
     _, time_col, _ = _metadata(inst)
     later = np.datetime64(frame.at[r, time_col]) + np.timedelta64(int(rng.integers(600, 86400)), "s")

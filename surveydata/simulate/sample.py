@@ -217,6 +217,9 @@ def apply_skip_logic(frame: pd.DataFrame, inst) -> pd.DataFrame:
         if item.ask_if is None or not set(item.columns) <= set(frame.columns):
             continue
         asked = item.ask_if.evaluate(frame).to_numpy()
+        if item.type == "text":             # free text not asked is empty, not a code
+            frame[item.var] = frame[item.var].where(asked)
+            continue
         na = item.not_applicable
         for col in item.columns:
             values = frame[col].to_numpy().copy()

@@ -200,3 +200,22 @@ def test_the_practice_parameters_stay_overridable_from_python():
     assert NonresponseModel.ignorable().r_type == (0.0,) * 5
     data = copy.deepcopy(_practice_data())
     assert list(TrueModel().to_dict()) == list(data["simulation"]["parameters"])
+
+
+def test_a_second_study_simulates_a_whole_dataset_whose_planted_errors_validation_finds(tmp_path):
+    """simulate_dataset(study=...) runs population, sample and export of the pharmacy study (its
+    missing codes 97/98/99, free text skipped as empty): validation quarantines exactly the
+    planted errors of the quarantining kinds."""
+    from surveydata import read_export
+    from surveydata.simulate import simulate_dataset, write_dataset
+    from surveydata.simulate.export import QUARANTINED
+    from surveydata.validate import validate
+
+    ds = simulate_dataset(seed=3, n_invited=2000, response_rate=0.3, study="pharmacy_staff")
+    write_dataset(ds, tmp_path)
+    inst = schemas.load_instrument("pharmacy_staff")
+    res = validate(read_export(tmp_path / "export.csv", inst), inst)
+    want = {rid for rid, p in ds.truth["planted_errors"].items() if p["kind"] in QUARANTINED}
+    assert want and set(res.quarantine["response_id"]) == want
+    assert ds.files["README.md"].decode().startswith("# Simulated survey: Information security of pharmacy staff")
+    assert "stratum (role-pharmacy_size)" in ds.files["README.md"].decode()
