@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import linalg, special, stats
 
 from .errors import AnalysisError
 from .results import SurveyEstimate, critical_value
@@ -127,20 +127,35 @@ def _design_matrix(design) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ one PMM draw
 def _pmm(y: np.ndarray, X: np.ndarray, miss: np.ndarray, rng: np.random.Generator,
-         donors: int) -> np.ndarray:
-    """Values for the missing rows of y by predictive mean matching (Bayesian linear model)."""
+         donors: int, gram: np.ndarray | None = None) -> np.ndarray:
+    """Values for the missing rows of y by predictive mean matching (Bayesian linear model).
+
+    gram: X'X of the observed rows for X's first columns (the fixed part of the imputation
+    model), computed once per variable: only the few columns of the other imputed variables
+    change between draws. Solves go through the Cholesky factor (triangular solves): on a
+    busy machine a general solve or a large product in threaded BLAS can take 100x longer.
+    """
     obs = ~miss
     Xo, yo = X[obs], y[obs]
-    XtX = Xo.T @ Xo
+    if gram is None:
+        gram = Xo.T @ Xo
+    q = gram.shape[0]
+    if q < X.shape[1]:
+        F, O = Xo[:, :q], Xo[:, q:]
+        FO, OO = np.einsum("ij,ik->jk", F, O), np.einsum("ij,ik->jk", O, O)
+        XtX = np.block([[gram, FO], [FO.T, OO]])
+    else:
+        XtX = gram.copy()
     # a small ridge keeps collinear design dummies solvable (mice does the same, 1e-5 x diag)
     XtX = XtX + 1e-5 * np.diag(np.maximum(np.diag(XtX), 1e-12))
     L = np.linalg.cholesky(XtX)
-    beta = np.linalg.solve(XtX, Xo.T @ yo)
+    beta = linalg.cho_solve((L, True), np.einsum("ij,i->j", Xo, yo))
     resid = yo - Xo @ beta
     df = max(len(yo) - X.shape[1], 1)
     sigma = np.sqrt(resid @ resid / rng.chisquare(df))
     # beta* ~ N(beta, sigma^2 (X'X)^-1): (X'X)^-1 = L^-T L^-1
-    beta_star = beta + sigma * np.linalg.solve(L.T, rng.standard_normal(X.shape[1]))
+    beta_star = beta + sigma * linalg.solve_triangular(L, rng.standard_normal(X.shape[1]),
+                                                       trans="T", lower=True)
     pred_obs = Xo @ beta
     pred_mis = X[miss] @ beta_star
     order = np.argsort(pred_obs, kind="stable")
@@ -239,6 +254,11 @@ def impute(design, variables: str | Sequence[str], m: int = 20, seed: int | None
         base.append(_design_matrix(design))
     fixed = np.hstack(base)[inside]
     todo = [v for v in variables if missing[v].any()]
+    # the fixed part's X'X over each variable's observed rows: the same in every draw
+    grams = {}
+    for v in todo:
+        Fo = fixed[~missing[v][inside]]
+        grams[v] = Fo.T @ Fo
     rng = np.random.default_rng(seed)
     designs = []
     for _ in range(m):
@@ -251,7 +271,7 @@ def impute(design, variables: str | Sequence[str], m: int = 20, seed: int | None
                 others = [filled[o][inside, None] for o in variables if o != v]
                 X = np.hstack([fixed, *others]) if others else fixed
                 filled[v][missing[v]] = _pmm(filled[v][inside], X, missing[v][inside], rng,
-                                             donors)
+                                             donors, grams[v])
         new = {}
         for v in todo:
             back = encoded[v][1]
