@@ -32,7 +32,7 @@ answer on the log scale, since exp() keeps the order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,34 @@ TEXT: dict[str, dict[str, str]] = {
     "mi_outside": {"de": "die Schätzung mit Imputation liegt außerhalb des 95-%-KI aus "
                          "vollständigen Fällen",
                    "en": "the imputed estimate lies outside the complete-case 95% CI"},
+    "f_kept_out": {"de": "Nicht imputiert (Kategorien ohne Ordnung): {what}; diese Fälle fehlen in "
+                         "beiden Schätzungen.",
+                   "en": "Not imputed (categories without an order): {what}; these rows are out of "
+                         "both fits."},
+    "kept_out_one": {"de": "{label} fehlt in {n} Fällen", "en": "{label} missing in {n} rows"},
+    "h_blocks": {"de": "Blöcke mit multipler Imputation: {label}",
+                 "en": "Blocks with multiple imputation: {label}"},
+    "p_blocks": {
+        "de": "Der Wald-Test jedes Blocks im Modell mit allen Blöcken und den Kontrollvariablen, "
+              "unter vollständigen Fällen und mit {m}-mal imputierten fehlenden Angaben (über die "
+              "Imputationen kombiniert: D1-Statistik nach Li, Raghunathan und Rubin).",
+        "en": "The Wald test of each block in the model with all blocks and the controls, among "
+              "complete cases and with the missing answers imputed {m} times (pooled over the "
+              "imputations: the D1 statistic of Li, Raghunathan and Rubin)."},
+    "f_block": {"de": "{label}: F = {f_cc} ({p_cc}) unter vollständigen Fällen, F = {f_mi} ({p_mi}) "
+                      "mit Imputation: {verdict}.",
+                "en": "{label}: F = {f_cc} ({p_cc}) among complete cases, F = {f_mi} ({p_mi}) with "
+                      "imputation: {verdict}."},
+    "b_both": {"de": "in beiden auf dem 5-%-Niveau mit dem Ergebnis verbunden",
+               "en": "associated with the outcome at the 5% level in both"},
+    "b_neither": {"de": "in keiner der beiden auf dem 5-%-Niveau mit dem Ergebnis verbunden",
+                  "en": "not associated with the outcome at the 5% level in either"},
+    "b_cc_only": {"de": "auf dem 5-%-Niveau nur unter vollständigen Fällen mit dem Ergebnis verbunden",
+                  "en": "associated with the outcome at the 5% level among complete cases only"},
+    "b_mi_only": {"de": "auf dem 5-%-Niveau nur mit Imputation mit dem Ergebnis verbunden",
+                  "en": "associated with the outcome at the 5% level with imputation only"},
+    "col_f": {"de": "F", "en": "F"},
+    "col_p": {"de": "p", "en": "p"},
     "h_change": {"de": "Mit Imputation gegenüber vollständigen Fällen",
                  "en": "Imputed against complete cases"},
     "col_cc": {"de": "Vollständige Fälle", "en": "Complete cases"},
@@ -123,6 +151,7 @@ class ModelImputation:
     n_imputed: int
     imputed: dict
     m: int
+    kept_out: dict = field(default_factory=dict)
 
 
 def model_variables(model: rdata.Model, data: pd.DataFrame) -> list[str]:
@@ -149,10 +178,55 @@ def key_terms(names, controls) -> list[str]:
     return [n for n in map(str, names) if n != "Intercept" and "|" not in n and not control(n)]
 
 
-def _error(rd, model: str, err) -> rdata.ReportDataError:
+def _error(rd, what: str, err) -> rdata.ReportDataError:
     where = getattr(rd.study, "source", None) or f"study {getattr(rd.study, 'name', '')}"
-    return rdata.ReportDataError(f"{where}: analysis.imputation.models: model {model}: "
+    return rdata.ReportDataError(f"{where}: analysis.imputation.models: {what}: "
                                  f"{str(err).replace('__code', '')}")
+
+
+def _nominal(col: pd.Series) -> bool:
+    """Categories without an order (more than two): predictive mean matching cannot impute them."""
+    return (isinstance(col.dtype, pd.CategoricalDtype) and not col.cat.ordered
+            and len(col.cat.categories) > 2)
+
+
+@dataclass
+class _Imputed:
+    designs: list
+    imputed: dict       # variable -> answers imputed
+    kept_out: dict      # nominal variable -> rows missing it (out of both fits)
+    m: int
+
+
+def _impute_variables(rd, d, variables, seed: int, where: str) -> _Imputed:
+    """The declared kinds of missing answers of ``variables`` imputed jointly within the rows
+    that have no other gaps: a gap of another kind (not asked) or in a category without order
+    keeps its row out (of the complete-case fit too, which drops every row with a gap)."""
+    import analysis
+    from analysis.imputation import ImputationError
+
+    spec = pi.imputation_spec(rd)
+    data = d.data
+    gaps = [v for v in variables if data[v].isna().any()]
+    structural = np.zeros(len(data), dtype=bool)
+    kept_out = {}
+    for v in gaps:
+        gap = data[v].isna().to_numpy()
+        if _nominal(data[v]):
+            kept_out[v] = int(gap.sum())
+            structural |= gap
+        else:
+            structural |= gap & ~pi.imputable_rows(rd, data, v, spec.missing)
+    rows = ~structural
+    # imputed: what has gaps among those rows; the rest is complete there and predicts
+    todo = [v for v in gaps if v not in kept_out and (data[v].isna().to_numpy() & rows).any()]
+    complete = list(dict.fromkeys([*spec.predictors, *(v for v in variables if v not in todo)]))
+    coded, predictors = pi.coded_predictors(d, complete)
+    try:
+        imp = analysis.impute(coded, todo, m=spec.m, seed=seed, predictors=predictors, rows=rows)
+    except ImputationError as err:
+        raise _error(rd, where, err) from None
+    return _Imputed(imp.designs, dict(imp.n_missing), kept_out, imp.m)
 
 
 def model_imputation(rd, d, name: str) -> ModelImputation:
@@ -160,7 +234,6 @@ def model_imputation(rd, d, name: str) -> ModelImputation:
     answers imputed (see the module docstring); raises ReportDataError (one line) when the
     study declares no imputation or a variable cannot be imputed."""
     import analysis
-    from analysis.imputation import ImputationError
 
     spec = pi.imputation_spec(rd)
     names = tuple(getattr(spec, "models", ()) or ()) if spec is not None else ()
@@ -169,24 +242,9 @@ def model_imputation(rd, d, name: str) -> ModelImputation:
                                     f"({', '.join(names) or 'none'}); add it there to fit it with "
                                     f"imputation")
     model = next(m for m in rdata.models(rd) if m.name == name)
-    data = d.data
-    variables = model_variables(model, data)
-    gaps = [v for v in variables if data[v].isna().any()]
-    # rows missing for another reason than the declared kinds (not asked) stay out of it all
-    structural = np.zeros(len(data), dtype=bool)
-    for v in gaps:
-        structural |= data[v].isna().to_numpy() & ~pi.imputable_rows(rd, data, v, spec.missing)
-    rows = ~structural
-    # imputed: what has gaps among those rows; the rest is complete there and predicts
-    todo = [v for v in gaps if (data[v].isna().to_numpy() & rows).any()]
-    complete = list(dict.fromkeys([*spec.predictors, *(v for v in variables if v not in todo)]))
-    coded, predictors = pi.coded_predictors(d, complete)
-    try:
-        imp = analysis.impute(coded, todo, m=spec.m, seed=spec.seed + SEED_STEP * (names.index(name) + 1),
-                              predictors=predictors, rows=rows)
-        fits = [rdata.fit(model, c) for c in imp.designs]
-    except ImputationError as err:
-        raise _error(rd, name, err) from None
+    imp = _impute_variables(rd, d, model_variables(model, d.data),
+                            spec.seed + SEED_STEP * (names.index(name) + 1), f"model {name}")
+    fits = [rdata.fit(model, c) for c in imp.designs]
     combined = analysis.combine(fits, df_complete=float(fits[0].df_resid))
     cc = rdata.fit(model, d)
     ci = cc.conf_int()
@@ -203,7 +261,7 @@ def model_imputation(rd, d, name: str) -> ModelImputation:
     comparison["change"] = [pi.verdict(r)[0] for _, r in comparison.iterrows()]
     return ModelImputation(model, cc, combined, comparison, n_all=int((d.weights > 0).sum()),
                            n_complete=int(cc.nobs), n_imputed=int(fits[0].nobs),
-                           imputed=dict(imp.n_missing), m=imp.m)
+                           imputed=imp.imputed, m=imp.m, kept_out=imp.kept_out)
 
 
 def _scale(ratio: str | None):
@@ -237,6 +295,15 @@ def n_finding(res: ModelImputation, lang: str) -> fd.Finding:
                              "n_imputed": res.n_imputed, "imputed": imputed, "m": res.m})
 
 
+def kept_out_finding(kept_out: dict, rd, lang: str) -> fd.Finding | None:
+    """Which variables were not imputed (categories without an order) and how many rows miss them."""
+    if not kept_out:
+        return None
+    what = "; ".join(_say("kept_out_one", lang, label=rd.label(v), n=fd.fmt_int(n, lang))
+                     for v, n in kept_out.items())
+    return fd.Finding(_say("f_kept_out", lang, what=what), dict(kept_out))
+
+
 def _labels(res: ModelImputation, rd) -> dict[str, str]:
     """Readable names of the coefficients (a category says its reference), as the models page."""
     frame = rdata.coefficient_frame(res.complete, rd)
@@ -265,7 +332,8 @@ def model_imputation_table(res: ModelImputation, rd, lang: str) -> pd.DataFrame:
 def model_findings(res: ModelImputation, rd, lang: str) -> list[fd.Finding]:
     """The rows-used sentence, then one sentence per key coefficient."""
     labels = _labels(res, rd)
-    return [n_finding(res, lang)] + [
+    kept = kept_out_finding(res.kept_out, rd, lang)
+    return [n_finding(res, lang)] + ([kept] if kept else []) + [
         coefficient_finding(labels[i], r, lang, res.model.ratio)
         for i, r in res.comparison.iterrows() if r["key"] and i in labels]
 
@@ -291,3 +359,113 @@ def model_imputation_section(rd, d, names=None, level: int = 2) -> dict[str, Mod
                          + "\n".join(f"- {fd.plain(str(s)).data}" for s in found)))
         out[name] = res
     return out
+
+
+# ------------------------------------------------------------------------------ blocks
+@dataclass
+class BlockImputation:
+    """The block comparison's Wald tests among complete cases and pooled over m completed
+    designs (D1), per block (``table``: cc_F, cc_df, cc_ddf, cc_p, mi_F, mi_df, mi_ddf, mi_p,
+    riv), with the rows used and what was imputed or kept out."""
+
+    outcome: str
+    formula: str
+    table: pd.DataFrame
+    n_all: int
+    n_complete: int
+    n_imputed: int
+    imputed: dict
+    kept_out: dict
+    m: int
+
+
+def block_imputation(rd, d, outcome: str, family: str = "quasibinomial", index: int = 0
+                     ) -> BlockImputation:
+    """The study's block comparison for ``outcome`` (all blocks and the controls in one svyglm)
+    among complete cases and with the missing answers of its variables imputed (as the planned
+    models; seed ``seed + SEED_STEP (len(models) + 1 + index)``); each block's Wald test given
+    the others: R's regTermTest among complete cases, the pooled D1 test with imputation."""
+    import analysis
+    from analysis.imputation import pooled_wald_test
+
+    spec = pi.imputation_spec(rd)
+    if spec is None:
+        raise rdata.ReportDataError("block comparison with imputation: the study declares no "
+                                    "analysis.imputation")
+    blocks, controls = rdata.blocks(rd), rdata.controls(rd)
+    formula = f"{outcome} ~ " + " + ".join([*controls, *(t for b in blocks.values() for t in b)])
+    variables = model_variables(rdata.Model("blocks", formula, family, None, ""), d.data)
+    seed = spec.seed + SEED_STEP * (len(spec.models) + 1 + index)
+    imp = _impute_variables(rd, d, variables, seed, f"blocks of {outcome}")
+    fits = [analysis.svyglm(formula, c, family=family) for c in imp.designs]
+    cc = analysis.svyglm(formula, d, family=family)
+    rows = {}
+    for name, terms in blocks.items():
+        w = cc.wald_test(list(terms))
+        coefs = fits[0].wald_test(list(terms)).coefficients
+        pooled = pooled_wald_test(fits, coefs, df_complete=float(fits[0].df_resid))
+        rows[name] = {"cc_F": float(w.statistic), "cc_df": int(w.df), "cc_ddf": float(w.ddf),
+                      "cc_p": float(w.p_value), "mi_F": pooled.statistic, "mi_df": pooled.df,
+                      "mi_ddf": pooled.ddf, "mi_p": pooled.p_value, "riv": pooled.riv}
+    return BlockImputation(outcome, formula, pd.DataFrame.from_dict(rows, orient="index"),
+                           n_all=int((d.weights > 0).sum()), n_complete=int(cc.nobs),
+                           n_imputed=int(fits[0].nobs), imputed=imp.imputed,
+                           kept_out=imp.kept_out, m=imp.m)
+
+
+def block_verdict(row, alpha: float = fd.ALPHA) -> str:
+    """both | neither | cc_only | mi_only: where the block's test rejects at ``alpha``."""
+    cc, mi = row["cc_p"] < alpha, row["mi_p"] < alpha
+    return "both" if cc and mi else "neither" if not (cc or mi) else "cc_only" if cc else "mi_only"
+
+
+def block_finding(label: str, row, lang: str) -> fd.Finding:
+    """One sentence per block: both F tests with their p values, and whether they agree."""
+    change = block_verdict(row)
+    text = _say("f_block", lang, label=label, f_cc=fd.fmt_num(row["cc_F"], lang, 2),
+                p_cc=fd.fmt_p(row["cc_p"], lang), f_mi=fd.fmt_num(row["mi_F"], lang, 2),
+                p_mi=fd.fmt_p(row["mi_p"], lang), verdict=_say(f"b_{change}", lang))
+    return fd.Finding(text, {"cc_F": float(row["cc_F"]), "cc_p": float(row["cc_p"]),
+                             "mi_F": float(row["mi_F"]), "mi_p": float(row["mi_p"]),
+                             "change": change})
+
+
+def block_imputation_table(res: BlockImputation, block_label, lang: str) -> pd.DataFrame:
+    """Per block: F, df and p among complete cases and with imputation."""
+    cc, mi = _say("col_cc", lang), _say("col_mi", lang)
+    rows = {block_label(b): [fd.fmt_num(r["cc_F"], lang, 2), f"{int(r['cc_df'])}",
+                             fd.fmt_p_value(r["cc_p"], lang), fd.fmt_num(r["mi_F"], lang, 2),
+                             f"{int(r['mi_df'])}", fd.fmt_p_value(r["mi_p"], lang)]
+            for b, r in res.table.iterrows()}
+    columns = [f"{cc}: F", f"{cc}: df", f"{cc}: p", f"{mi}: F", f"{mi}: df", f"{mi}: p"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+
+def block_findings(res: BlockImputation, rd, block_label, lang: str) -> list[fd.Finding]:
+    """Rows used, what was kept out, then one sentence per block."""
+    n = fd.Finding(_say("f_n", lang, n_cc=fd.fmt_int(res.n_complete, lang),
+                        n_all=fd.fmt_int(res.n_all, lang), n_mi=fd.fmt_int(res.n_imputed, lang),
+                        imputed=fd.fmt_int(sum(res.imputed.values()), lang), m=res.m),
+                   {"n_complete": res.n_complete, "n_imputed": res.n_imputed})
+    kept = kept_out_finding(res.kept_out, rd, lang)
+    return [n] + ([kept] if kept else []) + [block_finding(block_label(b), r, lang)
+                                             for b, r in res.table.iterrows()]
+
+
+def block_imputation_section(rd, d, outcome: str, block_label, family: str = "quasibinomial",
+                             index: int = 0, level: int = 3) -> BlockImputation | None:
+    """Heading, paragraph, table and sentences of :func:`block_imputation`; nothing without
+    an imputation declaration."""
+    from IPython.display import Markdown, display
+
+    if pi.imputation_spec(rd) is None:
+        return None
+    res = block_imputation(rd, d, outcome, family, index)
+    lang = rd.lang
+    found = block_findings(res, rd, block_label, lang)
+    display(fd.plain(_say("h_blocks", lang, label=rd.label(outcome)), level),
+            fd.plain(_say("p_blocks", lang, m=res.m)),
+            block_imputation_table(res, block_label, lang),
+            Markdown(f"**{_say('h_change', lang)}**\n\n"
+                     + "\n".join(f"- {fd.plain(str(s)).data}" for s in found)))
+    return res

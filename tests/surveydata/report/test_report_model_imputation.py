@@ -185,12 +185,100 @@ def test_what_is_fitted_comes_from_the_declaration(report):
     assert "model implementation: not listed under analysis.imputation.models (incident)" in str(err.value)
 
 
-def test_a_variable_that_cannot_be_imputed_is_a_one_line_error(report):
+def test_categories_without_order_are_kept_out_and_said_so(report):
     rd, d, _ = report
-    # the measures model has an unordered categorical predictor with gaps (IT support model)
-    rd = _with(rd, models=("measures",))
+    # the measures model has an unordered categorical predictor with gaps (IT support model):
+    # predictive mean matching cannot impute it, so its rows stay out of both fits, in words
+    nominal = [v for v in _variables(rd.study.analysis.model("measures").formula)
+               if isinstance(d.data[v].dtype, pd.CategoricalDtype) and not d.data[v].cat.ordered
+               and len(d.data[v].cat.categories) > 2 and d.data[v].isna().any()]
+    assert nominal
+    res = mi.model_imputation(_with(rd, models=("measures",)), d, "measures")
+    assert res.kept_out == {v: int(d.data[v].isna().sum()) for v in nominal}
+    assert not set(nominal) & set(res.imputed)
+    assert res.n_imputed <= res.n_all - max(res.kept_out.values())
+    said = mi.model_findings(res, rd, "en")[1]
+    assert said.text.startswith("Not imputed (categories without an order): ")
+    assert f"{rd.label(nominal[0])} missing in {res.kept_out[nominal[0]]} rows" in said.text
+
+
+def test_a_predictor_with_gaps_is_a_one_line_error_naming_the_key(report):
+    rd, d, _ = report
+    gappy = next(v for v in ("kbv_size_class",) if d.data[v].isna().any())
+    rd = _with(rd, predictors=(*rd.study.analysis.imputation.predictors, gappy))
     with pytest.raises(rdata.ReportDataError) as err:
-        mi.model_imputation(rd, d, "measures")
+        mi.model_imputation(rd, d, "incident")
     message = str(err.value)
-    assert "\n" not in message and "analysis.imputation.models: model measures: " in message
-    assert "unordered categorical" in message and "__code" not in message
+    assert "\n" not in message and "analysis.imputation.models: model incident: " in message
+    assert f"predictor {gappy} has missing values" in message and "__code" not in message
+
+
+@pytest.fixture(scope="module")
+def blocks(report):
+    rd, d, _ = report
+    outcome = rd.study.analysis.model("incident").formula.split("~")[0].strip()
+    return outcome, mi.block_imputation(rd, d, outcome)
+
+
+def test_block_tests_among_complete_cases_are_the_block_comparison(report, blocks):
+    rd, d, _ = report
+    outcome, res = blocks
+    table = analysis.compare_blocks(d, outcome, rdata.blocks(rd), controls=rdata.controls(rd),
+                                    family="quasibinomial")
+    np.testing.assert_allclose(res.table["cc_F"], table.loc[res.table.index, "F"], rtol=1e-10)
+    np.testing.assert_allclose(res.table["cc_p"], table.loc[res.table.index, "p"], rtol=1e-8)
+    assert list(res.table["cc_df"]) == list(table.loc[res.table.index, "df"])
+
+
+def test_block_tests_with_imputation_are_d1_over_the_completed_fits(report, blocks):
+    from analysis.imputation import pooled_wald_test
+
+    rd, d, _ = report
+    outcome, res = blocks
+    spec = rd.study.analysis.imputation
+    variables = _variables(res.formula)
+    out = np.zeros(len(d.data), dtype=bool)
+    for v in variables:
+        gap = d.data[v].isna().to_numpy()
+        nominal = isinstance(d.data[v].dtype, pd.CategoricalDtype) and not d.data[v].cat.ordered \
+            and len(d.data[v].cat.categories) > 2
+        out |= gap if nominal else gap & ~pi.imputable_rows(rd, d.data, v, spec.missing)
+    gaps = [v for v in variables if d.data[v][~out].isna().any()]
+    complete = list(dict.fromkeys([*spec.predictors, *(v for v in variables if v not in gaps)]))
+    codes = {f"{p}__code": pd.Categorical(d.data[p].cat.codes.where(d.data[p].notna()))
+             for p in complete if isinstance(d.data[p].dtype, pd.CategoricalDtype)}
+    predictors = [f"{p}__code" if f"{p}__code" in codes else p for p in complete]
+    imp = analysis.impute(d.assign(**codes), gaps, m=spec.m,
+                          seed=spec.seed + 1000 * (len(spec.models) + 1), predictors=predictors,
+                          rows=~out)
+    fits = [analysis.svyglm(res.formula, c, family="quasibinomial") for c in imp]
+    assert res.n_imputed == fits[0].nobs == int((~out).sum()) > res.n_complete
+    for block, terms in rdata.blocks(rd).items():
+        names = fits[0].wald_test(list(terms)).coefficients
+        test = pooled_wald_test(fits, names, df_complete=fits[0].df_resid)
+        row = res.table.loc[block]
+        assert (row["mi_F"], row["mi_ddf"], row["mi_p"]) == pytest.approx(
+            (test.statistic, test.ddf, test.p_value), rel=1e-12)
+        assert row["mi_df"] == len(names)
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_block_sentences_quote_the_tests(report, blocks, lang):
+    rd, _, _ = report
+    _, res = blocks
+    found = mi.block_findings(res, rd, str, lang)
+    for f, (block, row) in zip(found[-len(res.table):], res.table.iterrows(), strict=True):
+        numbers = fd.parse_numbers(f.text.split(": ", 1)[1], lang)
+        assert numbers[0] == pytest.approx(round(row["cc_F"], 2))
+        assert fd.fmt_p(row["cc_p"], lang) in f.text and fd.fmt_p(row["mi_p"], lang) in f.text
+        both, neither = row["cc_p"] < 0.05 and row["mi_p"] < 0.05, row["cc_p"] >= 0.05 and row["mi_p"] >= 0.05
+        assert (f.quotes["change"] == "both") == both and (f.quotes["change"] == "neither") == neither
+
+
+def test_block_verdicts_follow_the_p_values():
+    row = pd.Series({"cc_F": 3.0, "cc_p": 0.01, "mi_F": 1.5, "mi_p": 0.2})
+    f = mi.block_finding("Info", row, "en")
+    assert f.quotes["change"] == "cc_only" and "among complete cases only" in f.text
+    assert mi.block_verdict(row.replace({0.01: 0.3})) == "neither"
+    assert mi.block_verdict(pd.Series({"cc_p": 0.3, "mi_p": 0.001})) == "mi_only"
+    assert mi.block_verdict(pd.Series({"cc_p": 0.049, "mi_p": 0.001})) == "both"
