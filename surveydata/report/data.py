@@ -198,10 +198,38 @@ def read_strata(path) -> pd.DataFrame:
     return strata.set_index("stratum")
 
 
+def unanswered_strata(valid: pd.DataFrame, raw: pd.DataFrame, columns, inst) -> None:
+    """A ReportDataError when a valid response has a missing code (or nothing) in a strata
+    variable: it belongs to no stratum. Names the variable, the code, the file lines, the fix."""
+    rows = raw.set_index("line").loc[valid["line"].to_numpy()]
+    for var in columns:
+        if var not in rows:
+            continue
+        try:
+            missing = dict(inst.item(var).missing_set)
+        except (KeyError, ValueError, AttributeError):
+            missing = {}
+        codes = rows[var].astype("string").str.strip().fillna("")
+        bad = codes.eq("") | codes.isin([str(c) for c in missing])
+        if bad.any():
+            first = codes[bad].iloc[0]
+            what = (f"{first} = {missing[int(first)]}" if first.lstrip("-").isdigit()
+                    and int(first) in missing else "empty")
+            lines = [int(x) for x in rows.index[bad.to_numpy()][:5]]
+            more = ", ..." if bad.sum() > 5 else ""
+            raise ReportDataError(
+                f"strata variable {var}: {int(bad.sum())} valid response(s) have no stratum ({what}; "
+                f"line(s) {', '.join(map(str, lines))}{more}); the design needs it from everyone: make "
+                f"{var} required: true in the instrument (without missing codes), or correct those rows")
+
+
 def attach_design(valid: pd.DataFrame, raw: pd.DataFrame, strata: pd.DataFrame,
-                  columns) -> pd.DataFrame:
+                  columns, inst=None) -> pd.DataFrame:
     """``valid`` with stratum, N_h, n_h and w = N_h / n_h (see :func:`surveydata.strata.attach_design`);
-    N_h as float, and an unknown stratum as a ReportDataError."""
+    N_h as float, and an unknown stratum as a ReportDataError (with ``inst``: a strata variable
+    left unanswered is named first, see :func:`unanswered_strata`)."""
+    if inst is not None:
+        unanswered_strata(valid, raw, columns, inst)
     try:
         df = strata_design(valid, raw, strata, columns)
     except ValueError as err:
@@ -352,7 +380,7 @@ def _prepare(raw: pd.DataFrame, study, lang: str, strata: pd.DataFrame | None,
     valid = parts["valid"]
     raw_valid = _raw_of_valid(raw, valid)
     if _design(study) is not None and strata is not None:
-        valid = attach_design(valid, raw, strata, _design(study).strata)
+        valid = attach_design(valid, raw, strata, _design(study).strata, inst)
         if getattr(_design(study), "base_weight", None) == "equal":
             valid["w"] = 1.0  # equal starting weights; calibration brings them to the totals
         summary = _strata_summary(valid, strata)

@@ -21,7 +21,8 @@ MODULES = [Path(reportdata.__file__), Path(reportdata.__file__).parents[1] / "st
            Path(reportdata.__file__).parents[1] / "demo.py",
            Path(reportdata.__file__).with_name("findings.py"),
            Path(reportdata.__file__).with_name("pages.py"),
-           Path(reportdata.__file__).with_name("dates.py")]
+           Path(reportdata.__file__).with_name("dates.py"),
+           Path(reportdata.__file__).with_name("labels.py")]
 
 
 @pytest.fixture(scope="module")
@@ -435,6 +436,7 @@ def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
 def test_random_instruments_give_report_data(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
+
     from tests.surveydata.test_random_instruments import COMMON, instruments
 
     @settings(max_examples=5, derandomize=True, **COMMON)
@@ -603,3 +605,35 @@ def test_date_tables_of_an_instrument_alone(pharmacy):
     # a study without date items shows none
     demo_summary, demo_counts = dates.date_tables(reportdata.load_data(lang="en"), k=5)
     assert demo_summary is None and demo_counts == []
+
+
+def test_a_strata_variable_left_unanswered_is_named_with_its_rows_and_the_fix(tmp_path):
+    """QA F14: a design whose strata item may be unanswered ("no answer" 99 accepted by
+    validation) stops with the variable, the code's meaning, the lines and the fix."""
+    root = PHARMACY.parents[1]
+    inst_text = PHARMACY.read_text(encoding="utf-8")
+    marker = '    text_en: "What is your main role in the pharmacy?"\n    required: true\n'
+    assert marker in inst_text
+    (tmp_path / "staff.yaml").write_text(inst_text.replace(
+        marker, '    text_en: "What is your main role in the pharmacy?"\n    missing: [99]\n'), encoding="utf-8")
+    study = (root / "studies" / "pharmacy_staff.yaml").read_text(encoding="utf-8")
+    assert "  instrument: pharmacy_staff\n" in study
+    (tmp_path / "study.yaml").write_text(study.replace("  instrument: pharmacy_staff\n",
+                                                       "  instrument: staff.yaml\n"), encoding="utf-8")
+    from surveydata.cli import main
+
+    assert main(["simulate", "--seed", "5", "--instrument", str(PHARMACY), "--n", "60",
+                 "--out", str(tmp_path / "sim")]) == 0
+    export = tmp_path / "sim" / "export.csv"
+    lines = export.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(";")
+    pos = header.index("role")
+    row = lines[3].split(";")  # file line 4: a valid response of this seed
+    row[pos] = "99"
+    lines[3] = ";".join(row)
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(reportdata.ReportDataError) as err:
+        reportdata.load_data(export, study=tmp_path / "study.yaml", lang="en")
+    message = str(err.value)
+    assert message.startswith("strata variable role: 1 valid response(s) have no stratum (99 = no_answer; line(s) 4)")
+    assert "make role required: true in the instrument" in message and "\n" not in message
