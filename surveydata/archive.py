@@ -19,10 +19,13 @@ builds exactly that (the inverse of `schemas.to_typed` for the items); the write
 
 Free-text items are left out unless ``include_text=True`` (they may identify a respondent).
 
+Example (the embedded demo; every single-choice column holds an answer code or a missing code):
+
 >>> import schemas, surveydata
->>> inst = schemas.load_instrument()
+>>> inst = schemas.load_study(None).instrument       # the demo's study, the packaged default
 >>> coded = coded_frame(surveydata.load_demo(), inst, lang="de")
->>> bool(coded["incident_12m"].isin([1, 2, -7, -8, -9]).all())
+>>> single = [i for i in inst.items if i.type == "single"]
+>>> all(coded[i.var].isin([*i.codes, *inst.missing_set]).all() for i in single)
 True
 """
 from __future__ import annotations
@@ -69,6 +72,8 @@ def _value_labels(inst, column: str, lang: str) -> dict | None:
         yes, no = ("ausgewählt", "nicht ausgewählt") if lang == "de" else ("selected", "not selected")
         return {1: yes, 0: no, **missing}
     codes = getattr(item, "codes", None) or {}
+    if getattr(item, "string_codes", False):
+        return None   # text codes ('BW') are written as text, labelled by the codebook
     if not codes or any(not isinstance(c, (int, np.integer)) for c in codes):
         return {**missing} if item.type != "text" else None
     return {int(c): lab.get(lang) for c, lab in codes.items()} | missing
@@ -108,6 +113,9 @@ def coded_frame(valid: pd.DataFrame, inst, lang: str = "de", include_text: bool 
         if reason is not None:
             fill = reason.astype(object).map(mcode)
             values = values.where(values.notna(), fill)
+        if item.string_codes:   # 'BW', 'BY', ...: text codes (a missing code as its digits)
+            out[col] = values.map(lambda v: None if v is None or v != v else str(v)).astype(object)
+            continue
         numeric = pd.to_numeric(values, errors="coerce")
         out[col] = numeric.astype("Int64") if (numeric.dropna() % 1 == 0).all() else numeric
     return pd.DataFrame(out, index=valid.index)

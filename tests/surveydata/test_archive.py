@@ -125,3 +125,27 @@ def test_cli_export_mistakes_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "run `surveydata validate" in err
     assert not (tmp_path / "o").exists()
+
+
+def _string_coded_items():
+    items = [i for i in INST.items if i.string_codes]
+    assert items, "the practice instrument has a text-coded item (federal states)"
+    return items
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta", "r"])
+def test_text_codes_travel_as_text_in_every_format(demo, fmt, tmp_path):
+    # a text-coded item ('BW', 'BY', ...) was once turned into numbers, i.e. all missing
+    write_archive(demo, INST, tmp_path, fmt, lang="de")
+    if fmt == "sav":
+        back, _ = pyreadstat.read_sav(tmp_path / "data.sav")
+    elif fmt == "dta":
+        back, _ = pyreadstat.read_dta(tmp_path / "data.dta")
+    else:
+        back = pd.read_csv(tmp_path / "data.csv", dtype=str, keep_default_na=False)
+    for item in _string_coded_items():
+        code_of = {lab.de: code for code, lab in item.codes.items()}
+        answered = demo[item.var].notna()
+        expected = demo.loc[answered, item.var].astype(str).map(code_of)
+        assert expected.notna().all() and len(expected) > 0
+        assert back.loc[answered.to_numpy(), item.var].tolist() == expected.tolist()
