@@ -6,7 +6,8 @@ LimeSurvey's codes are stricter than ours, so some change, and the mapping says 
 (`code_mapping`, written as CSV by `write_lss`):
 
 * question codes: alphanumeric, starting with a letter, at most 20 characters, so
-  ``practice_type`` -> ``practiceType`` (camel case; shortened and numbered where needed);
+  ``phone_for_work_data`` -> ``phoneForWorkData`` (camel case; shortened and numbered where
+  needed);
 * answer codes: alphanumeric, at most 5 characters: substantive codes that already are (1, 2,
   'BW') stay, others become ``A<n>``; missing codes are named by kind (-8 or 98 don't know ->
   ``DK``, refused -> ``REF``, no answer of a multi-choice item -> ``NOANS``);
@@ -23,9 +24,9 @@ LimeSurvey's codes are stricter than ours, so some change, and the mapping says 
   (type M, ``<code>Miss``) after it; ticking it hides the number (its relevance adds
   ``<code>Miss_DK.NAOK != "Y"``);
 * ``ask_if`` becomes a relevance equation in ExpressionScript with ``.NAOK`` (a skipped item
-  counts as empty, as our -7 is never equal to an answer code): ``practice_type in [2, 5]`` ->
-  ``(practiceType.NAOK == "2" or practiceType.NAOK == "5")``,
-  ``'none' not in info_sources`` -> ``infoSources_none.NAOK != "Y"``.
+  counts as empty, as our -7 is never equal to an answer code): ``role in [2, 5]`` ->
+  ``(role.NAOK == "2" or role.NAOK == "5")``,
+  ``'none' not in devices_used`` -> ``devicesUsed_none.NAOK != "Y"``.
 
 Reading (`read_responses`): LimeSurvey's CSV response export with "question code" headings
 (``q[sq]``; the Expression-Manager form ``q_sq`` is read too) and answer codes. ``id`` becomes
@@ -37,14 +38,16 @@ an empty cell (shown, not answered) the not-applicable code where the instrument
 multi-choice item shown with nothing ticked: every option 0); an answer code that is not in the mapping is kept as it is (so
 validation quarantines it, naming it), never guessed.
 
-Example:
+Example (the packaged pharmacy staff instrument: missing codes 98 don't know, 99 no answer):
     >>> import schemas
-    >>> inst = schemas.load_instrument()
+    >>> inst = schemas.load_instrument("pharmacy_staff")
     >>> m = code_mapping(inst)
-    >>> m.question("tm_admin_rights_restricted"), m.answer("municipality_size", -8)
-    ('tmAdminRightsRestric', 'DK')
-    >>> relevance(inst.item("large_devices").ask_if.tree, inst, m)
-    '(practiceType.NAOK == "2" or practiceType.NAOK == "5")'
+    >>> m.question("phone_for_work_data"), m.answer("shared_login", 98)
+    ('phoneForWorkData', 'DK')
+    >>> relevance(schemas.parse_condition("role in [2, 5]").tree, inst, m)
+    '(role.NAOK == "2" or role.NAOK == "5")'
+    >>> relevance(inst.item("phone_for_work_data").ask_if.tree, inst, m)
+    'devicesUsed_ownPhone.NAOK == "Y"'
 """
 from __future__ import annotations
 

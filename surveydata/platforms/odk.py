@@ -1,8 +1,8 @@
 """Read an ODK Central / KoboToolbox CSV export of the XLSForm from `xlsform` back into the raw
 export layout that `surveydata validate` reads.
 
-Columns are matched by their last path component (``section_A-practice_type``,
-``section_A/practice_type`` -> ``practice_type``); ``select_multiple`` answers are the
+Columns are matched by their last path component (``section_A-role``,
+``section_A/role`` -> ``role``); ``select_multiple`` answers are the
 space-separated choice names of the main column (split ``var/option`` columns are ignored);
 ``meta-instanceID`` / ``meta/instanceID`` / ``_uuid`` / ``KEY`` becomes response_id, ``end``
 submitted_at and ``end - start`` duration_s. An item the platform left empty becomes -7 where the
@@ -11,10 +11,11 @@ asked and "no answer" is allowed, and stays empty otherwise (validation then nam
 
 Example:
     >>> import io, schemas
-    >>> read_odk_csv(io.StringIO("start,end,meta-instanceID\\n"), schemas.load_instrument())
+    >>> inst = schemas.load_instrument("pharmacy_staff")
+    >>> read_odk_csv(io.StringIO("start,end,meta-instanceID\\n"), inst)
     Traceback (most recent call last):
     ...
-    surveydata.platforms.odk.OdkExportError: <odk export>: no column for item(s) practice_type, practice_form, federal_state, municipality_size, n_physicians, n_persons_data, large_devices, networked_med_devices; was the form made by `surveydata.platforms.xlsform` from this instrument?
+    surveydata.platforms.odk.OdkExportError: <odk export>: no column for item(s) role, role_other, pharmacy_size, weekly_hours, years_in_pharmacy, it_hours, shared_login, devices_used; was the form made by `surveydata.platforms.xlsform` from this instrument?
 """
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ Data dictionary (`redcap_dictionary`): one REDCap instrument (form) per section,
 single and Likert items, ``checkbox`` for multi-choice items (REDCap column ``var___code``),
 ``text`` with integer validation and the range for counts, ``notes`` for free text; choices are
 the instrument's codes (``1, Yes | 2, No | -8, Don't know``; "no answer" -9 where allowed),
-skip logic becomes branching logic (``[practice_type] = '2' or [practice_type] = '5'``,
-``[info_sources(none)] <> '1'``). A hidden ``start_time`` field (@NOW) opens the first form,
+skip logic becomes branching logic (``[role] = '2' or [role] = '5'``,
+``[devices_used(none)] <> '1'``). A hidden ``start_time`` field (@NOW) opens the first form,
 so that duration_s can be computed from the survey timestamp.
 
 Reading (`read_redcap`): the dictionary must describe the instrument's items with the same
@@ -15,13 +15,16 @@ response_id, the last form's ``<form>_timestamp`` submitted_at, and that minus `
 duration_s. Hidden (branching) fields come back empty and become -7 where the instrument's skip
 logic did not ask them, -9 where it did and "no answer" is allowed.
 
-Example:
+Example (the packaged pharmacy staff instrument):
     >>> import schemas
-    >>> d = {r["Variable / Field Name"]: r for r in redcap_dictionary(schemas.load_instrument())}
-    >>> d["large_devices"]["Branching Logic (Show field only if...)"]
-    "[practice_type] = '2' or [practice_type] = '5'"
-    >>> d["info_sources"]["Field Type"], d["n_physicians"]["Text Validation Max"]
-    ('checkbox', '200')
+    >>> inst = schemas.load_instrument("pharmacy_staff")
+    >>> d = {r["Variable / Field Name"]: r for r in redcap_dictionary(inst)}
+    >>> d["phone_for_work_data"]["Branching Logic (Show field only if...)"]
+    "[devices_used(own_phone)] = '1'"
+    >>> d["devices_used"]["Field Type"], d["years_in_pharmacy"]["Text Validation Max"]
+    ('checkbox', '60')
+    >>> branching(schemas.parse_condition("role in [2, 5]").tree, inst)
+    "[role] = '2' or [role] = '5'"
 """
 from __future__ import annotations
 

@@ -5,18 +5,18 @@ Likert items become ``select_one``, multi-choice items ``select_multiple`` (an e
 is enforced by a constraint, "no answer" is the choice ``-9``), integers ``integer`` with the
 instrument's range (or -9 / -8 where allowed) as a constraint, free text ``text`` with its
 maximum length. ``ask_if`` conditions are translated into XPath ``relevant`` expressions
-(``practice_type in [2, 5]`` -> ``(${practice_type} = 2 or ${practice_type} = 5)``; a
-multi-choice option ``info_sources__none != 1`` -> ``not(selected(${info_sources}, 'none'))``).
+(``role in [2, 5]`` -> ``(${role} = 2 or ${role} = 5)``; a multi-choice option
+``devices_used__none != 1`` -> ``not(selected(${devices_used}, 'none'))``).
 Choice names are the instrument's codes, so the platform's export reads back with the same codes
 (`surveydata.platforms.odk.read_odk_csv`). ``start`` and ``end`` give submitted_at and
 duration_s. Cross-item rules are not constraints in the form: validation after the import
 checks them.
 
-Example:
+Example (the packaged pharmacy staff instrument):
     >>> import schemas
-    >>> sheets = xlsform_sheets(schemas.load_instrument())
-    >>> [r["relevant"] for r in sheets["survey"] if r.get("name") == "large_devices"]
-    ['(${practice_type} = 2 or ${practice_type} = 5)']
+    >>> sheets = xlsform_sheets(schemas.load_instrument("pharmacy_staff"))
+    >>> [r["relevant"] for r in sheets["survey"] if r.get("name") == "phone_for_work_data"]
+    ["selected(${devices_used}, 'own_phone')"]
 """
 from __future__ import annotations
 
@@ -42,9 +42,11 @@ def condition_to_xpath(node, inst) -> str:
     """An XPath expression for a parsed condition (`Condition.tree`).
 
     >>> import schemas
-    >>> inst = schemas.load_instrument()
-    >>> condition_to_xpath(inst.item("info_source_main").ask_if.tree, inst)
-    "not(selected(${info_sources}, 'none'))"
+    >>> inst = schemas.load_instrument("pharmacy_staff")
+    >>> condition_to_xpath(schemas.parse_condition("role in [2, 5]").tree, inst)
+    '(${role} = 2 or ${role} = 5)'
+    >>> condition_to_xpath(schemas.parse_condition("devices_used__none != 1").tree, inst)
+    "not(selected(${devices_used}, 'none'))"
     """
     if isinstance(node, And | Or):
         word = " and " if isinstance(node, And) else " or "
