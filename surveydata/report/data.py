@@ -253,9 +253,19 @@ def _no_strata() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # loading
 
+def undeclared_columns(frame: pd.DataFrame, inst) -> list[str]:
+    """Columns of a validated frame that the instrument does not declare (a platform's e-mail,
+    IP address or note column, kept by validation as the text it was): never handed to a page."""
+    items = {i.var for i in inst.items}
+    keep = (set(inst.columns) | items | {m.var for m in inst.metadata} | {"line"}
+            | {f"{v}__missing" for v in items})
+    return [c for c in frame.columns if c not in keep]
+
+
 def _sanitize(result, inst) -> dict:
-    """The parts of a ValidationResult without free text: columns, quoted values, reason strings."""
-    text_cols = disclosure.free_text_columns(inst)
+    """The parts of a ValidationResult without free text: columns, quoted values, reason strings;
+    undeclared columns (and their values in the failures) left out."""
+    text_cols = list(disclosure.free_text_columns(inst)) + undeclared_columns(result.valid, inst)
     quarantine = result.quarantine.drop(columns=[c for c in ("reasons",) if c in result.quarantine])
     failures = result.failures.copy()
     if "value" in failures and "column" in failures:
@@ -377,6 +387,9 @@ def _prepare(raw: pd.DataFrame, study, lang: str, strata: pd.DataFrame | None,
     inst = study.instrument
     result = validate(raw, inst, lang=lang)
     parts = _sanitize(result, inst)
+    dropped = undeclared_columns(result.valid, inst)
+    if dropped:  # their names only: what the report left out, never a value
+        source = {**source, "undeclared_columns_dropped": dropped}
     valid = parts["valid"]
     raw_valid = _raw_of_valid(raw, valid)
     if _design(study) is not None and strata is not None:

@@ -105,9 +105,9 @@ _LABELS: dict[str, dict[str, str]] = {
     "other_edition": {"de": "English version", "en": "Deutsche Fassung"},
     "simulated_banner": {
         "de": "Simulierte Daten: Alle Zahlen dieses Berichts stammen aus einer simulierten "
-              "Erhebung und beschreiben keine echten Praxen.",
+              "Erhebung und beschreiben keine echten Befragten.",
         "en": "Simulated data: every number in this report comes from a simulated survey and "
-              "describes no real practice."},
+              "describes no real respondents."},
     "previous_page": {"de": "Vorherige Seite", "en": "Previous page"},
     "next_page": {"de": "Nächste Seite", "en": "Next page"},
     "summary_failed": {"de": "Die Zusammenfassung konnte nicht berechnet werden: {reason}",

@@ -50,3 +50,9 @@ def test_table_csv_is_as_shown_and_safe_for_spreadsheets():
     assert de == ["Zeile;n", "'=SUM(A1);1.621"]
     en = tab.csv_bytes("en").decode("utf-8-sig").splitlines()
     assert en[0] == "Row,n" and re.match(r"^'=SUM\(A1\),1\.621$", en[1])
+
+
+def test_the_simulated_banner_names_no_unit_of_a_particular_study():
+    # QA F4: a simulated study of nurses said "describes no real practice"
+    assert i18n.t("simulated_banner", "en").endswith("describes no real respondents.")
+    assert i18n.t("simulated_banner", "de").endswith("beschreiben keine echten Befragten.")

@@ -637,3 +637,25 @@ def test_a_strata_variable_left_unanswered_is_named_with_its_rows_and_the_fix(tm
     message = str(err.value)
     assert message.startswith("strata variable role: 1 valid response(s) have no stratum (99 = no_answer; line(s) 4)")
     assert "make role required: true in the instrument" in message and "\n" not in message
+
+
+def test_undeclared_export_columns_never_reach_the_report(tmp_path):
+    """QA F15: a platform's extra column (an e-mail address, a note) is not declared by the
+    instrument: the report data leave it out (values too) and name it in the source only."""
+    from surveydata.cli import main
+
+    assert main(["simulate", "--seed", "5", "--instrument", str(PHARMACY), "--n", "40",
+                 "--out", str(tmp_path / "sim")]) == 0
+    export = tmp_path / "sim" / "export.csv"
+    lines = export.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ";Internal note;E-Mail"] + [
+        f"{line};call back {i};person{i}@example.org" for i, line in enumerate(lines[1:])]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rd = reportdata.load_data(export, instrument=PHARMACY, lang="en")
+    frames = {name: getattr(rd, name) for name in ("valid", "derived", "quarantine", "failures", "flags")}
+    for name, frame in frames.items():
+        assert "Internal note" not in frame and "E-Mail" not in frame, name
+        text = frame.astype(str).to_string()
+        assert "@example.org" not in text and "call back" not in text, name
+    assert rd.source["undeclared_columns_dropped"] == ["Internal note", "E-Mail"]
+    assert len(rd.valid) > 0 and "role" in rd.valid
