@@ -13,7 +13,9 @@ complete-data df, fraction of missing information), as R's
 
 Rows where a model variable is missing for another reason (the question was not asked) are not
 imputed (``impute(rows=)``) and stay out of every fit, as they stay out of the complete-case fit:
-both fits describe the same population. The model's imputations use seed ``seed + 1000 (j + 1)``
+both fits describe the same population. So do rows missing a category without an order (an
+unordered categorical with more than two levels, which predictive mean matching cannot impute);
+a sentence names them and their count. The model's imputations use seed ``seed + 1000 (j + 1)``
 (j: the model's place in ``models``), so neither the estimates' imputations nor another model
 change its numbers.
 
@@ -23,11 +25,16 @@ changes, only as far as the intervals support, with the rule of the estimates' s
 Ratios (odds ratios, rate ratios) are compared on their own scale; the rule gives the same
 answer on the log scale, since exp() keeps the order.
 
+The block comparison (``block_imputation``: all blocks and the controls in one svyglm) is
+treated the same way; each block's Wald test among complete cases (R's regTermTest) is set beside
+the test pooled over the completed fits (D1, ``analysis.imputation.pooled_wald_test``), and one
+sentence says whether the two agree at the 5% level.
+
 >>> from surveydata.report import data as rdata
 >>> rd = rdata.load_data(lang="en")                                     # doctest: +SKIP
 >>> res = model_imputation(rd, rdata.weighting(rd).final, "incident")   # doctest: +SKIP
 >>> res.n_complete, res.n_imputed                                       # doctest: +SKIP
-(1239, 1577)
+(1239, 1561)
 """
 from __future__ import annotations
 
