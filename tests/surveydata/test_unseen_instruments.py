@@ -248,6 +248,25 @@ def test_missing_and_renamed_columns(clean_nurses, capsys):
     _same_answers(pd.read_parquet(d / "renamed_ok" / "valid.parquet"), reference)
 
 
+def test_school_errors_the_simulator_does_not_plant(tmp_path):
+    """The exclusive option, the rule between two items, a required item left unanswered, a
+    decimal in an integer: each quarantined with its rule, the other rows untouched."""
+    inst, sim, path = simulate("school", tmp_path, n=40, seed=8, error_rate=0.0)
+    f = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    f.loc[0, ["transport__home", "transport__bike", "commute_min"]] = ["1", "1", "-1"]
+    f.loc[1, ["age", "grade"]] = ["9", "12"]
+    f.loc[2, "grade"] = "-2"
+    f.loc[3, "commute_min"] = "12,5"
+    f.loc[4, "transport__walk"] = "2"
+    res = validate(read_export(_write(f, tmp_path / "errors.csv", "utf-8"), inst), inst, lang="en")
+    rules = res.failures.groupby("line")["rule"].apply(set).to_dict()
+    assert rules == {2: {"exclusive:transport"}, 3: {"rule:age_vs_grade"}, 4: {"range:grade"},
+                     5: {"dtype:commute_min"}, 6: {"binary:transport__walk"}}
+    assert res.report["n_valid"] == 35 and res.report["n_quarantined"] == 5
+    message = res.quarantine.set_index("line").loc[3, "reasons"]
+    assert "Too young for the grade." in message  # the instrument's own message
+
+
 # ---------------------------------------------------------------------------------------------
 # the report's data layer
 
