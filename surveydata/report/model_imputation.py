@@ -51,9 +51,17 @@ from surveydata.report import pages_imputation as pi
 from surveydata.report.i18n import t
 
 __all__ = [
+    "BlockImputation",
     "ModelImputation",
+    "block_finding",
+    "block_findings",
+    "block_imputation",
+    "block_imputation_section",
+    "block_imputation_table",
+    "block_verdict",
     "coefficient_finding",
     "imputed_models",
+    "kept_out_finding",
     "key_terms",
     "model_findings",
     "model_imputation",
