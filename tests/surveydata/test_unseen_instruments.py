@@ -368,3 +368,35 @@ def test_school_through_the_command_line(tmp_path, capsys):
     # the rule between two items holds on every valid row
     assert (valid["age"].astype(float) >= valid["grade"].astype(float)).all()
     assert practice_words([codebook, out, *valid.columns, *(r["reasons"] for r in rows)]) == []
+
+
+def test_awkward_through_limesurvey_and_back(tmp_path, capsys):
+    """Names with digits and underscores, a 0..10 scale, 15 grid rows and unicode text survive
+    LimeSurvey's stricter codes: export the structure, answer in LimeSurvey's codes, import back."""
+    yaml_path = FIXTURES / "awkward.yaml"
+    rc, _, err = cli(["platform", "export", "--instrument", yaml_path, "--to", "lss", "--out", tmp_path / "lss"],
+                     capsys)
+    assert rc == 0, err
+    codes = pd.read_csv(tmp_path / "lss" / "q2026_awkward_limesurvey_codes.csv", dtype=str).fillna("")
+    questions = codes[codes["kind"] == "question"].set_index("variable")
+    answer = {(r.variable, r.code): r.ls_answer for r in codes[codes["kind"] == "answer"].itertuples()}
+    inst, sim, path = simulate("awkward", tmp_path, n=50, seed=21, error_rate=0.0)
+    ours = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    theirs = pd.DataFrame({"id": range(1, len(ours) + 1), "submitdate": "2026-03-02 10:00:00",
+                           "startdate": "2026-03-02 09:50:00", "lastpage": "3", "startlanguage": "de"})
+    for var, q in questions.iterrows():
+        column = q.ls_question + (f"[{q.ls_subquestion}]" if q.ls_subquestion else "")
+        # LimeSurvey's own "no answer" is an empty cell
+        theirs[column] = ["" if v in ("-9", "") else answer.get((var, v), v) for v in ours[var]]
+    assert len(questions) == 18 and (ours["x_10_street_name"] != "").any()
+    assert (ours == "-8").to_numpy().sum() > 5 and (ours == "-9").to_numpy().sum() > 5  # DK and no answer
+    theirs.to_csv(tmp_path / "responses.csv", index=False)
+    rc, _, err = cli(["platform", "import", tmp_path / "responses.csv", "--instrument", yaml_path,
+                      "--from", "limesurvey", "--out", tmp_path / "back"], capsys)
+    assert rc == 0, err
+    back = pd.read_csv(tmp_path / "back" / "export.csv", sep=None, engine="python", dtype=str,
+                       keep_default_na=False)
+    for var in questions.index:
+        assert list(back[var]) == list(ours[var]), var
+    res = validate(read_export(tmp_path / "back" / "export.csv", inst), inst)
+    assert res.report["n_valid"] == 50 and res.report["n_quarantined"] == 0
