@@ -228,7 +228,9 @@ def parse_simulation(data, source: str, inst, strata=()) -> SimulationSpec:
     frame = c.mapping("simulation.frame", top["frame"], ("cells", "variables", "id", "reassign"),
                       required=("cells", "variables", "id"))
     known = dict.fromkeys(params, "parameter")
-    margin_vars = list(frame["variables"])
+    margin_vars = list(_names(c, "simulation.frame.variables", frame["variables"], allow_empty=False))
+    if not isinstance(frame["cells"], str) or not isinstance(frame["id"], str):
+        c.fail("simulation.frame", "cells: must name a population margin and id: the id column")
     for i, var in enumerate(margin_vars):
         c.item(f"simulation.frame.variables[{i}]", var)
     groups = {}
@@ -252,7 +254,7 @@ def parse_simulation(data, source: str, inst, strata=()) -> SimulationSpec:
     produced = set()
     for i, step in enumerate(raw_steps):
         steps.append(_step(c, f"simulation.steps[{i}]", step, known, groups, produced))
-    latent = tuple(top.get("latent") or ())
+    latent = _names(c, "simulation.latent", top.get("latent"))
     for i, v in enumerate(latent):
         if v not in known:
             c.fail(f"simulation.latent[{i}]", f"{v!r} is not made by any step; name a let variable")
@@ -265,6 +267,14 @@ def parse_simulation(data, source: str, inst, strata=()) -> SimulationSpec:
     return SimulationSpec(source=source, parameters=MappingProxyType(params), frame=_freeze(frame),
                           groups=MappingProxyType(groups), steps=tuple(steps), latent=latent,
                           response=response, truth=truth)
+
+
+class _AnyCode:
+    def __contains__(self, key) -> bool:
+        return isinstance(key, (int, str)) and not isinstance(key, bool)
+
+    def __iter__(self):
+        return iter(("<answer code>",))
 
 
 class _AnyName:
@@ -294,7 +304,7 @@ def _step(c: _Checker, key, step, known, groups, produced):
     if not isinstance(step, Mapping):
         c.fail(key, "must be a mapping (kind: ..., item: ...)")
     kind = "let" if "let" in step else step.get("kind", "value" if "value" in step else None)
-    if kind not in _STEP_KEYS:
+    if not isinstance(kind, str) or kind not in _STEP_KEYS:
         c.fail(f"{key}.kind", f"unknown step kind {kind!r}; kinds: {', '.join(STEP_KINDS)}")
     c.mapping(key, step, _STEP_KEYS[kind])
     out = {"kind": kind}
@@ -307,8 +317,13 @@ def _step(c: _Checker, key, step, known, groups, produced):
             c.fail(f"{key}.let", "must be a name")
         if step.get("value") is None:
             c.fail(f"{key}.value", "is required")
-        out.update(name=name, value=f("value", step["value"]), at_most=step.get("at_most"))
+        at_most = step.get("at_most")
+        if at_most is not None and (isinstance(at_most, bool) or not isinstance(at_most, (int, float))):
+            c.fail(f"{key}.at_most", f"must be a number, got {at_most!r}")
+        out.update(name=name, value=f("value", step["value"]), at_most=at_most)
         cases = []
+        if not isinstance(step.get("cases") or [], list):
+            c.fail(f"{key}.cases", "must be a list of {when: condition, value: formula}")
         for j, case in enumerate(step.get("cases") or ()):
             c.mapping(f"{key}.cases[{j}]", case, ("when", "value"), required=("when", "value"))
             cases.append((f(f"cases[{j}].when", case["when"]), f(f"cases[{j}].value", case["value"])))
@@ -319,7 +334,7 @@ def _step(c: _Checker, key, step, known, groups, produced):
     items = step.get("items")
     if kind == "ordinal" and items is not None:
         names = groups.get(items) if isinstance(items, str) else items
-        if not names:
+        if not names or not isinstance(names, (list, tuple)) or not all(isinstance(v, str) for v in names):
             c.fail(f"{key}.items", "must be a group name or a list of items")
         out["items"] = tuple(names)
     elif step.get("item") is None:
@@ -342,7 +357,7 @@ def _step(c: _Checker, key, step, known, groups, produced):
             c.fail(f"{key}.order", "must be high_first (the first code is the highest latent) or low_first")
         out["high_first"] = order == "high_first"
     elif kind == "categorical":
-        lp = step.get("lp") or {}
+        lp = c.mapping(f"{key}.lp", step.get("lp") or {}, _AnyCode())
         codes = [k for k in item.prior if not (isinstance(k, int) and k < 0)]
         for code in lp:
             if code not in codes:
@@ -351,7 +366,7 @@ def _step(c: _Checker, key, step, known, groups, produced):
         out["fixed"] = _fixed(c, f"{key}.fixed", step.get("fixed"), f)
     elif kind == "binary":
         for k in ("yes_code", "no_code"):   # not yes:/no: which YAML 1.1 reads as true/false
-            if step.get(k) not in item.prior:
+            if not isinstance(step.get(k), (int, str)) or step.get(k) not in item.prior:
                 c.fail(f"{key}.{k}", f"must be an answer code of {item.var} with a prior")
         out.update(yes=step["yes_code"], no=step["no_code"], lp=f("lp", step.get("lp", 0)),
                    fixed=_fixed(c, f"{key}.fixed", step.get("fixed"), f), max_share=step.get("max_share"))
@@ -361,9 +376,9 @@ def _step(c: _Checker, key, step, known, groups, produced):
             c.fail(f"{key}.splits", "must be a list of {codes: [codes on the yes side], lp: formula}")
         for j, sp in enumerate(splits):
             c.mapping(f"{key}.splits[{j}]", sp, ("codes", "lp"), required=("codes",))
-        out["splits"] = tuple((tuple(sp["codes"]), f(f"splits[{j}].lp", sp.get("lp", 0))) for j, sp in enumerate(splits))
+        out["splits"] = tuple((_codes(c, f"{key}.splits[{j}].codes", sp["codes"]), f(f"splits[{j}].lp", sp.get("lp", 0))) for j, sp in enumerate(splits))
     elif kind == "multi":
-        lp = step.get("lp") or {}
+        lp = c.mapping(f"{key}.lp", step.get("lp") or {}, _AnyCode())
         opts = [o.code for o in item.options] + ["*"]
         for o in lp:
             if o not in opts:
@@ -376,8 +391,10 @@ def _step(c: _Checker, key, step, known, groups, produced):
         opts = {o.code for o in src.options}
         options = c.mapping(f"{key}.options", step.get("options") or {}, list(item.prior))
         for code, members in options.items():
+            if not isinstance(members, list) or not members:
+                c.fail(f"{key}.options.{code}", "must be a list of options of the multi-choice item")
             for o in members:
-                if o not in opts:
+                if not isinstance(o, str) or o not in opts:
                     c.fail(f"{key}.options.{code}", f"{o!r} is not an option of {src.var}")
         out.update(source=src.var, options=MappingProxyType({k: tuple(v) for k, v in options.items()}))
     elif kind == "detected_event":
@@ -386,6 +403,10 @@ def _step(c: _Checker, key, step, known, groups, produced):
                          required=("event", "detected", "probability"))
         levels = c.mapping(f"{key}.levels", step.get("levels"), ("event", "detection", "dont_know"),
                            required=("event", "detection", "dont_know"))
+        for part, names in (("columns", cols), ("levels", levels)):
+            for k, v in names.items():
+                if not isinstance(v, str) or not v[:1].isalpha():
+                    c.fail(f"{key}.{part}.{k}", f"must be a name, got {v!r}")
         out.update(yes=step.get("yes_code", 1), no=step.get("no_code", 2), lp=f("lp", step.get("lp", 0)),
                    rate=f("detection.rate", det["rate"]), detection_lp=f("detection.lp", det.get("lp", 0)),
                    columns=MappingProxyType(dict(cols)), levels=MappingProxyType(dict(levels)))
@@ -403,6 +424,30 @@ def _step(c: _Checker, key, step, known, groups, produced):
         known[var] = "item"
         produced.add(var)
     return MappingProxyType(out)
+
+
+def _names(c, key, value, allow_empty=True) -> tuple:
+    """A list of names (texts beginning with a letter)."""
+    if value is None and allow_empty:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v[:1].isalpha() for v in value) \
+            or (not value and not allow_empty):
+        c.fail(key, f"must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _codes(c, key, value) -> tuple:
+    """A non-empty list of answer codes (numbers or texts)."""
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, (int, str)) and not isinstance(v, bool) for v in value):
+        c.fail(key, f"must be a list of answer codes, got {value!r}")
+    return tuple(value)
+
+
+def _number(c, key, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        c.fail(key, f"must be a number, got {value!r}")
+    return float(value)
 
 
 def _fixed(c, key, value, f):
@@ -429,17 +474,19 @@ def _response(c: _Checker, value, known, params):
     if inr is not None:
         inr = c.mapping("simulation.response.item_nonresponse", inr,
                         ("rate", "lp", "sensitive", "sensitive_factor", "unanswered_when"), required=("rate",))
-        for j, v in enumerate(inr.get("sensitive") or ()):
+        for j, v in enumerate(_names(c, "simulation.response.item_nonresponse.sensitive", inr.get("sensitive"))):
             c.item(f"simulation.response.item_nonresponse.sensitive[{j}]", v)
         unanswered = {}
-        for v, cond in (inr.get("unanswered_when") or {}).items():
+        for v, cond in c.mapping("simulation.response.item_nonresponse.unanswered_when",
+                                 inr.get("unanswered_when") or {}, _AnyName()).items():
             c.item(f"simulation.response.item_nonresponse.unanswered_when.{v}", v)
             unanswered[v] = c.formula(f"simulation.response.item_nonresponse.unanswered_when.{v}", cond, names)
         out["item_nonresponse"] = MappingProxyType({
             "rate": c.formula("simulation.response.item_nonresponse.rate", inr["rate"], names),
             "lp": c.formula("simulation.response.item_nonresponse.lp", inr.get("lp", 0), names),
             "sensitive": tuple(inr.get("sensitive") or ()),
-            "sensitive_factor": float(inr.get("sensitive_factor", 1.0)),
+            "sensitive_factor": _number(c, "simulation.response.item_nonresponse.sensitive_factor",
+                                        inr.get("sensitive_factor", 1.0)),
             "unanswered_when": MappingProxyType(unanswered)})
     return MappingProxyType(out)
 
@@ -453,7 +500,7 @@ def _truth(c: _Checker, value, known, latent):
     names.update({i.var: "item" for i in c.inst.items})
     names.update({g: "group" for g, kind in known.items() if kind == "group"})
     names.update(dict.fromkeys(latent, "latent"))
-    derived = tuple(t.get("derived") or ())
+    derived = _names(c, f"{key}.derived", t.get("derived"))
     for i, var in enumerate(derived):
         try:
             c.inst.derived_variable(var)
@@ -466,7 +513,8 @@ def _truth(c: _Checker, value, known, latent):
     names.update(dict.fromkeys(variables, "variable"))
     out = {"derived": derived, "variables": MappingProxyType(variables),
            "key_values": _values(c, f"{key}.key_values", t.get("key_values") or {}, names),
-           "domains": tuple(t.get("domains") or ()), "integer": tuple(t.get("integer") or ())}
+           "domains": _names(c, f"{key}.domains", t.get("domains")),
+           "integer": _names(c, f"{key}.integer", t.get("integer"))}
     for part in ("domains", "integer"):
         for i, var in enumerate(out[part]):
             if var not in names:
@@ -486,7 +534,8 @@ def _truth(c: _Checker, value, known, latent):
     sample = c.mapping(f"{key}.sample", t.get("sample") or {}, ("values", "bias_direction"))
     out["sample"] = MappingProxyType({
         "values": _values(c, f"{key}.sample.values", sample.get("values") or {}, names),
-        "bias_direction": _freeze(dict(sample.get("bias_direction") or {}))})
+        "bias_direction": _freeze(dict(c.mapping(f"{key}.sample.bias_direction", sample.get("bias_direction") or {},
+                                                 _AnyName())))})
     out["texts"] = _freeze(dict(c.mapping(f"{key}.texts", t.get("texts") or {},
                                           ("about", "title", "units", "strata", "nonresponse"))))
     return MappingProxyType(out)
@@ -510,7 +559,7 @@ def _values(c: _Checker, key, value, names):
             q.update(kind="ratio", formula=tuple(c.formula(f"{at}.ratio[{j}]", x, names)
                                                  for j, x in enumerate(v["ratio"])))
         elif "share" in v:
-            if v["share"] not in names or "code" not in v:
+            if not isinstance(v["share"], str) or v["share"] not in names or "code" not in v:
                 c.fail(at, "share: needs an item or group and code: the answer code counted")
             q.update(kind="share", var=v["share"], code=v["code"])
         else:

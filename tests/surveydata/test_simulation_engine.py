@@ -219,3 +219,37 @@ def test_a_second_study_simulates_a_whole_dataset_whose_planted_errors_validatio
     assert want and set(res.quarantine["response_id"]) == want
     assert ds.files["README.md"].decode().startswith("# Simulated survey: Information security of pharmacy staff")
     assert "stratum (role-pharmacy_size)" in ds.files["README.md"].decode()
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, (*prefix, i))
+
+
+def test_junk_anywhere_in_a_simulation_section_is_a_one_line_study_error():
+    """300 declarations, each with one value somewhere in the simulation: section replaced by junk
+    (seeded): every one loads or fails with a one-line StudyError, never another exception."""
+    import random
+
+    rnd = random.Random(11)
+    junk = [None, 5, -1.5, "x", "1 +", "__x", [], {}, [1, "a"], {"a": 1}, True, "normal()", [[1]], {1: [2]}]
+    bases = {n: read_yaml(STUDIES / f"{n}.yaml", error=schemas.StudyError) for n in ("practice_security", "pharmacy_staff")}
+    failures = 0
+    for _ in range(300):
+        data = copy.deepcopy(bases[rnd.choice(sorted(bases))])
+        path = rnd.choice(list(_paths(data["simulation"])))
+        target = data
+        for k in ("simulation", *path[:-1]):
+            target = target[k]
+        target[path[-1] if path else "simulation"] = copy.deepcopy(rnd.choice(junk))
+        try:
+            parse_study(data, "f.yaml", STUDIES)
+        except schemas.StudyError as e:
+            assert "\n" not in str(e) and str(e).startswith("f.yaml: ")
+            failures += 1
+    assert failures > 100
