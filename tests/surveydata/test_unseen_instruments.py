@@ -337,6 +337,55 @@ def test_report_data_of_the_nurses_study(tmp_path):
     assert practice_words(labels + list(rd.valid.columns) + list(rd.derived.columns)) == []
 
 
+def test_report_data_drops_undeclared_columns(clean_nurses):
+    """A platform's extra column (e-mail, IP, a note) never reaches the report's data; its name
+    is recorded (QA F15)."""
+    from surveydata.report import data as rdata
+
+    d, inst, frame, reference = clean_nurses
+    f = frame.copy()
+    f.insert(2, "email", [f"person{i}@example.org" for i in range(len(f))])
+    rd = rdata.load_data(_write(f, d / "with_email.csv"), instrument=FIXTURES / "nurses.yaml", lang="en")
+    assert len(rd.valid) == len(frame)
+    assert "email" not in rd.valid and "email" not in rd.derived
+    assert not rd.valid.astype(str).apply(lambda c: c.str.contains("@example.org")).any().any()
+    assert rd.source["undeclared_columns_dropped"] == ["email"]
+
+
+def test_unanswered_stratum_is_one_error_naming_lines_and_fix(clean_nurses, tmp_path):
+    """A design stratum left unanswered (99, which validation accepts) stops the report data with
+    the variable, the code's meaning, the lines and the fix (QA F14)."""
+    from surveydata.report import data as rdata
+    from surveydata.errors import SurveyDataError
+
+    d, inst, frame, reference = clean_nurses
+    study_text = (FIXTURES / "nurses_study.yaml").read_text(encoding="utf-8")
+    study_text = study_text.replace("instrument: nurses.yaml", f"instrument: {FIXTURES / 'nurses.yaml'}")
+    study_text = study_text.replace("    size_x_ward:", """    nights:
+      variables: [night_shifts]
+      counts: {1: 12000, 2: 8000}
+      source: "stand-in"
+      year: 2025
+      stand_in: true
+    size_x_ward:""").replace("strata: [hospital_size]\n  stratum_sizes: {margin: size}",
+                             "strata: [night_shifts]\n  stratum_sizes: {margin: nights}")
+    (tmp_path / "study.yaml").write_text(study_text, encoding="utf-8")
+    f = frame.copy()
+    rows = f.index[f["night_shifts"] == "2"][:3]
+    f.loc[rows, "night_shifts"] = "99"
+    with pytest.raises(SurveyDataError) as err:
+        rdata.load_data(_write(f, tmp_path / "n99.csv"), study=tmp_path / "study.yaml", lang="en")
+    message = str(err.value)
+    assert "night_shifts" in message and "3 valid response(s)" in message and "no_answer" in message
+    assert ", ".join(str(r + 2) for r in rows) in message and "required: true" in message
+
+
+def test_simulated_banner_names_no_study_unit():
+    from surveydata.report.i18n import t
+
+    assert practice_words([t("simulated_banner", "de"), t("simulated_banner", "en")]) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # one instrument through the command line, as a new user types it
 
