@@ -134,7 +134,9 @@ def test_a_studys_codebook_lists_every_analysis_variable_of_the_study(study):
         own = [d for d in study.derived if d.origin == "study"]
         assert own
         for d in own:
-            assert f"| `{d.var}` | {d.label.get(lang)} |" in section, d.var
+            short = getattr(d, "short_label", None)
+            shown = d.label.get(lang) + (f" ({short.get(lang)})" if short is not None else "")
+            assert f"| `{d.var}` | {shown} |" in section, d.var
         # the instrument's own derived variables stay in the instrument's table, not here
         for d in study.derived:
             if d.origin == "instrument":
