@@ -474,18 +474,24 @@ def _cost(values: np.ndarray) -> np.ndarray:
 
 
 def _optimal_pattern(values: np.ndarray, eqs: np.ndarray, sensitive: np.ndarray, lower: np.ndarray,
-                     upper: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+                     upper: np.ndarray, known: np.ndarray | None = None,
+                     never: np.ndarray | None = None) -> np.ndarray:
     """The least-cost suppression pattern that gives every sensitive cell its protection levels
-    (the mixed-integer program in the module docstring). ``values`` etc. are flattened."""
+    (the mixed-integer program in the module docstring). ``values`` etc. are flattened;
+    ``known`` cells cannot be complements, ``never`` cells are suppressed whatever it costs."""
     n = values.size
+    if never is not None:
+        sensitive_or_never = sensitive | never
+    else:
+        sensitive_or_never = sensitive
     grand = float(values.max()) if n else 0.0
     cost = _cost(values)
     big = 2.0 * grand + float(upper.max() if n else 0) + float(lower.max() if n else 0) + 1.0
     subproblems = [(p, "upper", upper[p]) for p in np.flatnonzero(sensitive) if upper[p] > 0]
     subproblems += [(p, "lower", lower[p]) for p in np.flatnonzero(sensitive) if lower[p] > 0]
-    primary = sensitive.astype(float)
+    primary = sensitive_or_never.astype(float)
     if not subproblems or eqs.size == 0:
-        return sensitive.copy()
+        return sensitive_or_never.copy()
     S = len(subproblems)
     m = eqs.shape[0]
     nvar = n + 2 * n * S
@@ -528,12 +534,13 @@ def _optimal_pattern(values: np.ndarray, eqs: np.ndarray, sensitive: np.ndarray,
                    bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
     if res.status != 0 or res.x is None:
         return np.ones(n, dtype=bool)  # cannot happen (suppressing everything protects), but safe
-    return res.x[:n] > 0.5
+    return (res.x[:n] > 0.5) | sensitive_or_never
 
 
 def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: bool = True,
                      col_totals: bool = True, suppress_zeros: bool = False, policy=None,
-                     name: str | None = None, published: pd.DataFrame | None = None) -> pd.DataFrame:
+                     name: str | None = None, published: pd.DataFrame | None = None,
+                     hidden: pd.DataFrame | None = None, exempt: pd.DataFrame | None = None) -> pd.DataFrame:
     """Primary plus secondary suppression for a count table and the totals published with it.
 
     Returns a boolean frame laid out as ``with_totals(counts, row_totals, col_totals)``: True
@@ -544,7 +551,12 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
     ``name`` labels the table in the disclosure audit's record (see surveydata.report.disclosure_audit).
     ``published`` (booleans, rows and columns of the table or of its totals) marks cells that
     another table publishes anyway: they are never chosen as complements (tau-Argus' status
-    "safe, must be published").
+    "safe, must be published"). ``hidden`` (booleans, same layout) marks cells that are never
+    published (counts the page does not show, or that another table suppresses): they are
+    suppressed here whatever they cost, and the other cells protect them if they are sensitive.
+    ``exempt`` (same layout) marks cells that need no protection in this table because other
+    published tables give their value away anyway (e.g. an item's non-answers in all: the
+    number of respondents minus the item's n).
 
     Example
     -------
@@ -559,13 +571,22 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
     full = with_totals(counts, row_totals, col_totals)
     values = full.to_numpy(dtype=float)
     sensitive, lower, upper = sensitive_cells(full, pol, row_totals, col_totals)
+    if exempt is not None:
+        sensitive = sensitive & ~(exempt.reindex(index=full.index, columns=full.columns).fillna(False)
+                                  .to_numpy(dtype=bool))
     eqs = _equations(values.shape[0] - int(col_totals), values.shape[1] - int(row_totals),
                      row_totals, col_totals)
-    known = None
+    known = never = None
     if published is not None:
         known = (published.reindex(index=full.index, columns=full.columns).fillna(False)
                  .to_numpy(dtype=bool).ravel())
-    flat = _optimal_pattern(values.ravel(), eqs, sensitive.ravel(), lower.ravel(), upper.ravel(), known)
+    if hidden is not None:
+        never = (hidden.reindex(index=full.index, columns=full.columns).fillna(False)
+                 .to_numpy(dtype=bool).ravel())
+        if known is not None:
+            known = known & ~never
+    flat = _optimal_pattern(values.ravel(), eqs, sensitive.ravel(), lower.ravel(), upper.ravel(), known,
+                            never)
     mask = pd.DataFrame(flat.reshape(values.shape), index=full.index, columns=full.columns)
     if os.environ.get(RECORD_ENV):
         from surveydata.report import disclosure_audit

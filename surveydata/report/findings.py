@@ -757,35 +757,87 @@ def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd
     ``group_n`` (unweighted respondents per category) adds a first row with each column's n. It
     is suppressed like the cells it belongs to: when 1 to ``k``-1 respondents are in the group
     (with the next smallest, so that it does not follow from the total), or when every cell of
-    its column is suppressed (the column then shows nothing)."""
+    its column is suppressed (the column then shows nothing).
+
+    The n of a cell (respondents of the group who answered the item) is a published count too:
+    answered plus not answered is the group's size, and the groups' answered counts add up to
+    the item's n on the overall table. So each item's counts are protected as a table of the
+    groups by answered / not answered whose row totals are the group sizes: the not-answered
+    column and the group sizes hidden in the first row are never published, and a cell's n is
+    left out when it would give one of them away (an item that everybody answered shows each
+    group's size). Each such table is recorded for the report's disclosure audit."""
     scale, digits = (100, 1) if kind == "share" else (1, 2)
+    raw = list(dict.fromkeys(est.index.get_level_values(domain)))
+    cats = [str(c) for c in raw]
+    variables = list(dict.fromkeys(est.index.get_level_values(1)))
+    hide_n: dict = {}
+    first = None
+    if group_n is not None:
+        from surveydata.report.disclosure import suppression_mask
+
+        hidden = suppress.groupby(level=domain, sort=False).all()
+        sizes = pd.DataFrame({"n": [int(group_n.get(cat, 0)) for cat in raw]},
+                             index=pd.Index(cats, name=domain))
+        # the group sizes add up to a published total: a lone small one would follow from the
+        # others (a one-way table with its total, recorded for the report's disclosure audit)
+        small = suppression_mask(sizes, k, row_totals=False, col_totals=True,
+                                 name=f"group sizes {domain}")["n"].iloc[:-1]
+        counts = {}
+        for cat, c in zip(raw, cats):
+            hide = bool(small[c]) or bool(hidden.get(cat, True))
+            counts[c] = marker if hide else fmt_int(sizes.loc[c, "n"], lang)
+        first = pd.DataFrame([counts], index=[say("group_n", lang)])[cats]
+        for var in variables:
+            hide_n[var] = _answered_mask(est, var, raw, cats, sizes["n"], small, suppress, domain, k)
     cells = {}
     for (cat, var), r in est.iterrows():
+        n_part = ("" if var in hide_n and bool(hide_n[var].get(str(cat), False))
+                  else f"; n = {fmt_int(r['n'], lang)}")
         text = (marker if bool(suppress.loc[(cat, var)]) else
                 f"{fmt_num(scale * r['estimate'], lang, digits)} "
                 f"({fmt_num(scale * r['ci_low'], lang, digits)}{DASH}"
-                f"{fmt_num(scale * r['ci_high'], lang, digits)}; n = {fmt_int(r['n'], lang)})")
+                f"{fmt_num(scale * r['ci_high'], lang, digits)}{n_part})")
         cells.setdefault(labels(var), {})[str(cat)] = text
-    raw = list(dict.fromkeys(est.index.get_level_values(domain)))
-    cats = [str(c) for c in raw]
     table = pd.DataFrame.from_dict(cells, orient="index")[cats]
-    if group_n is None:
-        return table
-    from surveydata.report.disclosure import suppression_mask
+    return table if first is None else pd.concat([first, table])
 
-    hidden = suppress.groupby(level=domain, sort=False).all()
-    sizes = pd.DataFrame({"n": [int(group_n.get(cat, 0)) for cat in raw]},
-                         index=pd.Index(cats, name=domain))
-    # the group sizes add up to a published total: a lone small one would follow from the
-    # others (a one-way table with its total, recorded for the report's disclosure audit)
-    small = suppression_mask(sizes, k, row_totals=False, col_totals=True,
-                             name=f"group sizes {domain}")["n"].iloc[:-1]
-    counts = {}
-    for cat, c in zip(raw, cats):
-        hide = bool(small[c]) or bool(hidden.get(cat, True))
-        counts[c] = marker if hide else fmt_int(sizes.loc[c, "n"], lang)
-    first = pd.DataFrame([counts], index=[say("group_n", lang)])[cats]
-    return pd.concat([first, table])
+
+def _answered_mask(est: pd.DataFrame, var, raw: list, cats: list, sizes: pd.Series,
+                   size_hidden: pd.Series, suppress: pd.Series, domain: str, k: int) -> pd.Series:
+    """Groups whose n of ``var`` must not be shown (see :func:`domain_table`): the suppression
+    pattern of the table groups x (answered, not answered) with the group sizes as row totals,
+    the sizes the first row hides and every not-answered count never published, the sizes it
+    shows and the column totals (the item's n overall and its complement) taken as known."""
+    from surveydata.report.disclosure import TOTAL, suppression_mask
+
+    answered = [int(est.loc[(cat, var), "n"]) if (cat, var) in est.index else 0 for cat in raw]
+    missing = [max(int(s) - a, 0) for s, a in zip(sizes, answered)]
+    cols = pd.Index(["answered", "not answered"], name=f"response to {var}")
+    counts = pd.DataFrame({"answered": answered, "not answered": missing},
+                          index=pd.Index(cats, name=domain))[cols]
+    counts.columns = cols
+    rows = cats + [TOTAL]
+    columns = list(cols) + [TOTAL]
+    hidden = pd.DataFrame(False, index=rows, columns=columns)
+    hidden["not answered"] = True
+    hidden.loc[cats, TOTAL] = size_hidden.reindex(cats).fillna(False).to_numpy(dtype=bool)
+    # an estimate the page suppresses shows no n either
+    hidden.loc[cats, "answered"] = [bool(suppress.get((cat, var), True)) for cat in raw]
+    published = ~hidden
+    published.loc[cats, "answered"] = False
+    # the totals are public elsewhere: the item's n on the page of overall estimates, the
+    # respondents on the quality page, so their difference (the item's non-answers in all, not
+    # printed here) follows from them: nothing in the total row is protected by this table
+    published.loc[TOTAL, :] = True
+    hidden.loc[TOTAL, :] = False
+    published.loc[TOTAL, "not answered"] = False
+    hidden.loc[TOTAL, "not answered"] = True
+    exempt = pd.DataFrame(False, index=rows, columns=columns)
+    exempt.loc[TOTAL, :] = True
+    mask = suppression_mask(counts, k, row_totals=True, col_totals=True,
+                            name=f"answered {var} by {domain}", published=published, hidden=hidden,
+                            exempt=exempt)
+    return mask.loc[cats, "answered"]
 
 
 def frequency_table(freq: pd.DataFrame, lang: str, k: int = 5, marker: str = "•") -> pd.DataFrame:
@@ -799,6 +851,40 @@ def frequency_table(freq: pd.DataFrame, lang: str, k: int = 5, marker: str = "�
                           index=pd.Index(freq.index.astype(str), name=str(freq.index.name or "answer")))
     small = suppression_mask(counts, k, row_totals=False, col_totals=True,
                              name=f"frequencies {freq.index.name or ''}".strip())["n"].iloc[:-1].to_numpy()
+    return pd.DataFrame({"n": [marker if s else fmt_int(n, lang) for n, s in zip(freq["n"], small)],
+                         t("share_pct", lang): [marker if s or pd.isna(p) else fmt_num(100 * p, lang, 1)
+                                                for p, s in zip(freq["share"], small)]},
+                        index=pd.Index(freq.index.astype(str), name=say("answer", lang)))
+
+
+def multi_table(freq: pd.DataFrame, respondents: int, lang: str, k: int = 5,
+                marker: str = "•", name: str | None = None) -> pd.DataFrame:
+    """Unweighted ticks (n, % of ``respondents``) of each option of a multiple-choice item.
+
+    The options are separate yes/no counts: they do not add up to anything published, so no
+    option's count follows from the others and there is no secondary suppression across them.
+    Each option is its own table, ticked + not ticked = the item's respondents (public: an
+    option's n divided by its share): its n is suppressed when 1 to k-1 respondents ticked it,
+    or when 1 to k-1 did not (the n would show them). Each option's table is recorded for the
+    report's disclosure audit with that relation."""
+    from surveydata.report.disclosure import TOTAL, suppression_mask
+    from surveydata.report.i18n import t
+
+    var = str(freq.index.name or name or "option")
+    cols = pd.Index(["ticked", "not ticked"], name=f"{var} ticked")
+    layout = dict(index=None, columns=list(cols) + [TOTAL])
+    small = []
+    for option, n in zip(freq.index.astype(str), freq["n"].astype("int64")):
+        counts = pd.DataFrame([[int(n), max(respondents - int(n), 0)]],
+                              index=pd.Index([option], name=var), columns=cols)
+        layout["index"] = [option]
+        hidden = pd.DataFrame([[False, True, respondents < k]], **layout)
+        known = ~hidden
+        known.loc[option, "ticked"] = False
+        exempt = pd.DataFrame([[False, False, respondents >= k]], **layout)
+        mask = suppression_mask(counts, k, row_totals=True, col_totals=False, published=known,
+                                hidden=hidden, exempt=exempt, name=f"{name or var}: {option}")
+        small.append(bool(mask.loc[option, "ticked"]) or respondents < k)
     return pd.DataFrame({"n": [marker if s else fmt_int(n, lang) for n, s in zip(freq["n"], small)],
                          t("share_pct", lang): [marker if s or pd.isna(p) else fmt_num(100 * p, lang, 1)
                                                 for p, s in zip(freq["share"], small)]},

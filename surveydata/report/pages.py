@@ -324,11 +324,22 @@ def descriptives_section(rd, k: int) -> None:
         if kind == "numeric":
             numeric.append(rdata.item_numeric(rd, var).rename(rd.label(var)))
             continue
-        freq = rdata.item_frequencies(rd, var) if kind == "categorical" else rdata.multi_shares(rd, var)
-        _display(fd.plain(rd.label(var), 3), fd.frequency_table(freq, lang, k))
+        if kind == "categorical":
+            table = fd.frequency_table(rdata.item_frequencies(rd, var), lang, k)
+        else:  # options are separate yes/no counts of the item's respondents
+            table = fd.multi_table(rdata.multi_shares(rd, var), _multi_respondents(rd, var), lang, k,
+                                   name=f"frequencies {var}")
+        _display(fd.plain(rd.label(var), 3), table)
     if numeric:
         _display(fd.plain(fd.say("numeric_items", lang), 3),
                  fd.numeric_table(pd.DataFrame(numeric), lang, k))
+
+
+def _multi_respondents(rd, var: str) -> int:
+    """Respondents who answered a multiple-choice item (every option column known), the base
+    of `reportdata.multi_shares`."""
+    cols = [c for c in rd.valid.columns if c.startswith(var + "__") and c != var + "__missing"]
+    return int(rd.valid[cols].notna().all(axis=1).sum()) if cols else 0
 
 
 def descriptive_findings(rd, k: int = 5, limit: int = 4) -> list:
