@@ -91,6 +91,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from schemas.simulation import SimulationError, parse_formula
+
+from . import generic
 from ._draw import draw_binary, draw_categorical, draw_ordinal, solve_intercept, standardize
 
 # --------------------------------------------------------------------------- parameters
@@ -376,8 +379,6 @@ class Builder:
 
     def prior_only(self, var):
         """An item drawn from its prior alone (as `generic` draws any instrument): no slopes."""
-        from . import generic
-
         item = self.inst.item(var)
         asked = self.asked(var)
         na = item.not_applicable
@@ -568,7 +569,6 @@ def run_population(spec, inst, margins: dict, seed: int, params) -> pd.DataFrame
         col[var] = raw.astype(object) if inst.item(var).string_codes else raw.astype(np.int64)
     ra = frame.get("reassign")
     if ra is not None:
-        from schemas.simulation import parse_formula
         share = ev(parse_formula(ra["share"], spec.source, "frame.reassign.share"))
         pool = np.flatnonzero(col[ra["var"]] == ra["from"])
         col[ra["var"]][rng.choice(pool, round(share * n), replace=False)] = ra["to"]
@@ -577,8 +577,15 @@ def run_population(spec, inst, margins: dict, seed: int, params) -> pd.DataFrame
         values.update(col)
 
     sync()
-    for step in spec.steps:
-        _run_step(step, b, ev, values, n)
+    for i, step in enumerate(spec.steps):
+        try:
+            _run_step(step, b, ev, values, n)
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as e:
+            # a declaration that reads well but cannot run (a list parameter shorter than the
+            # codes it is indexed by, a level that cannot reach its prior, ...): one line
+            what = step.get("name") or ", ".join(step.get("items", ()))
+            raise SimulationError(f"{spec.source}: simulation.steps[{i}] ({step['kind']} {what}): cannot run: "
+                                  f"{type(e).__name__}: {e}; check its formulas and the parameters") from None
         sync()
 
     texts = [i.var for i in inst.items if i.type == "text" and i.var in col]

@@ -253,3 +253,13 @@ def test_junk_anywhere_in_a_simulation_section_is_a_one_line_study_error():
             assert "\n" not in str(e) and str(e).startswith("f.yaml: ")
             failures += 1
     assert failures > 100
+
+
+def test_parameters_that_do_not_fit_the_declaration_are_a_one_line_error():
+    from surveydata.simulate.population import parameters
+
+    params = parameters("pharmacy_staff")(climate_role=[0.1, 0.2])   # 2 values for 5 roles
+    with pytest.raises(schemas.StudyError) as e:
+        simulate_population(1, params=params, study="pharmacy_staff")
+    assert "simulation.steps[5] (let climate): cannot run: IndexError" in str(e.value)
+    assert "\n" not in str(e.value)
