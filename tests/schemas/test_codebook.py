@@ -135,7 +135,8 @@ def test_a_studys_codebook_lists_every_analysis_variable_of_the_study(study):
         assert own
         for d in own:
             short = getattr(d, "short_label", None)
-            shown = d.label.get(lang) + (f" ({short.get(lang)})" if short is not None else "")
+            differs = short is not None and short.get(lang) != d.label.get(lang)
+            shown = d.label.get(lang) + (f" ({short.get(lang)})" if differs else "")
             assert f"| `{d.var}` | {shown} |" in section, d.var
         # the instrument's own derived variables stay in the instrument's table, not here
         for d in study.derived:
