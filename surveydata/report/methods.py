@@ -61,10 +61,19 @@ _TEXT = {
         "en": "Invited, valid responses and response rate by {by}. Overall {valid} of {invited} "
               "({rate})."},
     "no_invited": {
-        "de": "Die Zahl der Eingeladenen je Schicht ist nicht bekannt (keine Spalte n_invited "
-              "in strata.csv): eine Rücklaufquote lässt sich nicht angeben.",
-        "en": "The number invited per stratum is not known (no n_invited column in strata.csv): "
-              "no response rate can be given."},
+        "de": "Die Zahl der Eingeladenen je Schicht ist nicht bekannt ({why}): eine "
+              "Rücklaufquote lässt sich nicht angeben.",
+        "en": "The number invited per stratum is not known ({why}): no response rate can be "
+              "given."},
+    "why_file": {"de": "keine Spalte n_invited in {file}", "en": "no n_invited column in {file}"},
+    "why_margin": {
+        "de": "das Design nimmt N_h aus der Randverteilung {margin}; eine Schichtdatei neben den "
+              "Daten mit Schicht, N_h und n_invited ergibt Rücklaufquoten",
+        "en": "the design takes N_h from the population margin {margin}; a strata file beside "
+              "the data with stratum, N_h and n_invited gives response rates"},
+    "why_none": {
+        "de": "keine Schichtdatei mit n_invited neben den Daten",
+        "en": "no strata file with n_invited beside the data"},
     "validation": {
         "de": "Alle {n_raw} eingegangenen Datensätze wurden gegen den Fragebogen geprüft "
               "(Antwortcodes, Wertebereiche, Filterführung, Dubletten): {n_valid} gültig, "
@@ -83,10 +92,12 @@ _TEXT = {
                    "kept)"},
     "standin_note": {
         "de": "Eine als Platzhalter markierte Randverteilung ist keine amtliche Zahl für diese "
-              "Grundgesamtheit (z. B. Bevölkerungsanteile statt Praxiszahlen): die Gewichtung "
+              "Grundgesamtheit (z. B. Anteile an der Gesamtbevölkerung statt Zahlen der "
+              "Einheiten dieser Grundgesamtheit): die Gewichtung "
               "nach diesem Merkmal ist eine Näherung.",
         "en": "A margin marked as a stand-in is not an official figure for this population (for "
-              "example population shares instead of practice counts): weighting on it is an "
+              "example shares of the general population instead of counts of this population's "
+              "units): weighting on it is an "
               "approximation."},
     "no_weighting": {"de": "Keine Gewichtung deklariert.", "en": "No weighting declared."},
     "variance": {
@@ -191,6 +202,18 @@ def _publisher(meta, lang: str) -> str:
     return f"{value}. " if value else ""
 
 
+def _why_no_invited(rd, design, lang: str) -> str:
+    """Why the number invited is not known: the strata file read has no n_invited column, or
+    the design took N_h from a population margin (there is no strata file to blame)."""
+    beside = rd.source.get("strata") if hasattr(rd.source, "get") else None
+    if beside and beside != "population margins":
+        return _say("why_file", lang, file=beside)
+    margin = getattr(design, "margin", None)
+    if margin:
+        return _say("why_margin", lang, margin=margin)
+    return _say("why_none", lang)
+
+
 def methods_body(rd, prov: dict, lang: str, k: int, counter):
     """The methods page (a `surveydata.report.html.Page`, tables numbered by ``counter``)."""
     from surveydata.report import data as reportdata
@@ -283,7 +306,7 @@ def methods_body(rd, prov: dict, lang: str, k: int, counter):
             shown.index.name = _label(rd, var)
             table(shown, f"{t('m_response', lang)}: {_label(rd, var)}")
     else:
-        para(_say("no_invited", lang))
+        para(_say("no_invited", lang, why=_why_no_invited(rd, design, lang)))
 
     # validation and quarantine
     section("m_validation")

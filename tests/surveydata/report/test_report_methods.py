@@ -76,3 +76,25 @@ def test_an_unweighted_report_claims_no_design_based_inference():
     weighted = _text(methods_body(_rd(study), PROV, "en", 5, Counter()))
     assert "Taylor linearisation for the stratified design" in weighted
     assert "Unweighted, descriptive" not in weighted
+
+
+def test_another_study_s_methods_page_has_no_practice_words_and_blames_no_strata_csv():
+    """QA F4 and F11: the pharmacy study (stand-in margins, N_h from a margin, no strata file)."""
+    study = schemas.load_study(STUDY)
+    for lang, standin, invited in (
+            ("en", "shares of the general population instead of counts of this population's units",
+             "The number invited per stratum is not known (the design takes N_h from the population "
+             "margin role_x_pharmacy_size; a strata file beside the data with stratum, N_h and "
+             "n_invited gives response rates)"),
+            ("de", "Anteile an der Gesamtbevölkerung statt Zahlen der Einheiten dieser Grundgesamtheit",
+             "Die Zahl der Eingeladenen je Schicht ist nicht bekannt (das Design nimmt N_h aus der "
+             "Randverteilung role_x_pharmacy_size;")):
+        text = _text(methods_body(SimpleNamespace(**{**vars(_rd(study)), "lang": lang}),
+                                  PROV, lang, 5, Counter()))
+        assert standin in text and invited in text
+        assert "strata.csv" not in text
+        words = text.replace("praxis-survey", "")
+        assert not re.search(r"(?i)praxis|praxen|practice", words), lang
+    # a strata file that was read but has no n_invited column is named
+    rd = SimpleNamespace(**{**vars(_rd(study)), "source": {"kind": "file", "strata": "frame.csv"}})
+    assert "(no n_invited column in frame.csv)" in _text(methods_body(rd, PROV, "en", 5, Counter()))
