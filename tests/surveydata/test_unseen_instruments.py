@@ -297,6 +297,28 @@ def test_report_data_of_an_instrument_alone(name, tmp_path):
     assert practice_words(texts + list(rd.valid.columns) + list(rd.derived.columns)) == []
 
 
+def test_multiple_choice_table_suppresses_each_option_on_its_own(tmp_path):
+    """Options of a multi item are separate yes/no counts: a small option is suppressed, the
+    others are published (no secondary suppression across options; QA F3)."""
+    from surveydata.report import data as rdata
+    from surveydata.report import findings as fd
+
+    inst, sim, path = simulate("school", tmp_path, n=200, seed=3)
+    rd = rdata.load_data(path, instrument=FIXTURES / "school.yaml", lang="en")
+    shares = rdata.multi_shares(rd, "transport")
+    cols = [f"transport__{o.code}" for o in inst.item("transport").options]
+    respondents = int(rd.valid[cols].notna().all(axis=1).sum())
+    table = fd.multi_table(shares, respondents, "en", 5, name="frequencies transport")
+    ticks = dict(zip(shares.index, shares["n"]))
+    assert 0 < ticks["I am home-schooled"] < 5  # the case: one small option among large ones
+    for option, n in ticks.items():
+        if 5 <= n <= respondents - 5:
+            assert table.loc[option, "n"] == f"{n:,}", option
+        elif 0 < n < 5:
+            assert table.loc[option, "n"] == "•", option
+    assert (table["n"] == "•").sum() == 1
+
+
 def test_report_data_of_the_nurses_study(tmp_path):
     from surveydata.report import data as rdata
 
