@@ -56,6 +56,7 @@ _LAZY = {
     "adjust_nonresponse": "analysis.nonresponse",
     "combine": "analysis.imputation",
     "impute": "analysis.imputation",
+    "pooled_wald_test": "analysis.imputation",
     "reliability": "analysis.scales",
     "with_imputations": "analysis.imputation",
 }
@@ -114,6 +115,7 @@ __all__ = [
     "kish_n_eff",
     "model_table",
     "nonlinear_contrast",
+    "pooled_wald_test",
     "predictive_margins",
     "quasi",
     "reliability",
