@@ -563,14 +563,27 @@ def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, byt
         downloads["downloads/estimates.csv"] = t("estimates_csv", lang)
     files["index.html"] = _index_html(ed, downloads).encode("utf-8")
     files["report.css"] = report_html.stylesheet().encode("utf-8")
-    from schemas.codebooks import codebook
+    files["codebook.html"] = _codebook_page(ed, inst).encode("utf-8")
+    return files
 
-    page = codebook(inst, lang=lang, fmt="html")
+
+def _codebook_page(ed: _Edition, inst) -> str:
+    """The edition's codebook: the study's (its analysis variables and scales, with alpha and
+    omega computed on the report's data and final weights), else the instrument's."""
+    from schemas.codebooks import codebook
+    from surveydata.report.data import scale_numbers, weighting
+
+    lang = ed.lang
+    study = getattr(ed.rd, "study", None)
+    if study is not None and hasattr(study, "instrument"):
+        page = codebook(study, lang=lang, fmt="html",
+                        reliability=scale_numbers(ed.rd, weighting(ed.rd).final))
+    else:
+        page = codebook(inst, lang=lang, fmt="html")
     back = (f'<nav aria-label="{html.escape(t("report_navigation", lang))}" style="margin:0 0 1rem">'
             f'<a href="index.html">{html.escape(t("contents", lang))}</a> · '
             f'<a href="methods.html">{html.escape(t("methods", lang))}</a></nav>')
-    files["codebook.html"] = page.replace("<body>", "<body>" + back, 1).encode("utf-8")
-    return files
+    return page.replace("<body>", "<body>" + back, 1)
 
 
 def _chooser(langs: tuple[str, ...], title_by_lang: dict[str, str]) -> str:
