@@ -15,6 +15,11 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 
 .PHONY: setup test test-fast test-slow report notebooks lab bench bench-quick lock clean
 
+# One BLAS thread per process where several processes share the cores (pytest -n 2, the report's
+# parallel notebook kernels): threaded OpenBLAS on 2 busy cores made one small solve cost 65-1000 ms
+# instead of ~1 ms. Benchmarks keep the library default, as their peers do.
+test test-fast test-slow report notebooks: export OPENBLAS_NUM_THREADS = 1
+
 $(STAMP): $(LOCK) pyproject.toml
 	@test -n "$(PY)" && $(PY) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
 		|| { echo "make: needs Python 3.11, 3.12 or 3.13 (found: $(or $(PY),none)); install one (e.g. apt-get install python3) or pass PY=/path/to/python3.X" >&2; exit 2; }
