@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from surveydata.report import data as rdata
+from surveydata.report import dates
 from surveydata.report import disclosure, plots, tables
 from surveydata.report import findings as fd
 from surveydata.report.i18n import t
@@ -333,6 +334,12 @@ def descriptives_section(rd, k: int) -> None:
     if numeric:
         _display(fd.plain(fd.say("numeric_items", lang), 3),
                  fd.numeric_table(pd.DataFrame(numeric), lang, k))
+    # date items to the month (sparse first and last periods pooled), counts recorded for the audit
+    summary, counts = dates.date_tables(rd, k)
+    if summary is not None:
+        _display(fd.plain(dates.heading(lang), 3), summary)
+        for label, table in counts:
+            _display(fd.plain(label, 3), table)
 
 
 def _multi_respondents(rd, var: str) -> int:
