@@ -1139,7 +1139,7 @@ def load_study(path=None) -> Study:
     >>> load_study("no_such_study")
     Traceback (most recent call last):
     ...
-    schemas.study.StudyError: no packaged study named 'no_such_study'; packaged: ['pharmacy_staff', 'practice_security']
+    schemas.errors.StudyError: no packaged study named 'no_such_study'; packaged: ['pharmacy_staff', 'practice_security']
     """
     if isinstance(path, Instrument):
         return study_of_instrument(path)
