@@ -24,9 +24,12 @@ interval) and the policy's distances; it never shows a suppressed cell's value.
 
 Published percentages are recorded as the counts they imply (a share of a published total
 fixes its count to within rounding; the audit assumes the attacker knows it exactly, the safe
-side). Not recorded: the respondent counts (n) printed beside weighted estimates; a table that
-must not be undone by one of them marks that count ``published`` when it is protected (as the
-item nonresponse table does with each item's answered count).
+side). The respondent counts (n) printed beside estimates are counts too: a domain table's
+cells are recorded per item as the groups by answered / not answered, whose row totals are the
+group sizes of its first row (an item everybody answered prints each group's size); a
+multiple-choice option as ticked + not ticked = the item's respondents. The n of an overall
+estimate is taken as published wherever a table's total is that count (the item nonresponse
+table marks each item's answered count ``published``, the domain tables their column totals).
 
 Two cells are the same quantity when they count the same key (the variables and levels that
 define them, e.g. ``{"region": "north"}``; a table's total row drops its row variable) and
