@@ -232,8 +232,23 @@ def _members_name(rd, members) -> str:
     return ", ".join(labels[:3]) + (" …" if len(labels) > 3 else "")
 
 
+def _plan_label(rd, kind: str, name: str) -> str | None:
+    """The label the analysis plan declares for a group or block (``kind``: "group_labels" or
+    "block_labels", {name: Label}) in the edition's language; None when it declares none."""
+    plan = getattr(getattr(rd, "study", None), "analysis", None)
+    label = (getattr(plan, kind, None) or {}).get(name)
+    if label is None:
+        return None
+    text = label.get(rd.lang) if hasattr(label, "get") else str(label)
+    return str(text) if text else None
+
+
 def _group_name(rd, group: str, members=()) -> str:
-    try:
+    """A group's heading: its declared label, else the labels of its members, else its name."""
+    label = _plan_label(rd, "group_labels", group)
+    if label:
+        return label
+    try:  # the packaged study's words, until its declaration carries them
         return t(f"group_{group}", rd.lang)
     except KeyError:
         return _members_name(rd, members) or str(group)
@@ -400,7 +415,11 @@ def model_findings(rd, fits: dict, blocks: dict) -> list:
 
 
 def _block_name(rd, block: str) -> str:
-    try:
+    """A block's name: its declared label, else the labels of its terms, else its name."""
+    label = _plan_label(rd, "block_labels", block)
+    if label:
+        return label
+    try:  # the packaged study's words, until its declaration carries them
         return t(block, rd.lang)
     except KeyError:
         return _members_name(rd, rdata.blocks(rd).get(block, ())) or str(block)
@@ -475,8 +494,7 @@ def blocks_section(rd, blocks: dict) -> None:
     lang = rd.lang
     controls = ", ".join(rd.term_label(c.removeprefix("C(").removesuffix(")")) for c in rdata.controls(rd))
     for resp, table in blocks.items():
-        shown = tables.blocks_table(table, lang)
-        shown.index = pd.Index([_block_name(rd, b) for b in table.index], name=t("block", lang))
+        shown = tables.blocks_table(table, lang, names=lambda b: _block_name(rd, b))
         _display(heading(rd, "h_blocks", outcome=rd.label(resp)),
                  fd.text("p_blocks", lang, controls=controls or "–"), shown)
 

@@ -413,8 +413,10 @@ def model_note(fit, lang: str = "en", labels=None) -> str:
     return " ".join(parts)
 
 
-def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The block comparison (analysis.compare_blocks) rounded for publication."""
+def blocks_table(blocks: pd.DataFrame, lang: str = "en", names=None) -> pd.DataFrame:
+    """The block comparison (analysis.compare_blocks) rounded for publication; any number of
+    blocks of any names, each row named by ``names(block)`` (the report passes the analysis
+    plan's label) or by the block's name."""
     out = pd.DataFrame({
         "F": blocks["F"].map(lambda x: f"{x:.2f}"),
         "df": blocks["df"].map(lambda x: f"{x:g}"),
@@ -423,8 +425,8 @@ def blocks_table(blocks: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             blocks["std_effect_mean_abs"].map(lambda x: f"{x:.3f}"),
         "ΔD²": blocks["delta_d2"].map(lambda x: f"{x:.3f}"),
     })
-    out.index = pd.Index([t(str(b), lang) if b in ("information", "equipment") else str(b)
-                          for b in blocks.index], name=t("block", lang))
+    out.index = pd.Index([names(b) if names is not None else str(b) for b in blocks.index],
+                         name=t("block", lang))
     return localized(out, lang)
 
 

@@ -140,3 +140,33 @@ def test_forest_plot_terms_use_short_labels_and_name_the_reference(monkeypatch):
     weighted = drawn["weighted"]
     assert weighted.index.tolist() == [f"{short}: b (vs a)", f"{short}: c (vs a)"]
     assert weighted["estimate"].tolist() == fit.params.drop("Intercept").tolist()
+
+
+def test_groups_and_blocks_are_named_by_the_plan_s_labels_any_number_any_names(monkeypatch):
+    """Names come from the declaration (analysis.groups/blocks.<name>.label), else the members'
+    labels, else the name; nothing is looked up by a block's name in code."""
+    from schemas.instrument import Label
+
+    plan = SimpleNamespace(
+        blocks={"staff": ["trained"], "kit": ["equip_share"], "habits": ["sources", "C(size)"],
+                "zz_unnamed": ["nothing_known"]},
+        block_labels={"staff": Label("Personal", "Staff"),
+                      "kit": Label("Ausstattung", "Kit"), "habits": "Habits"},
+        group_labels={"tech": Label("Technik", "Technical measures")},
+        controls=[])
+    rd = SimpleNamespace(lang="en", study=SimpleNamespace(analysis=plan), label=lambda v: LABELS.get(v, v),
+                         term_label=lambda v: LABELS.get(v, v))
+    assert pages._group_name(rd, "tech", ["trained"]) == "Technical measures"
+    assert pages._group_name(rd, "other", ["trained", "sources"]) == "Trained, Sources used"
+    assert pages._group_name(rd, "lonely", []) == "lonely"
+    table = pd.DataFrame({"F": [3.1, 0.5, 2.0, 1.0], "df": [1, 1, 3, 1], "p": [0.08, 0.48, 0.11, 0.3],
+                          "std_effect_mean_abs": [0.2, 0.05, 0.1, 0.0], "delta_d2": [0.01, 0.0, 0.02, 0.0]},
+                         index=["staff", "kit", "habits", "zz_unnamed"])
+    shown = _shown(monkeypatch, pages.blocks_section, rd, {"y": table})
+    frame = next(o for o in shown if isinstance(o, pd.DataFrame))
+    assert frame.index.tolist() == ["Staff", "Kit", "Habits", "nothing_known"]
+    rd.lang = "de"
+    assert pages._block_name(rd, "kit") == "Ausstattung"
+    from surveydata.report import tables
+
+    assert tables.blocks_table(table, "en").index.tolist() == ["staff", "kit", "habits", "zz_unnamed"]
