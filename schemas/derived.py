@@ -686,6 +686,7 @@ class DerivedVariable:
     compute: Mapping[str, Any]
     computation: Computation = field(repr=False)
     origin: str = "instrument"
+    short_label: Label | None = None
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -751,7 +752,7 @@ def compile_entries(entries: Sequence[Mapping], inst: Instrument, *, origin: str
         declared[var] = entry
     names = _Names(inst, declared)
     out = list(before)
-    allowed = {"var", "type", "label", "codes", "ordered", "compute", "note", "source"}
+    allowed = {"var", "type", "label", "short_label", "codes", "ordered", "compute", "note", "source"}
     for entry in entries:
         var = entry["var"]
         at = f"{where} {var!r}"
@@ -798,7 +799,8 @@ def _variable(entry: Mapping, names: _Names, at: str, origin: str) -> DerivedVar
     return DerivedVariable(var=entry["var"], type=typ, label=_label(label, "label", fail),
                            codes=MappingProxyType(codes), ordered=ordered,
                            compute=MappingProxyType(_plain(entry["compute"])), computation=comp,
-                           origin=origin)
+                           origin=origin,
+                           short_label=_label(entry.get("short_label"), "short_label", fail))
 
 
 def _code_label(value, where, fail) -> Label:
@@ -851,7 +853,7 @@ def compile_instrument(inst: Instrument, where: str | None = None) -> tuple[Deri
         if compute is None or d.computed_by != "schemas.derive":
             continue
         entries.append({"var": d.var, "type": d.type, "label": d.text, "codes": dict(d.codes),
-                        "ordered": d.ordered, "compute": compute})
+                        "ordered": d.ordered, "compute": compute, "short_label": d.short_label})
     return compile_entries(entries, inst, origin="instrument", where=where)
 
 

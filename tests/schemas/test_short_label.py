@@ -48,3 +48,15 @@ def test_a_broken_short_label_is_one_line_naming_the_item(value, message):
     assert str(err.value).startswith("p.yaml: item 'practice_type': ")
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_derived_variables_of_the_study_carry_their_short_labels():
+    import schemas
+
+    study = schemas.load_study(None)
+    derived = {d.var: d for d in study.derived}
+    # declared in the study YAML's derived: entries
+    assert derived["tm_firewall_full"].short_label == Label("Firewall", "Firewall")
+    assert derived["training_all"].short_label.get("en") == "All staff trained"
+    # passed through from the instrument's derived: (schemas.derived.compile_instrument)
+    assert derived["tech_index"].short_label == load_instrument().derived_variable("tech_index").short_label
