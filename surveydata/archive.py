@@ -114,7 +114,7 @@ def coded_frame(valid: pd.DataFrame, inst, lang: str = "de", include_text: bool 
             fill = reason.astype(object).map(mcode)
             values = values.where(values.notna(), fill)
         if item.string_codes:   # 'BW', 'BY', ...: text codes (a missing code as its digits)
-            out[col] = values.map(lambda v: None if v is None or v != v else str(v)).astype(object)
+            out[col] = values.map(lambda v: None if pd.isna(v) else str(v)).astype(object)
             continue
         numeric = pd.to_numeric(values, errors="coerce")
         out[col] = numeric.astype("Int64") if (numeric.dropna() % 1 == 0).all() else numeric

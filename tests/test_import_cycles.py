@@ -24,8 +24,6 @@ KNOWN = {
     frozenset({"surveydata._records", "surveydata.io"}),
     # disclosure.py imports disclosure_audit inside a function
     frozenset({"surveydata.report.disclosure", "surveydata.report.disclosure_audit"}),
-    # simulation.py should import StudyError from schemas.errors (work in progress)
-    frozenset({"schemas.simulation", "schemas.study"}),
 }
 
 
