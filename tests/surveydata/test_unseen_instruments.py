@@ -298,6 +298,28 @@ def test_report_data_of_an_instrument_alone(name, tmp_path):
     assert practice_words(texts + list(rd.valid.columns) + list(rd.derived.columns)) == []
 
 
+def test_date_items_in_the_descriptive_report(tmp_path):
+    """The date and datetime items of an instrument alone are described, to the month only, with
+    as many answers as the export holds dates on valid rows."""
+    from surveydata.report import data as rdata
+    from surveydata.report import dates
+
+    inst, sim, path = simulate("nurses", tmp_path, n=200)
+    rd = rdata.load_data(path, instrument=FIXTURES / "nurses.yaml", lang="en")
+    summary, counts = dates.date_tables(rd, 5)
+    labels = [inst.item(v).text.en for v in ("last_night_shift", "shift_start")]
+    assert list(summary.index) == labels and [label for label, _ in counts] == labels
+    raw = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    raw = raw[raw.index.isin([line - 2 for line in rd.valid["line"]])]
+    for var, label in zip(("last_night_shift", "shift_start"), labels):
+        dated = int(raw[var].str.match(r"^\d{4}-\d{2}-\d{2}").sum())
+        assert dated > 50 and int(summary.loc[label, "n"]) == dated
+        table = dict(counts)[label]
+        assert all(re.fullmatch(r"(until |from )?\d{4}-\d{2}", str(p)) for p in table.index), table.index
+        shown = [int(str(n).replace(",", "")) for n in table["n"] if n != "•"]
+        assert sum(shown) <= dated and all(n >= 5 for n in shown)
+
+
 def test_multiple_choice_table_suppresses_each_option_on_its_own(tmp_path):
     """Options of a multi item are separate yes/no counts: a small option is suppressed, the
     others are published (no secondary suppression across options; QA F3)."""
