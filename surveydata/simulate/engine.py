@@ -39,8 +39,22 @@ A study declares (YAML, beside the rest of the study; checked by ``schemas.simul
         - {kind: text, item: comments, share: 0.05, texts: ["...", "..."]}
         - {kind: prior, item: q8}   # from the item's prior alone
       latent: [aware, event_true] # latent columns kept after the answers (never exported)
-      response: ...               # unit and item nonresponse: see sample.py
-      truth: ...                  # analysis variables, key values and census models: see truth.py
+      response:                   # unit and item nonresponse of draw_sample (see sample.py)
+        parameters: {r_aware: 0.5, item_nonresponse: 0.015}   # NonresponseModel(...) overrides
+        ignorable: {r_aware: 0.0, item_nonresponse: 0.0}      # NonresponseModel.ignorable()
+        propensity: "r_aware * aware + 0.2 * (type == 1)"      # logit; level solved to the rate
+        item_nonresponse: {rate: item_nonresponse, lp: "0.3 * (3 - q1)", sensitive: [q7],
+                           sensitive_factor: 2.0, unanswered_when: {q6: "q5__none == -9"}}
+      truth:                      # the known truth (see truth.py)
+        derived: [index1]         #   the instrument's derived variables (schemas.derive)
+        variables: {event01: "valid_if(where(q7 == 1, 1.0, 0.0), q7 in [1, 2])"}
+        key_values: {q7_yes: {share: q7, code: 1}, n: {count: rows}, idx: {mean: index1}}
+        domains: [type]
+        integer: [index1]
+        models: {m1: {formula: "event01 ~ index1 + C(type)", family: binomial, fit: binomial,
+                      subset: "q7 answered", rows: "notna(event01)"}}
+        sample: {values: {q7_yes: {share: q7, code: 1}}, bias_direction: {q7_yes: up}}
+        texts: {about: .., title: .., units: .., strata: .., nonresponse: ..}   # truth.json, README
 
 Levels come from the instrument's priors: every intercept and ordinal threshold is solved so the
 population share of each answer code equals the item's prior (``_draw``); a formula states only

@@ -143,6 +143,10 @@ def draw_sample(population: pd.DataFrame, seed: int, n_invited: int = 8000, resp
     chosen = np.flatnonzero(position < n_h.to_numpy()[code])
 
     pop = population.iloc[chosen]
+    absent = sorted(set(spec.response["propensity"].names) - set(pop.columns) - set(m.to_dict()))
+    if absent:
+        raise ValueError(f"the population has no column {absent[0]!r}, which the response model of study "
+                         f"{st.name!r} reads; pass study= the study that simulated it")
     lp = _evaluate(spec.response["propensity"], pop, m)
     r0 = solve_intercept(lp, response_rate)
     p_resp = expit(r0 + lp)

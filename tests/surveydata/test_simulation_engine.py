@@ -135,6 +135,10 @@ def test_a_second_study_samples_with_its_declared_response_model(pharmacy):
     assert s.respondents["climate"].mean() > 0.05
     # item nonresponse uses this instrument's no-answer code, 99
     assert (s.respondents["trained"] == 99).any() and not (s.respondents["trained"] == -9).any()
+    # without study=, the default study's response model cannot read this population: one line
+    with pytest.raises(ValueError, match=r"^the population has no column '\w+', which the response model "
+                                         r"of study 'practice_security' reads; pass study="):
+        draw_sample(pop, seed=2, n_invited=3000, response_rate=0.3)
 
 
 EXCLUSIVE = """
