@@ -160,10 +160,10 @@ def _text(value, lang: str) -> str:
 
 
 def _label(rd, var: str) -> str:
-    """A short name of a variable: the report's short label, else the study's label."""
-    from surveydata.report.i18n import var_label
+    """A short name of a variable: the study's short label, else its label."""
+    from surveydata.report import labels
 
-    short = var_label(var, rd.lang)
+    short = labels.short_label(var, rd.lang, getattr(rd, "study", None))
     if short != var:
         return short
     try:

@@ -192,38 +192,49 @@ def p_text(p: float) -> str:
     return "<0.001" if p < 0.0005 else f"{p:.3f}"
 
 
-def coefficients(fit, lang: str = "en", drop=("Intercept",)) -> pd.DataFrame:
-    """Model coefficients as an estimator frame (estimate, ci_low, ci_high, p) with readable terms.
+def _var_label(var: str, lang: str, study=None) -> str:
+    """A variable's short label in ``study``'s declaration (None: the packaged default study)."""
+    from surveydata.report import labels
+
+    return labels.short_label(var, lang, study)
+
+
+def _term_label(term: str, lang: str, study=None) -> str:
+    from surveydata.report import labels
+
+    return labels.term_label(term, lang, study)
+
+
+def coefficients(fit, lang: str = "en", drop=("Intercept",), study=None) -> pd.DataFrame:
+    """Model coefficients as an estimator frame (estimate, ci_low, ci_high, p) with readable terms
+    (short labels of ``study``, default: the packaged study).
 
     Works for svyglm and svyolr results (cut points ``a|b`` of an ordinal model are dropped).
     """
-    from surveydata.report.i18n import term_label
-
     ci = fit.conf_int()
     frame = pd.DataFrame({"estimate": fit.params, "ci_low": ci.iloc[:, 0], "ci_high": ci.iloc[:, 1],
                           "p": fit.pvalues})
     keep = [i for i in frame.index if i not in drop and "|" not in str(i)]
     frame = frame.loc[keep]
-    frame.index = pd.Index([term_label(str(i), lang) for i in frame.index], name=t("term", lang))
+    frame.index = pd.Index([_term_label(str(i), lang, study) for i in frame.index], name=t("term", lang))
     return frame
 
 
-def relabel(frame: pd.DataFrame, lang: str = "en", level: str = "variable") -> pd.DataFrame:
+def relabel(frame: pd.DataFrame, lang: str = "en", level: str = "variable", study=None) -> pd.DataFrame:
     """Analysis variable names in the index level ``level`` replaced by their short labels.
 
     >>> relabel(pd.DataFrame({"x": [1]}, index=pd.Index(["api00"], name="variable")), "en").index.tolist()
     ['api00']
     """
-    from surveydata.report.i18n import var_label
-
     out = frame.copy()
     names = [t("measure", lang) if n == level else n for n in out.index.names]
     if isinstance(out.index, pd.MultiIndex):
         pos = out.index.names.index(level)
         out.index = out.index.set_levels(
-            [var_label(str(v), lang) for v in out.index.levels[pos]], level=pos, verify_integrity=False)
+            [_var_label(str(v), lang, study) for v in out.index.levels[pos]], level=pos,
+            verify_integrity=False)
     else:
-        out.index = pd.Index([var_label(str(v), lang) for v in out.index])
+        out.index = pd.Index([_var_label(str(v), lang, study) for v in out.index])
     out.index.names = names
     return out
 
@@ -277,7 +288,7 @@ def shares_table(shares: pd.DataFrame, lang: str = "en", digits: int = 1,
 
 
 def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR",
-                     reference: bool = True) -> pd.DataFrame:
+                     reference: bool = True, study=None) -> pd.DataFrame:
     """Odds ratios with 95% CIs and p values as text, one row per term (intercept left out).
 
     With ``reference`` (default), every categorical variable gets a row for its reference
@@ -286,9 +297,7 @@ def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR",
     >>> odds_ratio_table(fit, "en").columns.tolist()   # doctest: +SKIP
     ['OR', '95% CI', 'p value']
     """
-    from surveydata.report.i18n import term_label
-
-    c = coefficients(fit, lang)
+    c = coefficients(fit, lang, study=study)
     e = np.exp(c[["estimate", "ci_low", "ci_high"]])
     out = pd.DataFrame({ratio: [f"{x:.{digits}f}" for x in e["estimate"]],
                         t("ci", lang): [f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
@@ -303,7 +312,7 @@ def odds_ratio_table(fit, lang: str = "en", digits: int = 2, ratio: str = "OR",
             if var in refs and var not in done:
                 done.add(var)
                 rows.append({ratio: t("ref", lang), t("ci", lang): "", t("p_value", lang): ""})
-                index.append(term_label(f"C({var})[T.{refs[var]}]", lang))
+                index.append(_term_label(f"C({var})[T.{refs[var]}]", lang, study))
             rows.append(out.loc[label].to_dict())
             index.append(label)
         out = pd.DataFrame(rows, index=pd.Index(index, name=out.index.name))
@@ -353,13 +362,14 @@ def reference_levels(fit) -> dict[str, str]:
     return out
 
 
-def model_note(fit, lang: str = "en", labels=None) -> str:
+def model_note(fit, lang: str = "en", labels=None, study=None) -> str:
     """What a model table needs said beside it, as one paragraph in ``lang``: how many rows the
     fit used of how many, which variables' missing values left the others out (with counts),
     and the unit of every numeric term's ratio (yes vs no for 0/1 variables; per change from 0
     to 1, i.e. from 0 % to 100 %, for shares; per unit otherwise).
 
-    ``labels`` maps variable names to readable names (default: `surveydata.report.i18n.var_label`).
+    ``labels`` maps variable names to readable names (default: the short labels of ``study``,
+    None: the packaged default study).
 
     >>> from analysis import SurveyDesign, datasets, svyglm
     >>> api = datasets.load("apistrat")
@@ -370,11 +380,9 @@ def model_note(fit, lang: str = "en", labels=None) -> str:
     >>> print(model_note(fit, "en", labels={"ell_share": "English learners", "class_size": "Class size"}))
     n = 134 of 200 respondents in the model. 66 left out for a missing value in: Class size (66). Units of the coefficients: English learners: change from 0 to 1 (0% to 100%); Class size: per 1 unit (range 20 to 46).
     """
-    from surveydata.report.i18n import var_label
-
     def name(var):
         if labels is None:
-            return var_label(var, lang)
+            return _var_label(var, lang, study)
         return str(labels.get(var, var)) if hasattr(labels, "get") else str(labels(var))
 
     def count(n):
@@ -515,34 +523,50 @@ def rate_estimates(rates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"estimate": rates["rate"], "ci_low": np.nan, "ci_high": np.nan})
 
 
-def standardised(blocks: pd.DataFrame, lang: str = "en") -> dict[str, pd.DataFrame]:
+def standardised(blocks: pd.DataFrame, lang: str = "en", study=None, names=None) -> dict[str, pd.DataFrame]:
     """Standardised effects of a block comparison for a forest plot, one series per block.
 
     Every series has all terms (controls left out) as rows, with values only for its own block,
-    so that the plot colours the terms by block.
+    so that the plot colours the terms by block. Series are named by ``names(block)``, else the
+    label ``study``'s analysis plan declares for the block, else the block's name.
     """
-    from surveydata.report.i18n import term_label
 
     eff = blocks.attrs["effects"]
     eff = eff[eff["block"] != "control"]
-    terms = pd.Index([term_label(str(i), lang) for i in eff.index])
+    terms = pd.Index([_term_label(str(i), lang, study) for i in eff.index])
     out = {}
     for block in dict.fromkeys(eff["block"]):
         mine = (eff["block"] == block).to_numpy()
         frame = pd.DataFrame({"estimate": eff["std_effect"].to_numpy(), "ci_low": eff["ci_low"].to_numpy(),
                               "ci_high": eff["ci_high"].to_numpy()}, index=terms)
         frame.loc[~mine, :] = np.nan
-        out[t(str(block), lang)] = frame
+        out[names(block) if names is not None else _block_label(str(block), lang, study)] = frame
     return out
 
 
-def margins_frame(margins: dict, lang: str = "en") -> pd.DataFrame:
+def _block_label(block: str, lang: str, study=None) -> str:
+    """The label the analysis plan declares for a block (``block_labels``), else its name."""
+    if study is None:
+        from surveydata.report import labels
+
+        study = labels._study(None)
+    label = (getattr(getattr(study, "analysis", None), "block_labels", None) or {}).get(block)
+    text = label.get(lang) if hasattr(label, "get") else label
+    if text:
+        return str(text)
+    try:  # the packaged study's words, until its declaration carries them
+        return t(block, lang)
+    except KeyError:
+        return block
+
+
+def margins_frame(margins: dict, lang: str = "en", study=None) -> pd.DataFrame:
     """Predictive margins of several 0/1 variables in one frame, rows "<variable>: yes/no"."""
-    from surveydata.report.i18n import var_label
 
     frames = []
     for var, pm in margins.items():
         f = pd.DataFrame(pm)[["estimate", "se", "ci_low", "ci_high"]]
-        f.index = [f"{var_label(var, lang)}: {t('yes' if int(v) == 1 else 'no', lang)}" for v in f.index]
+        f.index = [f"{_var_label(var, lang, study)}: {t('yes' if int(v) == 1 else 'no', lang)}"
+                   for v in f.index]
         frames.append(f)
     return pd.concat(frames)

@@ -282,3 +282,36 @@ def test_a_publication_table_in_a_notebook_is_rendered_from_its_cells_by_the_sam
     sheet = load_workbook(io.BytesIO(xlsx_bytes(page.tables, "en")))["Table 3"]
     assert sheet.cell(3, 1).value == "Characteristic" and sheet.cell(4, 1).value == "School type: E"
     assert sheet.cell(4 + len(tab.rows) + 1, 1).value == "n = 200 of 200 observations used."
+
+
+def test_tables_name_variables_and_blocks_from_the_study_passed():
+    """Another study's short labels reach the tables (not the packaged study's), and a block's
+    series is named by the plan's label, else by the block's own name."""
+    from types import SimpleNamespace
+
+    import schemas
+    from schemas.instrument import Label
+    from surveydata.report import labels, tables
+
+    pharmacy = schemas.load_study("pharmacy_staff")
+    short = labels.short_label("trained_yes", "de", pharmacy)
+    assert short != "trained_yes"
+    frame = pd.DataFrame({"x": [1]}, index=pd.Index(["trained_yes"], name="variable"))
+    assert tables.relabel(frame, "de", study=pharmacy).index.tolist() == [short]
+    margins = {"trained_yes": pd.DataFrame({"estimate": [0.2, 0.3], "se": 0.01, "ci_low": 0.1,
+                                            "ci_high": 0.4}, index=[0, 1])}
+    assert tables.margins_frame(margins, "en", study=pharmacy).index[1] == \
+        f"{labels.short_label('trained_yes', 'en', pharmacy)}: yes"
+    effects = pd.DataFrame({"block": ["people", "kit", "control"], "std_effect": [0.1, 0.2, 0.0],
+                            "ci_low": [0.0, 0.1, -0.1], "ci_high": [0.2, 0.3, 0.1]},
+                           index=["trained_yes", "x2", "x3"])
+    blocks = pd.DataFrame(index=["people", "kit"])
+    blocks.attrs["effects"] = effects
+    class Declared:  # the pharmacy study whose plan labels one of its blocks
+        analysis = SimpleNamespace(block_labels={"people": Label("Menschen", "People")})
+
+        def __getattr__(self, name):
+            return getattr(pharmacy, name)
+
+    study = Declared()
+    assert list(tables.standardised(blocks, "en", study=study)) == ["People", "kit"]
