@@ -1,6 +1,7 @@
 """Report and plot labels in German and English.
 
-Item texts and answer labels come from the instrument (``Item.label(code, lang)``); this module
+Item texts and answer labels come from the instrument (``Item.label(code, lang)``), names of
+variables from the study's declaration (:func:`var_label`, :func:`term_label`); this module
 holds only the words of the report itself: page titles, axis labels, legends, notes.
 
 Example
@@ -13,8 +14,9 @@ Example
 from __future__ import annotations
 
 from surveydata.languages import LANGS, check_lang
+from surveydata.report import labels
 
-__all__ = ["LANGS", "VARIABLES", "check_lang", "t", "term_label", "var_label"]
+__all__ = ["LANGS", "check_lang", "t", "term_label", "var_label"]
 
 _LABELS: dict[str, dict[str, str]] = {
     # report frame
@@ -195,65 +197,27 @@ def t(key: str, lang: str = "en", **fields) -> str:
         raise KeyError(f"no report label {key!r}; known labels: {', '.join(sorted(_LABELS))}") from None
     return text.format(**fields) if fields else text
 
-#: Short names of the report's analysis variables and model terms (item texts are questions).
-VARIABLES: dict[str, dict[str, str]] = {
-    "tm_antivirus_full": {"de": "Virenschutz aktuell", "en": "Up-to-date antivirus"},
-    "tm_patching_full": {"de": "Updates zeitnah", "en": "Timely patching"},
-    "tm_backup_plan_full": {"de": "Datensicherung nach Plan", "en": "Backups by a plan"},
-    "tm_backup_offline_full": {"de": "Offline-Sicherung", "en": "Offline backup copy"},
-    "tm_restore_test_full": {"de": "Wiederherstellung getestet", "en": "Restore tested"},
-    "tm_firewall_full": {"de": "Firewall", "en": "Firewall"},
-    "tm_disk_encryption_full": {"de": "Festplattenverschlüsselung", "en": "Disk encryption"},
-    "tm_individual_accounts_full": {"de": "Persönliche Konten", "en": "Individual accounts"},
-    "tm_mfa_full": {"de": "Mehr-Faktor-Anmeldung", "en": "Multi-factor login"},
-    "tm_network_segmentation_full": {"de": "Netzsegmentierung", "en": "Network segmentation"},
-    "tm_admin_rights_restricted_full": {"de": "Adminrechte beschränkt", "en": "Admin rights restricted"},
-    "tm_mobile_lockcode_full": {"de": "Sperrcode Mobilgeräte", "en": "Mobile lock code"},
-    "it_responsible": {"de": "IT-Sicherheit verantwortlich benannt", "en": "IT security lead named"},
-    "training_all": {"de": "Schulung aller Mitarbeitenden", "en": "All staff trained"},
-    "emergency_plan_yes": {"de": "Notfallplan vorhanden", "en": "Emergency plan"},
-    "guideline_known": {"de": "Richtlinie gut bekannt", "en": "Guideline known well"},
-    "guideline_full": {"de": "Richtlinie vollständig umgesetzt", "en": "Guideline fully implemented"},
-    "cyber_insurance_yes": {"de": "Cyberversicherung", "en": "Cyber insurance"},
-    "provider_certified": {"de": "Dienstleister zertifiziert", "en": "Certified IT provider"},
-    "unsupported_os_yes": {"de": "Veraltetes Betriebssystem", "en": "Unsupported operating system"},
-    "incident_12m_yes": {"de": "Vorfall (12 Monate)", "en": "Incident (12 months)"},
-    "incident_ever_yes": {"de": "Vorfall (jemals)", "en": "Incident (ever)"},
-    "tech_share": {"de": "Anteil technischer Maßnahmen", "en": "Share of technical measures"},
-    "tech_index": {"de": "Technische Maßnahmen (Anzahl)", "en": "Technical measures (count)"},
-    "org_index": {"de": "Organisatorische Maßnahmen (Index)", "en": "Organisational measures (index)"},
-    "n_info_sources": {"de": "Zahl der Informationsquellen", "en": "Number of information sources"},
-    "info_sufficient_score": {"de": "Gut informiert (1–5)", "en": "Well informed (1–5)"},
-    "guideline_understandable_score": {"de": "Richtlinie verständlich (1–5)",
-                                       "en": "Guideline understandable (1–5)"},
-    "kbv_size_class": {"de": "Größenklasse", "en": "Size class"},
-    "practice_type": {"de": "Versorgungsbereich", "en": "Practice type"},
-    "it_support_model": {"de": "IT-Betreuung", "en": "IT support"},
-    "practice_form": {"de": "Organisationsform", "en": "Practice form"},
-    "federal_state": {"de": "Bundesland", "en": "Federal state"},
-}
 
+def var_label(name: str, lang: str = "en", study=None) -> str:
+    """Short name of a variable for tables and figures, from the study's declaration: its
+    ``short_label``, else its label, else the name (`surveydata.report.labels.short_label`;
+    ``study`` None: the packaged default study).
 
-def var_label(name: str, lang: str = "en") -> str:
-    """Short label of an analysis variable (the name itself if it has none).
-
-    >>> var_label("training_all", "de")
-    'Schulung aller Mitarbeitenden'
+    >>> import schemas
+    >>> var_label("trained_yes", "de", schemas.load_study("pharmacy_staff"))
+    'Jemals geschult'
     """
     check_lang(lang)
-    return VARIABLES.get(name, {}).get(lang, name)
+    return labels.short_label(name, lang, study)
 
 
-def term_label(term: str, lang: str = "en") -> str:
-    """A model term made readable: ``C(practice_type)[T.Psychotherapy]`` -> ``Practice type:
-    Psychotherapy``; plain variables get their short label.
+def term_label(term: str, lang: str = "en", study=None) -> str:
+    """A model term made readable: ``C(x)[T.b]`` -> "<short name of x>: b"; a plain variable
+    gets its short name (see :func:`var_label`).
 
-    >>> term_label("C(kbv_size_class)[T.Medium practice (6–20)]", "en")
-    'Size class: Medium practice (6–20)'
+    >>> import schemas
+    >>> term_label("C(experience)[T.2]", "en", schemas.load_study("pharmacy_staff"))
+    'Experience: 2'
     """
-    import re
-
-    m = re.fullmatch(r"C\((\w+)\)\[T\.(.*)\]", term)
-    if m:
-        return f"{var_label(m.group(1), lang)}: {m.group(2)}"
-    return var_label(term, lang)
+    check_lang(lang)
+    return labels.term_label(term, lang, study)

@@ -22,6 +22,7 @@ MODULES = [Path(reportdata.__file__), Path(reportdata.__file__).parents[1] / "st
            Path(reportdata.__file__).with_name("findings.py"),
            Path(reportdata.__file__).with_name("pages.py"),
            Path(reportdata.__file__).with_name("dates.py"),
+           Path(reportdata.__file__).with_name("i18n.py"),
            Path(reportdata.__file__).with_name("labels.py")]
 
 
