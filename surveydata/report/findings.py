@@ -216,6 +216,17 @@ TEXT: dict[str, dict[str, str]] = {
               "the respondents who answered the question (\"don't know\" and no answer are left "
               "out; their frequency is under data quality). Cells of fewer than {k} respondents, "
               "or with fewer than {k} answering yes or no, are suppressed (•)."},
+    "intro_estimates_unweighted": {
+        "de": "Anteile (und Mittelwerte) unter den Befragten mit 95-%-Konfidenzintervallen, die sie "
+              "als einfache Zufallsstichprobe behandeln, jeweils unter den Befragten, die die Frage "
+              "beantwortet haben („Weiß nicht“ und keine Angabe zählen nicht mit; ihre Häufigkeit "
+              "steht unter Datenqualität). Zellen mit weniger als {k} Befragten, oder mit weniger "
+              "als {k} Ja- oder Nein-Antworten, sind gesperrt (•).",
+        "en": "Shares (and means) among the respondents, with 95% confidence intervals that treat "
+              "them as a simple random sample, each among the respondents who answered the question "
+              "(\"don't know\" and no answer are left out; their frequency is under data quality). "
+              "Cells of fewer than {k} respondents, or with fewer than {k} answering yes or no, are "
+              "suppressed (•)."},
     "intro_descriptives": {
         "de": "Ungewichtete Häufigkeiten jeder Frage: Anteile unter den Befragten, die die Frage "
               "beantwortet haben. Zellen mit weniger als {k} Befragten sind gesperrt (•).",

@@ -35,8 +35,12 @@ def _display(*objs) -> None:
 
 
 def header(rd, title: str, intro: str, findings, k: int = 5) -> None:
-    """Page title, the "unweighted" note when the study has no design, intro and key findings."""
+    """Page title, the "unweighted" note when the study has no design, intro and key findings.
+    An unweighted study gets the intro's unweighted wording where there is one (no "weighted",
+    no "design-based" below the note that says there is no design)."""
     lang = rd.lang
+    if not rd.weighted and f"{intro}_unweighted" in fd.TEXT:
+        intro = f"{intro}_unweighted"
     _display(fd.text(title, lang, 1),
              fd.text("unweighted_note", lang) if not rd.weighted else None,
              fd.text(intro, lang, k=k),

@@ -2,6 +2,7 @@
 domain estimates: what each section displays, with the numbers of the fit or the estimates."""
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -170,3 +171,16 @@ def test_groups_and_blocks_are_named_by_the_plan_s_labels_any_number_any_names(m
     from surveydata.report import tables
 
     assert tables.blocks_table(table, "en").index.tolist() == ["staff", "kit", "habits", "zz_unnamed"]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_an_unweighted_study_s_estimates_intro_claims_no_weights_or_design(monkeypatch, lang):
+    """QA F18: the note "no design" and below it "weighted ... design-based" contradicted each other."""
+    words = {"de": r"(?i)gewichtet|designbasiert", "en": r"(?i)\bweighted|design-based"}[lang]
+    for weighted in (False, True):
+        rd = SimpleNamespace(lang=lang, weighted=weighted)
+        shown = _shown(monkeypatch, pages.header, rd, "title_estimates", "intro_estimates", [])
+        intro = shown[-1].data
+        assert bool(re.search(words, intro)) is weighted, intro
+        srs = {"de": "einfache Zufallsstichprobe", "en": "simple random sample"}[lang]
+        assert (srs in intro) is not weighted
