@@ -236,3 +236,21 @@ def test_codebook_with_data_gives_the_reliability_of_an_own_questionnaires_scale
                  "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "none.csv" in err and "Traceback" not in err
+
+
+def test_the_instrument_only_report_describes_date_items_to_the_month(tmp_path):
+    """The own-survey fixture's date item in the unweighted descriptive page: a summary and counts
+    per period, never an answer to the day."""
+    import schemas
+
+    instrument = OWN / "vet_it.yaml"
+    export = _simulate(tmp_path, ["--instrument", str(instrument)], n=120)
+    out = tmp_path / "report"
+    assert main(["report", "--data", str(export), "--instrument", str(instrument), "--lang", "de",
+                 "--out", str(out), "--quiet"]) == 0
+    page = _visible((out / "03_estimates.html").read_text(encoding="utf-8"))
+    (item,) = [i for i in schemas.load_instrument(instrument).items if i.type == "date"]
+    assert "Datumsangaben" in page and item.text.get("de") in page
+    assert "Mittlere Hälfte (25–75 %)" in page
+    days = set(re.findall(r"\d{4}-\d{2}-\d{2}", export.read_text(encoding="cp1252")))
+    assert days and not [d for d in days if d in page], "a date answer published to the day"
