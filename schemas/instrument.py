@@ -179,6 +179,33 @@ def _code_of(missing_set: Mapping[int, str], kind: str, *default):
     raise KeyError(f"no {kind} code in the missing-code set {dict(missing_set)}")
 
 
+class _MissingCodeNames:
+    """The instrument's code of each kind of missing answer, read from `missing_set` (shared by
+    Instrument and Item: an item knows its instrument's codes)."""
+
+    missing_set: Mapping[int, str]
+
+    @property
+    def not_applicable(self) -> int:
+        """The code of "not asked" (skip logic): -7 unless the instrument declares another."""
+        return _code_of(self.missing_set, "not_applicable")
+
+    @property
+    def no_answer(self) -> int:
+        """The code of "no answer": -9 unless the instrument declares another."""
+        return _code_of(self.missing_set, "no_answer")
+
+    @property
+    def dont_know(self) -> int | None:
+        """The code of "don't know", None when the instrument declares none."""
+        return _code_of(self.missing_set, "dont_know", None)
+
+    @property
+    def refused(self) -> int | None:
+        """The code of "refused", None when the instrument declares none."""
+        return _code_of(self.missing_set, "refused", None)
+
+
 @dataclass(frozen=True)
 class Scale:
     """A rating scale declared once under `scales:` (format 2) and shared by items and grids.
@@ -205,7 +232,7 @@ class Option:
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(_MissingCodeNames):
     """One question (one variable; a multi-choice item expands to one column per option).
 
     `codes` holds every labelled code of the item including a -8 (don't know) or -9 the question
@@ -247,21 +274,6 @@ class Item:
     specify: Mapping[Code, str] = field(default_factory=lambda: MappingProxyType({}))
     specify_for: tuple[str, Code] | None = None
     short_label: Label | None = None
-
-    @property
-    def not_applicable(self) -> int:
-        """The code of "not asked" (skip logic) in this item's instrument (-7 by default)."""
-        return _code_of(self.missing_set, "not_applicable")
-
-    @property
-    def no_answer(self) -> int:
-        """The code of "no answer" in this item's instrument (-9 by default)."""
-        return _code_of(self.missing_set, "no_answer")
-
-    @property
-    def dont_know(self) -> int | None:
-        """The instrument's "don't know" code, or None when it declares none."""
-        return _code_of(self.missing_set, "dont_know", None)
 
     @property
     def rating(self) -> bool:
@@ -375,7 +387,7 @@ class Derived:
 
 
 @dataclass(frozen=True)
-class Instrument:
+class Instrument(_MissingCodeNames):
     """A validated questionnaire. Build it with `load_instrument`."""
 
     name: str
@@ -397,26 +409,6 @@ class Instrument:
     def missing_set(self) -> Mapping[int, str]:
         """{missing code: kind} (kinds: not_applicable, dont_know, refused, no_answer)."""
         return MappingProxyType({c: m.name for c, m in self.missing_codes.items()})
-
-    @property
-    def not_applicable(self) -> int:
-        """The code of "not asked" (-7 unless the instrument declares another)."""
-        return _code_of(self.missing_set, "not_applicable")
-
-    @property
-    def no_answer(self) -> int:
-        """The code of "no answer" (-9 unless the instrument declares another)."""
-        return _code_of(self.missing_set, "no_answer")
-
-    @property
-    def dont_know(self) -> int | None:
-        """The code of "don't know", None when the instrument declares none."""
-        return _code_of(self.missing_set, "dont_know", None)
-
-    @property
-    def refused(self) -> int | None:
-        """The code of "refused", None when the instrument declares none."""
-        return _code_of(self.missing_set, "refused", None)
 
     @property
     def missing_categories(self) -> tuple[str, ...]:
@@ -519,21 +511,36 @@ def _freeze(value):
     return value
 
 
-class _Builder:
-    """Turns the parsed YAML into an Instrument, checking everything on the way."""
+@dataclass
+class _Answers:
+    """What an item accepts, while its entry is read (see `_Items.answers`)."""
 
-    def __init__(self, data: Any, source: str):
-        self.data = data
-        self.source = source
-        self.format = 1
-        self.missing_set: Mapping[int, str] = MappingProxyType(dict(MISSING_NAMES))
-        self.scales: dict[str, Scale] = {}
-        self.missing_labels: dict[int, Label] = {}
+    codes: dict[Code, Label] = field(default_factory=dict)
+    specify: dict[Code, str] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+    scale: Scale | None = None
+    lo: Any = None
+    hi: Any = None
+    max_length: int | None = None
+    max_select: int | None = None
+    decimals: int | None = None
+
+
+class _Reader:
+    """Reads YAML values one by one; every problem is an InstrumentError naming file and key.
+
+    The parts below (missing codes, scales, items, logic) share these helpers and the state the
+    builder sets from the head of the file (format, missing-code set, scales).
+    """
+
+    source: str
+    format: int
+    missing_set: Mapping[int, str]
+    scales: dict[str, Scale]
+    missing_labels: dict[int, Label]
 
     def fail(self, where: str, problem: str):
         raise InstrumentError(f"{self.source}: {where}: {problem}")
-
-    # -- small helpers ------------------------------------------------------------------
 
     def mapping(self, where: str, value: Any, what: str) -> Mapping:
         if value is None:
@@ -638,89 +645,9 @@ class _Builder:
     def code_of(self, kind: str):
         return _code_of(self.missing_set, kind, None)
 
-    # -- parts --------------------------------------------------------------------------
 
-    def build(self) -> Instrument:
-        data = self.data
-        if not isinstance(data, dict):
-            self.fail("top level", "an instrument must be a YAML mapping")
-        fmt = data.get("format", 1)
-        if isinstance(fmt, bool) or fmt not in FORMATS:
-            self.fail("format", f"must be 1 or 2 (the rules the file follows), got {fmt!r}")
-        self.format = fmt
-        head = data.get("instrument")
-        if not isinstance(head, dict) or not head.get("name") or not head.get("version"):
-            self.fail("instrument", "needs 'name' and 'version'")
-        meta = self.mapping("meta", data.get("meta"), "meta")
-        title = self.text("meta", meta, "title")
-
-        missing_codes = self.missing_codes(data.get("missing_codes"))
-        self.missing_set = MappingProxyType({c: m.name for c, m in missing_codes.items()})
-        self.missing_labels = {c: m.label for c, m in missing_codes.items()}
-        sections = {}
-        for code, spec in self.mapping("sections", data.get("sections"), "sections").items():
-            if spec is not None and not isinstance(spec, dict):
-                self.fail(
-                    f"section {code}",
-                    f"must be a mapping {{title_de, title_en}}, got {_kind(spec)}",
-                )
-            sections[str(code)] = Section(
-                str(code), self.text(f"section {code}", spec or {}, "title")
-            )
-        if not sections:
-            self.fail("sections", "at least one section is needed")
-        if self.format >= 2:
-            self.scales = self.parse_scales(data.get("scales"))
-
-        raw_meta = data.get("metadata") or []
-        if not isinstance(raw_meta, list):
-            self.fail("metadata", f"must be a list of columns, got {_kind(raw_meta)}")
-        metadata = tuple(self.meta_column(i, m) for i, m in enumerate(raw_meta))
-        raw_items = data.get("items")
-        if not isinstance(raw_items, list) or not raw_items:
-            self.fail("items", "must be a non-empty list")
-
-        names: dict[str, str] = {m.var: "metadata column" for m in metadata}
-        if len(names) != len(metadata):
-            self.fail("metadata", "duplicate metadata column")
-        items: list[Item] = []
-        for pos, raw in enumerate(raw_items, start=1):
-            for item in self.expand(pos, raw, sections):
-                for col in {item.var, *item.columns}:
-                    if col in names:
-                        self.fail(
-                            f"item {item.var!r}",
-                            f"duplicate variable {col!r} (already a {names[col]})",
-                        )
-                    names[col] = f"variable of item {pos}"
-                items.append(item)
-        self.check_conditions(items)
-
-        raw_derived = data.get("derived") or []
-        if not isinstance(raw_derived, list):
-            self.fail("derived", f"must be a list of derived variables, got {_kind(raw_derived)}")
-        derived = tuple(self.derived(d, names) for d in raw_derived)
-        raw_rules = data.get("rules") or []
-        if not isinstance(raw_rules, list):
-            self.fail("rules", f"must be a list of rules, got {_kind(raw_rules)}")
-        rules = self.rules(raw_rules, items)
-        hypotheses = self.mapping("hypotheses", data.get("hypotheses"), "hypotheses")
-        return Instrument(
-            name=str(head["name"]),
-            version=str(head["version"]),
-            title=title,
-            sections=MappingProxyType(sections),
-            missing_codes=missing_codes,
-            metadata=metadata,
-            items=tuple(items),
-            rules=rules,
-            derived=derived,
-            meta=_freeze({k: v for k, v in meta.items()}),
-            hypotheses=_freeze(dict(hypotheses)),
-            source=self.source,
-            format=self.format,
-            scales=MappingProxyType(dict(self.scales)),
-        )
+class _MissingCodes(_Reader):
+    """`missing_codes:` of the instrument, and the `missing:` list of an item (formats 1 and 2)."""
 
     def missing_codes(self, raw) -> Mapping[int, MissingCode]:
         if self.format >= 2:
@@ -787,56 +714,6 @@ class _Builder:
                 self.fail("missing_codes", f"a code named {need} is required")
         return MappingProxyType(out)
 
-    def parse_scales(self, raw) -> dict[str, Scale]:
-        raw = self.mapping("scales", raw, "scales")
-        out = {}
-        for name, spec in raw.items():
-            where = f"scale {name!r}"
-            if not isinstance(name, str) or not _VAR.match(name):
-                self.fail(where, "scale names must be lower-case identifiers (e.g. agree7)")
-            if not isinstance(spec, dict):
-                self.fail(where, f"must be a mapping with points and labels, got {_kind(spec)}")
-            unknown = set(spec) - _SCALE_KEYS
-            if unknown:
-                self.fail(where, f"unknown key(s) {sorted(unknown)}")
-            points, start = spec.get("points"), spec.get("start", 1)
-            for key, v, lo in (("points", points, 2), ("start", start, -1000)):
-                if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                    self.fail(where, f"{key} must be an integer of at least {lo}, got {v!r}")
-            if points > 101:
-                self.fail(where, f"points must be at most 101, got {points}")
-            values = tuple(range(start, start + points))
-            clash = sorted(set(values) & set(self.missing_set))
-            if clash:
-                self.fail(
-                    where,
-                    f"point {clash[0]} is also a missing code ({self.missing_words()}); "
-                    "choose another start or other missing codes",
-                )
-            labels = {}
-            raw_labels = spec.get("labels")
-            if not isinstance(raw_labels, dict) or not raw_labels:
-                self.fail(where, "labels must label at least the end points: {1: {label_de, label_en}, ...}")
-            for code, lab in raw_labels.items():
-                if code not in values or isinstance(code, bool):
-                    self.fail(where, f"label for {code!r}, which is not a point ({values[0]}..{values[-1]})")
-                if not isinstance(lab, dict):
-                    self.fail(where, f"label of point {code} needs {{label_de, label_en}}")
-                labels[code] = self.text(f"{where}: point {code}", lab, "label")
-            for end in (values[0], values[-1]):
-                if end not in labels:
-                    self.fail(where, f"the end point {end} needs a label")
-            full = {v: labels.get(v, Label(str(v), str(v))) for v in values}
-            missing = self.substantive_missing(where, spec.get("missing", []))
-            out[name] = Scale(
-                name,
-                values,
-                MappingProxyType(full),
-                missing,
-                self.flag(where, spec, "ordered", True),
-            )
-        return out
-
     def substantive_missing(self, where, raw) -> tuple[int, ...]:
         """Codes listed under a scale's `missing`: "don't know"/"refused" of the instrument."""
         if not isinstance(raw, list):
@@ -850,300 +727,6 @@ class _Builder:
                     f"({', '.join(map(str, allowed)) or 'none declared'}), not {m!r}",
                 )
         return tuple(raw)
-
-    def meta_column(self, pos: int, raw) -> MetaColumn:
-        if not isinstance(raw, dict) or not isinstance(raw.get("var"), str):
-            self.fail(f"metadata[{pos}]", "needs 'var'")
-        where = f"metadata column {raw['var']!r}"
-        if raw.get("type") not in META_TYPES:
-            self.fail(
-                where, f"unknown type {raw.get('type')!r} (expected one of {', '.join(META_TYPES)})"
-            )
-        val = self.mapping(where, raw.get("validation"), "validation")
-        return MetaColumn(
-            raw["var"], raw["type"], self.text(where, raw, "text"), val.get("min"), val.get("max")
-        )
-
-    # -- items ---------------------------------------------------------------------------
-
-    def expand(self, pos: int, raw, sections) -> list[Item]:
-        """One YAML entry -> its items: a grid expands to one item per row, an option with
-        `specify:` adds its "other (specify)" text item right after the item."""
-        if isinstance(raw, dict) and "grid" in raw and "var" not in raw:
-            if self.format < 2:
-                self.fail(f"items[{pos}]", "grids need format: 2 at the top of the instrument")
-            items = self.grid(pos, raw, sections)
-        else:
-            items = [self.item(pos, raw, sections)]
-        out = []
-        for item in items:
-            out.append(item)
-            for code, target in item.specify.items():
-                out.append(self.specify_item(item, code, target))
-        return out
-
-    def grid(self, pos: int, raw, sections) -> list[Item]:
-        name = raw.get("grid")
-        where = f"grid {name!r}"
-        if not isinstance(name, str) or not _VAR.match(name):
-            self.fail(f"items[{pos}]", "grid must be a lower-case name (e.g. safety_climate)")
-        unknown = set(raw) - _GRID_KEYS
-        if unknown:
-            self.fail(where, f"unknown key(s) {sorted(unknown)}")
-        rows = raw.get("items")
-        if not isinstance(rows, list) or not rows:
-            self.fail(where, "items must list the grid's rows ({var, text_de, text_en})")
-        stem = self.text(where, raw, "text")
-        shared = {k: raw[k] for k in ("section", "scale", "ask_if", "required", "missing", "prior",
-                                      "basis", "source") if k in raw}
-        out = []
-        for row in rows:
-            if not isinstance(row, dict) or "var" not in row:
-                self.fail(where, "each row needs var, text_de and text_en")
-            extra = set(row) - _GRID_ITEM_KEYS
-            if extra:
-                self.fail(f"{where}: row {row.get('var')!r}", f"unknown key(s) {sorted(extra)}")
-            item = self.item(pos, {**shared, **row, "type": "scale"}, sections)
-            out.append(dataclasses.replace(item, grid=name, stem=stem))
-        return out
-
-    def specify_item(self, item: Item, code: Code, target: str) -> Item:
-        label = item.codes[code]
-        if item.type == "multi":
-            cond = f"{item.var}__{code} == 1"
-        elif isinstance(code, str):
-            cond = f"{item.var} == '{code}'"
-        else:
-            cond = f"{item.var} == {code}"
-        return Item(
-            var=target,
-            section=item.section,
-            type="text",
-            text=Label(f"{label.de}: bitte angeben", f"{label.en}: please specify"),
-            codes=MappingProxyType({}),
-            missing=(),
-            ask_if=parse_condition(cond),
-            max_length=SPECIFY_MAX_LENGTH,
-            missing_set=self.missing_set,
-            specify_for=(item.var, code),
-        )
-
-    def item(self, pos: int, raw, sections) -> Item:
-        if not isinstance(raw, dict) or "var" not in raw:
-            self.fail(f"items[{pos}]", "missing 'var'")
-        var = raw["var"]
-        where = f"item {var!r}"
-        if (
-            not isinstance(var, str)
-            or not _VAR.match(var)
-            or "__" in var
-            or keyword.iskeyword(var)
-            or var in ("and", "or", "not", "in")
-        ):
-            self.fail(
-                where,
-                "variable names must be lower-case identifiers without '__' (e.g. n_physicians)",
-            )
-        allowed_keys = _ITEM_KEYS | (_ITEM_KEYS_2 if self.format >= 2 else set())
-        unknown = set(raw) - allowed_keys
-        if unknown:
-            self.fail(where, f"unknown key(s) {sorted(unknown)}")
-        kind = raw.get("type")
-        types = ITEM_TYPES if self.format >= 2 else ITEM_TYPES_1
-        if kind not in types:
-            if kind in ITEM_TYPES:
-                self.fail(where, f"item type {kind!r} needs format: 2 at the top of the instrument")
-            self.fail(
-                where, f"unknown item type {kind!r} (expected one of {', '.join(types)})"
-            )
-        if not _hashable(raw.get("section")) or raw.get("section") not in sections:
-            self.fail(
-                where, f"unknown section {raw.get('section')!r} (sections: {', '.join(sections)})"
-            )
-        text = self.text(where, raw, "text")
-        required = self.flag(where, raw, "required")
-        validation = raw.get("validation") or {}
-        if not isinstance(validation, dict):
-            self.fail(where, "validation must be a mapping")
-
-        codes: dict[Code, Label] = {}
-        options: tuple[Option, ...] = ()
-        specify: dict[Code, str] = {}
-        lo = hi = max_length = max_select = decimals = None
-        scale = None
-        if kind in ("single", "multi", "likert5"):
-            if "codes" not in raw:
-                self.fail(where, f"a {kind} item needs codes")
-            codes, exclusive, specify = self.codes(
-                where,
-                raw["codes"],
-                allow_exclusive=(kind == "multi"),
-                allow_specify=self.format >= 2 and kind in ("single", "multi"),
-            )
-        elif "codes" in raw:
-            self.fail(where, f"a {kind} item has no codes")
-
-        if kind == "single":
-            kinds = {type(c) for c in codes if c not in self.missing_set}
-            if len(kinds) > 1:
-                self.fail(where, "codes mix integers and strings")
-            self.check_answer_codes(where, codes)
-        if kind == "likert5" and sorted(codes) != [1, 2, 3, 4, 5]:
-            self.fail(
-                where, f"a likert5 item needs exactly the codes 1..5, got {sorted(codes, key=str)}"
-            )
-        if kind == "scale":
-            name = raw.get("scale")
-            if not _hashable(name) or name not in self.scales:
-                known = ", ".join(self.scales) or "none declared under scales:"
-                self.fail(where, f"unknown scale {name!r} (scales: {known})")
-            scale = self.scales[name]
-            codes = dict(scale.labels)
-            for m in scale.missing:
-                codes[m] = self.missing_labels[m]
-        elif "scale" in raw:
-            self.fail(where, "scale is only for items of type scale")
-        if kind == "multi":
-            for c in codes:
-                if not isinstance(c, str) or not _OPTION.match(c) or "__" in c:
-                    self.fail(
-                        where,
-                        f"option {c!r} must be a lower-case name (it becomes the column {var}__<option>)",
-                    )
-            if "missing" in codes:
-                self.fail(
-                    where,
-                    f"option 'missing' is reserved ({var}__missing is the missing-reason column)",
-                )
-            options = tuple(Option(c, codes[c], exclusive[c]) for c in codes)
-            if "max_select" in raw:
-                max_select = raw["max_select"]
-                if (
-                    not isinstance(max_select, int)
-                    or isinstance(max_select, bool)
-                    or not 1 <= max_select < len(options)
-                ):
-                    self.fail(
-                        where,
-                        f"max_select must be an integer from 1 to {len(options) - 1}, got {max_select!r}",
-                    )
-        elif "max_select" in raw:
-            self.fail(where, "max_select is only for multi-choice items")
-        if kind == "integer":
-            lo, hi = validation.get("min"), validation.get("max")
-            for name, v in (("min", lo), ("max", hi)):
-                if not isinstance(v, int) or isinstance(v, bool):
-                    self.fail(
-                        where, f"an integer item needs an integer validation.{name}, got {v!r}"
-                    )
-            if lo > hi:
-                self.fail(where, f"validation.min {lo} is larger than validation.max {hi}")
-            if self.format < 2 and lo < 0:
-                self.fail(
-                    where, f"validation.min {lo} would collide with the missing codes -7/-8/-9"
-                )
-        if kind == "number":
-            lo, hi = validation.get("min"), validation.get("max")
-            for name, v in (("min", lo), ("max", hi)):
-                if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                    self.fail(where, f"a number item needs a numeric validation.{name}, got {v!r}")
-            if lo > hi:
-                self.fail(where, f"validation.min {lo} is larger than validation.max {hi}")
-            decimals = validation.get("decimals", 2)
-            if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 10:
-                self.fail(where, f"validation.decimals must be an integer from 0 to 10, got {decimals!r}")
-        if kind in ("integer", "number") and self.format >= 2:
-            clash = sorted(c for c in self.missing_set if lo <= c <= hi)
-            if clash:
-                self.fail(
-                    where,
-                    f"validation range {lo}..{hi} contains the missing code {clash[0]}; "
-                    "narrow the range or declare missing codes outside it",
-                )
-        if kind in ("date", "datetime"):
-            lo = self.date_bound(where, validation, "min", "1900-01-01")
-            hi = self.date_bound(where, validation, "max", "2100-12-31")
-            if lo > hi:
-                self.fail(where, f"validation.min {lo} is later than validation.max {hi}")
-        if kind == "text":
-            max_length = validation.get("max_length")
-            if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
-                self.fail(
-                    where, f"a text item needs a positive validation.max_length, got {max_length!r}"
-                )
-        unit = None
-        if "unit" in raw:
-            if kind not in ("integer", "number"):
-                self.fail(where, "unit is only for integer and number items")
-            unit = self.unit(where, raw["unit"])
-
-        missing = self.item_missing(where, raw, kind, codes, required)
-        if self.format >= 2 and kind in ("single", "integer", "number", "date", "datetime"):
-            for m in missing:
-                if self.missing_set[m] in SUBSTANTIVE_MISSING and m not in codes:
-                    codes[m] = self.missing_labels[m]
-        ask_if = self.condition(where, "ask_if", raw["ask_if"]) if "ask_if" in raw else None
-        prior = raw.get("prior")
-        if prior is not None:
-            self.check_prior(where, kind, prior, codes, missing)
-        return Item(
-            var=var,
-            section=raw["section"],
-            type=kind,
-            text=text,
-            codes=MappingProxyType(codes),
-            missing=missing,
-            ask_if=ask_if,
-            required=required,
-            ordered=self.flag(where, raw, "ordered") or (scale is not None and scale.ordered),
-            options=options,
-            min=lo,
-            max=hi,
-            max_length=max_length,
-            max_select=max_select,
-            prior=_freeze(prior),
-            basis=raw.get("basis"),
-            source=raw.get("source"),
-            extra=_freeze({k: raw[k] for k in _EXTRA_KEYS if k in raw}),
-            missing_set=self.missing_set,
-            unit=unit,
-            decimals=decimals,
-            scale=scale.name if scale is not None else None,
-            reverse=self.flag(where, raw, "reverse"),
-            specify=MappingProxyType(specify),
-            short_label=self.short_label(where, raw),
-        )
-
-    def check_answer_codes(self, where, codes):
-        if self.format < 2:
-            for c in codes:
-                if isinstance(c, int) and c < 0 and c not in (DONT_KNOW, NO_ANSWER):
-                    self.fail(
-                        where,
-                        f"code {c} is reserved (negative codes other than -8/-9 are not answers)",
-                    )
-            return
-        for c in codes:
-            if c in self.missing_set and self.missing_set[c] not in ("dont_know", "refused", "no_answer"):
-                self.fail(where, f"code {c} is the instrument's not-applicable code, not an answer")
-
-    def unit(self, where, raw) -> Label:
-        if isinstance(raw, str) and raw.strip():
-            return Label(raw, raw)
-        if isinstance(raw, dict):
-            return self.text(f"{where}: unit", raw, "label")
-        self.fail(where, f"unit must be a text (e.g. 'h') or {{label_de, label_en}}, got {raw!r}")
-
-    def date_bound(self, where, validation, key, default) -> str:
-        value = validation.get(key, default)
-        if isinstance(value, _dt.datetime):
-            value = value.date()
-        if isinstance(value, _dt.date):
-            return value.isoformat()
-        try:
-            return _dt.date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            self.fail(where, f"validation.{key} must be a date YYYY-MM-DD, got {value!r}")
 
     def item_missing(self, where, raw, kind, codes, required) -> tuple[int, ...]:
         if kind == "text":
@@ -1223,6 +806,379 @@ class _Builder:
                 self.fail(where, f"code {c} is labelled, but missing does not allow {c}")
         return tuple(c for c in self.missing_set if c in chosen)
 
+
+class _Scales(_Reader):
+    """`scales:` (format 2): rating scales declared once, used by scale items and grids."""
+
+    def parse_scales(self, raw) -> dict[str, Scale]:
+        raw = self.mapping("scales", raw, "scales")
+        out = {}
+        for name, spec in raw.items():
+            where = f"scale {name!r}"
+            if not isinstance(name, str) or not _VAR.match(name):
+                self.fail(where, "scale names must be lower-case identifiers (e.g. agree7)")
+            if not isinstance(spec, dict):
+                self.fail(where, f"must be a mapping with points and labels, got {_kind(spec)}")
+            unknown = set(spec) - _SCALE_KEYS
+            if unknown:
+                self.fail(where, f"unknown key(s) {sorted(unknown)}")
+            points, start = spec.get("points"), spec.get("start", 1)
+            for key, v, lo in (("points", points, 2), ("start", start, -1000)):
+                if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                    self.fail(where, f"{key} must be an integer of at least {lo}, got {v!r}")
+            if points > 101:
+                self.fail(where, f"points must be at most 101, got {points}")
+            values = tuple(range(start, start + points))
+            clash = sorted(set(values) & set(self.missing_set))
+            if clash:
+                self.fail(
+                    where,
+                    f"point {clash[0]} is also a missing code ({self.missing_words()}); "
+                    "choose another start or other missing codes",
+                )
+            labels = {}
+            raw_labels = spec.get("labels")
+            if not isinstance(raw_labels, dict) or not raw_labels:
+                self.fail(where, "labels must label at least the end points: {1: {label_de, label_en}, ...}")
+            for code, lab in raw_labels.items():
+                if code not in values or isinstance(code, bool):
+                    self.fail(where, f"label for {code!r}, which is not a point ({values[0]}..{values[-1]})")
+                if not isinstance(lab, dict):
+                    self.fail(where, f"label of point {code} needs {{label_de, label_en}}")
+                labels[code] = self.text(f"{where}: point {code}", lab, "label")
+            for end in (values[0], values[-1]):
+                if end not in labels:
+                    self.fail(where, f"the end point {end} needs a label")
+            full = {v: labels.get(v, Label(str(v), str(v))) for v in values}
+            missing = self.substantive_missing(where, spec.get("missing", []))
+            out[name] = Scale(
+                name,
+                values,
+                MappingProxyType(full),
+                missing,
+                self.flag(where, spec, "ordered", True),
+            )
+        return out
+
+
+class _ItemAnswers(_Reader):
+    """What an item accepts as an answer, by item type: codes (single, multi, likert5, scale),
+    options (multi), a range (integer, number, date/datetime), a length (text), a unit."""
+
+    def answers(self, where, var, kind, raw, validation) -> _Answers:
+        """What the item accepts as an answer, by item type: codes (single, multi, likert5,
+        scale), options (multi), a range (integer, number, date/datetime), a length (text)."""
+        ans = _Answers()
+        exclusive: dict[Code, bool] = {}
+        if kind in ("single", "multi", "likert5"):
+            if "codes" not in raw:
+                self.fail(where, f"a {kind} item needs codes")
+            ans.codes, exclusive, ans.specify = self.codes(
+                where,
+                raw["codes"],
+                allow_exclusive=(kind == "multi"),
+                allow_specify=self.format >= 2 and kind in ("single", "multi"),
+            )
+        elif "codes" in raw:
+            self.fail(where, f"a {kind} item has no codes")
+        if kind == "single":
+            kinds = {type(c) for c in ans.codes if c not in self.missing_set}
+            if len(kinds) > 1:
+                self.fail(where, "codes mix integers and strings")
+            self.check_answer_codes(where, ans.codes)
+        if kind == "likert5" and sorted(ans.codes) != [1, 2, 3, 4, 5]:
+            self.fail(
+                where,
+                f"a likert5 item needs exactly the codes 1..5, got {sorted(ans.codes, key=str)}",
+            )
+        if kind == "scale":
+            ans.scale, ans.codes = self.scale_codes(where, raw)
+        elif "scale" in raw:
+            self.fail(where, "scale is only for items of type scale")
+        if kind == "multi":
+            ans.options, ans.max_select = self.multi_options(where, var, raw, ans.codes, exclusive)
+        elif "max_select" in raw:
+            self.fail(where, "max_select is only for multi-choice items")
+        if kind == "integer":
+            ans.lo, ans.hi = self.integer_range(where, validation)
+        if kind == "number":
+            ans.lo, ans.hi, ans.decimals = self.number_range(where, validation)
+        if kind in ("integer", "number") and self.format >= 2:
+            clash = sorted(c for c in self.missing_set if ans.lo <= c <= ans.hi)
+            if clash:
+                self.fail(
+                    where,
+                    f"validation range {ans.lo}..{ans.hi} contains the missing code {clash[0]}; "
+                    "narrow the range or declare missing codes outside it",
+                )
+        if kind in ("date", "datetime"):
+            ans.lo = self.date_bound(where, validation, "min", "1900-01-01")
+            ans.hi = self.date_bound(where, validation, "max", "2100-12-31")
+            if ans.lo > ans.hi:
+                self.fail(where, f"validation.min {ans.lo} is later than validation.max {ans.hi}")
+        if kind == "text":
+            ans.max_length = validation.get("max_length")
+            if (not isinstance(ans.max_length, int) or isinstance(ans.max_length, bool)
+                    or ans.max_length < 1):
+                self.fail(
+                    where,
+                    f"a text item needs a positive validation.max_length, got {ans.max_length!r}",
+                )
+        return ans
+
+    def scale_codes(self, where, raw) -> tuple[Scale, dict[Code, Label]]:
+        """A scale item: its scale's points, and the scale's don't know/refused codes."""
+        name = raw.get("scale")
+        if not _hashable(name) or name not in self.scales:
+            known = ", ".join(self.scales) or "none declared under scales:"
+            self.fail(where, f"unknown scale {name!r} (scales: {known})")
+        scale = self.scales[name]
+        codes = dict(scale.labels)
+        for m in scale.missing:
+            codes[m] = self.missing_labels[m]
+        return scale, codes
+
+    def multi_options(self, where, var, raw, codes, exclusive) -> tuple[tuple[Option, ...], int | None]:
+        """A multi-choice item: one option per code (a column each), and `max_select`."""
+        for c in codes:
+            if not isinstance(c, str) or not _OPTION.match(c) or "__" in c:
+                self.fail(
+                    where,
+                    f"option {c!r} must be a lower-case name (it becomes the column {var}__<option>)",
+                )
+        if "missing" in codes:
+            self.fail(
+                where,
+                f"option 'missing' is reserved ({var}__missing is the missing-reason column)",
+            )
+        options = tuple(Option(c, codes[c], exclusive[c]) for c in codes)
+        max_select = None
+        if "max_select" in raw:
+            max_select = raw["max_select"]
+            if (
+                not isinstance(max_select, int)
+                or isinstance(max_select, bool)
+                or not 1 <= max_select < len(options)
+            ):
+                self.fail(
+                    where,
+                    f"max_select must be an integer from 1 to {len(options) - 1}, got {max_select!r}",
+                )
+        return options, max_select
+
+    def integer_range(self, where, validation) -> tuple[int, int]:
+        lo, hi = validation.get("min"), validation.get("max")
+        for name, v in (("min", lo), ("max", hi)):
+            if not isinstance(v, int) or isinstance(v, bool):
+                self.fail(
+                    where, f"an integer item needs an integer validation.{name}, got {v!r}"
+                )
+        if lo > hi:
+            self.fail(where, f"validation.min {lo} is larger than validation.max {hi}")
+        if self.format < 2 and lo < 0:
+            self.fail(
+                where, f"validation.min {lo} would collide with the missing codes -7/-8/-9"
+            )
+        return lo, hi
+
+    def number_range(self, where, validation) -> tuple[float, float, int]:
+        lo, hi = validation.get("min"), validation.get("max")
+        for name, v in (("min", lo), ("max", hi)):
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+                self.fail(where, f"a number item needs a numeric validation.{name}, got {v!r}")
+        if lo > hi:
+            self.fail(where, f"validation.min {lo} is larger than validation.max {hi}")
+        decimals = validation.get("decimals", 2)
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 10:
+            self.fail(where, f"validation.decimals must be an integer from 0 to 10, got {decimals!r}")
+        return lo, hi, decimals
+
+    def check_answer_codes(self, where, codes):
+        if self.format < 2:
+            for c in codes:
+                if isinstance(c, int) and c < 0 and c not in (DONT_KNOW, NO_ANSWER):
+                    self.fail(
+                        where,
+                        f"code {c} is reserved (negative codes other than -8/-9 are not answers)",
+                    )
+            return
+        for c in codes:
+            if c in self.missing_set and self.missing_set[c] not in ("dont_know", "refused", "no_answer"):
+                self.fail(where, f"code {c} is the instrument's not-applicable code, not an answer")
+
+    def unit(self, where, raw) -> Label:
+        if isinstance(raw, str) and raw.strip():
+            return Label(raw, raw)
+        if isinstance(raw, dict):
+            return self.text(f"{where}: unit", raw, "label")
+        self.fail(where, f"unit must be a text (e.g. 'h') or {{label_de, label_en}}, got {raw!r}")
+
+    def date_bound(self, where, validation, key, default) -> str:
+        value = validation.get(key, default)
+        if isinstance(value, _dt.datetime):
+            value = value.date()
+        if isinstance(value, _dt.date):
+            return value.isoformat()
+        try:
+            return _dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            self.fail(where, f"validation.{key} must be a date YYYY-MM-DD, got {value!r}")
+
+
+class _Items(_MissingCodes, _ItemAnswers):
+    """`items:`: one entry -> its items (a grid expands, an option with `specify:` adds a text
+    item); each item type checks its own keys (codes, options, ranges, dates, text length)."""
+
+    def expand(self, pos: int, raw, sections) -> list[Item]:
+        """One YAML entry -> its items: a grid expands to one item per row, an option with
+        `specify:` adds its "other (specify)" text item right after the item."""
+        if isinstance(raw, dict) and "grid" in raw and "var" not in raw:
+            if self.format < 2:
+                self.fail(f"items[{pos}]", "grids need format: 2 at the top of the instrument")
+            items = self.grid(pos, raw, sections)
+        else:
+            items = [self.item(pos, raw, sections)]
+        out = []
+        for item in items:
+            out.append(item)
+            for code, target in item.specify.items():
+                out.append(self.specify_item(item, code, target))
+        return out
+
+    def grid(self, pos: int, raw, sections) -> list[Item]:
+        name = raw.get("grid")
+        where = f"grid {name!r}"
+        if not isinstance(name, str) or not _VAR.match(name):
+            self.fail(f"items[{pos}]", "grid must be a lower-case name (e.g. safety_climate)")
+        unknown = set(raw) - _GRID_KEYS
+        if unknown:
+            self.fail(where, f"unknown key(s) {sorted(unknown)}")
+        rows = raw.get("items")
+        if not isinstance(rows, list) or not rows:
+            self.fail(where, "items must list the grid's rows ({var, text_de, text_en})")
+        stem = self.text(where, raw, "text")
+        shared = {k: raw[k] for k in ("section", "scale", "ask_if", "required", "missing", "prior",
+                                      "basis", "source") if k in raw}
+        out = []
+        for row in rows:
+            if not isinstance(row, dict) or "var" not in row:
+                self.fail(where, "each row needs var, text_de and text_en")
+            extra = set(row) - _GRID_ITEM_KEYS
+            if extra:
+                self.fail(f"{where}: row {row.get('var')!r}", f"unknown key(s) {sorted(extra)}")
+            item = self.item(pos, {**shared, **row, "type": "scale"}, sections)
+            out.append(dataclasses.replace(item, grid=name, stem=stem))
+        return out
+
+    def specify_item(self, item: Item, code: Code, target: str) -> Item:
+        label = item.codes[code]
+        if item.type == "multi":
+            cond = f"{item.var}__{code} == 1"
+        elif isinstance(code, str):
+            cond = f"{item.var} == '{code}'"
+        else:
+            cond = f"{item.var} == {code}"
+        return Item(
+            var=target,
+            section=item.section,
+            type="text",
+            text=Label(f"{label.de}: bitte angeben", f"{label.en}: please specify"),
+            codes=MappingProxyType({}),
+            missing=(),
+            ask_if=parse_condition(cond),
+            max_length=SPECIFY_MAX_LENGTH,
+            missing_set=self.missing_set,
+            specify_for=(item.var, code),
+        )
+
+    def item(self, pos: int, raw, sections) -> Item:
+        var, kind = self.item_head(pos, raw, sections)
+        where = f"item {var!r}"
+        text = self.text(where, raw, "text")
+        required = self.flag(where, raw, "required")
+        validation = raw.get("validation") or {}
+        if not isinstance(validation, dict):
+            self.fail(where, "validation must be a mapping")
+        ans = self.answers(where, var, kind, raw, validation)
+        unit = None
+        if "unit" in raw:
+            if kind not in ("integer", "number"):
+                self.fail(where, "unit is only for integer and number items")
+            unit = self.unit(where, raw["unit"])
+
+        missing = self.item_missing(where, raw, kind, ans.codes, required)
+        if self.format >= 2 and kind in ("single", "integer", "number", "date", "datetime"):
+            for m in missing:
+                if self.missing_set[m] in SUBSTANTIVE_MISSING and m not in ans.codes:
+                    ans.codes[m] = self.missing_labels[m]
+        ask_if = self.condition(where, "ask_if", raw["ask_if"]) if "ask_if" in raw else None
+        prior = raw.get("prior")
+        if prior is not None:
+            self.check_prior(where, kind, prior, ans.codes, missing)
+        scale = ans.scale
+        return Item(
+            var=var,
+            section=raw["section"],
+            type=kind,
+            text=text,
+            codes=MappingProxyType(ans.codes),
+            missing=missing,
+            ask_if=ask_if,
+            required=required,
+            ordered=self.flag(where, raw, "ordered") or (scale is not None and scale.ordered),
+            options=ans.options,
+            min=ans.lo,
+            max=ans.hi,
+            max_length=ans.max_length,
+            max_select=ans.max_select,
+            prior=_freeze(prior),
+            basis=raw.get("basis"),
+            source=raw.get("source"),
+            extra=_freeze({k: raw[k] for k in _EXTRA_KEYS if k in raw}),
+            missing_set=self.missing_set,
+            unit=unit,
+            decimals=ans.decimals,
+            scale=scale.name if scale is not None else None,
+            reverse=self.flag(where, raw, "reverse"),
+            specify=MappingProxyType(ans.specify),
+            short_label=self.short_label(where, raw),
+        )
+
+    def item_head(self, pos: int, raw, sections) -> tuple[str, str]:
+        """The item's variable name and type, after checking its keys and its section."""
+        if not isinstance(raw, dict) or "var" not in raw:
+            self.fail(f"items[{pos}]", "missing 'var'")
+        var = raw["var"]
+        where = f"item {var!r}"
+        if (
+            not isinstance(var, str)
+            or not _VAR.match(var)
+            or "__" in var
+            or keyword.iskeyword(var)
+            or var in ("and", "or", "not", "in")
+        ):
+            self.fail(
+                where,
+                "variable names must be lower-case identifiers without '__' (e.g. n_physicians)",
+            )
+        allowed_keys = _ITEM_KEYS | (_ITEM_KEYS_2 if self.format >= 2 else set())
+        unknown = set(raw) - allowed_keys
+        if unknown:
+            self.fail(where, f"unknown key(s) {sorted(unknown)}")
+        kind = raw.get("type")
+        types = ITEM_TYPES if self.format >= 2 else ITEM_TYPES_1
+        if kind not in types:
+            if kind in ITEM_TYPES:
+                self.fail(where, f"item type {kind!r} needs format: 2 at the top of the instrument")
+            self.fail(
+                where, f"unknown item type {kind!r} (expected one of {', '.join(types)})"
+            )
+        if not _hashable(raw.get("section")) or raw.get("section") not in sections:
+            self.fail(
+                where, f"unknown section {raw.get('section')!r} (sections: {', '.join(sections)})"
+            )
+        return var, kind
+
     def check_prior(self, where, kind, prior, codes, missing=()):
         if not isinstance(prior, dict):
             self.fail(where, "prior must be a mapping")
@@ -1257,14 +1213,13 @@ class _Builder:
                 if key not in prior:
                     self.fail(where, f"a {dist} prior needs {key}")
 
+
+class _Logic(_Reader):
+    """What reads other items: `ask_if` conditions, cross-item `rules:` and `derived:` variables."""
+
     def check_conditions(self, items: list[Item]):
         """ask_if may only read EARLIER items, with literals that match their codes."""
-        position = {}
-        columns: dict[str, tuple[int, Item]] = {}
-        for pos, item in enumerate(items):
-            position[item.var] = pos
-            for col in item.columns:
-                columns[col] = (pos, item)
+        columns, position = _where_items(items)
         for pos, item in enumerate(items):
             if item.ask_if is None:
                 continue
@@ -1338,12 +1293,7 @@ class _Builder:
             )
 
     def rules(self, raw_rules, items: list[Item]) -> tuple[Rule, ...]:
-        columns = {}
-        position = {}
-        for pos, item in enumerate(items):
-            position[item.var] = pos
-            for col in item.columns:
-                columns[col] = (pos, item)
+        columns, position = _where_items(items)
         out = []
         seen = set()
         for pos, raw in enumerate(raw_rules, start=1):
@@ -1438,12 +1388,139 @@ class _Builder:
         )
 
 
+class _Builder(_Items, _Scales, _Logic):
+    """Turns the parsed YAML into an Instrument, checking everything on the way."""
+
+    def __init__(self, data: Any, source: str):
+        self.data = data
+        self.source = source
+        self.format = 1
+        self.missing_set: Mapping[int, str] = MappingProxyType(dict(MISSING_NAMES))
+        self.scales: dict[str, Scale] = {}
+        self.missing_labels: dict[int, Label] = {}
+
+    def build(self) -> Instrument:
+        data = self.data
+        if not isinstance(data, dict):
+            self.fail("top level", "an instrument must be a YAML mapping")
+        fmt = data.get("format", 1)
+        if isinstance(fmt, bool) or fmt not in FORMATS:
+            self.fail("format", f"must be 1 or 2 (the rules the file follows), got {fmt!r}")
+        self.format = fmt
+        head = data.get("instrument")
+        if not isinstance(head, dict) or not head.get("name") or not head.get("version"):
+            self.fail("instrument", "needs 'name' and 'version'")
+        meta = self.mapping("meta", data.get("meta"), "meta")
+        title = self.text("meta", meta, "title")
+
+        missing_codes = self.missing_codes(data.get("missing_codes"))
+        self.missing_set = MappingProxyType({c: m.name for c, m in missing_codes.items()})
+        self.missing_labels = {c: m.label for c, m in missing_codes.items()}
+        sections = self.sections(data.get("sections"))
+        if self.format >= 2:
+            self.scales = self.parse_scales(data.get("scales"))
+
+        raw_meta = data.get("metadata") or []
+        if not isinstance(raw_meta, list):
+            self.fail("metadata", f"must be a list of columns, got {_kind(raw_meta)}")
+        metadata = tuple(self.meta_column(i, m) for i, m in enumerate(raw_meta))
+        raw_items = data.get("items")
+        if not isinstance(raw_items, list) or not raw_items:
+            self.fail("items", "must be a non-empty list")
+
+        names: dict[str, str] = {m.var: "metadata column" for m in metadata}
+        if len(names) != len(metadata):
+            self.fail("metadata", "duplicate metadata column")
+        items = self.items(raw_items, sections, names)
+        self.check_conditions(items)
+
+        raw_derived = data.get("derived") or []
+        if not isinstance(raw_derived, list):
+            self.fail("derived", f"must be a list of derived variables, got {_kind(raw_derived)}")
+        derived = tuple(self.derived(d, names) for d in raw_derived)
+        raw_rules = data.get("rules") or []
+        if not isinstance(raw_rules, list):
+            self.fail("rules", f"must be a list of rules, got {_kind(raw_rules)}")
+        rules = self.rules(raw_rules, items)
+        hypotheses = self.mapping("hypotheses", data.get("hypotheses"), "hypotheses")
+        return Instrument(
+            name=str(head["name"]),
+            version=str(head["version"]),
+            title=title,
+            sections=MappingProxyType(sections),
+            missing_codes=missing_codes,
+            metadata=metadata,
+            items=tuple(items),
+            rules=rules,
+            derived=derived,
+            meta=_freeze({k: v for k, v in meta.items()}),
+            hypotheses=_freeze(dict(hypotheses)),
+            source=self.source,
+            format=self.format,
+            scales=MappingProxyType(dict(self.scales)),
+        )
+
+    def sections(self, raw) -> dict[str, Section]:
+        sections = {}
+        for code, spec in self.mapping("sections", raw, "sections").items():
+            if spec is not None and not isinstance(spec, dict):
+                self.fail(
+                    f"section {code}",
+                    f"must be a mapping {{title_de, title_en}}, got {_kind(spec)}",
+                )
+            sections[str(code)] = Section(
+                str(code), self.text(f"section {code}", spec or {}, "title")
+            )
+        if not sections:
+            self.fail("sections", "at least one section is needed")
+        return sections
+
+    def items(self, raw_items: list, sections, names: dict[str, str]) -> list[Item]:
+        """Every item in questionnaire order; `names` (variable -> what it is) grows with them."""
+        items: list[Item] = []
+        for pos, raw in enumerate(raw_items, start=1):
+            for item in self.expand(pos, raw, sections):
+                for col in {item.var, *item.columns}:
+                    if col in names:
+                        self.fail(
+                            f"item {item.var!r}",
+                            f"duplicate variable {col!r} (already a {names[col]})",
+                        )
+                    names[col] = f"variable of item {pos}"
+                items.append(item)
+        return items
+
+    def meta_column(self, pos: int, raw) -> MetaColumn:
+        if not isinstance(raw, dict) or not isinstance(raw.get("var"), str):
+            self.fail(f"metadata[{pos}]", "needs 'var'")
+        where = f"metadata column {raw['var']!r}"
+        if raw.get("type") not in META_TYPES:
+            self.fail(
+                where, f"unknown type {raw.get('type')!r} (expected one of {', '.join(META_TYPES)})"
+            )
+        val = self.mapping(where, raw.get("validation"), "validation")
+        return MetaColumn(
+            raw["var"], raw["type"], self.text(where, raw, "text"), val.get("min"), val.get("max")
+        )
+
+
 PRIOR_DISTRIBUTIONS = ("normal", "lognormal", "uniform")
 _DEFAULT_MISSING_LABELS = {
     "not_applicable": ("Trifft nicht zu (Filter)", "Not applicable (skipped)"),
     "dont_know": ("Weiß nicht", "Don't know"),
     "no_answer": ("Keine Angabe", "No answer"),
 }
+
+
+def _where_items(items: list[Item]) -> tuple[dict[str, tuple[int, Item]], dict[str, int]]:
+    """({export column: (position, item)}, {item variable: position}) for reading references."""
+    columns: dict[str, tuple[int, Item]] = {}
+    position: dict[str, int] = {}
+    for pos, item in enumerate(items):
+        position[item.var] = pos
+        for col in item.columns:
+            columns[col] = (pos, item)
+    return columns, position
 
 
 def _hashable(value: Any) -> bool:
