@@ -42,13 +42,33 @@ Example:
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import schemas
+from schemas.instrument import LANGUAGES
+from surveydata.errors import UserError
 
-__all__ = ["LANGUAGES", "add_study_options", "study_from_args"]
+__all__ = ["LANGUAGES", "add_db_option", "add_study_options", "require_database",
+           "study_from_args"]
 
-#: languages a declaration may use (instrument texts exist in these)
-LANGUAGES = ("de", "en")
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """Add --db (the fieldwork database) with its one default, for every fieldwork command."""
+    parser.add_argument("--db", metavar="URL", default=None,
+                        help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
+
+
+def require_database(url: str, hint: str = "") -> None:
+    """A UserError when `url` names a SQLite file that does not exist (a typo in --db would
+    otherwise create an empty database and report nothing).
+
+    >>> require_database("sqlite:///no/such.sqlite")
+    Traceback (most recent call last):
+    ...
+    surveydata.errors.UserError: no/such.sqlite: no such database; give --db
+    """
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        raise UserError(f"{url[len('sqlite:///'):]}: no such database; give --db{hint}")
 
 
 def add_study_options(parser: argparse.ArgumentParser, *, lang_default: str | None = None,

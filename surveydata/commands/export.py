@@ -21,7 +21,12 @@ import pandas as pd
 
 from schemas.ddi import ddi_codebook
 from surveydata.archive import detect_lang, write_archive
-from surveydata.commands._common import add_study_options, study_from_args
+from surveydata.commands._common import (
+    add_db_option,
+    add_study_options,
+    require_database,
+    study_from_args,
+)
 from surveydata.errors import UserError
 from surveydata.outputs import OutputFolder
 
@@ -32,8 +37,7 @@ FORMATS = ("csv", "sav", "dta", "parquet", "r", "ddi")
 def register(subparsers) -> None:
     p = subparsers.add_parser("export", help=HELP, description=HELP)
     add_study_options(p)
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
+    add_db_option(p)
     p.add_argument("--out", metavar="DIR", required=True, help="output directory")
     p.add_argument("--format", choices=FORMATS, default="csv",
                    help="csv: the response export of fieldwork (default); with --data: sav, dta, "
@@ -57,8 +61,7 @@ def run(args) -> int:
 
     study = from_args(args)
     url = engine_url(args.db, study.name)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        raise UserError(f"{url[len('sqlite:///'):]}: no such database; give --db")
+    require_database(url)
     written = export_study(study, url, args.out, pseudonymous=not args.link_units)
     print("written: " + ", ".join(str(p) for p in written.values()))
     return 0

@@ -11,9 +11,8 @@ from __future__ import annotations
 import csv
 import getpass
 import sys
-from pathlib import Path
 
-from surveydata.commands._common import add_study_options
+from surveydata.commands._common import add_db_option, add_study_options, require_database
 from surveydata.errors import UserError
 
 HELP = "fieldwork monitor: response status by stratum, reminder list"
@@ -22,8 +21,7 @@ HELP = "fieldwork monitor: response status by stratum, reminder list"
 def register(subparsers) -> None:
     p = subparsers.add_parser("fieldwork", help=HELP, description=HELP)
     add_study_options(p)
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
+    add_db_option(p)
     p.add_argument("--reminders", metavar="OUT_CSV", default=None,
                    help="write the invitation rows of units without a completed response")
     p.add_argument("--invitations", metavar="CSV", default=None,
@@ -51,9 +49,7 @@ def run(args) -> int:
 
     study = from_args(args)
     url = engine_url(args.db, study.name)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        raise UserError(f"{url[len('sqlite:///'):]}: no such database; give --db (the one "
-                        "`surveydata invite`/`serve` used)")
+    require_database(url, " (the one `surveydata invite`/`serve` used)")
     store = Store(url)
     try:
         st = status(store, study, Questionnaire(study.instrument))

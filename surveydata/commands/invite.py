@@ -6,7 +6,7 @@ tokens are in clear, DIR/letters/ holds a printable letter per unit.
 """
 from __future__ import annotations
 
-from surveydata.commands._common import add_study_options
+from surveydata.commands._common import add_db_option, add_study_options
 
 HELP = "create tokens and invitation letters for the sampled units of a frame"
 
@@ -17,8 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("--frame", metavar="CSV", required=True,
                    help="the sampled units: one row each, an id column and frame variables")
     p.add_argument("--out", metavar="DIR", required=True, help="where invitations go")
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
+    add_db_option(p)
     p.add_argument("--id-column", default="unit_id", help="the frame's unit id column")
     p.add_argument("--base-url", default="http://127.0.0.1:8000",
                    help="public address of `surveydata serve` used in the links")

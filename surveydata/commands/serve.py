@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from surveydata.commands._common import add_study_options
+from surveydata.commands._common import add_db_option, add_study_options
 from surveydata.errors import UserError
 
 HELP = "serve the web questionnaire of a study (tokens or anonymous)"
@@ -21,8 +21,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("serve", help=HELP, description=HELP)
     add_study_options(p, lang_help="default language of the questionnaire (respondents can "
                                    "switch)")
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="database URL or SQLite file (default: <study>.fieldwork.sqlite)")
+    add_db_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1,
