@@ -56,7 +56,6 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +64,7 @@ from schemas.conditions import And, Compare, In, Lit, Not, Or, Var
 from schemas.instrument import Label
 from surveydata.errors import SurveyDataError
 from surveydata.fieldwork.form import Page, Questionnaire
+from surveydata.platforms._rows import timestamp
 
 __all__ = ["MAPPING_COLUMNS", "CodeMapping", "LimeSurveyError", "code_mapping", "lss_document",
            "read_mapping", "read_responses", "relevance", "write_lss"]
@@ -521,16 +521,6 @@ def write_lss(inst, out_dir) -> tuple[Path, Path]:
 # --------------------------------------------------------------------------- responses
 
 
-def _when(text: str) -> datetime | None:
-    text = (text or "").strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
-
-
 def _number(text: str, item) -> str:
     """Trailing zeros LimeSurvey adds (``2.5000000000``) cut to the item's decimals (never a
     non-zero digit); any other text is kept as it is (validation reads and judges it)."""
@@ -614,7 +604,7 @@ def read_responses(path, inst, mapping) -> pd.DataFrame:
 
         row: dict = {}
         submitted = cell(cols.get("submitdate", ""))
-        end, start = _when(submitted), _when(cell(cols.get("startdate", "")))
+        end, start = timestamp(submitted), timestamp(cell(cols.get("startdate", "")))
         duration = cell(cols.get("interviewtime", ""))
         if not duration and end and start:
             duration = f"{(end - start).total_seconds():g}"

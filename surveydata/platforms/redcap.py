@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +38,7 @@ import pandas as pd
 from schemas.conditions import And, Compare, In, Lit, Not, Or, Var
 from surveydata.errors import SurveyDataError
 from surveydata.fieldwork.form import Page, Questionnaire
-from surveydata.platforms._rows import put_value
+from surveydata.platforms._rows import put_value, timestamp
 
 __all__ = ["DICTIONARY_COLUMNS", "RedcapError", "read_redcap", "redcap_dictionary",
            "write_redcap_dictionary"]
@@ -180,16 +179,6 @@ def _check_dictionary(rows: list[dict], inst) -> None:
                                       f"is not a code of the instrument ({', '.join(sorted(known))})")
 
 
-def _when(text: str) -> datetime | None:
-    text = (text or "").strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
-
-
 def read_redcap(records, dictionary, inst) -> pd.DataFrame:
     """A REDCap records export (raw codes, CSV) as the all-text raw export of `inst`."""
     _, dict_rows = _read_csv(dictionary, "data dictionary")
@@ -202,9 +191,9 @@ def read_redcap(records, dictionary, inst) -> pd.DataFrame:
     out_rows = []
     for rec in recs:
         row: dict = {}
-        done = [_when(rec.get(c, "")) for c in stamps]
+        done = [timestamp(rec.get(c, "")) for c in stamps]
         end = max((d for d in done if d is not None), default=None)
-        start = _when(rec.get("start_time", ""))
+        start = timestamp(rec.get("start_time", ""))
         out = {"response_id": rec["record_id"],
                "submitted_at": end.isoformat() if end else "",
                "duration_s": (f"{(end - start).total_seconds():g}" if end and start else "")}
