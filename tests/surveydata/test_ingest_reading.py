@@ -183,3 +183,31 @@ def test_invariant_break_is_a_named_error(tmp_path, text, monkeypatch):
     monkeypatch.setattr(_records, "newlines", lambda s: real(s) + (1 if len(s) > 500 else 0))
     with pytest.raises(_records.ReadInvariantError, match="12 records read but 13 by the count"):
         read_export(path, INST)
+
+
+def test_a_cell_of_exactly_the_limit_is_an_answer_and_one_more_is_not():
+    """MAX_CELL_CHARS is the largest cell kept as an answer (the exact reader decides cells at
+    and around the limit; pyarrow's blocks hand such blocks to it)."""
+    limit = _records.MAX_CELL_CHARS
+    text = f"id,c\n1,{'x' * limit}\n2,{'y' * (limit + 1)}\n3,ok\n"
+    recs = _records.split(text, ",", "big.csv")
+    assert recs.frame["line"].tolist() == [2, 3, 4]
+    errors = recs.frame["_row_error"].tolist()
+    assert errors[0] == "" and errors[2] == ""
+    assert f"holds {limit + 1:,} characters (more than {limit:,})" in errors[1]
+    assert len(recs.frame.loc[0, "c"]) == limit
+
+
+def test_a_second_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path, text):
+    """A file saved twice with a BOM (by a tool that adds one to text that has one) starts with
+    two: the decoder takes the first, the header names drop the second."""
+    from surveydata.io import ExportChunks
+
+    path = tmp_path / "two_boms.csv"
+    path.write_bytes(b"\xef\xbb\xbf" * 2 + to_csv_bytes(text))
+    raw = read_export(path, INST)
+    assert raw.columns[1] == "response_id" and len(raw) == 12
+    assert raw.attrs["export"]["encoding"] == "utf-8-sig"
+    pieces = list(ExportChunks(path, INST, chunk_bytes=2048))
+    assert pieces[0].columns[1] == "response_id"
+    assert sum(len(p) for p in pieces) == 12

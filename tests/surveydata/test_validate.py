@@ -270,3 +270,49 @@ def test_single_schema_error_is_mapped_to_rows():
     assert cases[["schema_context", "column", "index"]].values.tolist() == [
         ["Column", "x", 1], ["Column", "x", 3]]
     assert cases["failure_case"].tolist() == [7, 9]
+
+
+def test_reasons_of_a_row_follow_the_steps_parse_before_schema(inst, base):
+    """A row's reasons are in the order of the steps (module docstring): the value that did not
+    parse (step 2) before the schema's check (step 4), whatever the rule names' alphabet says."""
+    text = base.copy()
+    text.loc[0, ["practice_form", "n_physicians"]] = ["9", "abc"]
+    res = _run(inst, text)
+    assert res.quarantine.loc[0, "reasons"] == (
+        "n_physicians='abc': dtype:n_physicians (n_physicians must be a whole number (a code or "
+        "a count)); practice_form='9': codes:practice_form (practice_form must be one of 1, 2, 3, 4)")
+    assert res.failures["rule"].tolist() == ["dtype:n_physicians", "codes:practice_form"]
+
+
+def test_a_hash_collision_never_makes_two_records_exact_copies(inst, base, monkeypatch):
+    """Exact copies are found by hashing rows, then confirmed cell by cell: with every row
+    hashing alike (a collision everywhere), records that share an id but differ in one cell are
+    still two different records (duplicate_response_id), and a true copy is still a copy."""
+    other = base.iloc[[3]].copy()
+    other["own_risk_high"] = "5" if base.loc[3, "own_risk_high"] != "5" else "4"
+    text = pd.concat([base, other, base.iloc[[3]]], ignore_index=True)
+    monkeypatch.setattr(pd.util, "hash_pandas_object",
+                        lambda frame, index=False: pd.Series(np.zeros(len(frame), dtype=np.uint64)))
+    res = _run(inst, text)
+    f = res.failures.sort_values("line")
+    assert f[["line", "rule"]].values.tolist() == [
+        [5, "duplicate_response_id"], [len(base) + 2, "duplicate_response_id"],
+        [len(base) + 3, "duplicate_row"]]
+    assert f["message"].iloc[2] == "exact copy of line 5"
+
+
+def test_the_exports_decimal_mark_decides_an_integer_cell_such_as_2_000(inst, base):
+    """"2,000" alone is ambiguous (two thousand, or 2 with a zero fraction?); in an export whose
+    number column writes decimals with a comma ("812,5") it is 2, and in one that writes them
+    with a point it is no whole number (a thousands separator is never accepted)."""
+    text = base.copy()
+    text["duration_s"] = "812,5"
+    text.loc[0, "n_physicians"] = "2,000"
+    res = _run(inst, text)
+    assert res.report["n_quarantined"] == 0
+    assert int(res.valid.loc[0, "n_physicians"]) == 2
+    text["duration_s"] = "812.5"
+    res = _run(inst, text)
+    assert res.quarantine["reasons"].tolist() == [
+        "n_physicians='2,000': dtype:n_physicians (n_physicians must be a whole number (a code "
+        "or a count))"]
