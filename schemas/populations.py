@@ -106,7 +106,15 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     if not isinstance(spec, dict):
         raise PopulationMarginsError(f"{file}: a margins file must be a YAML mapping")
     total = int(spec["total"])
+    margins = _published(spec, file, total)
+    margins["federal_state"] = _federal_states(spec, file, total)
+    margins.update(_allocations(spec, file, total, margins))
+    return margins
 
+
+def _published(spec: dict, file: Path, total: int) -> dict:
+    """The published cells practice_type x practice_form and their margins, checked against the
+    published totals."""
     cells = pd.DataFrame(spec["practice_type_x_form"]["cells"])
     tf = cells.set_index(["practice_type", "practice_form"])["n"].astype("int64").rename("N")
     if int(tf.sum()) != total:
@@ -138,7 +146,11 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     margins["practice_form"].attrs["collapse_for_raking"] = {
         int(k): int(v) for k, v in spec["practice_form"].get("collapse_for_raking", {}).items()
     }
+    return margins
 
+
+def _federal_states(spec: dict, file: Path, total: int) -> pd.Series:
+    """N by Land: the total spread over the population shares (a stand-in, basis "proxy")."""
     fs = spec["federal_state"]
     states = list(fs["shares_percent"])
     shares = np.array([fs["shares_percent"][s] for s in states], dtype=float)
@@ -149,7 +161,7 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     n_state = pd.Series(
         largest_remainder(total, shares), index=pd.Index(states, name="federal_state"), name="N"
     )
-    margins["federal_state"] = _with_attrs(
+    return _with_attrs(
         n_state,
         source=fs["source"],
         year=int(fs["year"]),
@@ -159,8 +171,14 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
         note=fs["description"],
     )
 
+
+def _allocations(spec: dict, file: Path, total: int, margins: dict) -> dict:
+    """The strata counts type x state and the three-way type x form x state, by controlled
+    rounding of the margins' products (basis "allocation")."""
+    tf, n_type, n_state = (margins["practice_type_x_form"], margins["practice_type"],
+                           margins["federal_state"])
+    states = list(n_state.index)
     # Strata counts: type x state by controlled rounding of N_t * N_s / N.
-    n_type = margins["practice_type"]
     tx = controlled_round(
         np.outer(n_type.to_numpy(), n_state.to_numpy()) / total,
         n_type.to_numpy(),
@@ -171,14 +189,14 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
     )
     ts = pd.Series(tx.ravel(), index=ts_index, name="N")
     method = spec["allocation"]["method"]
-    margins["practice_type_x_federal_state"] = _with_attrs(
+    out = {"practice_type_x_federal_state": _with_attrs(
         ts,
         source=f"allocation of {file.name} practice_type over federal_state",
         year=None,
         basis="allocation",
         method=method,
         file=str(file),
-    )
+    )}
 
     # Three-way: within each type, its forms spread over the states (controlled rounding again).
     pieces = []
@@ -192,7 +210,7 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
         )
         pieces.append(pd.Series(cell.ravel(), index=idx, name="N"))
     tfs = pd.concat(pieces)
-    margins["practice_type_x_form_x_federal_state"] = _with_attrs(
+    out["practice_type_x_form_x_federal_state"] = _with_attrs(
         tfs,
         source=f"allocation of {file.name} practice_type_x_form over federal_state",
         year=None,
@@ -200,4 +218,4 @@ def load_population_margins(name: str = "de_practices", path: str | Path | None 
         method=method,
         file=str(file),
     )
-    return margins
+    return out
