@@ -4,7 +4,8 @@ A survey simulated with another seed than the demo (as a user's export would com
 strata.csv) gets one distinctive free-text answer planted. The report is built from it with the
 committed notebooks, untouched. Checked: it builds; the notebooks in the repository do not change;
 the planted text appears in no page and not even in the executed notebooks; provenance names the
-export and its sha256; small cells are suppressed in the published tables.
+export and its sha256; the cells the build suppressed (``disclosure.json``) are exactly the cells
+shown suppressed in the rendered tables, and no true count of one is shown.
 
 The report is built in both editions (``lang="both"``). Then headless Chromium opens every page
 of both (index, notebook pages, methods, codebook) at 1366 and 390 px: no console errors,
@@ -35,6 +36,9 @@ from pathlib import Path
 import pytest
 
 from surveydata.report import build as report
+from surveydata.report import disclosure as dc
+from surveydata.report import disclosure_audit
+from surveydata.report.i18n import t
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -126,6 +130,10 @@ class Browser:
                   return {
                     title: document.title,
                     tables: Array.from(document.querySelectorAll('table')).map(t => t.rows.length),
+                    // every table as rendered: rows of cells, header or data, with their text
+                    cells: Array.from(document.querySelectorAll('table')).map(t => Array.from(t.rows).map(
+                      r => Array.from(r.cells).map(c => ({tag: c.tagName.toLowerCase(),
+                                                          text: c.innerText.trim()})))),
                     images: Array.from(document.images).map(i => ({complete: i.complete,
                               width: i.naturalWidth, height: i.naturalHeight,
                               src: i.getAttribute('src').slice(0, 22)})),
@@ -237,13 +245,28 @@ def user_export(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, user_export):
+    """The report built once for the module, with what the build's disclosure audit read: every
+    published count table of each edition with its cells' true values and which it suppressed
+    (kept from the builder's temporary folder, where they stay unpublished)."""
     out = tmp_path_factory.mktemp("user_report")
     executed = tmp_path_factory.mktemp("executed")
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     before = {p.name: p.read_bytes() for p in notebooks}
-    report.build_report(out, data=user_export, lang="both", progress=False, keep_executed=executed)
+    records = {}
+    read_records = disclosure_audit.read_records
+
+    def keep_records(directory, page_of=None):
+        recs = read_records(directory, page_of)
+        records[Path(directory).name.removeprefix("run-")] = recs  # run-de, run-en
+        return recs
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(disclosure_audit, "read_records", keep_records)
+        report.build_report(out, data=user_export, lang="both", progress=False,
+                            keep_executed=executed)
     after = {p.name: p.read_bytes() for p in notebooks}
-    return {"out": out, "executed": executed, "before": before, "after": after}
+    return {"out": out, "executed": executed, "before": before, "after": after,
+            "records": records}
 
 
 @pytest.fixture(scope="module")
@@ -281,9 +304,211 @@ def test_planted_free_text_reaches_no_page_and_no_notebook(built, user_export):
                 assert SECRET not in text and "Quokka" not in text, path.name
 
 
-def test_small_cells_are_suppressed_in_the_published_tables(built):
-    pages = "".join(p.read_text(encoding="utf-8") for p in built["out"].glob("*/0*.html"))
-    assert re.search(r"<td[^>]*>\s*•\s*</td>", pages), "a survey of this size has small cells to suppress"
+def _body_rows(tables: list) -> list[tuple[int, str, list[str]]]:
+    """(table number, row header, texts of the row's data cells) of every body row of the page's
+    rendered tables (a row whose first cell is a header cell and which has data cells)."""
+    out = []
+    for n, table in enumerate(tables):
+        for row in table:
+            if row and row[0]["tag"] == "th" and any(c["tag"] == "td" for c in row):
+                out.append((n, row[0]["text"], [c["text"] for c in row[1:]]))
+    return out
+
+
+def _locate(records: list, headers: set, total_labels: set) -> tuple[dict, dict, set, list]:
+    """Where the recorded cells of one page are shown: a table laid out by rows (its row labels
+    are row headers on the page: a cell is in the row of its label, a total in the page's total
+    row), or one row per table (the per-item nonresponse tables, named "<prefix> <row header>":
+    all its cells are in that row). Returns ({row: suppressed cells}, {row: published values},
+    every row label the records use, what could not be located). Records `_by_columns` placed
+    are left out."""
+    suppressed: dict[str, set] = {}
+    published: dict[str, set] = {}
+    used, lost = set(), []
+    for rec in records:
+        if rec.get("_by_columns"):
+            continue
+        inner = {c["row"] for c in rec["cells"]} - total_labels - {dc.TOTAL}
+        if inner & headers:
+            def row_of(cell):
+                if cell["row"] in headers:
+                    return cell["row"]
+                if cell["row"] in total_labels | {dc.TOTAL}:
+                    return next(iter(total_labels & headers), None)
+                return None
+        else:
+            item = max((h for h in headers if rec["table"].endswith(" " + h)), key=len, default=None)
+
+            def row_of(cell, item=item):
+                return item
+        for cell in rec["cells"]:
+            row = row_of(cell)
+            if row is None:
+                if cell["suppressed"]:
+                    lost.append(f"{rec['table']!r} {cell['row']!r}/{cell['column']!r}")
+                continue
+            used.add(row)
+            if cell["suppressed"]:
+                suppressed.setdefault(row, set()).add((rec["table"], cell["row"], cell["column"],
+                                                       cell["value"]))
+            else:
+                published.setdefault(row, set()).add(cell["value"])
+    return suppressed, published, used, lost
+
+
+def _by_columns(records: list, tables: list, lang: str) -> tuple[set, list]:
+    """Records of counts whose groups are a rendered table's columns (the estimates by group:
+    each cell of an indicator's row prints the group's answered count as "n = ..."): some row
+    must show every published count of the record as its n and no n where the record's count
+    is suppressed (there the cell is the marker or an estimate without its n). Returns the
+    (table, row) pairs found and the records no row shows so; marks the records it placed."""
+    found, problems = set(), []
+    for rec in records:
+        inner = list(dict.fromkeys(c["row"] for c in rec["cells"] if not c["total"]))
+        for n, table in enumerate(tables):
+            head = next((r for r in table if r and all(c["tag"] == "th" for c in r)), None)
+            names = [c["text"] for c in head] if head else []
+            if not inner or not set(inner) <= set(names):
+                continue
+            rec["_by_columns"] = True
+            shown = next(c["column"] for c in rec["cells"] if not c["total"])  # printed: the first
+            cells = {c["row"]: c for c in rec["cells"] if c["column"] == shown and not c["total"]}
+            matched = []
+            for row in table:
+                texts = [c["text"] for c in row]
+                if len(texts) != len(names) or row[0]["tag"] != "th" or row is head:
+                    continue
+                ok = True
+                for level, cell in cells.items():
+                    text = texts[names.index(level)]  # "est (ci; n = 236)", or a group size alone
+                    ns = set(re.findall(r"n = ([\d.,]+)", text)) | ({text} - {dc.MARKER})
+                    ns = {x for x in ns if re.fullmatch(r"[\d.,]+", x)}
+                    if cell["suppressed"]:
+                        ok = ok and not ns  # no count: the marker, or the estimate alone
+                    else:
+                        ok = ok and bool(ns & _count_texts(cell["value"], lang))
+                if ok:
+                    matched.append((n, texts[0]))
+            if matched:
+                found.update(matched)
+            else:
+                problems.append(f"no row of table {n + 1} shows the counts of {rec['table']!r} "
+                                "(published ones as n = ..., suppressed ones without): "
+                                f"{[(c['row'], c['value'], c['suppressed']) for c in cells.values()]} "
+                                f"in {[[c['text'] for c in r] for r in table]}")
+            break
+    return found, problems
+
+
+def _count_texts(value: float, lang: str) -> set[str]:
+    """How a count is written in the edition (1234: "1,234" / "1.234", and "1234")."""
+    v = round(value)
+    grouped = f"{v:,}"
+    return {str(v), grouped if lang == "en" else grouped.replace(",", ".")}
+
+
+def _suppression_mismatches(records: list, tables: list, lang: str) -> list[str]:
+    """The page's rendered tables against the cells the build suppressed on it: every row holding
+    a suppressed cell shows at least as many markers as it has suppressed cells and none of their
+    true counts (unless the same count is published in that row); every row with a marker in a
+    table of recorded counts holds a suppressed cell."""
+    records = [dict(r) for r in records]
+    rows = _body_rows(tables)
+    headers = {h for _, h, _ in rows}
+    total_labels = {t("total", lang)}
+    by_columns, problems = _by_columns(records, tables, lang)
+    for n, h, cells in rows:
+        if n in {m for m, _ in by_columns} and dc.MARKER in cells and (n, h) not in by_columns:
+            problems.append(f"row {h!r} of table {n + 1} shows {dc.MARKER} but no recorded count "
+                            "is shown in it")
+    suppressed, published, used, lost = _locate(records, headers, total_labels)
+    problems += [f"suppressed cell not found in any rendered table: {x}" for x in lost]
+    count_tables = {n for n, h, _ in rows if h in used} - {m for m, _ in by_columns}
+    marked = {h for n, h, cells in rows if n in count_tables and dc.MARKER in cells}
+    for h in sorted(marked - set(suppressed)):
+        problems.append(f"row {h!r} shows {dc.MARKER} but the build suppressed no cell of it")
+    for h in sorted(set(suppressed) - marked):
+        problems.append(f"row {h!r} holds suppressed cells but shows no {dc.MARKER}")
+    for h, cells in suppressed.items():
+        shown = [c for n, r, c in rows if r == h and n in count_tables]
+        if shown and max(c.count(dc.MARKER) for c in shown) < len({x[1:3] for x in cells}):
+            problems.append(f"row {h!r}: {len(cells)} suppressed cells, fewer markers: {shown}")
+        allowed = set().union(*(_count_texts(v, lang) for v in published.get(h, ())))
+        for table, row, column, value in cells:
+            leaked = (_count_texts(value, lang) - allowed) & {x for c in shown for x in c}
+            if leaked:
+                problems.append(f"row {h!r}: the true count of suppressed cell {table!r} "
+                                f"{row!r}/{column!r} is shown: {sorted(leaked)}")
+    return problems
+
+
+def test_the_suppressed_cells_are_exactly_the_cells_shown_suppressed(browser, built):
+    """For both editions: ``disclosure.json`` lists the build's suppressed cells (those the audit
+    read, with their true values); in each page's tables as the browser renders them, the rows
+    showing the marker in a table of those counts are exactly the rows holding suppressed cells,
+    each with at least as many markers as suppressed cells, and none shows a suppressed cell's
+    true count. (The weighted-estimate tables suppress rows by their n; they are not count
+    tables of the audit and are not compared here.)"""
+    n_suppressed = 0
+    for lang in ("de", "en"):
+        records = built["records"][lang]
+        published = json.loads((built["out"] / lang / disclosure_audit.REPORT_FILE).read_text())
+        assert published["passed"] is True
+        assert published["tables"] == [
+            {"page": r["page"], "table": r["table"], "cells": len(r["cells"]),
+             "suppressed": sum(c["suppressed"] for c in r["cells"])} for r in records]
+        assert [(c["page"], c["table"], c["cell"]) for c in published["suppressed_cells"]] == [
+            (r["page"], r["table"], [c["row"], c["column"]]) for r in records for c in r["cells"]
+            if c["suppressed"] and c["sensitive"]]
+        assert all("value" not in c for c in published["suppressed_cells"])  # no true value
+        pages = sorted({r["page"] for r in records})
+        assert set(pages) <= set(_report_pages(built["out"] / lang))
+        found = {}
+        for page in pages:
+            res = browser.open((built["out"] / lang / page).as_uri(), width=WIDTHS[0],
+                               screenshot=False)
+            on_page = [r for r in records if r["page"] == page]
+            n_suppressed += sum(c["suppressed"] for r in on_page for c in r["cells"])
+            problems = _suppression_mismatches(on_page, res["content"]["cells"], lang)
+            if problems:
+                found[f"{lang}/{page}"] = problems
+        assert not found, "\n".join(f"{page}: {p}" for page, ps in found.items() for p in ps)
+    assert n_suppressed > 0, "a survey of this size has small cells to suppress"
+
+
+def test_the_suppression_check_catches_a_shown_count_and_a_stray_marker():
+    """The comparison above can fail: a suppressed count shown, a marker on a row the build did
+    not suppress, and a suppressed cell without its marker are each named."""
+    def cell(row, value, suppressed):
+        return {"row": row, "column": "n", "value": value, "suppressed": suppressed,
+                "total": row == "Total"}
+
+    records = [{"table": "Reason", "cells": [cell("a", 3.0, True), cell("b", 40.0, True),
+                                             cell("c", 1234.0, False), cell("Total", 1277.0, False)]}]
+
+    def table(a, b, c):
+        return [[[{"tag": "th", "text": "Reason"}, {"tag": "th", "text": "n"}],
+                 *[[{"tag": "th", "text": h}, {"tag": "td", "text": v}]
+                   for h, v in (("a", a), ("b", b), ("c", c), ("Total", "1,277"))]]]
+
+    assert _suppression_mismatches(records, table(dc.MARKER, dc.MARKER, "1,234"), "en") == []
+    assert _suppression_mismatches(records, table(dc.MARKER, dc.MARKER, "1.234"), "de") == []
+    problems = _suppression_mismatches(records, table("3", dc.MARKER, dc.MARKER), "en")
+    assert problems == [
+        "row 'c' shows • but the build suppressed no cell of it",
+        "row 'a' holds suppressed cells but shows no •",
+        "row 'a': 1 suppressed cells, fewer markers: [['3']]",
+        "row 'a': the true count of suppressed cell 'Reason' 'a'/'n' is shown: ['3']"]
+    # a per-item table is shown as one row: its cells are found by the item in its name
+    item = [{"table": "nonresponse Q1?", "cells": [cell("dont_know", 2.0, True),
+                                                    cell("no_answer", 4.0, True),
+                                                    cell("Total", 90.0, False)]}]
+    row = [[{"tag": "th", "text": "Q1?"}, {"tag": "td", "text": "90"},
+            {"tag": "td", "text": dc.MARKER}, {"tag": "td", "text": "4"}]]
+    assert _suppression_mismatches(item, [row], "en") == [
+        "row 'Q1?': 2 suppressed cells, fewer markers: [['90', '•', '4']]",
+        ("row 'Q1?': the true count of suppressed cell 'nonresponse Q1?' 'no_answer'/'n' is "
+         "shown: ['4']")]
 
 
 #: Words of one language that must not appear in the visible text of the other edition.
@@ -395,3 +620,31 @@ def test_print_is_a4_without_navigation(browser, report_dir):
         assert abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5, (w, h)
     css = (report_dir / "en" / "report.css").read_text()
     assert "break-after: avoid" in css and "break-inside: avoid" in css  # headings kept with text
+
+
+def test_the_suppression_check_finds_counts_printed_as_n_in_estimate_tables():
+    """A record of answered counts by group is found as the estimates row that prints each
+    published count as "n = ..." and no n where the count is suppressed."""
+    def cell(row, column, value, suppressed, total=False):
+        return {"row": row, "column": column, "value": value, "suppressed": suppressed,
+                "total": total}
+
+    records = [{"table": "answered x by g", "cells": [
+        cell("A", "answered", 70.0, False), cell("A", "not answered", 3.0, True),
+        cell("B", "answered", 4.0, True), cell("B", "not answered", 1.0, True),
+        cell("Total", "answered", 74.0, False, True), cell("Total", "not answered", 4.0, True, True)]}]
+
+    def table(b_of_x):
+        head = [{"tag": "th", "text": ""}, {"tag": "th", "text": "A"}, {"tag": "th", "text": "B"}]
+        rows = [("Share x", "37.5 (30.7–44.3; n = 70)", b_of_x),
+                ("Share y", "50.0 (40.0–60.0; n = 70)", "12.0 (1.0–20.0; n = 9)")]
+        return [[head, *[[{"tag": "th", "text": h}, {"tag": "td", "text": a},
+                          {"tag": "td", "text": b}] for h, a, b in rows]]]
+
+    assert _suppression_mismatches(records, table(dc.MARKER), "en") == []
+    assert _suppression_mismatches(records, table("25.0 (1.0–60.0)"), "en") == []
+    assert _suppression_mismatches(records, table("25.0 (1.0–60.0; n = 4)"), "en") == [
+        ("no row of table 1 shows the counts of 'answered x by g' (published ones as n = ..., "
+         "suppressed ones without): [('A', 70.0, False), ('B', 4.0, True)] in [['', 'A', 'B'], "
+         "['Share x', '37.5 (30.7–44.3; n = 70)', '25.0 (1.0–60.0; n = 4)'], "
+         "['Share y', '50.0 (40.0–60.0; n = 70)', '12.0 (1.0–20.0; n = 9)']]")]
