@@ -54,7 +54,9 @@ def date_items(rd) -> list[str]:
 
 def answered(rd, var: str) -> pd.Series:
     """The answers of a date item as datetimes (missing codes and skipped rows left out)."""
-    return pd.to_datetime(rd.valid[var], errors="coerce").dropna()
+    values = pd.to_datetime(rd.valid[var], errors="coerce").dropna()
+    # a datetime item is tz-aware; periods carry no zone: count on the clock it was stored in
+    return values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
 
 
 def _freq(values: pd.Series) -> str:

@@ -20,8 +20,7 @@ __all__ = ["LANGS", "check_lang", "t", "term_label", "var_label"]
 
 _LABELS: dict[str, dict[str, str]] = {
     # report frame
-    "report_title": {"de": "IT-Sicherheit in Praxen: Ergebnisbericht",
-                     "en": "IT security in medical practices: report"},
+    "report_title": {"de": "Ergebnisbericht", "en": "Report"},  # a study without a title
     "contents": {"de": "Inhalt", "en": "Contents"},
     "back_to_index": {"de": "Zur Übersicht", "en": "Back to contents"},
     "data_source": {"de": "Datengrundlage", "en": "Data"},

@@ -660,3 +660,17 @@ def test_undeclared_export_columns_never_reach_the_report(tmp_path):
         assert "@example.org" not in text and "call back" not in text, name
     assert rd.source["undeclared_columns_dropped"] == ["Internal note", "E-Mail"]
     assert len(rd.valid) > 0 and "role" in rd.valid
+
+
+def test_datetime_answers_with_a_time_zone_are_counted_without_a_warning():
+    import warnings
+
+    from surveydata.report import dates
+
+    class Answers:
+        valid = pd.DataFrame({"x": pd.to_datetime(["2024-01-31T23:30:00Z", "2024-02-01T10:00:00Z"] * 5)})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas warns when a zone is dropped for periods
+        counts = dates.date_counts(dates.answered(Answers(), "x"), k=5)
+    assert counts["n"].to_dict() == {"2024-01": 5, "2024-02": 5}
