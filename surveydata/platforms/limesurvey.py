@@ -475,6 +475,11 @@ def lss_document(inst, mapping: CodeMapping | None = None, sid: int = 100001) ->
                 qid += 1
                 question("M", m.missing_box(item.var, mcode), inst.missing_codes[mcode].label,
                          gid, "", "1", parent=parent, q_order=k + 1)
+    return _document(inst, sid, answers, groups, questions, subquestions, attributes)
+
+
+def _document(inst, sid: int, answers, groups, questions, subquestions, attributes) -> ET.Element:
+    """The .lss document around the question tables: survey settings in both languages."""
     root = ET.Element("document")
     ET.SubElement(root, "LimeSurveyDocType").text = "Survey"
     ET.SubElement(root, "DBVersion").text = DB_VERSION
