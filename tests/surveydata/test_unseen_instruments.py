@@ -23,8 +23,7 @@ cp1252, extra/reordered/missing/renamed columns); one instrument through the com
 Left out until fixed (findings of the QA pass, /tmp/team/qa_findings.md): poll.yaml (no
 duration_s metadata: validate crashes, F1); free-text answers are not searched for practice words
 (the simulator writes pharmacy words into them, F2); export to sav/dta/r (dates lost, F5;
-numbers NA in R, F6); XLSForm/REDCap export of format-2 items (F10); the web form (F16); the
-report's fallback title (F4 remnant).
+numbers NA in R, F6); XLSForm/REDCap export of format-2 items (F10); the web form (F16).
 """
 
 from __future__ import annotations
@@ -427,12 +426,11 @@ def test_unanswered_stratum_is_one_error_naming_lines_and_fix(clean_nurses, tmp_
 
 def test_report_texts_name_no_study():
     """Every sentence the report layer writes for any study (QA F4, F11). Left out: i18n's
-    demo_data (said only of the embedded practice demo) and report_title (a fallback title that
-    still names the practice study: QA F4 remnant, open)."""
+    demo_data (said only of the embedded practice demo)."""
     from surveydata.report import findings, i18n, methods
 
     texts = [t for d in (methods._TEXT, findings.TEXT) for v in d.values() for t in v.values()]
-    texts += [t for k, v in i18n._LABELS.items() if k not in ("demo_data", "report_title")
+    texts += [t for k, v in i18n._LABELS.items() if k != "demo_data"
               for t in v.values()]
     assert len(texts) > 200
     assert practice_words(texts) == []
