@@ -578,8 +578,22 @@ def weighting(rd: ReportData) -> Weighting:
         return Weighting(base=flat, raked=flat, final=flat, margins={}, bounds=None, weighted=False)
     lonely = getattr(design, "lonely_psu", None) or LONELY_PSU
     psu = getattr(design, "psu", None)
-    base = analysis.SurveyDesign(df, weights="w", strata="stratum", psu=psu, fpc="N_h",
-                                 lonely_psu=lonely)
+    fpc = "N_h" if getattr(design, "fpc", None) == "N_h" else None  # null: no fpc, as declared
+    if psu is not None and fpc is not None:
+        # N_h counts the population's units; a cluster design's first-stage fpc counts clusters
+        raise ReportDataError(f"study {rd.study.name}: design.fpc: N_h gives each stratum's number of "
+                              f"units, but the design samples clusters (psu: {psu}), whose fpc needs "
+                              f"the number of clusters per stratum; declare fpc: null (clusters "
+                              f"treated as drawn with replacement: conservative)")
+    try:
+        base = analysis.SurveyDesign(df, weights="w", strata="stratum", psu=psu, fpc=fpc,
+                                     lonely_psu=lonely)
+    except analysis.AnalysisError as err:
+        if psu is None or "nest" not in str(err):
+            raise
+        raise ReportDataError(f"study {rd.study.name}: cluster ids of psu {psu} repeat across "
+                              f"strata; give every cluster an id of its own across strata (the "
+                              f"declaration has no nest option)") from err
     margins = raking_margins(rd.study)
     calibrated = base
     post = _post_step(rd.study)

@@ -674,3 +674,32 @@ def test_datetime_answers_with_a_time_zone_are_counted_without_a_warning():
         warnings.simplefilter("error")  # pandas warns when a zone is dropped for periods
         counts = dates.date_counts(dates.answered(Answers(), "x"), k=5)
     assert counts["n"].to_dict() == {"2024-01": 5, "2024-02": 5}
+
+
+def test_the_declared_fpc_is_used_and_a_unit_count_is_never_a_cluster_fpc(tmp_path):
+    """QA F19: fpc: null means no fpc; with clusters (psu) the stratum's unit count N_h cannot be
+    the first stage's fpc: a one-line error says to declare fpc: null."""
+    import analysis
+
+    text = PHARMACY_STUDY.read_text(encoding="utf-8").replace("  instrument: pharmacy_staff\n",
+                                                               f"  instrument: {PHARMACY}\n")
+    assert "  fpc: N_h\n" in text and "  psu: null\n" in text
+    from surveydata.cli import main
+
+    assert main(["simulate", "--seed", "11", "--instrument", str(PHARMACY), "--n", "150",
+                 "--out", str(tmp_path / "sim")]) == 0
+    export = tmp_path / "sim" / "export.csv"
+    (tmp_path / "nofpc.yaml").write_text(text.replace("  fpc: N_h\n", "  fpc: null\n"), encoding="utf-8")
+    rd = reportdata.load_data(export, study=tmp_path / "nofpc.yaml", lang="en")
+    base = reportdata.weighting(rd).base
+    df = reportdata.analysis_frame(rd)
+    by_hand = analysis.SurveyDesign(df, weights="w", strata="stratum", lonely_psu="adjust")
+    with_fpc = analysis.SurveyDesign(df, weights="w", strata="stratum", fpc="N_h", lonely_psu="adjust")
+    se = float(base.mean("trained_yes", na_rm=True)["se"].iloc[0])
+    assert se == pytest.approx(float(by_hand.mean("trained_yes", na_rm=True)["se"].iloc[0]), rel=1e-12)
+    assert se != pytest.approx(float(with_fpc.mean("trained_yes", na_rm=True)["se"].iloc[0]), rel=1e-9)
+    (tmp_path / "cluster.yaml").write_text(text.replace("  psu: null\n", "  psu: response_id\n"),
+                                           encoding="utf-8")
+    rd = reportdata.load_data(export, study=tmp_path / "cluster.yaml", lang="en")
+    with pytest.raises(reportdata.ReportDataError, match=r"psu: response_id.*declare fpc: null"):
+        reportdata.weighting(rd)
