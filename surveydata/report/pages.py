@@ -26,12 +26,19 @@ from surveydata.report import findings as fd
 from surveydata.report.i18n import t
 
 
+#: pandas' display truncation off while a page shows a table: a published table (and the CSV
+#: made from it) must never lose rows or columns to a "..." (a domain of 25 districts).
+_FULL_TABLES = ("display.max_columns", None, "display.max_rows", None, "display.max_colwidth", None,
+                "display.width", None)
+
+
 def _display(*objs) -> None:
     from IPython.display import display
 
-    for o in objs:
-        if o is not None:
-            display(o)
+    with pd.option_context(*_FULL_TABLES):
+        for o in objs:
+            if o is not None:
+                display(o)
 
 
 def header(rd, title: str, intro: str, findings, k: int = 5) -> None:

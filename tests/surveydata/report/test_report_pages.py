@@ -184,3 +184,17 @@ def test_an_unweighted_study_s_estimates_intro_claims_no_weights_or_design(monke
         assert bool(re.search(words, intro)) is weighted, intro
         srs = {"de": "einfache Zufallsstichprobe", "en": "simple random sample"}[lang]
         assert (srs in intro) is not weighted
+
+
+def test_a_wide_or_long_table_is_shown_whole(monkeypatch):
+    """QA F22: pandas' display truncation put a literal '...' column into the page and its CSV."""
+    import IPython.display
+
+    html = []
+    monkeypatch.setattr(IPython.display, "display", lambda o: html.append(o._repr_html_()))
+    wide = pd.DataFrame([[f"{i}.{j}" for j in range(45)] for i in range(90)],
+                        columns=[f"group {j}" for j in range(45)])
+    pages._display(wide)
+    assert "..." not in html[0] and "…" not in html[0]
+    assert "group 44" in html[0] and ">89.44<" in html[0]
+    assert pd.get_option("display.max_columns") is not None    # only while the page shows it
