@@ -407,7 +407,7 @@ def test_scale_reliability_is_cronbachs_alpha_of_the_item_codes(pharmacy):
 # random instruments (issue 11, "Must show"): simulate -> validate -> report data, no exception
 
 def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
-    from surveydata.report import findings, pages
+    from surveydata.report import dates, findings, pages
     from surveydata.simulate.generic import simulate_responses
 
     path = tmp_path / f"random_{seed}.yaml"
@@ -427,9 +427,11 @@ def _report_data_roundtrip(text: str, seed: int, tmp_path) -> None:
                 findings.frequency_table(freq, lang)
                 assert freq["n"].sum() == rd.valid[var].notna().sum()
             elif kind == "multi":
-                findings.frequency_table(reportdata.multi_shares(rd, var), lang)
+                findings.multi_table(reportdata.multi_shares(rd, var), pages._multi_respondents(rd, var), lang)
             else:
                 assert reportdata.item_numeric(rd, var)["n"] == rd.valid[var].notna().sum()
+        summary, counts = dates.date_tables(rd, 5)  # date items: none is fine, any is shown
+        assert (summary is None) == (not dates.date_items(rd)) and len(counts) <= len(dates.date_items(rd))
         pages.descriptive_findings(rd)
         pages.scale_findings(rd, pages.scale_results(rd, w.final))
 
