@@ -20,10 +20,12 @@ variable of the practice study appears; then the report's data layer (unweighted
 instrument alone, weighted for the study); hand-made exports (Excel with BOM and decimal commas,
 cp1252, extra/reordered/missing/renamed columns); one instrument through the command line.
 
-Left out until fixed (findings of the QA pass, /tmp/team/qa_findings.md): poll.yaml (no
-duration_s metadata: validate crashes, F1); free-text answers are not searched for practice words
-(the simulator writes pharmacy words into them, F2); export to sav/dta/r (dates lost, F5;
-numbers NA in R, F6); XLSForm/REDCap export of format-2 items (F10); the web form (F16).
+Left out until fixed (open findings of the QA pass, /tmp/team/qa_findings.md): poll.yaml (no
+duration_s metadata: validate crashes, F1); a header-only export (validate crashes, F23); free
+text is not searched for practice words (the simulator writes pharmacy words into it, F2); export
+to sav/dta/r (dates lost F5, numbers NA in R F6, no derived variables or weights F12, the empty-cell
+message's -9/-7, F21); XLSForm/REDCap export of format-2 items (F10); the web form (F16); unknown
+validation keys (F13); fpc and clusters (F19); number items as domains (F22).
 """
 
 from __future__ import annotations
