@@ -242,8 +242,14 @@ TEXT: dict[str, dict[str, str]] = {
     "caveat_rate": {"de": "Rücklauf {rate}. ", "en": "response rate {rate}; "},
     "h_overall": {"de": "Insgesamt", "en": "Overall"},
     "h_by": {"de": "Aufgeschlüsselt nach: {var}", "en": "Broken down by: {var}"},
-    "p_by": {"de": "Anteil in Prozent (95-%-KI). Befragte ohne Angabe zu {var} sind in keiner Spalte.",
-             "en": "Share in percent (95% CI). Respondents without a value of {var} are in no column."},
+    "p_by": {"de": "Anteil in Prozent (95-%-KI; n = Befragte mit Antwort). Befragte ohne Angabe zu "
+                   "{var} sind in keiner Spalte. Fehlt das n einer Zelle, ließe es erkennen, wie "
+                   "wenige (1 bis {k_1}) in der Gruppe nicht geantwortet haben, oder die gesperrte "
+                   "Größe einer Gruppe.",
+             "en": "Share in percent (95% CI; n = respondents who answered). Respondents without a "
+                   "value of {var} are in no column. A cell without its n leaves it out because it "
+                   "would show how few (1 to {k_1}) of the group did not answer, or the suppressed "
+                   "size of a group."},
     "h_published": {"de": "Vergleich mit veröffentlichten Zahlen",
                     "en": "Against the published figures"},
     "p_published": {"de": "Veröffentlichte Vergleichswerte (Quelle in der Tabelle); Unterschiede "

@@ -307,7 +307,7 @@ def scales_section(rd, results: list) -> None:
 
 def domains_section(rd, by: dict, k: int) -> None:
     for domain, est in by.items():
-        _display(heading(rd, "h_by", var=rd.label(domain)), fd.text("p_by", rd.lang, var=rd.label(domain)),
+        _display(heading(rd, "h_by", var=rd.label(domain)), fd.text("p_by", rd.lang, var=rd.label(domain), k_1=k - 1),
                  fd.domain_table(est, domain, rd.label, rd.lang, rdata.too_few(est, k),
                                  group_n=pd.Series(est.attrs["group_n"]) if "group_n" in est.attrs
                                  else None, k=k))

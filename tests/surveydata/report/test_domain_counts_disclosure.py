@@ -46,6 +46,9 @@ def page(monkeypatch, tmp_path):
     _, by = pages.estimates(RD, _design())
     pages.domains_section(RD, by, 5)
     table = next(o for o in out if isinstance(o, pd.DataFrame))
+    # the paragraph above the table says why a cell may lack its n
+    assert any("A cell without its n leaves it out" in getattr(o, "data", "") and "(1 to 4)" in o.data
+               for o in out)
     return table, audit.read_records(tmp_path)
 
 
