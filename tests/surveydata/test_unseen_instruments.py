@@ -140,7 +140,7 @@ def test_valid_frame_carries_the_instruments_labels(name, lang, tmp_path):
 
 
 def test_nurses_decimal_commas_dates_and_own_missing_codes(tmp_path):
-    inst, sim, path = simulate("nurses", tmp_path, error_rate=0.0)
+    inst, _sim, path = simulate("nurses", tmp_path, error_rate=0.0)
     raw = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
     res = validate(read_export(path, inst), inst, lang="en")
     valid = res.valid.set_index("response_id")
@@ -165,7 +165,7 @@ def test_nurses_decimal_commas_dates_and_own_missing_codes(tmp_path):
 
 
 def test_awkward_names_unicode_and_the_0_to_10_scale(tmp_path):
-    inst, sim, path = simulate("awkward", tmp_path, error_rate=0.0)
+    inst, _sim, path = simulate("awkward", tmp_path, error_rate=0.0)
     res = validate(read_export(path, inst), inst, lang="de")
     valid = res.valid
     grid = [f"g15_r{i:02d}" for i in range(1, 16)]
@@ -192,7 +192,7 @@ def _write(frame: pd.DataFrame, path: Path, encoding="utf-8-sig", sep=";") -> Pa
 @pytest.fixture(scope="module")
 def clean_nurses(tmp_path_factory):
     d = tmp_path_factory.mktemp("hand")
-    inst, sim, path = simulate("nurses", d, n=60, seed=5, error_rate=0.0)
+    inst, _sim, path = simulate("nurses", d, n=60, seed=5, error_rate=0.0)
     frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
     reference = validate(read_export(path, inst), inst).valid
     return d, inst, frame, reference
@@ -234,7 +234,7 @@ def test_hand_made_exports_give_the_same_answers(variant, clean_nurses):
 
 
 def test_missing_and_renamed_columns(clean_nurses, capsys):
-    d, inst, frame, reference = clean_nurses
+    d, _inst, frame, reference = clean_nurses
     for name, f in (("missing", frame.drop(columns=["overtime_hours"])),
                     ("renamed", frame.rename(columns={"overtime_hours": "OvertimeHours"}))):
         path = _write(f, d / f"{name}.csv")
@@ -253,7 +253,7 @@ def test_missing_and_renamed_columns(clean_nurses, capsys):
 def test_school_errors_the_simulator_does_not_plant(tmp_path):
     """The exclusive option, the rule between two items, a required item left unanswered, a
     decimal in an integer: each quarantined with its rule, the other rows untouched."""
-    inst, sim, path = simulate("school", tmp_path, n=40, seed=8, error_rate=0.0)
+    inst, _sim, path = simulate("school", tmp_path, n=40, seed=8, error_rate=0.0)
     f = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
     f.loc[0, ["transport__home", "transport__bike", "commute_min"]] = ["1", "1", "-1"]
     f.loc[1, ["age", "grade"]] = ["9", "12"]
@@ -305,7 +305,7 @@ def test_date_items_in_the_descriptive_report(tmp_path):
     from surveydata.report import data as rdata
     from surveydata.report import dates
 
-    inst, sim, path = simulate("nurses", tmp_path, n=200)
+    inst, _sim, path = simulate("nurses", tmp_path, n=200)
     rd = rdata.load_data(path, instrument=FIXTURES / "nurses.yaml", lang="en")
     summary, counts = dates.date_tables(rd, 5)
     labels = [inst.item(v).text.en for v in ("last_night_shift", "shift_start")]
@@ -327,7 +327,7 @@ def test_multiple_choice_table_suppresses_each_option_on_its_own(tmp_path):
     from surveydata.report import data as rdata
     from surveydata.report import findings as fd
 
-    inst, sim, path = simulate("school", tmp_path, n=200, seed=3)
+    inst, _sim, path = simulate("school", tmp_path, n=200, seed=3)
     rd = rdata.load_data(path, instrument=FIXTURES / "school.yaml", lang="en")
     shares = rdata.multi_shares(rd, "transport")
     cols = [f"transport__{o.code}" for o in inst.item("transport").options]
@@ -346,7 +346,7 @@ def test_multiple_choice_table_suppresses_each_option_on_its_own(tmp_path):
 def test_report_data_of_the_nurses_study(tmp_path):
     from surveydata.report import data as rdata
 
-    inst, sim, path = simulate("nurses", tmp_path, n=200)
+    _inst, sim, path = simulate("nurses", tmp_path, n=200)
     study = schemas.load_study(FIXTURES / "nurses_study.yaml")
     rd = rdata.load_data(path, study=study, lang="en")
     assert rd.weighted and rd.n_raw == len(rd.valid) + len(rd.quarantine)
@@ -388,7 +388,7 @@ def test_report_data_drops_undeclared_columns(clean_nurses):
     is recorded (QA F15)."""
     from surveydata.report import data as rdata
 
-    d, inst, frame, reference = clean_nurses
+    d, _inst, frame, _reference = clean_nurses
     f = frame.copy()
     f.insert(2, "email", [f"person{i}@example.org" for i in range(len(f))])
     rd = rdata.load_data(_write(f, d / "with_email.csv"), instrument=FIXTURES / "nurses.yaml", lang="en")
@@ -401,10 +401,10 @@ def test_report_data_drops_undeclared_columns(clean_nurses):
 def test_unanswered_stratum_is_one_error_naming_lines_and_fix(clean_nurses, tmp_path):
     """A design stratum left unanswered (99, which validation accepts) stops the report data with
     the variable, the code's meaning, the lines and the fix (QA F14)."""
-    from surveydata.report import data as rdata
     from surveydata.errors import SurveyDataError
+    from surveydata.report import data as rdata
 
-    d, inst, frame, reference = clean_nurses
+    _d, _inst, frame, _reference = clean_nurses
     study_text = (FIXTURES / "nurses_study.yaml").read_text(encoding="utf-8")
     study_text = study_text.replace("instrument: nurses.yaml", f"instrument: {FIXTURES / 'nurses.yaml'}")
     study_text = study_text.replace("    size_x_ward:", """    nights:
@@ -481,7 +481,7 @@ def test_awkward_through_limesurvey_and_back(tmp_path, capsys):
     codes = pd.read_csv(tmp_path / "lss" / "q2026_awkward_limesurvey_codes.csv", dtype=str).fillna("")
     questions = codes[codes["kind"] == "question"].set_index("variable")
     answer = {(r.variable, r.code): r.ls_answer for r in codes[codes["kind"] == "answer"].itertuples()}
-    inst, sim, path = simulate("awkward", tmp_path, n=50, seed=21, error_rate=0.0)
+    inst, _sim, path = simulate("awkward", tmp_path, n=50, seed=21, error_rate=0.0)
     ours = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
     theirs = pd.DataFrame({"id": range(1, len(ours) + 1), "submitdate": "2026-03-02 10:00:00",
                            "startdate": "2026-03-02 09:50:00", "lastpage": "3", "startlanguage": "de"})
