@@ -15,14 +15,14 @@ and fails ``not_nullable`` ("please answer"), as an empty cell fails validation.
 item with nothing ticked is answered "none of these" (every option 0); "no answer" (-9) is its
 own checkbox there.
 
-Example:
+Example (the packaged pharmacy staff instrument):
     >>> import schemas
-    >>> q = Questionnaire(schemas.load_instrument())
+    >>> q = Questionnaire(schemas.load_instrument("pharmacy_staff"))
     >>> [p.name for p in q.pages][:3]
     ['A', 'A2', 'B']
-    >>> answers, problems = q.parse(q.pages[0], q.pages[0].items, {"q:practice_type": ["2"]})
-    >>> answers["practice_type"], answers["municipality_size"], problems
-    (2, -9, {})
+    >>> answers, problems = q.parse(q.pages[1], q.pages[1].items, {"q:pharmacy_size": ["2"]})
+    >>> answers["pharmacy_size"], problems
+    (2, {})
 """
 from __future__ import annotations
 
@@ -121,9 +121,9 @@ def message(check: str, item: Item | None, inst, lang: str) -> str:
     """The respondent's message for a failing check (a rule's own message for rules).
 
     >>> import schemas
-    >>> inst = schemas.load_instrument()
-    >>> message("range:n_physicians", inst.item("n_physicians"), inst, "en")
-    'Please enter a whole number from 1 to 200.'
+    >>> inst = schemas.load_instrument("pharmacy_staff")
+    >>> message("range:years_in_pharmacy", inst.item("years_in_pharmacy"), inst, "en")
+    'Please enter a whole number from 0 to 60.'
     """
     kind, _, target = check.partition(":")
     if kind == "rule":
@@ -249,9 +249,9 @@ class Questionnaire:
         page again, or to replay an export through the form).
 
         >>> import schemas
-        >>> q = Questionnaire(schemas.load_instrument())
-        >>> q.to_form(q.pages[0], {"practice_type": 2, "n_physicians": -9})
-        {'q:practice_type': ['2'], 'm:n_physicians': ['-9']}
+        >>> q = Questionnaire(schemas.load_instrument("pharmacy_staff"))
+        >>> q.to_form(q.pages[1], {"pharmacy_size": 2, "weekly_hours": 38.5})
+        {'q:pharmacy_size': ['2'], 'q:weekly_hours': ['38.5']}
         """
         out: dict[str, list[str]] = {}
         for item in page.items:

@@ -13,7 +13,7 @@ Example:
     >>> import tempfile, pathlib
     >>> from surveydata.fieldwork.study import load
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "frame.csv").write_text("unit_id,practice_type,federal_state\\nA1,1,BY\\nA2,3,BE\\n")
+    >>> _ = (d / "frame.csv").write_text("unit_id,region\\nA1,north\\nA2,south\\n")
     >>> res = invite(load(None), d / "frame.csv", d / "out", f"sqlite:///{d}/f.sqlite")
     >>> res.n, sorted(p.name for p in (d / "out" / "letters").iterdir())
     (2, ['0001_A1.html', '0002_A2.html'])

@@ -1,7 +1,7 @@
 """Fieldwork progress from the database: invited, started, completed and broken off by group.
 
 `status(store, study, q)` returns a `FieldworkStatus` with one row per group (the study's
-fieldwork target variable, e.g. ``practice_type``, when the frame has it; else the stratum):
+fieldwork target variable, e.g. a region, when the frame has it; else the stratum):
 invited, started, completed, broken_off, response_rate, target rate and whether the group is
 below it; plus the median duration of completed responses, where broken-off respondents left
 (the last page they submitted) and the unit keys still owed a response (for a reminder wave:
