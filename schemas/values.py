@@ -146,33 +146,47 @@ def _matches(s: pa.Array, pattern: str) -> np.ndarray:
     return _mask(pc.match_substring_regex(s, pattern))
 
 
-def _problems(rows, original: np.ndarray, kinds, messages) -> pd.DataFrame:
+def _problems(rows, original, kinds, messages) -> pd.DataFrame | None:
+    """The problem rows as a frame, or None when there are none (most columns of most exports:
+    building empty frames was most of the parsers' time). ``original`` is the column's text, an
+    object array or the Series itself (read only here, for the rows with a problem)."""
     rows = np.asarray(rows, dtype=np.int64)
+    if rows.size == 0:
+        return None
+    if isinstance(original, pd.Series):
+        original = original.iloc[rows].to_numpy(dtype=object)
+    else:
+        original = original[rows]
     return pd.DataFrame(
         {
             "row": rows,
-            "value": pd.array([str(v) for v in original[rows]], dtype="str"),
+            "value": pd.array([str(v) for v in original], dtype="str"),
             "problem": pd.array(np.broadcast_to(np.asarray(kinds, dtype=object), rows.shape), dtype="str"),
             "message": pd.array(np.broadcast_to(np.asarray(messages, dtype=object), rows.shape), dtype="str"),
         }
     )
 
 
+_EMPTY_PROBLEMS = pd.DataFrame(
+    {
+        "row": pd.Series(dtype=np.int64),
+        "value": pd.Series(dtype="str"),
+        "problem": pd.Series(dtype="str"),
+        "message": pd.Series(dtype="str"),
+    }
+)
+
+
 def _no_problems() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "row": pd.Series(dtype=np.int64),
-            "value": pd.Series(dtype="str"),
-            "problem": pd.Series(dtype="str"),
-            "message": pd.Series(dtype="str"),
-        }
-    )
+    return _EMPTY_PROBLEMS.copy(deep=False)
 
 
-def _collect(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
+def _collect(parts: list[pd.DataFrame | None]) -> pd.DataFrame:
+    parts = [p for p in parts if p is not None and len(p)]
     if not parts:
         return _no_problems()
+    if len(parts) == 1:
+        return parts[0]
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values("row", kind="stable").reset_index(drop=True)
 
@@ -191,8 +205,7 @@ def _text_and_blank(text: pd.Series):
     a = _arrow_text(text)
     s = pc.utf8_trim_whitespace(a)
     empty = _mask(pc.fill_null(pc.equal(s, ""), True))
-    original = text.to_numpy(dtype=object)
-    return s, empty, original
+    return s, empty, text  # the text itself: read only for the rows with a problem
 
 
 # --------------------------------------------------------------------------- numbers
@@ -276,6 +289,21 @@ def detect_decimal(text: pd.Series) -> str | None:
     return _detect(s)
 
 
+# At most MAX_DIGITS digits and no separator: an integer that fits, whatever the decimal mark
+_PLAIN_INTEGER = rf"^[+-]?\d{{1,{MAX_DIGITS}}}$"
+
+
+def _plain_integers(s: pa.Array, plain: np.ndarray, index) -> pd.Series:
+    """Int64 values of a column whose non-empty cells all match `_PLAIN_INTEGER`."""
+    good = pc.if_else(pa.array(plain), s, pa.scalar(None, pa.string()))
+    if pc.any(pc.starts_with(good, "+")).as_py():
+        good = pc.replace_substring_regex(good, r"^\+", "")
+    values = pc.cast(good, pa.int64())
+    missing = values.is_null().to_numpy(zero_copy_only=False)
+    filled = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(filled, missing), index=index)
+
+
 def parse_integer(
     text: pd.Series, column: str = "value", decimal: str = "auto", hint: str | None = None
 ) -> Parsed:
@@ -292,6 +320,11 @@ def parse_integer(
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         return _numeric_input(text, column, integer=True)
     s, empty, original = _text_and_blank(text)
+    if decimal == "auto" and hint not in (None, ",", "."):
+        _resolve(s[:0], decimal, hint)  # raises as the full path does
+    plain = _matches(s, _PLAIN_INTEGER)
+    if (plain | empty).all():  # the common column: nothing to detect, resolve or report
+        return Parsed(_plain_integers(s, plain, text.index), _no_problems())
     decimal = _resolve(s, decimal, hint)
     sep = _sep_class(decimal)
     shape = rf"^[+-]?\d+(?:{sep}0*)?$"

@@ -177,3 +177,31 @@ def test_auto_detects_the_columns_decimal_mark():
     assert p.values.iloc[0] == 4 and p.problems["problem"].tolist() == ["invalid"]
     assert V.detect_decimal(_series("1,875", "2,5")) == ","
     assert V.detect_decimal(_series("1.000", "7")) is None
+
+
+def test_plain_integer_columns_give_what_the_full_parse_gives():
+    # a column of plain integers (sign, at most 15 digits, nothing else) takes a short path;
+    # one cell with a separator sends the same cells through the full parse: the same values
+    plain = ["12", "+3", "-7", "", " 5 ", "007", "123456789012345", None]
+    expected = [12, 3, -7, pd.NA, 5, 7, 123456789012345, pd.NA]
+    p = V.parse_integer(pd.Series(plain, dtype="str"), column="n")
+    assert p.values.tolist() == expected and str(p.values.dtype) == "Int64"
+    assert p.problems.columns.tolist() == ["row", "value", "problem", "message"] and len(p.problems) == 0
+    q = V.parse_integer(pd.Series(plain + ["4,0"], dtype="str"), column="n")
+    assert q.values.tolist() == expected + [4] and len(q.problems) == 0
+    # 16 digits is no plain integer: too large, with or without leading zeros before 15 digits
+    r = V.parse_integer(_series("1", "1234567890123456", "000123456789012345"), column="n")
+    assert r.values.tolist() == [1, pd.NA, 123456789012345]
+    assert r.problems[["row", "problem"]].values.tolist() == [[1, "overflow"]]
+    # a bad hint is refused on either path, and ignored when the mark is declared
+    with pytest.raises(ValueError, match="hint must be"):
+        V.parse_integer(_series("1"), hint=";")
+    assert V.parse_integer(_series("1"), decimal=",", hint=";").values.tolist() == [1]
+
+
+def test_the_plausible_date_range_includes_its_ends():
+    p = V.parse_date(_series("1900-01-01", "2100-12-31", "1899-12-31", "2101-01-01"))
+    assert p.values.tolist()[:2] == ["1900-01-01", "2100-12-31"]
+    assert p.problems[["row", "problem"]].values.tolist() == [[2, "out_of_range"], [3, "out_of_range"]]
+    q = V.parse_date(_series("2026-03-01", "2026-03-02"), earliest="2026-01-01", latest="2026-03-01")
+    assert q.problems["row"].tolist() == [1]
