@@ -262,7 +262,7 @@ def parse_simulation(data, source: str, inst, strata=()) -> SimulationSpec:
     if missing:
         c.fail("simulation.steps", f"no step draws the instrument column(s) {', '.join(missing[:5])}; "
                                    "add a step for each item")
-    response = _response(c, top.get("response"), known, params) if top.get("response") is not None else None
+    response = _response(c, top.get("response"), known) if top.get("response") is not None else None
     truth = _truth(c, top.get("truth"), known, latent) if top.get("truth") is not None else None
     return SimulationSpec(source=source, parameters=MappingProxyType(params), frame=_freeze(frame),
                           groups=MappingProxyType(groups), steps=tuple(steps), latent=latent,
@@ -457,7 +457,7 @@ def _fixed(c, key, value, f):
     return (f("fixed.when", value["when"]), value["code"])
 
 
-def _response(c: _Checker, value, known, params):
+def _response(c: _Checker, value, known):
     r = c.mapping("simulation.response", value, ("parameters", "ignorable", "propensity", "item_nonresponse"),
                   required=("parameters", "propensity"))
     rparams = {str(k): _number_or_list(c, f"simulation.response.parameters.{k}", v)

@@ -26,7 +26,7 @@ __all__ = ["MODELS", "Dataset", "Export", "NonresponseModel", "Sample", "TrueMod
 def __getattr__(name):
     # the default study's parameter classes and census models are read from its declaration on
     # first use, so `import surveydata` does not load the study
-    from . import population, sample, truth
+    from . import population, sample, truth  # noqa: PLC0415 - lazy on purpose (see above)
     for module in (population, sample, truth):
         if name in ("TrueModel", "NonresponseModel", "MODELS") and hasattr(module, name):
             return getattr(module, name)

@@ -616,7 +616,7 @@ def run_population(spec, inst, margins: dict, seed: int, params) -> pd.DataFrame
     return pop, values, b.levels
 
 
-def stratum_key(pop: pd.DataFrame, col: dict, strata) -> pd.Series:
+def stratum_key(col: dict, strata) -> pd.Series:
     """The stratum key: raw codes of the strata items joined with "-"."""
     key = pd.Series(np.asarray(col[strata[0]]).astype(str), dtype="str")
     for var in strata[1:]:

@@ -189,7 +189,7 @@ def _plant_bad_integer(frame, r, resp, inst, rng):
     return {"column": item.var, "value": value, "original": original}
 
 
-def _plant_duplicate_row(frame, r, resp, inst, rng):
+def _plant_duplicate_row(frame, r, _resp, _inst, _rng):   # one signature for every planter
     return {"column": None, "value": None, "original": None, "row": frame.iloc[r].tolist(),
             "detail": "exact copy of the record"}
 
@@ -212,7 +212,7 @@ def _plant_duplicate_response_id(frame, r, resp, inst, rng):
             "detail": "second record with the same response_id and a different answer"}
 
 
-def _plant_speeder(frame, r, resp, inst, rng):
+def _plant_speeder(frame, r, _resp, inst, rng):
     value = _decimal_comma(np.array([rng.uniform(60.0, 240.0)]))[0]
     _, _, duration_col = _metadata(inst)
     original = frame.at[r, duration_col]

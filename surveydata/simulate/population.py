@@ -83,7 +83,7 @@ def simulate_population(seed: int = 20260301, params=None, instrument=None, stud
     pop, values, levels = run_population(spec, inst, margins, seed, p)
     strata = st.design.strata if st.design else ()
     if strata:
-        pop.insert(1, "stratum", stratum_key(pop, values, strata))
+        pop.insert(1, "stratum", stratum_key(values, strata))
     for c in spec.latent:
         pop[c] = values[c]
     pop.attrs.update(seed=int(seed), params=p.to_dict(), levels=jsonable_levels(levels), instrument=inst.name)

@@ -172,7 +172,7 @@ def census_models(population: pd.DataFrame, variables: pd.DataFrame | None = Non
     >>> sorted(m) == sorted(models())
     True
     """
-    import statsmodels.api as sm  # imported here: `import surveydata` stays light
+    import statsmodels.api as sm  # noqa: PLC0415 - imported here: `import surveydata` stays light
 
     st, spec, t = _truth_spec(study)
     d = analysis_variables(population, study) if variables is None else variables
