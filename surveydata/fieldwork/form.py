@@ -9,8 +9,12 @@ behind `schemas.response_schema`, which `surveydata validate` runs - on a one-ro
 On a page only the checks that read its columns and nothing from later pages are reported.
 
 Posted field names: ``q:<var>`` (the answer; several values for a multi-choice item), and for
-integer and text items ``m:<var>`` (a missing code: "don't know" / "no answer" checkboxes).
-An item left empty is coded -9 where the instrument allows "no answer", else it stays empty
+integer, number, date, date-time and text items ``m:<var>`` (a missing code: "don't know" /
+"no answer" checkboxes). Typed values are read by `schemas.response.parse_column`, the parser
+`surveydata validate` uses (a decimal point or comma; dates ISO or DD.MM.YYYY, stored as
+YYYY-MM-DD): a value it cannot read is a form error, never a crash.
+An item left empty is coded -9 (the instrument's "no answer" code) where it allows "no answer",
+else it stays empty
 and fails ``not_nullable`` ("please answer"), as an empty cell fails validation. A multi-choice
 item with nothing ticked is answered "none of these" (every option 0); "no answer" (-9) is its
 own checkbox there.
@@ -34,13 +38,26 @@ import numpy as np
 import pandas as pd
 
 import schemas
-from schemas.instrument import NO_ANSWER, NOT_APPLICABLE, Item
+from schemas.instrument import Item
+from schemas.response import parse_column
 
-__all__ = ["Page", "Questionnaire", "message"]
+__all__ = ["CHOICE_TYPES", "VALUE_TYPES", "Page", "Questionnaire", "message"]
+
+CHOICE_TYPES = ("single", "likert5", "scale")  # one radio group (a grid row for a scale item)
+VALUE_TYPES = ("integer", "number", "date", "datetime")  # a typed value or a missing-code box
 
 _INT = re.compile(r"[+-]?\d{1,9}")
 MAX_CODE_CHARS = 32
 DEFAULT_TEXT_LIMIT = 2000
+
+
+def _is_missing(item: Item, value) -> bool:
+    """Whether a stored value of a value or text item is one of its missing codes."""
+    try:
+        return float(value) in item.missing and item.type != "text" or (
+            item.type == "text" and isinstance(value, int) and value in item.missing_set)
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,20 @@ _MESSAGES = {
               "de": "Bitte geben Sie eine ganze Zahl von {min} bis {max} ein."},
     "dtype": {"en": "Please enter a whole number.",
               "de": "Bitte geben Sie eine ganze Zahl ein."},
+    "range_number": {"en": "Please enter a number from {min} to {max}.",
+                     "de": "Bitte geben Sie eine Zahl von {min} bis {max} ein."},
+    "dtype_number": {"en": "Please enter a number, e.g. 12.5.",
+                     "de": "Bitte geben Sie eine Zahl ein, z. B. 12,5."},
+    "decimals": {"en": "Please use at most {decimals} decimal place(s).",
+                 "de": "Bitte verwenden Sie höchstens {decimals} Nachkommastelle(n)."},
+    "range_date": {"en": "Please enter a date from {min} to {max}.",
+                   "de": "Bitte geben Sie ein Datum vom {min} bis {max} ein."},
+    "dtype_date": {"en": "Please enter a date (YYYY-MM-DD).",
+                   "de": "Bitte geben Sie ein Datum ein (TT.MM.JJJJ)."},
+    "range_datetime": {"en": "Please enter a date and time from {min} to {max}.",
+                       "de": "Bitte geben Sie Datum und Uhrzeit vom {min} bis {max} ein."},
+    "dtype_datetime": {"en": "Please enter a date and time.",
+                       "de": "Bitte geben Sie Datum und Uhrzeit ein."},
     "max_length": {"en": "Please use at most {max_length} characters.",
                    "de": "Bitte verwenden Sie höchstens {max_length} Zeichen."},
     "multi_no_answer": {"en": "“No answer” cannot be combined with other options.",
@@ -128,6 +159,8 @@ def message(check: str, item: Item | None, inst, lang: str) -> str:
     kind, _, target = check.partition(":")
     if kind == "rule":
         return inst.rule(target).message.get(lang)
+    if item is not None and f"{kind}_{item.type}" in _MESSAGES:
+        kind = f"{kind}_{item.type}"
     text = _MESSAGES.get(kind, _MESSAGES["codes"])[lang]
     if item is None:
         return text
@@ -135,7 +168,10 @@ def message(check: str, item: Item | None, inst, lang: str) -> str:
     if item.exclusive_options:
         opt = next(o for o in item.options if o.code == item.exclusive_options[0])
         excl = opt.label.get(lang)
-    return text.format(min=item.min, max=item.max, max_length=item.max_length,
+    lo, hi = item.min, item.max
+    if item.type == "number" and lang == "de":
+        lo, hi = (str(v).replace(".", ",") for v in (lo, hi))
+    return text.format(min=lo, max=hi, max_length=item.max_length, decimals=item.decimals,
                        max_select=item.max_select, exclusive=excl)
 
 
@@ -205,12 +241,12 @@ class Questionnaire:
         for item in page.items:
             if item.var not in shown_vars:
                 for col in item.columns:
-                    answers[col] = None if item.type == "text" else NOT_APPLICABLE
+                    answers[col] = None if item.type == "text" else item.not_applicable
                 continue
             values = [v for v in form.get(f"q:{item.var}", []) if v is not None]
             missing = [v.strip() for v in form.get(f"m:{item.var}", []) if v.strip()]
-            blank = NO_ANSWER if NO_ANSWER in item.missing else None
-            if item.type in ("single", "likert5"):
+            blank = item.no_answer if item.no_answer in item.missing else None
+            if item.type in CHOICE_TYPES:
                 values = [v.strip() for v in values if v.strip()]
                 if len(values) > 1:
                     problems.setdefault(item.var, []).append("form_one")
@@ -219,14 +255,14 @@ class Questionnaire:
                                          else blank)
                 else:
                     answers[item.var] = self._code(item, values[0], problems)
-            elif item.type == "integer":
+            elif item.type in VALUE_TYPES:
                 text = values[0].strip() if values else ""
                 if text and missing:
                     problems.setdefault(item.var, []).append("form_both")
                 if text:
-                    answers[item.var] = self._code(item, text, problems)
+                    answers[item.var] = self._value(item, text, problems)
                 elif missing:
-                    answers[item.var] = self._code(item, missing[0], problems)
+                    answers[item.var] = self._missing(item, missing[0], problems)
                 else:
                     answers[item.var] = blank
             elif item.type == "multi":
@@ -265,23 +301,52 @@ class Questionnaire:
             v = answers.get(item.var)
             if v is None:
                 continue
-            if item.type in ("integer", "text") and isinstance(v, int) and v < 0:
-                out[f"m:{item.var}"] = [str(v)]
+            if item.type not in CHOICE_TYPES and _is_missing(item, v):
+                out[f"m:{item.var}"] = [str(int(v))]
                 continue
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
             out[f"q:{item.var}"] = [str(v)]
         return out
+
+    def _value(self, item: Item, text: str, problems) -> int | float | str | None:
+        """A typed answer read as `surveydata validate` reads the export cell."""
+        text = text[:MAX_CODE_CHARS]
+        parsed = parse_column(pd.Series([text], dtype=object), self.inst, item.var)
+        if len(parsed.problems):
+            kind = "range" if parsed.problems["problem"].iloc[0] == "out_of_range" else "dtype"
+            problems.setdefault(item.var, []).append(f"{kind}:{item.var}")
+            return None
+        value = parsed.values.iloc[0]
+        if pd.isna(value) or _is_missing(item, value) or str(value) in {
+                str(m) for m in item.missing_set}:
+            # a missing code typed into the box: the boxes below give those (a typed 99 hours
+            # must not become "no answer")
+            kind = "dtype" if item.type in ("date", "datetime") or pd.isna(value) else "range"
+            problems.setdefault(item.var, []).append(f"{kind}:{item.var}")
+            return None
+        return int(value) if item.type == "integer" else (
+            float(value) if item.type == "number" else str(value))
+
+    def _missing(self, item: Item, text: str, problems) -> int | None:
+        """A ticked missing-code box (a code it does not offer fails the validator's check;
+        not-applicable is never offered: the form sets it itself)."""
+        if not _INT.fullmatch(text) or int(text) == item.not_applicable:
+            problems.setdefault(item.var, []).append(f"codes:{item.var}")
+            return None
+        return int(text)
 
     def _code(self, item: Item, text: str, problems) -> int | str | None:
         text = text.strip()[:MAX_CODE_CHARS]
         if item.string_codes:
-            if text == str(NOT_APPLICABLE):
+            if text == str(item.not_applicable):
                 problems.setdefault(item.var, []).append(f"codes:{item.var}")
                 return None
             return text
         if not _INT.fullmatch(text):
             problems.setdefault(item.var, []).append(f"dtype:{item.var}")
             return None
-        if int(text) == NOT_APPLICABLE:  # never offered: the form sets -7 itself
+        if int(text) == item.not_applicable:  # never offered: the form sets -7 itself
             problems.setdefault(item.var, []).append(f"codes:{item.var}")
             return None
         return int(text)
@@ -304,10 +369,10 @@ class Questionnaire:
             for item in page.items:
                 if item.var not in asked:
                     for c in item.columns:
-                        row[c] = None if item.type == "text" else NOT_APPLICABLE
+                        row[c] = None if item.type == "text" else item.not_applicable
                     continue
                 if stored is None or not all(c in stored for c in item.columns) or any(
-                        stored[c] == NOT_APPLICABLE for c in item.columns
+                        stored[c] == item.not_applicable for c in item.columns
                         if item.type != "text"):
                     need = True
                     for c in item.columns:

@@ -45,7 +45,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from surveydata.fieldwork import monitor
-from surveydata.fieldwork.form import Questionnaire, message
+from surveydata.fieldwork.form import CHOICE_TYPES, Questionnaire, message
 from surveydata.fieldwork.store import Store
 from surveydata.fieldwork.tokens import token_hash
 
@@ -80,6 +80,8 @@ UI = {
         "too_many": "Too many requests. Please wait a minute and try again.",
         "too_large": "The answers are too long.", "bad_form": "The form has expired. "
         "Please go back and submit it again.", "number_hint": "A whole number from {lo} to {hi}",
+        "decimal_hint": "A number from {lo} to {hi}{unit} (decimals allowed, e.g. 12.5)",
+        "date_hint": "A date", "datetime_hint": "A date and time",
         "choose_any": "Select all that apply.", "language": "Language",
         "skip": "Skip to the questionnaire", "optional": "optional",
     },
@@ -96,6 +98,8 @@ UI = {
         "too_large": "Die Antworten sind zu lang.", "bad_form": "Das Formular ist abgelaufen. "
         "Bitte gehen Sie zurück und senden Sie es erneut.",
         "number_hint": "Eine ganze Zahl von {lo} bis {hi}",
+        "decimal_hint": "Eine Zahl von {lo} bis {hi}{unit} (mit Komma möglich, z. B. 12,5)",
+        "date_hint": "Ein Datum", "datetime_hint": "Datum und Uhrzeit",
         "choose_any": "Mehrfachnennung möglich.", "language": "Sprache",
         "skip": "Zum Fragebogen springen", "optional": "freiwillig",
     },
@@ -305,7 +309,7 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
                     "id": f"i-{var}-{str(value).replace('-', 'm')}", "exclusive": exclusive}
 
         extra_missing = [m for m in item.missing if m not in item.codes]
-        if item.type in ("single", "likert5"):
+        if item.type in CHOICE_TYPES:
             for code, label in item.codes.items():
                 view["options"].append(opt(code, label.get(lang), str(code) in chosen))
             for m in extra_missing:
@@ -319,14 +323,27 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
                 view["options"].append(opt(m, inst.missing_codes[m].label.get(lang),
                                            str(m) in chosen, True))
             view["hint"] = UI[lang]["choose_any"]
-        else:
-            for m in extra_missing:
+        else:  # every missing code the item offers (format 2 lists don't know among codes)
+            for m in item.missing:
                 view["missing"].append(opt(m, inst.missing_codes[m].label.get(lang),
                                            str(m) in missing_chosen))
                 view["missing"][-1]["id"] = f"i-{var}-m{abs(m)}"
             if item.type == "integer":
                 view["min"], view["max"] = item.min, item.max
                 view["hint"] = UI[lang]["number_hint"].format(lo=item.min, hi=item.max)
+            elif item.type == "number":
+                lo, hi = item.min, item.max
+                if lang == "de":
+                    lo, hi = (str(v).replace(".", ",") for v in (lo, hi))
+                unit = f" ({item.unit.get(lang)})" if item.unit is not None else ""
+                view["hint"] = UI[lang]["decimal_hint"].format(lo=lo, hi=hi, unit=unit)
+                if lang == "de" and view["value"]:
+                    view["value"] = view["value"].replace(".", ",")
+            elif item.type in ("date", "datetime"):
+                view["hint"] = UI[lang][f"{item.type}_hint"]
+                view["min"], view["max"] = item.min, item.max
+                if item.type == "datetime":
+                    view["min"], view["max"] = f"{item.min}T00:00", f"{item.max}T23:59"
             else:
                 view["maxlength"] = item.max_length
                 view["optional"] = True
@@ -342,14 +359,33 @@ def create_app(study, db_url: str, *, anonymous: bool = False, admin_hash: str |
         n = max(len(asked_all), k)
         later = [i for i in asked_all if i > page.index]
         views = [item_view(i, lang, values, errors) for i in shown]
-        summary = [{"id": v["id"] if v["type"] not in ("single", "likert5", "multi")
+        summary = [{"id": v["id"] if v["type"] not in (*CHOICE_TYPES, "multi")
                     else v["options"][0]["id"], "text": v["text"], "msg": m}
                    for v in views for m in v["errors"]]
+        views = _grids(views, shown, lang)
         section = inst.sections[page.section].title.get(lang)
         return render(request, "page.html", status=status, lang=lang, page=page,
                       section=section, items=views, summary=summary, k=k, n=n,
                       percent=int(100 * (k - 1) / n), last=not later, first=k == 1,
                       csrf=sign("csrf", response.response_key))
+
+    def _grids(views, shown, lang):
+        """Consecutive scale items of one grid become one table view (rows share the scale)."""
+        out = []
+        for view, item in zip(views, shown):
+            if item.type != "scale" or item.grid is None:
+                out.append(view)
+                continue
+            last = out[-1] if out else None
+            if last is None or last["type"] != "grid" or last["var"] != item.grid:
+                stem = item.stem.get(lang) if item.stem is not None else ""
+                last = {"type": "grid", "var": item.grid, "text": stem, "rows": [],
+                        "columns": [o["label"] for o in view["options"]], "errors": [],
+                        "error_id": f"e-{item.grid}"}
+                out.append(last)
+            view["row_id"] = f"r-{item.var}"
+            last["rows"].append(view)
+        return out
 
     # -------------------------------------------------------------- endpoints
     async def landing(request: Request):
