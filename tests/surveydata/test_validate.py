@@ -314,5 +314,5 @@ def test_the_exports_decimal_mark_decides_an_integer_cell_such_as_2_000(inst, ba
     text["duration_s"] = "812.5"
     res = _run(inst, text)
     assert res.quarantine["reasons"].tolist() == [
-        "n_physicians='2,000': dtype:n_physicians (n_physicians must be a whole number (a code "
-        "or a count))"]
+        ("n_physicians='2,000': dtype:n_physicians (n_physicians must be a whole number (a code "
+         "or a count))")]
