@@ -19,6 +19,12 @@ def put_value(row: dict, out: dict, item, value: str, asked: bool, blank) -> Non
         out[item.var] = "" if code is None else str(code)
         return
     out[item.var] = value
+    if item.type == "number":  # typed for skip conditions: a decimal point (both platforms)
+        try:
+            row[item.var] = float(value)
+        except ValueError:
+            row[item.var] = value  # validation reports it
+        return
     row[item.var] = (int(value) if value.lstrip("-").isdigit() and not item.string_codes
                      else value or None)
 

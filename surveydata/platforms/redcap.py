@@ -5,7 +5,10 @@ Data dictionary (`redcap_dictionary`): one REDCap instrument (form) per section,
 single and Likert items, ``checkbox`` for multi-choice items (REDCap column ``var___code``),
 ``text`` with integer validation and the range for counts, ``notes`` for free text; choices are
 the instrument's codes (``1, Yes | 2, No | -8, Don't know``; "no answer" -9 where allowed),
-skip logic becomes branching logic (``[role] = '2' or [role] = '5'``,
+format 2: ``text`` with ``number`` validation and the range for numbers, ``date_ymd`` /
+``datetime_ymd`` for dates and date-times, ``radio`` with the scale's points and the offered
+missing codes for scale items (grid rows share a ``Matrix Group Name``); skip logic becomes
+branching logic (``[role] = '2' or [role] = '5'``,
 ``[devices_used(none)] <> '1'``). A hidden ``start_time`` field (@NOW) opens the first form,
 so that duration_s can be computed from the survey timestamp.
 
@@ -22,7 +25,7 @@ Example (the packaged pharmacy staff instrument):
     >>> d["phone_for_work_data"]["Branching Logic (Show field only if...)"]
     "[devices_used(own_phone)] = '1'"
     >>> d["devices_used"]["Field Type"], d["years_in_pharmacy"]["Text Validation Max"]
-    ('checkbox', '60')
+    ('checkbox', '99')
     >>> branching(schemas.parse_condition("role in [2, 5]").tree, inst)
     "[role] = '2' or [role] = '5'"
 """
@@ -114,21 +117,28 @@ def redcap_dictionary(inst) -> list[dict]:
             row["Required Field?"] = "y"
         if item.ask_if is not None:
             row["Branching Logic (Show field only if...)"] = branching(item.ask_if.tree, inst)
-        if item.type in ("single", "likert5", "multi"):
+        if item.type in ("single", "likert5", "multi", "scale"):
             row["Field Type"] = "checkbox" if item.type == "multi" else "radio"
+            if item.grid is not None:
+                row["Matrix Group Name"] = item.grid
             entries = ([(o.code, o.label) for o in item.options] if item.type == "multi"
                        else list(item.codes.items()))
             entries += [(m, inst.missing_codes[m].label) for m in item.missing
                         if m not in dict(entries)]
             row["Choices, Calculations, OR Slider Labels"] = " | ".join(
                 f"{c}, {label.en}" for c, label in entries)
-        elif item.type == "integer":
+        elif item.type in ("integer", "number"):
+            # the range widened to the missing codes (REDCap has one range: 98/99 lie above it)
             row.update({"Field Type": "text", "Text Validation Type OR Show Slider Number":
-                        "integer", "Text Validation Min": str(min([item.min, *item.missing])),
-                        "Text Validation Max": str(item.max)})
+                        item.type, "Text Validation Min": str(min([item.min, *item.missing])),
+                        "Text Validation Max": str(max([item.max, *item.missing]))})
             if item.missing:
                 row["Field Note"] = ", ".join(f"{m} = {inst.missing_codes[m].label.en}"
                                               for m in item.missing)
+        elif item.type in ("date", "datetime"):
+            row.update({"Field Type": "text", "Text Validation Type OR Show Slider Number":
+                        f"{item.type}_ymd", "Text Validation Min": item.min,
+                        "Text Validation Max": item.max})
         else:
             row["Field Type"] = "notes"
         rows.append(row)
@@ -169,7 +179,7 @@ def _check_dictionary(rows: list[dict], inst) -> None:
             raise RedcapError(f"data dictionary: no field {item.var!r} (the instrument's item); "
                               "was the project built from this instrument?")
         choices = r.get("Choices, Calculations, OR Slider Labels", "")
-        if item.type in ("single", "likert5", "multi") and choices:
+        if item.type in ("single", "likert5", "multi", "scale") and choices:
             codes = [part.split(",", 1)[0].strip() for part in choices.split("|")]
             known = ({o.code for o in item.options} if item.type == "multi"
                      else {str(c) for c in item.codes}) | {str(m) for m in item.missing}

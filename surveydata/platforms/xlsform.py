@@ -4,7 +4,11 @@ One ``begin_group``/``end_group`` per section (shown as one screen: ``field-list
 Likert items become ``select_one``, multi-choice items ``select_multiple`` (an exclusive option
 is enforced by a constraint, "no answer" is the choice ``-9``), integers ``integer`` with the
 instrument's range (or -9 / -8 where allowed) as a constraint, free text ``text`` with its
-maximum length. ``ask_if`` conditions are translated into XPath ``relevant`` expressions
+maximum length. Format 2: numbers become ``decimal`` (range or the offered missing codes as a
+constraint), dates ``date`` and date-times ``dateTime`` (range as a constraint; a date has no
+box for "don't know": left empty it reads back as "no answer"), scale items (and grid rows)
+``select_one`` of one choice list per scale and missing-code set (the points with their labels,
+then the offered don't know / no answer codes), shown with ``appearance: likert``. ``ask_if`` conditions are translated into XPath ``relevant`` expressions
 (``role in [2, 5]`` -> ``(${role} = 2 or ${role} = 5)``; a multi-choice option
 ``devices_used__none != 1`` -> ``not(selected(${devices_used}, 'none'))``).
 Choice names are the instrument's codes, so the platform's export reads back with the same codes
@@ -93,6 +97,7 @@ def xlsform_sheets(inst) -> dict[str, list[dict]]:
     """The rows of the survey, choices and settings sheets."""
     survey: list[dict] = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"}]
     choices: list[dict] = []
+    lists: set[str] = set()
     section = None
     for item in inst.items:
         if item.section != section:
@@ -108,7 +113,19 @@ def xlsform_sheets(inst) -> dict[str, list[dict]]:
         if item.ask_if is not None:
             row["relevant"] = condition_to_xpath(item.ask_if.tree, inst)
         lst = f"l_{item.var}"
-        if item.type in ("single", "likert5", "multi"):
+        if item.type == "scale":
+            lst = "s_" + "_".join([item.scale, *(str(m).replace("-", "m") for m in item.missing)])
+            row["type"] = f"select_one {lst}"
+            row["appearance"] = "likert"
+            if lst not in lists:
+                lists.add(lst)
+                entries = list(item.codes.items())
+                entries += [(m, inst.missing_codes[m].label) for m in item.missing
+                            if m not in item.codes]
+                for code, label in entries:
+                    choices.append({"list_name": lst, "name": str(code),
+                                    **_labels("label", label)})
+        elif item.type in ("single", "likert5", "multi"):
             kind = "select_multiple" if item.type == "multi" else "select_one"
             row["type"] = f"{kind} {lst}"
             entries = ([(o.code, o.label) for o in item.options] if item.type == "multi"
@@ -124,8 +141,13 @@ def xlsform_sheets(inst) -> dict[str, list[dict]]:
                     parts.append(f"count-selected(.) <= {item.max_select}")
                 if parts:
                     row["constraint"] = " and ".join(parts)
-        elif item.type == "integer":
-            row["type"] = "integer"
+        elif item.type in ("date", "datetime"):
+            row["type"] = "date" if item.type == "date" else "dateTime"
+            row["constraint"] = (f"(decimal-date-time(.) >= decimal-date-time(date('{item.min}')) "
+                                 f"and decimal-date-time(.) < decimal-date-time(date('{item.max}')) + 1)")
+            row.update({f"hint::{v}": f"{item.min} – {item.max}" for v in LANGS.values()})
+        elif item.type in ("integer", "number"):
+            row["type"] = "integer" if item.type == "integer" else "decimal"
             ok = f"(. >= {item.min} and . <= {item.max})"
             extra = [f". = {m}" for m in item.missing]
             row["constraint"] = " or ".join([ok, *extra])
