@@ -494,10 +494,11 @@ def _validate_part(raw, inst, lang, dup_fails, screen_speeders) -> _Part:
     valid = valid.reset_index(drop=True)
     coded_valid = coded.iloc[valid_idx].reset_index(drop=True)
     flags = quality.flags(coded_valid, inst, lines[valid_idx], screen_speeders=screen_speeders)
+    # duration_s is optional metadata: without it there is nothing to screen for speeders
+    seconds = (pd.to_numeric(coded_valid["duration_s"], errors="coerce").astype(float)
+               if "duration_s" in coded_valid.columns else np.full(len(coded_valid), np.nan))
     durations = pd.DataFrame({"response_id": coded_valid["response_id"].astype("str"),
-                              "line": lines[valid_idx],
-                              "duration_s": pd.to_numeric(coded_valid["duration_s"],
-                                                          errors="coerce").astype(float)})
+                              "line": lines[valid_idx], "duration_s": seconds})
     return _Part(valid, quarantine, failures, flags, durations, coded_valid)
 
 
@@ -577,6 +578,8 @@ def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> Validati
     for piece in chunks:
         hashes.append(pd.util.hash_array(id_key(piece["response_id"]).to_numpy(dtype=object)))
         sizes.append(len(piece))
+    if not sizes:  # a header and no records (a platform's export before the first response)
+        return _no_records(chunks, inst, lang, valid_path)
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     del hashes
@@ -674,6 +677,17 @@ def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> Validati
     return ValidationResult(valid=valid, quarantine=quarantine,
                             failures=fail_frame.drop(columns=["row"]), flags=flag_frame,
                             report=report)
+
+
+def _no_records(chunks, inst, lang, valid_path) -> ValidationResult:
+    """`validate` of an export without records: empty outputs with the instrument's columns."""
+    from surveydata.io import read_export
+
+    result = validate(read_export(chunks.path, inst, format=chunks.format, rename=chunks.rename), inst, lang)
+    if valid_path is not None:
+        result.valid.to_parquet(valid_path, index=False)
+        result.valid = result.valid.iloc[:0]
+    return result
 
 
 def _assemble(fails, raw, lines) -> pd.DataFrame:
