@@ -48,7 +48,8 @@ import pyreadstat
 
 from surveydata.errors import SurveyDataError
 
-__all__ = ["FORMATS", "ArchiveError", "coded_frame", "detect_lang", "write_archive"]
+__all__ = ["FORMATS", "ArchiveError", "archive_readme", "coded_frame", "detect_lang", "missing_companion",
+           "write_archive"]
 
 FORMATS = ("sav", "dta", "parquet", "r")
 #: Stata allows 32 characters, but readstat names each value-label set after its variable plus a
@@ -388,3 +389,49 @@ def _r_script(coded: pd.DataFrame, inst, labels: dict, value_labels: dict, typed
             lines.append(f"attr(d[[{c}]], \"label\") <- {_r_string(labels[col])}")
     lines.append("d <- d[c(" + ", ".join(_r_string(c) for c in order) + ")]")
     return "\n".join(lines) + "\n"
+
+
+def archive_readme(valid: pd.DataFrame, inst, fmt: str, files, lang: str = "de",
+                   include_text: bool = False, study=None) -> str:
+    """README.md of an export folder: what the files hold and what they leave out (so a secondary
+    analyst knows what can and cannot be reproduced from them). No timestamps, no paths."""
+    texts = [i.var for i in inst.items if i.type == "text"]
+    dates = [i.var for i in inst.items if i.type in DATE_TYPES and i.var in valid.columns]
+    codes = ", ".join(f"{c} = {mc.name}" for c, mc in inst.missing_codes.items())
+    lines = [
+        f"# Validated data of {inst.name} {inst.version} ({fmt})",
+        "",
+        f"Files: {', '.join(Path(f).name for f in files)}. {len(valid)} valid responses; labels in {lang}.",
+        "",
+        "## Included",
+        "",
+        "- every item of the instrument and its metadata columns, with variable and value labels;",
+    ]
+    if fmt == "parquet":
+        lines.append("- the typed frame: answers as labelled categories, NA for every missing value and its "
+                     "reason in `<var>__missing`;")
+    else:
+        lines.append(f"- answers as the instrument's codes; missing codes {codes}"
+                     + (" (declared user-missing)" if fmt == "sav" else
+                        " (set to NA by load.R, reason kept in `<var>__missing`)" if fmt == "r" else
+                        " (labelled; Stata has no user-missing numbers)") + ";")
+        if dates:
+            lines.append(f"- date/datetime items ({', '.join(dates)}) as dates (datetimes in UTC); their "
+                         "missing codes in `<var>__missing` (empty where answered);")
+    lines += ["", "## Not included", ""]
+    if texts:
+        lines.append(f"- free text ({', '.join(texts)}): " + ("included (--include-text)" if include_text else
+                     "left out, it may identify a respondent (--include-text keeps it)") + ";")
+    derived = [d.var for d in getattr(study, "derived", ()) if d.var not in valid.columns]
+    if derived:
+        lines.append(f"- the study's derived variables ({', '.join(derived)}): compute them from the "
+                     "study declaration (`derived:`), as `surveydata report --study` does;")
+    design = getattr(study, "design", None)
+    if design is not None:
+        lines.append(f"- design and weights (strata {', '.join(design.strata) or '-'}, N_h, base and final "
+                     "weights): not in these files; they follow from the study declaration (`design:`, "
+                     "`population:`, `weighting:`) and are computed by `surveydata report --study`;")
+    if len(lines) and lines[-1] == "":
+        lines.append("- nothing else: the files hold every validated column.")
+    lines += ["", "Quarantined responses (failed validation) are not in these files.", ""]
+    return "\n".join(lines)

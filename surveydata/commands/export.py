@@ -10,7 +10,9 @@ unless --link-units is given.
 With ``--data`` (the folder `surveydata validate --out` wrote, or its valid.parquet): the validated
 data for other software and archives, with the instrument's labels and missing codes
 (`surveydata.archive`): SPSS .sav, Stata .dta, Parquet, R (CSV + load.R), and ``ddi``, the
-instrument as DDI-Codebook 2.5 XML. Free text is left out unless --include-text. Written as one
+instrument as DDI-Codebook 2.5 XML. Free text is left out unless --include-text. A README.md
+says what the files hold and what they leave out (the study's derived variables, design and
+weights are computed from the declaration by `surveydata report`, not written). Written as one
 transaction (all files or the previous ones).
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from schemas.ddi import ddi_codebook
-from surveydata.archive import detect_lang, write_archive
+from surveydata.archive import archive_readme, detect_lang, write_archive
 from surveydata.commands._common import (
     add_db_option,
     add_study_options,
@@ -91,6 +93,9 @@ def _archive(args) -> int:
     lang = detect_lang(valid, inst)
     with OutputFolder(args.out, command=f"export --format {args.format}") as tx:
         staging = tx.path("data").parent     # the staging folder (files written there are the run's)
-        write_archive(valid, inst, staging, args.format, lang=lang, include_text=args.include_text)
+        files = write_archive(valid, inst, staging, args.format, lang=lang, include_text=args.include_text)
+        # what is in the files and what is not (derived variables, design, weights, free text)
+        tx.write_text("README.md", archive_readme(valid, inst, args.format, files, lang=lang,
+                                                  include_text=args.include_text, study=study))
     print(tx.result.summary())
     return 0

@@ -168,3 +168,30 @@ def test_a_value_that_does_not_fit_is_an_error_not_a_silent_nan(checked, tmp_pat
     bad.loc[bad[date].notna().idxmax(), date] = "soon"
     with pytest.raises(ArchiveError, match=rf"column {date}: date item {date} holds values that are not dates"):
         write_archive(bad, inst, tmp_path, "r", lang="de")
+
+
+def test_export_readme_says_what_the_files_leave_out(tmp_path, capsys):
+    # F12: an export of a study's data holds the items; the README names the derived variables,
+    # the design/weights and the free text it does not hold
+    from surveydata.cli import main
+
+    study_file = ROOT / "tests" / "data" / "unseen" / "nurses_study.yaml"
+    study = schemas.load_study(study_file)
+    inst = study.instrument
+    sim = simulate_responses(inst, n=60, seed=2, error_rate=0.0)
+    (tmp_path / "export.csv").write_bytes(sim.to_bytes())
+    checked = tmp_path / "checked"
+    checked.mkdir()
+    validate(read_export(tmp_path / "export.csv", inst), inst, lang="de").valid.to_parquet(checked / "valid.parquet")
+    assert main(["export", "--study", str(study_file), "--data", str(checked), "--format", "dta",
+                 "--out", str(tmp_path / "out")]) == 0
+    readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert study.derived and study.design is not None
+    for d in study.derived:
+        assert d.var in readme
+    assert f"strata {', '.join(study.design.strata)}" in readme and "weights" in readme
+    for item in inst.items:
+        if item.type == "text":
+            assert item.var in readme
+    assert "60 valid responses" in readme and str(tmp_path) not in readme
+    assert "last_night_shift, shift_start" in readme
