@@ -20,8 +20,9 @@ variable of the practice study appears; then the report's data layer (unweighted
 instrument alone, weighted for the study); hand-made exports (Excel with BOM and decimal commas,
 cp1252, extra/reordered/missing/renamed columns); one instrument through the command line.
 
-Left out until fixed (open findings of the QA pass, /tmp/team/qa_findings.md): poll.yaml (no
-duration_s metadata: validate crashes, F1); a header-only export (validate crashes, F23); free
+poll.yaml: a six-item poll with single choices only, no missing codes and no duration_s (QA F1).
+
+Left out until fixed (open findings of the QA pass, /tmp/team/qa_findings.md): free
 text is not searched for practice words (the simulator writes pharmacy words into it, F2); export
 with a study (no derived variables or weights, F12); the empty-cell message's -9/-7 (F21); unknown
 validation keys (F13); fpc and clusters (F19); number items as domains (F22).
@@ -45,7 +46,7 @@ from surveydata.simulate.generic import simulate_responses
 from surveydata.validate import validate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "unseen"
-INSTRUMENTS = ("nurses", "school", "awkward")
+INSTRUMENTS = ("nurses", "school", "awkward", "poll")
 # Words and variables of the practice study (and of the pharmacy example) that must not show up
 # in an unrelated study's outputs.
 PRACTICE_WORDS = re.compile(
@@ -272,7 +273,7 @@ def test_school_errors_the_simulator_does_not_plant(tmp_path):
 # the report's data layer
 
 
-@pytest.mark.parametrize("name", ["school", "awkward"])
+@pytest.mark.parametrize("name", ["school", "awkward", "poll"])
 def test_report_data_of_an_instrument_alone(name, tmp_path):
     from surveydata.report import data as rdata
 
@@ -529,3 +530,18 @@ def test_archive_keeps_dates_and_numbers(tmp_path, capsys):
     data_r = pd.read_csv(tmp_path / "r" / "data.csv", dtype=str, keep_default_na=False).set_index("response_id")
     assert (data_r.loc[valid.index[dated], "last_night_shift"]
             == valid.loc[dated, "last_night_shift"].dt.strftime("%Y-%m-%d")).all()
+
+
+def test_header_only_export(tmp_path, capsys):
+    """An export before the first response: validated as empty, no traceback (QA F23)."""
+    _inst, _sim, path = simulate("school", tmp_path, n=5, error_rate=0.0)
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "empty.csv").write_text(header + "\r\n", encoding="utf-8")
+    rc, _out, err = cli(["validate", tmp_path / "empty.csv", "--instrument", FIXTURES / "school.yaml",
+                        "--out", tmp_path / "checked"], capsys)
+    assert "Traceback" not in err
+    if rc == 0:
+        report = json.loads((tmp_path / "checked" / "report.json").read_text(encoding="utf-8"))
+        assert report["n_raw"] == report["n_valid"] == report["n_quarantined"] == 0
+    else:
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and not (tmp_path / "checked").exists()
