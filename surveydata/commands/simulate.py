@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("simulate", help=HELP, description=HELP)
     p.add_argument("--seed", type=int, default=1,
                    help="master seed (stage seeds are spawned from it; default 1, recorded with the output)")
-    add_study_options(p, lang_default="de", lang_help="language (not used: exports carry codes)")
+    add_study_options(p, lang_help="language (not used: exports carry codes)")
     p.add_argument("--n-invited", type=int, default=None,
                    help=f"studies with a population model (simulation:): units invited (default {N_INVITED})")
     p.add_argument("--response-rate", type=float, default=None,
