@@ -49,7 +49,7 @@ import pyreadstat
 from surveydata.errors import SurveyDataError
 
 __all__ = ["FORMATS", "ArchiveError", "archive_readme", "coded_frame", "detect_lang", "missing_companion",
-           "write_archive"]
+           "restore_date_codes", "write_archive"]
 
 FORMATS = ("sav", "dta", "parquet", "r")
 #: Stata allows 32 characters, but readstat names each value-label set after its variable plus a
@@ -435,3 +435,34 @@ def archive_readme(valid: pd.DataFrame, inst, fmt: str, files, lang: str = "de",
         lines.append("- nothing else: the files hold every validated column.")
     lines += ["", "Quarantined responses (failed validation) are not in these files.", ""]
     return "\n".join(lines)
+
+
+def restore_date_codes(frame: pd.DataFrame, inst) -> pd.DataFrame:
+    """The inverse of the date convention, for reading an archive file back as an export: each
+    date/datetime item as ISO text with its missing code (from ``<var>__missing``, then dropped)
+    where there is no date. Other columns are unchanged.
+
+    >>> import schemas
+    >>> inst = schemas.load_instrument("pharmacy_staff")
+    >>> f = pd.DataFrame({"last_training": pd.to_datetime(["2024-05-02", None]),
+    ...                   "last_training__missing": [None, 98.0]})
+    >>> restore_date_codes(f, inst)["last_training"].tolist()
+    ['2024-05-02', '98']
+    """
+    out = frame.copy()
+    for item in inst.items:
+        companion = missing_companion(item.var)
+        if item.type not in DATE_TYPES or item.var not in out.columns:
+            continue
+        s = pd.to_datetime(out[item.var])
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        text = s.dt.strftime("%Y-%m-%d" if item.type == "date" else "%Y-%m-%dT%H:%M:%S").astype(object)
+        text = text.where(s.notna(), None)
+        if companion in out.columns:
+            code = pd.to_numeric(out[companion], errors="coerce")
+            fill = code.map(lambda c: None if pd.isna(c) else str(int(c)))
+            text = text.where(text.notna(), fill)
+            out = out.drop(columns=companion)
+        out[item.var] = text
+    return out

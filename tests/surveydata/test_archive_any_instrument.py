@@ -24,7 +24,7 @@ import pytest
 
 import schemas
 from surveydata import read_export
-from surveydata.archive import ArchiveError, write_archive
+from surveydata.archive import ArchiveError, restore_date_codes, write_archive
 from surveydata.simulate.generic import simulate_responses
 from surveydata.validate import validate
 
@@ -195,3 +195,21 @@ def test_export_readme_says_what_the_files_leave_out(tmp_path, capsys):
             assert item.var in readme
     assert "60 valid responses" in readme and str(tmp_path) not in readme
     assert "last_night_shift, shift_start" in readme
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_restore_date_codes_gives_the_export_convention_back(checked, fmt, tmp_path):
+    # a reader of our own archive files (validate back) needs a date item as one column again:
+    # ISO text where there is a date, the missing code where there is none
+    inst, valid = checked
+    (path,) = write_archive(valid, inst, tmp_path, fmt, lang="de")
+    back = (pyreadstat.read_sav(path) if fmt == "sav" else pyreadstat.read_dta(path))[0]
+    restored = restore_date_codes(back, inst)
+    code = {mc.name: str(c) for c, mc in inst.missing_codes.items()}
+    for item in _items(inst, "date", "datetime"):
+        assert f"{item.var}__missing" not in restored.columns
+        fmt_ = "%Y-%m-%d" if item.type == "date" else "%Y-%m-%dT%H:%M:%S"
+        expected = _expected_dates(valid, item).dt.strftime(fmt_).astype(object)
+        reason = valid[f"{item.var}__missing"].astype(object)
+        expected = expected.where(expected.notna(), reason.map(code))
+        assert restored[item.var].tolist() == expected.tolist(), item.var
