@@ -57,9 +57,11 @@ Format (``format: 1``; top-level keys fixed, every key below checked, unknown ke
       outcomes: [{var: guideline_full, kind: share, label: {..}}]   # kind: share | mean
       domains: [practice_type, kbv_size_class]
       groups: {technical: [tm_antivirus_full, ...]}   # named lists of variables for tables
+                                      # (or {label: {de, en}, variables: [...]} with a heading)
       models:
         - {name: incident, formula: "y ~ x + C(z)", family: binomial, offset: null, label: {..}}
       blocks: {information: [training_all, ...], equipment: [...]}  # terms compared
+                                      # (or {label: {de, en}, terms: [...]} with a heading)
       controls: ["C(kbv_size_class)"]
       published: {guideline_full: {value: 0.3333, source: "..."}}  # figures shown beside ours
       imputation:                         # optional: multiple imputation of item nonresponse
@@ -264,6 +266,9 @@ class AnalysisPlan:
     controls: tuple[str, ...] = ()
     published: Mapping[str, Published] = field(default_factory=lambda: MappingProxyType({}))
     imputation: ImputationSpec | None = None
+    #: headings of groups and blocks where the declaration gives them ({name: Label})
+    group_labels: Mapping[str, Label] = field(default_factory=lambda: MappingProxyType({}))
+    block_labels: Mapping[str, Label] = field(default_factory=lambda: MappingProxyType({}))
 
     def model(self, name: str) -> ModelSpec:
         for m in self.models:
@@ -939,9 +944,12 @@ class _StudyBuilder:
         domains = r.names("analysis.domains", a.get("domains"), allow_empty=True)
         for i, d in enumerate(domains):
             self.variable(f"analysis.domains[{i}]", d, known)
-        groups = {}
+        groups, group_labels = {}, {}
         for g, members in r.mapping("analysis.groups", a.get("groups"), _AnyKey()).items():
             r.name("analysis.groups", g)
+            members, label = self.labelled(f"analysis.groups.{g}", members, "variables", languages)
+            if label is not None:
+                group_labels[g] = label
             names = r.names(f"analysis.groups.{g}", members)
             for i, v in enumerate(names):
                 self.variable(f"analysis.groups.{g}[{i}]", v, known)
@@ -971,9 +979,12 @@ class _StudyBuilder:
                 self.terms(f"{at}.offset", offset, known)
             models.append(ModelSpec(name, " ".join(formula.split()), family,
                                     r.label(f"{at}.label", m.get("label"), languages), offset))
-        blocks = {}
+        blocks, block_labels = {}, {}
         for b, terms in r.mapping("analysis.blocks", a.get("blocks"), _AnyKey()).items():
             r.name("analysis.blocks", b)
+            terms, label = self.labelled(f"analysis.blocks.{b}", terms, "terms", languages)
+            if label is not None:
+                block_labels[b] = label
             if isinstance(terms, str) or not isinstance(terms, Sequence) or not terms:
                 r.fail(f"analysis.blocks.{b}", f"must be a list of formula terms, got {_kind(terms)}")
             blocks[b] = tuple(self.terms(f"analysis.blocks.{b}[{i}]", t, known)
@@ -993,7 +1004,16 @@ class _StudyBuilder:
             published[var] = Published(float(p["value"]), r.text(f"{at}.source", p["source"]))
         return AnalysisPlan(tuple(outcomes), domains, MappingProxyType(groups), tuple(models),
                             MappingProxyType(blocks), controls, MappingProxyType(published),
-                            self.imputation(a.get("imputation"), known, models))
+                            self.imputation(a.get("imputation"), known, models),
+                            MappingProxyType(group_labels), MappingProxyType(block_labels))
+
+    def labelled(self, at: str, value, members: str, languages):
+        """A group or block given as a plain list, or as ``{label: .., <members>: [..]}``:
+        (the list, its Label or None)."""
+        if not isinstance(value, Mapping):
+            return value, None
+        m = self.r.mapping(at, value, ("label", members), required=(members,))
+        return m[members], self.r.label(f"{at}.label", m.get("label"), languages)
 
     def imputation(self, value, known, models=()) -> ImputationSpec | None:
         if value is None:

@@ -220,6 +220,12 @@ def test_inline_margins_with_stand_in_flag(tmp_path):
      "analysis.outcomes[9].kind: must be one of share, mean"),
     (lambda d: d["analysis"]["blocks"].update(extra=["C(no_such)"]),
      "analysis.blocks.extra[0]: formula names 'no_such'"),
+    (lambda d: d["analysis"]["groups"].update(extra={"label": "Extra", "vars": ["training_all"]}),
+     "analysis.groups.extra.vars: unknown key; did you mean 'variables'?"),
+    (lambda d: d["analysis"]["groups"].update(extra={"label": "Extra"}),
+     "analysis.groups.extra.variables: is required"),
+    (lambda d: d["analysis"]["blocks"].update(extra={"label": {"fr": "x"}, "terms": ["training_all"]}),
+     "analysis.blocks.extra.label"),
     (lambda d: d["analysis"]["published"].update(guideline_full={"value": "a third", "source": "x"}),
      "analysis.published.guideline_full.value: must be a number"),
     (lambda d: d["disclosure"].update(min_cell=0), "disclosure.min_cell: must be a whole number >= 1"),
@@ -285,3 +291,15 @@ def test_formula_functions_and_their_arguments_are_not_variables(tmp_path):
         " + I(tech_share ** 2) + training_all:it_responsible + C(federal_state, Treatment('BY'))")
     model = load_study(write(tmp_path, data)).analysis.models[0]
     assert model.response == "incident_12m_yes" and "Treatment(reference=2)" in model.formula
+
+
+def test_groups_and_blocks_carry_their_headings_or_none(tmp_path):
+    plan = load_study().analysis
+    assert plan.group_labels["technical"].get("en") == "Technical measures"
+    assert plan.block_labels["information"].get("de") == "Information und Organisation"
+    assert plan.groups["incidents"] == ("incident_12m_yes", "incident_ever_yes")
+    data = copy.deepcopy(BASE)
+    data["study"]["instrument"] = str(INSTRUMENT_FILE)
+    data["analysis"]["groups"]["plain"] = ["training_all", "it_responsible"]   # a plain list: no heading
+    plan = load_study(write(tmp_path, data)).analysis
+    assert plan.groups["plain"] == ("training_all", "it_responsible") and "plain" not in plan.group_labels
