@@ -24,7 +24,7 @@ from surveydata.fieldwork.web import create_app
 
 from .cdp import Tab, require_chromium
 
-AXE = Path(__file__).resolve().parents[3] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _axe_source() -> str:
