@@ -81,13 +81,9 @@ _LABELS: dict[str, dict[str, str]] = {
     "measure": {"de": "Maßnahme", "en": "Measure"},
     "term": {"de": "Term", "en": "Term"},
     "block": {"de": "Block", "en": "Block"},
+    # notebook 05 still names its blocks with t(block); the plan declares them (block_labels)
     "information": {"de": "Information und Organisation", "en": "Information and organisation"},
     "equipment": {"de": "Technische Ausstattung", "en": "Technical equipment"},
-    # headings of the variable groups a study's analysis plan declares (analysis.groups)
-    "group_technical": {"de": "Technische Maßnahmen", "en": "Technical measures"},
-    "group_organisational": {"de": "Organisatorische Maßnahmen", "en": "Organisational measures"},
-    "group_incidents": {"de": "Sicherheitsvorfälle", "en": "Security incidents"},
-    "group_scores": {"de": "Einschätzungen (Mittelwerte)", "en": "Ratings (means)"},
     "p_value": {"de": "p-Wert", "en": "p value"},
     "predicted": {"de": "Vorhergesagte Wahrscheinlichkeit (%)", "en": "Predicted probability (%)"},
     "yes": {"de": "ja", "en": "yes"},
