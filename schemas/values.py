@@ -407,7 +407,7 @@ _ISO_DATETIME = (
 )
 
 
-def _ints(struct, field: str, n: int) -> np.ndarray:
+def _ints(struct, field: str) -> np.ndarray:
     arr = pc.struct_field(struct, field)
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     return pc.fill_null(pc.cast(arr, pa.int64()), -1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -463,13 +463,13 @@ def _parse_dates(text, column, earliest, latest, codes, datetime: bool) -> Parse
             named = named.replace(r"(\d", f"(?P<{name}>\\d", 1)
         ex = pc.extract_regex(s, named)
         for name, target in zip(names, (y, m, d, hh, mm, ss)):
-            vals = _ints(ex, name, n)
+            vals = _ints(ex, name)
             target[iso] = vals[iso] if name in ("y", "m", "d") else np.maximum(vals[iso], 0)
     german = np.zeros(n, dtype=bool) if datetime else _matches(s, _DE_DATE)
     if german.any():
         ex = pc.extract_regex(s, r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$")
         for name, target in (("y", y), ("m", m), ("d", d)):
-            target[german] = _ints(ex, name, n)[german]
+            target[german] = _ints(ex, name)[german]
     shaped = iso | german
     exists = shaped & _days_valid(y, m, d) & (hh <= 23) & (mm <= 59) & (ss <= 59)
     key = y * 10000 + m * 100 + d

@@ -243,7 +243,7 @@ def _odd_quotes(text: str, sep: str) -> list[int]:
 # platform conventions
 
 
-def _multi_column_aliases(expected: list[str], present: set[str], inst) -> dict[str, str]:
+def _multi_column_aliases(present: set[str], inst) -> dict[str, str]:
     """Map a platform's multi-choice column names to ours, ``var__option``.
 
     LimeSurvey's "question code" heading writes ``var[option]``; its Expression-Manager heading
@@ -338,7 +338,7 @@ def _limesurvey(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, dict[str, str]]:
 
 def _read_stat(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """The all-text frame of an SPSS/Stata file and the variable label of each column."""
-    import pyreadstat
+    import pyreadstat  # noqa: PLC0415 - SPSS/Stata reading loads only for those files
 
     reader = pyreadstat.read_dta if kind == "stata" else pyreadstat.read_sav
     try:
@@ -472,7 +472,7 @@ def _finish(raw, path, inst, kind, rename, var_labels, info) -> pd.DataFrame:
         renames.update(rename)
         raw = raw.rename(columns=rename)
     if inst is not None:
-        aliases = _multi_column_aliases(expected, set(raw.columns), inst)
+        aliases = _multi_column_aliases(set(raw.columns), inst)
         aliases.update(_label_aliases(expected, set(raw.columns) | set(aliases.values()), var_labels))
         renames.update(aliases)
         raw = raw.rename(columns=aliases)

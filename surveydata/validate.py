@@ -22,14 +22,21 @@ break of it raised as `ValidationInvariantError`.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+import schemas
+from schemas import derive, response_schema
+from schemas import values as sv
+from schemas.derived import compile_entries, compile_instrument
+from schemas.response import check_specs, parse_column, split_check
 from surveydata import _instrument as ins
+from surveydata import quality
 from surveydata.errors import SurveyDataError
-from surveydata.io import LINE_COLUMN, ROW_ERROR_COLUMN
+from surveydata.io import LINE_COLUMN, ROW_ERROR_COLUMN, ExportError, read_export
 
 __all__ = ["FAILURE_COLUMNS", "QUARANTINE_COLUMNS", "ValidationInvariantError",
            "ValidationResult", "id_key", "validate", "validate_chunks"]
@@ -138,7 +145,6 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     an empty cell is missing (NA), which the schema's not-null check judges; ``NaN``, ``NULL``
     and the like are named as another program's missing-value marker. Free text is kept verbatim.
     """
-    from schemas import values as sv
 
     sp = ins.spec(inst)
     coded = {}
@@ -158,7 +164,6 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
             coded[col.name] = s.where(s != "")
             continue
         if col.kind == ins.DATE_ITEM:  # the item's range and its instrument's missing codes
-            from schemas.response import parse_column
 
             kind = col.item_type
             parsed = parse_column(text, inst, col.name)
@@ -252,9 +257,8 @@ def _duplicates(raw: pd.DataFrame, data_cols: list[str], ids: pd.Series,
 
 def _schema_failures(coded: pd.DataFrame, inst, raw: pd.DataFrame) -> list[pd.DataFrame]:
     """Run the instrument's schema lazily and turn its failure cases into per-row failures."""
-    import pandera.errors as pe
+    import pandera.errors as pe  # noqa: PLC0415 - pandera loads only when its errors are read
 
-    from schemas import response_schema
 
     schema = _cached_schema(inst, response_schema)
     try:
@@ -264,7 +268,7 @@ def _schema_failures(coded: pd.DataFrame, inst, raw: pd.DataFrame) -> list[pd.Da
         cases = err.failure_cases
     except pe.SchemaError as err:  # a single error that stopped validation early
         cases = _single_error_cases(err)
-    return _map_cases(cases, schema, inst, raw)
+    return _map_cases(cases, inst, raw)
 
 
 def _single_error_cases(err) -> pd.DataFrame:
@@ -303,9 +307,7 @@ _PANDERA_MESSAGES = {
 }
 
 
-def _map_cases(cases: pd.DataFrame, schema, inst, raw: pd.DataFrame) -> list[pd.DataFrame]:
-    from schemas.response import check_specs, split_check
-
+def _map_cases(cases: pd.DataFrame, inst, raw: pd.DataFrame) -> list[pd.DataFrame]:
     specs = {sp.name: sp for sp in check_specs(inst)}
     multi_cols = {c for _, opts in ins.multi_items(inst) for c in
                   [f"{_}__{o}" for o in opts]}
@@ -414,8 +416,6 @@ def _columns(raw, inst):
     expected = [c.name for c in ins.spec(inst).columns]
     missing = [c for c in expected if c not in raw.columns]
     if missing:
-        from surveydata.io import ExportError
-
         src = raw.attrs.get("export", {}).get("path", "<frame>")
         raise ExportError(src, f"missing required column(s): {', '.join(missing)}", line=1,
                           column=missing[0])
@@ -446,7 +446,6 @@ class _Part:
 def _validate_part(raw, inst, lang, dup_fails, screen_speeders) -> _Part:
     """Steps 1, 2 and 4 on ``raw`` (a whole export or a piece), with the duplicates' failures
     (step 3, found over the whole export) given."""
-    from surveydata import quality
 
     n = len(raw)
     _, extra, lines = _columns(raw, inst)
@@ -481,7 +480,7 @@ def _validate_part(raw, inst, lang, dup_fails, screen_speeders) -> _Part:
     failures = _assemble(fails, raw, lines)
     bad_rows = np.zeros(n, dtype=bool)
     bad_rows[failures["row"].to_numpy(dtype=np.int64)] = True
-    quarantine = _quarantine(failures, raw, lines, bad_rows)
+    quarantine = _quarantine(failures, raw, lines)
     valid_idx = np.flatnonzero(~bad_rows)
     _check_counts(n, len(valid_idx), len(quarantine))
     if not bad_rows[quarantine.index.to_numpy()].all():
@@ -506,7 +505,6 @@ def _global_derived(inst):
     """Derived variables computed over the whole frame (``zmean``: components standardised by
     their mean and sd in the frame), with their components as derived entries of their own:
     in pieces, the components are computed per piece and the variable at the end."""
-    from schemas.derived import compile_entries, compile_instrument
 
     out = {}
     for d in compile_instrument(inst):
@@ -531,8 +529,8 @@ def _zmean(columns: list[np.ndarray]) -> np.ndarray:
 def _write_valid(pieces_path, valid_path, patches: dict[str, np.ndarray]) -> None:
     """Copy the pieces' Parquet file to ``valid_path``, batch by batch, with the whole-export
     values of the ``patches`` columns."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 - Parquet loads only when pieces are written
+    import pyarrow.parquet as pq  # noqa: PLC0415 - Parquet loads only when pieces are written
 
     pf = pq.ParquetFile(pieces_path)
     at = 0
@@ -571,7 +569,6 @@ def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> Validati
     >>> r["n_raw"], r["n_valid"], r["n_quarantined"]
     (41, 36, 5)
     """
-    from surveydata import quality
 
     # 1. the ids
     hashes, sizes = [], []
@@ -606,10 +603,9 @@ def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> Validati
                 g["row"] = glob[piece_of == k] - starts[k]
                 dup_by_piece.setdefault(int(k), []).append(g.reset_index(drop=True))
     # 3. each piece
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 - Parquet loads only when pieces are written
+    import pyarrow.parquet as pq  # noqa: PLC0415 - Parquet loads only when pieces are written
 
-    from schemas import derive
 
     global_vars = _global_derived(inst)
     components = {v: [] for v in global_vars}
@@ -653,7 +649,6 @@ def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> Validati
             patches[var] = _zmean([cols[:, j] for j in range(cols.shape[1])])
     if pieces_path is not None and writer is not None:
         _write_valid(pieces_path, valid_path, patches)
-        import os
 
         os.unlink(pieces_path)
     elif valids:
@@ -681,7 +676,6 @@ def validate_chunks(chunks, inst, lang: str = "de", valid_path=None) -> Validati
 
 def _no_records(chunks, inst, lang, valid_path) -> ValidationResult:
     """`validate` of an export without records: empty outputs with the instrument's columns."""
-    from surveydata.io import read_export
 
     result = validate(read_export(chunks.path, inst, format=chunks.format, rename=chunks.rename), inst, lang)
     if valid_path is not None:
@@ -723,7 +717,7 @@ def reason_text(failures: pd.DataFrame) -> pd.Series:
     return text.where(msg == "", text + " (" + msg + ")")
 
 
-def _quarantine(failures, raw, lines, bad_rows) -> pd.DataFrame:
+def _quarantine(failures, raw, lines) -> pd.DataFrame:
     if len(failures) == 0:
         return pd.DataFrame({"response_id": pd.Series(dtype="str"),
                              "line": pd.Series(dtype=np.int64),
@@ -745,7 +739,6 @@ def _quarantine(failures, raw, lines, bad_rows) -> pd.DataFrame:
 def _typed(coded_valid: pd.DataFrame, inst, lang: str) -> pd.DataFrame:
     """`schemas.to_typed` (labelled categoricals, Int64, boolean options, and a ``<var>__missing``
     column keeping not_applicable / dont_know / no_answer apart) plus `schemas.derive`."""
-    import schemas
 
     typed = schemas.to_typed(coded_valid, inst, lang=lang)
     derived = schemas.derive(coded_valid, inst, lang=lang)

@@ -31,7 +31,7 @@ __all__ = ["ReportError", "build_report", "execute_in_place"]
 
 def __getattr__(name: str):
     if name in __all__:
-        from surveydata.report import build
+        from surveydata.report import build  # noqa: PLC0415 - lazy: papermill loads only for a build
 
         return getattr(build, name)
     raise AttributeError(f"module 'surveydata.report' has no attribute {name!r}")

@@ -45,16 +45,27 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.errors import AnalysisError
+from schemas.codebooks import codebook
+from surveydata._safe_csv import neutralise_frame
 from surveydata.errors import SurveyDataError
-from surveydata.report import disclosure, disclosure_audit
+from surveydata.outputs import OutputError, OutputFolder, _refuse_links
+from surveydata.report import disclosure, disclosure_audit, findings
+from surveydata.report import html as report_html
 from surveydata.report.data import (
     ReportData,
     file_sha256,
     load_data,
     raw_input,
     save_bundle,
+    scale_numbers,
+    study_notebooks,
+    study_of,
+    weighting,
 )
-from surveydata.report.i18n import check_lang, t
+from surveydata.report.html import Counter, shell
+from surveydata.report.i18n import LANGS, check_lang, t
+from surveydata.report.methods import methods_body
 
 __all__ = [
     "ReportError",
@@ -116,7 +127,7 @@ def _execute(source: str, target: str, parameters: dict, cwd: str) -> float:
     the notebook instead of the terminal; when the notebook fails, the log's end is part of the
     error (cell errors themselves come back through papermill).
     """
-    import papermill
+    import papermill  # noqa: PLC0415 - the notebook runner loads only for a build
 
     log = Path(target).with_suffix(".kernel.log")
     os.environ["SURVEYDATA_REPORT_BUILD"] = "1"  # plots.REPORT_BUILD_ENV: phone variants of figures
@@ -391,8 +402,6 @@ def _pct(x: float, lang: str) -> str:
 
 
 def _page(ed: _Edition, file: str, title: str, body: str, body_class: str = "") -> str:
-    from surveydata.report.html import shell
-
     banner = html.escape(t("simulated_banner", ed.lang)) if ed.simulated else ""
     return shell(f"{title} – {_study_title(ed.rd, ed.lang)}", body, ed.lang, _nav(ed, file),
                  _footer(ed), banner=banner, body_class=body_class)
@@ -400,14 +409,9 @@ def _page(ed: _Edition, file: str, title: str, body: str, body_class: str = "") 
 
 def _summary_sentences(rd, k: int) -> list[str]:
     """The executive summary from surveydata.report.findings (H7a's sentences from the estimates)."""
-    try:
-        from surveydata.report import findings
-    except ImportError:
-        return []
     fn = getattr(findings, "executive_summary", None) or getattr(findings, "study_summary", None)
     if fn is None:
         return []
-    from analysis.errors import AnalysisError
 
     try:
         result = fn(rd, k=k)
@@ -519,8 +523,6 @@ def _plain_title(title: str) -> str:
 
 def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, bytes]:
     """Every file of one edition: pages, methods, index, codebook, stylesheet, downloads."""
-    from surveydata.report import html as report_html
-    from surveydata.report.methods import methods_body
 
     lang = ed.lang
     files: dict[str, bytes] = {}
@@ -539,7 +541,7 @@ def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, byt
         for fig in page.figures:
             files.update(fig.files())
             if fig.csv_name:
-                files[fig.csv_name] = report_html.figure_csv(fig, lang)
+                files[fig.csv_name] = report_html.figure_csv(fig)
             estimates += [{"page": page.file, "figure": fig.number, "caption": fig.caption, **rec}
                           for rec in fig.data]
         body = page.body
@@ -556,7 +558,6 @@ def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, byt
     if estimates:
         cols = ["page", "figure", "caption", "series", "row", "estimate", "ci_low", "ci_high", "unit"]
         frame = pd.DataFrame(estimates, columns=cols)
-        from surveydata._safe_csv import neutralise_frame
 
         files["downloads/estimates.csv"] = neutralise_frame(frame).to_csv(
             index=False, lineterminator="\r\n").encode("utf-8")
@@ -570,8 +571,6 @@ def _edition_files(ed: _Edition, executed: list, counter, inst) -> dict[str, byt
 def _codebook_page(ed: _Edition, inst) -> str:
     """The edition's codebook: the study's (its analysis variables and scales, with alpha and
     omega computed on the report's data and final weights), else the instrument's."""
-    from schemas.codebooks import codebook
-    from surveydata.report.data import scale_numbers, weighting
 
     lang = ed.lang
     study = getattr(ed.rd, "study", None)
@@ -603,7 +602,6 @@ def _chooser(langs: tuple[str, ...], title_by_lang: dict[str, str]) -> str:
 
 def _study_languages(study) -> tuple[str, ...]:
     """The report languages a study declares (those the report has texts for), in its order."""
-    from surveydata.report.i18n import LANGS
 
     declared = [x for x in (getattr(study, "languages", None) or ()) if x in LANGS]
     return tuple(declared) or ("en",)
@@ -612,7 +610,6 @@ def _study_languages(study) -> tuple[str, ...]:
 def _check_out(out: Path) -> None:
     """The checks `surveydata.outputs.OutputFolder` makes on entering, made before any work:
     ``out`` is no symbolic link and holds none (outputs are never written through links)."""
-    from surveydata.outputs import OutputError, _refuse_links
 
     if out.is_symlink():
         raise OutputError(out, f"is a symbolic link (to {os.readlink(out)}); outputs are never "
@@ -643,10 +640,8 @@ def build_report(out, data=None, instrument=None, lang=None, k: int = disclosure
     >>> build_report("report", lang="en")                  # doctest: +SKIP
     PosixPath('report/index.html')
     """
-    import nbformat
+    import nbformat  # noqa: PLC0415 - the notebook stack loads only where notebooks are read
 
-    from surveydata.outputs import OutputFolder
-    from surveydata.report.data import study_notebooks, study_of
 
     declared = study_of(study, instrument)  # loaded once: a declaration takes seconds to read
     langs = editions(lang if lang is not None else _study_languages(declared))
@@ -679,7 +674,6 @@ def build_report(out, data=None, instrument=None, lang=None, k: int = disclosure
         instrument_param = None
     files: dict[str, bytes] = {}
     titles = {}
-    from surveydata.report.html import Counter
 
     with tempfile.TemporaryDirectory(prefix="surveydata-report-") as tmp:
         tmp = Path(tmp)
@@ -743,9 +737,9 @@ def execute_in_place(path, timeout: int = 600) -> Path:
     >>> execute_in_place("notebooks/03_prevalence.ipynb")   # doctest: +SKIP
     PosixPath('notebooks/03_prevalence.ipynb')
     """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    import nbformat  # noqa: PLC0415 - the notebook stack loads only where notebooks are read
+    from nbclient import NotebookClient  # noqa: PLC0415 - the notebook stack loads only for a build
+    from nbclient.exceptions import CellExecutionError  # noqa: PLC0415 - likewise
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)

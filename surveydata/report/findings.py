@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from surveydata.report.i18n import check_lang
+from surveydata.report import data as reportdata
+from surveydata.report.disclosure import TOTAL, suppression_mask
+from surveydata.report.i18n import check_lang, t
 
 DASH = "–"
 ALPHA = 0.05
@@ -536,7 +538,6 @@ def scale_finding(label: str, k: int, result, lang: str) -> Finding:
 
 def reliability_table(result, lang: str) -> pd.DataFrame:
     """Alpha and omega: estimate, 95% CI and n."""
-    from surveydata.report.i18n import t
 
     est = result.estimates
     return pd.DataFrame({t("estimate", lang): [fmt_num(x, lang, 2) for x in est["estimate"]],
@@ -561,7 +562,7 @@ def scale_items_table(result, lang: str) -> pd.DataFrame:
 
 def markdown(findings, lang: str, heading: str | None = None):
     """Key findings as a Markdown list (displayed by a notebook, rendered in the report)."""
-    from IPython.display import Markdown
+    from IPython.display import Markdown  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     items = [str(f) for f in findings if f is not None][:5]
     head = f"**{heading or say('key_findings', lang)}**\n\n" if items else ""
@@ -575,7 +576,7 @@ def _md(text: str) -> str:
 
 def text(key: str, lang: str, level: int = 0, **fields):
     """A heading (``level`` 1-3) or paragraph (0) of page text as Markdown."""
-    from IPython.display import Markdown
+    from IPython.display import Markdown  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     body = _md(say(key, lang, **fields))
     return Markdown(("#" * level + " " if level else "") + body)
@@ -583,7 +584,7 @@ def text(key: str, lang: str, level: int = 0, **fields):
 
 def plain(body: str, level: int = 0):
     """A heading or paragraph of given (already localised) text as Markdown."""
-    from IPython.display import Markdown
+    from IPython.display import Markdown  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     return Markdown(("#" * level + " " if level else "") + _md(body))
 
@@ -599,7 +600,6 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
     >>> [f.text for f in study_summary(reportdata.load_data(lang="en"))][:1]   # doctest: +SKIP
     ['Of 1,621 records received, 1,577 are valid (97.3%); 44 were quarantined.']
     """
-    from surveydata.report import data as reportdata
 
     lang = rd.lang
     out = quality_findings(rd, k)[:1]
@@ -637,8 +637,6 @@ def study_summary(rd, k: int = 5, limit: int = 5) -> list[Finding]:
 def quality_findings(rd, k: int = 5) -> list[Finding]:
     """Records received, valid and quarantined; the most frequent reason; the item most often
     left unanswered; flags. A count of 1 to k-1 (suppressed in the tables) is never quoted."""
-    from surveydata.report import data as reportdata
-    from surveydata.report.i18n import t
 
     lang = rd.lang
     small = lambda n: 0 < n < k
@@ -677,7 +675,6 @@ def as_frame(findings) -> pd.DataFrame:
 def sample_findings(rd, w, k: int = 5) -> list[Finding]:
     """Response rate overall and its range over the strata variables, the design effect of the
     final weights, and the largest gap between the unweighted sample and the population."""
-    from surveydata.report import data as reportdata
 
     lang = rd.lang
     out = []
@@ -722,7 +719,6 @@ def sample_findings(rd, w, k: int = 5) -> list[Finding]:
 def estimate_findings(rd, est: pd.DataFrame, by_domain: dict, k: int = 5) -> list[Finding]:
     """Key findings of the estimates page: the highest and lowest outcome, the first outcome's
     comparison over every domain (as far as the CIs allow) and the published figures."""
-    from surveydata.report import data as reportdata
 
     lang = rd.lang
     out = outcome_findings(est, rd.label, lang, reportdata.too_few(est, k), limit=2)
@@ -750,7 +746,6 @@ def share_table(est: pd.DataFrame, labels, lang: str, suppress: pd.Series | None
                 kind: str = "share", marker: str = "•") -> pd.DataFrame:
     """Estimates as a table: estimate (% for shares), 95% CI and n, rows labelled; suppressed
     rows show the marker in every cell."""
-    from surveydata.report.i18n import t
 
     pct = kind == "share"
     scale, digits = (100, 1) if pct else (1, 2)
@@ -790,8 +785,6 @@ def domain_table(est: pd.DataFrame, domain: str, labels, lang: str, suppress: pd
     hide_n: dict = {}
     first = None
     if group_n is not None:
-        from surveydata.report.disclosure import suppression_mask
-
         hidden = suppress.groupby(level=domain, sort=False).all()
         sizes = pd.DataFrame({"n": [int(group_n.get(cat, 0)) for cat in raw]},
                              index=pd.Index(cats, name=domain))
@@ -825,7 +818,6 @@ def _answered_mask(est: pd.DataFrame, var, raw: list, cats: list, sizes: pd.Seri
     pattern of the table groups x (answered, not answered) with the group sizes as row totals,
     the sizes the first row hides and every not-answered count never published, the sizes it
     shows and the column totals (the item's n overall and its complement) taken as known."""
-    from surveydata.report.disclosure import TOTAL, suppression_mask
 
     answered = [int(est.loc[(cat, var), "n"]) if (cat, var) in est.index else 0 for cat in raw]
     missing = [max(int(s) - a, 0) for s, a in zip(sizes, answered)]
@@ -861,8 +853,6 @@ def frequency_table(freq: pd.DataFrame, lang: str, k: int = 5, marker: str = "�
     """Unweighted frequencies (n, %) of one item; counts of 1 to k-1 respondents suppressed,
     with what would give them away: the shares give the total (n / share), so a lone suppressed
     count would follow from it (surveydata.report.disclosure: a one-way table with its total)."""
-    from surveydata.report.disclosure import suppression_mask
-    from surveydata.report.i18n import t
 
     counts = pd.DataFrame({"n": freq["n"].astype("int64").to_numpy()},
                           index=pd.Index(freq.index.astype(str), name=str(freq.index.name or "answer")))
@@ -884,12 +874,10 @@ def multi_table(freq: pd.DataFrame, respondents: int, lang: str, k: int = 5,
     option's n divided by its share): its n is suppressed when 1 to k-1 respondents ticked it,
     or when 1 to k-1 did not (the n would show them). Each option's table is recorded for the
     report's disclosure audit with that relation."""
-    from surveydata.report.disclosure import TOTAL, suppression_mask
-    from surveydata.report.i18n import t
 
     var = str(freq.index.name or name or "option")
     cols = pd.Index(["ticked", "not ticked"], name=f"{var} ticked")
-    layout = dict(index=None, columns=list(cols) + [TOTAL])
+    layout = {"index": None, "columns": list(cols) + [TOTAL]}
     small = []
     for option, n in zip(freq.index.astype(str), freq["n"].astype("int64")):
         counts = pd.DataFrame([[int(n), max(respondents - int(n), 0)]],

@@ -36,15 +36,18 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import html
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from analysis.pubtable import MIME as PUBLICATION_MIME
+from analysis.pubtable import PublicationTable
 from surveydata._safe_csv import neutralise
 from surveydata.report.i18n import t
 
@@ -107,7 +110,6 @@ class Table:
 
     def publication(self, lang: str):
         """The table as an `analysis.pubtable.PublicationTable` (how the page renders it)."""
-        from analysis.pubtable import PublicationTable
 
         spanners = self.spanners or [""] * len(self.header)
         labels = [h[len(s) + 3:] if s and h.startswith(f"{s} · ") else h
@@ -241,7 +243,7 @@ def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, 
 
     ``verbatim`` names columns whose cells are quoted as they are (titles of sources, in their
     own language): they are marked ``translate="no"``."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup  # noqa: PLC0415 - HTML parsing loads only for a build
 
     soup = BeautifulSoup(fragment, "html.parser")
     page = Page(file=stem, title=caption)
@@ -268,7 +270,6 @@ def render_html_table(fragment: str, caption: str, lang: str, counter: Counter, 
 def _table_from_spec(spec: dict, caption: str, counter: Counter, stem: str) -> Table:
     """A numbered report table from the cells a publication table put in a notebook output
     (`analysis.pubtable.MIME`): rendered by the same code, with the report's number and id."""
-    from analysis.pubtable import PublicationTable
 
     pub = PublicationTable.from_dict(spec)
     counter.tables += 1
@@ -342,7 +343,7 @@ def _figure_from_output(output, caption: str, lang: str, counter: Counter, stem:
     return fig
 
 
-def figure_csv(fig: Figure, lang: str) -> bytes:
+def figure_csv(fig: Figure) -> bytes:
     """The numbers a figure draws, one row per series and category (machine-readable: '.' as
     decimal point in both editions)."""
     buf = io.StringIO()
@@ -358,14 +359,14 @@ def figure_csv(fig: Figure, lang: str) -> bytes:
 # notebook to page
 
 def _markdown(source: str) -> str:
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune  # noqa: PLC0415 - the notebook stack loads only for a build
 
     return markdown2html_mistune(source)
 
 
 def render_notebook(nb, file: str, title: str, lang: str, counter: Counter) -> Page:
     """The body of one report page from an executed notebook (see the module docstring)."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup  # noqa: PLC0415 - HTML parsing loads only for a build
 
     stem = Path(file).stem
     page = Page(file=file, title=title)
@@ -494,11 +495,9 @@ def xlsx_bytes(tables: list[Table], lang: str) -> bytes:
     Written with openpyxl (the project's one Excel library); creation time and the times inside
     the zip are fixed, so that the same report gives the same bytes.
     """
-    import datetime
-    import zipfile
 
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # noqa: PLC0415 - Excel writing loads only when a workbook is written
+    from openpyxl.styles import Font  # noqa: PLC0415 - Excel writing loads only when a workbook is written
 
     book = Workbook()
     book.remove(book.active)

@@ -18,6 +18,9 @@ import html
 
 import pandas as pd
 
+from surveydata.report import data as reportdata
+from surveydata.report import disclosure, labels, tables
+from surveydata.report.html import Page, render_html_table, slug
 from surveydata.report.i18n import t
 
 __all__ = ["methods_body"]
@@ -161,7 +164,6 @@ def _text(value, lang: str) -> str:
 
 def _label(rd, var: str) -> str:
     """A short name of a variable: the study's short label, else its label."""
-    from surveydata.report import labels
 
     short = labels.short_label(var, rd.lang, getattr(rd, "study", None))
     if short != var:
@@ -216,9 +218,6 @@ def _why_no_invited(rd, design, lang: str) -> str:
 
 def methods_body(rd, prov: dict, lang: str, k: int, counter):
     """The methods page (a `surveydata.report.html.Page`, tables numbered by ``counter``)."""
-    from surveydata.report import data as reportdata
-    from surveydata.report import disclosure, tables
-    from surveydata.report.html import Page, render_html_table, slug
 
     e = html.escape
     study = getattr(rd, "study", None)

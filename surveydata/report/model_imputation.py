@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+import analysis
+from analysis.imputation import ImputationError, pooled_wald_test
 from surveydata.report import data as rdata
 from surveydata.report import findings as fd
 from surveydata.report import labels as lb
@@ -218,8 +220,6 @@ def _impute_variables(rd, d, variables, seed: int, where: str) -> _Imputed:
     """The declared kinds of missing answers of ``variables`` imputed jointly within the rows
     that have no other gaps: a gap of another kind (not asked) or in a category without order
     keeps its row out (of the complete-case fit too, which drops every row with a gap)."""
-    import analysis
-    from analysis.imputation import ImputationError
 
     spec = pi.imputation_spec(rd)
     data = d.data
@@ -249,7 +249,6 @@ def model_imputation(rd, d, name: str) -> ModelImputation:
     """Fit the planned model ``name`` among complete cases and with its variables' missing
     answers imputed (see the module docstring); raises ReportDataError (one line) when the
     study declares no imputation or a variable cannot be imputed."""
-    import analysis
 
     spec = pi.imputation_spec(rd)
     names = tuple(getattr(spec, "models", ()) or ()) if spec is not None else ()
@@ -358,7 +357,7 @@ def model_imputation_section(rd, d, names=None, level: int = 2) -> dict[str, Mod
     """For each model of ``names`` (default: every model the declaration lists): heading (of
     ``level``), method paragraph, table and the sentences; nothing when the study declares none.
     Returns the results by model name."""
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown, display  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     spec = pi.imputation_spec(rd)
     models = [m.name for m in imputed_models(rd)] if names is None else list(names)
@@ -401,8 +400,6 @@ def block_imputation(rd, d, outcome: str, family: str = "quasibinomial", index: 
     among complete cases and with the missing answers of its variables imputed (as the planned
     models; seed ``seed + SEED_STEP (len(models) + 1 + index)``); each block's Wald test given
     the others: R's regTermTest among complete cases, the pooled D1 test with imputation."""
-    import analysis
-    from analysis.imputation import pooled_wald_test
 
     spec = pi.imputation_spec(rd)
     if spec is None:
@@ -472,7 +469,7 @@ def block_imputation_section(rd, d, outcome: str, block_label, family: str = "qu
                              index: int = 0, level: int = 3) -> BlockImputation | None:
     """Heading, paragraph, table and sentences of :func:`block_imputation`; nothing without
     an imputation declaration."""
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown, display  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     if pi.imputation_spec(rd) is None:
         return None

@@ -19,12 +19,14 @@ import re
 import numpy as np
 import pandas as pd
 
+import analysis
+from analysis.pubtable import model_table as publication_model_table
+from analysis.scales import ScaleError
 from surveydata.report import data as rdata
-from surveydata.report import dates
-from surveydata.report import disclosure, plots, tables
+from surveydata.report import dates, disclosure, labels, plots, tables
 from surveydata.report import findings as fd
+from surveydata.report.html import slug
 from surveydata.report.i18n import t
-
 
 #: pandas' display truncation off while a page shows a table: a published table (and the CSV
 #: made from it) must never lose rows or columns to a "..." (a domain of 25 districts).
@@ -33,7 +35,7 @@ _FULL_TABLES = ("display.max_columns", None, "display.max_rows", None, "display.
 
 
 def _display(*objs) -> None:
-    from IPython.display import display
+    from IPython.display import display  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     with pd.option_context(*_FULL_TABLES):
         for o in objs:
@@ -285,7 +287,6 @@ def groups_section(rd, d, k: int) -> None:
 def scale_results(rd, d) -> list:
     """(spec, reliability) of every scale of the study (see `reportdata.scales`); a scale whose
     reliability cannot be computed (too few complete rows, a constant item) is left out."""
-    from analysis.scales import ScaleError
 
     out = []
     for spec in rdata.scales(rd):
@@ -407,7 +408,6 @@ def fit_models(rd, d) -> dict:
 
 def compare_blocks(rd, d) -> dict:
     """Block comparisons of the declared blocks for every glm outcome of the models."""
-    import analysis
 
     blocks = rdata.blocks(rd)
     if not blocks:
@@ -456,8 +456,6 @@ def model_table(rd, m, fit):
     with CIs and p values in the edition's number format; its note says n used of n, which
     variables' missing values left rows out, and the unit of every numeric term (a share's
     ratio is per change from 0 to 100 %)."""
-    from analysis.pubtable import model_table as publication_model_table
-    from surveydata.report.html import slug
 
     lang = rd.lang
     words = {"term": fd.say("term", lang), "coef": fd.say("coefficient", lang), "ratio": m.ratio or "",
@@ -493,7 +491,6 @@ def _short_terms(rd, fit, coefs: pd.DataFrame) -> pd.DataFrame:
 
 def _short_name(rd):
     """Variable names for tight places (model terms): the declared short label, else the label."""
-    from surveydata.report import labels
 
     study = getattr(rd, "study", None)
     if study is None:

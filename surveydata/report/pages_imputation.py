@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import analysis
+from analysis.imputation import ImputationError, ImputedDesigns
 from surveydata.report import data as rdata
 from surveydata.report import findings as fd
 from surveydata.report.i18n import t
@@ -137,8 +139,6 @@ def imputed_designs(rd, d, var: str, spec, index: int):
     """``analysis.impute`` of ``var`` on design ``d`` (seed ``spec.seed + index``; categorical
     predictors by their codes, see :func:`coded_predictors`), with the rows not imputable (not
     asked) set back to missing in every completed design."""
-    import analysis
-    from analysis.imputation import ImputationError, ImputedDesigns
 
     keep_missing = d.data[var].isna().to_numpy() & ~imputable_rows(rd, d.data, var, spec.missing)
     coded, predictors = coded_predictors(d, spec.predictors)
@@ -252,7 +252,7 @@ def imputation_table(results: pd.DataFrame, labels, lang: str, k: int = 5,
 def imputation_section(rd, d, k: int = 5) -> None:
     """Heading, method paragraph, table and one sentence per imputed variable; nothing when
     the study declares no imputation."""
-    from IPython.display import display
+    from IPython.display import display  # noqa: PLC0415 - IPython only inside a notebook kernel
 
     results = imputation_results(rd, d, k)
     if results is None or results.empty:

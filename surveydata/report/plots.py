@@ -201,12 +201,12 @@ def _shown(fig, info: dict):
     """
     fig.report_info = info
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # noqa: PLC0415 - IPython only inside a notebook kernel
     except ImportError:  # IPython is not installed: not in a notebook
         return fig
     shell = get_ipython()
     if shell is not None and getattr(shell, "kernel", None) is not None:
-        from IPython.display import display
+        from IPython.display import display  # noqa: PLC0415 - IPython only inside a notebook kernel
 
         wide = _png(fig)
         width, height = (round(v * _DPI) for v in fig.get_size_inches())
@@ -230,7 +230,7 @@ def _shown(fig, info: dict):
 def _locale_axis(axis, lang: str) -> None:
     """Tick labels with a decimal comma in German."""
     if lang == "de":
-        axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, pos: f"{v:g}".replace(".", ",")))
+        axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ",")))
 
 
 def _legend(fig, ax, created: bool, ncols: int) -> None:

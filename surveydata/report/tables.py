@@ -21,7 +21,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from surveydata.report.disclosure import DEFAULT_K, MARKER
+from surveydata.report import labels
+from surveydata.report.disclosure import DEFAULT_K, MARKER, suppression_mask
 from surveydata.report.i18n import check_lang, t
 
 DASH = "–"
@@ -194,14 +195,11 @@ def p_text(p: float) -> str:
 
 def _var_label(var: str, lang: str, study=None) -> str:
     """A variable's short label in ``study``'s declaration (None: the packaged default study)."""
-    from surveydata.report import labels
 
     return labels.short_label(var, lang, study)
 
 
 def _term_label(term: str, lang: str, study=None) -> str:
-    from surveydata.report import labels
-
     return labels.term_label(term, lang, study)
 
 
@@ -257,7 +255,6 @@ def protect_counts_column(counts: pd.Series, k: int = DEFAULT_K) -> pd.Series:
     >>> protect_counts_column(pd.Series({"a": 3, "b": 40, "c": 57}), k=5).tolist()
     [True, True, False]
     """
-    from surveydata.report.disclosure import suppression_mask
 
     mask = suppression_mask(counts.to_frame("n"), k, row_totals=False, col_totals=True)
     return mask["n"].iloc[:-1].astype(bool)
@@ -450,7 +447,6 @@ def nonresponse_hidden(nonresponse: pd.DataFrame, k: int = DEFAULT_K) -> pd.Data
     >>> nonresponse_hidden(nr).loc["x"].tolist()   # 3 = 100 - 87 - 10: the 10 goes too
     [False, True, True]
     """
-    from surveydata.report.disclosure import suppression_mask
 
     out = {}
     parts = ["answered", "dont_know", "no_answer"]
@@ -547,8 +543,6 @@ def standardised(blocks: pd.DataFrame, lang: str = "en", study=None, names=None)
 def _block_label(block: str, lang: str, study=None) -> str:
     """The label the analysis plan declares for a block (``block_labels``), else its name."""
     if study is None:
-        from surveydata.report import labels
-
         study = labels._study(None)
     label = (getattr(getattr(study, "analysis", None), "block_labels", None) or {}).get(block)
     text = label.get(lang) if hasattr(label, "get") else label

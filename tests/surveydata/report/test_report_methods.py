@@ -83,12 +83,12 @@ def test_another_study_s_methods_page_has_no_practice_words_and_blames_no_strata
     study = schemas.load_study(STUDY)
     for lang, standin, invited in (
             ("en", "shares of the general population instead of counts of this population's units",
-             "The number invited per stratum is not known (the design takes N_h from the population "
-             "margin role_x_pharmacy_size; a strata file beside the data with stratum, N_h and "
-             "n_invited gives response rates)"),
+             ("The number invited per stratum is not known (the design takes N_h from the population "
+              "margin role_x_pharmacy_size; a strata file beside the data with stratum, N_h and "
+              "n_invited gives response rates)")),
             ("de", "Anteile an der Gesamtbevölkerung statt Zahlen der Einheiten dieser Grundgesamtheit",
-             "Die Zahl der Eingeladenen je Schicht ist nicht bekannt (das Design nimmt N_h aus der "
-             "Randverteilung role_x_pharmacy_size;")):
+             ("Die Zahl der Eingeladenen je Schicht ist nicht bekannt (das Design nimmt N_h aus der "
+              "Randverteilung role_x_pharmacy_size;"))):
         text = _text(methods_body(SimpleNamespace(**{**vars(_rd(study)), "lang": lang}),
                                   PROV, lang, 5, Counter()))
         assert standin in text and invited in text

@@ -81,7 +81,7 @@ def _direct(rd, d, name):
 def test_numbers_are_impute_fits_and_rubins_rules(report, name):
     rd, d, results = report
     res = results[name]
-    out, gaps, imp, fits, cc = _direct(rd, d, name)
+    out, gaps, _imp, fits, cc = _direct(rd, d, name)
     combined = analysis.combine(fits, df_complete=fits[0].df_resid)
     table = res.comparison
     assert list(table.index) == [str(i) for i in cc.params.index]
@@ -234,7 +234,7 @@ def test_block_tests_with_imputation_are_d1_over_the_completed_fits(report, bloc
     from analysis.imputation import pooled_wald_test
 
     rd, d, _ = report
-    outcome, res = blocks
+    _, res = blocks
     spec = rd.study.analysis.imputation
     variables = _variables(res.formula)
     out = np.zeros(len(d.data), dtype=bool)
