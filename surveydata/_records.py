@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from surveydata.errors import SurveyDataError
+from surveydata.errors import ExportError, SurveyDataError
 
 __all__ = ["BLOCK_LINES", "MAX_CELL_CHARS", "ReadInvariantError", "Records", "physical_lines",
            "split"]
@@ -323,7 +323,6 @@ def split(text: str, sep: str, path, header_check=None, *, header=None, offset=0
     then reading stops before a record that is still open at the end of ``text``, and
     ``Records.consumed`` says how many lines were read (the rest begins the next piece).
     """
-    from surveydata.io import ExportError  # noqa: PLC0415 - cycle with io.py until io imports it from surveydata.errors (requested)
 
     lines = physical_lines(text)
     limit = len(lines)

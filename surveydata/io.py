@@ -63,7 +63,7 @@ import pandas as pd
 
 from surveydata import _instrument as ins
 from surveydata import _records
-from surveydata.errors import SurveyDataError
+from surveydata.errors import ExportError
 
 __all__ = ["FORMATS", "ExportChunks", "ExportError", "read_export"]
 
@@ -71,23 +71,6 @@ FORMATS = ("csv", "limesurvey", "spss", "stata")
 SEPARATORS = (",", ";", "\t")
 LINE_COLUMN = "line"
 ROW_ERROR_COLUMN = "_row_error"
-
-
-class ExportError(SurveyDataError):
-    """An export that cannot be read: names the file, line and column, and what was expected.
-
-    >>> str(ExportError("x.csv", "missing required column", line=1, column="duration_s"))
-    "x.csv, line 1, column 'duration_s': missing required column"
-    """
-
-    def __init__(self, file, message, line=None, column=None):
-        self.file, self.line, self.column, self.message = str(file), line, column, message
-        where = [self.file]
-        if line is not None:
-            where.append(f"line {line}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(", ".join(where) + ": " + message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,8 +399,8 @@ def read_export(path, inst=None, format: str | None = None,
     ('cp1252', ';', 41)
     >>> raw[["line", "response_id", "duration_s"]].head(2)
        line  response_id duration_s
-    0     2  r2026-00000      970,5
-    1     3  r2026-00001     1418,7
+    0     2  r2026-00000     1073,2
+    1     3  r2026-00001      987,8
     """
     path = Path(path)
     if format is not None and format not in FORMATS:
@@ -516,7 +499,7 @@ class ExportChunks:
     >>> chunks = ExportChunks("tests/data/example_export_de.csv", schemas.load_instrument(),
     ...                       chunk_bytes=4096)
     >>> [len(c) for c in chunks][:3], chunks.info["n_records"]
-    ([4, 5, 3], 41)
+    ([5, 14, 15], 41)
     """
 
     def __init__(self, path, inst=None, format: str | None = None,

@@ -27,10 +27,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import analysis
+import schemas
+import surveydata
+from analysis.errors import AnalysisError
+from schemas.multi_item import multi_item_scales
+from surveydata.demo import DEMO_SETTINGS, demo_path, demo_study_name
 from surveydata.errors import SurveyDataError
 from surveydata.report import disclosure, labels
 from surveydata.report.i18n import check_lang
 from surveydata.strata import attach_design as strata_design
+from surveydata.validate import _parse, validate
 
 BUNDLE_MARKER = "reportdata.json"
 WITHHELD = "<free text withheld>"
@@ -54,7 +61,6 @@ def study_of(study=None, instrument=None):
     ``instrument`` alone (a path, a packaged name or an Instrument) gives the instrument-only
     study: no population, design or weighting, every result unweighted.
     """
-    import schemas
 
     if study is not None and not isinstance(study, (str, os.PathLike)):
         return study
@@ -296,8 +302,6 @@ def _to_float(frame: pd.DataFrame) -> pd.DataFrame:
 def study_derived(study, raw: pd.DataFrame, valid: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The study's derived variables for the valid rows, from their raw codes (`schemas.derive`
     with the study), without those the validated frame already holds."""
-    import schemas
-    from surveydata.validate import _parse
 
     inst = study.instrument
     if not getattr(study, "derived", ()):
@@ -382,7 +386,6 @@ def raking_columns(study, raw_valid: pd.DataFrame, index) -> pd.DataFrame:
 
 def _prepare(raw: pd.DataFrame, study, lang: str, strata: pd.DataFrame | None,
              source: dict) -> ReportData:
-    from surveydata.validate import validate
 
     inst = study.instrument
     result = validate(raw, inst, lang=lang)
@@ -410,15 +413,12 @@ def _prepare(raw: pd.DataFrame, study, lang: str, strata: pd.DataFrame | None,
 
 def _demo_of(study) -> bool:
     """True when the embedded demo belongs to ``study`` (the packaged default study)."""
-    from surveydata.demo import demo_study_name
 
     return getattr(study, "name", None) == demo_study_name()
 
 
 def raw_input(data=None, study=None) -> tuple[pd.DataFrame, dict, pd.DataFrame | None]:
     """The raw export (all text), a description of it, and its strata table (None: no design)."""
-    import surveydata
-    from surveydata.demo import DEMO_SETTINGS, demo_path
 
     study = study_of(study)
     inst = study.instrument
@@ -569,7 +569,6 @@ def weighting(rd: ReportData) -> Weighting:
     strict, repeated until no final weight is outside the bounds). A study without a design gets
     one equal-weight design for all three.
     """
-    import analysis
 
     df = analysis_frame(rd)
     design = _design(rd.study)
@@ -785,7 +784,6 @@ def too_few(table: pd.DataFrame, k: int, binary: bool = True) -> pd.Series:
 
 def unweighted(design):
     """The same rows and strata with equal weights: the "unweighted" comparison of a model."""
-    import analysis
 
     strata = "stratum" if "stratum" in design.data else None
     return analysis.SurveyDesign(design.data.assign(w_equal=1.0), weights="w_equal", strata=strata,
@@ -840,7 +838,6 @@ def models(rd: ReportData) -> list[Model]:
 
 def fit(model: Model, design):
     """Fit a planned model on ``design`` (svyglm, or svyolr for an ordinal family)."""
-    import analysis
 
     if model.family == "ordinal":
         return analysis.svyolr(model.formula, design)
@@ -997,7 +994,7 @@ def study_notebooks(study=None, notebooks_dir=None) -> list[Path]:
     without them), plus the study's ``report.extra_pages``, found beside the declaration, in
     ``notebooks_dir/studies/<study name>/`` or in ``notebooks_dir``.
     """
-    import nbformat
+    import nbformat  # noqa: PLC0415 - the notebook stack loads only where notebooks are read
 
     study = study_of(study)
     directory = Path(notebooks_dir) if notebooks_dir is not None else (
@@ -1039,7 +1036,6 @@ def scales(rd: ReportData) -> list[ScaleSpec]:
     (`schemas.multi_item.multi_item_scales`): every derived scale score of the study (``mean:``
     or ``sum:`` over two or more items; reverse-keyed: its ``reverse:`` items and the items the
     instrument declares reverse-keyed), then every grid of the instrument that no score covers."""
-    from schemas.multi_item import multi_item_scales
 
     out = []
     for scale in multi_item_scales(rd.study):
@@ -1070,7 +1066,7 @@ def item_scores(rd: ReportData, var: str, reverse: bool = False) -> pd.Series:
 def scale_reliability(rd: ReportData, design, spec: ScaleSpec):
     """Cronbach's alpha and McDonald's omega of a scale under the design
     (`analysis.scales.reliability`), on the item codes (reverse-keyed items reversed)."""
-    from analysis.scales import reliability
+    from analysis.scales import reliability  # noqa: PLC0415 - scipy.optimize loads only when reliability is computed
 
     frame = pd.DataFrame({f"scale__item{i}": item_scores(rd, v, v in spec.reverse).to_numpy()
                           for i, v in enumerate(spec.items)}, index=design.data.index)
@@ -1086,7 +1082,6 @@ def scale_numbers(rd: ReportData, design) -> dict[str, dict]:
     scale name -> {"alpha": (estimate, ci_low, ci_high), "omega": (...), "n": rows used,
     "weighted": bool}, or {"error": reason} where it cannot be computed (too few complete rows,
     an item without variation)."""
-    from analysis.errors import AnalysisError
 
     out = {}
     for spec in scales(rd):

@@ -82,8 +82,6 @@ _LABELS: dict[str, dict[str, str]] = {
     "term": {"de": "Term", "en": "Term"},
     "block": {"de": "Block", "en": "Block"},
     # notebook 05 still names its blocks with t(block); the plan declares them (block_labels)
-    "information": {"de": "Information und Organisation", "en": "Information and organisation"},
-    "equipment": {"de": "Technische Ausstattung", "en": "Technical equipment"},
     "p_value": {"de": "p-Wert", "en": "p value"},
     "predicted": {"de": "Vorhergesagte Wahrscheinlichkeit (%)", "en": "Predicted probability (%)"},
     "yes": {"de": "ja", "en": "yes"},

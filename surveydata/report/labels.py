@@ -25,13 +25,13 @@ from __future__ import annotations
 import functools
 import re
 
+import schemas
+
 __all__ = ["label", "short_label", "term_label"]
 
 
 @functools.lru_cache(maxsize=1)
 def _default_study():
-    import schemas
-
     return schemas.load_study(None)
 
 

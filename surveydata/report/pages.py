@@ -258,13 +258,7 @@ def _plan_label(rd, kind: str, name: str) -> str | None:
 
 def _group_name(rd, group: str, members=()) -> str:
     """A group's heading: its declared label, else the labels of its members, else its name."""
-    label = _plan_label(rd, "group_labels", group)
-    if label:
-        return label
-    try:  # the packaged study's words, until its declaration carries them
-        return t(f"group_{group}", rd.lang)
-    except KeyError:
-        return _members_name(rd, members) or str(group)
+    return _plan_label(rd, "group_labels", group) or _members_name(rd, members) or str(group)
 
 
 def groups_section(rd, d, k: int) -> None:
@@ -421,19 +415,14 @@ def model_findings(rd, fits: dict, blocks: dict) -> list:
     for m, fit, _ in fits.values():
         out += fd.term_findings(m.label, rdata.coefficient_frame(fit, rd), rd.lang, m.ratio, limit=1)
     for resp, table in blocks.items():
-        out += fd.block_findings(rd.label(resp), table, rd.lang, lambda b: _block_name(rd, b))
+        out += fd.block_findings(rd.label(resp), table, rd.lang, lambda b: block_name(rd, b))
     return out[:5]
 
 
-def _block_name(rd, block: str) -> str:
+def block_name(rd, block: str) -> str:
     """A block's name: its declared label, else the labels of its terms, else its name."""
-    label = _plan_label(rd, "block_labels", block)
-    if label:
-        return label
-    try:  # the packaged study's words, until its declaration carries them
-        return t(block, rd.lang)
-    except KeyError:
-        return _members_name(rd, rdata.blocks(rd).get(block, ())) or str(block)
+    return (_plan_label(rd, "block_labels", block)
+            or _members_name(rd, rdata.blocks(rd).get(block, ())) or str(block))
 
 
 def models_section(rd, fits: dict) -> None:
@@ -502,7 +491,7 @@ def blocks_section(rd, blocks: dict) -> None:
     lang = rd.lang
     controls = ", ".join(rd.term_label(c.removeprefix("C(").removesuffix(")")) for c in rdata.controls(rd))
     for resp, table in blocks.items():
-        shown = tables.blocks_table(table, lang, names=lambda b: _block_name(rd, b))
+        shown = tables.blocks_table(table, lang, names=lambda b: block_name(rd, b))
         _display(heading(rd, "h_blocks", outcome=rd.label(resp)),
                  fd.text("p_blocks", lang, controls=controls or "–"), shown)
 

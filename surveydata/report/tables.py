@@ -546,12 +546,7 @@ def _block_label(block: str, lang: str, study=None) -> str:
         study = labels._study(None)
     label = (getattr(getattr(study, "analysis", None), "block_labels", None) or {}).get(block)
     text = label.get(lang) if hasattr(label, "get") else label
-    if text:
-        return str(text)
-    try:  # the packaged study's words, until its declaration carries them
-        return t(block, lang)
-    except KeyError:
-        return block
+    return str(text) if text else block
 
 
 def margins_frame(margins: dict, lang: str = "en", study=None) -> pd.DataFrame:

@@ -19,7 +19,6 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(surveydata.__path__, "sur
                  if not m.name.endswith("__main__") and ".migrations" not in m.name)
 #: modules whose examples do not run yet, each with the reason (the lead removes an entry when fixed)
 NOT_YET = {
-    "surveydata.io": "two examples fail (issue 17 item 4); io.py is owned by another session this round",
 }
 
 

@@ -167,7 +167,7 @@ def test_groups_and_blocks_are_named_by_the_plan_s_labels_any_number_any_names(m
     frame = next(o for o in shown if isinstance(o, pd.DataFrame))
     assert frame.index.tolist() == ["Staff", "Kit", "Habits", "nothing_known"]
     rd.lang = "de"
-    assert pages._block_name(rd, "kit") == "Ausstattung"
+    assert pages.block_name(rd, "kit") == "Ausstattung"
     from surveydata.report import tables
 
     assert tables.blocks_table(table, "en").index.tolist() == ["staff", "kit", "habits", "zz_unnamed"]
