@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import difflib
 import keyword
 import math
 import re
@@ -128,6 +129,9 @@ _GRID_KEYS = {"grid", "section", "scale", "text_de", "text_en", "ask_if", "requi
 _GRID_ITEM_KEYS = {"var", "text_de", "text_en", "short_label", "prior", "reverse", "note", "role"}
 _SCALE_KEYS = {"points", "start", "labels", "missing", "ordered", "note"}
 _EXTRA_KEYS = ("note", "role", "kbv_ref", "model", "validation_rule")
+#: the validation keys each item type reads (a typo would otherwise change a check silently)
+_VALIDATION_KEYS = {"integer": ("min", "max"), "number": ("min", "max", "decimals"),
+                    "date": ("min", "max"), "datetime": ("min", "max"), "text": ("max_length",)}
 _RULE_KEYS = {"id", "severity", "when", "require", "builtin", "draft", "message_de", "message_en"}
 
 
@@ -966,6 +970,17 @@ class _ItemAnswers(_Reader):
                 )
         return options, max_select
 
+    def validation_keys(self, where, kind, validation) -> None:
+        allowed = _VALIDATION_KEYS.get(kind, ())
+        for key in validation:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+            hint = (f"; did you mean {close[0]!r}?" if close else
+                    f"; {kind} items take {', '.join(allowed)}" if allowed else
+                    f"; {kind} items take no validation keys")
+            self.fail(where, f"validation: unknown key {key!r}{hint}")
+
     def integer_range(self, where, validation) -> tuple[int, int]:
         lo, hi = validation.get("min"), validation.get("max")
         for name, v in (("min", lo), ("max", hi)):
@@ -1099,6 +1114,7 @@ class _Items(_MissingCodes, _ItemAnswers):
         validation = raw.get("validation") or {}
         if not isinstance(validation, dict):
             self.fail(where, "validation must be a mapping")
+        self.validation_keys(where, kind, validation)
         ans = self.answers(where, var, kind, raw, validation)
         unit = None
         if "unit" in raw:

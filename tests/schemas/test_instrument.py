@@ -267,6 +267,18 @@ BROKEN = [
         "item 'response_id': duplicate variable 'response_id' (already a metadata column)",
     ),
     (
+        "validation key typo",
+        "validation: {min: 0, max: 10}",
+        "validation: {min: 0, max: 10, maks: 12}",
+        "item 'count': validation: unknown key 'maks'; did you mean 'max'?",
+    ),
+    (
+        "decimals on an integer",
+        "validation: {min: 0, max: 10}",
+        "validation: {min: 0, max: 10, decimals: 1}",
+        "item 'count': validation: unknown key 'decimals'; integer items take min, max",
+    ),
+    (
         "unknown type",
         COUNT_ITEM,
         COUNT_ITEM.replace("integer", "slider"),
