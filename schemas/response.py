@@ -323,8 +323,10 @@ def _column_checks(item: Item) -> list[CheckSpec]:
             d = item.decimals
 
             def _chk_decimals(s, d=d, missing=missing):
+                # relative tolerance for the binary representation only: 1e-6 let 70.64007 pass as
+                # 3 decimals (70640.07 is within 1e-6 of 70640)
                 x = s.astype("float64") * 10.0**d
-                return (np.abs(x - np.round(x)) <= 1e-6 * np.maximum(1.0, np.abs(x))) | s.isin(missing)
+                return (np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))) | s.isin(missing)
 
             specs.append(
                 CheckSpec(
