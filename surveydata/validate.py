@@ -112,7 +112,20 @@ class ValidationResult:
 # Text that other programs write for "no value": not a code, and the fix is a missing code.
 _NA_MARKERS = {"nan", "na", "n/a", "null", "none", "#n/a", "#nv", "nv", "missing"}
 _NA_MESSAGE = ("{column}: {value!r} is another program's marker for a missing value, not a "
-               "value: code an unanswered question -9 and a skipped one -7")
+               "value: {codes}")
+
+
+def _missing_words(inst, coded: bool = False) -> str:
+    """How this instrument codes an unanswered and a skipped question (its own missing codes);
+    ``coded``: as a description ("... is coded -9") rather than an instruction."""
+    try:
+        no_answer, skipped = inst.no_answer, inst.not_applicable
+    except KeyError:   # a missing-code set without those kinds: list what it has
+        codes = ", ".join(f"{c} ({name})" for c, name in inst.missing_set.items())
+        return f"the instrument's missing codes are {codes}" if coded else f"use one of {codes}"
+    if coded:
+        return f"an unanswered question is coded {no_answer}, a skipped one {skipped}"
+    return f"code an unanswered question {no_answer} and a skipped one {skipped}"
 _PARSERS = {ins.INT_CODE: "integer", ins.NUMBER: "number", ins.DATETIME: "datetime",
             ins.DATE_ITEM: "date"}
 
@@ -177,7 +190,8 @@ def _parse(raw: pd.DataFrame, inst) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
             messages = pr["message"].to_numpy(dtype=object).copy()
             marker = pr["value"].str.strip().str.lower().isin(_NA_MARKERS).to_numpy(dtype=bool)
             for i in np.flatnonzero(marker):
-                messages[i] = _NA_MESSAGE.format(column=col.name, value=pr["value"].iloc[i])
+                messages[i] = _NA_MESSAGE.format(column=col.name, value=pr["value"].iloc[i],
+                                                 codes=_missing_words(inst))
             fails.append(pd.DataFrame({
                 "row": pr["row"].to_numpy(dtype=np.int64), "column": col.name,
                 "value": pd.array(pr["value"].to_numpy(dtype=object), dtype="str"),
@@ -302,7 +316,7 @@ def _cached_schema(inst, factory):
 
 # pandera's own checks, which carry no description of ours
 _PANDERA_MESSAGES = {
-    "not_nullable": "empty cell (an unanswered question is coded -9, a skipped one -7)",
+    "not_nullable": "empty cell ({codes})",
     "field_uniqueness": "response_id occurs more than once",
 }
 
@@ -321,7 +335,8 @@ def _map_cases(cases: pd.DataFrame, inst, raw: pd.DataFrame) -> list[pd.DataFram
                            f"schema): {bad[['column', 'check', 'failure_case']].to_dict('records')}")
     split = [split_check(c) for c in cases["check"].astype(str)]
     cases["rule"] = [n for n, _ in split]
-    cases["message"] = [d or _PANDERA_MESSAGES.get(n, "") for n, d in split]
+    cases["message"] = [d or _PANDERA_MESSAGES.get(n, "").format(codes=_missing_words(inst, coded=True))
+                        for n, d in split]
     out = []
     col_level = (cases["schema_context"] == "Column").to_numpy()
     c = cases[col_level]

@@ -55,7 +55,7 @@ KINDS = ("invalid_code", "skip_logic", "bad_number", "bad_date", "duplicate_row"
 FIELD_START = np.datetime64("2026-03-02T00:00:00")
 FIELD_DAYS = 42
 P_MISSING = 0.03  # each accepted missing code, when an item has no prior
-TEXT_WORDS = ("Zeitmangel", "Schulung", "Dienstleister", "Kasse", "Warenwirtschaft", "E-Rezept",
+TEXT_WORDS = ("Zeitmangel", "Schulung", "Hilfe", "Kosten", "Software", "Formular",   # no study's words
               "Passwort", "Backup", "Drucker", "Netzwerk", "Telefon", "Update")
 
 

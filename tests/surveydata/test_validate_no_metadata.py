@@ -44,3 +44,22 @@ def test_a_header_without_records_writes_empty_outputs(tmp_path):
     valid = pd.read_parquet(out / "valid.parquet")
     assert len(valid) == 0 and "q1" in valid.columns
     assert pd.read_csv(out / "quarantine.csv").empty
+
+
+def test_an_empty_cell_is_explained_with_the_instruments_own_missing_codes(tmp_path):
+    """QA F21: the message named -9/-7 whatever the instrument's codes (here 99 and 97)."""
+    from surveydata import read_export, validate
+    from surveydata.simulate.generic import simulate_responses
+
+    inst = schemas.load_instrument(ROOT / "tests" / "data" / "unseen" / "nurses.yaml")
+    assert (inst.no_answer, inst.not_applicable) == (99, 97)
+    sim = simulate_responses(inst, n=20, seed=2, error_rate=0.0)
+    path = tmp_path / "nurses.csv"
+    path.write_bytes(sim.to_bytes())
+    frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+    item = next(it.var for it in inst.items if it.required and it.type == "single")
+    frame.loc[3, item] = ""
+    frame.to_csv(path, sep=";", index=False)
+    failures = validate(read_export(path, inst), inst).failures
+    empty = failures[failures["column"] == item]
+    assert empty["message"].tolist() == ["empty cell (an unanswered question is coded 99, a skipped one 97)"]
