@@ -236,7 +236,7 @@ class ModelSpec:
 @dataclass(frozen=True)
 class Published:
     value: float
-    source: str
+    source: Label        # one text for both languages, or {de, en}
 
 
 @dataclass(frozen=True)
@@ -1001,7 +1001,7 @@ class _StudyBuilder:
             p = r.mapping(at, p, ("value", "source"), required=("value", "source"))
             if isinstance(p["value"], bool) or not isinstance(p["value"], (int, float)):
                 r.fail(f"{at}.value", f"must be a number, got {_kind(p['value'])}")
-            published[var] = Published(float(p["value"]), r.text(f"{at}.source", p["source"]))
+            published[var] = Published(float(p["value"]), r.label(f"{at}.source", p["source"], languages))
         return AnalysisPlan(tuple(outcomes), domains, MappingProxyType(groups), tuple(models),
                             MappingProxyType(blocks), controls, MappingProxyType(published),
                             self.imputation(a.get("imputation"), known, models),
