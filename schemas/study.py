@@ -455,52 +455,19 @@ def _freeze(value):
     return value
 
 
-class _StudyBuilder:
-    def __init__(self, data, source: str, base: Path | None):
-        self.r = _Reader(source)
-        self.data = data
-        self.source = source
-        self.base = base
+class _StudyPart:
+    """The declaration's key groups, one class each; they share the reader `r`, the
+    declaration's `source` and `base` folder, and (once read) its instrument `inst`."""
 
-    # ---------------------------------------------------------------- top level
+    r: _Reader
+    source: str
+    base: Path | None
+    inst: Instrument
+    _derived: tuple[DerivedVariable, ...]
 
-    def build(self) -> Study:
-        r = self.r
-        top = r.mapping("", self.data, _TOP, required=("format", "study"))
-        fmt = top["format"]
-        if fmt not in FORMATS:
-            r.fail("format", f"unknown declaration format {fmt!r}; this version reads "
-                             f"{', '.join(map(str, FORMATS))}")
-        info = r.mapping("study", top["study"],
-                         ("name", "title", "instrument", "languages", "unit", "fieldwork",
-                          "authors", "publisher", "citation", "data_note", "simulated"),
-                         required=("name", "title", "instrument"))
-        name = r.name("study.name", info["name"])
-        languages = self.languages(info.get("languages"))
-        inst = self.instrument(info["instrument"])
-        titles = r.texts("study.title", info["title"], languages)
-        meta = self.meta(info, languages)
-        self.inst = inst
-        population = self.population(top.get("population"))
-        design = self.design(top.get("design"), population)
-        weighting = self.weighting(top.get("weighting"), population, design)
-        derived = self.derived(top.get("derived"), inst, languages)
-        self._derived = derived
-        known = self.known(inst, derived)
-        analysis = self.analysis(top.get("analysis"), known, languages)
-        disclosure = self.disclosure(top.get("disclosure"))
-        fieldwork = self.fieldwork(top.get("fieldwork"))
-        report = self.report(top.get("report"))
-        simulation = None
-        if top.get("simulation") is not None:   # the population model (surveydata.simulate.engine)
-            simulation = parse_simulation(top["simulation"], self.source, inst,
-                                          design.strata if design else ())
-        return Study(name=name, format=fmt, source=Path(self.source) if self.base else None,
-                     titles=MappingProxyType(titles), languages=languages, instrument=inst,
-                     simulated=r.boolean("study.simulated", info.get("simulated"), False),
-                     meta=_freeze(meta), population=population, design=design,
-                     weighting=weighting, derived=derived, analysis=analysis,
-                     disclosure=disclosure, fieldwork=fieldwork, report=report, simulation=simulation)
+
+class _Meta(_StudyPart):
+    """`study:` - name, title, languages, instrument and the descriptive fields."""
 
     def languages(self, value) -> tuple[str, ...]:
         if value is None:
@@ -547,7 +514,56 @@ class _StudyBuilder:
                 meta[key] = r.texts(f"study.{key}", info[key], languages)
         return meta
 
-    # ---------------------------------------------------------------- population
+
+class _Codes(_StudyPart):
+    """Items as margin/strata variables, and population margins named by other keys."""
+
+    def item_codes(self, at: str, var: str) -> list:
+        """Substantive codes of item `var` (StudyError when it is not an item with codes)."""
+        try:
+            item = self.inst.item(var)
+        except KeyError:
+            close = difflib.get_close_matches(var, self.inst.variables, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.r.fail(at, f"{var!r} is not an item of instrument {self.inst.name!r}{hint}")
+        codes = list(item.substantive_codes)
+        if not codes or item.type == "multi":
+            self.r.fail(at, f"{var!r} is a {item.type} item; margins and strata need an item "
+                            "with one coded answer")
+        return codes
+
+    def check_margin(self, at: str, name: str, counts: pd.Series, collapse=None) -> None:
+        """Every level is an item; every category a code of it; every code (after collapse)
+        has a category, so that each respondent falls into a cell."""
+        collapse = collapse or {}
+        for level, var in enumerate(counts.index.names):
+            codes = self.item_codes(f"{at} (margin {name!r})", var)
+            cats = list(counts.index.get_level_values(level).unique())
+            unknown = [c for c in cats if c not in codes]
+            if unknown:
+                self.r.fail(at, f"margin {name!r} has category {unknown[0]!r} of {var!r}, which is "
+                                f"not a code of the item (codes: {', '.join(map(str, codes))})")
+            folded = {collapse.get(var, {}).get(c, c) for c in codes}
+            uncovered = sorted((c for c in folded if c not in cats), key=str)
+            if uncovered:
+                self.r.fail(at, f"answer {uncovered[0]!r} of {var!r} has no category in margin "
+                                f"{name!r}; add it, or map it with collapse: {{{var}: {{{uncovered[0]}: "
+                                f"<category>}}}}")
+
+    def margin(self, at: str, name, population) -> pd.Series:
+        if population is None:
+            self.r.fail(at, f"names margin {name!r}, but the study declares no population: "
+                            "add population: {margins: ...}")
+        if name not in population.margins:
+            close = difflib.get_close_matches(str(name), list(population.margins), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else \
+                f"margins: {', '.join(population.margins)}"
+            self.r.fail(at, f"no population margin {name!r}; {hint}")
+        return population.margins[name]
+
+
+class _Population(_Codes):
+    """`population:` - the margins (a packaged or own file, or inline tables) and total."""
 
     def population(self, value) -> Population | None:
         if value is None:
@@ -662,39 +678,9 @@ class _StudyBuilder:
             out[key] = s
         return out
 
-    def item_codes(self, at: str, var: str) -> list:
-        """Substantive codes of item `var` (StudyError when it is not an item with codes)."""
-        try:
-            item = self.inst.item(var)
-        except KeyError:
-            close = difflib.get_close_matches(var, self.inst.variables, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.r.fail(at, f"{var!r} is not an item of instrument {self.inst.name!r}{hint}")
-        codes = list(item.substantive_codes)
-        if not codes or item.type == "multi":
-            self.r.fail(at, f"{var!r} is a {item.type} item; margins and strata need an item "
-                            "with one coded answer")
-        return codes
 
-    def check_margin(self, at: str, name: str, counts: pd.Series, collapse=None) -> None:
-        """Every level is an item; every category a code of it; every code (after collapse)
-        has a category, so that each respondent falls into a cell."""
-        collapse = collapse or {}
-        for level, var in enumerate(counts.index.names):
-            codes = self.item_codes(f"{at} (margin {name!r})", var)
-            cats = list(counts.index.get_level_values(level).unique())
-            unknown = [c for c in cats if c not in codes]
-            if unknown:
-                self.r.fail(at, f"margin {name!r} has category {unknown[0]!r} of {var!r}, which is "
-                                f"not a code of the item (codes: {', '.join(map(str, codes))})")
-            folded = {collapse.get(var, {}).get(c, c) for c in codes}
-            uncovered = sorted((c for c in folded if c not in cats), key=str)
-            if uncovered:
-                self.r.fail(at, f"answer {uncovered[0]!r} of {var!r} has no category in margin "
-                                f"{name!r}; add it, or map it with collapse: {{{var}: {{{uncovered[0]}: "
-                                f"<category>}}}}")
-
-    # ---------------------------------------------------------------- design and weighting
+class _Design(_Codes):
+    """`design:` - strata, stratum sizes, PSU, fpc, base weights."""
 
     def design(self, value, population) -> DesignSpec | None:
         if value is None:
@@ -735,16 +721,9 @@ class _StudyBuilder:
                                            "(N_h from the population margins)")
         return DesignSpec(strata, psu, fpc, base, lonely, strata_file, margin)
 
-    def margin(self, at: str, name, population) -> pd.Series:
-        if population is None:
-            self.r.fail(at, f"names margin {name!r}, but the study declares no population: "
-                            "add population: {margins: ...}")
-        if name not in population.margins:
-            close = difflib.get_close_matches(str(name), list(population.margins), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else \
-                f"margins: {', '.join(population.margins)}"
-            self.r.fail(at, f"no population margin {name!r}; {hint}")
-        return population.margins[name]
+
+class _Weighting(_Codes):
+    """`weighting:` - raking steps, post-stratification, trimming."""
 
     def step(self, at: str, value, population) -> RakeStep:
         r = self.r
@@ -803,7 +782,9 @@ class _StudyBuilder:
             trim = TrimSpec((lo, hi), r.boolean("weighting.trim.strict", t.get("strict"), True))
         return WeightingSpec(steps, post, trim)
 
-    # ---------------------------------------------------------------- derived and analysis
+
+class _Variables(_StudyPart):
+    """`derived:`, and the names analysis keys may use (items, columns, derived variables)."""
 
     def derived(self, value, inst, languages=LANGUAGES) -> tuple[DerivedVariable, ...]:
         if isinstance(value, Sequence) and not isinstance(value, str):
@@ -921,6 +902,10 @@ class _StudyBuilder:
             self.r.fail(at, f"formula names {name!r}, which is neither an item nor a derived "
                             f"variable; {hint}")
         return text
+
+
+class _Analysis(_Variables):
+    """`analysis:` - outcomes, domains, groups, models, blocks, controls, published, imputation."""
 
     def analysis(self, value, known, languages) -> AnalysisPlan:
         if value is None:
@@ -1047,7 +1032,9 @@ class _StudyBuilder:
                 r.fail(f"{at}.models[{n}]", f"{name!r} is not a model of analysis.models; {hint}")
         return ImputationSpec(variables, predictors, missing, m, seed, fitted)
 
-    # ---------------------------------------------------------------- the rest
+
+class _Policies(_Codes):
+    """`disclosure:`, `fieldwork:` and `report:`."""
 
     def disclosure(self, value) -> DisclosurePolicy:
         r = self.r
@@ -1088,6 +1075,54 @@ class _StudyBuilder:
                 r.fail(f"report.extra_pages[{i}]", f"{nb!r} must be a notebook file name "
                                                    "(NAME.ipynb, no folder)")
         return ReportSpec(k, pages, tuple(extra))
+
+
+class _StudyBuilder(_Meta, _Population, _Design, _Weighting, _Analysis, _Policies):
+    """Turns the parsed YAML into a Study, checking every key group on the way."""
+
+    def __init__(self, data, source: str, base: Path | None):
+        self.r = _Reader(source)
+        self.data = data
+        self.source = source
+        self.base = base
+
+    def build(self) -> Study:
+        r = self.r
+        top = r.mapping("", self.data, _TOP, required=("format", "study"))
+        fmt = top["format"]
+        if fmt not in FORMATS:
+            r.fail("format", f"unknown declaration format {fmt!r}; this version reads "
+                             f"{', '.join(map(str, FORMATS))}")
+        info = r.mapping("study", top["study"],
+                         ("name", "title", "instrument", "languages", "unit", "fieldwork",
+                          "authors", "publisher", "citation", "data_note", "simulated"),
+                         required=("name", "title", "instrument"))
+        name = r.name("study.name", info["name"])
+        languages = self.languages(info.get("languages"))
+        inst = self.instrument(info["instrument"])
+        titles = r.texts("study.title", info["title"], languages)
+        meta = self.meta(info, languages)
+        self.inst = inst
+        population = self.population(top.get("population"))
+        design = self.design(top.get("design"), population)
+        weighting = self.weighting(top.get("weighting"), population, design)
+        derived = self.derived(top.get("derived"), inst, languages)
+        self._derived = derived
+        known = self.known(inst, derived)
+        analysis = self.analysis(top.get("analysis"), known, languages)
+        disclosure = self.disclosure(top.get("disclosure"))
+        fieldwork = self.fieldwork(top.get("fieldwork"))
+        report = self.report(top.get("report"))
+        simulation = None
+        if top.get("simulation") is not None:   # the population model (surveydata.simulate.engine)
+            simulation = parse_simulation(top["simulation"], self.source, inst,
+                                          design.strata if design else ())
+        return Study(name=name, format=fmt, source=Path(self.source) if self.base else None,
+                     titles=MappingProxyType(titles), languages=languages, instrument=inst,
+                     simulated=r.boolean("study.simulated", info.get("simulated"), False),
+                     meta=_freeze(meta), population=population, design=design,
+                     weighting=weighting, derived=derived, analysis=analysis,
+                     disclosure=disclosure, fieldwork=fieldwork, report=report, simulation=simulation)
 
 
 @functools.lru_cache(maxsize=8)
