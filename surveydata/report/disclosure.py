@@ -48,6 +48,7 @@ Example
 from __future__ import annotations
 
 import ctypes
+import json
 import math
 import os
 import sys
@@ -589,9 +590,7 @@ def suppression_mask(counts: pd.DataFrame, k: int | None = None, row_totals: boo
                             never)
     mask = pd.DataFrame(flat.reshape(values.shape), index=full.index, columns=full.columns)
     if os.environ.get(RECORD_ENV):
-        from surveydata.report import disclosure_audit  # noqa: PLC0415 - disclosure_audit imports this module
-
-        disclosure_audit.record_table(full, mask, row_totals, col_totals, pol, name=name,
+        record_table(full, mask, row_totals, col_totals, pol, name=name,
                                       sensitive=sensitive)
     return mask
 
@@ -702,3 +701,78 @@ def drop_free_text(df: pd.DataFrame, instrument) -> pd.DataFrame:
     ['a']
     """
     return df.drop(columns=free_text_columns(instrument, df))
+
+
+# ---------------------------------------------------------------------------------------------
+# the record of a published table, for the attacker's audit (surveydata.report.disclosure_audit)
+
+def _record_label(value) -> str:
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def _record_key(parts: dict) -> str:
+    return json.dumps({str(k): _record_label(v) for k, v in sorted(parts.items())}, ensure_ascii=False,
+                      sort_keys=True)
+
+
+def table_record(full: pd.DataFrame, mask: pd.DataFrame, row_totals: bool, col_totals: bool,
+                 policy, name: str | None = None, sensitive=None) -> dict:
+    """One published table as the audit reads it (JSON-ready; holds true values: never publish).
+
+    ``full`` is laid out as :func:`with_totals`; ``mask`` is True where a
+    cell is suppressed. ``full.attrs["given"]`` (a mapping, e.g. ``{"smoker": "yes"}``) names
+    the domain a table is restricted to, so that its cells link to the same counts elsewhere. A table of one column without a total column is a one-way table of its
+    row variable: its cells are keyed by the row variable alone (so they link to the same
+    margin published elsewhere).
+    """
+    pol = DisclosurePolicy.from_any(policy)
+    values = full.to_numpy(dtype=float)
+    hidden = mask.to_numpy(dtype=bool)
+    if sensitive is None:
+        sensitive = sensitive_cells(full, pol, row_totals, col_totals)[0]
+    n_rows = values.shape[0] - int(col_totals)
+    n_cols = values.shape[1] - int(row_totals)
+    row_var = str(full.index.name) if full.index.name is not None else "row"
+    col_var = str(full.columns.name) if full.columns.name is not None else "column"
+    one_way = n_cols == 1 and not row_totals
+    full_cells = full_cell_mask(full, row_totals, col_totals).to_numpy()
+
+    given = dict(full.attrs.get("given", {}))  # the domain all cells are counted in
+
+    def key(i, j):
+        parts = dict(given)
+        if i < n_rows:
+            parts[row_var] = full.index[i]
+        if j < n_cols and not one_way:
+            parts[col_var] = full.columns[j]
+        return _record_key(parts)
+
+    cells, index = [], {}
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            kind = ("small" if 0 < v < pol.min_cell else "zero" if v == 0 else
+                    "full" if full_cells[i, j] else None) if sensitive[i, j] else None
+            index[(i, j)] = len(cells)
+            cells.append({"row": _record_label(full.index[i]), "column": _record_label(full.columns[j]),
+                          "key": key(i, j), "value": float(v), "suppressed": bool(hidden[i, j]),
+                          "sensitive": kind, "total": i >= n_rows or j >= n_cols})
+    relations = []
+    if row_totals:
+        for i in range(values.shape[0]):
+            relations.append([index[(i, n_cols)], [index[(i, j)] for j in range(n_cols)]])
+    if col_totals:
+        for j in range(values.shape[1]):
+            relations.append([index[(n_rows, j)], [index[(i, j)] for i in range(n_rows)]])
+    title = name or (row_var if one_way else f"{row_var} x {col_var}")
+    return {"table": title, "cells": cells, "relations": relations, "policy": pol.as_dict()}
+
+
+def record_table(full, mask, row_totals, col_totals, policy, name=None, sensitive=None) -> None:
+    """Append the table's record to the file named by ``RECORD_ENV`` (if set): one JSON line."""
+    path = os.environ.get(RECORD_ENV)
+    if not path:
+        return
+    rec = table_record(full, mask, row_totals, col_totals, policy, name, sensitive)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
