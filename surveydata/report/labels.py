@@ -27,7 +27,7 @@ import re
 
 import schemas
 
-__all__ = ["label", "short_label", "term_label"]
+__all__ = ["label", "plan_label", "short_label", "term_label"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,6 +39,14 @@ def _study(study):
     if study is None:
         return _default_study()
     return getattr(study, "study", None) or study
+
+
+def plan_label(study, kind: str, name: str, lang: str) -> str | None:
+    """The heading the analysis plan declares for a group or block (``kind``: "group_labels" or
+    "block_labels") in ``lang``; None when it declares none (``study`` None: the default study;
+    a ReportData works too)."""
+    plan = getattr(_study(study), "analysis", None)
+    return text((getattr(plan, kind, None) or {}).get(name), lang) or None
 
 
 def text(value, lang: str) -> str | None:

@@ -245,20 +245,9 @@ def _members_name(rd, members) -> str:
     return ", ".join(labels[:3]) + (" …" if len(labels) > 3 else "")
 
 
-def _plan_label(rd, kind: str, name: str) -> str | None:
-    """The label the analysis plan declares for a group or block (``kind``: "group_labels" or
-    "block_labels", {name: Label}) in the edition's language; None when it declares none."""
-    plan = getattr(getattr(rd, "study", None), "analysis", None)
-    label = (getattr(plan, kind, None) or {}).get(name)
-    if label is None:
-        return None
-    text = label.get(rd.lang) if hasattr(label, "get") else str(label)
-    return str(text) if text else None
-
-
 def _group_name(rd, group: str, members=()) -> str:
     """A group's heading: its declared label, else the labels of its members, else its name."""
-    return _plan_label(rd, "group_labels", group) or _members_name(rd, members) or str(group)
+    return labels.plan_label(rd, "group_labels", group, rd.lang) or _members_name(rd, members) or str(group)
 
 
 def groups_section(rd, d, k: int) -> None:
@@ -421,7 +410,7 @@ def model_findings(rd, fits: dict, blocks: dict) -> list:
 
 def block_name(rd, block: str) -> str:
     """A block's name: its declared label, else the labels of its terms, else its name."""
-    return (_plan_label(rd, "block_labels", block)
+    return (labels.plan_label(rd, "block_labels", block, rd.lang)
             or _members_name(rd, rdata.blocks(rd).get(block, ())) or str(block))
 
 

@@ -542,11 +542,7 @@ def standardised(blocks: pd.DataFrame, lang: str = "en", study=None, names=None)
 
 def _block_label(block: str, lang: str, study=None) -> str:
     """The label the analysis plan declares for a block (``block_labels``), else its name."""
-    if study is None:
-        study = labels._study(None)
-    label = (getattr(getattr(study, "analysis", None), "block_labels", None) or {}).get(block)
-    text = label.get(lang) if hasattr(label, "get") else label
-    return str(text) if text else block
+    return labels.plan_label(study, "block_labels", block, lang) or block
 
 
 def margins_frame(margins: dict, lang: str = "en", study=None) -> pd.DataFrame:
